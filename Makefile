@@ -1,0 +1,49 @@
+# speechmill front door. Every target sets itself up: system packages (apt-get when root),
+# a virtual environment in .venv, and the project installed into it from pyproject.toml.
+
+PYTHON     ?= python3
+VENV       ?= .venv
+PY         := $(VENV)/bin/python
+CONFIG     ?= configs/default.toml
+OUT        ?= build/corpus
+LIMIT      ?=
+DASK       ?=
+BEAM_ARGS  ?=
+BENCH_MINUTES ?= 30
+SYSTEM_PACKAGES := ffmpeg:ffmpeg espeak-ng:espeak-ng flac:flac
+
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYTHONUNBUFFERED := 1
+
+.PHONY: corpus test bench setup system clean help
+
+help:
+	@echo "make corpus [CONFIG=configs/default.toml] [OUT=build/corpus] [LIMIT=n] [DASK=local:2|tcp://host:8786] [BEAM_ARGS='--runner=...']"
+	@echo "make test     run the test suite (offline)"
+	@echo "make bench    print throughput (x-realtime per core) of each stage beside its baseline"
+
+system:
+	@bash scripts/system_packages.sh $(SYSTEM_PACKAGES)
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "speechmill: needs Python >= 3.11 (found " + sys.version.split()[0] + ")")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "speechmill: installing the project into $(VENV) (first run takes a few minutes)"
+	@$(PY) -m pip install -q --upgrade pip >/dev/null
+	@$(PY) -m pip install -q -e '.[test]'
+	@touch $@
+
+setup: system $(VENV)/.installed
+
+corpus: setup
+	$(PY) -m pipelines.build_corpus --config $(CONFIG) --output $(OUT) \
+	  $(if $(LIMIT),--limit $(LIMIT)) $(if $(DASK),--dask $(DASK)) $(BEAM_ARGS)
+
+test: setup
+	$(PY) -m pytest -q tests
+
+bench: setup
+	$(PY) -m benchmarks.bench_corpus --minutes $(BENCH_MINUTES)
+
+clean:
+	rm -rf build

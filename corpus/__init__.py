@@ -1,0 +1,1 @@
+"""speechmill's corpus contract, sources and cleaning steps (pure functions, no Beam wiring)."""

@@ -1,0 +1,53 @@
+"""Audio in: decode, down-mix, resample and quantize to the corpus format (mono PCM16).
+
+Pure functions on bytes and numpy arrays; decoding errors raise ``Reject("audio:decode")``.
+"""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import soundfile
+import soxr
+
+from corpus.reject import Reject
+
+
+def decode(data: bytes, *, where: str = "") -> tuple[np.ndarray, int]:
+    """Encoded audio (FLAC, WAV, OGG, ... anything libsndfile reads) -> (samples, rate).
+
+    Samples are int16 when the file is 16-bit PCM, else float32; shape (n,) or (n, channels).
+    """
+    if not data:
+        raise Reject("audio:empty", "file has no bytes", where=where)
+    try:
+        with soundfile.SoundFile(io.BytesIO(data)) as f:
+            dtype = "int16" if f.subtype in ("PCM_16", "PCM_S8", "PCM_U8") else "float32"
+            samples = f.read(dtype=dtype, always_2d=False)
+            rate = f.samplerate
+    except (soundfile.LibsndfileError, RuntimeError, ValueError) as e:
+        raise Reject("audio:decode", f"cannot decode audio: {e}", where=where) from None
+    if samples.shape[0] == 0:
+        raise Reject("audio:empty", "decoded to zero samples", where=where)
+    return samples, rate
+
+
+def to_corpus_format(samples: np.ndarray, rate: int, target_rate: int) -> np.ndarray:
+    """Any-rate, any-channel int16/float audio -> mono int16 at ``target_rate``."""
+    if samples.ndim == 2:
+        samples = samples.astype(np.float32).mean(axis=1) if samples.shape[1] > 1 else samples[:, 0]
+    if rate == target_rate and samples.dtype == np.int16:
+        return np.ascontiguousarray(samples)
+    x = samples.astype(np.float32) / 32768.0 if samples.dtype == np.int16 else samples.astype(np.float32)
+    if rate != target_rate:
+        x = soxr.resample(x, rate, target_rate, quality="HQ")
+    return float_to_pcm16(x)
+
+
+def float_to_pcm16(x: np.ndarray) -> np.ndarray:
+    """float audio in [-1, 1) -> int16, clipping what lies outside."""
+    return np.clip(np.rint(x * 32768.0), -32768, 32767).astype(np.int16)
+
+
+def seconds(num_samples: int, rate: int) -> float:
+    return num_samples / float(rate)

@@ -1,0 +1,171 @@
+"""Project Gutenberg plain-text books -> utterance-sized pieces of text.
+
+``book_pieces(raw_bytes) -> list[str]``: decode (BOM, CRLF), strip the licence header and
+footer (``*** START OF THE/THIS PROJECT GUTENBERG EBOOK ... ***`` and the matching END line),
+drop the table of contents, ``[Illustration]`` tags, transcriber's notes and footnotes, split
+into sentences and pack them into pieces of ``min_words``..``max_words`` words.
+"""
+from __future__ import annotations
+
+import re
+
+from charset_normalizer import from_bytes
+
+from corpus.reject import Reject
+from corpus.text import ABBREVIATIONS
+
+_START_RE = re.compile(r"^\s*\*{3}\s*START OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK.*$", re.I | re.M)
+_END_RE = re.compile(r"^\s*\*{3}\s*END OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK.*$", re.I | re.M)
+_OLD_END_RE = re.compile(r"^\s*End of (?:the )?Project Gutenberg'?s? .*$", re.I | re.M)
+_CONTENTS_RE = re.compile(r"^\s*(?:TABLE OF )?CONTENTS\.?\s*$", re.I)
+_BRACKET_BLOCK_RE = re.compile(r"\[(?:Illustration|Footnote|Transcriber'?s? Note|Sidenote)[^\]]*\]", re.I | re.S)
+_NOTE_HEADING_RE = re.compile(r"^\s*Transcriber'?s? Notes?\b", re.I)
+_FOOTNOTE_MARK_RE = re.compile(r"\[(?:\d+|[A-Z]|\*)\]")
+_ITALICS_RE = re.compile(r"(?<!\w)_([^_]+)_(?!\w)")
+_SENTENCE_END_RE = re.compile(r"""([.!?]+["')\]]*)\s+(?=["'(\[]?[A-Z0-9])""")
+_CLAUSE_RE = re.compile(r"(?<=[,;:])\s+")
+_PROTECTED = sorted((a for a in ABBREVIATIONS if a[0].isupper()), key=len, reverse=True) + ["St.", "No."]
+
+
+def decode_text(raw: bytes, where: str = "") -> str:
+    """Book bytes in any common encoding -> text with a leading BOM removed and LF line ends."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        text = raw[3:].decode("utf-8", errors="replace")
+    else:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            best = from_bytes(raw).best()
+            if best is None:
+                raise Reject("book:encoding", "cannot detect the text encoding", where=where) from None
+            text = str(best)
+    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def strip_boilerplate(text: str) -> str:
+    """Keep what lies between the START and END markers (the whole text if there are none)."""
+    start = _START_RE.search(text)
+    if start:
+        text = text[start.end():]
+    end = _END_RE.search(text) or _OLD_END_RE.search(text)
+    if end:
+        text = text[: end.start()]
+    return text
+
+
+def paragraphs(text: str) -> list[str]:
+    """Blank-line separated blocks, each joined onto one line."""
+    return [" ".join(block.split()) for block in re.split(r"\n\s*\n", text) if block.strip()]
+
+
+def drop_front_matter(blocks: list[str]) -> list[str]:
+    """Remove a table of contents and transcriber's-note paragraphs.
+
+    A contents list runs from a CONTENTS heading to the point where the body repeats its first
+    entry (the first chapter heading); without such a repeat, up to the first long paragraph.
+    """
+    out = [b for b in blocks if not _NOTE_HEADING_RE.match(b)]
+    for i, block in enumerate(out):
+        if not _CONTENTS_RE.match(block):
+            continue
+        entries = out[i + 1:]
+        first = _heading_words(entries[0]) if entries else []
+        for j, later in enumerate(entries[1:], start=i + 2):
+            if first and _heading_words(later)[: len(first)] == first and len(later.split()) < 12:
+                return out[:i] + out[j:]
+        for j, later in enumerate(entries, start=i + 1):
+            if len(later) > 200:
+                return out[:i] + out[j:]
+        return out[:i]
+    return out
+
+
+def _heading_words(block: str) -> list[str]:
+    """The words of a block's first heading-like phrase ("CHAPTER I. The Start" -> [chapter, i])."""
+    return re.sub(r"[^\w\s]", " ", block.split(".")[0]).lower().split()
+
+
+def clean_block(block: str) -> str:
+    block = _BRACKET_BLOCK_RE.sub(" ", block)
+    block = _FOOTNOTE_MARK_RE.sub("", block)
+    block = _ITALICS_RE.sub(r"\1", block)
+    return " ".join(block.split())
+
+
+def sentences(block: str) -> list[str]:
+    """Split a paragraph after . ! ? followed by a capital, not after a known abbreviation."""
+    guarded = block
+    for i, abbrev in enumerate(_PROTECTED):
+        guarded = guarded.replace(abbrev, abbrev[:-1] + f"\x00{i}\x00")
+    parts = _SENTENCE_END_RE.split(guarded)
+    out, current = [], ""
+    for k, part in enumerate(parts):
+        current += part
+        if k % 2 == 1:
+            out.append(current)
+            current = ""
+    if current.strip():
+        out.append(current)
+    restored = []
+    for s in out:
+        for i, abbrev in enumerate(_PROTECTED):
+            s = s.replace(abbrev[:-1] + f"\x00{i}\x00", abbrev)
+        if s.strip():
+            restored.append(s.strip())
+    return restored
+
+
+def _split_long(sentence: str, max_words: int) -> list[str]:
+    """Break a sentence longer than max_words at clause marks, then at word counts."""
+    pieces, current = [], []
+    for clause in _CLAUSE_RE.split(sentence):
+        words = clause.split()
+        if current and len(current) + len(words) > max_words:
+            pieces.append(" ".join(current))
+            current = []
+        while len(words) > max_words:
+            pieces.append(" ".join(words[:max_words]))
+            words = words[max_words:]
+        current += words
+    if current:
+        tail = " ".join(current)
+        if pieces and len(tail.split()) < min_words and len(pieces[-1].split()) + len(tail.split()) <= max_words:
+            pieces[-1] = f"{pieces[-1]} {tail}"
+        else:
+            pieces.append(tail)
+    return pieces
+
+
+def pack(blocks: list[list[str]], min_words: int, max_words: int) -> list[str]:
+    """Sentences grouped by paragraph -> pieces of min..max words (a piece never spans a
+    paragraph unless it would be shorter than min_words)."""
+    pieces: list[str] = []
+    current: list[str] = []
+    for block in blocks:
+        for sentence in block:
+            for part in _split_long(sentence, max_words):
+                n = len(part.split())
+                if current and sum(len(c.split()) for c in current) + n > max_words:
+                    pieces.append(" ".join(current))
+                    current = []
+                current.append(part)
+        if current and sum(len(c.split()) for c in current) >= min_words:
+            pieces.append(" ".join(current))
+            current = []
+    if current:
+        tail = " ".join(current)
+        if pieces and len(tail.split()) < min_words and len(pieces[-1].split()) + len(tail.split()) <= max_words:
+            pieces[-1] = f"{pieces[-1]} {tail}"
+        else:
+            pieces.append(tail)
+    return pieces
+
+
+def book_pieces(raw: bytes, *, min_words: int = 8, max_words: int = 40, where: str = "") -> list[str]:
+    """Book file bytes -> the pieces of text to speak, in reading order."""
+    text = strip_boilerplate(decode_text(raw, where))
+    blocks = [clean_block(b) for b in drop_front_matter(paragraphs(text))]
+    pieces = pack([sentences(b) for b in blocks if b], min_words, max_words)
+    if not pieces:
+        raise Reject("book:empty", "no text between the Project Gutenberg markers", where=where)
+    return pieces

@@ -1,0 +1,131 @@
+"""One work unit -> cleaned utterances written to per-split part files, plus ledger records.
+
+``to_utterance`` turns a source's :class:`Segment` into an :class:`Utterance` (decode, mono,
+resample, PCM16, normalize, filter) or raises ``Reject``. ``build_unit`` runs a whole unit
+and streams accepted utterances into TFRecord part files (one per split), so memory holds
+one utterance at a time; it returns small :class:`PartResult` records that later steps use
+to cut the parts into shards by byte ranges.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from typing import BinaryIO, Iterator
+
+import numpy as np
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+
+from corpus import audio as audio_lib
+from corpus.config import CorpusSettings
+from corpus.reject import Reject, RejectRecord, record_reject
+from corpus.schema import Utterance, encode_utterance
+from corpus.sources.base import Segment, Source, Unit, stable_hash
+from corpus.text import normalize
+from corpus.tfrecord import frame
+
+
+@dataclasses.dataclass(frozen=True)
+class PartResult:
+    """A unit's accepted utterances for one split, as written to ``path``."""
+
+    source: str
+    table: int                  # index of the [[source]] table the unit came from
+    unit_key: str
+    split: str
+    path: str
+    ends: tuple[int, ...]       # byte offset just after each record
+    samples: tuple[int, ...]    # num_samples of each record
+
+
+def assign_split(group: str, settings: CorpusSettings) -> str:
+    """A stable split for a group: the same group always lands in the same split."""
+    u = stable_hash("split", settings.seed, group) / 2.0 ** 64
+    if u < settings.test_fraction:
+        return "test"
+    if u < settings.test_fraction + settings.dev_fraction:
+        return "dev"
+    return "train"
+
+
+def to_utterance(segment: Segment, source: str, settings: CorpusSettings) -> Utterance:
+    """A segment as found -> a clean utterance at the corpus rate; raises Reject."""
+    where = segment.origin
+    if isinstance(segment.audio, (bytes, bytearray)):
+        samples, rate = audio_lib.decode(bytes(segment.audio), where=where)
+    else:
+        samples, rate = np.asarray(segment.audio), int(segment.sample_rate or 0)
+        if rate <= 0:
+            raise ValueError(f"{segment.id}: array audio needs sample_rate")
+    pcm = audio_lib.to_corpus_format(samples, rate, settings.sample_rate)
+    seconds = pcm.shape[0] / settings.sample_rate
+    if seconds < settings.min_seconds:
+        raise Reject("duration:short", f"{seconds:.2f} s < min_seconds {settings.min_seconds}", where=where)
+    if seconds > settings.max_seconds:
+        raise Reject("duration:long", f"{seconds:.2f} s > max_seconds {settings.max_seconds}", where=where)
+    text = normalize(segment.text_raw, where=where)
+    cps = len(text) / seconds
+    if cps > settings.max_chars_per_second:
+        raise Reject("rate:fast", f"{cps:.1f} chars/s > {settings.max_chars_per_second} "
+                     "(transcript too long for the audio)", where=where)
+    if cps < settings.min_chars_per_second:
+        raise Reject("rate:slow", f"{cps:.1f} chars/s < {settings.min_chars_per_second} "
+                     "(transcript too short for the audio)", where=where)
+    return Utterance(id=segment.id, source=source, speaker=segment.speaker, group=segment.group,
+                     text=text, text_raw=segment.text_raw, audio=pcm, license=segment.license,
+                     origin=segment.origin, synthetic=segment.synthetic, gender=segment.gender)
+
+
+def part_path(parts_dir: str, unit: Unit, split: str) -> str:
+    digest = hashlib.sha1(f"{unit.source}\x1f{unit.key}".encode()).hexdigest()[:20]
+    return f"{parts_dir.rstrip('/')}/{digest}-{split}.tfrecord"
+
+
+class _PartWriter:
+    def __init__(self, path: str):
+        self.path = path
+        self.file: BinaryIO = FileSystems.create(path, compression_type=CompressionTypes.UNCOMPRESSED)
+        self.ends: list[int] = []
+        self.samples: list[int] = []
+        self.offset = 0
+
+    def write(self, utt: Utterance) -> None:
+        data = frame(encode_utterance(utt))
+        self.file.write(data)
+        self.offset += len(data)
+        self.ends.append(self.offset)
+        self.samples.append(utt.num_samples)
+
+
+def build_unit(source: Source, unit: Unit, settings: CorpusSettings,
+               parts_dir: str, table: int = 0) -> Iterator[PartResult | RejectRecord]:
+    """Read one unit, clean every segment, write the survivors; yield parts and rejects."""
+    writers: dict[str, _PartWriter] = {}
+    accepted = 0
+    try:
+        for item in source.read(unit):
+            if isinstance(item, Reject):
+                yield record_reject(item, source=source.name, stage="read", where=unit.key)
+                continue
+            try:
+                utt = to_utterance(item, source.name, settings)
+            except Reject as reject:
+                yield record_reject(reject, source=source.name, stage="clean", item_id=item.id,
+                                    where=item.origin)
+                continue
+            split = source.split or item.split or assign_split(item.group, settings)
+            if split not in writers:
+                writers[split] = _PartWriter(part_path(parts_dir, unit, split))
+            writers[split].write(utt)
+            accepted += 1
+            if source.limit is not None and accepted >= source.limit:
+                break
+    except Reject as reject:
+        yield record_reject(reject, source=source.name, stage="unit", item_id=f"{source.name}/{unit.key}",
+                            where=unit.key)
+    finally:
+        for writer in writers.values():
+            writer.file.close()
+    for split, writer in sorted(writers.items()):
+        yield PartResult(source=source.name, table=table, unit_key=unit.key, split=split, path=writer.path,
+                         ends=tuple(writer.ends), samples=tuple(writer.samples))

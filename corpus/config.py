@@ -1,0 +1,109 @@
+"""The build configuration: a TOML file with a ``[corpus]`` table and ``[[source]]`` tables.
+
+``load_config(path) -> BuildConfig``. Unknown keys and impossible values raise
+:class:`ConfigError` before any work starts. Relative paths in source tables are resolved
+against the folder holding the config file (paths with a scheme such as ``gs://`` are kept).
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from typing import Any
+
+from corpus.schema import SPLITS
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot describe a build."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CorpusSettings:
+    """Corpus-wide settings (the ``[corpus]`` table). Every field is documented in the README."""
+
+    sample_rate: int = 16000
+    seed: int = 0
+    min_seconds: float = 0.5
+    max_seconds: float = 30.0
+    min_chars_per_second: float = 2.0
+    max_chars_per_second: float = 35.0
+    dev_fraction: float = 0.1
+    test_fraction: float = 0.1
+    shard_mb: float = 128.0
+    max_reject_fraction: float = 0.25
+    cache_dir: str = "~/.cache/speechmill"
+
+    def __post_init__(self) -> None:
+        checks = [
+            (8000 <= self.sample_rate <= 48000, "sample_rate must be within 8000..48000"),
+            (0 < self.min_seconds < self.max_seconds, "need 0 < min_seconds < max_seconds"),
+            (0 <= self.min_chars_per_second < self.max_chars_per_second,
+             "need 0 <= min_chars_per_second < max_chars_per_second"),
+            (0 <= self.dev_fraction and 0 <= self.test_fraction and self.dev_fraction + self.test_fraction < 1,
+             "dev_fraction + test_fraction must be below 1"),
+            (self.shard_mb > 0, "shard_mb must be positive"),
+            (0 <= self.max_reject_fraction <= 1, "max_reject_fraction must be within 0..1"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(f"[corpus] {message}")
+
+    @property
+    def cache_path(self) -> str:
+        return os.path.expanduser(self.cache_dir)
+
+
+@dataclasses.dataclass(frozen=True)
+class BuildConfig:
+    settings: CorpusSettings
+    sources: tuple[dict[str, Any], ...]   # raw [[source]] tables, checked by each source
+    base_dir: str                          # folder relative paths are resolved against
+
+
+def resolve_path(path: str, base_dir: str) -> str:
+    """Config path -> absolute path (or the URL as given)."""
+    if "://" in path:
+        return path
+    path = os.path.expanduser(path)
+    return os.path.normpath(path if os.path.isabs(path) else os.path.join(base_dir, path))
+
+
+def check_keys(table: dict[str, Any], known: set[str], where: str) -> None:
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}")
+
+
+def check_split(split: Any, where: str) -> str | None:
+    if split is not None and split not in SPLITS:
+        raise ConfigError(f"{where}: split must be one of {', '.join(SPLITS)}, got {split!r}")
+    return split
+
+
+def parse_config(data: dict[str, Any], base_dir: str, where: str = "config") -> BuildConfig:
+    """A parsed TOML document -> BuildConfig."""
+    check_keys(data, {"corpus", "source"}, where)
+    corpus = dict(data.get("corpus", {}))
+    known = {f.name for f in dataclasses.fields(CorpusSettings)}
+    check_keys(corpus, known, f"{where} [corpus]")
+    try:
+        settings = CorpusSettings(**corpus)
+    except TypeError as e:
+        raise ConfigError(f"{where} [corpus]: {e}") from None
+    sources = data.get("source", [])
+    if not isinstance(sources, list) or not sources:
+        raise ConfigError(f"{where}: needs at least one [[source]] table")
+    return BuildConfig(settings=settings, sources=tuple(dict(s) for s in sources), base_dir=base_dir)
+
+
+def load_config(path: str) -> BuildConfig:
+    """Read a TOML config file."""
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    return parse_config(data, os.path.dirname(os.path.abspath(path)), where=path)

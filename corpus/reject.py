@@ -1,0 +1,57 @@
+"""Bad input as a typed value: a stable reason code, a detail and where it was found.
+
+Sources and cleaning steps raise :class:`Reject` (or yield one for an item they skip);
+the build turns each into one ledger line. Any other exception is a bug and fails the job.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+
+log = logging.getLogger("speechmill.rejects")
+
+
+class Reject(Exception):
+    """An input item that cannot become an utterance.
+
+    ``reason`` is a short stable code such as ``audio:decode`` or ``text:oov``; ``detail``
+    says what exactly; ``item_id`` and ``where`` identify the item (id, path or URL).
+    """
+
+    def __init__(self, reason: str, detail: str = "", *, item_id: str = "", where: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+        self.item_id = item_id
+        self.where = where
+
+
+@dataclasses.dataclass(frozen=True, order=True)
+class RejectRecord:
+    """One line of the rejects ledger."""
+
+    source: str
+    id: str
+    stage: str
+    reason: str
+    detail: str = ""
+    where: str = ""
+    seconds: float = 0.0
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), ensure_ascii=False, sort_keys=True)
+
+    def log_line(self) -> str:
+        where = f" at {self.where}" if self.where else ""
+        return f"rejected {self.id or '(unit)'} [{self.reason}]{where}: {self.detail}"
+
+
+def record_reject(reject: Reject, *, source: str, stage: str, item_id: str = "",
+                  where: str = "", seconds: float = 0.0) -> RejectRecord:
+    """Turn a Reject into a ledger record and log the one-line message."""
+    record = RejectRecord(source=source, id=reject.item_id or item_id, stage=stage,
+                          reason=reject.reason, detail=reject.detail,
+                          where=reject.where or where, seconds=round(seconds, 3))
+    log.warning(record.log_line())
+    return record

@@ -1,0 +1,167 @@
+"""The corpus contract: one record format for writer and reader alike.
+
+Writers (Beam workers) encode an :class:`Utterance` into a serialized ``tf.train.Example``
+with the ``protobuf`` library alone, so a worker never imports TensorFlow. Readers (``train/``)
+parse the same bytes with TensorFlow through :func:`parse_example`. ``info.json`` and the
+rejects ledger that sit beside the shards are described here too.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any, Mapping
+
+import numpy as np
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+SCHEMA_VERSION = 1
+# Token 0 is the CTC blank/pad; the character at index i has token id i + 1.
+ALPHABET = " 'abcdefghijklmnopqrstuvwxyz"
+INFO_FILE = "info.json"
+LEDGER_FILE = "rejects.jsonl"
+SPLITS = ("train", "dev", "test")
+
+BYTES_FIELDS = ("id", "source", "speaker", "gender", "group", "text", "text_raw",
+                "audio", "license", "origin", "augment")
+INT_FIELDS = ("num_samples", "synthetic")
+
+
+@dataclasses.dataclass(frozen=True)
+class Utterance:
+    """One training example: mono PCM16 audio at the corpus rate plus its transcript."""
+
+    id: str                 # "<source>/<native id>", augmented copies get "~effect" suffixes
+    source: str             # registry name of the source
+    speaker: str            # speaker id, namespaced by source
+    group: str              # what must not leak across splits (speaker, book, channel, ...)
+    text: str               # normalized transcript, every character in ALPHABET
+    text_raw: str           # transcript as found
+    audio: np.ndarray       # int16, mono
+    license: str = ""
+    origin: str = ""        # where the item came from (path or URL)
+    synthetic: bool = False
+    gender: str = ""        # "f", "m" or ""
+    augment: str = ""       # "" or the effect chain, e.g. "speed=1.1,noise=12dB"
+
+    @property
+    def num_samples(self) -> int:
+        return int(self.audio.shape[0])
+
+
+def _example_message_class():
+    """Build a message class wire-compatible with tensorflow/core/example/example.proto."""
+    f = descriptor_pb2.FileDescriptorProto(name="speechmill/example.proto",
+                                           package="speechmill.tf", syntax="proto3")
+    T = descriptor_pb2.FieldDescriptorProto
+    rep, opt = T.LABEL_REPEATED, T.LABEL_OPTIONAL
+
+    def message(name, *fields):
+        m = f.message_type.add(name=name)
+        for number, (fname, ftype, label, type_name) in enumerate(fields, start=1):
+            fd = m.field.add(name=fname, number=number, type=ftype, label=label)
+            if type_name:
+                fd.type_name = type_name
+        return m
+
+    message("BytesList", ("value", T.TYPE_BYTES, rep, None))
+    message("Int64List", ("value", T.TYPE_INT64, rep, None))
+    feature = message("Feature")
+    feature.oneof_decl.add(name="kind")
+    for number, fname, type_name in ((1, "bytes_list", "BytesList"), (3, "int64_list", "Int64List")):
+        feature.field.add(name=fname, number=number, type=T.TYPE_MESSAGE, label=opt,
+                          type_name=f".speechmill.tf.{type_name}", oneof_index=0)
+    features = message("Features", ("feature", T.TYPE_MESSAGE, rep, ".speechmill.tf.Features.FeatureEntry"))
+    entry = features.nested_type.add(name="FeatureEntry")
+    entry.options.map_entry = True
+    entry.field.add(name="key", number=1, type=T.TYPE_STRING, label=opt)
+    entry.field.add(name="value", number=2, type=T.TYPE_MESSAGE, label=opt,
+                    type_name=".speechmill.tf.Feature")
+    message("Example", ("features", T.TYPE_MESSAGE, opt, ".speechmill.tf.Features"))
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(f)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("speechmill.tf.Example"))
+
+
+_Example = _example_message_class()
+
+
+def encode_utterance(utt: Utterance) -> bytes:
+    """Utterance -> serialized tf.train.Example (audio as little-endian PCM16 bytes)."""
+    if utt.audio.dtype != np.int16 or utt.audio.ndim != 1:
+        raise TypeError(f"{utt.id}: audio must be a 1-D int16 array, got {utt.audio.dtype} {utt.audio.shape}")
+    values: dict[str, Any] = {
+        f.name: getattr(utt, f.name) for f in dataclasses.fields(utt) if f.name != "audio"
+    }
+    values["audio"] = utt.audio.astype("<i2", copy=False).tobytes()
+    values["num_samples"] = utt.num_samples
+    values["synthetic"] = int(utt.synthetic)
+    example = _Example()
+    feature_map = example.features.feature
+    for name in BYTES_FIELDS:
+        value = values[name]
+        feature_map[name].bytes_list.value.append(value if isinstance(value, bytes) else value.encode("utf-8"))
+    for name in INT_FIELDS:
+        feature_map[name].int64_list.value.append(int(values[name]))
+    return example.SerializeToString(deterministic=True)
+
+
+def decode_utterance(serialized: bytes) -> Utterance:
+    """Serialized tf.train.Example -> Utterance, without TensorFlow (tools and tests)."""
+    example = _Example.FromString(serialized)
+    fmap = example.features.feature
+    text = {n: fmap[n].bytes_list.value[0] for n in BYTES_FIELDS}
+    audio = np.frombuffer(text.pop("audio"), dtype="<i2").astype(np.int16)
+    num_samples = fmap["num_samples"].int64_list.value[0]
+    if audio.shape[0] != num_samples:
+        raise ValueError(f"record {text['id']!r}: {audio.shape[0]} samples, header says {num_samples}")
+    fields = {k: v.decode("utf-8") for k, v in text.items()}
+    return Utterance(audio=audio, synthetic=bool(fmap["synthetic"].int64_list.value[0]), **fields)
+
+
+def tf_feature_spec() -> dict:
+    """The ``tf.io.parse_example`` spec for a record (imports TensorFlow)."""
+    import tensorflow as tf
+
+    spec = {name: tf.io.FixedLenFeature([], tf.string) for name in BYTES_FIELDS}
+    spec.update({name: tf.io.FixedLenFeature([], tf.int64) for name in INT_FIELDS})
+    return spec
+
+
+def parse_example(serialized):
+    """TF graph op: serialized record -> dict of tensors; ``audio`` is float32 in [-1, 1).
+
+    Checks at run time that the decoded sample count equals ``num_samples``.
+    """
+    import tensorflow as tf
+
+    features = tf.io.parse_single_example(serialized, tf_feature_spec())
+    pcm = tf.io.decode_raw(features["audio"], tf.int16, little_endian=True)
+    check = tf.debugging.assert_equal(
+        tf.cast(tf.shape(pcm)[0], tf.int64), features["num_samples"],
+        message="record audio length differs from num_samples")
+    with tf.control_dependencies([check]):
+        features["audio"] = tf.cast(pcm, tf.float32) / 32768.0
+    return features
+
+
+# ----------------------------------------------------------------------------- info.json
+
+class CorpusMismatch(ValueError):
+    """A corpus that this reader cannot use (schema version, sample rate, alphabet)."""
+
+
+def check_info(info: Mapping[str, Any], *, sample_rate: int | None = None,
+               alphabet: str | None = None, where: str = "corpus") -> None:
+    """Refuse a corpus whose info.json does not match what the reader expects."""
+    version = info.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise CorpusMismatch(f"{where}: schema version {version}, this speechmill reads {SCHEMA_VERSION}")
+    if sample_rate is not None and info.get("sample_rate") != sample_rate:
+        raise CorpusMismatch(f"{where}: sample rate {info.get('sample_rate')} Hz, expected {sample_rate} Hz")
+    if alphabet is not None and info.get("alphabet") != alphabet:
+        raise CorpusMismatch(f"{where}: alphabet {info.get('alphabet')!r}, expected {alphabet!r}")
+
+
+def dumps_info(info: Mapping[str, Any]) -> str:
+    """info.json text: stable key order so identical builds give identical files."""
+    return json.dumps(info, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

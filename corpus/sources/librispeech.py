@@ -1,0 +1,238 @@
+"""LibriSpeech: a local folder, a .tar.gz archive read as a stream, or a subset downloaded.
+
+Folder layout: ``[LibriSpeech/]<subset>/<speaker>/<chapter>/<speaker>-<chapter>.trans.txt``
+beside ``<speaker>-<chapter>-<nnnn>.flac``, and ``SPEAKERS.TXT`` at the root. A folder is
+one work unit per chapter; an archive is one unit read front to back. The official subset
+(dev-*, test-*, train-*) gives the split unless the config sets ``split``; ``group`` is the
+speaker, so a speaker never spans two splits.
+"""
+from __future__ import annotations
+
+import dataclasses
+import posixpath
+import re
+from typing import Any, Iterator
+
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+
+from corpus.archive import iter_members
+from corpus.config import ConfigError, check_keys, check_split, resolve_path
+from corpus.fetch import fetch
+from corpus.reject import Reject
+from corpus.sources.base import Segment, Unit
+
+LICENSE = "CC BY 4.0 (LibriSpeech, OpenSLR SLR12)"
+DEFAULT_MIRROR = "https://www.openslr.org/resources/12/{subset}.tar.gz"
+# Official checksums from the resource's md5sum.txt.
+SUBSET_MD5 = {
+    "dev-clean": "42e2234ba48799c1f50f24a7926300a1",
+    "dev-other": "c8d0bcc9cca99d4f8b62fcc847357931",
+    "test-clean": "32fa31d27d2e1cad72775fee3f4849a9",
+    "test-other": "fb5a50374b501bb3bac4815ee91d3135",
+    "train-clean-100": "2a93770f6d5c6c964bc36631d331a522",
+    "train-clean-360": "c0e676e450a7ff2f54aeade5171606fa",
+    "train-other-500": "d1a0fd59409feb2c614ce4d30c387708",
+}
+_SUBSET_RE = re.compile(r"^(dev|test|train)-(clean|other)(-\d+)?$")
+_ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
+MAX_PENDING_BYTES = 512 << 20   # archive audio waiting for its transcript before it is rejected
+
+
+def split_of_path(path: str) -> str | None:
+    """The official split named by a subset folder in ``path`` ("dev-clean" -> "dev")."""
+    for part in reversed(path.replace("\\", "/").split("/")):
+        m = _SUBSET_RE.match(part)
+        if m:
+            return m.group(1)
+    return None
+
+
+def parse_transcripts(text: str) -> dict[str, str]:
+    """``<utt-id> <TRANSCRIPT>`` lines -> {utt-id: transcript} (a line with no text maps to "")."""
+    out = {}
+    for line in text.splitlines():
+        if line.strip():
+            utt_id, _, transcript = line.strip().partition(" ")
+            out[utt_id] = transcript.strip()
+    return out
+
+
+def parse_speakers(text: str) -> dict[str, str]:
+    """SPEAKERS.TXT (``ID | SEX | SUBSET | MINUTES | NAME``) -> {speaker: "f"/"m"}."""
+    out = {}
+    for line in text.splitlines():
+        if line.startswith(";") or "|" not in line:
+            continue
+        fields = [f.strip() for f in line.split("|")]
+        if len(fields) >= 2 and fields[1].upper() in ("F", "M"):
+            out[fields[0]] = fields[1].lower()
+    return out
+
+
+def _read_bytes(path: str) -> bytes:
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+        return f.read()
+
+
+def _match(pattern: str) -> list[str]:
+    return sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
+
+
+@dataclasses.dataclass
+class LibriSpeechSource:
+    """``[[source]] type = "librispeech"``; see the README for every key."""
+
+    path: str
+    split: str | None = None
+    limit: int | None = None
+    mirror: str = DEFAULT_MIRROR
+    md5: str | None = None
+    cache_dir: str = ""
+    name: str = "librispeech"
+
+    KEYS = {"type", "path", "split", "limit", "mirror", "md5"}
+
+    @classmethod
+    def from_config(cls, table: dict[str, Any], base_dir: str, cache_dir: str) -> "LibriSpeechSource":
+        check_keys(table, cls.KEYS, "[[source]] librispeech")
+        if "path" not in table:
+            raise ConfigError("[[source]] librispeech: needs path (a folder, a .tar.gz or a subset name)")
+        path = table["path"]
+        if path not in SUBSET_MD5 and not _SUBSET_RE.match(path):
+            path = resolve_path(path, base_dir)
+            if not FileSystems.exists(path):
+                raise ConfigError(f"[[source]] librispeech: {path} does not exist "
+                                  f"(nor is it a subset name: {', '.join(SUBSET_MD5)})")
+        return cls(path=path, split=check_split(table.get("split"), "[[source]] librispeech"),
+                   limit=table.get("limit"), mirror=table.get("mirror", DEFAULT_MIRROR),
+                   md5=table.get("md5"), cache_dir=cache_dir)
+
+    # ---------------------------------------------------------------- units
+
+    def units(self) -> list[Unit]:
+        if _SUBSET_RE.match(self.path) and not FileSystems.exists(self.path):
+            url = self.mirror.format(subset=self.path)
+            md5 = self.md5 if self.md5 is not None else SUBSET_MD5.get(self.path)
+            return [Unit(self.name, f"download/{self.path}", {"url": url, "md5": md5, "subset": self.path})]
+        if self.path.endswith(_ARCHIVE_SUFFIXES):
+            return [Unit(self.name, f"archive/{posixpath.basename(self.path)}", {"archive": self.path})]
+        root = self.path.rstrip("/")
+        transcripts = sorted({p for depth in ("*/*", "*/*/*", "*/*/*/*")
+                              for p in _match(f"{root}/{depth}/*.trans.txt")})
+        if not transcripts:
+            raise ConfigError(f"[[source]] librispeech: no *.trans.txt under {root}")
+        genders = self._speaker_genders(root)
+        units = []
+        for path in transcripts:
+            speaker = posixpath.basename(path).split("-")[0]
+            chapter = posixpath.basename(path).split(".")[0]
+            units.append(Unit(self.name, f"folder/{split_of_path(path) or '-'}/{chapter}",
+                              {"transcript": path, "gender": genders.get(speaker, "")}))
+        return units
+
+    def _speaker_genders(self, root: str) -> dict[str, str]:
+        candidates = [f"{root}/SPEAKERS.TXT", f"{posixpath.dirname(root)}/SPEAKERS.TXT",
+                      f"{root}/LibriSpeech/SPEAKERS.TXT"]
+        for path in candidates:
+            if FileSystems.exists(path):
+                return parse_speakers(_read_bytes(path).decode("utf-8", errors="replace"))
+        return {}
+
+    # ---------------------------------------------------------------- reading
+
+    def _segment(self, utt_id: str, text: str, audio: bytes, origin: str, gender: str,
+                 split: str | None) -> Segment:
+        speaker = f"{self.name}/{utt_id.split('-')[0]}"
+        return Segment(id=f"{self.name}/{utt_id}", speaker=speaker, group=speaker, text_raw=text,
+                       audio=audio, origin=origin, license=LICENSE, gender=gender, split=split)
+
+    def read(self, unit: Unit) -> Iterator[Segment | Reject]:
+        if "transcript" in unit.payload:
+            yield from self._read_chapter(unit.payload["transcript"], unit.payload["gender"])
+            return
+        if "url" in unit.payload:
+            archive = fetch(unit.payload["url"], self.cache_dir, md5=unit.payload["md5"])
+            split = split_of_path(unit.payload["subset"])
+        else:
+            archive = unit.payload["archive"]
+            split = split_of_path(posixpath.basename(archive).split(".")[0])
+        yield from self._read_archive(archive, split)
+
+    def _read_chapter(self, transcript_path: str, gender: str) -> Iterator[Segment | Reject]:
+        folder = posixpath.dirname(transcript_path)
+        lines = parse_transcripts(_read_bytes(transcript_path).decode("utf-8", errors="replace"))
+        flacs = {posixpath.basename(p)[: -len(".flac")]: p for p in _match(f"{folder}/*.flac")}
+        split = split_of_path(transcript_path)
+        for utt_id in sorted(set(lines) | set(flacs)):
+            item = f"{self.name}/{utt_id}"
+            if utt_id not in flacs:
+                yield Reject("audio:missing", "transcript line has no audio file", item_id=item,
+                             where=transcript_path)
+            elif utt_id not in lines:
+                yield Reject("text:missing", "audio file has no transcript line", item_id=item,
+                             where=flacs[utt_id])
+            else:
+                yield self._segment(utt_id, lines[utt_id], _read_bytes(flacs[utt_id]), flacs[utt_id],
+                                    gender, split)
+
+    def _read_archive(self, archive: str, split: str | None) -> Iterator[Segment | Reject]:
+        """Stream an archive; audio waits in memory until its chapter's transcript arrives."""
+        transcripts: dict[str, dict[str, str]] = {}       # chapter folder -> lines
+        pending: dict[str, tuple[str, bytes]] = {}        # utt id -> (member path, flac bytes)
+        seen: set[str] = set()
+        genders: dict[str, str] = {}
+        pending_bytes = 0
+        with FileSystems.open(archive, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+            try:
+                for member in iter_members(f, archive):
+                    if isinstance(member, Reject):
+                        yield member
+                        continue
+                    name, data = member
+                    base = posixpath.basename(name)
+                    origin = f"{archive}!{name}"
+                    member_split = split or split_of_path(name)
+                    if base == "SPEAKERS.TXT":
+                        genders = parse_speakers(data.decode("utf-8", errors="replace"))
+                    elif base.endswith(".trans.txt"):
+                        lines = parse_transcripts(data.decode("utf-8", errors="replace"))
+                        transcripts[posixpath.dirname(name)] = lines
+                        for utt_id in sorted(lines):
+                            if utt_id in pending:
+                                member_name, audio = pending.pop(utt_id)
+                                pending_bytes -= len(audio)
+                                seen.add(utt_id)
+                                yield self._segment(utt_id, lines[utt_id], audio, f"{archive}!{member_name}",
+                                                    genders.get(utt_id.split("-")[0], ""), member_split)
+                    elif base.endswith(".flac"):
+                        utt_id = base[: -len(".flac")]
+                        lines = transcripts.get(posixpath.dirname(name))
+                        if lines is not None and utt_id in lines:
+                            seen.add(utt_id)
+                            yield self._segment(utt_id, lines[utt_id], data, origin,
+                                                genders.get(utt_id.split("-")[0], ""), member_split)
+                        elif lines is not None:
+                            yield Reject("text:missing", "audio file has no transcript line",
+                                         item_id=f"{self.name}/{utt_id}", where=origin)
+                        else:
+                            pending[utt_id] = (name, data)
+                            pending_bytes += len(data)
+                            while pending_bytes > MAX_PENDING_BYTES:
+                                old_id, (old_name, old) = next(iter(pending.items()))
+                                del pending[old_id]
+                                pending_bytes -= len(old)
+                                yield Reject("text:missing", "no transcript before the audio-buffer limit",
+                                             item_id=f"{self.name}/{old_id}", where=f"{archive}!{old_name}")
+            except Reject:
+                for utt_id, (name, _) in sorted(pending.items()):
+                    yield Reject("archive:truncated", "audio read, but its transcript lay past the damage",
+                                 item_id=f"{self.name}/{utt_id}", where=f"{archive}!{name}")
+                raise
+        for utt_id, (name, _) in sorted(pending.items()):
+            yield Reject("text:missing", "audio file has no transcript line",
+                         item_id=f"{self.name}/{utt_id}", where=f"{archive}!{name}")
+        for folder, lines in sorted(transcripts.items()):
+            for utt_id in sorted(set(lines) - seen):
+                yield Reject("audio:missing", "transcript line has no audio file",
+                             item_id=f"{self.name}/{utt_id}", where=f"{archive}!{folder}")

@@ -1,0 +1,45 @@
+"""TFRecord framing (length, masked CRC32C, payload, masked CRC32C) on plain file objects.
+
+Writers use any binary file object, so Beam's FileSystems (local, gs://, s3://) carry the
+bytes; TensorFlow's TFRecordDataset reads the result.
+"""
+from __future__ import annotations
+
+import struct
+from typing import BinaryIO, Iterator
+
+import google_crc32c
+
+_MASK_DELTA = 0xA282EAD8
+
+
+def masked_crc(data: bytes) -> int:
+    """The CRC32C of ``data`` masked as the TFRecord format requires."""
+    crc = google_crc32c.value(data)
+    return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF
+
+
+def frame(record: bytes) -> bytes:
+    """One record as the bytes that go into a .tfrecord file."""
+    header = struct.pack("<Q", len(record))
+    return b"".join((header, struct.pack("<I", masked_crc(header)), record,
+                     struct.pack("<I", masked_crc(record))))
+
+
+def read_records(f: BinaryIO, where: str = "tfrecord") -> Iterator[bytes]:
+    """Yield the payloads of a TFRecord stream, checking both checksums."""
+    while True:
+        header = f.read(8)
+        if not header:
+            return
+        if len(header) < 8:
+            raise ValueError(f"{where}: truncated record header")
+        (length,) = struct.unpack("<Q", header)
+        (crc,) = struct.unpack("<I", f.read(4))
+        if crc != masked_crc(header):
+            raise ValueError(f"{where}: corrupt record length")
+        payload = f.read(length)
+        (crc,) = struct.unpack("<I", f.read(4) or b"\0\0\0\0")
+        if len(payload) < length or crc != masked_crc(payload):
+            raise ValueError(f"{where}: corrupt or truncated record")
+        yield payload

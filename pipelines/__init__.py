@@ -1,0 +1,1 @@
+"""Apache Beam jobs that wire speechmill's pure functions into pipelines."""

@@ -1,0 +1,1 @@
+"""Training-side code: the tf.data input over speechmill corpora."""
