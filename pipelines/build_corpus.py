@@ -151,6 +151,7 @@ def beam_options(beam_args: list[str], dask_address: str | None) -> PipelineOpti
         if not given("--dask_partition_size", "--dask_npartitions"):
             args.append("--dask_partition_size=1")   # one work unit per Dask partition
     elif not given("--runner"):
+        args.append("--runner=DirectRunner")
         if not given("--direct_num_workers"):
             args.append(f"--direct_num_workers={os.cpu_count() or 1}")
         if not given("--direct_running_mode"):

@@ -1,0 +1,99 @@
+"""Shared fixtures: small corpora made on the spot with espeak-ng, and a build helper."""
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+import soxr
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+# Fast, single-process Beam options for most tests; tests of the default runner set their own.
+IN_PROCESS = ["--direct_num_workers=1", "--direct_running_mode=in_memory"]
+
+SENTENCES = {
+    "84-121123-0000": "THE MILL STOOD WHERE TWO RIVERS MET",
+    "84-121123-0001": "SHE LIT THE LAMPS ALONG THE RIVER ROAD",
+    "84-121123-0002": "THE WHEEL TURNED AGAIN BEFORE NOON",
+    "19-198-0000": "A STRANGER CAME ON THE AFTERNOON COACH",
+    "19-198-0001": "HE MEASURED THE WATER EVERY MORNING",
+    "19-198-0002": "THE STORM CAME DOWN FROM THE HILLS",
+    "26-495-0000": "EIGHT BOATS WERE TIED UP AT THE LANDING",
+    "26-495-0001": "NOBODY EVER LEARNED WHY THE PLANS CHANGED",
+    "26-495-0002": "THE KEEPER CLIMBS THE TOWER EVERY HALF HOUR",
+}
+SUBSET_OF_SPEAKER = {"84": "dev-clean", "19": "train-clean-100", "26": "train-clean-100"}
+SPEAKERS_TXT = textwrap.dedent("""\
+    ; Some of the speakers of a LibriSpeech-layout test corpus
+    ;ID  |SEX| SUBSET           |MINUTES| NAME
+    19   | F | train-clean-100  | 25.19 | Kara
+    26   | M | train-clean-100  | 25.08 | Denny
+    84   | F | dev-clean        |  8.02 | Christie
+    """)
+
+
+def speak(text: str, voice: str = "en-us", rate: int = 170, sample_rate: int = 16000) -> np.ndarray:
+    """espeak-ng speech for ``text`` as int16 samples at ``sample_rate``."""
+    wav = subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "--stdout", text],
+                         check=True, capture_output=True).stdout
+    x, rate_in = soundfile.read(io.BytesIO(wav), dtype="float32")
+    y = soxr.resample(x, rate_in, sample_rate)
+    return np.clip(np.rint(y * 32768), -32768, 32767).astype(np.int16)
+
+
+def write_librispeech(root: Path, sentences: dict[str, str] = SENTENCES) -> Path:
+    """A LibriSpeech/ folder in the official layout (FLAC, trans.txt, SPEAKERS.TXT)."""
+    base = root / "LibriSpeech"
+    base.mkdir(parents=True, exist_ok=True)
+    (base / "SPEAKERS.TXT").write_text(SPEAKERS_TXT)
+    chapters: dict[Path, list[str]] = {}
+    for utt_id, text in sentences.items():
+        speaker, chapter, _ = utt_id.split("-")
+        folder = base / SUBSET_OF_SPEAKER.get(speaker, "train-clean-100") / speaker / chapter
+        folder.mkdir(parents=True, exist_ok=True)
+        soundfile.write(folder / f"{utt_id}.flac", speak(text.lower()), 16000, subtype="PCM_16")
+        chapters.setdefault(folder, []).append(f"{utt_id} {text}")
+    for folder, lines in chapters.items():
+        (folder / f"{folder.parent.name}-{folder.name}.trans.txt").write_text("\n".join(lines) + "\n")
+    return base
+
+
+@pytest.fixture(scope="session")
+def librispeech(tmp_path_factory) -> Path:
+    """A clean LibriSpeech-layout folder: 9 utterances, 3 speakers, dev-clean + train-clean-100."""
+    return write_librispeech(tmp_path_factory.mktemp("ls"))
+
+
+def write_config(path: Path, body: str, corpus: str = "") -> Path:
+    seed = "" if "seed" in corpus else "seed = 7"
+    path.write_text(f"[corpus]\n{seed}\ncache_dir = \"{path.parent / 'cache'}\"\n"
+                    f"{textwrap.dedent(corpus)}\n" + textwrap.dedent(body))
+    return path
+
+
+def build(config: Path, out: Path, *extra: str) -> dict:
+    from pipelines.build_corpus import run
+
+    return run(["--config", str(config), "--output", str(out), *(extra or IN_PROCESS)])
+
+
+def read_corpus(out: Path, split: str) -> list[dict]:
+    """Every record of a split through train/data.py, as plain Python values."""
+    from train.data import utterances
+
+    rows = []
+    for ex in utterances(str(out), split).as_numpy_iterator():
+        rows.append({k: (v.decode() if isinstance(v, bytes) else v) for k, v in ex.items()})
+    return rows
+
+
+def read_ledger(out: Path) -> list[dict]:
+    import json
+
+    return [json.loads(line) for line in (out / "rejects.jsonl").read_text().splitlines()]

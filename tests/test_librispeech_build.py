@@ -1,0 +1,202 @@
+"""LibriSpeech builds end to end: the contract test, rejects, archives, splits, determinism."""
+from __future__ import annotations
+
+import gzip
+import io
+import shutil
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from conftest import (IN_PROCESS, SENTENCES, build, read_corpus, read_ledger, write_config,
+                      write_librispeech)
+
+
+def librispeech_config(tmp_path: Path, path: Path | str, extra: str = "", corpus: str = "") -> Path:
+    return write_config(tmp_path / "corpus.toml", f"""
+        [[source]]
+        type = "librispeech"
+        path = "{path}"
+        {extra}
+        """, corpus=corpus)
+
+
+def test_contract_every_example_reads_back_through_tf_data(tmp_path, librispeech):
+    out = tmp_path / "corpus"
+    info = build(librispeech_config(tmp_path, librispeech), out)
+
+    assert info["schema_version"] == 1 and info["sample_rate"] == 16000
+    assert info["splits"]["dev"]["examples"] == 3 and info["splits"]["train"]["examples"] == 6
+    assert "test" not in info["splits"]
+    assert info["rejects"]["total"] == 0
+    rows = read_corpus(out, "dev") + read_corpus(out, "train")
+    assert sorted(r["id"] for r in rows) == sorted(f"librispeech/{u}" for u in SENTENCES)
+    for row in rows:
+        utt = row["id"].split("/")[1]
+        speaker, chapter, _ = utt.split("-")
+        assert row["text"] == SENTENCES[utt].lower()
+        assert row["text_raw"] == SENTENCES[utt]
+        flac = next(librispeech.glob(f"*/{speaker}/{chapter}/{utt}.flac"))
+        expected, rate = soundfile.read(flac, dtype="int16")
+        assert row["num_samples"] == len(expected) == len(row["audio"])
+        np.testing.assert_array_equal(np.rint(row["audio"] * 32768).astype(np.int16), expected)
+        assert row["speaker"] == row["group"] == f"librispeech/{speaker}"
+        assert row["gender"] == {"84": "f", "19": "f", "26": "m"}[speaker]
+        assert row["synthetic"] == 0 and "CC BY 4.0" in row["license"]
+    dev_speakers = {r["speaker"] for r in read_corpus(out, "dev")}
+    assert dev_speakers == {"librispeech/84"}
+
+
+@pytest.fixture(scope="module")
+def bad_librispeech(tmp_path_factory) -> Path:
+    """A LibriSpeech folder with a corrupt FLAC, a FLAC with no transcript line, an empty
+    transcript and a line in Cyrillic, beside good utterances."""
+    root = tmp_path_factory.mktemp("bad")
+    base = write_librispeech(root)
+    chapter = base / "train-clean-100" / "19" / "198"
+    (chapter / "19-198-0001.flac").write_bytes(b"fLaC" + bytes(range(256)) * 4)     # corrupt audio
+    shutil.copy(chapter / "19-198-0000.flac", chapter / "19-198-0009.flac")          # no transcript line
+    other = base / "train-clean-100" / "26" / "495"
+    shutil.copy(other / "26-495-0000.flac", other / "26-495-0007.flac")
+    shutil.copy(other / "26-495-0000.flac", other / "26-495-0008.flac")
+    with open(other / "26-495.trans.txt", "a") as f:
+        f.write("26-495-0007\n26-495-0008 ПРИВЕТ МИР\n")                            # empty, foreign
+    return base
+
+
+def test_bad_items_land_in_the_ledger_and_the_rest_builds(tmp_path, bad_librispeech):
+    out = tmp_path / "corpus"
+    info = build(librispeech_config(tmp_path, bad_librispeech, corpus="max_reject_fraction = 0.5"), out)
+
+    ledger = {r["id"]: r for r in read_ledger(out)}
+    assert ledger["librispeech/19-198-0001"]["reason"] == "audio:decode"
+    assert ledger["librispeech/19-198-0009"]["reason"] == "text:missing"
+    assert ledger["librispeech/26-495-0007"]["reason"] == "text:empty"
+    assert ledger["librispeech/26-495-0008"]["reason"] == "text:oov"
+    assert all(r["where"] and r["source"] == "librispeech" for r in ledger.values())
+    assert "19-198-0001.flac" in ledger["librispeech/19-198-0001"]["where"]
+    assert info["rejects"]["by_reason"] == {"audio:decode": 1, "text:empty": 1, "text:missing": 1, "text:oov": 1}
+    built = {r["id"] for r in read_corpus(out, "train") + read_corpus(out, "dev")}
+    assert built == {f"librispeech/{u}" for u in SENTENCES} - {"librispeech/19-198-0001"}
+
+
+def test_too_many_rejects_fails_the_job_and_publishes_nothing(tmp_path, bad_librispeech, capsys):
+    from pipelines.build_corpus import main
+
+    out = tmp_path / "corpus"
+    config = librispeech_config(tmp_path, bad_librispeech, corpus="max_reject_fraction = 0.1")
+    assert main(["--config", str(config), "--output", str(out), *IN_PROCESS]) == 1
+    message = capsys.readouterr().err.strip().splitlines()[-1]
+    assert message.startswith("speechmill:") and "rejected" in message and "max_reject_fraction" in message
+    assert not (out / "info.json").exists() and not list(out.glob("*.tfrecord"))
+
+
+def _add(tar: tarfile.TarFile, name: str, data: bytes = b"", **attrs) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    for key, value in attrs.items():
+        setattr(info, key, value)
+    tar.addfile(info, io.BytesIO(data))
+
+
+@pytest.fixture(scope="module")
+def hostile_archive(tmp_path_factory, librispeech) -> Path:
+    """dev-clean.tar.gz: the official layout plus members that try to escape or link."""
+    path = tmp_path_factory.mktemp("tar") / "dev-clean.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        _add(tar, "../../evil.txt", b"escape")
+        _add(tar, "/tmp/speechmill-absolute.txt", b"absolute")
+        _add(tar, "LibriSpeech/dev-clean/link.flac", type=tarfile.SYMTYPE, linkname="/etc/passwd")
+        _add(tar, "LibriSpeech/dev-clean/hard.flac", type=tarfile.LNKTYPE, linkname="../../etc/passwd")
+        for f in sorted((librispeech / "dev-clean").rglob("*")):
+            tar.add(f, arcname=f"LibriSpeech/{f.relative_to(librispeech)}", recursive=False)
+    return path
+
+
+def test_archive_is_read_as_a_stream_and_hostile_members_are_rejected(tmp_path, hostile_archive):
+    out = tmp_path / "corpus"
+    info = build(librispeech_config(tmp_path, hostile_archive, corpus="max_reject_fraction = 0.6"), out)
+
+    assert info["splits"]["dev"]["examples"] == 3
+    assert {r["text"] for r in read_corpus(out, "dev")} == {SENTENCES[u].lower() for u in SENTENCES if u.startswith("84-")}
+    reasons = {r["id"]: r["reason"] for r in read_ledger(out)}
+    assert reasons == {"../../evil.txt": "archive:unsafe-path", "/tmp/speechmill-absolute.txt": "archive:unsafe-path",
+                       "LibriSpeech/dev-clean/link.flac": "archive:link", "LibriSpeech/dev-clean/hard.flac": "archive:link"}
+    assert not Path("/tmp/speechmill-absolute.txt").exists()
+    assert not (hostile_archive.parent.parent / "evil.txt").exists()
+    assert sorted(p.name for p in out.iterdir()) == ["dev-00000-of-00001.tfrecord", "info.json", "rejects.jsonl"]
+
+
+def test_truncated_archive_keeps_what_was_read_and_says_so(tmp_path, librispeech):
+    plain = io.BytesIO()
+    with tarfile.open(fileobj=plain, mode="w") as tar:
+        for f in sorted((librispeech / "train-clean-100").rglob("*")):
+            if f.name == "26-495.trans.txt":
+                damage = plain.tell() + 512 + 40        # inside the last transcript's data
+            tar.add(f, arcname=f"LibriSpeech/{f.relative_to(librispeech)}", recursive=False)
+    cut = tmp_path / "train-clean-100.tar.gz"
+    cut.write_bytes(gzip.compress(plain.getvalue()[:damage]))
+    out = tmp_path / "corpus"
+    info = build(librispeech_config(tmp_path, cut, corpus="max_reject_fraction = 0.9"), out)
+
+    assert info["splits"]["train"]["examples"] == 3          # the chapter read before the damage
+    assert {r["speaker"] for r in read_corpus(out, "train")} == {"librispeech/19"}
+    ledger = read_ledger(out)
+    unit = [r for r in ledger if r["stage"] == "unit"]
+    assert len(unit) == 1 and unit[0]["reason"] == "archive:truncated" and "truncated" in unit[0]["detail"]
+    lost = {r["id"] for r in ledger if r["stage"] == "read"}
+    assert lost == {"librispeech/26-495-0000", "librispeech/26-495-0001", "librispeech/26-495-0002"}
+
+
+def test_hash_split_keeps_each_speaker_in_one_split(tmp_path, librispeech):
+    sentences = {f"{spk}-{ch}-{i:04d}": text for spk, ch in [("101", "1"), ("102", "2"), ("103", "3"), ("104", "4"),
+                                                             ("105", "5"), ("106", "6"), ("107", "7"), ("108", "8")]
+                 for i, text in enumerate(["THE BRIDGE WAS OLD AND NARROW", "THE CHILDREN BROUGHT ADVICE"])}
+    root = write_librispeech(tmp_path / "src", sentences) / "train-clean-100"
+    renamed = tmp_path / "mixed"
+    shutil.copytree(root, renamed)      # no subset name in the path: splits come from the speaker hash
+    out = tmp_path / "corpus"
+    info = build(librispeech_config(tmp_path, renamed, corpus="dev_fraction = 0.3\ntest_fraction = 0.3"), out)
+
+    speakers = {split: {r["speaker"] for r in read_corpus(out, split)} for split in info["splits"]}
+    assert len(speakers) >= 2
+    all_speakers = [s for group in speakers.values() for s in group]
+    assert len(all_speakers) == len(set(all_speakers)) == 8
+
+
+def test_same_inputs_and_seed_give_identical_shards_and_reruns_replace(tmp_path, librispeech):
+    config = librispeech_config(tmp_path, librispeech, corpus="shard_mb = 0.1")
+    first, second = tmp_path / "a", tmp_path / "b"
+    info_a = build(config, first)
+    info_b = build(config, second, "--direct_num_workers=2", "--direct_running_mode=multi_processing")
+    assert info_a == info_b and len(info_a["splits"]["train"]["shards"]) > 1
+    files = sorted(p.name for p in first.iterdir())
+    assert files == sorted(p.name for p in second.iterdir())
+    for name in files:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+    # Re-running into the same folder with fewer shards replaces the corpus: no duplicates, no leftovers.
+    rebuilt = build(librispeech_config(tmp_path, librispeech, corpus="shard_mb = 64"), first)
+    assert rebuilt["splits"]["train"]["shards"] == ["train-00000-of-00001.tfrecord"]
+    assert sorted(p.name for p in first.iterdir()) == [
+        "dev-00000-of-00001.tfrecord", "info.json", "rejects.jsonl", "train-00000-of-00001.tfrecord"]
+    assert len(read_corpus(first, "train")) == 6
+
+    # A different seed shuffles differently but keeps the official splits.
+    other = build(librispeech_config(tmp_path, librispeech, corpus="shard_mb = 0.1\nseed = 99"), tmp_path / "c")
+    assert other["splits"]["dev"]["examples"] == 3
+
+
+def test_limit_caps_utterances_per_source(tmp_path, librispeech):
+    out = tmp_path / "corpus"
+    info = build(librispeech_config(tmp_path, librispeech, extra="limit = 4"), out)
+    assert sum(s["examples"] for s in info["splits"].values()) == 4
+
+
+def test_config_split_overrides_the_official_subset(tmp_path, librispeech):
+    out = tmp_path / "corpus"
+    info = build(librispeech_config(tmp_path, librispeech, extra='split = "test"'), out)
+    assert list(info["splits"]) == ["test"] and info["splits"]["test"]["examples"] == 9
