@@ -128,11 +128,7 @@ def _split_long(sentence: str, max_words: int) -> list[str]:
             words = words[max_words:]
         current += words
     if current:
-        tail = " ".join(current)
-        if pieces and len(tail.split()) < min_words and len(pieces[-1].split()) + len(tail.split()) <= max_words:
-            pieces[-1] = f"{pieces[-1]} {tail}"
-        else:
-            pieces.append(tail)
+        pieces.append(" ".join(current))
     return pieces
 
 

@@ -21,6 +21,32 @@ from corpus.reject import Reject
 ATTEMPTS = 3
 
 
+def espeak_voices() -> tuple[set[str], set[str]]:
+    """(voice names, variant names) that espeak-ng offers here, lower-cased.
+
+    Voices are espeak-ng voice files such as ``en-us`` or ``gmw/en-gb-x-rp`` (MBROLA voices
+    are left out: they need extra data); variants are the part after ``+``, such as ``f3``.
+    """
+    def files(arg: str) -> list[str]:
+        out = subprocess.run(["espeak-ng", arg], check=True, capture_output=True, text=True).stdout
+        return [line.split()[4].lower() for line in out.splitlines()[1:] if len(line.split()) >= 5]
+
+    voices = {name for f in files("--voices") if not f.startswith("mb/") for name in (f, f.rsplit("/", 1)[-1])}
+    variants = {f.rsplit("/", 1)[-1] for f in files("--voices=variant")}
+    return voices, variants
+
+
+def unknown_voices(requested: list[str]) -> list[str]:
+    """The requested ``voice[+variant]`` names that espeak-ng cannot speak with."""
+    voices, variants = espeak_voices()
+    bad = []
+    for name in requested:
+        voice, _, variant = name.lower().partition("+")
+        if voice not in voices or (variant and variant not in variants):
+            bad.append(name)
+    return bad
+
+
 class Synthesizer:
     """A pyttsx3 child process; ``speak(...) -> WAV bytes`` (22.05 kHz mono PCM16)."""
 
@@ -109,6 +135,10 @@ def _serve() -> None:
     import pyttsx3
 
     engine = pyttsx3.init("espeak")
+    errors: list[str] = []
+    # pyttsx3 queues property changes and reports their failures as "error" notifications
+    # (an unknown voice would otherwise be spoken silently by the previous voice).
+    engine.connect("error", lambda name=None, exception=None: errors.append(str(exception)))
     for line in sys.stdin:
         request = json.loads(line)
         if request.get("warmup"):
@@ -120,11 +150,8 @@ def _serve() -> None:
                 os.remove(path)
             replies.write(json.dumps({"ok": True}) + "\n")
             continue
-        try:
-            engine.setProperty("voice", request["voice"])
-        except (ValueError, KeyError) as e:
-            replies.write(json.dumps({"ok": False, "reason": "tts:voice", "detail": str(e)}) + "\n")
-            continue
+        errors.clear()
+        engine.setProperty("voice", request["voice"])
         engine.setProperty("rate", int(request["rate"]))
         engine.setProperty("pitch", int(request["pitch"]))
         for attempt in range(1, ATTEMPTS + 1):
@@ -132,8 +159,13 @@ def _serve() -> None:
             # itself is deterministic, so a repeat gives exactly the speech a first success would.
             engine.save_to_file(request["text"], request["path"])
             engine.runAndWait()
-            if os.path.exists(request["path"]) and os.path.getsize(request["path"]) > 44:
+            if errors or (os.path.exists(request["path"]) and os.path.getsize(request["path"]) > 44):
                 break
+        if errors:
+            if os.path.exists(request["path"]):
+                os.remove(request["path"])
+            replies.write(json.dumps({"ok": False, "reason": "tts:voice", "detail": "; ".join(errors)}) + "\n")
+            continue
         replies.write(json.dumps({"ok": True, "attempts": attempt}) + "\n")
 
 

@@ -20,7 +20,7 @@ from corpus.config import ConfigError, check_keys, check_split, resolve_path
 from corpus.fetch import fetch
 from corpus.reject import Reject
 from corpus.sources.base import Segment, Unit, slug
-from corpus.tts import Synthesizer
+from corpus.tts import Synthesizer, unknown_voices
 
 LICENSE = "Public domain in the USA (Project Gutenberg text); speech synthesized by espeak-ng"
 DEFAULT_MIRROR = "https://www.gutenberg.org/cache/epub/{id}/pg{id}.txt"
@@ -81,6 +81,11 @@ class GutenbergSource:
         for pitch in source.pitches:
             if not 0 <= int(pitch) <= 100:
                 raise ConfigError(f"{where}: pitch {pitch} outside 0..100")
+        bad = unknown_voices(source.voices)
+        if bad:
+            raise ConfigError(f"{where}: espeak-ng has no voice {', '.join(bad)}; voices are espeak-ng voice "
+                              "files such as en-us, en, en-gb-scotland, en-gb-x-rp, en-029, optionally with "
+                              "a variant such as +f3 or +m3 (list them with `espeak-ng --voices=en`)")
         if not 0 < source.min_words <= source.max_words:
             raise ConfigError(f"{where}: need 0 < min_words <= max_words")
         return source

@@ -1,0 +1,67 @@
+"""The record format: written without TensorFlow, read by TensorFlow, checked on read."""
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from corpus.schema import (ALPHABET, CorpusMismatch, Utterance, check_info, decode_utterance,
+                           encode_utterance, parse_example)
+from corpus.tfrecord import frame, read_records
+
+
+def utterance(**overrides):
+    values = dict(id="librispeech/1-2-0003", source="librispeech", speaker="librispeech/1", group="librispeech/1",
+                  text="it's a test", text_raw="It's a TEST!", audio=np.array([0, 1, -1, 32767, -32768], np.int16),
+                  license="CC BY 4.0", origin="/data/1-2-0003.flac", synthetic=True, gender="f", augment="speed=1.1")
+    values.update(overrides)
+    return Utterance(**values)
+
+
+def test_protobuf_written_record_parses_in_tensorflow(tmp_path):
+    utt = utterance()
+    path = tmp_path / "x.tfrecord"
+    path.write_bytes(frame(encode_utterance(utt)) + frame(encode_utterance(utterance(id="b"))))
+    parsed = [parse_example(r) for r in tf.data.TFRecordDataset(str(path))]
+    assert len(parsed) == 2
+    first = parsed[0]
+    for name in ("id", "source", "speaker", "group", "text", "text_raw", "license", "origin", "gender", "augment"):
+        assert first[name].numpy().decode() == getattr(utt, name)
+    assert first["num_samples"].numpy() == 5 and first["synthetic"].numpy() == 1
+    np.testing.assert_array_equal(first["audio"].numpy(), utt.audio / 32768.0)
+    assert [bytes(r) for r in read_records(open(path, "rb"))][0] == encode_utterance(utt)
+    assert decode_utterance(encode_utterance(utt)).text_raw == utt.text_raw
+
+
+def test_reader_checks_num_samples():
+    from corpus.schema import _Example
+
+    example = _Example.FromString(encode_utterance(utterance()))
+    example.features.feature["num_samples"].int64_list.value[0] = 6        # audio holds 5
+    bad = example.SerializeToString()
+    with pytest.raises(ValueError):
+        decode_utterance(bad)
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        parse_example(tf.constant(bad))
+
+
+def test_info_mismatch_is_refused_with_a_clear_message():
+    info = {"schema_version": 1, "sample_rate": 16000, "alphabet": ALPHABET}
+    check_info(info, sample_rate=16000, alphabet=ALPHABET)
+    with pytest.raises(CorpusMismatch, match="sample rate 16000 Hz, expected 8000 Hz"):
+        check_info(info, sample_rate=8000)
+    with pytest.raises(CorpusMismatch, match="alphabet"):
+        check_info(info, alphabet="abc")
+    with pytest.raises(CorpusMismatch, match="schema version 99"):
+        check_info(json.loads('{"schema_version": 99}'))
+
+
+def test_corpus_reader_refuses_before_reading(tmp_path):
+    from train.data import utterances
+
+    (tmp_path / "info.json").write_text(json.dumps({"schema_version": 1, "sample_rate": 8000, "alphabet": ALPHABET,
+                                                    "splits": {"train": {"shards": ["missing.tfrecord"]}}}))
+    with pytest.raises(CorpusMismatch, match="8000 Hz"):
+        utterances(str(tmp_path), "train", sample_rate=16000)
+    with pytest.raises(FileNotFoundError, match="not a finished speechmill corpus"):
+        utterances(str(tmp_path / "nowhere"), "train")
