@@ -147,7 +147,7 @@ def beam_options(beam_args: list[str], dask_address: str | None) -> PipelineOpti
     if not given("--default_sdk_harness_log_level"):
         args.append("--default_sdk_harness_log_level=WARNING")
     if dask_address:
-        args += ["--runner=DaskRunner", f"--dask_client_address={dask_address}"]
+        args += ["--runner=apache_beam.runners.dask.dask_runner.DaskRunner", f"--dask_client_address={dask_address}"]
         if not given("--dask_partition_size", "--dask_npartitions"):
             args.append("--dask_partition_size=1")   # one work unit per Dask partition
     elif not given("--runner"):
@@ -176,8 +176,15 @@ def run(argv: list[str] | None = None) -> dict:
         cluster = start_local_cluster(int(known.dask.split(":", 1)[1]))
         dask_address = cluster.scheduler_address
     try:
-        with beam.Pipeline(options=beam_options(beam_args, dask_address)) as p:
-            build_pipeline(p, config, out_dir, known.limit)
+        p = beam.Pipeline(options=beam_options(beam_args, dask_address))
+        build_pipeline(p, config, out_dir, known.limit)
+        result = p.run()
+        try:
+            result.wait_until_finish()
+        finally:
+            client = getattr(result, "client", None)     # DaskRunner's client: close before the cluster
+            if client is not None:
+                client.close()
     finally:
         if cluster is not None:
             cluster.close()

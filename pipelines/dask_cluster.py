@@ -6,13 +6,18 @@ speechmill exactly as the driver does.
 from __future__ import annotations
 
 import logging
+import os
 
 log = logging.getLogger("speechmill.dask")
 
 
 def start_local_cluster(workers: int):
     """Start a scheduler and ``workers`` single-threaded worker processes on loopback."""
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")   # read by the worker processes too
     from distributed import LocalCluster
+
+    for name in ("distributed", "distributed.worker", "distributed.scheduler", "distributed.nanny"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
     if workers < 1:
         raise ValueError("--dask local:N needs N >= 1")
