@@ -10,7 +10,7 @@ LIMIT      ?=
 DASK       ?=
 BEAM_ARGS  ?=
 BENCH_MINUTES ?= 30
-SYSTEM_PACKAGES := ffmpeg:ffmpeg espeak-ng:espeak-ng flac:flac
+SYSTEM_PACKAGES := ffmpeg:ffmpeg espeak-ng:espeak-ng
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1
