@@ -8,6 +8,7 @@ and restarts a stuck child, and checks that a non-empty WAV file came back. Fail
 """
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import select
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 
+from corpus.config import ConfigError
 from corpus.reject import Reject
 
 ATTEMPTS = 3
@@ -28,7 +30,10 @@ def espeak_voices() -> tuple[set[str], set[str]]:
     are left out: they need extra data); variants are the part after ``+``, such as ``f3``.
     """
     def files(arg: str) -> list[str]:
-        out = subprocess.run(["espeak-ng", arg], check=True, capture_output=True, text=True).stdout
+        try:
+            out = subprocess.run(["espeak-ng", arg], check=True, capture_output=True, text=True).stdout
+        except FileNotFoundError:
+            raise ConfigError("espeak-ng is not installed (Debian/Ubuntu: apt-get install espeak-ng)") from None
         return [line.split()[4].lower() for line in out.splitlines()[1:] if len(line.split()) >= 5]
 
     voices = {name for f in files("--voices") if not f.startswith("mb/") for name in (f, f.rsplit("/", 1)[-1])}
@@ -54,6 +59,7 @@ class Synthesizer:
         self.timeout = timeout
         self._proc: subprocess.Popen | None = None
         self._dir = tempfile.mkdtemp(prefix="speechmill-tts-")
+        atexit.register(shutil.rmtree, self._dir, True)    # runners may skip DoFn.teardown
         self._count = 0
 
     def _start(self) -> subprocess.Popen:

@@ -67,9 +67,15 @@ def bad_librispeech(tmp_path_factory) -> Path:
     return base
 
 
-def test_bad_items_land_in_the_ledger_and_the_rest_builds(tmp_path, bad_librispeech):
+def test_bad_items_land_in_the_ledger_and_the_rest_builds(tmp_path, bad_librispeech, caplog):
     out = tmp_path / "corpus"
     info = build(librispeech_config(tmp_path, bad_librispeech, corpus="max_reject_fraction = 0.5"), out)
+
+    lines = [r.getMessage() for r in caplog.records if r.name == "speechmill.rejects"]
+    assert len(lines) == 4 and all("\n" not in line for line in lines)
+    corrupt = next(line for line in lines if "19-198-0001" in line)
+    assert corrupt.startswith("rejected librispeech/19-198-0001 [audio:decode] at ")
+    assert "train-clean-100/19/198/19-198-0001.flac: cannot decode audio" in corrupt
 
     ledger = {r["id"]: r for r in read_ledger(out)}
     assert ledger["librispeech/19-198-0001"]["reason"] == "audio:decode"
