@@ -9,7 +9,7 @@ OUT        ?= build/corpus
 LIMIT      ?=
 DASK       ?=
 BEAM_ARGS  ?=
-BENCH_MINUTES ?= 30
+BENCH_MINUTES ?= 60
 SYSTEM_PACKAGES := ffmpeg:ffmpeg espeak-ng:espeak-ng
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
