@@ -20,7 +20,7 @@ from corpus import audio as audio_lib
 from corpus.config import CorpusSettings
 from corpus.reject import Reject, RejectRecord, record_reject
 from corpus.schema import Utterance, encode_utterance
-from corpus.sources.base import Segment, Source, Unit, stable_hash
+from corpus.sources.base import Note, Segment, Source, Unit, stable_hash
 from corpus.text import normalize
 from corpus.tfrecord import frame
 
@@ -98,14 +98,17 @@ class _PartWriter:
 
 
 def build_unit(source: Source, unit: Unit, settings: CorpusSettings,
-               parts_dir: str, table: int = 0) -> Iterator[PartResult | RejectRecord]:
-    """Read one unit, clean every segment, write the survivors; yield parts and rejects."""
+               parts_dir: str, table: int = 0) -> Iterator[PartResult | RejectRecord | Note]:
+    """Read one unit, clean every segment, write the survivors; yield parts, rejects and notes."""
     writers: dict[str, _PartWriter] = {}
     accepted = 0
     try:
         for item in source.read(unit):
             if isinstance(item, Reject):
                 yield record_reject(item, source=source.name, stage="read", where=unit.key)
+                continue
+            if isinstance(item, Note):
+                yield item
                 continue
             try:
                 utt = to_utterance(item, source.name, settings)

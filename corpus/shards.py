@@ -21,7 +21,7 @@ from corpus.build import PartResult
 from corpus.config import CorpusSettings
 from corpus.reject import RejectRecord
 from corpus.schema import ALPHABET, INFO_FILE, LEDGER_FILE, SCHEMA_VERSION, SPLITS, dumps_info
-from corpus.sources.base import stable_hash
+from corpus.sources.base import Note, stable_hash
 
 COPY_CHUNK = 8 << 20
 
@@ -108,7 +108,8 @@ def _write_text(path: str, text: str) -> None:
 
 
 def build_info(specs: list[ShardSpec], parts: list[PartResult], rejects: list[RejectRecord],
-               settings: CorpusSettings, sources: list[dict[str, Any]]) -> dict[str, Any]:
+               settings: CorpusSettings, sources: list[dict[str, Any]],
+               notes: list[Note] = ()) -> dict[str, Any]:
     """The ``info.json`` document for a build (no timestamps: identical builds, identical files)."""
     rate = settings.sample_rate
     splits = {}
@@ -131,6 +132,8 @@ def build_info(specs: list[ShardSpec], parts: list[PartResult], rejects: list[Re
         "audio": "pcm16le mono", "seed": settings.seed, "splits": splits,
         "rejects": {"total": len(rejects), "by_reason": dict(sorted(reasons.items())), "ledger": LEDGER_FILE},
         "sources": source_info, "settings": dataclasses.asdict(settings),
+        "alignment": [{"source": n.source, "item": n.item, **n.facts}
+                      for n in sorted(notes, key=lambda n: (n.source, n.item))],
     }
 
 
@@ -142,7 +145,8 @@ def reject_fraction(parts: list[PartResult], rejects: list[RejectRecord]) -> flo
 
 
 def publish(out_dir: str, staging_dir: str, specs: list[ShardSpec], parts: list[PartResult],
-            rejects: list[RejectRecord], settings: CorpusSettings, sources: list[dict[str, Any]]) -> dict:
+            rejects: list[RejectRecord], settings: CorpusSettings, sources: list[dict[str, Any]],
+            notes: list[Note] = ()) -> dict:
     """Move a finished build into ``out_dir``; raises TooManyRejects and publishes nothing."""
     rejects = sorted(rejects)
     ledger = "".join(r.to_json() + "\n" for r in rejects)
@@ -154,7 +158,7 @@ def publish(out_dir: str, staging_dir: str, specs: list[ShardSpec], parts: list[
             f"speechmill: {fraction:.0%} of the input was rejected (max_reject_fraction "
             f"{settings.max_reject_fraction:.0%}; top reasons {dict(reasons)}); nothing published; "
             f"ledger: {staging_dir}/{LEDGER_FILE}")
-    info = build_info(specs, parts, rejects, settings, sources)
+    info = build_info(specs, parts, rejects, settings, sources, notes)
     info_path = f"{out_dir}/{INFO_FILE}"
     if FileSystems.exists(info_path):
         FileSystems.delete([info_path])

@@ -34,6 +34,7 @@ from corpus.reject import RejectRecord
 from corpus.schema import INFO_FILE
 from corpus.shards import ShardSpec, TooManyRejects, apply_limits, plan_shards, publish, write_shard
 from corpus.sources import make_source
+from corpus.sources.base import Note
 
 log = logging.getLogger("speechmill.build")
 DEFAULT_CONFIG = "configs/default.toml"
@@ -53,12 +54,12 @@ class BuildUnits(beam.DoFn):
             if hasattr(source, "setup"):
                 source.setup()
 
-    def process(self, element) -> Iterator[PartResult | RejectRecord]:
+    def process(self, element) -> Iterator[PartResult | RejectRecord | Note]:
         index, unit = element
         for item in build_unit(self.sources[index], unit, self.settings, self.parts_dir, table=index):
             if isinstance(item, RejectRecord):
                 Metrics.counter("rejects", item.reason).inc()
-            else:
+            elif isinstance(item, PartResult):
                 Metrics.counter("utterances", item.split).inc(len(item.ends))
             yield item
 
@@ -73,8 +74,9 @@ def plan_step(keyed, settings, limits) -> Iterator[Any]:
     _, results = keyed
     parts = apply_limits([r for r in results if isinstance(r, PartResult)], limits)
     rejects = [r for r in results if isinstance(r, RejectRecord)]
+    notes = [r for r in results if isinstance(r, Note)]
     yield from plan_shards(parts, settings)
-    yield ("summary", parts, rejects)
+    yield ("summary", parts, rejects, notes)
 
 
 def write_step(item, staging_dir: str):
@@ -86,8 +88,8 @@ def write_step(item, staging_dir: str):
 def publish_step(keyed, out_dir: str, staging_dir: str, settings, sources_meta) -> dict:
     _, items = keyed
     specs = sorted((i for i in items if isinstance(i, ShardSpec)), key=lambda s: s.name)
-    (_, parts, rejects), = [i for i in items if isinstance(i, tuple)]
-    info = publish(out_dir, staging_dir, specs, parts, rejects, settings, sources_meta)
+    (_, parts, rejects, notes), = [i for i in items if isinstance(i, tuple)]
+    info = publish(out_dir, staging_dir, specs, parts, rejects, settings, sources_meta, notes)
     return info
 
 

@@ -10,10 +10,12 @@ from corpus.config import ConfigError
 from corpus.sources.base import Segment, Source, Unit
 from corpus.sources.gutenberg import GutenbergSource
 from corpus.sources.librispeech import LibriSpeechSource
+from corpus.sources.movies import MoviesSource
 
 REGISTRY: dict[str, type] = {
     "librispeech": LibriSpeechSource,
     "gutenberg": GutenbergSource,
+    "movies": MoviesSource,
 }
 
 

@@ -42,6 +42,15 @@ class Segment:
     split: str | None = None         # the source's own split (e.g. LibriSpeech subsets)
 
 
+@dataclasses.dataclass(frozen=True)
+class Note:
+    """Facts about one input file for info.json, e.g. a subtitle file's offset, ratio and score."""
+
+    source: str
+    item: str
+    facts: dict[str, Any] = dataclasses.field(default_factory=dict, hash=False)
+
+
 class Source(Protocol):
     name: str
     split: str | None
@@ -49,7 +58,7 @@ class Source(Protocol):
 
     def units(self) -> list[Unit]: ...
 
-    def read(self, unit: Unit) -> Iterator[Segment | Reject]: ...
+    def read(self, unit: Unit) -> Iterator[Segment | Reject | Note]: ...
 
 
 def stable_hash(*parts: object) -> int:

@@ -1,0 +1,186 @@
+"""Subtitle and caption files -> timed cues.
+
+``decode_subtitles(bytes)`` finds the encoding (BOMs, UTF-16 without BOM, cp1252, cp1250,
+latin-1 ... via charset-normalizer) and normalizes line ends. ``parse_srt`` reads SubRip with
+pysrt one block at a time, so a malformed cue becomes a ``Reject`` and the rest of the file
+survives. ``parse_vtt`` reads WebVTT with webvtt-py and keeps inline word timings
+(``<00:00:01.234><c> word</c>``). ``is_rolling`` / ``unroll`` detect and repair YouTube's
+rolling auto-captions, where every line is shown again in the next cue.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pysrt
+import webvtt
+from charset_normalizer import from_bytes
+
+from corpus.reject import Reject
+
+# Legacy encodings of subtitle files, most common first.
+SUBTITLE_ENCODINGS = ("cp1252", "cp1250", "cp1251", "cp1257", "iso8859_2", "iso8859_15", "latin_1")
+_TIMING_RE = re.compile(r"^\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s*-->\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}")
+_VTT_TIME_RE = re.compile(r"(?:(\d+):)?(\d{2}):(\d{2})\.(\d{3})")
+_INLINE_RE = re.compile(r"<(\d{2}:\d{2}:\d{2}\.\d{3}|\d{2}:\d{2}\.\d{3})>")
+_TAG_RE = re.compile(r"</?[^>]+>")
+
+
+@dataclasses.dataclass(frozen=True)
+class Cue:
+    """A caption shown from ``start`` to ``end`` seconds; ``words`` are (time, word) pairs
+    when the file carries word timings."""
+
+    start: float
+    end: float
+    text: str
+    words: tuple[tuple[float, str], ...] = ()
+
+
+def decode_subtitles(raw: bytes, where: str = "") -> str:
+    """Subtitle bytes in any common encoding -> text with LF line ends."""
+    for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if raw.startswith(bom):
+            return _lines(raw[len(bom):].decode(codec, errors="replace"))
+    if len(raw) >= 4 and raw[1:4:2] == b"\0\0" and raw[0:4:2] != b"\0\0":
+        return _lines(raw.decode("utf-16-le", errors="replace"))    # UTF-16 without BOM
+    if len(raw) >= 4 and raw[0:4:2] == b"\0\0" and raw[1:4:2] != b"\0\0":
+        return _lines(raw.decode("utf-16-be", errors="replace"))
+    try:
+        return _lines(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        pass
+    # charset-normalizer scores each candidate; short files leave several near-equal, so
+    # among those within one chaos step of each other the more common subtitle encoding wins.
+    matches = list(from_bytes(raw, cp_isolation=list(SUBTITLE_ENCODINGS)))
+    if not matches:
+        matches = list(from_bytes(raw))
+    if not matches:
+        raise Reject("subtitle:encoding", "cannot detect the subtitle encoding", where=where)
+    rank = {name: i for i, name in enumerate(SUBTITLE_ENCODINGS)}
+    best = min(matches, key=lambda m: (int(m.chaos / 0.1), rank.get(m.encoding, len(rank))))
+    return _lines(str(best))
+
+
+def _lines(text: str) -> str:
+    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def parse_srt(text: str, where: str = "") -> tuple[list[Cue], list[Reject]]:
+    """SubRip text -> (cues in file order, one Reject per malformed block)."""
+    cues, rejects = [], []
+    for number, block in enumerate(re.split(r"\n[ \t]*\n", text.strip()), start=1):
+        lines = [line for line in block.split("\n") if line.strip()]
+        if not lines:
+            continue
+        timing = next((i for i, line in enumerate(lines[:2]) if _TIMING_RE.match(line)), None)
+        problem = None
+        if timing is None:
+            problem = "no 'hh:mm:ss,mmm --> hh:mm:ss,mmm' timing line"
+        else:
+            try:
+                items = pysrt.SubRipFile.from_string("\n".join(lines), error_handling=pysrt.SubRipFile.ERROR_RAISE)
+            except (pysrt.Error, ValueError) as e:
+                items, problem = [], f"unreadable cue: {e}"
+            for item in items:
+                start, end = item.start.ordinal / 1000, item.end.ordinal / 1000
+                if end <= start:
+                    problem = f"cue ends ({end:.3f} s) before it starts ({start:.3f} s)"
+                elif item.text.strip():
+                    cues.append(Cue(start, end, item.text))
+        if problem:
+            rejects.append(Reject("subtitle:malformed-cue", f"block {number} ({block[:40]!r}): {problem}",
+                                  item_id=f"cue{number}", where=where))
+    return cues, rejects
+
+
+def _vtt_seconds(stamp: str) -> float:
+    m = _VTT_TIME_RE.fullmatch(stamp.strip())
+    if not m:
+        raise ValueError(f"bad timestamp {stamp!r}")
+    h, mnt, s, ms = (int(g or 0) for g in m.groups())
+    return h * 3600 + mnt * 60 + s + ms / 1000
+
+
+def _words_of(raw_line: str, cue_start: float) -> list[tuple[float, str]]:
+    """A line with inline timings -> (time, word) pairs; untimed leading words get the cue start."""
+    words, time = [], cue_start
+    for i, chunk in enumerate(_INLINE_RE.split(raw_line)):
+        if i % 2 == 1:
+            time = _vtt_seconds(chunk)
+            continue
+        for word in _TAG_RE.sub("", chunk).split():
+            words.append((time, word))
+    return words
+
+
+def parse_vtt(text: str, where: str = "") -> tuple[list[Cue], list[Reject]]:
+    """WebVTT text -> (cues with word timings where present, rejects)."""
+    try:
+        captions = webvtt.from_string(text).captions
+    except (webvtt.errors.MalformedFileError, webvtt.errors.MalformedCaptionError, ValueError) as e:
+        raise Reject("subtitle:malformed", f"not a readable WebVTT file: {e}", where=where) from None
+    cues, rejects = [], []
+    for number, caption in enumerate(captions, start=1):
+        try:
+            start, end = _vtt_seconds(caption.start), _vtt_seconds(caption.end)
+        except ValueError as e:
+            rejects.append(Reject("subtitle:malformed-cue", str(e), item_id=f"cue{number}", where=where))
+            continue
+        raw_lines = caption.raw_text.split("\n")
+        words = tuple(w for line in raw_lines if _INLINE_RE.search(line) for w in _words_of(line, start))
+        cues.append(Cue(start, end, _TAG_RE.sub("", caption.raw_text).strip(), words))
+    return cues, rejects
+
+
+def parse_subtitles(raw: bytes, name: str, where: str = "") -> tuple[list[Cue], list[Reject]]:
+    """Subtitle file bytes (SRT or VTT, by content) -> cues and rejects."""
+    text = decode_subtitles(raw, where)
+    if text.lstrip().startswith("WEBVTT") or name.lower().endswith(".vtt"):
+        return parse_vtt(text if text.lstrip().startswith("WEBVTT") else "WEBVTT\n\n" + text, where)
+    return parse_srt(text, where)
+
+
+def is_rolling(cues: list[Cue]) -> bool:
+    """True for rolling auto-captions: inline word timings, or most cues repeating the
+    previous cue's last line, or many cues of ~10 ms."""
+    if len(cues) < 2:
+        return bool(cues and cues[0].words)
+    if sum(1 for c in cues if c.words) >= max(1, len(cues) // 4):
+        return True
+    repeats = sum(1 for a, b in zip(cues, cues[1:])
+                  if a.text.strip() and b.text.strip().split("\n")[0].strip() == a.text.strip().split("\n")[-1].strip())
+    tiny = sum(1 for c in cues if c.end - c.start <= 0.05)
+    return repeats >= 0.5 * (len(cues) - 1) or tiny >= 0.3 * len(cues)
+
+
+def unroll(cues: list[Cue]) -> list[tuple[float, float, str]]:
+    """Rolling captions -> each spoken word once, as (start, end, word) in time order.
+
+    Timed words come from inline timings; a cue without timings contributes only a last line
+    that has not been shown before, its words spread evenly over the cue.
+    """
+    words: list[tuple[float, str]] = []
+    last_line = ""
+    ends: list[float] = []
+    for cue in cues:
+        if cue.words:
+            words.extend(cue.words)
+            ends.extend([cue.end] * len(cue.words))
+            last_line = " ".join(w for _, w in cue.words)
+            continue
+        line = cue.text.strip().split("\n")[-1].strip()
+        if not line or line == last_line or cue.end - cue.start <= 0.05:
+            continue
+        if last_line and line.startswith(last_line):
+            line = line[len(last_line):].strip()
+        tokens = line.split()
+        step = (cue.end - cue.start) / max(1, len(tokens))
+        words.extend((cue.start + i * step, t) for i, t in enumerate(tokens))
+        ends.extend([cue.end] * len(tokens))
+        last_line = cue.text.strip().split("\n")[-1].strip()
+    out = []
+    for i, (time, word) in enumerate(words):
+        end = min(words[i + 1][0], ends[i]) if i + 1 < len(words) else ends[i]
+        out.append((time, max(end, time + 0.05), word))
+    return out

@@ -1,0 +1,44 @@
+"""Audio and subtitle streams out of media files, through ffmpeg (via pydub for audio).
+
+``load_audio(path, rate) -> int16 mono samples`` decodes any container ffmpeg reads, asking
+ffmpeg itself to down-mix and resample so a long film never sits in memory at 48 kHz stereo.
+``embedded_subtitles(path) -> bytes | None`` extracts the first subtitle stream as SRT.
+Failures raise ``Reject`` (``audio:decode``, ``subtitle:extract``).
+"""
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+from pydub import AudioSegment
+from pydub.exceptions import CouldntDecodeError
+
+from corpus.reject import Reject
+
+
+def load_audio(path: str, rate: int) -> np.ndarray:
+    """A media file -> mono int16 samples at ``rate``."""
+    try:
+        segment = AudioSegment.from_file(path, parameters=["-ac", "1", "-ar", str(rate), "-sample_fmt", "s16"])
+    except (CouldntDecodeError, IndexError, OSError) as e:
+        raise Reject("audio:decode", f"ffmpeg cannot decode the audio: {str(e).strip().splitlines()[-1:]}",
+                     where=path) from None
+    segment = segment.set_channels(1).set_frame_rate(rate).set_sample_width(2)
+    samples = np.frombuffer(segment.raw_data, dtype="<i2").astype(np.int16)
+    if samples.size == 0:
+        raise Reject("audio:empty", "no audio stream or zero samples", where=path)
+    return samples
+
+
+def embedded_subtitles(path: str) -> bytes | None:
+    """The first subtitle stream of a media file as SRT bytes, or None if it has none."""
+    probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "s", "-show_entries",
+                            "stream=index", "-of", "csv=p=0", path], capture_output=True, text=True)
+    if probe.returncode != 0 or not probe.stdout.strip():
+        return None
+    run = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-map", "0:s:0", "-f", "srt", "-"],
+                         capture_output=True)
+    if run.returncode != 0:
+        raise Reject("subtitle:extract", f"ffmpeg could not extract the subtitle stream: "
+                     f"{run.stderr.decode(errors='replace').strip()[-200:]}", where=path)
+    return run.stdout

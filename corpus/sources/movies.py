@@ -1,0 +1,120 @@
+"""Subtitled movies: video files with subtitles beside them or embedded, re-synced to the audio.
+
+``[[source]] type = "movies"``, ``path = <folder>``. Each video file (mp4, mkv, avi, mov, webm,
+m4v, mpg, ts) is one work unit and one ``group``. Its subtitles come from ``name.srt``,
+``name.<lang>.srt``, ``name.vtt`` or ``name.<lang>.vtt`` beside it (languages in the order of
+``languages``), else from the first embedded subtitle stream. Cues are cleaned, the track's
+offset and framerate ratio are found from speech activity (a file scoring below
+``min_sync_score`` is rejected whole), and cues are merged into utterances cut at pauses.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import posixpath
+import tempfile
+from typing import Any, Iterator
+
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+
+from corpus.align import clean_cues, utterance_spans
+from corpus.captions import parse_subtitles
+from corpus.config import ConfigError, check_keys, check_split, resolve_path
+from corpus.media import embedded_subtitles, load_audio
+from corpus.reject import Reject
+from corpus.sources.base import Note, Segment, Unit, slug
+from corpus.sync import find_alignment, speech_activity
+
+LICENSE = "as licensed by the rights holder of each film (check before use)"
+VIDEO_EXTENSIONS = (".mp4", ".mkv", ".avi", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".ts")
+RATE = 16000
+
+
+def _read(path: str) -> bytes:
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+        return f.read()
+
+
+def subtitle_for(video: str, existing: set[str], languages: list[str]) -> str | None:
+    """The subtitle file beside ``video`` that best matches, or None."""
+    stem = video.rsplit(".", 1)[0]
+    for candidate in ([f"{stem}.{lang}.{ext}" for lang in languages for ext in ("srt", "vtt")]
+                      + [f"{stem}.srt", f"{stem}.vtt"]):
+        if candidate in existing:
+            return candidate
+    return None
+
+
+@dataclasses.dataclass
+class MoviesSource:
+    """``[[source]] type = "movies"``; see the README for every key."""
+
+    path: str
+    languages: list[str] = dataclasses.field(default_factory=lambda: ["en", "eng"])
+    split: str | None = None
+    limit: int | None = None
+    max_offset: float = 60.0
+    min_sync_score: float = 0.5
+    license: str = LICENSE
+    cache_dir: str = ""
+    name: str = "movies"
+
+    KEYS = {"type", "path", "languages", "split", "limit", "max_offset", "min_sync_score", "license"}
+
+    @classmethod
+    def from_config(cls, table: dict[str, Any], base_dir: str, cache_dir: str) -> "MoviesSource":
+        where = "[[source]] movies"
+        check_keys(table, cls.KEYS, where)
+        if "path" not in table:
+            raise ConfigError(f"{where}: needs path (a folder of video files)")
+        path = resolve_path(table["path"], base_dir)
+        if not FileSystems.exists(path):
+            raise ConfigError(f"{where}: {path} does not exist")
+        fields = {k: table[k] for k in ("languages", "limit", "max_offset", "min_sync_score", "license") if k in table}
+        return cls(path=path, split=check_split(table.get("split"), where), cache_dir=cache_dir, **fields)
+
+    def units(self) -> list[Unit]:
+        files = sorted(m.path for m in FileSystems.match([f"{self.path.rstrip('/')}/**"])[0].metadata_list)
+        existing = set(files)
+        videos = [f for f in files if f.lower().endswith(VIDEO_EXTENSIONS)]
+        if not videos:
+            raise ConfigError(f"[[source]] movies: no video files ({', '.join(VIDEO_EXTENSIONS)}) under {self.path}")
+        return [Unit(self.name, slug(posixpath.basename(v).rsplit(".", 1)[0]),
+                     {"video": v, "subtitles": subtitle_for(v, existing, self.languages)}) for v in videos]
+
+    def read(self, unit: Unit) -> Iterator[Segment | Reject | Note]:
+        video, subtitles = unit.payload["video"], unit.payload["subtitles"]
+        movie = f"{self.name}/{unit.key}"
+        with tempfile.TemporaryDirectory(prefix="speechmill-movie-") as tmp:
+            local = video
+            if "://" in video:          # ffmpeg reads local files; copy from remote storage first
+                local = os.path.join(tmp, posixpath.basename(video))
+                with open(local, "wb") as f:
+                    f.write(_read(video))
+            raw = _read(subtitles) if subtitles else embedded_subtitles(local)
+            if raw is None:
+                raise Reject("subtitle:missing", "no subtitle file beside the video and no embedded stream",
+                             where=video)
+            where = subtitles or f"{video} (embedded subtitles)"
+            cues, rejects = parse_subtitles(raw, subtitles or "embedded.srt", where)
+            spans, cleaning = clean_cues(cues, movie, where)
+            for reject in rejects:
+                reject.item_id = f"{movie}/{reject.item_id}"
+            yield from rejects + cleaning
+            if not spans:
+                raise Reject("subtitle:empty", "no spoken cues in the subtitles", where=where)
+            audio = load_audio(local, RATE)
+        speech = speech_activity(audio, RATE)
+        alignment = find_alignment(speech, [(s, e) for s, e, _ in spans], max_offset=self.max_offset)
+        facts = {"file": video, "subtitles": where, "offset": alignment.offset, "ratio": alignment.ratio,
+                 "score": alignment.score, "cues": len(spans)}
+        yield Note(self.name, movie, facts)
+        if alignment.score < self.min_sync_score:
+            raise Reject("sync:low-score", f"best match offset {alignment.offset:+.2f} s, ratio {alignment.ratio:.5f}, "
+                         f"score {alignment.score:.2f} < min_sync_score {self.min_sync_score}", where=where)
+        for index, (start, end, text) in enumerate(utterance_spans(spans, speech, alignment)):
+            a, b = int(start * RATE), int(end * RATE)
+            yield Segment(id=f"{movie}/{index:05d}", speaker=movie, group=movie, text_raw=text,
+                          audio=audio[a:b], sample_rate=RATE, origin=f"{video}#t={start:.2f},{end:.2f}",
+                          license=self.license)

@@ -1,0 +1,161 @@
+"""Subtitled movies made by the tests: espeak-ng speech at known times muxed with a video track
+by ffmpeg, subtitles shifted by a known offset and framerate ratio, in awkward encodings."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from conftest import build, read_corpus, read_ledger, speak, write_config
+from corpus.captions import decode_subtitles, parse_srt
+from corpus.cleanup import clean_cue_text
+from corpus.reject import Reject
+from corpus.text import normalize
+
+RATE = 16000
+LINES = [
+    "The ferry left the north bank at seven every morning.",
+    "It carried farmers and their baskets of eggs.",
+    "Now and then a goat refused to stand still.",
+    "The ferryman had crossed the river many times.",
+    "He could do it with his eyes closed.",
+    "His passengers would not have liked that at all.",
+    "In winter the river froze near the banks.",
+    "Then the ferry waited for the spring thaw.",
+]
+
+
+def make_movie(folder: Path, name: str, lines=LINES, first: float = 4.0, gap: float = 1.6) -> list[tuple[float, float, str]]:
+    """Write ``name.mkv`` with each line spoken at a known time; returns (start, end, line)."""
+    rng = np.random.default_rng(0)
+    pieces, placed, t = [], [], first
+    for line in lines:
+        speech = speak(line, rate=175)
+        loud = np.flatnonzero(np.abs(speech) > 300)
+        speech = speech[loud[0]: loud[-1] + 1]                   # exact speech extent: the truth
+        placed.append((t, t + len(speech) / RATE, line))
+        pieces.append((int(t * RATE), speech))
+        t += len(speech) / RATE + gap
+    track = (rng.normal(0, 30, int((t + 3) * RATE))).astype(np.int16)      # quiet room noise
+    for start, speech in pieces:
+        track[start:start + len(speech)] += speech
+    wav = folder / f"{name}.wav"
+    soundfile.write(wav, track, RATE)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=black:s=64x48:r=5",
+                    "-i", str(wav), "-shortest", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "pcm_s16le",
+                    str(folder / f"{name}.mkv")], check=True)
+    wav.unlink()
+    return placed
+
+
+def srt(cues: list[tuple[float, float, str]], offset: float, ratio: float, extra: str = "") -> str:
+    """An SRT whose times are the true times mapped back: sub = (audio - offset) / ratio."""
+    def stamp(x: float) -> str:
+        ms = int(round(x * 1000))
+        return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
+    blocks = [f"{i}\n{stamp((s - offset) / ratio)} --> {stamp((e - offset) / ratio)}\n{text}"
+              for i, (s, e, text) in enumerate(cues, start=1)]
+    return "\n\n".join(blocks) + "\n\n" + extra
+
+
+@pytest.fixture(scope="module")
+def movies(tmp_path_factory) -> tuple[Path, dict]:
+    folder = tmp_path_factory.mktemp("movies")
+    truth = {}
+    # 1: cp1252 + CRLF, +2.5 s offset, subtitles timed for 25 fps but the film runs at 23.976.
+    placed = make_movie(folder, "harbour")
+    truth["harbour"] = placed
+    cues = [(s, e, t.replace("eggs", "eggs \u2014 caf\u00e9 style")) if i == 1 else (s, e, t)
+            for i, (s, e, t) in enumerate(placed)]
+    cues[2] = (cues[2][0], cues[2][1], "JOHN: " + cues[2][2])
+    extra = ("20\n00:00:00,500 --> 00:00:01,500\n[SEAGULLS CRYING]\n\n"
+             "21\n00:00:01,600 --> 00:00:02,000\n# La la la #\n\n"
+             "22\nthis block has no timing line\n\n")
+    text = srt(cues, offset=2.5, ratio=25 / 23.976, extra=extra)
+    (folder / "harbour.en.srt").write_bytes(text.replace("\n", "\r\n").encode("cp1252"))
+    # 2: UTF-16 with BOM, -1.2 s offset, no framerate change.
+    truth["market"] = make_movie(folder, "market", LINES[:5], first=2.0)
+    (folder / "market.srt").write_bytes(srt(truth["market"], offset=-1.2, ratio=1.0).encode("utf-16"))
+    # 3: subtitles that belong to another film: rejected whole by the sync score.
+    make_movie(folder, "wrong", LINES[:4], first=3.0, gap=6.0)
+    bogus = [(20 + 0.7 * i, 20.4 + 0.7 * i, f"line number {i}") for i in range(12)]
+    (folder / "wrong.srt").write_text(srt(bogus, offset=0.0, ratio=1.0))
+    return folder, truth
+
+
+def test_movies_are_resynced_and_cut_into_utterances(tmp_path, movies):
+    folder, truth = movies
+    config = write_config(tmp_path / "m.toml", f"""
+        [[source]]
+        type = "movies"
+        path = "{folder}"
+        split = "train"
+        """, corpus="max_reject_fraction = 0.5")
+    out = tmp_path / "corpus"
+    info = build(config, out)
+
+    sync = {a["item"]: a for a in info["alignment"]}
+    assert abs(sync["movies/harbour"]["offset"] - 2.5) <= 0.05
+    assert sync["movies/harbour"]["ratio"] == pytest.approx(25 / 23.976, abs=1e-4)
+    assert abs(sync["movies/market"]["offset"] - (-1.2)) <= 0.05 and sync["movies/market"]["ratio"] == 1.0
+    assert sync["movies/harbour"]["score"] > 0.8
+
+    ledger = read_ledger(out)
+    reasons = {(r["id"].split("/cue")[0] if "/cue" in r["id"] else r["id"], r["reason"]) for r in ledger}
+    assert ("movies/harbour", "cue:no-speech") in reasons and ("movies/harbour", "cue:song") in reasons
+    assert ("movies/harbour", "subtitle:malformed-cue") in reasons
+    wrong = [r for r in ledger if r["reason"] == "sync:low-score"]
+    assert len(wrong) == 1 and "wrong.srt" in wrong[0]["where"] and "score" in wrong[0]["detail"]
+
+    rows = read_corpus(out, "train")
+    for movie, placed in truth.items():
+        mine = sorted((r for r in rows if r["group"] == f"movies/{movie}"), key=lambda r: r["id"])
+        assert len(mine) == len(placed)
+        for row, (start, end, line) in zip(mine, placed):
+            expected = normalize(line.replace("eggs", "eggs \u2014 caf\u00e9 style") if "eggs" in line and movie == "harbour" else line)
+            assert row["text"] == expected
+            t0, t1 = (float(x) for x in row["origin"].split("#t=")[1].split(","))
+            assert abs(t0 - start) < 0.3 and abs(t1 - end) < 0.5, (row["id"], t0, t1, start, end)
+
+
+FRENCH = ("1\r\n00:00:01,000 --> 00:00:02,000\r\nLe caf\u00e9 \u00e9tait d\u00e9j\u00e0 ferm\u00e9, "
+          "et la cr\u00e8me br\u00fbl\u00e9e aussi.\r\n\r\n2\r\n00:00:03,000 --> 00:00:04,000\r\n"
+          "O\u00f9 \u00eates-vous all\u00e9s, mes fr\u00e8res ? \u00c0 la gare.\r\n")
+CZECH = ("1\r\n00:00:01,000 --> 00:00:02,000\r\nP\u0159\u00edli\u0161 \u017elu\u0165ou\u010dk\u00fd "
+         "k\u016f\u0148 \u00fap\u011bl \u010f\u00e1belsk\u00e9 \u00f3dy.\r\n\r\n2\r\n"
+         "00:00:03,000 --> 00:00:04,000\r\n\u010cern\u00e1 hora, \u0159eka a \u017elut\u00fd "
+         "\u0161\u00e1tek.\r\n")
+
+
+@pytest.mark.parametrize("text, codec", [(FRENCH, "cp1252"), (CZECH, "cp1250"), (FRENCH, "utf-16"),
+                                         (CZECH, "utf-16-le"), (FRENCH, "utf-8-sig"), (CZECH, "utf-8")])
+def test_subtitle_encodings_are_detected(text, codec):
+    decoded = decode_subtitles(text.encode(codec))
+    assert decoded == text.replace("\r\n", "\n")
+
+
+def test_malformed_cues_are_rejected_and_the_rest_parses():
+    cues, rejects = parse_srt("1\n00:00:01,000 --> 00:00:02,000\nGood one\n\n2\n00:00:05,000 --> 00:00:04,000\n"
+                              "Backwards\n\n3\nno timing\n\n4\n00:00:06,000 --> 00:00:07,500\nAlso good\n")
+    assert [(c.start, c.end, c.text) for c in cues] == [(1.0, 2.0, "Good one"), (6.0, 7.5, "Also good")]
+    assert [r.reason for r in rejects] == ["subtitle:malformed-cue"] * 2
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("<i>Hello</i> {\\an8}there", "Hello there"),
+    ("JOHN: Where are you?\nMARY (O.S.): Here.", "Where are you? Here."),
+    ("- Come in.\n- Thank you.", "Come in. Thank you."),
+    ("[door slams] I told you (laughs) so", "I told you so"),
+])
+def test_cue_cleanup(raw, expected):
+    assert clean_cue_text(raw) == expected
+
+
+@pytest.mark.parametrize("raw, reason", [("\u266a Sing along \u266a", "cue:song"), ("[MUSIC PLAYING]", "cue:no-speech")])
+def test_cues_without_speech_are_rejected(raw, reason):
+    with pytest.raises(Reject) as caught:
+        clean_cue_text(raw)
+    assert caught.value.reason == reason
