@@ -73,7 +73,8 @@ def to_utterance(segment: Segment, source: str, settings: CorpusSettings) -> Utt
                      "(transcript too short for the audio)", where=where)
     return Utterance(id=segment.id, source=source, speaker=segment.speaker, group=segment.group,
                      text=text, text_raw=segment.text_raw, audio=pcm, license=segment.license,
-                     origin=segment.origin, synthetic=segment.synthetic, gender=segment.gender)
+                     origin=segment.origin, synthetic=segment.synthetic, gender=segment.gender,
+                     captions=segment.captions)
 
 
 def part_path(parts_dir: str, unit: Unit, split: str) -> str:

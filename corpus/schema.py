@@ -14,7 +14,7 @@ from typing import Any, Mapping
 import numpy as np
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2    # 2: adds `captions`
 # Token 0 is the CTC blank/pad; the character at index i has token id i + 1.
 ALPHABET = " 'abcdefghijklmnopqrstuvwxyz"
 INFO_FILE = "info.json"
@@ -22,7 +22,7 @@ LEDGER_FILE = "rejects.jsonl"
 SPLITS = ("train", "dev", "test")
 
 BYTES_FIELDS = ("id", "source", "speaker", "gender", "group", "text", "text_raw",
-                "audio", "license", "origin", "augment")
+                "audio", "license", "origin", "augment", "captions")
 INT_FIELDS = ("num_samples", "synthetic")
 
 
@@ -42,6 +42,7 @@ class Utterance:
     synthetic: bool = False
     gender: str = ""        # "f", "m" or ""
     augment: str = ""       # "" or the effect chain, e.g. "speed=1.1,noise=12dB"
+    captions: str = ""      # "manual" or "auto" for caption/subtitle transcripts, else ""
 
     @property
     def num_samples(self) -> int:

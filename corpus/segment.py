@@ -31,6 +31,22 @@ def group_spans(spans: list[Span], *, max_gap: float = 0.6, max_seconds: float =
     return [(g[0][0], max(s[1] for s in g), " ".join(s[2] for s in g)) for g in groups]
 
 
+def trim_to_speech(spans: list[Span], speech: np.ndarray, tail: float = 0.05) -> list[Span]:
+    """End each span no later than the speech run it starts in (timed caption words run on
+    until the next word, which hides the pauses between sentences)."""
+    n = len(speech)
+    out = []
+    for start, end, text in spans:
+        i = int(start / FRAME)
+        if 0 <= i < n and speech[i]:
+            j = i
+            while j < n and speech[j]:
+                j += 1
+            end = min(end, j * FRAME + tail)
+        out.append((start, max(end, start + FRAME), text))
+    return out
+
+
 def refine(start: float, end: float, speech: np.ndarray, *, search: float = 0.4, pad: float = 0.1,
            lower: float = 0.0, upper: float | None = None) -> tuple[float, float]:
     """Move a span's edges to the speech inside it: the start to where speech begins (within

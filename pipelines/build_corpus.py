@@ -10,7 +10,7 @@ Beam. Without ``--runner`` the DirectRunner runs with one worker process per cor
 The graph is linear (every step feeds the next), which every runner, DaskRunner included,
 executes completely:
 
-    Create(units) | Reshuffle | ParDo(read+clean+write parts)   # one element per work unit
+    Create(units) | ParDo(expand) | Reshuffle | ParDo(read+clean+write parts)   # one element per unit
       | GroupByKey(one key)   | FlatMap(plan shards)             # small metadata only
       | Reshuffle | Map(write shard) | GroupByKey(one key) | Map(publish)
 """
@@ -30,15 +30,35 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from corpus.build import PartResult, build_unit
 from corpus.config import BuildConfig, ConfigError, load_config
-from corpus.reject import RejectRecord
+from corpus.reject import Reject, RejectRecord, record_reject
 from corpus.schema import INFO_FILE
 from corpus.shards import ShardSpec, TooManyRejects, apply_limits, plan_shards, publish, write_shard
 from corpus.sources import make_source
-from corpus.sources.base import Note
+from corpus.sources.base import Note, Unit
 
 log = logging.getLogger("speechmill.build")
 DEFAULT_CONFIG = "configs/default.toml"
 DEFAULT_OUTPUT = "build/corpus"
+
+
+class ExpandUnits(beam.DoFn):
+    """(source index, unit) -> the units it stands for (a playlist -> its videos); sources
+    without an ``expand`` method pass their units through."""
+
+    def __init__(self, sources: list):
+        self.sources = sources
+
+    def process(self, element) -> Iterator[tuple[int, Unit] | RejectRecord]:
+        index, unit = element
+        source = self.sources[index]
+        if not (hasattr(source, "expand") and unit.payload.get("expand")):
+            yield element
+            return
+        for item in source.expand(unit):
+            if isinstance(item, Reject):
+                yield record_reject(item, source=source.name, stage="expand", where=unit.payload.get("url", ""))
+            else:
+                yield index, item
 
 
 class BuildUnits(beam.DoFn):
@@ -55,6 +75,10 @@ class BuildUnits(beam.DoFn):
                 source.setup()
 
     def process(self, element) -> Iterator[PartResult | RejectRecord | Note]:
+        if isinstance(element, RejectRecord):       # a unit that could not be expanded
+            Metrics.counter("rejects", element.reason).inc()
+            yield element
+            return
         index, unit = element
         for item in build_unit(self.sources[index], unit, self.settings, self.parts_dir, table=index):
             if isinstance(item, RejectRecord):
@@ -111,6 +135,7 @@ def build_pipeline(p: beam.Pipeline, config: BuildConfig, out_dir: str, limit: i
     sources_meta = [{"type": name, "license": lic} for name, lic in sorted({(s.name, _license(s)) for s in sources})]
     (p
      | "Units" >> beam.Create(units)
+     | "Expand units" >> beam.ParDo(ExpandUnits(sources))
      | "Spread units" >> beam.Reshuffle()
      | "Read, clean, write parts" >> beam.ParDo(BuildUnits(sources, settings, f"{staging}/parts"))
      | "Key results" >> beam.Map(lambda r: ("corpus", r))

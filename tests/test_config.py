@@ -6,7 +6,7 @@ from corpus.config import ConfigError
 
 
 @pytest.mark.parametrize("body, corpus, message", [
-    ('[[source]]\ntype = "podcasts"\npath = "x"', "", "unknown type 'podcasts'; known types: gutenberg, librispeech"),
+    ('[[source]]\ntype = "podcasts"\npath = "x"', "", "unknown type 'podcasts'; known types: gutenberg, librispeech, movies, youtube"),
     ('[[source]]\ntype = "librispeech"\npath = "/no/such/folder"', "", "/no/such/folder does not exist"),
     ('[[source]]\ntype = "librispeech"\npath = "dev-clean"\nspeed = 2', "", "unknown key(s) speed"),
     ('[[source]]\ntype = "librispeech"\npath = "dev-clean"\nsplit = "valid"', "", "split must be one of train, dev, test"),

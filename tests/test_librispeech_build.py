@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import soundfile
 
+from corpus.schema import SCHEMA_VERSION
 from conftest import (IN_PROCESS, SENTENCES, build, read_corpus, read_ledger, write_config,
                       write_librispeech)
 
@@ -28,7 +29,7 @@ def test_contract_every_example_reads_back_through_tf_data(tmp_path, librispeech
     out = tmp_path / "corpus"
     info = build(librispeech_config(tmp_path, librispeech), out)
 
-    assert info["schema_version"] == 1 and info["sample_rate"] == 16000
+    assert info["schema_version"] == SCHEMA_VERSION and info["sample_rate"] == 16000
     assert info["splits"]["dev"]["examples"] == 3 and info["splits"]["train"]["examples"] == 6
     assert "test" not in info["splits"]
     assert info["rejects"]["total"] == 0

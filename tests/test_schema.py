@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from corpus.schema import (ALPHABET, CorpusMismatch, Utterance, check_info, decode_utterance,
+from corpus.schema import (ALPHABET, SCHEMA_VERSION, CorpusMismatch, Utterance, check_info, decode_utterance,
                            encode_utterance, parse_example)
 from corpus.tfrecord import frame, read_records
 
@@ -13,7 +13,8 @@ from corpus.tfrecord import frame, read_records
 def utterance(**overrides):
     values = dict(id="librispeech/1-2-0003", source="librispeech", speaker="librispeech/1", group="librispeech/1",
                   text="it's a test", text_raw="It's a TEST!", audio=np.array([0, 1, -1, 32767, -32768], np.int16),
-                  license="CC BY 4.0", origin="/data/1-2-0003.flac", synthetic=True, gender="f", augment="speed=1.1")
+                  license="CC BY 4.0", origin="/data/1-2-0003.flac", synthetic=True, gender="f", augment="speed=1.1",
+                  captions="auto")
     values.update(overrides)
     return Utterance(**values)
 
@@ -25,7 +26,8 @@ def test_protobuf_written_record_parses_in_tensorflow(tmp_path):
     parsed = [parse_example(r) for r in tf.data.TFRecordDataset(str(path))]
     assert len(parsed) == 2
     first = parsed[0]
-    for name in ("id", "source", "speaker", "group", "text", "text_raw", "license", "origin", "gender", "augment"):
+    for name in ("id", "source", "speaker", "group", "text", "text_raw", "license", "origin", "gender", "augment",
+                 "captions"):
         assert first[name].numpy().decode() == getattr(utt, name)
     assert first["num_samples"].numpy() == 5 and first["synthetic"].numpy() == 1
     np.testing.assert_array_equal(first["audio"].numpy(), utt.audio / 32768.0)
@@ -46,7 +48,7 @@ def test_reader_checks_num_samples():
 
 
 def test_info_mismatch_is_refused_with_a_clear_message():
-    info = {"schema_version": 1, "sample_rate": 16000, "alphabet": ALPHABET}
+    info = {"schema_version": SCHEMA_VERSION, "sample_rate": 16000, "alphabet": ALPHABET}
     check_info(info, sample_rate=16000, alphabet=ALPHABET)
     with pytest.raises(CorpusMismatch, match="sample rate 16000 Hz, expected 8000 Hz"):
         check_info(info, sample_rate=8000)
@@ -59,7 +61,7 @@ def test_info_mismatch_is_refused_with_a_clear_message():
 def test_corpus_reader_refuses_before_reading(tmp_path):
     from train.data import utterances
 
-    (tmp_path / "info.json").write_text(json.dumps({"schema_version": 1, "sample_rate": 8000, "alphabet": ALPHABET,
+    (tmp_path / "info.json").write_text(json.dumps({"schema_version": SCHEMA_VERSION, "sample_rate": 8000, "alphabet": ALPHABET,
                                                     "splits": {"train": {"shards": ["missing.tfrecord"]}}}))
     with pytest.raises(CorpusMismatch, match="8000 Hz"):
         utterances(str(tmp_path), "train", sample_rate=16000)

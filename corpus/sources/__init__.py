@@ -11,11 +11,13 @@ from corpus.sources.base import Segment, Source, Unit
 from corpus.sources.gutenberg import GutenbergSource
 from corpus.sources.librispeech import LibriSpeechSource
 from corpus.sources.movies import MoviesSource
+from corpus.sources.youtube import YouTubeSource
 
 REGISTRY: dict[str, type] = {
     "librispeech": LibriSpeechSource,
     "gutenberg": GutenbergSource,
     "movies": MoviesSource,
+    "youtube": YouTubeSource,
 }
 
 

@@ -40,6 +40,7 @@ class Segment:
     synthetic: bool = False
     gender: str = ""
     split: str | None = None         # the source's own split (e.g. LibriSpeech subsets)
+    captions: str = ""               # "manual" / "auto" when the transcript is a caption track
 
 
 @dataclasses.dataclass(frozen=True)

@@ -117,4 +117,4 @@ class MoviesSource:
             a, b = int(start * RATE), int(end * RATE)
             yield Segment(id=f"{movie}/{index:05d}", speaker=movie, group=movie, text_raw=text,
                           audio=audio[a:b], sample_rate=RATE, origin=f"{video}#t={start:.2f},{end:.2f}",
-                          license=self.license)
+                          license=self.license, captions="manual")
