@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import urllib.parse
 from typing import Any, Iterator
@@ -32,10 +33,21 @@ from corpus.sync import speech_activity
 
 RATE = 16000
 META = "meta.json"
+log = logging.getLogger("speechmill.youtube")
 
 
 def _host(url: str) -> str:
-    return urllib.parse.urlsplit(url).netloc or "unknown"
+    return urllib.parse.urlsplit(url).hostname or "unknown"
+
+
+class _QuietLogger:
+    """yt-dlp's messages go to Python logging at debug level: failures reach the user once,
+    as ledger lines, instead of twice."""
+
+    def debug(self, message: str) -> None:
+        log.debug(message)
+
+    info = warning = error = debug
 
 
 @dataclasses.dataclass
@@ -81,7 +93,8 @@ class YouTubeSource:
 
     def _options(self, **extra: Any) -> dict[str, Any]:
         backoff = lambda n: min(30.0, 1.0 * 2 ** n)   # noqa: E731 - yt-dlp wants a callable
-        return {"quiet": True, "no_warnings": True, "noprogress": True, "socket_timeout": self.timeout_seconds,
+        return {"quiet": True, "no_warnings": True, "noprogress": True, "logger": _QuietLogger(),
+                "socket_timeout": self.timeout_seconds,
                 "retries": self.retries, "fragment_retries": self.retries, "extractor_retries": self.retries,
                 "retry_sleep_functions": {"http": backoff, "fragment": backoff, "extractor": backoff},
                 **extra}
@@ -183,6 +196,9 @@ class YouTubeSource:
         audio, rate = soundfile.read(os.path.join(folder, meta["audio"]), dtype="int16")
         speech = speech_activity(audio, rate)
         if is_rolling(cues):
+            if not self.allow_auto:
+                raise Reject("subtitle:auto", "the caption track is rolling automatic captions; "
+                             "set allow_auto = true to use them", where=url)
             kind = "auto"
             spans = trim_to_speech(unroll(cues), speech)
         else:

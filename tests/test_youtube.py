@@ -1,0 +1,188 @@
+"""yt-dlp end to end against a loopback web server: HTML pages with <video> and <track>."""
+from __future__ import annotations
+
+import http.server
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from conftest import build, read_corpus, read_ledger, speak, write_config
+from corpus.captions import is_rolling, parse_vtt, unroll
+from corpus.text import normalize
+
+RATE = 16000
+ROLLING = ["the miller opened the gate at dawn", "three carts waited in the lane outside",
+           "nobody spoke until the wheel began to turn"]
+MANUAL = ["The lamps were lit at six.", "Martha carried the ladder."]
+
+
+class Site(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), SiteHandler)
+        self.files: dict[str, bytes] = {}
+        self.requests: list[str] = []
+        self.slow: set[str] = set()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class SiteHandler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        site: Site = self.server
+        site.requests.append(self.path)
+        if self.path in site.slow:
+            time.sleep(4)                       # longer than the source's timeout_seconds
+        data = site.files.get(self.path)
+        if data is None:
+            self.send_error(404, "Not Found")
+            return
+        rng = self.headers.get("Range")
+        start = int(rng.split("=")[1].split("-")[0]) if rng else 0
+        self.send_response(206 if rng else 200)
+        self.send_header("Content-Length", str(len(data) - start))
+        self.send_header("Content-Type", "text/html" if self.path.endswith(".html") else "application/octet-stream")
+        self.end_headers()
+        self.wfile.write(data[start:])
+
+
+def video_with_speech(folder: Path, name: str, lines: list[str]) -> list[tuple[float, float, str]]:
+    """An mp4 with each line spoken in turn, 1.5 s apart; returns (start, end, line)."""
+    track, placed, t = [np.zeros(RATE, np.int16)], [], 1.0
+    for line in lines:
+        s = speak(line)
+        loud = np.flatnonzero(np.abs(s) > 300)
+        s = s[loud[0]: loud[-1] + 1]
+        placed.append((t, t + len(s) / RATE, line))
+        track += [s, np.zeros(int(1.5 * RATE), np.int16)]
+        t += len(s) / RATE + 1.5
+    wav = folder / f"{name}.wav"
+    soundfile.write(wav, np.concatenate(track), RATE)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=gray:s=64x48:r=5", "-i", str(wav),
+                    "-shortest", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(folder / f"{name}.mp4")],
+                   check=True)
+    return placed
+
+
+def stamp(x: float) -> str:
+    ms = int(round(x * 1000))
+    return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
+
+
+def rolling_vtt(placed: list[tuple[float, float, str]]) -> str:
+    """YouTube-style rolling captions: word timings, each line repeated in the next cue."""
+    words = [(s + (e - s) * i / len(line.split()), w) for s, e, line in placed for i, w in enumerate(line.split())]
+    lines = [words[i:i + 4] for i in range(0, len(words), 4)]
+    out, previous = ["WEBVTT\nKind: captions\nLanguage: en\n"], ""
+    for k, line in enumerate(lines):
+        start = line[0][0]
+        end = lines[k + 1][0][0] if k + 1 < len(lines) else placed[-1][1] + 0.5
+        tagged = line[0][1] + "".join(f"<{stamp(t)}><c> {w}</c>" for t, w in line[1:])
+        shown = f"{previous}\n{tagged}" if previous else tagged
+        out.append(f"{stamp(start)} --> {stamp(end - 0.01)} align:start position:0%\n{shown}\n")
+        previous = " ".join(w for _, w in line)
+        out.append(f"{stamp(end - 0.01)} --> {stamp(end)} align:start position:0%\n{previous}\n \n")
+    return "\n".join(out)
+
+
+def page(video: str, track: str) -> bytes:
+    return (f'<html><head><title>{video}</title></head><body><video controls><source src="{video}" '
+            f'type="video/mp4"><track kind="captions" src="{track}" srclang="en" label="English"></video>'
+            f"</body></html>").encode()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("site")
+    server = Site()
+    rolling = video_with_speech(folder, "rolling", ROLLING)
+    manual = video_with_speech(folder, "manual", MANUAL)
+    server.files["/rolling.mp4"] = (folder / "rolling.mp4").read_bytes()
+    server.files["/manual.mp4"] = (folder / "manual.mp4").read_bytes()
+    server.files["/rolling.vtt"] = rolling_vtt(rolling).encode()
+    server.files["/manual.vtt"] = ("WEBVTT\n\n" + "\n".join(
+        f"{stamp(s - 0.1)} --> {stamp(e + 0.1)}\n{line}\n" for s, e, line in manual)).encode()
+    server.files["/watch/rolling.html"] = page("/rolling.mp4", "/rolling.vtt")
+    server.files["/watch/manual.html"] = page("/manual.mp4", "/manual.vtt")
+    server.files["/watch/slow.html"] = page("/manual.mp4", "/manual.vtt")
+    server.slow.add("/watch/slow.html")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server, {"rolling": rolling, "manual": manual}
+    server.shutdown()
+    server.server_close()
+
+
+def youtube_config(tmp_path: Path, site: Site, allow_auto: bool = True) -> Path:
+    urls = [f"{site.url}/watch/{name}.html" for name in ("rolling", "manual", "missing", "slow")]
+    return write_config(tmp_path / "yt.toml", f"""
+        [[source]]
+        type = "youtube"
+        urls = {urls!r}
+        allow_auto = {str(allow_auto).lower()}
+        retries = 0
+        sleep_subtitles = 0
+        timeout_seconds = 1.5
+        split = "train"
+        """, corpus="max_reject_fraction = 0.5")
+
+
+def test_captioned_videos_build_and_broken_urls_go_to_the_ledger(tmp_path, site):
+    server, truth = site
+    out = tmp_path / "corpus"
+    build(youtube_config(tmp_path, server), out)
+
+    rows = sorted(read_corpus(out, "train"), key=lambda r: r["id"])
+    rolling = [r for r in rows if r["id"].startswith("youtube/rolling")]
+    manual = [r for r in rows if r["id"].startswith("youtube/manual")]
+    # Rolling auto-captions: every spoken word exactly once, cut at the pauses.
+    assert " ".join(r["text"] for r in rolling).split() == " ".join(ROLLING).split()
+    assert [r["text"] for r in rolling] == ROLLING
+    assert {r["captions"] for r in rolling} == {"auto"} and {r["captions"] for r in manual} == {"manual"}
+    assert [r["text"] for r in manual] == [normalize(line) for line in MANUAL]
+    for row, (start, end, _) in zip(rolling + manual, truth["rolling"] + truth["manual"]):
+        t0, t1 = (float(x) for x in row["origin"].split("#t=")[1].split(","))
+        assert t0 <= start + 0.15 and t1 >= end - 0.15 and t1 - t0 < (end - start) + 1.0
+        assert row["group"] == "youtube/127.0.0.1" and row["origin"].startswith(server.url)
+
+    ledger = {r["id"]: r for r in read_ledger(out)}
+    assert ledger[f"{server.url}/watch/missing.html"]["reason"] == "youtube:unavailable"
+    assert "404" in ledger[f"{server.url}/watch/missing.html"]["detail"]
+    assert ledger[f"{server.url}/watch/slow.html"]["reason"] == "youtube:unavailable"
+    assert "timed out" in ledger[f"{server.url}/watch/slow.html"]["detail"].lower()
+
+    # A re-run takes finished videos from the download archive: no media or captions fetched again.
+    before = [p for p in server.requests if not p.endswith(".html")]
+    build(youtube_config(tmp_path, server), tmp_path / "again")
+    assert [p for p in server.requests if not p.endswith(".html")] == before
+    archive = (tmp_path / "cache" / "youtube" / "archive.txt").read_text().split("\n")
+    assert sum("rolling" in line for line in archive) == 1
+
+
+def test_rolling_captions_need_allow_auto(tmp_path, site):
+    server, _ = site
+    out = tmp_path / "corpus"
+    config = youtube_config(tmp_path, server, allow_auto=False)
+    with pytest.raises(Exception, match="speechmill:"):
+        build(config, out)     # 3 of 4 videos rejected: over the threshold
+    ledger = (out / ".staging" / "rejects.jsonl").read_text()
+    assert "subtitle:auto" in ledger and "allow_auto" in ledger
+
+
+def test_unroll_keeps_each_word_once():
+    placed = [(1.0, 2.5, "one two three four five"), (4.0, 5.0, "six seven eight")]
+    cues, _ = parse_vtt(rolling_vtt(placed))
+    assert is_rolling(cues)
+    words = unroll(cues)
+    assert [w for _, _, w in words] == "one two three four five six seven eight".split()
+    assert all(a[0] <= b[0] for a, b in zip(words, words[1:]))
