@@ -42,8 +42,13 @@ corpus: setup
 test: setup
 	$(PY) -m pytest -q tests
 
-bench: setup
+$(VENV)/.bench: $(VENV)/.installed
+	@$(PY) -m pip install -q -e '.[test,bench]'
+	@touch $@
+
+bench: setup $(VENV)/.bench
 	$(PY) -m benchmarks.bench_corpus --minutes $(BENCH_MINUTES)
+	$(PY) -m benchmarks.bench_captions --minutes 30
 
 clean:
 	rm -rf build

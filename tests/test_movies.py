@@ -79,7 +79,14 @@ def movies(tmp_path_factory) -> tuple[Path, dict]:
     # 2: UTF-16 with BOM, -1.2 s offset, no framerate change.
     truth["market"] = make_movie(folder, "market", LINES[:5], first=2.0)
     (folder / "market.srt").write_bytes(srt(truth["market"], offset=-1.2, ratio=1.0).encode("utf-16"))
-    # 3: subtitles that belong to another film: rejected whole by the sync score.
+    # 3: no file beside the video: the subtitles are a stream inside the mkv.
+    truth["lighthouse"] = make_movie(folder, "plain", LINES[3:7], first=3.0)
+    (folder / "inside.srt").write_text(srt(truth["lighthouse"], offset=0.8, ratio=1.0))
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(folder / "plain.mkv"), "-i", str(folder / "inside.srt"),
+                    "-map", "0", "-map", "1", "-c", "copy", "-c:s", "srt", str(folder / "lighthouse.mkv")], check=True)
+    (folder / "plain.mkv").unlink()
+    (folder / "inside.srt").rename(folder / "inside.txt")
+    # 4: subtitles that belong to another film: rejected whole by the sync score.
     make_movie(folder, "wrong", LINES[:4], first=3.0, gap=6.0)
     bogus = [(20 + 0.7 * i, 20.4 + 0.7 * i, f"line number {i}") for i in range(12)]
     (folder / "wrong.srt").write_text(srt(bogus, offset=0.0, ratio=1.0))
@@ -101,6 +108,7 @@ def test_movies_are_resynced_and_cut_into_utterances(tmp_path, movies):
     assert abs(sync["movies/harbour"]["offset"] - 2.5) <= 0.05
     assert sync["movies/harbour"]["ratio"] == pytest.approx(25 / 23.976, abs=1e-4)
     assert abs(sync["movies/market"]["offset"] - (-1.2)) <= 0.05 and sync["movies/market"]["ratio"] == 1.0
+    assert abs(sync["movies/lighthouse"]["offset"] - 0.8) <= 0.05 and "embedded" in sync["movies/lighthouse"]["subtitles"]
     assert sync["movies/harbour"]["score"] > 0.8
 
     ledger = read_ledger(out)
