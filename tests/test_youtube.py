@@ -186,3 +186,15 @@ def test_unroll_keeps_each_word_once():
     words = unroll(cues)
     assert [w for _, _, w in words] == "one two three four five six seven eight".split()
     assert all(a[0] <= b[0] for a, b in zip(words, words[1:]))
+
+
+def test_licence_filter_keeps_only_matching_videos():
+    from corpus.reject import Reject
+    from corpus.sources.youtube import YouTubeSource
+
+    source = YouTubeSource(urls=["u"], licenses=["creative commons"])
+    source._check_license({"license": "Creative Commons Attribution license (reuse allowed)"}, "u")
+    for licence in (None, "Standard YouTube License"):
+        with pytest.raises(Reject) as caught:
+            source._check_license({"license": licence}, "u")
+        assert caught.value.reason == "youtube:license" and "creative commons" in caught.value.detail
