@@ -1,10 +1,13 @@
 """Shared fixtures: small corpora made on the spot with espeak-ng, and a build helper."""
 from __future__ import annotations
 
+import http.server
 import io
 import os
 import subprocess
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -97,3 +100,63 @@ def read_ledger(out: Path) -> list[dict]:
     import json
 
     return [json.loads(line) for line in (out / "rejects.jsonl").read_text().splitlines()]
+
+
+class LoopbackSite(http.server.ThreadingHTTPServer):
+    """An HTTP server on 127.0.0.1 serving ``files`` (path -> bytes) with Range support.
+
+    ``requests`` records (path, Range header); paths in ``slow`` answer after 4 s; with
+    ``drop_first`` the first response is cut off halfway.
+    """
+
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), _SiteHandler)
+        self.files: dict[str, bytes] = {}
+        self.requests: list[tuple[str, str | None]] = []
+        self.slow: set[str] = set()
+        self.drop_first = False
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _SiteHandler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        site: LoopbackSite = self.server
+        rng = self.headers.get("Range")
+        site.requests.append((self.path, rng))
+        if self.path in site.slow:
+            time.sleep(4)
+        data = site.files.get(self.path)
+        if data is None:
+            self.send_error(404, "Not Found")
+            return
+        start = int(rng.split("=")[1].split("-")[0]) if rng else 0
+        self.send_response(206 if rng else 200)
+        self.send_header("Content-Length", str(len(data) - start))
+        self.send_header("Content-Type", "text/html" if self.path.endswith(".html") else "application/octet-stream")
+        self.end_headers()
+        body = data[start:]
+        if site.drop_first:
+            site.drop_first = False
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.connection.shutdown(2)
+            return
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def loopback_site():
+    """A LoopbackSite running for one test."""
+    site = LoopbackSite()
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    yield site
+    site.shutdown()
+    site.server_close()

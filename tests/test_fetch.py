@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import hashlib
-import http.server
 import io
 import tarfile
-import threading
 
 import pytest
 
@@ -14,54 +12,9 @@ from corpus.fetch import fetch
 from corpus.reject import Reject
 
 
-class Mirror(http.server.ThreadingHTTPServer):
-    """Serves ``files`` with Range support; ``drop_first`` cuts the first response in half."""
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), MirrorHandler)
-        self.files: dict[str, bytes] = {}
-        self.requests: list[tuple[str, str | None]] = []
-        self.drop_first = False
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class MirrorHandler(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        server: Mirror = self.server
-        rng = self.headers.get("Range")
-        server.requests.append((self.path, rng))
-        data = server.files.get(self.path)
-        if data is None:
-            self.send_error(404, "Not Found")
-            return
-        start = int(rng.split("=")[1].split("-")[0]) if rng else 0
-        self.send_response(206 if rng else 200)
-        self.send_header("Content-Length", str(len(data) - start))
-        self.end_headers()
-        body = data[start:]
-        if server.drop_first:
-            server.drop_first = False
-            self.wfile.write(body[: len(body) // 2])
-            self.wfile.flush()
-            self.connection.shutdown(2)
-            return
-        self.wfile.write(body)
-
-
 @pytest.fixture
-def mirror():
-    server = Mirror()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def mirror(loopback_site):
+    return loopback_site
 
 
 def test_interrupted_download_resumes_and_is_verified(tmp_path, mirror):

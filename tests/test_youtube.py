@@ -1,17 +1,15 @@
 """yt-dlp end to end against a loopback web server: HTML pages with <video> and <track>."""
 from __future__ import annotations
 
-import http.server
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile
 
-from conftest import build, read_corpus, read_ledger, speak, write_config
+from conftest import LoopbackSite, build, read_corpus, read_ledger, speak, write_config
 from corpus.captions import is_rolling, parse_vtt, unroll
 from corpus.text import normalize
 
@@ -19,42 +17,6 @@ RATE = 16000
 ROLLING = ["the miller opened the gate at dawn", "three carts waited in the lane outside",
            "nobody spoke until the wheel began to turn"]
 MANUAL = ["The lamps were lit at six.", "Martha carried the ladder."]
-
-
-class Site(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), SiteHandler)
-        self.files: dict[str, bytes] = {}
-        self.requests: list[str] = []
-        self.slow: set[str] = set()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class SiteHandler(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        site: Site = self.server
-        site.requests.append(self.path)
-        if self.path in site.slow:
-            time.sleep(4)                       # longer than the source's timeout_seconds
-        data = site.files.get(self.path)
-        if data is None:
-            self.send_error(404, "Not Found")
-            return
-        rng = self.headers.get("Range")
-        start = int(rng.split("=")[1].split("-")[0]) if rng else 0
-        self.send_response(206 if rng else 200)
-        self.send_header("Content-Length", str(len(data) - start))
-        self.send_header("Content-Type", "text/html" if self.path.endswith(".html") else "application/octet-stream")
-        self.end_headers()
-        self.wfile.write(data[start:])
 
 
 def video_with_speech(folder: Path, name: str, lines: list[str]) -> list[tuple[float, float, str]]:
@@ -105,7 +67,7 @@ def page(video: str, track: str) -> bytes:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     folder = tmp_path_factory.mktemp("site")
-    server = Site()
+    server = LoopbackSite()
     rolling = video_with_speech(folder, "rolling", ROLLING)
     manual = video_with_speech(folder, "manual", MANUAL)
     server.files["/rolling.mp4"] = (folder / "rolling.mp4").read_bytes()
@@ -123,7 +85,7 @@ def site(tmp_path_factory):
     server.server_close()
 
 
-def youtube_config(tmp_path: Path, site: Site, allow_auto: bool = True) -> Path:
+def youtube_config(tmp_path: Path, site: LoopbackSite, allow_auto: bool = True) -> Path:
     urls = [f"{site.url}/watch/{name}.html" for name in ("rolling", "manual", "missing", "slow")]
     return write_config(tmp_path / "yt.toml", f"""
         [[source]]
@@ -162,9 +124,9 @@ def test_captioned_videos_build_and_broken_urls_go_to_the_ledger(tmp_path, site)
     assert "timed out" in ledger[f"{server.url}/watch/slow.html"]["detail"].lower()
 
     # A re-run takes finished videos from the download archive: no media or captions fetched again.
-    before = [p for p in server.requests if not p.endswith(".html")]
+    before = [p for p, _ in server.requests if not p.endswith(".html")]
     build(youtube_config(tmp_path, server), tmp_path / "again")
-    assert [p for p in server.requests if not p.endswith(".html")] == before
+    assert [p for p, _ in server.requests if not p.endswith(".html")] == before
     archive = (tmp_path / "cache" / "youtube" / "archive.txt").read_text().split("\n")
     assert sum("rolling" in line for line in archive) == 1
 
