@@ -1,0 +1,141 @@
+"""Waveform effects: pure numpy functions on float32 mono audio in [-1, 1].
+
+Every effect checks its parameters before doing any work and raises :class:`EffectError`
+with the allowed range; every random choice comes from an explicit ``numpy.random.Generator``.
+
+- ``speed``: resampling (tempo and pitch together, the 0.9/1.0/1.1 practice; soxr)
+- ``tempo``: duration changes, pitch stays (WSOLA time stretch)
+- ``pitch_shift``: pitch changes by semitones, duration stays (WSOLA stretch + soxr resample)
+- ``add_noise``: mix a noise at a target SNR; ``colored_noise`` (white, pink, brown) and
+  ``babble`` (several other utterances summed) make noises
+- ``reverb``: convolution with a room impulse response; ``synthetic_rir`` makes one
+- ``gain`` and ``telephone`` (300-3400 Hz band-limiting)
+"""
+from __future__ import annotations
+
+import numpy as np
+import soxr
+from scipy import signal
+
+from augment.stretch import time_stretch
+
+
+class EffectError(ValueError):
+    """An effect parameter outside its allowed range."""
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise EffectError(message)
+
+
+def check_params(effect: str, value: float) -> None:
+    """Validate one effect parameter (used by recipes before any audio is touched)."""
+    limits = {"speed": (0.5, 2.0, "a factor"), "tempo": (0.5, 2.0, "a factor"),
+              "pitch": (-12.0, 12.0, "semitones"), "noise": (-10.0, 60.0, "dB SNR"),
+              "gain": (-40.0, 40.0, "dB"), "reverb": (0.05, 3.0, "seconds of RT60"),
+              "telephone": (0.0, 1.0, "(no value needed)")}
+    _check(effect in limits, f"unknown effect {effect!r}; effects: {', '.join(sorted(limits))}")
+    lo, hi, unit = limits[effect]
+    _check(np.isfinite(value) and lo <= value <= hi, f"{effect}={value:g} is outside {lo:g}..{hi:g} {unit}")
+
+
+def speed(x: np.ndarray, rate: int, factor: float) -> np.ndarray:
+    """Play ``factor`` times faster: length / factor, pitch x factor."""
+    check_params("speed", factor)
+    if factor == 1.0:
+        return x.copy()
+    return soxr.resample(x, rate, rate / factor).astype(np.float32, copy=False)
+
+
+def tempo(x: np.ndarray, rate: int, factor: float) -> np.ndarray:
+    """``factor`` times faster, same pitch: length / factor."""
+    check_params("tempo", factor)
+    return time_stretch(x, rate, factor)
+
+
+def pitch_shift(x: np.ndarray, rate: int, semitones: float) -> np.ndarray:
+    """Raise (or lower) the pitch by ``semitones``; the length stays the same."""
+    check_params("pitch", semitones)
+    if semitones == 0:
+        return x.copy()
+    f = 2.0 ** (semitones / 12.0)
+    longer = time_stretch(x, rate, 1.0 / f)              # f times longer, same pitch
+    y = soxr.resample(longer, rate * f, rate)              # back to the length, pitch x f
+    return _fit(y.astype(np.float32, copy=False), len(x))
+
+
+def _fit(y: np.ndarray, n: int) -> np.ndarray:
+    return y[:n] if len(y) >= n else np.pad(y, (0, n - len(y)))
+
+
+def rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(x, dtype=np.float64)) + 1e-20))
+
+
+def add_noise(x: np.ndarray, noise: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:
+    """Mix ``noise`` (looped or cut at a random point to the length of ``x``) at ``snr_db``."""
+    check_params("noise", snr_db)
+    _check(noise.size > 0 and rms(noise) > 1e-9, "noise must be a non-silent signal")
+    n = len(x)
+    if len(noise) < n:
+        noise = np.tile(noise, int(np.ceil(n / len(noise))) + 1)
+    start = int(rng.integers(0, len(noise) - n + 1))
+    piece = noise[start:start + n]
+    scale = rms(x) / (rms(piece) * 10.0 ** (snr_db / 20.0))
+    return (x + scale * piece).astype(np.float32)
+
+
+def colored_noise(kind: str, n: int, rng: np.random.Generator) -> np.ndarray:
+    """White, pink (1/f) or brown (1/f^2) noise of ``n`` samples, unit RMS."""
+    _check(kind in ("white", "pink", "brown"), f"noise kind {kind!r}; kinds: white, pink, brown")
+    white = rng.standard_normal(n).astype(np.float32)
+    if kind == "white":
+        return white
+    spectrum = np.fft.rfft(white)
+    f = np.arange(len(spectrum), dtype=np.float64)
+    f[0] = 1.0
+    spectrum /= np.sqrt(f) if kind == "pink" else f
+    y = np.fft.irfft(spectrum, n).astype(np.float32)
+    return y / rms(y)
+
+
+def babble(utterances: list[np.ndarray], n: int, rng: np.random.Generator, talkers: int = 4) -> np.ndarray:
+    """The sum of ``talkers`` utterances drawn from ``utterances``, looped to ``n`` samples."""
+    _check(len(utterances) > 0, "babble needs other utterances")
+    out = np.zeros(n, np.float32)
+    for index in rng.choice(len(utterances), size=min(talkers, len(utterances)), replace=False):
+        u = utterances[int(index)]
+        u = np.tile(u, int(np.ceil(n / len(u))) + 1)
+        start = int(rng.integers(0, len(u) - n + 1))
+        out += u[start:start + n] / max(rms(u), 1e-9)
+    return out
+
+
+def synthetic_rir(rate: int, rt60: float, rng: np.random.Generator) -> np.ndarray:
+    """An exponentially decaying noise impulse response with the given RT60 (seconds)."""
+    check_params("reverb", rt60)
+    n = int(rt60 * rate)
+    t = np.arange(n) / rate
+    rir = rng.standard_normal(n) * np.exp(-6.9078 * t / rt60)       # -60 dB at rt60
+    rir[0] = 1.0
+    return (rir / np.max(np.abs(rir))).astype(np.float32)
+
+
+def reverb(x: np.ndarray, rir: np.ndarray) -> np.ndarray:
+    """Convolve with ``rir``; the output is longer by the tail and has the input's RMS."""
+    _check(rir.ndim == 1 and rir.size > 0 and np.any(rir), "a room impulse response must be a non-zero 1-D signal")
+    y = signal.fftconvolve(x, rir).astype(np.float32)
+    return y * (rms(x) / rms(y))
+
+
+def gain(x: np.ndarray, db: float) -> np.ndarray:
+    check_params("gain", db)
+    return (x * 10.0 ** (db / 20.0)).astype(np.float32)
+
+
+def telephone(x: np.ndarray, rate: int, low: float = 300.0, high: float = 3400.0) -> np.ndarray:
+    """Band-limit to a telephone channel (4th-order Butterworth band-pass)."""
+    _check(0 < low < high < rate / 2, f"telephone band {low:g}..{high:g} Hz must lie within 0..{rate / 2:g} Hz")
+    sos = signal.butter(4, [low, high], btype="bandpass", fs=rate, output="sos")
+    return signal.sosfilt(sos, x).astype(np.float32)

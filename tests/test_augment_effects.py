@@ -1,0 +1,116 @@
+"""Effects measured on espeak-ng speech: durations, pitch, SNR, reverb tails, determinism."""
+from __future__ import annotations
+
+import librosa
+import numpy as np
+import pytest
+
+from augment import effects
+from augment.recipe import chain_label, parse_recipe
+from conftest import speak
+
+RATE = 16000
+
+
+@pytest.fixture(scope="module")
+def speech() -> np.ndarray:
+    parts = [speak("the lamps along the river road were lit at six every evening"),
+             speak("nobody spoke until the great wheel began to turn", voice="en+f3")]
+    return np.concatenate(parts).astype(np.float32) / 32768.0
+
+
+def median_f0(x: np.ndarray) -> float:
+    f0, voiced, _ = librosa.pyin(x, fmin=60, fmax=500, sr=RATE, frame_length=1024)
+    return float(np.nanmedian(f0[voiced]))
+
+
+def test_speed_changes_duration_and_pitch_together(speech):
+    fast = effects.speed(speech, RATE, 1.1)
+    assert len(fast) == pytest.approx(len(speech) / 1.1, rel=0.01)
+    assert median_f0(fast) / median_f0(speech) == pytest.approx(1.1, rel=0.03)
+
+
+@pytest.mark.parametrize("semitones", [2, -2])
+def test_pitch_shift_keeps_duration_and_moves_f0(speech, semitones):
+    shifted = effects.pitch_shift(speech, RATE, semitones)
+    assert len(shifted) == pytest.approx(len(speech), rel=0.01)
+    assert median_f0(shifted) / median_f0(speech) == pytest.approx(2 ** (semitones / 12), rel=0.03)
+
+
+def test_tempo_keeps_pitch(speech):
+    slow = effects.tempo(speech, RATE, 0.9)
+    assert len(slow) == pytest.approx(len(speech) / 0.9, rel=0.01)
+    assert median_f0(slow) / median_f0(speech) == pytest.approx(1.0, rel=0.03)
+
+
+@pytest.mark.parametrize("kind", ["white", "pink", "brown"])
+def test_noise_is_mixed_at_the_requested_snr(speech, kind):
+    rng = np.random.default_rng(3)
+    noisy = effects.add_noise(speech, effects.colored_noise(kind, 5000, rng), 10.0, rng)
+    noise = noisy - speech
+    assert 20 * np.log10(effects.rms(speech) / effects.rms(noise)) == pytest.approx(10.0, abs=0.5)
+
+
+def test_babble_from_other_utterances(speech):
+    rng = np.random.default_rng(1)
+    others = [speech[:8000], speech[8000:20000], speech[20000:]]
+    noisy = effects.add_noise(speech, effects.babble(others, len(speech), rng), 5.0, rng)
+    assert 20 * np.log10(effects.rms(speech) / effects.rms(noisy - speech)) == pytest.approx(5.0, abs=0.5)
+
+
+def test_reverb_adds_the_tail_and_keeps_the_level(speech):
+    rir = effects.synthetic_rir(RATE, 0.5, np.random.default_rng(0))
+    wet = effects.reverb(speech, rir)
+    assert len(wet) == len(speech) + len(rir) - 1
+    assert effects.rms(wet) == pytest.approx(effects.rms(speech), rel=0.01)
+    assert np.abs(wet).max() < 1.0
+
+
+def test_telephone_removes_low_and_high_frequencies(speech):
+    band = effects.telephone(speech, RATE)
+    spectrum = np.abs(np.fft.rfft(band)) ** 2
+    freqs = np.fft.rfftfreq(len(band), 1 / RATE)
+    inside = spectrum[(freqs > 400) & (freqs < 3000)].sum()
+    assert spectrum[freqs > 5000].sum() < 0.01 * inside and spectrum[freqs < 100].sum() < 0.01 * inside
+
+
+def test_same_seed_same_output_and_different_utterances_differ():
+    recipe = parse_recipe("speed=0.9,1.1;noise=5..20dB@0.5;pitch=-2..2@0.3")
+    assert recipe.chains("a/1", 7) == recipe.chains("a/1", 7)
+    chains = [recipe.chains(f"a/{i}", 7) for i in range(200)]
+    assert all(len(c) == 2 and c[0][0] == ("speed", 0.9) and c[1][0] == ("speed", 1.1) for c in chains)
+    with_noise = sum(any(e == "noise" for e, _ in chain) for c in chains for chain in c) / 400
+    with_pitch = sum(any(e == "pitch" for e, _ in chain) for c in chains for chain in c) / 400
+    assert 0.4 < with_noise < 0.6 and 0.2 < with_pitch < 0.4
+    values = [v for c in chains for chain in c for e, v in chain if e == "noise"]
+    assert min(values) >= 5 and max(values) <= 20 and len(set(values)) > 20
+
+
+def test_fixed_effects_make_exactly_one_copy():
+    for text, chain in [("pitch=2", (("pitch", 2.0),)), ("speed=1.1", (("speed", 1.1),)),
+                        ("noise=10dB", (("noise", 10.0),))]:
+        assert parse_recipe(text).chains("x", 0) == [chain]
+    assert chain_label((("speed", 1.1), ("noise", 12.3))) == ("~speed1.1+noise12.3dB", "speed=1.1,noise=12.3dB")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("speed=3", "speed=3 is outside 0.5..2"),
+    ("pitch=-2..30", "pitch=30 is outside -12..12"),
+    ("noise=loud", "'loud' is not a number"),
+    ("echo=2", "unknown effect 'echo'"),
+    ("noise=5..20dB@1.5", "probability must be within 0..1"),
+    ("speed=0.9,1.1@0.5", "take no @probability"),
+    ("noise=20..5", "range 20..5 is empty"),
+])
+def test_bad_parameters_fail_before_any_work(text, message):
+    with pytest.raises(effects.EffectError, match=message):
+        parse_recipe(text)
+
+
+def test_effect_functions_check_their_parameters(speech):
+    with pytest.raises(effects.EffectError, match="outside"):
+        effects.speed(speech, RATE, 0.1)
+    with pytest.raises(effects.EffectError, match="non-silent"):
+        effects.add_noise(speech, np.zeros(100, np.float32), 10, np.random.default_rng(0))
+    with pytest.raises(effects.EffectError, match="noise kind"):
+        effects.colored_noise("purple", 10, np.random.default_rng(0))
