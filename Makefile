@@ -15,10 +15,15 @@ SYSTEM_PACKAGES := ffmpeg:ffmpeg espeak-ng:espeak-ng
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1
 
-.PHONY: corpus test bench setup system clean help
+IN         ?= build/corpus
+RECIPE     ?=
+AUGMENT_OUT = $(if $(filter command line environment,$(origin OUT)),$(OUT),build/augmented)
+
+.PHONY: corpus augment test bench setup system clean help
 
 help:
 	@echo "make corpus [CONFIG=configs/default.toml] [OUT=build/corpus] [LIMIT=n] [DASK=local:2|tcp://host:8786] [BEAM_ARGS='--runner=...']"
+	@echo "make augment [IN=build/corpus] [OUT=build/augmented] [RECIPE='speed=0.9,1.1;noise=5..20dB@0.5']"
 	@echo "make test     run the test suite (offline)"
 	@echo "make bench    print throughput (x-realtime per core) of each stage beside its baseline"
 
@@ -38,6 +43,10 @@ setup: system $(VENV)/.installed
 corpus: setup
 	$(PY) -m pipelines.build_corpus --config $(CONFIG) --output $(OUT) \
 	  $(if $(LIMIT),--limit $(LIMIT)) $(if $(DASK),--dask $(DASK)) $(BEAM_ARGS)
+
+augment: setup
+	$(PY) -m pipelines.augment_corpus --input $(IN) --output $(AUGMENT_OUT) \
+	  $(if $(RECIPE),--recipe "$(RECIPE)") $(BEAM_ARGS)
 
 test: setup
 	$(PY) -m pytest -q tests

@@ -82,7 +82,7 @@ def part_path(parts_dir: str, unit: Unit, split: str) -> str:
     return f"{parts_dir.rstrip('/')}/{digest}-{split}.tfrecord"
 
 
-class _PartWriter:
+class PartWriter:
     def __init__(self, path: str):
         self.path = path
         self.file: BinaryIO = FileSystems.create(path, compression_type=CompressionTypes.UNCOMPRESSED)
@@ -91,17 +91,20 @@ class _PartWriter:
         self.offset = 0
 
     def write(self, utt: Utterance) -> None:
-        data = frame(encode_utterance(utt))
+        self.write_framed(frame(encode_utterance(utt)), utt.num_samples)
+
+    def write_framed(self, data: bytes, num_samples: int) -> None:
+        """Append one already framed record."""
         self.file.write(data)
         self.offset += len(data)
         self.ends.append(self.offset)
-        self.samples.append(utt.num_samples)
+        self.samples.append(num_samples)
 
 
 def build_unit(source: Source, unit: Unit, settings: CorpusSettings,
                parts_dir: str, table: int = 0) -> Iterator[PartResult | RejectRecord | Note]:
     """Read one unit, clean every segment, write the survivors; yield parts, rejects and notes."""
-    writers: dict[str, _PartWriter] = {}
+    writers: dict[str, PartWriter] = {}
     accepted = 0
     try:
         for item in source.read(unit):
@@ -119,7 +122,7 @@ def build_unit(source: Source, unit: Unit, settings: CorpusSettings,
                 continue
             split = source.split or item.split or assign_split(item.group, settings)
             if split not in writers:
-                writers[split] = _PartWriter(part_path(parts_dir, unit, split))
+                writers[split] = PartWriter(part_path(parts_dir, unit, split))
             writers[split].write(utt)
             accepted += 1
             if source.limit is not None and accepted >= source.limit:

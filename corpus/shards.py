@@ -109,7 +109,7 @@ def _write_text(path: str, text: str) -> None:
 
 def build_info(specs: list[ShardSpec], parts: list[PartResult], rejects: list[RejectRecord],
                settings: CorpusSettings, sources: list[dict[str, Any]],
-               notes: list[Note] = ()) -> dict[str, Any]:
+               notes: list[Note] = (), extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The ``info.json`` document for a build (no timestamps: identical builds, identical files)."""
     rate = settings.sample_rate
     splits = {}
@@ -134,6 +134,7 @@ def build_info(specs: list[ShardSpec], parts: list[PartResult], rejects: list[Re
         "sources": source_info, "settings": dataclasses.asdict(settings),
         "alignment": [{"source": n.source, "item": n.item, **n.facts}
                       for n in sorted(notes, key=lambda n: (n.source, n.item))],
+        **(extra or {}),
     }
 
 
@@ -146,7 +147,7 @@ def reject_fraction(parts: list[PartResult], rejects: list[RejectRecord]) -> flo
 
 def publish(out_dir: str, staging_dir: str, specs: list[ShardSpec], parts: list[PartResult],
             rejects: list[RejectRecord], settings: CorpusSettings, sources: list[dict[str, Any]],
-            notes: list[Note] = ()) -> dict:
+            notes: list[Note] = (), extra: Mapping[str, Any] | None = None) -> dict:
     """Move a finished build into ``out_dir``; raises TooManyRejects and publishes nothing."""
     rejects = sorted(rejects)
     ledger = "".join(r.to_json() + "\n" for r in rejects)
@@ -158,7 +159,7 @@ def publish(out_dir: str, staging_dir: str, specs: list[ShardSpec], parts: list[
             f"speechmill: {fraction:.0%} of the input was rejected (max_reject_fraction "
             f"{settings.max_reject_fraction:.0%}; top reasons {dict(reasons)}); nothing published; "
             f"ledger: {staging_dir}/{LEDGER_FILE}")
-    info = build_info(specs, parts, rejects, settings, sources, notes)
+    info = build_info(specs, parts, rejects, settings, sources, notes, extra)
     info_path = f"{out_dir}/{INFO_FILE}"
     if FileSystems.exists(info_path):
         FileSystems.delete([info_path])

@@ -109,11 +109,11 @@ def write_step(item, staging_dir: str):
     return item
 
 
-def publish_step(keyed, out_dir: str, staging_dir: str, settings, sources_meta) -> dict:
+def publish_step(keyed, out_dir: str, staging_dir: str, settings, sources_meta, extra=None) -> dict:
     _, items = keyed
     specs = sorted((i for i in items if isinstance(i, ShardSpec)), key=lambda s: s.name)
     (_, parts, rejects, notes), = [i for i in items if isinstance(i, tuple)]
-    info = publish(out_dir, staging_dir, specs, parts, rejects, settings, sources_meta, notes)
+    info = publish(out_dir, staging_dir, specs, parts, rejects, settings, sources_meta, notes, extra)
     return info
 
 

@@ -1,0 +1,82 @@
+"""On-the-fly augmentation as TensorFlow ops, for tf.data pipelines or inside a model.
+
+All randomness is stateless: every op takes a ``seed`` tensor of shape [2] (int32/int64), so
+the same seed gives the same result on any device. ``augment_dataset`` gives each element its
+own seed from (seed, element index); on a repeated dataset every epoch draws fresh effects.
+
+- ``add_noise(audio, snr_db, seed)``: white noise at a target SNR
+- ``random_gain(audio, min_db, max_db, seed)``
+- ``change_speed(audio, factor)``: resampling by linear interpolation (length / factor)
+- ``spec_augment(features, seed, ...)``: SpecAugment time and frequency masks on [time, freq]
+"""
+from __future__ import annotations
+
+import tensorflow as tf
+
+
+def _rms(x: tf.Tensor) -> tf.Tensor:
+    return tf.sqrt(tf.reduce_mean(tf.square(x)) + 1e-12)
+
+
+def add_noise(audio: tf.Tensor, snr_db, seed: tf.Tensor) -> tf.Tensor:
+    """Add white noise so that signal RMS / noise RMS is ``snr_db`` decibels."""
+    noise = tf.random.stateless_normal(tf.shape(audio), seed=seed, dtype=audio.dtype)
+    scale = _rms(audio) / (_rms(noise) * tf.pow(10.0, tf.cast(snr_db, audio.dtype) / 20.0))
+    return audio + scale * noise
+
+
+def random_gain(audio: tf.Tensor, min_db: float, max_db: float, seed: tf.Tensor) -> tf.Tensor:
+    db = tf.random.stateless_uniform([], seed=seed, minval=min_db, maxval=max_db)
+    return audio * tf.pow(10.0, db / 20.0)
+
+
+def change_speed(audio: tf.Tensor, factor) -> tf.Tensor:
+    """Play ``factor`` times faster (tempo and pitch together): length / factor samples."""
+    factor = tf.cast(factor, tf.float32)
+    n = tf.shape(audio)[0]
+    n_out = tf.maximum(1, tf.cast(tf.round(tf.cast(n, tf.float32) / factor), tf.int32))
+    position = tf.minimum(tf.range(n_out, dtype=tf.float32) * factor, tf.cast(n - 1, tf.float32))
+    left = tf.cast(tf.floor(position), tf.int32)
+    right = tf.minimum(left + 1, n - 1)
+    weight = position - tf.cast(left, tf.float32)
+    return tf.gather(audio, left) * (1.0 - weight) + tf.gather(audio, right) * weight
+
+
+def spec_augment(features: tf.Tensor, seed: tf.Tensor, *, time_masks: int = 2, time_width: int = 20,
+                 freq_masks: int = 2, freq_width: int = 10) -> tf.Tensor:
+    """Zero ``time_masks`` bands of up to ``time_width`` frames and ``freq_masks`` bands of up to
+    ``freq_width`` bins of a [time, freq] feature matrix."""
+    t, f = tf.shape(features)[0], tf.shape(features)[1]
+    keep = tf.ones_like(features)
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), time_masks + freq_masks)
+    for i in range(time_masks + freq_masks):
+        along_time = i < time_masks
+        size, width = (t, time_width) if along_time else (f, freq_width)
+        pair = tf.random.experimental.stateless_split(seeds[i], 2)
+        w = tf.random.stateless_uniform([], seed=pair[0], maxval=tf.minimum(width, size) + 1, dtype=tf.int32)
+        start = tf.random.stateless_uniform([], seed=pair[1], maxval=tf.maximum(size - w, 0) + 1, dtype=tf.int32)
+        band = tf.logical_and(tf.range(size) >= start, tf.range(size) < start + w)
+        band = tf.cast(tf.logical_not(band), features.dtype)
+        keep *= band[:, None] if along_time else band[None, :]
+    return features * keep
+
+
+def augment_dataset(dataset: tf.data.Dataset, seed: int, *, snr_db=(5.0, 20.0), noise_probability: float = 0.5,
+                    gain_db=(-6.0, 6.0), speeds=(0.9, 1.0, 1.1)) -> tf.data.Dataset:
+    """Augment the ``audio`` of each element of a speechmill dataset (see train/data.py):
+    a random speed from ``speeds``, a random gain, and white noise at a random SNR for a share
+    ``noise_probability`` of the elements. ``num_samples`` follows the new length."""
+    speeds = tf.constant(speeds, tf.float32)
+
+    def one(index, example):
+        seeds = tf.random.experimental.stateless_split(tf.stack([tf.cast(seed, tf.int64), index]), 5)
+        audio = example["audio"]
+        choice = tf.random.stateless_uniform([], seed=seeds[0], maxval=tf.shape(speeds)[0], dtype=tf.int32)
+        audio = change_speed(audio, speeds[choice])
+        audio = random_gain(audio, gain_db[0], gain_db[1], seeds[1])
+        snr = tf.random.stateless_uniform([], seed=seeds[2], minval=snr_db[0], maxval=snr_db[1])
+        noisy = tf.random.stateless_uniform([], seed=seeds[3]) < noise_probability
+        audio = tf.cond(noisy, lambda: add_noise(audio, snr, seeds[4]), lambda: audio)
+        return {**example, "audio": audio, "num_samples": tf.cast(tf.shape(audio)[0], tf.int64)}
+
+    return dataset.enumerate().map(one, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

@@ -1,0 +1,62 @@
+"""`make augment`'s job: a corpus in, a corpus out with augmented train copies."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import IN_PROCESS, build, read_corpus, write_config
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, librispeech):
+    folder = tmp_path_factory.mktemp("aug")
+    config = write_config(folder / "c.toml", f'[[source]]\ntype = "librispeech"\npath = "{librispeech}"\n')
+    build(config, folder / "corpus")
+    return folder / "corpus"
+
+
+def augment(source, out, *args):
+    from pipelines.augment_corpus import run
+
+    return run(["--input", str(source), "--output", str(out), *args, *IN_PROCESS])
+
+
+def test_default_recipe_copies_train_only_and_records_the_recipe(tmp_path, corpus):
+    info = augment(corpus, tmp_path / "a")
+    assert info["augment"]["recipe"] == "speed=0.9,1.1;noise=5..20dB@0.5;pitch=-2..2@0.3"
+    assert info["splits"]["train"]["examples"] == 6 * 3 and info["splits"]["dev"]["examples"] == 3
+    originals = {r["id"]: r for r in read_corpus(corpus, "train")}
+    rows = read_corpus(tmp_path / "a", "train")
+    for row in rows:
+        base, _, suffix = row["id"].partition("~")
+        source = originals[base]
+        assert row["text"] == source["text"] and row["speaker"] == source["speaker"]
+        if not suffix:
+            assert (row["audio"] == source["audio"]).all() and row["augment"] == ""
+            continue
+        factor = float(suffix.split("+")[0][len("speed"):])
+        assert row["augment"].startswith(f"speed={factor:g}")
+        assert row["num_samples"] == pytest.approx(source["num_samples"] / factor, rel=0.01)
+    dev_in, dev_out = read_corpus(corpus, "dev"), read_corpus(tmp_path / "a", "dev")
+    assert [r["id"] for r in dev_in] == [r["id"] for r in dev_out]
+    assert all((a["audio"] == b["audio"]).all() for a, b in zip(dev_in, dev_out))
+
+    again = augment(corpus, tmp_path / "b")
+    for name in info["splits"]["train"]["shards"]:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    assert again == {**info, "augment": {**info["augment"]}}
+
+
+def test_a_fixed_effect_makes_exactly_one_copy(tmp_path, corpus):
+    info = augment(corpus, tmp_path / "p", "--recipe", "pitch=2")
+    rows = read_corpus(tmp_path / "p", "train")
+    copies = [r for r in rows if "~" in r["id"]]
+    assert len(copies) == 6 and info["splits"]["train"]["examples"] == 12
+    assert {r["augment"] for r in copies} == {"pitch=2st"} and all(r["id"].endswith("~pitch2st") for r in copies)
+
+
+def test_bad_recipe_is_refused_before_any_work(tmp_path, corpus, capsys):
+    from pipelines.augment_corpus import main
+
+    assert main(["--input", str(corpus), "--output", str(tmp_path / "x"), "--recipe", "speed=5"]) == 2
+    assert "speed=5 is outside 0.5..2" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()

@@ -1,0 +1,57 @@
+"""On-the-fly augmentation ops in TensorFlow: levels, lengths, masks, determinism, tf.data use."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from augment import tf_ops
+from conftest import speak
+
+RATE = 16000
+
+
+@pytest.fixture(scope="module")
+def audio() -> tf.Tensor:
+    return tf.constant(speak("the keeper climbs the tower every half hour").astype(np.float32) / 32768.0)
+
+
+def test_noise_at_snr_and_stateless_determinism(audio):
+    seed = tf.constant([1, 2])
+    noisy = tf_ops.add_noise(audio, 10.0, seed)
+    noise = (noisy - audio).numpy()
+    assert 20 * np.log10(np.sqrt(np.mean(audio.numpy() ** 2)) / np.sqrt(np.mean(noise ** 2))) == pytest.approx(10, abs=0.5)
+    assert np.array_equal(noisy.numpy(), tf_ops.add_noise(audio, 10.0, seed).numpy())
+    assert not np.array_equal(noisy.numpy(), tf_ops.add_noise(audio, 10.0, tf.constant([1, 3])).numpy())
+
+
+def test_speed_changes_length(audio):
+    for factor in (0.9, 1.1):
+        out = tf_ops.change_speed(audio, factor)
+        assert out.shape[0] == pytest.approx(audio.shape[0] / factor, rel=0.01)
+
+
+def test_gain_range(audio):
+    out = tf_ops.random_gain(audio, -6.0, 6.0, tf.constant([4, 4]))
+    ratio_db = 20 * np.log10(np.abs(out.numpy()).max() / np.abs(audio.numpy()).max())
+    assert -6.0 <= ratio_db <= 6.0
+
+
+def test_spec_augment_masks_bands_and_keeps_shape():
+    features = tf.ones([200, 80])
+    masked = tf_ops.spec_augment(features, tf.constant([5, 6]), time_masks=2, time_width=20, freq_masks=2,
+                                 freq_width=10).numpy()
+    assert masked.shape == (200, 80)
+    zero_rows = int((masked == 0).all(axis=1).sum())
+    zero_cols = int((masked == 0).all(axis=0).sum())
+    assert 0 < zero_rows <= 40 and 0 < zero_cols <= 20
+    assert np.array_equal(masked, tf_ops.spec_augment(features, tf.constant([5, 6])).numpy())
+
+
+def test_augment_dataset_works_in_tf_data_and_differs_each_epoch(audio):
+    dataset = tf.data.Dataset.from_tensors({"audio": audio, "num_samples": tf.constant(audio.shape[0], tf.int64)})
+    out = list(tf_ops.augment_dataset(dataset.repeat(4), seed=3).as_numpy_iterator())
+    assert all(len(e["audio"]) == e["num_samples"] for e in out)
+    assert len({e["audio"][:1000].tobytes() for e in out}) > 1          # fresh effects per epoch
+    again = list(tf_ops.augment_dataset(dataset.repeat(4), seed=3).as_numpy_iterator())
+    assert all(np.array_equal(a["audio"], b["audio"]) for a, b in zip(out, again))
