@@ -58,6 +58,7 @@ $(VENV)/.bench: $(VENV)/.installed
 bench: setup $(VENV)/.bench
 	$(PY) -m benchmarks.bench_corpus --minutes $(BENCH_MINUTES)
 	$(PY) -m benchmarks.bench_captions --minutes 30
+	$(PY) -m benchmarks.bench_augment
 
 clean:
 	rm -rf build

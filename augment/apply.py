@@ -74,13 +74,14 @@ def apply_chain(x: np.ndarray, rate: int, chain: Chain, banks: Banks, rng_for) -
         elif effect == "noise":
             rng = rng_for("noise")
             kind = banks.noise_kinds[int(rng.integers(len(banks.noise_kinds)))]
+            known_rms = None
             if kind == "bank":
                 noise = banks.noises[int(rng.integers(len(banks.noises)))]
             elif kind == "babble":
                 noise = effects.babble(banks.babble, len(x), rng)
             else:
-                noise = effects.colored_noise(kind, len(x), rng)
-            x = effects.add_noise(x, noise, value, rng)
+                noise, known_rms = effects.colored_noise(kind, len(x), rng), 1.0
+            x = effects.add_noise(x, noise, value, rng, noise_rms=known_rms)
         elif effect == "gain":
             x = effects.gain(x, value)
     return x

@@ -60,3 +60,24 @@ def test_bad_recipe_is_refused_before_any_work(tmp_path, corpus, capsys):
     assert main(["--input", str(corpus), "--output", str(tmp_path / "x"), "--recipe", "speed=5"]) == 2
     assert "speed=5 is outside 0.5..2" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_room_impulse_responses_and_noise_recordings_from_folders(tmp_path, corpus):
+    import numpy as np
+    import soundfile
+
+    rirs, noises = tmp_path / "rirs", tmp_path / "noises"
+    rirs.mkdir()
+    noises.mkdir()
+    rir = np.zeros(4000, np.float32)
+    rir[0], rir[1600], rir[3999] = 1.0, 0.5, 0.1                 # 0.25 s long at 16 kHz
+    soundfile.write(rirs / "room.wav", rir, 16000)
+    soundfile.write(noises / "hum.flac", 0.1 * np.sin(np.arange(48000) / 48000 * 2 * np.pi * 50), 48000)
+    augment(corpus, tmp_path / "r", "--recipe", "reverb=0.5", "--rir-dir", str(rirs), "--noise-dir", str(noises))
+    originals = {r["id"]: r for r in read_corpus(corpus, "train")}
+    copies = [r for r in read_corpus(tmp_path / "r", "train") if "~" in r["id"]]
+    assert len(copies) == 6
+    for row in copies:
+        assert row["num_samples"] == originals[row["id"].split("~")[0]]["num_samples"] + 4000 - 1
+    with pytest.raises(Exception, match="no audio files"):
+        augment(corpus, tmp_path / "x", "--rir-dir", str(tmp_path / "empty-folder-that-is-missing"))

@@ -114,3 +114,14 @@ def test_effect_functions_check_their_parameters(speech):
         effects.add_noise(speech, np.zeros(100, np.float32), 10, np.random.default_rng(0))
     with pytest.raises(effects.EffectError, match="noise kind"):
         effects.colored_noise("purple", 10, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("kind, slope", [("white", 0.0), ("pink", -10.0), ("brown", -20.0)])
+def test_colored_noise_has_its_spectral_slope(kind, slope):
+    from scipy import signal
+
+    noise = effects.colored_noise(kind, RATE * 20, np.random.default_rng(2))
+    freqs, psd = signal.welch(noise, fs=RATE, nperseg=4096)
+    band = (freqs >= 100) & (freqs <= 4000)
+    fitted = np.polyfit(np.log10(freqs[band]), 10 * np.log10(psd[band]), 1)[0]      # dB per decade
+    assert fitted == pytest.approx(slope, abs=2.0)

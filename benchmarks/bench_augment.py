@@ -1,0 +1,140 @@
+"""`make bench` for augmentation: each effect beside librosa and audiomentations, same audio.
+
+x-realtime per core = seconds of audio processed / CPU seconds (this process), best of 5 rounds,
+on 60 s of espeak-ng speech at 16 kHz. Then the whole `make augment` job with the default
+recipe on a generated corpus: seconds of train audio in / CPU seconds of the job.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile
+import soxr
+
+REPO = Path(__file__).resolve().parent.parent
+RATE = 16000
+
+
+def cpu() -> float:
+    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
+
+def speech(seconds: float) -> np.ndarray:
+    from corpus.book import book_pieces
+
+    pieces, out, total = book_pieces((REPO / "configs/books/lantern-keepers.txt").read_bytes()), [], 0
+    for i, piece in enumerate(pieces):
+        wav = subprocess.run(["espeak-ng", "-v", ["en-us", "en+f3"][i % 2], "--stdout", piece], check=True,
+                             capture_output=True).stdout
+        x, rate = soundfile.read(io.BytesIO(wav), dtype="float32")
+        out.append(soxr.resample(x, rate, RATE))
+        total += len(out[-1]) / RATE
+        if total >= seconds:
+            break
+    return np.concatenate(out)[: int(seconds * RATE)].astype(np.float32)
+
+
+def xrt(fn, seconds: float, repeat: int = 5) -> float:
+    """Audio seconds per CPU second of ``fn``: best of ``repeat`` rounds, each long enough
+    (>= 0.2 CPU s) for the CPU clock to resolve it."""
+    fn()
+    start, calls = time.process_time(), 0
+    while time.process_time() - start < 0.05:
+        fn()
+        calls += 1
+    per_round = max(1, int(calls * 0.2 / 0.05))
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.process_time()
+        for _ in range(per_round):
+            fn()
+        best = min(best, (time.process_time() - start) / per_round)
+    return seconds / max(best, 1e-12)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--work", default=str(REPO / "build" / "bench"))
+    args = parser.parse_args(argv)
+    import librosa
+
+    from augment import effects
+    try:
+        import audiomentations as am
+    except ImportError:
+        am = None
+    x = speech(args.seconds)
+    seconds = len(x) / RATE
+    rng = np.random.default_rng(0)
+    noise = effects.colored_noise("white", len(x), rng)
+    rir = effects.synthetic_rir(RATE, 0.4, rng)
+    rows = [
+        ("speed 1.1 (resample)", lambda: effects.speed(x, RATE, 1.1),
+         "soxr.resample (bare)", lambda: soxr.resample(x, RATE, RATE / 1.1),
+         "librosa.resample", lambda: librosa.resample(x, orig_sr=RATE, target_sr=int(RATE / 1.1)),
+         None),
+        ("pitch +2 st", lambda: effects.pitch_shift(x, RATE, 2),
+         "librosa.effects.pitch_shift", lambda: librosa.effects.pitch_shift(x, sr=RATE, n_steps=2),
+         None, None,
+         am and am.PitchShift(min_semitones=2, max_semitones=2, p=1.0)),
+        ("tempo 1.1", lambda: effects.tempo(x, RATE, 1.1),
+         "librosa.effects.time_stretch", lambda: librosa.effects.time_stretch(x, rate=1.1),
+         None, None,
+         am and am.TimeStretch(min_rate=1.1, max_rate=1.1, leave_length_unchanged=False, p=1.0)),
+        ("noise 10 dB, generated", lambda: effects.add_noise(x, noise, 10.0, rng, noise_rms=1.0),
+         "numpy add (bare)", lambda: x + 0.1 * noise,
+         None, None,
+         am and am.AddGaussianSNR(min_snr_db=10, max_snr_db=10, p=1.0)),
+        ("noise 10 dB, bank", lambda: effects.add_noise(x, noise, 10.0, rng),
+         "numpy add (bare)", lambda: x + 0.1 * noise,
+         None, None, None),
+        ("reverb (0.4 s RIR)", lambda: effects.reverb(x, rir),
+         "scipy fftconvolve (bare)", lambda: __import__("scipy.signal").signal.fftconvolve(x, rir),
+         None, None, None),
+    ]
+    print(f"\naugmentation effects on {seconds:.0f} s of speech, x-realtime per core (best of 5):")
+    print(f"{'effect':<22} {'speechmill':>10}  {'baseline':<30} {'x-rt':>8} {'ratio':>6}  {'audiomentations':>15}")
+    for label, ours, base_name, base, alt_name, alt, am_transform in rows:
+        mine = xrt(ours, seconds)
+        theirs = xrt(base, seconds)
+        am_x = xrt(lambda: am_transform(samples=x, sample_rate=RATE), seconds) if am_transform else None
+        print(f"{label:<22} {mine:>10.0f}  {base_name:<30} {theirs:>8.0f} {mine / theirs:>5.2f}x  "
+              f"{(f'{am_x:.0f}' if am_x else '-'):>15}")
+        if alt:
+            other = xrt(alt, seconds)
+            print(f"{'':<22} {'':>10}  {alt_name:<30} {other:>8.0f} {mine / other:>5.2f}x")
+    if am is None:
+        print("(audiomentations is not installed: pip install audiomentations)")
+
+    # The whole job on a generated corpus, in a fresh process.
+    work = Path(args.work)
+    corpus = work / "augment-input"
+    if not (corpus / "info.json").exists():
+        from pipelines.build_corpus import run as build
+        build(["--config", str(REPO / "configs" / "default.toml"), "--output", str(corpus), "--log-level", "ERROR"])
+    info = json.loads((corpus / "info.json").read_text())
+    train_seconds = info["splits"]["train"]["seconds"]
+    code = ("import resource, sys; from pipelines.augment_corpus import run; "
+            f"run(['--input', {str(corpus)!r}, '--output', {str(work / 'augment-output')!r}, '--log-level', 'ERROR', "
+            "'--direct_num_workers=1', '--direct_running_mode=in_memory']); "
+            "r = resource.getrusage(resource.RUSAGE_SELF); print('CPU', r.ru_utime + r.ru_stime)")
+    t = time.time()
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    used = float(out.stdout.strip().splitlines()[-1].split()[1])
+    print(f"\nmake augment, default recipe, on the default corpus ({train_seconds / 60:.1f} min of train speech): "
+          f"{train_seconds / used:.0f}x realtime per core ({used:.1f} CPU s incl. start-up, {time.time() - t:.1f} s wall)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
