@@ -16,14 +16,25 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1
 
 IN         ?= build/corpus
+DATA       ?= build/corpus
+RUN        ?= build/run
+MODEL      ?= build/run
+STEPS      ?=
+EPOCHS     ?=
+MINUTES    ?=
+BEAM       ?= 0
+FILE       ?=
 RECIPE     ?=
 AUGMENT_OUT = $(if $(filter command line environment,$(origin OUT)),$(OUT),build/augmented)
 
-.PHONY: corpus augment test bench setup system clean help
+.PHONY: corpus augment train eval transcribe test bench setup system clean help
 
 help:
 	@echo "make corpus [CONFIG=configs/default.toml] [OUT=build/corpus] [LIMIT=n] [DASK=local:2|tcp://host:8786] [BEAM_ARGS='--runner=...']"
 	@echo "make augment [IN=build/corpus] [OUT=build/augmented] [RECIPE='speed=0.9,1.1;noise=5..20dB@0.5']"
+	@echo "make train [DATA=build/corpus] [RUN=build/run] [STEPS=n|EPOCHS=n|MINUTES=m]"
+	@echo "make eval [MODEL=build/run] [DATA=build/corpus] [BEAM=0|16]"
+	@echo "make transcribe [MODEL=build/run] FILE=<audio file or folder>"
 	@echo "make test     run the test suite (offline)"
 	@echo "make bench    print throughput (x-realtime per core) of each stage beside its baseline"
 
@@ -48,6 +59,17 @@ augment: setup
 	$(PY) -m pipelines.augment_corpus --input $(IN) --output $(AUGMENT_OUT) \
 	  $(if $(RECIPE),--recipe "$(RECIPE)") $(BEAM_ARGS)
 
+train: setup
+	$(PY) -m train.train --data $(DATA) --run $(RUN) $(if $(STEPS),--steps $(STEPS)) \
+	  $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(MINUTES),--minutes $(MINUTES))
+
+eval: setup
+	$(PY) -m train.evaluate --model $(MODEL) --data $(DATA) --beam $(BEAM)
+
+transcribe: setup
+	@test -n "$(FILE)" || { echo "speechmill: make transcribe needs FILE=<audio file or folder>" >&2; exit 2; }
+	@$(PY) -m train.transcribe --model $(MODEL) $(FILE)
+
 test: setup
 	$(PY) -m pytest -q tests
 
@@ -59,6 +81,7 @@ bench: setup $(VENV)/.bench
 	$(PY) -m benchmarks.bench_corpus --minutes $(BENCH_MINUTES)
 	$(PY) -m benchmarks.bench_captions --minutes 30
 	$(PY) -m benchmarks.bench_augment
+	$(PY) -m benchmarks.bench_train
 
 clean:
 	rm -rf build

@@ -11,7 +11,7 @@ import json
 
 import tensorflow as tf
 
-from corpus.schema import INFO_FILE, check_info, parse_example
+from corpus.schema import ALPHABET, INFO_FILE, check_info, parse_example
 
 
 def load_info(corpus_dir: str, *, sample_rate: int | None = None, alphabet: str | None = None) -> dict:
@@ -44,3 +44,78 @@ def utterances(corpus_dir: str, split: str, *, sample_rate: int | None = None, a
     records = files.interleave(tf.data.TFRecordDataset, cycle_length=cycle_length,
                                num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return records.map(parse_example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+
+# ----------------------------------------------------------------------------- training input
+
+BUCKET_SECONDS = (3, 5, 7, 9, 12, 16, 21, 31)     # audio is padded up to one of these lengths
+MAX_LABEL = 600                                    # characters; labels are padded to this width
+
+
+def text_to_ids(text: tf.Tensor) -> tf.Tensor:
+    """A normalized transcript (tf.string) -> int32 token ids; character i of ALPHABET -> i + 1."""
+    table = [0] * 128
+    for i, ch in enumerate(ALPHABET):
+        table[ord(ch)] = i + 1
+    codes = tf.strings.unicode_decode(text, "UTF-8")
+    return tf.gather(tf.constant(table, tf.int32), tf.minimum(codes, 127))
+
+
+def ids_to_text(ids) -> str:
+    """Token ids (blank 0 and padding -1 skipped) -> text."""
+    return "".join(ALPHABET[i - 1] for i in ids if 0 < i <= len(ALPHABET))
+
+
+def _to_model_inputs(example):
+    labels = text_to_ids(example["text"])
+    return ({"audio": example["audio"], "audio_length": tf.cast(example["num_samples"], tf.int32)},
+            {"labels": labels, "label_length": tf.shape(labels)[0]})
+
+
+def batches(corpus_dir: str, split: str, *, batch_size: int = 16, sample_rate: int = 16000,
+            shuffle: bool = False, seed: int = 0, augment: bool = False, repeat: bool = False,
+            keep_meta: bool = False) -> tf.data.Dataset:
+    """Padded batches for a CTC model: ``({"audio", "audio_length"}, {"labels", "label_length"})``.
+
+    Utterances are bucketed by length and padded to the bucket's bound, so a batch has one of
+    len(BUCKET_SECONDS) audio shapes (a compiled model never retraces per batch); labels are
+    padded to MAX_LABEL. With ``keep_meta`` the first dict also carries id, text and source.
+    """
+    from augment.tf_ops import augment_dataset
+
+    dataset = utterances(corpus_dir, split, sample_rate=sample_rate, alphabet=ALPHABET, shuffle=shuffle, seed=seed)
+    limit = BUCKET_SECONDS[-1] * sample_rate
+    dataset = dataset.filter(lambda ex: ex["num_samples"] < int(limit * 0.9))
+    if repeat:
+        dataset = dataset.repeat()
+    if shuffle:
+        dataset = dataset.shuffle(512, seed=seed)
+    if augment:
+        dataset = augment_dataset(dataset, seed)
+
+    def to_inputs(example):
+        x, y = _to_model_inputs(example)
+        if keep_meta:
+            x.update(id=example["id"], text=example["text"], source=example["source"])
+        return x, y
+
+    dataset = dataset.map(to_inputs, num_parallel_calls=tf.data.AUTOTUNE, deterministic=not shuffle)
+    # CTC needs at least one logit frame per label (4x subsampled 10 ms frames: 25 per second)
+    dataset = dataset.filter(lambda x, y: tf.logical_and(
+        y["label_length"] <= MAX_LABEL, y["label_length"] <= (x["audio_length"] // 160 - 2) // 4))
+    bounds = [s * sample_rate for s in BUCKET_SECONDS]
+    padded = ({"audio": [None], "audio_length": [], **({"id": [], "text": [], "source": []} if keep_meta else {})},
+              {"labels": [MAX_LABEL], "label_length": []})
+    dataset = dataset.bucket_by_sequence_length(
+        lambda x, y: x["audio_length"], bucket_boundaries=bounds[:-1],
+        bucket_batch_sizes=[batch_size] * len(bounds), padded_shapes=padded, pad_to_bucket_boundary=False,
+        drop_remainder=False)
+    dataset = dataset.map(lambda x, y: (_pad_audio(x, bounds), y))
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _pad_audio(x, bounds):
+    """Pad a batch's audio up to the smallest bucket bound that holds it."""
+    n = tf.shape(x["audio"])[1]
+    target = tf.reduce_min(tf.boolean_mask(tf.constant(bounds), tf.constant(bounds) >= n))
+    return {**x, "audio": tf.pad(x["audio"], [[0, 0], [0, target - n]])}

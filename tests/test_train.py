@@ -1,0 +1,120 @@
+"""Training side: batches, CTC loss, the train CLI with resume, export round trip, transcribe."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import keras
+import numpy as np
+import pytest
+import soundfile
+import tensorflow as tf
+
+from conftest import build, write_config
+from corpus.schema import ALPHABET, CorpusMismatch
+from train.data import BUCKET_SECONDS, MAX_LABEL, batches, ids_to_text
+from train.model import ModelConfig, build_model, ctc_loss, output_lengths
+
+TINY = ["--rnn-units", "24", "--rnn-layers", "1", "--conv-channels", "8", "--batch-size", "4"]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, librispeech):
+    folder = tmp_path_factory.mktemp("train")
+    config = write_config(folder / "c.toml", f'[[source]]\ntype = "librispeech"\npath = "{librispeech}"\n')
+    build(config, folder / "corpus")
+    return folder / "corpus"
+
+
+def test_batches_have_bounded_shapes_and_true_lengths(corpus):
+    seen = 0
+    for x, y in batches(str(corpus), "train", batch_size=4, keep_meta=True):
+        width = x["audio"].shape[1]
+        assert width in [s * 16000 for s in BUCKET_SECONDS]
+        assert y["labels"].shape[1] == MAX_LABEL
+        for audio, length, labels, label_length, text in zip(x["audio"].numpy(), x["audio_length"].numpy(),
+                                                             y["labels"].numpy(), y["label_length"].numpy(),
+                                                             x["text"].numpy()):
+            assert 0 < length <= width and not audio[length:].any()
+            assert ids_to_text(labels[:label_length]) == text.decode() and not labels[label_length:].any()
+            seen += 1
+    assert seen == 6
+
+
+def test_ctc_loss_is_finite_and_falls(corpus):
+    keras.utils.set_random_seed(0)
+    model = build_model(ModelConfig(rnn_units=32, rnn_layers=1, conv_channels=8))
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), jit_compile=False)
+    data = batches(str(corpus), "train", batch_size=6).cache().repeat()
+    history = model.fit(data, steps_per_epoch=12, epochs=2, verbose=0).history["loss"]
+    assert all(np.isfinite(history)) and history[-1] < history[0]
+    x, y = next(iter(batches(str(corpus), "train", batch_size=6)))
+    per_utterance = ctc_loss(y["labels"], model(x), x["audio_length"]).numpy()
+    assert per_utterance.shape == (x["audio"].shape[0],) and np.isfinite(per_utterance).all()
+
+
+def test_output_lengths_follow_the_audio():
+    assert output_lengths(tf.constant([400, 16000, 160000])).numpy().tolist() == [1, 25, 250]
+
+
+def test_train_cli_resumes_exports_and_transcribes(tmp_path, corpus, librispeech, capsys):
+    from train.train import main as train
+    from train.transcribe import main as transcribe
+
+    run = tmp_path / "run"
+    assert train(["--data", str(corpus), "--run", str(run), "--steps", "2", *TINY]) == 0
+    assert json.loads((run / "state.json").read_text())["steps"] == 2
+    assert train(["--data", str(corpus), "--run", str(run), "--steps", "4", *TINY]) == 0
+    assert json.loads((run / "state.json").read_text())["steps"] == 4           # resumed, not restarted
+    for name in ("config.json", "model.keras", "history.csv", "eval.json", "export/export.json"):
+        assert (run / name).exists(), name
+    assert json.loads((run / "eval.json").read_text())["dev"]["examples"] == 3
+
+    folder = tmp_path / "audio"
+    folder.mkdir()
+    for flac in sorted(librispeech.glob("dev-clean/*/*/*.flac"))[:2]:
+        shutil.copy(flac, folder)
+    data, _ = soundfile.read(next(folder.glob("*.flac")), dtype="float32")
+    soundfile.write(folder / "stereo-32k.wav", np.stack([data, data], axis=1).repeat(2, axis=0), 32000)
+    (folder / "broken.mp3").write_bytes(b"not audio at all")
+    capsys.readouterr()
+    assert transcribe(["--model", str(run), str(folder)]) == 1                   # one unreadable file
+    out, err = capsys.readouterr()
+    lines = out.strip().split("\n")
+    assert len(lines) == 3 and all(line.count("\t") == 1 for line in lines)
+    assert "broken.mp3" in err and len(err.strip().split("\n")) == 1
+
+
+def test_export_transcribes_exactly_as_the_model_does(tmp_path, librispeech):
+    from train.export import export, transcribe_fn
+    from train.transcribe import load_recognizer
+
+    keras.utils.set_random_seed(1)
+    model = build_model(ModelConfig(rnn_units=16, rnn_layers=1, conv_channels=8))
+    logits = model.get_layer("logits")
+    kernel, bias = logits.get_weights()
+    logits.set_weights([kernel * 40.0, bias])          # peaky random outputs: non-trivial transcripts
+    export(model, str(tmp_path / "export"), 16000)
+    serve, rate = load_recognizer(str(tmp_path / "export"))
+    for flac in sorted(librispeech.glob("*/*/*/*.flac"))[:3]:
+        audio = tf.constant(soundfile.read(flac, dtype="float32")[0])
+        expected = transcribe_fn(model)(audio).numpy().decode()
+        assert expected and serve(audio).numpy().decode() == expected
+    assert rate == 16000
+
+
+def test_a_corpus_with_another_alphabet_or_rate_is_refused(tmp_path, corpus):
+    from train.evaluate import main as evaluate
+    from train.train import main as train
+
+    other = tmp_path / "other"
+    shutil.copytree(corpus, other)
+    info = json.loads((other / "info.json").read_text())
+    (other / "info.json").write_text(json.dumps({**info, "alphabet": ALPHABET + "-"}))
+    with pytest.raises(CorpusMismatch, match="alphabet"):
+        train(["--data", str(other), "--run", str(tmp_path / "r"), "--steps", "1", *TINY])
+    run = tmp_path / "run8k"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"sample_rate": 8000, "alphabet": ALPHABET}))
+    with pytest.raises(CorpusMismatch, match="sample rate 16000 Hz, expected 8000 Hz"):
+        evaluate(["--model", str(run), "--data", str(corpus)])

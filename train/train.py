@@ -1,0 +1,136 @@
+"""Train the CTC recognizer on a speechmill corpus: ``make train DATA=<corpus> RUN=<dir>``.
+
+    python -m train.train --data build/corpus --run build/run [--steps N | --epochs N | --minutes M]
+
+Keras 3 on TensorFlow: MirroredStrategy over all GPUs when there are several, the default
+strategy otherwise (CPU or one GPU); mixed precision on GPU. The run folder gets
+``config.json`` (model + training settings), ``model.keras`` (weights and optimizer state,
+saved every epoch and at the end; a re-run resumes from it), ``state.json`` (epochs and steps
+done), ``history.csv`` and TensorBoard logs in ``logs/``. At the end the model is exported
+(``export/``) and evaluated on the dev split (greedy CER/WER printed and kept in ``eval.json``).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import sys
+import time
+
+import keras
+import tensorflow as tf
+
+from corpus.schema import ALPHABET
+from train.data import batches, load_info
+from train.model import ModelConfig, build_model
+
+
+class Budget(keras.callbacks.Callback):
+    """Stop after ``max_steps`` steps or ``max_minutes`` of training, whichever comes first."""
+
+    def __init__(self, max_steps: int | None, max_minutes: float | None, steps_done: int):
+        super().__init__()
+        self.max_steps, self.max_minutes, self.steps = max_steps, max_minutes, steps_done
+        self.start = time.time()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
+        over_steps = self.max_steps is not None and self.steps >= self.max_steps
+        over_time = self.max_minutes is not None and time.time() - self.start >= 60 * self.max_minutes
+        if over_steps or over_time:
+            self.model.stop_training = True
+
+
+class SaveState(keras.callbacks.Callback):
+    """Save ``model.keras`` and ``state.json`` at every epoch end (what a resume starts from)."""
+
+    def __init__(self, run: str, budget: Budget, epoch_offset: int):
+        super().__init__()
+        self.run, self.budget, self.epoch_offset = run, budget, epoch_offset
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.save(os.path.join(self.run, "model.keras"))
+        with open(os.path.join(self.run, "state.json"), "w") as f:
+            json.dump({"epochs": epoch + 1, "steps": self.budget.steps, "loss": (logs or {}).get("loss")}, f)
+
+
+def strategy_for_devices() -> tf.distribute.Strategy:
+    gpus = tf.config.list_logical_devices("GPU")
+    return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description="Train the speechmill CTC recognizer.")
+    p.add_argument("--data", required=True, help="corpus folder (make corpus / make augment)")
+    p.add_argument("--run", required=True, help="run folder: checkpoints, logs, export")
+    budget = p.add_argument_group("budget (the first reached stops training)")
+    budget.add_argument("--steps", type=int, default=None)
+    budget.add_argument("--epochs", type=int, default=None)
+    budget.add_argument("--minutes", type=float, default=None)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--no-augment", action="store_true", help="turn off on-the-fly speed/gain/noise")
+    p.add_argument("--seed", type=int, default=0)
+    for field in dataclasses.fields(ModelConfig):
+        if field.name != "sample_rate":
+            p.add_argument(f"--{field.name.replace('_', '-')}", type=type(field.default), default=field.default)
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.steps is None and args.epochs is None and args.minutes is None:
+        args.epochs = 30
+    info = load_info(args.data, alphabet=ALPHABET)
+    rate = info["sample_rate"]
+    config = ModelConfig(sample_rate=rate, **{f.name: getattr(args, f.name) for f in dataclasses.fields(ModelConfig)
+                                              if f.name != "sample_rate"})
+    os.makedirs(args.run, exist_ok=True)
+    settings = {"data": os.path.abspath(args.data), "model": dataclasses.asdict(config), "batch_size": args.batch_size,
+                "learning_rate": args.learning_rate, "augment": not args.no_augment, "seed": args.seed,
+                "alphabet": ALPHABET, "sample_rate": rate}
+    with open(os.path.join(args.run, "config.json"), "w") as f:
+        json.dump(settings, f, indent=2)
+    if tf.config.list_physical_devices("GPU"):
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    keras.utils.set_random_seed(args.seed)
+    state_path, model_path = os.path.join(args.run, "state.json"), os.path.join(args.run, "model.keras")
+    state = json.load(open(state_path)) if os.path.exists(state_path) and os.path.exists(model_path) else {}
+    strategy = strategy_for_devices()
+    with strategy.scope():
+        if state:
+            model = keras.models.load_model(model_path)
+            print(f"speechmill: resuming {args.run} after {state['epochs']} epochs / {state['steps']} steps")
+        else:
+            model = build_model(config)
+            model.compile(optimizer=keras.optimizers.Adam(args.learning_rate, clipnorm=5.0), jit_compile=False)
+    train_examples = info["splits"]["train"]["examples"]
+    steps_per_epoch = max(1, math.ceil(train_examples / args.batch_size))
+    epochs = args.epochs if args.epochs is not None else 10 ** 6
+    if args.steps is not None:
+        epochs = min(epochs, state.get("epochs", 0) + math.ceil((args.steps - state.get("steps", 0)) / steps_per_epoch))
+    data = batches(args.data, "train", batch_size=args.batch_size, sample_rate=rate, shuffle=True, seed=args.seed,
+                   augment=not args.no_augment, repeat=True)
+    budget = Budget(args.steps, args.minutes, state.get("steps", 0))
+    callbacks = [budget, SaveState(args.run, budget, state.get("epochs", 0)),
+                 keras.callbacks.CSVLogger(os.path.join(args.run, "history.csv"), append=bool(state)),
+                 keras.callbacks.TensorBoard(os.path.join(args.run, "logs"), update_freq=50)]
+    if state.get("epochs", 0) < epochs and (args.steps is None or budget.steps < args.steps):
+        model.fit(data, epochs=epochs, initial_epoch=state.get("epochs", 0), steps_per_epoch=steps_per_epoch,
+                  callbacks=callbacks, verbose=1 if sys.stdout.isatty() else 2)
+    model.save(model_path)
+    from train.export import export
+    from train.evaluate import evaluate_model, print_report
+    export(model, os.path.join(args.run, "export"), rate)
+    if "dev" in info["splits"]:
+        report = evaluate_model(model, args.data, ["dev"], sample_rate=rate)
+        print_report(report)
+        with open(os.path.join(args.run, "eval.json"), "w") as f:
+            json.dump(report, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
