@@ -80,7 +80,7 @@ def test_train_cli_resumes_exports_and_transcribes(tmp_path, corpus, librispeech
     capsys.readouterr()
     assert transcribe(["--model", str(run), str(folder)]) == 1                   # one unreadable file
     out, err = capsys.readouterr()
-    lines = out.strip().split("\n")
+    lines = out.rstrip("\n").split("\n")
     assert len(lines) == 3 and all(line.count("\t") == 1 for line in lines)
     assert "broken.mp3" in err and len(err.strip().split("\n")) == 1
 
