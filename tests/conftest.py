@@ -160,3 +160,12 @@ def loopback_site():
     yield site
     site.shutdown()
     site.server_close()
+
+
+@pytest.fixture(scope="session")
+def librispeech_corpus(tmp_path_factory, librispeech) -> Path:
+    """The `librispeech` folder built into a corpus (dev 3, train 6 utterances)."""
+    folder = tmp_path_factory.mktemp("built")
+    config = write_config(folder / "c.toml", f'[[source]]\ntype = "librispeech"\npath = "{librispeech}"\n')
+    build(config, folder / "corpus")
+    return folder / "corpus"

@@ -3,15 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import IN_PROCESS, build, read_corpus, write_config
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory, librispeech):
-    folder = tmp_path_factory.mktemp("aug")
-    config = write_config(folder / "c.toml", f'[[source]]\ntype = "librispeech"\npath = "{librispeech}"\n')
-    build(config, folder / "corpus")
-    return folder / "corpus"
+from conftest import IN_PROCESS, read_corpus
 
 
 def augment(source, out, *args):
@@ -20,11 +12,11 @@ def augment(source, out, *args):
     return run(["--input", str(source), "--output", str(out), *args, *IN_PROCESS])
 
 
-def test_default_recipe_copies_train_only_and_records_the_recipe(tmp_path, corpus):
-    info = augment(corpus, tmp_path / "a")
+def test_default_recipe_copies_train_only_and_records_the_recipe(tmp_path, librispeech_corpus):
+    info = augment(librispeech_corpus, tmp_path / "a")
     assert info["augment"]["recipe"] == "speed=0.9,1.1;noise=5..20dB@0.5;pitch=-2..2@0.3"
     assert info["splits"]["train"]["examples"] == 6 * 3 and info["splits"]["dev"]["examples"] == 3
-    originals = {r["id"]: r for r in read_corpus(corpus, "train")}
+    originals = {r["id"]: r for r in read_corpus(librispeech_corpus, "train")}
     rows = read_corpus(tmp_path / "a", "train")
     for row in rows:
         base, _, suffix = row["id"].partition("~")
@@ -36,33 +28,33 @@ def test_default_recipe_copies_train_only_and_records_the_recipe(tmp_path, corpu
         factor = float(suffix.split("+")[0][len("speed"):])
         assert row["augment"].startswith(f"speed={factor:g}")
         assert row["num_samples"] == pytest.approx(source["num_samples"] / factor, rel=0.01)
-    dev_in, dev_out = read_corpus(corpus, "dev"), read_corpus(tmp_path / "a", "dev")
+    dev_in, dev_out = read_corpus(librispeech_corpus, "dev"), read_corpus(tmp_path / "a", "dev")
     assert [r["id"] for r in dev_in] == [r["id"] for r in dev_out]
     assert all((a["audio"] == b["audio"]).all() for a, b in zip(dev_in, dev_out))
 
-    again = augment(corpus, tmp_path / "b")
+    again = augment(librispeech_corpus, tmp_path / "b")
     for name in info["splits"]["train"]["shards"]:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert again == {**info, "augment": {**info["augment"]}}
 
 
-def test_a_fixed_effect_makes_exactly_one_copy(tmp_path, corpus):
-    info = augment(corpus, tmp_path / "p", "--recipe", "pitch=2")
+def test_a_fixed_effect_makes_exactly_one_copy(tmp_path, librispeech_corpus):
+    info = augment(librispeech_corpus, tmp_path / "p", "--recipe", "pitch=2")
     rows = read_corpus(tmp_path / "p", "train")
     copies = [r for r in rows if "~" in r["id"]]
     assert len(copies) == 6 and info["splits"]["train"]["examples"] == 12
     assert {r["augment"] for r in copies} == {"pitch=2st"} and all(r["id"].endswith("~pitch2st") for r in copies)
 
 
-def test_bad_recipe_is_refused_before_any_work(tmp_path, corpus, capsys):
+def test_bad_recipe_is_refused_before_any_work(tmp_path, librispeech_corpus, capsys):
     from pipelines.augment_corpus import main
 
-    assert main(["--input", str(corpus), "--output", str(tmp_path / "x"), "--recipe", "speed=5"]) == 2
+    assert main(["--input", str(librispeech_corpus), "--output", str(tmp_path / "x"), "--recipe", "speed=5"]) == 2
     assert "speed=5 is outside 0.5..2" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
 
 
-def test_room_impulse_responses_and_noise_recordings_from_folders(tmp_path, corpus):
+def test_room_impulse_responses_and_noise_recordings_from_folders(tmp_path, librispeech_corpus):
     import numpy as np
     import soundfile
 
@@ -73,11 +65,11 @@ def test_room_impulse_responses_and_noise_recordings_from_folders(tmp_path, corp
     rir[0], rir[1600], rir[3999] = 1.0, 0.5, 0.1                 # 0.25 s long at 16 kHz
     soundfile.write(rirs / "room.wav", rir, 16000)
     soundfile.write(noises / "hum.flac", 0.1 * np.sin(np.arange(48000) / 48000 * 2 * np.pi * 50), 48000)
-    augment(corpus, tmp_path / "r", "--recipe", "reverb=0.5", "--rir-dir", str(rirs), "--noise-dir", str(noises))
-    originals = {r["id"]: r for r in read_corpus(corpus, "train")}
+    augment(librispeech_corpus, tmp_path / "r", "--recipe", "reverb=0.5", "--rir-dir", str(rirs), "--noise-dir", str(noises))
+    originals = {r["id"]: r for r in read_corpus(librispeech_corpus, "train")}
     copies = [r for r in read_corpus(tmp_path / "r", "train") if "~" in r["id"]]
     assert len(copies) == 6
     for row in copies:
         assert row["num_samples"] == originals[row["id"].split("~")[0]]["num_samples"] + 4000 - 1
     with pytest.raises(Exception, match="no audio files"):
-        augment(corpus, tmp_path / "x", "--rir-dir", str(tmp_path / "empty-folder-that-is-missing"))
+        augment(librispeech_corpus, tmp_path / "x", "--rir-dir", str(tmp_path / "empty-folder-that-is-missing"))

@@ -10,7 +10,6 @@ import pytest
 import soundfile
 import tensorflow as tf
 
-from conftest import build, write_config
 from corpus.schema import ALPHABET, CorpusMismatch
 from train.data import BUCKET_SECONDS, MAX_LABEL, batches, ids_to_text
 from train.model import ModelConfig, build_model, ctc_loss, output_lengths
@@ -18,17 +17,9 @@ from train.model import ModelConfig, build_model, ctc_loss, output_lengths
 TINY = ["--rnn-units", "24", "--rnn-layers", "1", "--conv-channels", "8", "--batch-size", "4"]
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory, librispeech):
-    folder = tmp_path_factory.mktemp("train")
-    config = write_config(folder / "c.toml", f'[[source]]\ntype = "librispeech"\npath = "{librispeech}"\n')
-    build(config, folder / "corpus")
-    return folder / "corpus"
-
-
-def test_batches_have_bounded_shapes_and_true_lengths(corpus):
+def test_batches_have_bounded_shapes_and_true_lengths(librispeech_corpus):
     seen = 0
-    for x, y in batches(str(corpus), "train", batch_size=4, keep_meta=True):
+    for x, y in batches(str(librispeech_corpus), "train", batch_size=4, keep_meta=True):
         width = x["audio"].shape[1]
         assert width in [s * 16000 for s in BUCKET_SECONDS]
         assert y["labels"].shape[1] == MAX_LABEL
@@ -41,14 +32,14 @@ def test_batches_have_bounded_shapes_and_true_lengths(corpus):
     assert seen == 6
 
 
-def test_ctc_loss_is_finite_and_falls(corpus):
+def test_ctc_loss_is_finite_and_falls(librispeech_corpus):
     keras.utils.set_random_seed(0)
     model = build_model(ModelConfig(rnn_units=32, rnn_layers=1, conv_channels=8))
     model.compile(optimizer=keras.optimizers.Adam(3e-3), jit_compile=False)
-    data = batches(str(corpus), "train", batch_size=6).cache().repeat()
+    data = batches(str(librispeech_corpus), "train", batch_size=6).cache().repeat()
     history = model.fit(data, steps_per_epoch=12, epochs=2, verbose=0).history["loss"]
     assert all(np.isfinite(history)) and history[-1] < history[0]
-    x, y = next(iter(batches(str(corpus), "train", batch_size=6)))
+    x, y = next(iter(batches(str(librispeech_corpus), "train", batch_size=6)))
     per_utterance = ctc_loss(y["labels"], model(x), x["audio_length"]).numpy()
     assert per_utterance.shape == (x["audio"].shape[0],) and np.isfinite(per_utterance).all()
 
@@ -57,14 +48,14 @@ def test_output_lengths_follow_the_audio():
     assert output_lengths(tf.constant([400, 16000, 160000])).numpy().tolist() == [1, 25, 250]
 
 
-def test_train_cli_resumes_exports_and_transcribes(tmp_path, corpus, librispeech, capsys):
+def test_train_cli_resumes_exports_and_transcribes(tmp_path, librispeech_corpus, librispeech, capsys):
     from train.train import main as train
     from train.transcribe import main as transcribe
 
     run = tmp_path / "run"
-    assert train(["--data", str(corpus), "--run", str(run), "--steps", "2", *TINY]) == 0
+    assert train(["--data", str(librispeech_corpus), "--run", str(run), "--steps", "2", *TINY]) == 0
     assert json.loads((run / "state.json").read_text())["steps"] == 2
-    assert train(["--data", str(corpus), "--run", str(run), "--steps", "4", *TINY]) == 0
+    assert train(["--data", str(librispeech_corpus), "--run", str(run), "--steps", "4", *TINY]) == 0
     assert json.loads((run / "state.json").read_text())["steps"] == 4           # resumed, not restarted
     for name in ("config.json", "model.keras", "history.csv", "eval.json", "export/export.json"):
         assert (run / name).exists(), name
@@ -103,12 +94,12 @@ def test_export_transcribes_exactly_as_the_model_does(tmp_path, librispeech):
     assert rate == 16000
 
 
-def test_a_corpus_with_another_alphabet_or_rate_is_refused(tmp_path, corpus):
+def test_a_corpus_with_another_alphabet_or_rate_is_refused(tmp_path, librispeech_corpus):
     from train.evaluate import main as evaluate
     from train.train import main as train
 
     other = tmp_path / "other"
-    shutil.copytree(corpus, other)
+    shutil.copytree(librispeech_corpus, other)
     info = json.loads((other / "info.json").read_text())
     (other / "info.json").write_text(json.dumps({**info, "alphabet": ALPHABET + "-"}))
     with pytest.raises(CorpusMismatch, match="alphabet"):
@@ -117,4 +108,4 @@ def test_a_corpus_with_another_alphabet_or_rate_is_refused(tmp_path, corpus):
     run.mkdir()
     (run / "config.json").write_text(json.dumps({"sample_rate": 8000, "alphabet": ALPHABET}))
     with pytest.raises(CorpusMismatch, match="sample rate 16000 Hz, expected 8000 Hz"):
-        evaluate(["--model", str(run), "--data", str(corpus)])
+        evaluate(["--model", str(run), "--data", str(librispeech_corpus)])
