@@ -1,0 +1,42 @@
+"""The Beam transforms on their own, with TestPipeline + assert_that."""
+from __future__ import annotations
+
+import apache_beam as beam
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from corpus.build import PartResult
+from corpus.config import CorpusSettings
+from corpus.reject import RejectRecord
+from corpus.sources.base import Unit
+from corpus.sources.librispeech import LibriSpeechSource
+from corpus.sources.youtube import YouTubeSource
+from pipelines.build_corpus import BuildUnits, ExpandUnits
+
+
+def test_build_units_writes_parts_and_routes_rejects(tmp_path, librispeech):
+    source = LibriSpeechSource(path=str(librispeech), cache_dir=str(tmp_path))
+    units = [(0, u) for u in source.units()]
+    broken = Unit("librispeech", "folder/-/missing", {"transcript": str(tmp_path / "nope.trans.txt"), "gender": ""})
+    (tmp_path / "nope.trans.txt").write_text("999-1-0000 A LINE WITH NO AUDIO\n")
+    parts_dir = tmp_path / "parts"
+    parts_dir.mkdir()
+    with TestPipeline() as p:
+        out = (p | beam.Create(units + [(0, broken)])
+               | beam.ParDo(BuildUnits([source], CorpusSettings(), str(parts_dir))))
+        summary = out | beam.Map(lambda r: (r.split, len(r.ends)) if isinstance(r, PartResult)
+                                 else ("reject", r.reason) if isinstance(r, RejectRecord) else ("other", None))
+        assert_that(summary, equal_to([("dev", 3), ("train", 3), ("train", 3), ("reject", "audio:missing")]))
+    assert len(list(parts_dir.iterdir())) == 3
+
+
+def test_expand_units_passes_plain_units_and_turns_failures_into_rejects(tmp_path, loopback_site):
+    librispeech = LibriSpeechSource(path="dev-clean", cache_dir=str(tmp_path))
+    youtube = YouTubeSource(urls=[f"{loopback_site.url}/missing.html"], retries=0, timeout_seconds=2)
+    plain = Unit("librispeech", "download/dev-clean", {"url": "x", "md5": None, "subset": "dev-clean"})
+    with TestPipeline() as p:
+        out = (p | beam.Create([(0, plain), (1, youtube.units()[0])])
+               | beam.ParDo(ExpandUnits([librispeech, youtube])))
+        summary = out | beam.Map(lambda r: ("reject", r.reason, r.stage) if isinstance(r, RejectRecord)
+                                 else ("unit", r[1].key))
+        assert_that(summary, equal_to([("unit", "download/dev-clean"), ("reject", "youtube:unavailable", "expand")]))
