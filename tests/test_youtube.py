@@ -160,3 +160,18 @@ def test_licence_filter_keeps_only_matching_videos():
         with pytest.raises(Reject) as caught:
             source._check_license({"license": licence}, "u")
         assert caught.value.reason == "youtube:license" and "creative commons" in caught.value.detail
+
+
+def test_a_page_with_several_videos_fans_out_to_one_unit_each(site):
+    from corpus.sources.youtube import YouTubeSource
+
+    server, _ = site
+    server.files["/watch/two.html"] = (
+        b'<html><head><title>two</title></head><body>'
+        b'<video><source src="/rolling.mp4" type="video/mp4"><track kind="captions" src="/rolling.vtt" srclang="en"></video>'
+        b'<video><source src="/manual.mp4" type="video/mp4"><track kind="captions" src="/manual.vtt" srclang="en"></video>'
+        b'</body></html>')
+    source = YouTubeSource(urls=[f"{server.url}/watch/two.html"], retries=0)
+    units = list(source.expand(source.units()[0]))
+    assert [u.payload.get("item") for u in units] == [1, 2]
+    assert len({u.key for u in units}) == 2 and all(u.payload["url"].endswith("two.html") for u in units)
