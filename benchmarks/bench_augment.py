@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
+
 
 import numpy as np
 import soundfile
@@ -21,11 +21,6 @@ import soxr
 
 REPO = Path(__file__).resolve().parent.parent
 RATE = 16000
-
-
-def cpu() -> float:
-    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
 
 
 def speech(seconds: float) -> np.ndarray:

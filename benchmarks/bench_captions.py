@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import io
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -24,15 +23,12 @@ import numpy as np
 import soundfile
 import soxr
 
+from benchmarks import cpu_seconds
+
 REPO = Path(__file__).resolve().parent.parent
 BOOK = REPO / "configs" / "books" / "lantern-keepers.txt"
 RATE = 16000
 OFFSET, RATIO = 2.5, 25 / 23.976
-
-
-def cpu() -> float:
-    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
 
 
 def make_film(folder: Path, minutes: float) -> tuple[Path, Path]:
@@ -99,23 +95,23 @@ def main(argv: list[str] | None = None) -> int:
     audio, _ = soundfile.read(wav, dtype="int16")
     best = None
     for _ in range(3):
-        start = cpu()
+        start = cpu_seconds()
         offset, ratio, count = speechmill_sync(audio, srt)
-        used = cpu() - start
+        used = cpu_seconds() - start
         best = used if best is None else min(best, used)
     from corpus.media import load_audio
-    start = cpu()
+    start = cpu_seconds()
     decoded = load_audio(str(wav), RATE)
     speechmill_sync(decoded, srt)
-    with_decode = cpu() - start
+    with_decode = cpu_seconds() - start
     rows = [("speechmill sync + segmentation (decoded audio)", best, f"{offset:+.3f} s x{ratio:.5f}, {count} utt"),
             ("speechmill incl. ffmpeg decode of the soundtrack", with_decode, "")]
     ffsubsync = shutil.which("ffsubsync") or str(Path(sys.executable).parent / "ffsubsync")
     if Path(ffsubsync).exists():
-        start = cpu()
+        start = cpu_seconds()
         run = subprocess.run([ffsubsync, str(wav), "-i", str(srt), "-o", str(wav.parent / "ffsubsync-out.srt")],
                              capture_output=True, text=True)
-        used = cpu() - start
+        used = cpu_seconds() - start
         found = re.search(r"offset seconds: (-?[\d.]+)", run.stderr)
         scale = re.search(r"framerate scale factor: ([\d.]+)", run.stderr)
         note = (f"{float(found.group(1)):+.3f} s x{float(scale.group(1)):.5f}" if found and scale

@@ -25,14 +25,11 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks import cpu_seconds
+
 REPO = Path(__file__).resolve().parent.parent
 BOOK = REPO / "configs" / "books" / "lantern-keepers.txt"
 VOICES = ["en-us", "en", "en-us+f3", "en-gb-scotland", "en-029", "en-gb-x-rp+f2"]
-
-
-def cpu_seconds() -> float:
-    self_, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return self_.ru_utime + self_.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def peak_mb() -> float:

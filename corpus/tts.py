@@ -9,6 +9,7 @@ and restarts a stuck child, and checks that a non-empty WAV file came back. Fail
 from __future__ import annotations
 
 import atexit
+import functools
 import json
 import os
 import select
@@ -23,7 +24,8 @@ from corpus.reject import Reject
 ATTEMPTS = 3
 
 
-def espeak_voices() -> tuple[set[str], set[str]]:
+@functools.lru_cache(maxsize=1)
+def espeak_voices() -> tuple[frozenset[str], frozenset[str]]:
     """(voice names, variant names) that espeak-ng offers here, lower-cased.
 
     Voices are espeak-ng voice files such as ``en-us`` or ``gmw/en-gb-x-rp`` (MBROLA voices
@@ -38,7 +40,7 @@ def espeak_voices() -> tuple[set[str], set[str]]:
 
     voices = {name for f in files("--voices") if not f.startswith("mb/") for name in (f, f.rsplit("/", 1)[-1])}
     variants = {f.rsplit("/", 1)[-1] for f in files("--voices=variant")}
-    return voices, variants
+    return frozenset(voices), frozenset(variants)
 
 
 def unknown_voices(requested: list[str]) -> list[str]:

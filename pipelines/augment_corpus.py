@@ -32,7 +32,7 @@ from corpus.reject import Reject, RejectRecord, record_reject
 from corpus.schema import INFO_FILE, check_info, decode_utterance, encode_utterance
 from corpus.sources.base import Unit
 from corpus.tfrecord import frame, read_records
-from pipelines.build_corpus import beam_options, plan_step, publish_step, write_step
+from pipelines.build_corpus import WriteCorpus, beam_options, fresh_staging, quiet_logging
 
 log = logging.getLogger("speechmill.augment")
 DEFAULT_RECIPE = "speed=0.9,1.1;noise=5..20dB@0.5;pitch=-2..2@0.3"
@@ -118,9 +118,7 @@ def parse_args(argv: list[str] | None):
 def run(argv: list[str] | None = None) -> dict:
     """Augment a corpus; returns the new info.json as a dict."""
     known, beam_args = parse_args(argv)
-    logging.getLogger().setLevel(known.log_level.upper())
-    logging.getLogger("apache_beam").setLevel(logging.WARNING)
-    logging.getLogger("apache_beam.runners.portability.local_job_service").setLevel(logging.ERROR)
+    quiet_logging(known.log_level)
     recipe = parse_recipe(known.recipe)
     source_dir, out_dir = known.input.rstrip("/"), known.output.rstrip("/")
     if not FileSystems.exists(f"{source_dir}/{INFO_FILE}"):
@@ -133,10 +131,7 @@ def run(argv: list[str] | None = None) -> dict:
     train = [path for split, path in units if split == "train"]
     for folder in (known.noise_dir, known.rir_dir):
         load_folder(folder, settings.sample_rate, max_seconds=0.01)    # fail early on a bad folder
-    staging = f"{out_dir}/.staging"
-    if FileSystems.exists(staging):
-        FileSystems.delete([staging])
-    FileSystems.mkdirs(f"{staging}/parts")
+    staging = fresh_staging(out_dir)
     extra = {"augment": {"recipe": recipe.text, "seed": settings.seed, "input": source_dir,
                          "noise_dir": known.noise_dir, "rir_dir": known.rir_dir},
              "alignment": info.get("alignment", [])}
@@ -147,14 +142,7 @@ def run(argv: list[str] | None = None) -> dict:
          | "Spread shards" >> beam.Reshuffle()
          | "Augment" >> beam.ParDo(AugmentShards(recipe, settings, f"{staging}/parts", train,
                                                  known.noise_dir, known.rir_dir))
-         | "Key results" >> beam.Map(lambda r: ("corpus", r))
-         | "Gather results" >> beam.GroupByKey()
-         | "Plan shards" >> beam.FlatMap(plan_step, settings, {})
-         | "Spread output" >> beam.Reshuffle()
-         | "Write shards" >> beam.Map(write_step, staging)
-         | "Key shards" >> beam.Map(lambda r: ("corpus", r))
-         | "Gather shards" >> beam.GroupByKey()
-         | "Publish" >> beam.Map(publish_step, out_dir, staging, settings, sources_meta, extra))
+         | "Write corpus" >> WriteCorpus(settings, out_dir, staging, sources_meta, extra=extra))
     with _open(f"{out_dir}/{INFO_FILE}") as f:
         return json.loads(f.read())
 

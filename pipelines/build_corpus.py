@@ -127,10 +127,7 @@ def build_pipeline(p: beam.Pipeline, config: BuildConfig, out_dir: str, limit: i
     units = [(i, u) for i, s in enumerate(sources) for u in s.units()]
     if not units:
         raise ConfigError("the configured sources have no work units")
-    staging = f"{out_dir.rstrip('/')}/.staging"
-    if FileSystems.exists(staging):
-        FileSystems.delete([staging])
-    FileSystems.mkdirs(f"{staging}/parts")
+    staging = fresh_staging(out_dir)
     limits = {i: s.limit for i, s in enumerate(sources)}
     sources_meta = [{"type": name, "license": lic} for name, lic in sorted({(s.name, _license(s)) for s in sources})]
     (p
@@ -138,14 +135,51 @@ def build_pipeline(p: beam.Pipeline, config: BuildConfig, out_dir: str, limit: i
      | "Expand units" >> beam.ParDo(ExpandUnits(sources))
      | "Spread units" >> beam.Reshuffle()
      | "Read, clean, write parts" >> beam.ParDo(BuildUnits(sources, settings, f"{staging}/parts"))
-     | "Key results" >> beam.Map(lambda r: ("corpus", r))
-     | "Gather results" >> beam.GroupByKey()
-     | "Plan shards" >> beam.FlatMap(plan_step, settings, limits)
-     | "Spread shards" >> beam.Reshuffle()
-     | "Write shards" >> beam.Map(write_step, staging)
-     | "Key shards" >> beam.Map(lambda r: ("corpus", r))
-     | "Gather shards" >> beam.GroupByKey()
-     | "Publish" >> beam.Map(publish_step, out_dir.rstrip("/"), staging, settings, sources_meta))
+     | "Write corpus" >> WriteCorpus(settings, out_dir, staging, sources_meta, limits))
+
+
+def fresh_staging(out_dir: str) -> str:
+    """An empty ``OUT/.staging`` (with ``parts/``) for a job's work files; returns its path."""
+    staging = f"{out_dir.rstrip('/')}/.staging"
+    if FileSystems.exists(staging):
+        FileSystems.delete([staging])
+    FileSystems.mkdirs(f"{staging}/parts")
+    return staging
+
+
+class WriteCorpus(beam.PTransform):
+    """Part results and rejects -> shards, ledger and info.json published in ``out_dir``.
+
+    The tail every job shares: gather the small unit results, plan the shards, write them in
+    parallel, then publish atomically (see corpus/shards.py).
+    """
+
+    def __init__(self, settings, out_dir: str, staging: str, sources_meta: list, limits: dict | None = None,
+                 extra: dict | None = None):
+        super().__init__()
+        self.settings, self.out_dir, self.staging = settings, out_dir.rstrip("/"), staging
+        self.sources_meta, self.limits, self.extra = sources_meta, limits or {}, extra
+
+    def expand(self, results):
+        return (results
+                | "Key results" >> beam.Map(lambda r: ("corpus", r))
+                | "Gather results" >> beam.GroupByKey()
+                | "Plan shards" >> beam.FlatMap(plan_step, self.settings, self.limits)
+                | "Spread shards" >> beam.Reshuffle()
+                | "Write shards" >> beam.Map(write_step, self.staging)
+                | "Key shards" >> beam.Map(lambda r: ("corpus", r))
+                | "Gather shards" >> beam.GroupByKey()
+                | "Publish" >> beam.Map(publish_step, self.out_dir, self.staging, self.settings, self.sources_meta,
+                                        self.extra))
+
+
+def quiet_logging(level: str) -> None:
+    """Our messages at ``level``; Beam's at WARNING (worker lines reach the terminal directly,
+    the job service would repeat each one)."""
+    logging.getLogger().setLevel(level.upper())
+    logging.getLogger("apache_beam").setLevel(logging.WARNING)
+    logging.getLogger("apache_beam.runners.portability.local_job_service").setLevel(logging.ERROR)
+    logging.getLogger("distributed").setLevel(logging.WARNING)
 
 
 def _license(source) -> str:
@@ -189,11 +223,7 @@ def beam_options(beam_args: list[str], dask_address: str | None) -> PipelineOpti
 def run(argv: list[str] | None = None) -> dict:
     """Build a corpus; returns the published info.json as a dict."""
     known, beam_args = parse_args(argv)
-    logging.getLogger().setLevel(known.log_level.upper())
-    logging.getLogger("apache_beam").setLevel(logging.WARNING)
-    # Worker log lines reach the terminal directly; the job service would repeat each one.
-    logging.getLogger("apache_beam.runners.portability.local_job_service").setLevel(logging.ERROR)
-    logging.getLogger("distributed").setLevel(logging.WARNING)
+    quiet_logging(known.log_level)
     config = load_config(known.config)
     out_dir = known.output if "://" in known.output else os.path.abspath(known.output)
     cluster = None

@@ -128,7 +128,7 @@ class LoopbackSite(http.server.ThreadingHTTPServer):
 
 class _SiteHandler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
-        pass
+        """Requests are recorded in ``site.requests``, not printed."""
 
     def do_GET(self):
         site: LoopbackSite = self.server
