@@ -19,7 +19,7 @@ from augment import effects
 from augment.recipe import Chain, chain_label
 from corpus.audio import float_to_pcm16, to_corpus_format
 from corpus.schema import Utterance
-from corpus.sources.base import stable_hash
+from corpus.types import stable_hash
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
 

@@ -19,7 +19,7 @@ import re
 import numpy as np
 
 from augment.effects import EffectError, check_params
-from corpus.sources.base import stable_hash
+from corpus.types import stable_hash
 
 ORDER = ("speed", "tempo", "pitch", "reverb", "telephone", "noise", "gain")
 UNITS = {"noise": "dB", "gain": "dB", "reverb": "s", "pitch": "st"}

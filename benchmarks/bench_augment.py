@@ -24,7 +24,7 @@ RATE = 16000
 
 
 def speech(seconds: float) -> np.ndarray:
-    from corpus.book import book_pieces
+    from corpus.inputs.book import book_pieces
 
     pieces, out, total = book_pieces((REPO / "configs/books/lantern-keepers.txt").read_bytes()), [], 0
     for i, piece in enumerate(pieces):

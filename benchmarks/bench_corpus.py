@@ -44,7 +44,7 @@ def make_librispeech(root: Path, minutes: float) -> float:
     import soundfile
     import soxr
 
-    from corpus.book import book_pieces
+    from corpus.inputs.book import book_pieces
 
     marker = root / f"done-{minutes}"
     if marker.exists():
@@ -117,7 +117,7 @@ def measure_build(config: Path, out: Path) -> dict:
 def measure_espeak_cli(voice: str) -> dict:
     import soundfile
 
-    from corpus.book import book_pieces
+    from corpus.inputs.book import book_pieces
 
     start, seconds = cpu_seconds(), 0.0
     for piece in book_pieces(BOOK.read_bytes()):

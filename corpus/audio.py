@@ -13,10 +13,12 @@ import soxr
 from corpus.reject import Reject
 
 
-def decode(data: bytes, *, where: str = "") -> tuple[np.ndarray, int]:
-    """Encoded audio (FLAC, WAV, OGG, ... anything libsndfile reads) -> (samples, rate).
+def decode(data: bytes, *, where: str = "", fallback_rate: int | None = None) -> tuple[np.ndarray, int]:
+    """Encoded audio (FLAC, WAV, OGG, MP3 ... anything libsndfile reads) -> (samples, rate).
 
     Samples are int16 when the file is 16-bit PCM, else float32; shape (n,) or (n, channels).
+    With ``fallback_rate``, what libsndfile cannot read (M4A/AAC, WMA, Opus in WebM ...) is
+    decoded by ffmpeg to mono int16 at that rate.
     """
     if not data:
         raise Reject("audio:empty", "file has no bytes", where=where)
@@ -26,10 +28,20 @@ def decode(data: bytes, *, where: str = "") -> tuple[np.ndarray, int]:
             samples = f.read(dtype=dtype, always_2d=False)
             rate = f.samplerate
     except (soundfile.LibsndfileError, RuntimeError, ValueError) as e:
-        raise Reject("audio:decode", f"cannot decode audio: {e}", where=where) from None
+        if fallback_rate is None or _looks_like_libsndfile_format(data):
+            raise Reject("audio:decode", f"cannot decode audio: {e}", where=where) from None
+        from corpus.inputs.media import decode_with_ffmpeg
+
+        return decode_with_ffmpeg(data, fallback_rate, where=where), fallback_rate
     if samples.shape[0] == 0:
         raise Reject("audio:empty", "decoded to zero samples", where=where)
     return samples, rate
+
+
+def _looks_like_libsndfile_format(data: bytes) -> bool:
+    """FLAC, WAV/RIFF, AIFF and Ogg files are libsndfile's own: if it cannot read one, it is damaged
+    (no need to ask ffmpeg)."""
+    return data[:4] in (b"fLaC", b"RIFF", b"FORM", b"OggS")
 
 
 def to_corpus_format(samples: np.ndarray, rate: int, target_rate: int) -> np.ndarray:

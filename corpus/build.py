@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from typing import BinaryIO, Iterator
+from typing import TYPE_CHECKING, BinaryIO, Iterator
 
 import numpy as np
 from apache_beam.io.filesystem import CompressionTypes
@@ -20,9 +20,12 @@ from corpus import audio as audio_lib
 from corpus.config import CorpusSettings
 from corpus.reject import Reject, RejectRecord, record_reject
 from corpus.schema import Utterance, encode_utterance
-from corpus.sources.base import Note, Segment, Source, Unit, stable_hash
+from corpus.types import Note, Segment, Unit, stable_hash
 from corpus.text import normalize
 from corpus.tfrecord import frame
+
+if TYPE_CHECKING:
+    from corpus.sources import Source
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,7 +55,7 @@ def to_utterance(segment: Segment, source: str, settings: CorpusSettings) -> Utt
     """A segment as found -> a clean utterance at the corpus rate; raises Reject."""
     where = segment.origin
     if isinstance(segment.audio, (bytes, bytearray)):
-        samples, rate = audio_lib.decode(bytes(segment.audio), where=where)
+        samples, rate = audio_lib.decode(bytes(segment.audio), where=where, fallback_rate=settings.sample_rate)
     else:
         samples, rate = np.asarray(segment.audio), int(segment.sample_rate or 0)
         if rate <= 0:

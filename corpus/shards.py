@@ -21,7 +21,7 @@ from corpus.build import PartResult
 from corpus.config import CorpusSettings
 from corpus.reject import RejectRecord
 from corpus.schema import ALPHABET, INFO_FILE, LEDGER_FILE, SCHEMA_VERSION, SPLITS, dumps_info
-from corpus.sources.base import Note, stable_hash
+from corpus.types import Note, stable_hash
 
 COPY_CHUNK = 8 << 20
 

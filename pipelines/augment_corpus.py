@@ -30,9 +30,9 @@ from corpus.build import PartResult, PartWriter, part_path
 from corpus.config import CorpusSettings
 from corpus.reject import Reject, RejectRecord, record_reject
 from corpus.schema import INFO_FILE, check_info, decode_utterance, encode_utterance
-from corpus.sources.base import Unit
+from corpus.types import Unit
 from corpus.tfrecord import frame, read_records
-from pipelines.build_corpus import WriteCorpus, beam_options, fresh_staging, quiet_logging
+from pipelines.transforms import WriteCorpus, beam_options, fresh_staging, quiet_logging
 
 log = logging.getLogger("speechmill.augment")
 DEFAULT_RECIPE = "speed=0.9,1.1;noise=5..20dB@0.5;pitch=-2..2@0.3"

@@ -21,20 +21,20 @@ import json
 import logging
 import os
 import sys
-from typing import Any, Iterator
+from typing import Iterator
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
-from apache_beam.options.pipeline_options import PipelineOptions
 
 from corpus.build import PartResult, build_unit
 from corpus.config import BuildConfig, ConfigError, load_config
 from corpus.reject import Reject, RejectRecord, record_reject
 from corpus.schema import INFO_FILE
-from corpus.shards import ShardSpec, TooManyRejects, apply_limits, plan_shards, publish, write_shard
-from corpus.sources import make_source
-from corpus.sources.base import Note, Unit
+from corpus.shards import TooManyRejects
+from corpus.sources import Source, SourceContext, make_source
+from corpus.types import Note, Unit
+from pipelines.transforms import WriteCorpus, beam_options, fresh_staging, quiet_logging
 
 log = logging.getLogger("speechmill.build")
 DEFAULT_CONFIG = "configs/default.toml"
@@ -42,21 +42,18 @@ DEFAULT_OUTPUT = "build/corpus"
 
 
 class ExpandUnits(beam.DoFn):
-    """(source index, unit) -> the units it stands for (a playlist -> its videos); sources
-    without an ``expand`` method pass their units through."""
+    """(source index, unit) -> the units it stands for (a playlist -> its videos; most sources
+    yield the unit itself) and RejectRecords for what could not be expanded."""
 
-    def __init__(self, sources: list):
+    def __init__(self, sources: list[Source]):
         self.sources = sources
 
     def process(self, element) -> Iterator[tuple[int, Unit] | RejectRecord]:
         index, unit = element
         source = self.sources[index]
-        if not (hasattr(source, "expand") and unit.payload.get("expand")):
-            yield element
-            return
         for item in source.expand(unit):
             if isinstance(item, Reject):
-                yield record_reject(item, source=source.name, stage="expand", where=unit.payload.get("url", ""))
+                yield record_reject(item, source=source.name, stage="expand", where=unit.key)
             else:
                 yield index, item
 
@@ -64,15 +61,14 @@ class ExpandUnits(beam.DoFn):
 class BuildUnits(beam.DoFn):
     """(source index, unit) -> PartResult and RejectRecord elements (see corpus.build)."""
 
-    def __init__(self, sources: list, settings, parts_dir: str):
+    def __init__(self, sources: list[Source], settings, parts_dir: str):
         self.sources = sources
         self.settings = settings
         self.parts_dir = parts_dir
 
     def setup(self) -> None:
         for source in self.sources:
-            if hasattr(source, "setup"):
-                source.setup()
+            source.setup()
 
     def process(self, element) -> Iterator[PartResult | RejectRecord | Note]:
         if isinstance(element, RejectRecord):       # a unit that could not be expanded
@@ -89,38 +85,14 @@ class BuildUnits(beam.DoFn):
 
     def teardown(self) -> None:
         for source in self.sources:
-            if hasattr(source, "close"):
-                source.close()
-
-
-def plan_step(keyed, settings, limits) -> Iterator[Any]:
-    """All unit results -> one ShardSpec per shard, then one ("summary", parts, rejects)."""
-    _, results = keyed
-    parts = apply_limits([r for r in results if isinstance(r, PartResult)], limits)
-    rejects = [r for r in results if isinstance(r, RejectRecord)]
-    notes = [r for r in results if isinstance(r, Note)]
-    yield from plan_shards(parts, settings)
-    yield ("summary", parts, rejects, notes)
-
-
-def write_step(item, staging_dir: str):
-    if isinstance(item, ShardSpec):
-        write_shard(item, staging_dir)
-    return item
-
-
-def publish_step(keyed, out_dir: str, staging_dir: str, settings, sources_meta, extra=None) -> dict:
-    _, items = keyed
-    specs = sorted((i for i in items if isinstance(i, ShardSpec)), key=lambda s: s.name)
-    (_, parts, rejects, notes), = [i for i in items if isinstance(i, tuple)]
-    info = publish(out_dir, staging_dir, specs, parts, rejects, settings, sources_meta, notes, extra)
-    return info
+            source.close()
 
 
 def build_pipeline(p: beam.Pipeline, config: BuildConfig, out_dir: str, limit: int | None = None) -> None:
     """Add the whole build to ``p`` (raises ConfigError before adding anything)."""
     settings = config.settings
-    sources = [make_source(t, config.base_dir, settings.cache_path) for t in config.sources]
+    context = SourceContext(base_dir=config.base_dir, cache_dir=settings.cache_path, sample_rate=settings.sample_rate)
+    sources = [make_source(t, context) for t in config.sources]
     if limit is not None:
         for source in sources:
             source.limit = limit
@@ -129,62 +101,13 @@ def build_pipeline(p: beam.Pipeline, config: BuildConfig, out_dir: str, limit: i
         raise ConfigError("the configured sources have no work units")
     staging = fresh_staging(out_dir)
     limits = {i: s.limit for i, s in enumerate(sources)}
-    sources_meta = [{"type": name, "license": lic} for name, lic in sorted({(s.name, _license(s)) for s in sources})]
+    sources_meta = [{"type": name, "license": lic} for name, lic in sorted({(s.name, s.license) for s in sources})]
     (p
      | "Units" >> beam.Create(units)
      | "Expand units" >> beam.ParDo(ExpandUnits(sources))
      | "Spread units" >> beam.Reshuffle()
      | "Read, clean, write parts" >> beam.ParDo(BuildUnits(sources, settings, f"{staging}/parts"))
      | "Write corpus" >> WriteCorpus(settings, out_dir, staging, sources_meta, limits))
-
-
-def fresh_staging(out_dir: str) -> str:
-    """An empty ``OUT/.staging`` (with ``parts/``) for a job's work files; returns its path."""
-    staging = f"{out_dir.rstrip('/')}/.staging"
-    if FileSystems.exists(staging):
-        FileSystems.delete([staging])
-    FileSystems.mkdirs(f"{staging}/parts")
-    return staging
-
-
-class WriteCorpus(beam.PTransform):
-    """Part results and rejects -> shards, ledger and info.json published in ``out_dir``.
-
-    The tail every job shares: gather the small unit results, plan the shards, write them in
-    parallel, then publish atomically (see corpus/shards.py).
-    """
-
-    def __init__(self, settings, out_dir: str, staging: str, sources_meta: list, limits: dict | None = None,
-                 extra: dict | None = None):
-        super().__init__()
-        self.settings, self.out_dir, self.staging = settings, out_dir.rstrip("/"), staging
-        self.sources_meta, self.limits, self.extra = sources_meta, limits or {}, extra
-
-    def expand(self, results):
-        return (results
-                | "Key results" >> beam.Map(lambda r: ("corpus", r))
-                | "Gather results" >> beam.GroupByKey()
-                | "Plan shards" >> beam.FlatMap(plan_step, self.settings, self.limits)
-                | "Spread shards" >> beam.Reshuffle()
-                | "Write shards" >> beam.Map(write_step, self.staging)
-                | "Key shards" >> beam.Map(lambda r: ("corpus", r))
-                | "Gather shards" >> beam.GroupByKey()
-                | "Publish" >> beam.Map(publish_step, self.out_dir, self.staging, self.settings, self.sources_meta,
-                                        self.extra))
-
-
-def quiet_logging(level: str) -> None:
-    """Our messages at ``level``; Beam's at WARNING (worker lines reach the terminal directly,
-    the job service would repeat each one)."""
-    logging.getLogger().setLevel(level.upper())
-    logging.getLogger("apache_beam").setLevel(logging.WARNING)
-    logging.getLogger("apache_beam.runners.portability.local_job_service").setLevel(logging.ERROR)
-    logging.getLogger("distributed").setLevel(logging.WARNING)
-
-
-def _license(source) -> str:
-    module = sys.modules.get(type(source).__module__)
-    return getattr(module, "LICENSE", "")
 
 
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
@@ -196,28 +119,6 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
                         help="run on Dask: local:N starts a local cluster of N workers; tcp://host:port uses one")
     parser.add_argument("--log-level", default="INFO")
     return parser.parse_known_args(argv)
-
-
-def beam_options(beam_args: list[str], dask_address: str | None) -> PipelineOptions:
-    """Beam options: the user's flags, plus defaults for what they left out."""
-    args = list(beam_args)
-
-    def given(*prefixes: str) -> bool:
-        return any(a.startswith(prefixes) for a in args)
-
-    if not given("--default_sdk_harness_log_level"):
-        args.append("--default_sdk_harness_log_level=WARNING")
-    if dask_address:
-        args += ["--runner=apache_beam.runners.dask.dask_runner.DaskRunner", f"--dask_client_address={dask_address}"]
-        if not given("--dask_partition_size", "--dask_npartitions"):
-            args.append("--dask_partition_size=1")   # one work unit per Dask partition
-    elif not given("--runner"):
-        args.append("--runner=DirectRunner")
-        if not given("--direct_num_workers"):
-            args.append(f"--direct_num_workers={os.cpu_count() or 1}")
-        if not given("--direct_running_mode"):
-            args.append("--direct_running_mode=multi_processing")
-    return PipelineOptions(args)
 
 
 def run(argv: list[str] | None = None) -> dict:

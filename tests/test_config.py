@@ -3,10 +3,11 @@ import pytest
 
 from conftest import build, write_config
 from corpus.config import ConfigError
+from corpus.sources import REGISTRY
 
 
 @pytest.mark.parametrize("body, corpus, message", [
-    ('[[source]]\ntype = "podcasts"\npath = "x"', "", "unknown type 'podcasts'; known types: gutenberg, librispeech, movies, youtube"),
+    ('[[source]]\ntype = "podcasts"\npath = "x"', "", f"unknown type 'podcasts'; known types: {', '.join(sorted(REGISTRY))}"),
     ('[[source]]\ntype = "librispeech"\npath = "/no/such/folder"', "", "/no/such/folder does not exist"),
     ('[[source]]\ntype = "librispeech"\npath = "dev-clean"\nspeed = 2', "", "unknown key(s) speed"),
     ('[[source]]\ntype = "librispeech"\npath = "dev-clean"\nsplit = "valid"', "", "split must be one of train, dev, test"),

@@ -8,7 +8,7 @@ import tarfile
 import pytest
 
 from conftest import build, read_corpus, write_config
-from corpus.fetch import fetch
+from corpus.inputs.fetch import fetch
 from corpus.reject import Reject
 
 

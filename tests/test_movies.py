@@ -10,8 +10,8 @@ import pytest
 import soundfile
 
 from conftest import build, read_corpus, read_ledger, speak, write_config
-from corpus.captions import decode_subtitles, parse_srt
-from corpus.cleanup import clean_cue_text
+from corpus.subtitles.parse import decode_subtitles, parse_srt
+from corpus.subtitles.clean import clean_cue_text
 from corpus.reject import Reject
 from corpus.text import normalize
 

@@ -8,16 +8,16 @@ from apache_beam.testing.util import assert_that, equal_to
 from corpus.build import PartResult
 from corpus.config import CorpusSettings
 from corpus.reject import RejectRecord
-from corpus.sources.base import Unit
-from corpus.sources.librispeech import LibriSpeechSource
+from corpus.sources.librispeech import Chapter, Download, LibriSpeechSource
 from corpus.sources.youtube import YouTubeSource
+from corpus.types import Unit
 from pipelines.build_corpus import BuildUnits, ExpandUnits
 
 
 def test_build_units_writes_parts_and_routes_rejects(tmp_path, librispeech):
     source = LibriSpeechSource(path=str(librispeech), cache_dir=str(tmp_path))
     units = [(0, u) for u in source.units()]
-    broken = Unit("librispeech", "folder/-/missing", {"transcript": str(tmp_path / "nope.trans.txt"), "gender": ""})
+    broken = Unit("librispeech", "folder/-/missing", Chapter(str(tmp_path / "nope.trans.txt")))
     (tmp_path / "nope.trans.txt").write_text("999-1-0000 A LINE WITH NO AUDIO\n")
     parts_dir = tmp_path / "parts"
     parts_dir.mkdir()
@@ -33,7 +33,7 @@ def test_build_units_writes_parts_and_routes_rejects(tmp_path, librispeech):
 def test_expand_units_passes_plain_units_and_turns_failures_into_rejects(tmp_path, loopback_site):
     librispeech = LibriSpeechSource(path="dev-clean", cache_dir=str(tmp_path))
     youtube = YouTubeSource(urls=[f"{loopback_site.url}/missing.html"], retries=0, timeout_seconds=2)
-    plain = Unit("librispeech", "download/dev-clean", {"url": "x", "md5": None, "subset": "dev-clean"})
+    plain = Unit("librispeech", "download/dev-clean", Download("x", None, "dev-clean"))
     with TestPipeline() as p:
         out = (p | beam.Create([(0, plain), (1, youtube.units()[0])])
                | beam.ParDo(ExpandUnits([librispeech, youtube])))

@@ -10,7 +10,7 @@ import pytest
 import soundfile
 
 from conftest import LoopbackSite, build, read_corpus, read_ledger, speak, write_config
-from corpus.captions import is_rolling, parse_vtt, unroll
+from corpus.subtitles.parse import is_rolling, parse_vtt, unroll
 from corpus.text import normalize
 
 RATE = 16000
@@ -173,5 +173,5 @@ def test_a_page_with_several_videos_fans_out_to_one_unit_each(site):
         b'</body></html>')
     source = YouTubeSource(urls=[f"{server.url}/watch/two.html"], retries=0)
     units = list(source.expand(source.units()[0]))
-    assert [u.payload.get("item") for u in units] == [1, 2]
-    assert len({u.key for u in units}) == 2 and all(u.payload["url"].endswith("two.html") for u in units)
+    assert [u.payload.item for u in units] == [1, 2]
+    assert len({u.key for u in units}) == 2 and all(u.payload.url.endswith("two.html") for u in units)

@@ -14,7 +14,7 @@ import sys
 import numpy as np
 import tensorflow as tf
 
-from corpus.media import load_audio
+from corpus.inputs.media import load_audio
 from corpus.reject import Reject
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".wma", ".webm", ".mp4", ".mkv")

@@ -1,73 +1,119 @@
-"""What every source provides: shardable work units, and segments read from one unit.
+"""The source contract: everything the corpus job asks of a source, written down.
 
-A source is a small picklable object with a ``name``, ``units() -> list[Unit]`` (called once
-when the job is built; cheap, no audio read) and ``read(unit) -> Iterator[Segment | Reject]``
-(called on a worker). Item-level problems are yielded as :class:`Reject`; a problem that
-ends the whole unit is raised as one.
+A source is a small picklable object, built from one ``[[source]]`` table, that lists
+shardable work units and turns one unit into segments:
+
+* ``name`` (class attribute): the registry name; it prefixes every id and the ``source`` field.
+* ``LICENSE`` (class attribute): the licence recorded in ``info.json``; ``license`` (the
+  instance's) may be set from the config (movies) and is what the job records.
+* ``KEYS`` (class attribute): the table keys the source reads, besides ``type``, ``split`` and
+  ``limit`` which every table accepts.
+* ``from_config(table, context)``: build from a table; raises ``ConfigError`` naming the key.
+* ``units()``: called once where the job is built; cheap (no audio read), deterministic.
+* ``expand(unit)``: called on a worker before ``read``: a unit that stands for others (a
+  playlist) yields them; the default yields the unit itself.
+* ``setup()`` / ``close()``: per-worker state (a TTS engine); no-ops by default.
+* ``read(unit)``: on a worker; yields :class:`Segment` (audio + transcript), ``Reject`` for an
+  item it skips, and :class:`Note` facts for ``info.json``; raises ``Reject`` when the whole
+  unit is unusable.
+
+Each source module documents its input layout and licence at its top, defines a frozen
+dataclass for its unit payload, and adds one line to the registry in ``__init__.py``.
 """
 from __future__ import annotations
 
+import abc
 import dataclasses
-import hashlib
-from typing import Any, Iterator, Protocol
+from typing import Any, ClassVar, Iterator
 
-import numpy as np
-
+from corpus.config import ConfigError, check_keys, check_split, resolve_path
 from corpus.reject import Reject
+from corpus.types import Note, Segment, Unit
+
+COMMON_KEYS = frozenset({"type", "split", "limit"})
 
 
 @dataclasses.dataclass(frozen=True)
-class Unit:
-    """One piece of work: a transcript file, an archive, a book spoken by one voice, ..."""
+class SourceContext:
+    """What a table is read against: the config file's folder, the download cache, the corpus rate."""
 
-    source: str                  # registry name of the source that reads it
-    key: str                     # unique and stable within a corpus; orders and names parts
-    payload: dict[str, Any] = dataclasses.field(default_factory=dict, hash=False, compare=False)
-
-
-@dataclasses.dataclass
-class Segment:
-    """An audio span and its transcript as a source found them (before cleaning)."""
-
-    id: str                          # "<source>/<native id>"
-    speaker: str
-    group: str
-    text_raw: str
-    audio: bytes | np.ndarray        # encoded file bytes, or samples at ``sample_rate``
-    origin: str
-    license: str
-    sample_rate: int | None = None   # required when ``audio`` is an array
-    synthetic: bool = False
-    gender: str = ""
-    split: str | None = None         # the source's own split (e.g. LibriSpeech subsets)
-    captions: str = ""               # "manual" / "auto" when the transcript is a caption track
+    base_dir: str = "."
+    cache_dir: str = ""
+    sample_rate: int = 16000
 
 
-@dataclasses.dataclass(frozen=True)
-class Note:
-    """Facts about one input file for info.json, e.g. a subtitle file's offset, ratio and score."""
+class Source(abc.ABC):
+    """Base class of every source (see the module docstring for the contract)."""
 
-    source: str
-    item: str
-    facts: dict[str, Any] = dataclasses.field(default_factory=dict, hash=False)
+    name: ClassVar[str]
+    LICENSE: ClassVar[str]
+    KEYS: ClassVar[frozenset[str]] = frozenset()
+    split: str | None = None
+    limit: int | None = None
 
+    @classmethod
+    @abc.abstractmethod
+    def from_config(cls, table: dict[str, Any], context: SourceContext) -> "Source":
+        """A ``[[source]]`` table -> a configured source (raises ConfigError)."""
 
-class Source(Protocol):
-    name: str
-    split: str | None
-    limit: int | None
+    @property
+    def license(self) -> str:
+        return self.LICENSE
 
-    def units(self) -> list[Unit]: ...
+    @abc.abstractmethod
+    def units(self) -> list[Unit]:
+        """The work units, in a stable order, with unique keys."""
 
-    def read(self, unit: Unit) -> Iterator[Segment | Reject | Note]: ...
+    def expand(self, unit: Unit) -> Iterator[Unit | Reject]:
+        """A unit -> the units it stands for (default: itself)."""
+        yield unit
 
+    def setup(self) -> None:
+        """Load per-worker state (called once per worker before any ``read``)."""
 
-def stable_hash(*parts: object) -> int:
-    """A 64-bit hash of the parts that is the same in every process and on every machine."""
-    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big")
+    def close(self) -> None:
+        """Release per-worker state."""
 
+    @abc.abstractmethod
+    def read(self, unit: Unit) -> Iterator[Segment | Reject | Note]:
+        """One unit -> its segments, item rejects and notes."""
 
-def slug(text: str) -> str:
-    """A file- and id-safe form of a name ("en-gb-x-rp+f3" stays readable)."""
-    return "".join(c if c.isalnum() or c in "-_.+" else "_" for c in text).strip("_") or "_"
+    # ------------------------------------------------------------ helpers for from_config
+
+    @classmethod
+    def where(cls) -> str:
+        return f"[[source]] {cls.name}"
+
+    @classmethod
+    def common_keys(cls, table: dict[str, Any]) -> dict[str, Any]:
+        """Check the table's keys against ``KEYS``; return its checked ``split`` and ``limit``."""
+        check_keys(table, set(cls.KEYS | COMMON_KEYS), cls.where())
+        limit = table.get("limit")
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+            raise ConfigError(f"{cls.where()}: limit must be a positive integer, got {limit!r}")
+        return {"split": check_split(table.get("split"), cls.where()), "limit": limit}
+
+    @classmethod
+    def option(cls, table: dict[str, Any], key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
+        """``table[key]`` checked to be of ``kind`` (an error names the key), else ``default``."""
+        if key not in table:
+            return default
+        value = table[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+            names = " or ".join(k.__name__ for k in kinds)
+            raise ConfigError(f"{cls.where()}: {key} must be {names}, got {value!r}")
+        return value
+
+    @classmethod
+    def existing_path(cls, table: dict[str, Any], key: str, context: SourceContext, what: str) -> str:
+        """``table[key]`` as a path resolved against the config's folder; it must exist."""
+        from apache_beam.io.filesystems import FileSystems
+
+        value = cls.option(table, key, str)
+        if value is None:
+            raise ConfigError(f"{cls.where()}: needs {key} ({what})")
+        path = resolve_path(value, context.base_dir)
+        if not FileSystems.exists(path):
+            raise ConfigError(f"{cls.where()}: {key} {path} does not exist")
+        return path

@@ -15,12 +15,13 @@ from typing import Any, Iterator
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from corpus.book import book_pieces
-from corpus.config import ConfigError, check_keys, check_split, resolve_path
-from corpus.fetch import fetch
+from corpus.inputs.book import book_pieces
+from corpus.config import ConfigError, resolve_path
+from corpus.inputs.fetch import fetch
+from corpus.inputs.tts import Synthesizer, unknown_voices
 from corpus.reject import Reject
-from corpus.sources.base import Segment, Unit, slug
-from corpus.tts import Synthesizer, unknown_voices
+from corpus.sources.base import Source, SourceContext
+from corpus.types import Segment, Unit, slug
 
 LICENSE = "Public domain in the USA (Project Gutenberg text); speech synthesized by espeak-ng"
 DEFAULT_MIRROR = "https://www.gutenberg.org/cache/epub/{id}/pg{id}.txt"
@@ -37,8 +38,18 @@ def speaker_name(voice: str, rate: int, pitch: int) -> str:
     return f"{slug(voice)}@{rate}wpm-p{pitch}"
 
 
+@dataclasses.dataclass(frozen=True)
+class SpokenBook:
+    """One book (a path or a Project Gutenberg id) spoken by one voice setting."""
+
+    book: str
+    voice: str
+    rate: int
+    pitch: int
+
+
 @dataclasses.dataclass
-class GutenbergSource:
+class GutenbergSource(Source):
     """``[[source]] type = "gutenberg"``; see the README for every key."""
 
     books: list[str]
@@ -52,15 +63,16 @@ class GutenbergSource:
     min_words: int = 8
     max_words: int = 40
     cache_dir: str = ""
-    name: str = "gutenberg"
 
-    KEYS = {"type", "books", "voices", "rates", "pitches", "split", "limit", "mirror",
-            "timeout_seconds", "min_words", "max_words"}
+    name = "gutenberg"
+    LICENSE = LICENSE
+    KEYS = frozenset({"books", "voices", "rates", "pitches", "mirror", "timeout_seconds", "min_words", "max_words"})
 
     @classmethod
-    def from_config(cls, table: dict[str, Any], base_dir: str, cache_dir: str) -> "GutenbergSource":
-        where = "[[source]] gutenberg"
-        check_keys(table, cls.KEYS, where)
+    def from_config(cls, table: dict[str, Any], context: SourceContext) -> "GutenbergSource":
+        where = cls.where()
+        common = cls.common_keys(table)
+        base_dir = context.base_dir
         books = table.get("books")
         if not books or not isinstance(books, list):
             raise ConfigError(f"{where}: needs books = [...] (paths to .txt files or Gutenberg ids)")
@@ -73,8 +85,8 @@ class GutenbergSource:
                     raise ConfigError(f"{where}: book {book} does not exist")
             resolved.append(book)
         fields = {k: table[k] for k in ("voices", "rates", "pitches", "mirror", "timeout_seconds",
-                                        "min_words", "max_words", "limit") if k in table}
-        source = cls(books=resolved, split=check_split(table.get("split"), where), cache_dir=cache_dir, **fields)
+                                        "min_words", "max_words") if k in table}
+        source = cls(books=resolved, cache_dir=context.cache_dir, **common, **fields)
         for rate in source.rates:
             if not 80 <= int(rate) <= 450:
                 raise ConfigError(f"{where}: rate {rate} outside espeak-ng's 80..450 words per minute")
@@ -94,8 +106,7 @@ class GutenbergSource:
         keys = [book_key(b) for b in self.books]
         if len(set(keys)) != len(keys):
             raise ConfigError(f"[[source]] gutenberg: two books share a name: {sorted(keys)}")
-        return [Unit(self.name, f"{book_key(book)}/{speaker_name(v, r, p)}",
-                     {"book": book, "voice": v, "rate": int(r), "pitch": int(p)})
+        return [Unit(self.name, f"{book_key(book)}/{speaker_name(v, r, p)}", SpokenBook(book, v, int(r), int(p)))
                 for book in self.books for v, r, p in itertools.product(self.voices, self.rates, self.pitches)]
 
     # ---------------------------------------------------------------- worker state
@@ -127,20 +138,21 @@ class GutenbergSource:
             return f.read(), book
 
     def read(self, unit: Unit) -> Iterator[Segment | Reject]:
-        p = unit.payload
-        raw, origin = self._load_book(p["book"])
+        p: SpokenBook = unit.payload
+        raw, origin = self._load_book(p.book)
         pieces = book_pieces(raw, min_words=self.min_words, max_words=self.max_words, where=origin)
         self.setup()
         self._synth.restart()
-        speaker = f"{self.name}/{speaker_name(p['voice'], p['rate'], p['pitch'])}"
-        group = f"{self.name}/{book_key(p['book'])}"
+        voice_setting = speaker_name(p.voice, p.rate, p.pitch)
+        speaker = f"{self.name}/{voice_setting}"
+        group = f"{self.name}/{book_key(p.book)}"
         for index, text in enumerate(pieces):
-            item_id = f"{group}/{speaker_name(p['voice'], p['rate'], p['pitch'])}/{index:05d}"
+            item_id = f"{group}/{voice_setting}/{index:05d}"
             try:
-                wav = self._synth.speak(text, p["voice"], p["rate"], p["pitch"])
+                wav = self._synth.speak(text, p.voice, p.rate, p.pitch)
             except Reject as reject:
                 reject.item_id, reject.where = item_id, f"{origin} piece {index}"
                 yield reject
                 continue
             yield Segment(id=item_id, speaker=speaker, group=group, text_raw=text, audio=wav,
-                          origin=f"{origin}#piece={index}", license=LICENSE, synthetic=True)
+                          origin=f"{origin}#piece={index}", license=self.license, synthetic=True)

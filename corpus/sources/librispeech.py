@@ -16,11 +16,12 @@ from typing import Any, Iterator
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from corpus.archive import iter_members
-from corpus.config import ConfigError, check_keys, check_split, resolve_path
-from corpus.fetch import fetch
+from corpus.inputs.archive import iter_members
+from corpus.config import ConfigError, resolve_path
+from corpus.inputs.fetch import fetch
 from corpus.reject import Reject
-from corpus.sources.base import Segment, Unit
+from corpus.sources.base import Source, SourceContext
+from corpus.types import Segment, Unit
 
 LICENSE = "CC BY 4.0 (LibriSpeech, OpenSLR SLR12)"
 DEFAULT_MIRROR = "https://www.openslr.org/resources/12/{subset}.tar.gz"
@@ -79,8 +80,32 @@ def _match(pattern: str) -> list[str]:
     return sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
 
 
+@dataclasses.dataclass(frozen=True)
+class Chapter:
+    """A chapter folder: its ``trans.txt`` and the reader's gender."""
+
+    transcript: str
+    gender: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Archive:
+    """A local (or remote) ``.tar.gz`` read front to back."""
+
+    path: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Download:
+    """A subset fetched from the mirror into the cache, then read as an archive."""
+
+    url: str
+    md5: str | None
+    subset: str
+
+
 @dataclasses.dataclass
-class LibriSpeechSource:
+class LibriSpeechSource(Source):
     """``[[source]] type = "librispeech"``; see the README for every key."""
 
     path: str
@@ -89,24 +114,24 @@ class LibriSpeechSource:
     mirror: str = DEFAULT_MIRROR
     md5: str | None = None
     cache_dir: str = ""
-    name: str = "librispeech"
 
-    KEYS = {"type", "path", "split", "limit", "mirror", "md5"}
+    name = "librispeech"
+    LICENSE = LICENSE
+    KEYS = frozenset({"path", "mirror", "md5"})
 
     @classmethod
-    def from_config(cls, table: dict[str, Any], base_dir: str, cache_dir: str) -> "LibriSpeechSource":
-        check_keys(table, cls.KEYS, "[[source]] librispeech")
-        if "path" not in table:
-            raise ConfigError("[[source]] librispeech: needs path (a folder, a .tar.gz or a subset name)")
-        path = table["path"]
+    def from_config(cls, table: dict[str, Any], context: SourceContext) -> "LibriSpeechSource":
+        common = cls.common_keys(table)
+        path = cls.option(table, "path", str)
+        if path is None:
+            raise ConfigError(f"{cls.where()}: needs path (a folder, a .tar.gz or a subset name)")
         if path not in SUBSET_MD5 and not _SUBSET_RE.match(path):
-            path = resolve_path(path, base_dir)
+            path = resolve_path(path, context.base_dir)
             if not FileSystems.exists(path):
-                raise ConfigError(f"[[source]] librispeech: {path} does not exist "
+                raise ConfigError(f"{cls.where()}: {path} does not exist "
                                   f"(nor is it a subset name: {', '.join(SUBSET_MD5)})")
-        return cls(path=path, split=check_split(table.get("split"), "[[source]] librispeech"),
-                   limit=table.get("limit"), mirror=table.get("mirror", DEFAULT_MIRROR),
-                   md5=table.get("md5"), cache_dir=cache_dir)
+        return cls(path=path, mirror=cls.option(table, "mirror", str, DEFAULT_MIRROR),
+                   md5=cls.option(table, "md5", str), cache_dir=context.cache_dir, **common)
 
     # ---------------------------------------------------------------- units
 
@@ -114,12 +139,13 @@ class LibriSpeechSource:
         if _SUBSET_RE.match(self.path) and not FileSystems.exists(self.path):
             url = self.mirror.format(subset=self.path)
             md5 = self.md5 if self.md5 is not None else SUBSET_MD5.get(self.path)
-            return [Unit(self.name, f"download/{self.path}", {"url": url, "md5": md5, "subset": self.path})]
+            return [Unit(self.name, f"download/{self.path}", Download(url, md5, self.path))]
         if self.path.endswith(_ARCHIVE_SUFFIXES):
-            return [Unit(self.name, f"archive/{posixpath.basename(self.path)}", {"archive": self.path})]
+            return [Unit(self.name, f"archive/{posixpath.basename(self.path)}", Archive(self.path))]
         root = self.path.rstrip("/")
-        transcripts = sorted({p for depth in ("*/*", "*/*/*", "*/*/*/*")
-                              for p in _match(f"{root}/{depth}/*.trans.txt")})
+        # the root may be a chapter, a speaker, a subset, LibriSpeech/ or the folder above it
+        transcripts = sorted({p for depth in ("", "/*", "/*/*", "/*/*/*", "/*/*/*/*")
+                              for p in _match(f"{root}{depth}/*.trans.txt")})
         if not transcripts:
             raise ConfigError(f"[[source]] librispeech: no *.trans.txt under {root}")
         genders = self._speaker_genders(root)
@@ -128,12 +154,15 @@ class LibriSpeechSource:
             speaker = posixpath.basename(path).split("-")[0]
             chapter = posixpath.basename(path).split(".")[0]
             units.append(Unit(self.name, f"folder/{split_of_path(path) or '-'}/{chapter}",
-                              {"transcript": path, "gender": genders.get(speaker, "")}))
+                              Chapter(path, genders.get(speaker, ""))))
         return units
 
     def _speaker_genders(self, root: str) -> dict[str, str]:
-        candidates = [f"{root}/SPEAKERS.TXT", f"{posixpath.dirname(root)}/SPEAKERS.TXT",
-                      f"{root}/LibriSpeech/SPEAKERS.TXT"]
+        candidates = [f"{root}/SPEAKERS.TXT", f"{root}/LibriSpeech/SPEAKERS.TXT"]
+        parent = root
+        for _ in range(3):        # a subset, speaker or chapter folder: SPEAKERS.TXT is above it
+            parent = posixpath.dirname(parent)
+            candidates.append(f"{parent}/SPEAKERS.TXT")
         for path in candidates:
             if FileSystems.exists(path):
                 return parse_speakers(_read_bytes(path).decode("utf-8", errors="replace"))
@@ -145,19 +174,17 @@ class LibriSpeechSource:
                  split: str | None) -> Segment:
         speaker = f"{self.name}/{utt_id.split('-')[0]}"
         return Segment(id=f"{self.name}/{utt_id}", speaker=speaker, group=speaker, text_raw=text,
-                       audio=audio, origin=origin, license=LICENSE, gender=gender, split=split)
+                       audio=audio, origin=origin, license=self.license, gender=gender, split=split)
 
     def read(self, unit: Unit) -> Iterator[Segment | Reject]:
-        if "transcript" in unit.payload:
-            yield from self._read_chapter(unit.payload["transcript"], unit.payload["gender"])
-            return
-        if "url" in unit.payload:
-            archive = fetch(unit.payload["url"], self.cache_dir, md5=unit.payload["md5"])
-            split = split_of_path(unit.payload["subset"])
+        work = unit.payload
+        if isinstance(work, Chapter):
+            yield from self._read_chapter(work.transcript, work.gender)
+        elif isinstance(work, Download):
+            archive = fetch(work.url, self.cache_dir, md5=work.md5)
+            yield from self._read_archive(archive, split_of_path(work.subset))
         else:
-            archive = unit.payload["archive"]
-            split = split_of_path(posixpath.basename(archive).split(".")[0])
-        yield from self._read_archive(archive, split)
+            yield from self._read_archive(work.path, split_of_path(posixpath.basename(work.path).split(".")[0]))
 
     def _read_chapter(self, transcript_path: str, gender: str) -> Iterator[Segment | Reject]:
         folder = posixpath.dirname(transcript_path)

@@ -18,17 +18,17 @@ from typing import Any, Iterator
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from corpus.align import clean_cues, utterance_spans
-from corpus.captions import parse_subtitles
-from corpus.config import ConfigError, check_keys, check_split, resolve_path
-from corpus.media import embedded_subtitles, load_audio
+from corpus.config import ConfigError
+from corpus.inputs.media import embedded_subtitles, load_audio
 from corpus.reject import Reject
-from corpus.sources.base import Note, Segment, Unit, slug
-from corpus.sync import find_alignment, speech_activity
+from corpus.sources.base import Source, SourceContext
+from corpus.subtitles.parse import parse_subtitles
+from corpus.subtitles.spans import clean_cues, utterance_spans
+from corpus.subtitles.sync import find_alignment, speech_activity
+from corpus.types import Note, Segment, Unit, slug
 
 LICENSE = "as licensed by the rights holder of each film (check before use)"
 VIDEO_EXTENSIONS = (".mp4", ".mkv", ".avi", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".ts")
-RATE = 16000
 
 
 def _read(path: str) -> bytes:
@@ -46,8 +46,16 @@ def subtitle_for(video: str, existing: set[str], languages: list[str]) -> str | 
     return None
 
 
+@dataclasses.dataclass(frozen=True)
+class Film:
+    """A video file and the subtitle file beside it (None: use the embedded stream)."""
+
+    video: str
+    subtitles: str | None
+
+
 @dataclasses.dataclass
-class MoviesSource:
+class MoviesSource(Source):
     """``[[source]] type = "movies"``; see the README for every key."""
 
     path: str
@@ -57,22 +65,19 @@ class MoviesSource:
     max_offset: float = 60.0
     min_sync_score: float = 0.5
     license: str = LICENSE
-    cache_dir: str = ""
-    name: str = "movies"
+    sample_rate: int = 16000
 
-    KEYS = {"type", "path", "languages", "split", "limit", "max_offset", "min_sync_score", "license"}
+    name = "movies"
+    LICENSE = LICENSE
+    KEYS = frozenset({"path", "languages", "max_offset", "min_sync_score", "license"})
 
     @classmethod
-    def from_config(cls, table: dict[str, Any], base_dir: str, cache_dir: str) -> "MoviesSource":
-        where = "[[source]] movies"
-        check_keys(table, cls.KEYS, where)
-        if "path" not in table:
-            raise ConfigError(f"{where}: needs path (a folder of video files)")
-        path = resolve_path(table["path"], base_dir)
-        if not FileSystems.exists(path):
-            raise ConfigError(f"{where}: {path} does not exist")
-        fields = {k: table[k] for k in ("languages", "limit", "max_offset", "min_sync_score", "license") if k in table}
-        return cls(path=path, split=check_split(table.get("split"), where), cache_dir=cache_dir, **fields)
+    def from_config(cls, table: dict[str, Any], context: SourceContext) -> "MoviesSource":
+        common = cls.common_keys(table)
+        path = cls.existing_path(table, "path", context, "a folder of video files")
+        fields = {k: table[k] for k in ("languages", "max_offset", "min_sync_score") if k in table}
+        licence = cls.option(table, "license", str, LICENSE)
+        return cls(path=path, license=licence, sample_rate=context.sample_rate, **common, **fields)
 
     def units(self) -> list[Unit]:
         files = sorted(m.path for m in FileSystems.match([f"{self.path.rstrip('/')}/**"])[0].metadata_list)
@@ -81,10 +86,11 @@ class MoviesSource:
         if not videos:
             raise ConfigError(f"[[source]] movies: no video files ({', '.join(VIDEO_EXTENSIONS)}) under {self.path}")
         return [Unit(self.name, slug(posixpath.basename(v).rsplit(".", 1)[0]),
-                     {"video": v, "subtitles": subtitle_for(v, existing, self.languages)}) for v in videos]
+                     Film(v, subtitle_for(v, existing, self.languages))) for v in videos]
 
     def read(self, unit: Unit) -> Iterator[Segment | Reject | Note]:
-        video, subtitles = unit.payload["video"], unit.payload["subtitles"]
+        video, subtitles = unit.payload.video, unit.payload.subtitles
+        rate = self.sample_rate
         movie = f"{self.name}/{unit.key}"
         with tempfile.TemporaryDirectory(prefix="speechmill-movie-") as tmp:
             local = video
@@ -104,8 +110,8 @@ class MoviesSource:
             yield from rejects + cleaning
             if not spans:
                 raise Reject("subtitle:empty", "no spoken cues in the subtitles", where=where)
-            audio = load_audio(local, RATE)
-        speech = speech_activity(audio, RATE)
+            audio = load_audio(local, rate)
+        speech = speech_activity(audio, rate)
         alignment = find_alignment(speech, [(s, e) for s, e, _ in spans], max_offset=self.max_offset)
         facts = {"file": video, "subtitles": where, "offset": alignment.offset, "ratio": alignment.ratio,
                  "score": alignment.score, "cues": len(spans)}
@@ -114,7 +120,7 @@ class MoviesSource:
             raise Reject("sync:low-score", f"best match offset {alignment.offset:+.2f} s, ratio {alignment.ratio:.5f}, "
                          f"score {alignment.score:.2f} < min_sync_score {self.min_sync_score}", where=where)
         for index, (start, end, text) in enumerate(utterance_spans(spans, speech, alignment)):
-            a, b = int(start * RATE), int(end * RATE)
+            a, b = int(start * rate), int(end * rate)
             yield Segment(id=f"{movie}/{index:05d}", speaker=movie, group=movie, text_raw=text,
-                          audio=audio[a:b], sample_rate=RATE, origin=f"{video}#t={start:.2f},{end:.2f}",
+                          audio=audio[a:b], sample_rate=rate, origin=f"{video}#t={start:.2f},{end:.2f}",
                           license=self.license, captions="manual")

@@ -23,15 +23,15 @@ import yt_dlp
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from corpus.align import clean_cues, utterance_spans
-from corpus.captions import is_rolling, parse_subtitles, unroll
-from corpus.config import ConfigError, check_keys, check_split, resolve_path
+from corpus.config import ConfigError, resolve_path
 from corpus.reject import Reject
-from corpus.segment import trim_to_speech
-from corpus.sources.base import Segment, Unit, slug
-from corpus.sync import speech_activity
+from corpus.sources.base import Source, SourceContext
+from corpus.subtitles.parse import is_rolling, parse_subtitles, unroll
+from corpus.subtitles.spans import clean_cues, trim_to_speech, utterance_spans
+from corpus.subtitles.sync import speech_activity
+from corpus.types import Segment, Unit, slug
 
-RATE = 16000
+LICENSE = "per video: the licence its page states (recorded on each utterance)"
 META = "meta.json"
 log = logging.getLogger("speechmill.youtube")
 
@@ -50,8 +50,24 @@ class _QuietLogger:
     info = warning = error = debug
 
 
+@dataclasses.dataclass(frozen=True)
+class PageUrl:
+    """A configured URL (video, playlist, channel or page); expanded on a worker into videos."""
+
+    url: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Video:
+    """One video: its URL, its id and, on a page with several videos, its position."""
+
+    url: str
+    id: str
+    item: int | None = None
+
+
 @dataclasses.dataclass
-class YouTubeSource:
+class YouTubeSource(Source):
     """``[[source]] type = "youtube"``; see the README for every key."""
 
     urls: list[str] = dataclasses.field(default_factory=list)
@@ -65,18 +81,20 @@ class YouTubeSource:
     timeout_seconds: float = 30.0
     max_gap: float = 0.6
     cache_dir: str = ""
-    name: str = "youtube"
+    sample_rate: int = 16000
 
-    KEYS = {"type", "urls", "url_file", "languages", "allow_auto", "licenses", "split", "limit", "retries",
-            "sleep_subtitles", "timeout_seconds", "max_gap"}
+    name = "youtube"
+    LICENSE = LICENSE
+    KEYS = frozenset({"urls", "url_file", "languages", "allow_auto", "licenses", "retries", "sleep_subtitles",
+                      "timeout_seconds", "max_gap"})
 
     @classmethod
-    def from_config(cls, table: dict[str, Any], base_dir: str, cache_dir: str) -> "YouTubeSource":
-        where = "[[source]] youtube"
-        check_keys(table, cls.KEYS, where)
-        urls = list(table.get("urls", []))
+    def from_config(cls, table: dict[str, Any], context: SourceContext) -> "YouTubeSource":
+        where = cls.where()
+        common = cls.common_keys(table)
+        urls = list(cls.option(table, "urls", list, []))
         if "url_file" in table:
-            path = resolve_path(table["url_file"], base_dir)
+            path = resolve_path(cls.option(table, "url_file", str), context.base_dir)
             if not FileSystems.exists(path):
                 raise ConfigError(f"{where}: url_file {path} does not exist")
             with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
@@ -84,10 +102,10 @@ class YouTubeSource:
                          if u.strip() and not u.lstrip().startswith("#")]
         if not urls:
             raise ConfigError(f"{where}: needs urls = [...] or url_file")
-        fields = {k: table[k] for k in ("languages", "allow_auto", "licenses", "limit", "retries",
+        fields = {k: table[k] for k in ("languages", "allow_auto", "licenses", "retries",
                                         "sleep_subtitles", "timeout_seconds", "max_gap") if k in table}
-        return cls(urls=urls, split=check_split(table.get("split"), where),
-                   cache_dir=os.path.join(cache_dir, "youtube"), **fields)
+        return cls(urls=urls, cache_dir=os.path.join(context.cache_dir, "youtube"),
+                   sample_rate=context.sample_rate, **common, **fields)
 
     # ---------------------------------------------------------------- yt-dlp
 
@@ -100,12 +118,14 @@ class YouTubeSource:
                 **extra}
 
     def units(self) -> list[Unit]:
-        return [Unit(self.name, f"url/{hashlib.sha1(u.encode()).hexdigest()[:12]}", {"url": u, "expand": True})
-                for u in self.urls]
+        return [Unit(self.name, f"url/{hashlib.sha1(u.encode()).hexdigest()[:12]}", PageUrl(u)) for u in self.urls]
 
     def expand(self, unit: Unit) -> Iterator[Unit | Reject]:
         """A configured URL -> one unit per video (playlists and channels fan out)."""
-        yield from self._expand(unit.payload["url"], depth=0)
+        if isinstance(unit.payload, PageUrl):
+            yield from self._expand(unit.payload.url, depth=0)
+        else:
+            yield unit
 
     def _expand(self, url: str, depth: int) -> Iterator[Unit | Reject]:
         try:
@@ -115,7 +135,7 @@ class YouTubeSource:
             yield Reject("youtube:unavailable", str(e).replace("ERROR: ", "").strip()[:300], item_id=url, where=url)
             return
         if info.get("_type") not in ("playlist", "multi_video"):
-            yield Unit(self.name, f"video/{slug(info['id'])}", {"url": url, "id": info["id"]})
+            yield Unit(self.name, f"video/{slug(info['id'])}", Video(url, info["id"]))
             return
         for index, entry in enumerate(info.get("entries") or [], start=1):
             if entry is None:
@@ -124,27 +144,28 @@ class YouTubeSource:
                 if entry.get("ie_key") == "YoutubeTab" and depth < 2:     # a channel's tab or playlist
                     yield from self._expand(entry["url"], depth + 1)
                 else:
-                    yield Unit(self.name, f"video/{slug(entry['id'])}", {"url": entry["url"], "id": entry["id"]})
+                    yield Unit(self.name, f"video/{slug(entry['id'])}", Video(entry["url"], entry["id"]))
             else:      # a page with several embedded videos: pick one by its position
-                yield Unit(self.name, f"video/{slug(entry['id'])}", {"url": url, "id": entry["id"], "item": index})
+                yield Unit(self.name, f"video/{slug(entry['id'])}", Video(url, entry["id"], index))
 
     def _download(self, unit: Unit) -> tuple[str, dict[str, Any]]:
         """Fetch a video's audio and captions into the cache (unless done before)."""
-        folder = os.path.join(self.cache_dir, slug(unit.payload["id"]))
+        video: Video = unit.payload
+        folder = os.path.join(self.cache_dir, slug(video.id))
         meta_path = os.path.join(folder, META)
         if os.path.exists(meta_path):
             with open(meta_path) as f:
                 return folder, json.load(f)
         os.makedirs(folder, exist_ok=True)
         options = self._options(
-            format="bestaudio/best", outtmpl=os.path.join(folder, "media.%(ext)s"), noplaylist="item" not in unit.payload,
+            format="bestaudio/best", outtmpl=os.path.join(folder, "media.%(ext)s"), noplaylist=video.item is None,
             writesubtitles=True, writeautomaticsub=self.allow_auto, subtitleslangs=self.languages,
             subtitlesformat="vtt/srt/best", sleep_interval_subtitles=self.sleep_subtitles,
             postprocessors=[{"key": "FFmpegExtractAudio", "preferredcodec": "wav"}],
-            postprocessor_args={"extractaudio": ["-ar", str(RATE), "-ac", "1"]})
-        if "item" in unit.payload:
-            options["playlist_items"] = str(unit.payload["item"])
-        url = unit.payload["url"]
+            postprocessor_args={"extractaudio": ["-ar", str(self.sample_rate), "-ac", "1"]})
+        if video.item is not None:
+            options["playlist_items"] = str(video.item)
+        url = video.url
         try:
             with yt_dlp.YoutubeDL(options) as ydl:
                 info = ydl.extract_info(url, download=False)

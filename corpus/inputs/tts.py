@@ -2,7 +2,7 @@
 
 pyttsx3 drives libespeak-ng in-process and can hang, or silently write no file (it does so
 for the first synthesis after start-up). :class:`Synthesizer` therefore runs it in a child
-process (``python -m corpus.tts``), warms it up, gives each request ``timeout`` seconds, kills
+process (``python -m corpus.inputs.tts``), warms it up, gives each request ``timeout`` seconds, kills
 and restarts a stuck child, and checks that a non-empty WAV file came back. Failures raise
 ``Reject`` with reasons ``tts:timeout``, ``tts:empty`` or ``tts:voice``.
 """
@@ -67,7 +67,7 @@ class Synthesizer:
     def _start(self) -> subprocess.Popen:
         if self._proc is None or self._proc.poll() is not None:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "corpus.tts"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                [sys.executable, "-m", "corpus.inputs.tts"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL, text=True, bufsize=1,
                 cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
             self._ask({"warmup": True}, timeout=max(self.timeout, 30.0))

@@ -27,17 +27,20 @@ _CLAUSE_RE = re.compile(r"(?<=[,;:])\s+")
 _PROTECTED = sorted((a for a in ABBREVIATIONS if a[0].isupper()), key=len, reverse=True) + ["St.", "No."]
 
 
-def decode_text(raw: bytes, where: str = "") -> str:
-    """Book bytes in any common encoding -> text with a leading BOM removed and LF line ends."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        text = raw[3:].decode("utf-8", errors="replace")
+def decode_text(raw: bytes, where: str = "", reason: str = "book:encoding") -> str:
+    """Text-file bytes in any common encoding -> text with a leading BOM removed and LF line
+    ends; raises ``Reject(reason)`` when no encoding fits."""
+    for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if raw.startswith(bom):
+            text = raw[len(bom):].decode(codec, errors="replace")
+            break
     else:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             best = from_bytes(raw).best()
             if best is None:
-                raise Reject("book:encoding", "cannot detect the text encoding", where=where) from None
+                raise Reject(reason, "cannot detect the text encoding", where=where) from None
             text = str(best)
     return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 

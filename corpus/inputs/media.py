@@ -7,7 +7,9 @@ Failures raise ``Reject`` (``audio:decode``, ``subtitle:extract``).
 """
 from __future__ import annotations
 
+import os
 import subprocess
+import tempfile
 
 import numpy as np
 from pydub import AudioSegment
@@ -16,18 +18,29 @@ from pydub.exceptions import CouldntDecodeError
 from corpus.reject import Reject
 
 
-def load_audio(path: str, rate: int) -> np.ndarray:
-    """A media file -> mono int16 samples at ``rate``."""
+def load_audio(path: str, rate: int, *, where: str = "") -> np.ndarray:
+    """A media file -> mono int16 samples at ``rate``; rejects name ``where`` (default: the path)."""
+    where = where or path
     try:
         segment = AudioSegment.from_file(path, parameters=["-ac", "1", "-ar", str(rate), "-sample_fmt", "s16"])
     except (CouldntDecodeError, IndexError, OSError) as e:
         raise Reject("audio:decode", f"ffmpeg cannot decode the audio: {str(e).strip().splitlines()[-1:]}",
-                     where=path) from None
+                     where=where) from None
     segment = segment.set_channels(1).set_frame_rate(rate).set_sample_width(2)
     samples = np.frombuffer(segment.raw_data, dtype="<i2").astype(np.int16)
     if samples.size == 0:
-        raise Reject("audio:empty", "no audio stream or zero samples", where=path)
+        raise Reject("audio:empty", "no audio stream or zero samples", where=where)
     return samples
+
+
+def decode_with_ffmpeg(data: bytes, rate: int, *, where: str = "") -> np.ndarray:
+    """Encoded audio in any container ffmpeg reads (MP3, M4A/AAC, Opus, WMA ...) -> mono int16
+    at ``rate``. The bytes go through a temporary file: MP4-family files need to seek."""
+    with tempfile.TemporaryDirectory(prefix="speechmill-decode-") as tmp:
+        path = os.path.join(tmp, "input")
+        with open(path, "wb") as f:
+            f.write(data)
+        return load_audio(path, rate, where=where)
 
 
 def embedded_subtitles(path: str) -> bytes | None:

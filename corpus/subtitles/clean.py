@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from corpus.captions import Cue
+from corpus.subtitles.parse import Cue
 from corpus.reject import Reject
 
 _HTML_RE = re.compile(r"</?[a-zA-Z][^>]*>")

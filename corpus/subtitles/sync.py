@@ -31,15 +31,27 @@ class Alignment:
 def speech_activity(samples: np.ndarray, rate: int, *, hangover: float = 0.15,
                     min_burst: float = 0.05) -> np.ndarray:
     """Mono audio -> bool per 10 ms frame: is someone speaking?"""
-    hop = int(round(rate * FRAME))
-    n = len(samples) // hop
-    if n == 0:
+    db = 10 * np.log10(frame_power(samples, rate) + 1e-3)
+    if db.size == 0:
         return np.zeros(0, bool)
-    frames = samples[: n * hop].astype(np.float32).reshape(n, hop)
-    db = 10 * np.log10(np.einsum("ij,ij->i", frames, frames) / hop + 1e-3)
     floor, peak = np.percentile(db, 10), np.percentile(db, 99)
     active = db > max(floor + 0.25 * (peak - floor), floor + 6.0)
     return _close_gaps(_drop_bursts(active, int(min_burst / FRAME)), int(hangover / FRAME))
+
+
+def frame_power(samples: np.ndarray, rate: int) -> np.ndarray:
+    """Mean power of each whole 10 ms frame; frames start at round(i * rate * FRAME), so a rate
+    whose frame is not a whole number of samples (22050, 11025 Hz) does not drift."""
+    hop = rate * FRAME
+    n = int(len(samples) // hop)
+    if n == 0:
+        return np.zeros(0, np.float32)
+    if float(hop).is_integer():
+        frames = samples[: n * int(hop)].astype(np.float32).reshape(n, int(hop))
+        return np.einsum("ij,ij->i", frames, frames) / hop
+    bounds = np.rint(np.arange(n + 1) * hop).astype(np.int64)
+    power = np.concatenate(([0.0], np.cumsum(np.square(samples[: bounds[-1]], dtype=np.float64))))
+    return ((power[bounds[1:]] - power[bounds[:-1]]) / np.diff(bounds)).astype(np.float32)
 
 
 def _runs(active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,135 @@
+"""A folder of your own recordings, each with its transcript beside it.
+
+Layout: any tree under ``path`` of audio files (anything libsndfile or ffmpeg reads: WAV, FLAC,
+Ogg/Opus, MP3, M4A/AAC, WMA, AIFF ...), each with a transcript file of the same stem beside it
+(``take1.wav`` + ``take1.txt``, or ``take1.lab`` as HTK/Montreal Forced Aligner tools write
+them). The speaker is the folder ``speaker_level`` levels below ``path`` (1 by default:
+``path/<speaker>/...``; 0: one speaker, named after ``path``); the speaker is also the group,
+so a speaker never spans two splits. Each folder's recordings are work units of up to
+``files_per_unit`` files. A recording without a transcript is rejected as ``text:missing``;
+a transcript without a recording, in a folder that holds recordings, as ``audio:missing``.
+Licence: whatever the recordings' owner says; set ``license``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import posixpath
+from typing import Any, Iterator
+
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+
+from corpus.config import ConfigError
+from corpus.inputs.book import decode_text
+from corpus.reject import Reject
+from corpus.sources.base import Source, SourceContext
+from corpus.types import Segment, Unit, slug
+
+LICENSE = "as licensed by the owner of the recordings (set license = ... in the config)"
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".wma", ".aif", ".aiff",
+                    ".au", ".caf", ".w64", ".webm", ".mka")
+TRANSCRIPT_EXTENSIONS = (".txt", ".lab")
+
+
+@dataclasses.dataclass(frozen=True)
+class Recordings:
+    """Some recordings of one folder: (audio path, transcript path or None) pairs, plus the
+    folder's transcripts that have no recording."""
+
+    pairs: tuple[tuple[str, str | None], ...]
+    orphans: tuple[str, ...] = ()
+
+
+def _read(path: str) -> bytes:
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+        return f.read()
+
+
+def _stem(path: str) -> str:
+    return path.rsplit(".", 1)[0]
+
+
+def _native_id(path: str, root: str) -> str:
+    """``root/alice/day1/take 3.wav`` -> ``alice/day1/take_3``."""
+    return "/".join(slug(part) for part in _stem(posixpath.relpath(path, root)).split("/"))
+
+
+@dataclasses.dataclass
+class FolderSource(Source):
+    """``[[source]] type = "folder"``; see the README for every key."""
+
+    path: str
+    speaker_level: int = 1
+    files_per_unit: int = 200
+    license: str = LICENSE
+    split: str | None = None
+    limit: int | None = None
+
+    name = "folder"
+    LICENSE = LICENSE
+    KEYS = frozenset({"path", "speaker_level", "files_per_unit", "license"})
+
+    @classmethod
+    def from_config(cls, table: dict[str, Any], context: SourceContext) -> "FolderSource":
+        common = cls.common_keys(table)
+        path = cls.existing_path(table, "path", context, "a folder of recordings with transcripts beside them")
+        level = cls.option(table, "speaker_level", int, 1)
+        per_unit = cls.option(table, "files_per_unit", int, 200)
+        if level < 0:
+            raise ConfigError(f"{cls.where()}: speaker_level must be 0 or more, got {level}")
+        if per_unit < 1:
+            raise ConfigError(f"{cls.where()}: files_per_unit must be positive, got {per_unit}")
+        return cls(path=path.rstrip("/"), speaker_level=level, files_per_unit=per_unit,
+                   license=cls.option(table, "license", str, LICENSE), **common)
+
+    def units(self) -> list[Unit]:
+        files = sorted(m.path for m in FileSystems.match([f"{self.path}/**"])[0].metadata_list)
+        folders: dict[str, list[str]] = {}
+        for f in files:
+            folders.setdefault(posixpath.dirname(f), []).append(f)
+        units = []
+        for folder, names in sorted(folders.items()):
+            by_stem = {_stem(n): n for n in names if n.lower().endswith(TRANSCRIPT_EXTENSIONS)}
+            audio = [n for n in names if n.lower().endswith(AUDIO_EXTENSIONS)]
+            if not audio:
+                continue
+            pairs = [(a, by_stem.get(_stem(a))) for a in audio]
+            orphans = tuple(sorted(set(by_stem.values()) - {t for _, t in pairs if t}))
+            relative = posixpath.relpath(folder, self.path)
+            for start in range(0, len(pairs), self.files_per_unit):
+                chunk = tuple(pairs[start:start + self.files_per_unit])
+                units.append(Unit(self.name, f"{relative}/{start // self.files_per_unit:05d}",
+                                  Recordings(chunk, orphans if start == 0 else ())))
+        if not units:
+            raise ConfigError(f"{self.where()}: no audio files ({', '.join(AUDIO_EXTENSIONS)}) under {self.path}")
+        return units
+
+    def speaker_of(self, audio_path: str) -> str:
+        """The speaker named by the folder ``speaker_level`` levels below the root."""
+        folders = posixpath.relpath(posixpath.dirname(audio_path), self.path).split("/")
+        folders = [] if folders == ["."] else folders
+        if self.speaker_level == 0 or not folders:
+            return slug(posixpath.basename(self.path))
+        return slug(folders[min(self.speaker_level, len(folders)) - 1])
+
+    def read(self, unit: Unit) -> Iterator[Segment | Reject]:
+        work: Recordings = unit.payload
+        for audio, transcript in work.pairs:
+            item_id = f"{self.name}/{_native_id(audio, self.path)}"
+            if transcript is None:
+                yield Reject("text:missing", f"no {' or '.join(TRANSCRIPT_EXTENSIONS)} file beside the recording",
+                             item_id=item_id, where=audio)
+                continue
+            try:
+                text = decode_text(_read(transcript), transcript, reason="text:encoding")
+            except Reject as reject:
+                reject.item_id = item_id
+                yield reject
+                continue
+            speaker = f"{self.name}/{self.speaker_of(audio)}"
+            yield Segment(id=item_id, speaker=speaker, group=speaker, text_raw=" ".join(text.split()),
+                          audio=_read(audio), origin=audio, license=self.license)
+        for transcript in work.orphans:
+            yield Reject("audio:missing", "transcript has no recording beside it",
+                         item_id=f"{self.name}/{_native_id(transcript, self.path)}",
+                         where=transcript)

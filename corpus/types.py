@@ -1,0 +1,62 @@
+"""Types that the jobs, the sources and augmentation share: work units, segments, notes, and
+the stable hashing every seeded choice is made from.
+
+A :class:`Unit` is one piece of work a source lists (a transcript file, a film, a book spoken by
+one voice); its ``payload`` is a small frozen dataclass that the source defines. A
+:class:`Segment` is an audio span and its transcript as a source found them, before cleaning.
+A :class:`Note` carries facts about one input file into ``info.json``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from typing import Any
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class Unit:
+    """One piece of work: a transcript file, an archive, a book spoken by one voice, ..."""
+
+    source: str                  # registry name of the source that reads it
+    key: str                     # unique and stable within a corpus; orders and names parts
+    payload: Any = dataclasses.field(default=None, hash=False, compare=False)   # the source's frozen dataclass
+
+
+@dataclasses.dataclass
+class Segment:
+    """An audio span and its transcript as a source found them (before cleaning)."""
+
+    id: str                          # "<source>/<native id>"
+    speaker: str
+    group: str
+    text_raw: str
+    audio: bytes | np.ndarray        # encoded file bytes, or samples at ``sample_rate``
+    origin: str
+    license: str
+    sample_rate: int | None = None   # required when ``audio`` is an array
+    synthetic: bool = False
+    gender: str = ""
+    split: str | None = None         # the source's own split (e.g. LibriSpeech subsets)
+    captions: str = ""               # "manual" / "auto" when the transcript is a caption track
+
+
+@dataclasses.dataclass(frozen=True)
+class Note:
+    """Facts about one input file for info.json, e.g. a subtitle file's offset, ratio and score."""
+
+    source: str
+    item: str
+    facts: dict[str, Any] = dataclasses.field(default_factory=dict, hash=False)
+
+
+def stable_hash(*parts: object) -> int:
+    """A 64-bit hash of the parts that is the same in every process and on every machine."""
+    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def slug(text: str) -> str:
+    """A file- and id-safe form of a name ("en-gb-x-rp+f3" stays readable)."""
+    return "".join(c if c.isalnum() or c in "-_.+" else "_" for c in text).strip("_") or "_"

@@ -1,0 +1,111 @@
+"""Beam wiring that both corpus jobs (build and augment) share.
+
+``WriteCorpus`` is the common tail: gather the small unit results, plan the shards, write them
+in parallel, publish atomically (the work is done by the pure functions in corpus/shards.py).
+``fresh_staging`` makes a job's work folder, ``beam_options`` fills in runner defaults and
+``quiet_logging`` keeps Beam's chatter down.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Iterator
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from corpus.build import PartResult
+from corpus.reject import RejectRecord
+from corpus.shards import ShardSpec, apply_limits, plan_shards, publish, write_shard
+from corpus.types import Note
+
+
+def plan_step(keyed, settings, limits) -> Iterator[Any]:
+    """All unit results -> one ShardSpec per shard, then one ("summary", parts, rejects)."""
+    _, results = keyed
+    parts = apply_limits([r for r in results if isinstance(r, PartResult)], limits)
+    rejects = [r for r in results if isinstance(r, RejectRecord)]
+    notes = [r for r in results if isinstance(r, Note)]
+    yield from plan_shards(parts, settings)
+    yield ("summary", parts, rejects, notes)
+
+
+def write_step(item, staging_dir: str):
+    if isinstance(item, ShardSpec):
+        write_shard(item, staging_dir)
+    return item
+
+
+def publish_step(keyed, out_dir: str, staging_dir: str, settings, sources_meta, extra=None) -> dict:
+    _, items = keyed
+    specs = sorted((i for i in items if isinstance(i, ShardSpec)), key=lambda s: s.name)
+    (_, parts, rejects, notes), = [i for i in items if isinstance(i, tuple)]
+    info = publish(out_dir, staging_dir, specs, parts, rejects, settings, sources_meta, notes, extra)
+    return info
+
+
+def fresh_staging(out_dir: str) -> str:
+    """An empty ``OUT/.staging`` (with ``parts/``) for a job's work files; returns its path."""
+    staging = f"{out_dir.rstrip('/')}/.staging"
+    if FileSystems.exists(staging):
+        FileSystems.delete([staging])
+    FileSystems.mkdirs(f"{staging}/parts")
+    return staging
+
+
+class WriteCorpus(beam.PTransform):
+    """Part results and rejects -> shards, ledger and info.json published in ``out_dir``.
+
+    The tail every job shares: gather the small unit results, plan the shards, write them in
+    parallel, then publish atomically (see corpus/shards.py).
+    """
+
+    def __init__(self, settings, out_dir: str, staging: str, sources_meta: list, limits: dict | None = None,
+                 extra: dict | None = None):
+        super().__init__()
+        self.settings, self.out_dir, self.staging = settings, out_dir.rstrip("/"), staging
+        self.sources_meta, self.limits, self.extra = sources_meta, limits or {}, extra
+
+    def expand(self, results):
+        return (results
+                | "Key results" >> beam.Map(lambda r: ("corpus", r))
+                | "Gather results" >> beam.GroupByKey()
+                | "Plan shards" >> beam.FlatMap(plan_step, self.settings, self.limits)
+                | "Spread shards" >> beam.Reshuffle()
+                | "Write shards" >> beam.Map(write_step, self.staging)
+                | "Key shards" >> beam.Map(lambda r: ("corpus", r))
+                | "Gather shards" >> beam.GroupByKey()
+                | "Publish" >> beam.Map(publish_step, self.out_dir, self.staging, self.settings, self.sources_meta,
+                                        self.extra))
+
+
+def quiet_logging(level: str) -> None:
+    """Our messages at ``level``; Beam's at WARNING (worker lines reach the terminal directly,
+    the job service would repeat each one)."""
+    logging.getLogger().setLevel(level.upper())
+    logging.getLogger("apache_beam").setLevel(logging.WARNING)
+    logging.getLogger("apache_beam.runners.portability.local_job_service").setLevel(logging.ERROR)
+    logging.getLogger("distributed").setLevel(logging.WARNING)
+
+
+def beam_options(beam_args: list[str], dask_address: str | None) -> PipelineOptions:
+    """Beam options: the user's flags, plus defaults for what they left out."""
+    args = list(beam_args)
+
+    def given(*prefixes: str) -> bool:
+        return any(a.startswith(prefixes) for a in args)
+
+    if not given("--default_sdk_harness_log_level"):
+        args.append("--default_sdk_harness_log_level=WARNING")
+    if dask_address:
+        args += ["--runner=apache_beam.runners.dask.dask_runner.DaskRunner", f"--dask_client_address={dask_address}"]
+        if not given("--dask_partition_size", "--dask_npartitions"):
+            args.append("--dask_partition_size=1")   # one work unit per Dask partition
+    elif not given("--runner"):
+        args.append("--runner=DirectRunner")
+        if not given("--direct_num_workers"):
+            args.append(f"--direct_num_workers={os.cpu_count() or 1}")
+        if not given("--direct_running_mode"):
+            args.append("--direct_running_mode=multi_processing")
+    return PipelineOptions(args)
