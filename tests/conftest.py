@@ -50,6 +50,19 @@ def speak(text: str, voice: str = "en-us", rate: int = 170, sample_rate: int = 1
     return np.clip(np.rint(y * 32768), -32768, 32767).astype(np.int16)
 
 
+def write_audio(path: Path, samples: np.ndarray, rate: int = 16000) -> Path:
+    """Write int16 samples in the format ``path``'s extension names (WAV/FLAC/OGG by libsndfile,
+    anything else, e.g. MP3 or M4A, by ffmpeg)."""
+    if path.suffix.lower() in (".wav", ".flac", ".ogg"):
+        soundfile.write(path, samples, rate)
+        return path
+    wav = path.with_suffix(".tmp.wav")
+    soundfile.write(wav, samples, rate)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), str(path)], check=True)
+    wav.unlink()
+    return path
+
+
 def write_librispeech(root: Path, sentences: dict[str, str] = SENTENCES) -> Path:
     """A LibriSpeech/ folder in the official layout (FLAC, trans.txt, SPEAKERS.TXT)."""
     base = root / "LibriSpeech"

@@ -7,7 +7,8 @@ them). The speaker is the folder ``speaker_level`` levels below ``path`` (1 by d
 ``path/<speaker>/...``; 0: one speaker, named after ``path``); the speaker is also the group,
 so a speaker never spans two splits. Each folder's recordings are work units of up to
 ``files_per_unit`` files. A recording without a transcript is rejected as ``text:missing``;
-a transcript without a recording, in a folder that holds recordings, as ``audio:missing``.
+a transcript without a recording, in a folder that holds recordings, as ``audio:missing``
+(text files named README, LICENSE, NOTES ... are documentation, not transcripts).
 Licence: whatever the recordings' owner says; set ``license``.
 """
 from __future__ import annotations
@@ -29,6 +30,7 @@ LICENSE = "as licensed by the owner of the recordings (set license = ... in the 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".wma", ".aif", ".aiff",
                     ".au", ".caf", ".w64", ".webm", ".mka")
 TRANSCRIPT_EXTENSIONS = (".txt", ".lab")
+DOCUMENTATION = ("readme", "license", "licence", "copying", "notes", "changelog")   # not transcripts
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,7 +91,8 @@ class FolderSource(Source):
             folders.setdefault(posixpath.dirname(f), []).append(f)
         units = []
         for folder, names in sorted(folders.items()):
-            by_stem = {_stem(n): n for n in names if n.lower().endswith(TRANSCRIPT_EXTENSIONS)}
+            by_stem = {_stem(n): n for n in names if n.lower().endswith(TRANSCRIPT_EXTENSIONS)
+                       and not posixpath.basename(n).lower().startswith(DOCUMENTATION)}
             audio = [n for n in names if n.lower().endswith(AUDIO_EXTENSIONS)]
             if not audio:
                 continue

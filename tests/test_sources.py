@@ -1,0 +1,187 @@
+"""Every registered source through the same contract checks.
+
+A new source adds one row to ``ROWS``: a function that writes a small input of that source's
+shape and returns the ``[[source]]`` table plus the transcripts the corpus must hold. Nothing
+else here changes, and a registered source without a row fails ``test_every_source_has_a_row``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import pickle
+import threading
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from conftest import (SENTENCES, LoopbackSite, build, read_corpus, speak, write_audio, write_config,
+                      write_librispeech)
+from corpus.config import ConfigError
+from corpus.inputs.book import book_pieces
+from corpus.schema import ALPHABET
+from corpus.sources import REGISTRY, Source, SourceContext, make_source
+from corpus.sources.base import COMMON_KEYS
+from corpus.text import normalize
+
+
+@dataclasses.dataclass
+class Row:
+    table: dict          # the [[source]] table, paths filled in
+    texts: set[str]      # every normalized transcript the built corpus must hold, no more
+
+
+LINES = ["The lamps were lit at six.", "Martha carried the ladder up the hill.",
+         "Nobody expected the river to rise so fast.", "Two boats were tied at the landing."]
+
+
+def librispeech_row(folder: Path, site: LoopbackSite) -> Row:
+    root = write_librispeech(folder)
+    return Row({"type": "librispeech", "path": str(root)}, {t.lower() for t in SENTENCES.values()})
+
+
+BOOK = """The Project Gutenberg eBook of Lamps
+
+*** START OF THE PROJECT GUTENBERG EBOOK LAMPS ***
+
+The lamps were lit at six every evening. Martha carried the ladder from post to post.
+
+Nobody in the village remembered a night when she had missed one of them.
+
+*** END OF THE PROJECT GUTENBERG EBOOK LAMPS ***
+"""
+
+
+def gutenberg_row(folder: Path, site: LoopbackSite) -> Row:
+    book = folder / "lamps.txt"
+    book.write_text(BOOK)
+    texts = {normalize(p) for p in book_pieces(BOOK.encode(), min_words=4, max_words=40)}
+    return Row({"type": "gutenberg", "books": [str(book)], "voices": ["en-us"], "rates": [170], "min_words": 4}, texts)
+
+
+def movies_row(folder: Path, site: LoopbackSite) -> Row:
+    from test_movies import make_movie, srt
+
+    placed = make_movie(folder, "lamps", LINES)
+    (folder / "lamps.en.srt").write_text(srt(placed, offset=0.0, ratio=1.0))
+    return Row({"type": "movies", "path": str(folder), "license": "CC BY 4.0 (made by the tests)"},
+               {normalize(line) for line in LINES})
+
+
+def youtube_row(folder: Path, site: LoopbackSite) -> Row:
+    from test_youtube import page, stamp, video_with_speech
+
+    placed = video_with_speech(folder, "lamps", LINES[:2])
+    site.files["/lamps.mp4"] = (folder / "lamps.mp4").read_bytes()
+    site.files["/lamps.vtt"] = ("WEBVTT\n\n" + "\n".join(
+        f"{stamp(s - 0.1)} --> {stamp(e + 0.1)}\n{line}\n" for s, e, line in placed)).encode()
+    site.files["/watch/lamps.html"] = page("/lamps.mp4", "/lamps.vtt")
+    return Row({"type": "youtube", "urls": [f"{site.url}/watch/lamps.html"], "retries": 0, "sleep_subtitles": 0},
+               {normalize(line) for line in LINES[:2]})
+
+
+def folder_row(folder: Path, site: LoopbackSite) -> Row:
+    root = folder / "recordings"
+    takes = {"alice/a1.wav": LINES[0], "alice/day2/a2.flac": LINES[1], "bob/b1.mp3": LINES[2], "bob/b2.m4a": LINES[3]}
+    for name, line in takes.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_audio(path, speak(line))
+        path.with_suffix(".lab" if name.endswith(".flac") else ".txt").write_text(line + "\n")
+    return Row({"type": "folder", "path": str(root)}, {normalize(line) for line in LINES})
+
+
+def commonvoice_row(folder: Path, site: LoopbackSite) -> Row:
+    from test_commonvoice import write_commonvoice
+
+    root = write_commonvoice(folder / "en", {"train": [("c1", LINES[0]), ("c2", LINES[1])], "dev": [("c3", LINES[2])],
+                                             "test": [("c4", LINES[3])]})
+    return Row({"type": "commonvoice", "path": str(root)}, {normalize(line) for line in LINES})
+
+
+ROWS: dict[str, Callable[[Path, LoopbackSite], Row]] = {
+    "librispeech": librispeech_row,
+    "gutenberg": gutenberg_row,
+    "movies": movies_row,
+    "youtube": youtube_row,
+    "folder": folder_row,
+    "commonvoice": commonvoice_row,
+}
+
+
+def test_every_source_has_a_row():
+    assert set(ROWS) == set(REGISTRY)
+
+
+@pytest.fixture(scope="module")
+def site():
+    server = LoopbackSite()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module", params=sorted(ROWS))
+def row(request, tmp_path_factory, site) -> tuple[str, Row, Path]:
+    folder = tmp_path_factory.mktemp(request.param)
+    return request.param, ROWS[request.param](folder, site), folder
+
+
+def _context(folder: Path) -> SourceContext:
+    return SourceContext(base_dir=str(folder), cache_dir=str(folder / "cache"), sample_rate=16000)
+
+
+def test_the_class_states_the_contract(row):
+    kind, _, _ = row
+    cls = REGISTRY[kind]
+    assert issubclass(cls, Source) and cls.name == kind
+    assert isinstance(cls.LICENSE, str) and cls.LICENSE.strip()
+    assert isinstance(cls.KEYS, frozenset) and not cls.KEYS & COMMON_KEYS
+
+
+def test_bad_tables_are_config_errors_naming_the_key(row):
+    kind, r, folder = row
+    for extra, words in [({"colour": "red"}, ["unknown key(s) colour", f"[[source]] {kind}"]),
+                         ({"limit": 0}, ["limit must be a positive integer"]),
+                         ({"limit": "5"}, ["limit must be a positive integer"]),
+                         ({"split": "valid"}, ["split must be one of train, dev, test"])]:
+        with pytest.raises(ConfigError) as caught:
+            make_source({**r.table, **extra}, _context(folder))
+        assert all(w in str(caught.value) for w in words), (extra, str(caught.value))
+
+
+def test_units_are_stable_unique_picklable_and_typed(row):
+    kind, r, folder = row
+    source = make_source(r.table, _context(folder))
+    units = source.units()
+    assert units and len({u.key for u in units}) == len(units)
+    assert [u.key for u in source.units()] == [u.key for u in units]
+    clone = pickle.loads(pickle.dumps(source))
+    assert [(u.key, u.payload) for u in clone.units()] == [(u.key, u.payload) for u in units]
+    for unit in units:
+        assert unit.source == kind
+        assert dataclasses.is_dataclass(unit.payload) and type(unit.payload).__dataclass_params__.frozen
+
+
+@pytest.fixture(scope="module")
+def built(row, tmp_path_factory):
+    kind, r, folder = row
+    out = tmp_path_factory.mktemp(f"{kind}-corpus") / "corpus"
+    body = "[[source]]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in r.table.items())
+    info = build(write_config(folder / "contract.toml", body), out)
+    return kind, r, folder, out, info
+
+
+def test_builds_end_to_end_and_reads_back_through_tf_data(built):
+    kind, r, folder, out, info = built
+    source = make_source(r.table, _context(folder))
+    assert info["rejects"]["total"] == 0, json.dumps(info["rejects"])
+    assert {"type": kind, "license": source.license} in [{k: s[k] for k in ("type", "license")} for s in info["sources"]]
+    rows = [row for split in info["splits"] for row in read_corpus(out, split)]
+    assert {row["text"] for row in rows} == r.texts and len(rows) == len(r.texts)
+    for row in rows:
+        assert row["source"] == kind and row["id"].startswith(f"{kind}/")
+        assert row["speaker"].startswith(f"{kind}/") and row["group"].startswith(f"{kind}/")
+        assert row["license"] and set(row["text"]) <= set(ALPHABET)
+        assert row["num_samples"] == len(row["audio"]) >= 0.5 * 16000
