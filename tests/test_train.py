@@ -40,12 +40,14 @@ def test_ctc_loss_is_finite_and_falls(librispeech_corpus):
     history = model.fit(data, steps_per_epoch=12, epochs=2, verbose=0).history["loss"]
     assert all(np.isfinite(history)) and history[-1] < history[0]
     x, y = next(iter(batches(str(librispeech_corpus), "train", batch_size=6)))
-    per_utterance = ctc_loss(y["labels"], model(x), x["audio_length"]).numpy()
+    per_utterance = ctc_loss(y["labels"], model(x), x["audio_length"], 16000).numpy()
     assert per_utterance.shape == (x["audio"].shape[0],) and np.isfinite(per_utterance).all()
 
 
-def test_output_lengths_follow_the_audio():
-    assert output_lengths(tf.constant([400, 16000, 160000])).numpy().tolist() == [1, 25, 250]
+@pytest.mark.parametrize("rate", [8000, 16000, 22050, 44100])
+def test_output_lengths_follow_the_audio_at_any_rate(rate):
+    window = round(0.025 * rate)           # one 25 ms window, 1 s and 10 s of audio
+    assert output_lengths(tf.constant([window, rate, 10 * rate]), rate).numpy().tolist() == [1, 25, 250]
 
 
 def test_train_cli_resumes_exports_and_transcribes(tmp_path, librispeech_corpus, librispeech, capsys):

@@ -82,6 +82,7 @@ def batches(corpus_dir: str, split: str, *, batch_size: int = 16, sample_rate: i
     padded to MAX_LABEL. With ``keep_meta`` the first dict also carries id, text and source.
     """
     from augment.tf_ops import augment_dataset
+    from train.model import output_lengths
 
     dataset = utterances(corpus_dir, split, sample_rate=sample_rate, alphabet=ALPHABET, shuffle=shuffle, seed=seed)
     limit = BUCKET_SECONDS[-1] * sample_rate
@@ -100,9 +101,9 @@ def batches(corpus_dir: str, split: str, *, batch_size: int = 16, sample_rate: i
         return x, y
 
     dataset = dataset.map(to_inputs, num_parallel_calls=tf.data.AUTOTUNE, deterministic=not shuffle)
-    # CTC needs at least one logit frame per label (4x subsampled 10 ms frames: 25 per second)
+    # CTC needs more logit frames than labels (see train/model.py output_lengths)
     dataset = dataset.filter(lambda x, y: tf.logical_and(
-        y["label_length"] <= MAX_LABEL, y["label_length"] <= (x["audio_length"] // 160 - 2) // 4))
+        y["label_length"] <= MAX_LABEL, y["label_length"] < output_lengths(x["audio_length"], sample_rate)))
     bounds = [s * sample_rate for s in BUCKET_SECONDS]
     padded = ({"audio": [None], "audio_length": [], **({"id": [], "text": [], "source": []} if keep_meta else {})},
               {"labels": [MAX_LABEL], "label_length": []})

@@ -42,7 +42,7 @@ def evaluate_model(model, corpus: str, splits: list[str], *, sample_rate: int = 
         refs, hyps, sources = [], [], []
         for x, _ in batches(corpus, split, batch_size=batch_size, sample_rate=sample_rate, keep_meta=True):
             logits = model({"audio": x["audio"], "audio_length": x["audio_length"]}, training=False)
-            lengths = np.minimum(output_lengths(x["audio_length"]).numpy(), logits.shape[1])
+            lengths = np.minimum(output_lengths(x["audio_length"], sample_rate).numpy(), logits.shape[1])
             hyps += decode(logits, lengths, beam_width)
             refs += [t.decode() for t in x["text"].numpy()]
             sources += [s.decode() for s in x["source"].numpy()]

@@ -14,8 +14,8 @@ import keras
 import tensorflow as tf
 
 from corpus.schema import ALPHABET
-from train.features import WINDOW
-from train.model import output_lengths
+from train.features import window_samples
+from train.model import output_lengths, sample_rate_of
 
 CHARS = tf.constant([""] + list(ALPHABET))
 
@@ -29,12 +29,14 @@ def greedy_text(logits, logit_lengths):
 
 def transcribe_fn(model):
     """A tf.function-ready callable: waveform [N] float32 -> transcript (scalar string)."""
+    rate = sample_rate_of(model)
+
     def transcribe(audio):
         audio = tf.reshape(tf.cast(audio, tf.float32), [1, -1])
-        audio = tf.pad(audio, [[0, 0], [0, tf.maximum(0, WINDOW - tf.shape(audio)[1])]])
+        audio = tf.pad(audio, [[0, 0], [0, tf.maximum(0, window_samples(rate) - tf.shape(audio)[1])]])
         length = tf.shape(audio)[1:2]
         logits = model({"audio": audio, "audio_length": length}, training=False)
-        return greedy_text(logits, tf.minimum(output_lengths(length), tf.shape(logits)[1]))[0]
+        return greedy_text(logits, tf.minimum(output_lengths(length, rate), tf.shape(logits)[1]))[0]
     return transcribe
 
 

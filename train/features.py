@@ -1,20 +1,37 @@
 """Log-mel features as a Keras layer, so they are computed where the model runs (GPU or CPU).
 
-25 ms windows every 10 ms (400/160 samples at 16 kHz), 512-point FFT, 80 mel bands from 20 Hz
-to 7.6 kHz, natural log of power + 1e-6, then per-utterance mean/variance normalization over
-the valid frames only (lengths travel with the batch; padding never leaks into statistics).
+Windows of 25 ms every 10 ms at any sample rate (400/160 samples at 16 kHz, 200/80 at 8 kHz,
+551/220 at 22.05 kHz), an FFT of the next power of two, 80 mel bands from 20 Hz to 7.6 kHz (or
+to 95 % of the Nyquist frequency when that is lower), natural log of power + 1e-6, then
+per-utterance mean/variance normalization over the valid frames only (lengths travel with
+the batch; padding never leaks into statistics). This module owns the frame arithmetic:
+``frames_for`` is the one definition of how many frames a length gives.
 """
 from __future__ import annotations
 
 import keras
 import tensorflow as tf
 
-WINDOW, HOP, FFT = 400, 160, 512
+WINDOW_MS, HOP_MS = 25.0, 10.0
+MEL_LOW_HZ, MEL_HIGH_HZ = 20.0, 7600.0
 
 
-def frames_for(num_samples):
-    """Number of feature frames for ``num_samples`` samples (no padding at the edges)."""
-    return tf.maximum(0, (num_samples - WINDOW) // HOP + 1)
+def window_samples(sample_rate: int) -> int:
+    return int(round(sample_rate * WINDOW_MS / 1000))
+
+
+def hop_samples(sample_rate: int) -> int:
+    return int(round(sample_rate * HOP_MS / 1000))
+
+
+def fft_size(sample_rate: int) -> int:
+    return 1 << (window_samples(sample_rate) - 1).bit_length()
+
+
+def frames_for(num_samples, sample_rate: int):
+    """Number of feature frames for ``num_samples`` samples at ``sample_rate`` (no edge padding)."""
+    window, hop = window_samples(sample_rate), hop_samples(sample_rate)
+    return tf.maximum(0, (tf.cast(num_samples, tf.int32) - window) // hop + 1)
 
 
 @keras.saving.register_keras_serializable(package="speechmill")
@@ -24,14 +41,17 @@ class LogMel(keras.layers.Layer):
     def __init__(self, sample_rate: int = 16000, n_mels: int = 80, **kwargs):
         super().__init__(**kwargs)
         self.sample_rate, self.n_mels = sample_rate, n_mels
-        self.mel = tf.signal.linear_to_mel_weight_matrix(n_mels, FFT // 2 + 1, sample_rate, 20.0, 7600.0)
+        high = min(MEL_HIGH_HZ, 0.475 * sample_rate)
+        self.mel = tf.signal.linear_to_mel_weight_matrix(n_mels, fft_size(sample_rate) // 2 + 1, sample_rate,
+                                                         MEL_LOW_HZ, high)
 
     def call(self, audio, lengths):
         audio = tf.cast(audio, tf.float32)
-        spectrum = tf.signal.stft(audio, WINDOW, HOP, FFT, pad_end=False)
+        rate = self.sample_rate
+        spectrum = tf.signal.stft(audio, window_samples(rate), hop_samples(rate), fft_size(rate), pad_end=False)
         power = tf.math.real(spectrum * tf.math.conj(spectrum))
         features = tf.math.log(tf.tensordot(power, self.mel, 1) + 1e-6)
-        frames = frames_for(tf.cast(lengths, tf.int32))
+        frames = frames_for(lengths, rate)
         mask = tf.sequence_mask(frames, tf.shape(features)[1], dtype=tf.float32)[:, :, None]
         count = tf.maximum(tf.reduce_sum(mask, axis=1, keepdims=True), 1.0)
         mean = tf.reduce_sum(features * mask, axis=1, keepdims=True) / count

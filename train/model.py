@@ -3,8 +3,10 @@ stack -> per-frame character logits. Token 0 is the CTC blank and the label padd
 
 ``build_model(ModelConfig)`` returns a :class:`CTCModel`, a Keras 3 model whose inputs are
 ``{"audio": [B, N], "audio_length": [B]}`` and whose targets are ``{"labels": [B, L],
-"label_length": [B]}``; its loss is ``keras.ops.ctc_loss`` with the true feature and label
-lengths (never the padded widths). ``output_lengths`` gives the logit lengths for decoding.
+"label_length": [B]}``; its loss is ``tf.nn.ctc_loss`` with sparse labels (TensorFlow's C++
+kernel) over the true logit and label lengths, never the padded widths.
+``output_lengths(audio_length, sample_rate)`` gives the logit lengths: the feature frames that
+``train/features.py`` defines, then this model's subsampling.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import keras
 import tensorflow as tf
 
 from corpus.schema import ALPHABET
-from train.features import LogMel
+from train.features import LogMel, frames_for
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,10 +33,14 @@ class ModelConfig:
         return len(ALPHABET) + 1          # + blank
 
 
-def output_lengths(audio_length):
+def output_lengths(audio_length, sample_rate: int):
     """Logit frames for an audio length: feature frames, then two stride-2 'same' convolutions."""
-    frames = tf.maximum(0, (tf.cast(audio_length, tf.int32) - 400) // 160 + 1)
-    return (frames + 3) // 4
+    return (frames_for(audio_length, sample_rate) + 3) // 4
+
+
+def sample_rate_of(model: keras.Model) -> int:
+    """The sample rate a built model's log-mel layer expects."""
+    return int(model.get_layer("log_mel").sample_rate)
 
 
 @keras.saving.register_keras_serializable(package="speechmill")
@@ -42,17 +48,17 @@ class CTCModel(keras.Model):
     """Keras model whose loss is CTC over the real (unpadded) lengths."""
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        return tf.reduce_mean(ctc_loss(y["labels"], y_pred, x["audio_length"]))
+        return tf.reduce_mean(ctc_loss(y["labels"], y_pred, x["audio_length"], sample_rate_of(self)))
 
 
-def ctc_loss(labels, logits, audio_length):
+def ctc_loss(labels, logits, audio_length, sample_rate: int):
     """Per-utterance CTC loss; labels are 0-padded ids, blank is 0.
 
     Same computation as ``keras.ops.ctc_loss`` (both call ``tf.nn.ctc_loss``), but with the
     labels as a SparseTensor, which selects TensorFlow's C++ CTC kernel: with dense labels
     TensorFlow runs a scan over the padded label width, ~20x slower on CPU for our batches.
     """
-    logit_length = tf.minimum(output_lengths(audio_length), tf.shape(logits)[1])
+    logit_length = tf.minimum(output_lengths(audio_length, sample_rate), tf.shape(logits)[1])
     sparse = tf.sparse.from_dense(tf.cast(labels, tf.int32))      # drops the 0 padding
     return tf.nn.ctc_loss(labels=sparse, logits=tf.cast(logits, tf.float32), label_length=None,
                           logit_length=logit_length, logits_time_major=False, blank_index=0)
@@ -62,8 +68,15 @@ def ctc_loss(labels, logits, audio_length):
 class FrameMask(keras.layers.Layer):
     """(frames [B, T, D], audio_length [B]) -> bool mask [B, T] of the real (unpadded) frames."""
 
+    def __init__(self, sample_rate: int = 16000, **kwargs):
+        super().__init__(**kwargs)
+        self.sample_rate = sample_rate
+
     def call(self, frames, audio_length):
-        return tf.sequence_mask(output_lengths(audio_length), tf.shape(frames)[1])
+        return tf.sequence_mask(output_lengths(audio_length, self.sample_rate), tf.shape(frames)[1])
+
+    def get_config(self):
+        return {**super().get_config(), "sample_rate": self.sample_rate}
 
 
 def build_model(config: ModelConfig = ModelConfig()) -> CTCModel:
@@ -77,7 +90,7 @@ def build_model(config: ModelConfig = ModelConfig()) -> CTCModel:
     x = keras.layers.Reshape((-1, ((config.n_mels + 3) // 4) * config.conv_channels))(x)
     x = keras.layers.Dense(2 * config.rnn_units, activation="relu", name="project")(x)
     x = keras.layers.Dropout(config.dropout)(x)
-    mask = FrameMask(name="frame_mask")(x, audio_length)
+    mask = FrameMask(config.sample_rate, name="frame_mask")(x, audio_length)
     for i in range(config.rnn_layers):
         x = keras.layers.Bidirectional(keras.layers.GRU(config.rnn_units, return_sequences=True),
                                        name=f"bigru_{i}")(x, mask=mask)
