@@ -58,6 +58,8 @@ def test_room_impulse_responses_and_noise_recordings_from_folders(tmp_path, libr
     import numpy as np
     import soundfile
 
+    from augment.effects import EffectError
+
     rirs, noises = tmp_path / "rirs", tmp_path / "noises"
     rirs.mkdir()
     noises.mkdir()
@@ -65,11 +67,21 @@ def test_room_impulse_responses_and_noise_recordings_from_folders(tmp_path, libr
     rir[0], rir[1600], rir[3999] = 1.0, 0.5, 0.1                 # 0.25 s long at 16 kHz
     soundfile.write(rirs / "room.wav", rir, 16000)
     soundfile.write(noises / "hum.flac", 0.1 * np.sin(np.arange(48000) / 48000 * 2 * np.pi * 50), 48000)
-    augment(librispeech_corpus, tmp_path / "r", "--recipe", "reverb=0.5", "--rir-dir", str(rirs), "--noise-dir", str(noises))
+    augment(librispeech_corpus, tmp_path / "r", "--recipe", "reverb=0.5", "--rir-dir", str(rirs))
     originals = {r["id"]: r for r in read_corpus(librispeech_corpus, "train")}
     copies = [r for r in read_corpus(tmp_path / "r", "train") if "~" in r["id"]]
     assert len(copies) == 6
-    for row in copies:
+    for row in copies:      # the folder's 0.25 s response, not a synthetic one: exactly its tail longer
         assert row["num_samples"] == originals[row["id"].split("~")[0]]["num_samples"] + 4000 - 1
-    with pytest.raises(Exception, match="no audio files"):
+
+    # Noise copies draw from white/pink/brown/babble and the folder's recordings: some carry the 50 Hz hum.
+    augment(librispeech_corpus, tmp_path / "n", "--recipe", "noise=0,1,2,3,4dB", "--noise-dir", str(noises))
+    hum_copies = 0
+    for row in (r for r in read_corpus(tmp_path / "n", "train") if "~" in r["id"]):
+        added = row["audio"] - originals[row["id"].split("~")[0]]["audio"]
+        power = np.abs(np.fft.rfft(added)) ** 2
+        hz = np.fft.rfftfreq(len(added), 1 / 16000)
+        hum_copies += power[(hz > 45) & (hz < 55)].sum() > 0.9 * power.sum()
+    assert hum_copies >= 1
+    with pytest.raises(EffectError, match="no audio files"):
         augment(librispeech_corpus, tmp_path / "x", "--rir-dir", str(tmp_path / "empty-folder-that-is-missing"))

@@ -31,10 +31,19 @@ def test_speed_changes_length(audio):
         assert out.shape[0] == pytest.approx(audio.shape[0] / factor, rel=0.01)
 
 
-def test_gain_range(audio):
-    out = tf_ops.random_gain(audio, -6.0, 6.0, tf.constant([4, 4]))
-    ratio_db = 20 * np.log10(np.abs(out.numpy()).max() / np.abs(audio.numpy()).max())
-    assert -6.0 <= ratio_db <= 6.0
+def test_gain_is_one_factor_per_utterance_drawn_across_the_range(audio):
+    x = audio.numpy()
+    loud = np.abs(x) > 0.01
+    gains = []
+    for seed in range(40):
+        out = tf_ops.random_gain(audio, -6.0, 6.0, tf.constant([seed, 4])).numpy()
+        ratio = out[loud] / x[loud]
+        assert np.allclose(ratio, ratio[0], rtol=1e-5)                     # one gain for the whole utterance
+        gains.append(20 * np.log10(ratio[0]))
+        again = tf_ops.random_gain(audio, -6.0, 6.0, tf.constant([seed, 4])).numpy()
+        assert np.array_equal(out, again)                                  # stateless: same seed, same gain
+    assert all(-6.0 <= g <= 6.0 for g in gains)
+    assert min(gains) < -4.0 and max(gains) > 4.0 and len({round(g, 3) for g in gains}) == 40
 
 
 def test_spec_augment_masks_bands_and_keeps_shape():

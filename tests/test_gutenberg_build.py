@@ -80,7 +80,7 @@ def test_an_unknown_voice_is_a_config_error_naming_it(tmp_path):
 def test_a_synthesis_past_its_time_bound_goes_to_the_ledger(tmp_path):
     out = tmp_path / "corpus"
     config = gutenberg_config(tmp_path, '["en-us"]', extra="timeout_seconds = 0.001")
-    with pytest.raises(Exception, match="speechmill: 100% of the input was rejected"):
+    with pytest.raises(RuntimeError, match="speechmill: 100% of the input was rejected"):
         build(config, out)
     ledger = [json.loads(line) for line in (out / ".staging" / "rejects.jsonl").read_text().splitlines()]
     assert ledger and {r["reason"] for r in ledger} == {"tts:timeout"}

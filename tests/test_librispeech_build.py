@@ -192,15 +192,34 @@ def test_same_inputs_and_seed_give_identical_shards_and_reruns_replace(tmp_path,
         "dev-00000-of-00001.tfrecord", "info.json", "rejects.jsonl", "train-00000-of-00001.tfrecord"]
     assert len(read_corpus(first, "train")) == 6
 
-    # A different seed shuffles differently but keeps the official splits.
-    other = build(librispeech_config(tmp_path, librispeech, corpus="shard_mb = 0.1\nseed = 99"), tmp_path / "c")
-    assert other["splits"]["dev"]["examples"] == 3
+    # A different seed orders the shards differently but keeps the official splits and every utterance.
+    def train_order(out):
+        return [r["id"] for r in read_corpus(out, "train")]
+
+    orders = [train_order(first)]
+    for seed in (99, 100, 101):
+        other = build(librispeech_config(tmp_path, librispeech, corpus=f"shard_mb = 0.1\nseed = {seed}"),
+                      tmp_path / f"s{seed}")
+        assert other["splits"]["dev"]["examples"] == 3
+        orders.append(train_order(tmp_path / f"s{seed}"))
+    assert all(sorted(order) == sorted(orders[0]) for order in orders)
+    assert len({tuple(order) for order in orders}) > 1
 
 
 def test_limit_caps_utterances_per_source(tmp_path, librispeech):
     out = tmp_path / "corpus"
     info = build(librispeech_config(tmp_path, librispeech, extra="limit = 4"), out)
     assert sum(s["examples"] for s in info["splits"].values()) == 4
+
+
+@pytest.mark.parametrize("below", ["train-clean-100", "train-clean-100/19", "train-clean-100/19/198"])
+def test_path_may_be_a_subset_speaker_or_chapter_folder(tmp_path, librispeech, below):
+    out = tmp_path / "corpus"
+    info = build(librispeech_config(tmp_path, librispeech / below), out)
+    rows = read_corpus(out, "train")
+    expected = {u for u in SENTENCES if u.startswith(("19-", "26-") if below == "train-clean-100" else "19-")}
+    assert {r["id"] for r in rows} == {f"librispeech/{u}" for u in expected}
+    assert {r["gender"] for r in rows} >= {"f"} and info["rejects"]["total"] == 0     # SPEAKERS.TXT found above
 
 
 def test_config_split_overrides_the_official_subset(tmp_path, librispeech):

@@ -135,7 +135,7 @@ def test_rolling_captions_need_allow_auto(tmp_path, site):
     server, _ = site
     out = tmp_path / "corpus"
     config = youtube_config(tmp_path, server, allow_auto=False)
-    with pytest.raises(Exception, match="speechmill:"):
+    with pytest.raises(RuntimeError, match="speechmill: .* rejected"):
         build(config, out)     # 3 of 4 videos rejected: over the threshold
     ledger = (out / ".staging" / "rejects.jsonl").read_text()
     assert "subtitle:auto" in ledger and "allow_auto" in ledger
