@@ -1,6 +1,7 @@
 """Shared fixtures: small corpora made on the spot with espeak-ng, and a build helper."""
 from __future__ import annotations
 
+import contextlib
 import http.server
 import io
 import os
@@ -9,6 +10,7 @@ import textwrap
 import threading
 import time
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pytest
@@ -168,14 +170,23 @@ class _SiteHandler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+@contextlib.contextmanager
+def serving() -> Iterator[LoopbackSite]:
+    """A LoopbackSite answering requests until the block ends."""
+    site = LoopbackSite()
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    try:
+        yield site
+    finally:
+        site.shutdown()
+        site.server_close()
+
+
 @pytest.fixture
 def loopback_site():
     """A LoopbackSite running for one test."""
-    site = LoopbackSite()
-    threading.Thread(target=site.serve_forever, daemon=True).start()
-    yield site
-    site.shutdown()
-    site.server_close()
+    with serving() as site:
+        yield site
 
 
 @pytest.fixture(scope="session")

@@ -9,19 +9,17 @@ from __future__ import annotations
 import dataclasses
 import json
 import pickle
-import threading
 from pathlib import Path
 from typing import Callable
 
 import pytest
 
-from conftest import (SENTENCES, LoopbackSite, build, read_corpus, speak, write_audio, write_config,
+from conftest import (SENTENCES, LoopbackSite, build, read_corpus, serving, speak, write_audio, write_config,
                       write_librispeech)
 from corpus.config import ConfigError
 from corpus.inputs.book import book_pieces
 from corpus.schema import ALPHABET
-from corpus.sources import REGISTRY, Source, SourceContext, make_source
-from corpus.sources.base import COMMON_KEYS
+from corpus.sources import COMMON_KEYS, REGISTRY, Source, SourceContext, make_source
 from corpus.text import normalize
 
 
@@ -115,11 +113,8 @@ def test_every_source_has_a_row():
 
 @pytest.fixture(scope="module")
 def site():
-    server = LoopbackSite()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving() as server:
+        yield server
 
 
 @pytest.fixture(scope="module", params=sorted(ROWS))

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import subprocess
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile
 
-from conftest import LoopbackSite, build, read_corpus, read_ledger, speak, write_config
+from conftest import LoopbackSite, build, read_corpus, read_ledger, serving, speak, write_config
 from corpus.subtitles.parse import is_rolling, parse_vtt, unroll
 from corpus.text import normalize
 
@@ -67,9 +66,13 @@ def page(video: str, track: str) -> bytes:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     folder = tmp_path_factory.mktemp("site")
-    server = LoopbackSite()
     rolling = video_with_speech(folder, "rolling", ROLLING)
     manual = video_with_speech(folder, "manual", MANUAL)
+    with serving() as server:
+        yield from _serve_videos(server, folder, rolling, manual)
+
+
+def _serve_videos(server: LoopbackSite, folder: Path, rolling, manual):
     server.files["/rolling.mp4"] = (folder / "rolling.mp4").read_bytes()
     server.files["/manual.mp4"] = (folder / "manual.mp4").read_bytes()
     server.files["/rolling.vtt"] = rolling_vtt(rolling).encode()
@@ -79,10 +82,7 @@ def site(tmp_path_factory):
     server.files["/watch/manual.html"] = page("/manual.mp4", "/manual.vtt")
     server.files["/watch/slow.html"] = page("/manual.mp4", "/manual.vtt")
     server.slow.add("/watch/slow.html")
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     yield server, {"rolling": rolling, "manual": manual}
-    server.shutdown()
-    server.server_close()
 
 
 def youtube_config(tmp_path: Path, site: LoopbackSite, allow_auto: bool = True) -> Path:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from corpus.config import ConfigError
-from corpus.sources.base import Source, SourceContext
+from corpus.sources.base import COMMON_KEYS, Source, SourceContext
 from corpus.sources.commonvoice import CommonVoiceSource
 from corpus.sources.folder import FolderSource
 from corpus.sources.gutenberg import GutenbergSource
@@ -35,4 +35,4 @@ def make_source(table: dict[str, Any], context: SourceContext) -> Source:
     return REGISTRY[kind].from_config(table, context)
 
 
-__all__ = ["REGISTRY", "Source", "SourceContext", "make_source"]
+__all__ = ["COMMON_KEYS", "REGISTRY", "Source", "SourceContext", "make_source"]
