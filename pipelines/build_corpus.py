@@ -29,6 +29,7 @@ from apache_beam.metrics import Metrics
 
 from corpus.build import PartResult, build_unit
 from corpus.config import BuildConfig, ConfigError, load_config
+from corpus.inputs.tts import mark_job
 from corpus.reject import Reject, RejectRecord, record_reject
 from corpus.schema import INFO_FILE
 from corpus.shards import TooManyRejects
@@ -125,6 +126,7 @@ def run(argv: list[str] | None = None) -> dict:
     """Build a corpus; returns the published info.json as a dict."""
     known, beam_args = parse_args(argv)
     quiet_logging(known.log_level)
+    mark_job()
     config = load_config(known.config)
     out_dir = known.output if "://" in known.output else os.path.abspath(known.output)
     cluster = None

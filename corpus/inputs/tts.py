@@ -1,10 +1,20 @@
-"""Text to speech with pyttsx3 on espeak-ng, each synthesis bounded in time.
+"""Text to speech with pyttsx3's libespeak-ng binding, each synthesis bounded in time.
 
-pyttsx3 drives libespeak-ng in-process and can hang, or silently write no file (it does so
-for the first synthesis after start-up). :class:`Synthesizer` therefore runs it in a child
-process (``python -m corpus.inputs.tts``), warms it up, gives each request ``timeout`` seconds, kills
-and restarts a stuck child, and checks that a non-empty WAV file came back. Failures raise
-``Reject`` with reasons ``tts:timeout``, ``tts:empty`` or ``tts:voice``.
+:class:`Synthesizer` runs the engine in a child process (``python -m corpus.inputs.tts``) that
+answers one JSON request per line, gives each request ``timeout`` seconds, kills and restarts
+a stuck child, and checks that a non-empty WAV came back. Failures raise ``Reject`` with
+reasons ``tts:timeout``, ``tts:empty``, ``tts:crash`` or ``tts:voice``.
+
+Why not pyttsx3's ``Engine.save_to_file``: its espeak driver queues property changes and
+synthesis in an event loop where a new voice's rate and pitch take effect one request late
+(``In 1847 ...`` at 150 wpm was spoken at 200 wpm, the speaker label was then wrong) and the
+last audio chunk is dropped when the end-of-message event shares its callback. The child uses
+the same library, pyttsx3's ctypes binding of libespeak-ng (``pyttsx3.drivers._espeak``), in
+espeak's synchronous mode: set voice, rate and pitch, synthesize, collect every sample. Each
+piece then lasts what ``espeak-ng -v VOICE -s RATE -p PITCH`` gives for it alone (within a few
+milliseconds: libespeak-ng carries a little state from one synthesis to the next, which is why
+every work unit starts a fresh child, so a corpus is byte-identical from build to build). The
+child exits when its parent or the job that marked itself with :func:`mark_job` is gone.
 """
 from __future__ import annotations
 
@@ -14,15 +24,14 @@ import json
 import os
 import select
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 from corpus.config import ConfigError
 from corpus.reject import Reject
-
-ATTEMPTS = 3
-
 
 @functools.lru_cache(maxsize=1)
 def espeak_voices() -> tuple[frozenset[str], frozenset[str]]:
@@ -55,7 +64,7 @@ def unknown_voices(requested: list[str]) -> list[str]:
 
 
 class Synthesizer:
-    """A pyttsx3 child process; ``speak(...) -> WAV bytes`` (22.05 kHz mono PCM16)."""
+    """A libespeak-ng child process; ``speak(...) -> WAV bytes`` (22.05 kHz mono PCM16)."""
 
     def __init__(self, timeout: float = 30.0):
         self.timeout = timeout
@@ -80,7 +89,7 @@ class Synthesizer:
             proc.stdin.flush()
         except (BrokenPipeError, OSError):
             self._kill()
-            raise Reject("tts:crash", "the pyttsx3 process died") from None
+            raise Reject("tts:crash", "the TTS child process died") from None
         ready, _, _ = select.select([proc.stdout], [], [], timeout)
         line = proc.stdout.readline() if ready else ""
         if not ready:
@@ -88,7 +97,7 @@ class Synthesizer:
             raise Reject("tts:timeout", f"no speech after {timeout:.0f} s")
         if not line:
             self._kill()
-            raise Reject("tts:crash", "the pyttsx3 process died")
+            raise Reject("tts:crash", "the TTS child process died")
         return json.loads(line)
 
     def restart(self) -> None:
@@ -98,7 +107,7 @@ class Synthesizer:
         self._start()
 
     def speak(self, text: str, voice: str, rate: int, pitch: int) -> bytes:
-        """Synthesize ``text``; raises Reject when pyttsx3 fails, hangs or writes nothing."""
+        """Synthesize ``text``; raises Reject when the engine fails, hangs or writes nothing."""
         self._start()
         self._count += 1
         path = os.path.join(self._dir, f"{self._count}.wav")
@@ -110,12 +119,12 @@ class Synthesizer:
             with open(path, "rb") as f:
                 data = f.read()
         except FileNotFoundError:
-            raise Reject("tts:empty", "pyttsx3 wrote no file") from None
+            raise Reject("tts:empty", "the engine wrote no file") from None
         finally:
             if os.path.exists(path):
                 os.remove(path)
         if len(data) <= 44:
-            raise Reject("tts:empty", "pyttsx3 wrote an empty file")
+            raise Reject("tts:empty", "the engine wrote no audio")
         return data
 
     def _kill(self) -> None:
@@ -135,46 +144,76 @@ class Synthesizer:
         shutil.rmtree(self._dir, ignore_errors=True)
 
 
-def _serve() -> None:
-    """Child side: JSON requests on stdin, JSON replies on the original stdout."""
-    replies = os.fdopen(os.dup(1), "w", buffering=1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)           # pyttsx3 prints "Audio saved to ..." on stdout
-    import pyttsx3
+JOB_ENV = "SPEECHMILL_JOB"
 
-    engine = pyttsx3.init("espeak")
-    errors: list[str] = []
-    # pyttsx3 queues property changes and reports their failures as "error" notifications
-    # (an unknown voice would otherwise be spoken silently by the previous voice).
-    engine.connect("error", lambda name=None, exception=None: errors.append(str(exception)))
+
+def mark_job() -> None:
+    """Called by a job's main process: TTS children on this machine (also those of worker
+    processes that outlive a killed job for a while) exit when that process is gone."""
+    os.environ[JOB_ENV] = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _job_pid() -> int | None:
+    host, _, pid = os.environ.get(JOB_ENV, "").rpartition(":")
+    return int(pid) if host == socket.gethostname() and pid.isdigit() else None
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _serve() -> None:
+    """Child side: JSON requests on stdin, JSON replies on stdout."""
+    import ctypes
+    import threading
+    import wave
+
+    from pyttsx3.drivers import _espeak
+
+    parent, job = os.getppid(), _job_pid()
+
+    def watch_parent() -> None:            # the worker or the build was killed: do not outlive it
+        while os.getppid() == parent and (job is None or _exists(job)):
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch_parent, daemon=True).start()
+    rate_hz = _espeak.Initialize(_espeak.AUDIO_OUTPUT_SYNCHRONOUS, 0)
+    chunks: list[bytes] = []
+
+    def collect(wav, count, events) -> int:
+        if count > 0:
+            chunks.append(ctypes.string_at(wav, count * 2))
+        return 0
+
+    _espeak.SetSynthCallback(collect)
     for line in sys.stdin:
         request = json.loads(line)
         if request.get("warmup"):
-            path = os.path.join(tempfile.gettempdir(), f"speechmill-warmup-{os.getpid()}.wav")
-            for _ in range(2):    # the first synthesis after start-up writes nothing
-                engine.save_to_file("warm up", path)
-                engine.runAndWait()
-            if os.path.exists(path):
-                os.remove(path)
-            replies.write(json.dumps({"ok": True}) + "\n")
+            sys.stdout.write(json.dumps({"ok": True}) + "\n")
+            sys.stdout.flush()
             continue
-        errors.clear()
-        engine.setProperty("voice", request["voice"])
-        engine.setProperty("rate", int(request["rate"]))
-        engine.setProperty("pitch", int(request["pitch"]))
-        for attempt in range(1, ATTEMPTS + 1):
-            # pyttsx3's espeak driver now and then finishes a run without audio; espeak-ng
-            # itself is deterministic, so a repeat gives exactly the speech a first success would.
-            engine.save_to_file(request["text"], request["path"])
-            engine.runAndWait()
-            if errors or (os.path.exists(request["path"]) and os.path.getsize(request["path"]) > 44):
-                break
-        if errors:
-            if os.path.exists(request["path"]):
-                os.remove(request["path"])
-            replies.write(json.dumps({"ok": False, "reason": "tts:voice", "detail": "; ".join(errors)}) + "\n")
-            continue
-        replies.write(json.dumps({"ok": True, "attempts": attempt}) + "\n")
+        if _espeak.SetVoiceByName(request["voice"].encode("utf-8")) != _espeak.EE_OK:
+            reply = {"ok": False, "reason": "tts:voice", "detail": f"espeak-ng has no voice {request['voice']!r}"}
+        else:
+            _espeak.SetParameter(_espeak.RATE, int(request["rate"]), 0)
+            _espeak.SetParameter(_espeak.PITCH, int(request["pitch"]), 0)
+            chunks.clear()
+            _espeak.Synth(request["text"].encode("utf-8"), flags=_espeak.CHARS_UTF8 | _espeak.ENDPAUSE)
+            with wave.open(request["path"], "wb") as f:
+                f.setnchannels(1)
+                f.setsampwidth(2)
+                f.setframerate(rate_hz)
+                f.writeframes(b"".join(chunks))
+            reply = {"ok": True}
+        sys.stdout.write(json.dumps(reply) + "\n")
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,97 @@
+"""TTS speech is what espeak-ng says for each piece alone, at the piece's own settings, and
+identical from build to build (many units per worker, voices and rates changing between units)."""
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import soundfile
+
+from conftest import build, read_corpus, write_config
+
+BOOK = """*** START OF THE PROJECT GUTENBERG EBOOK LANTERNS ***
+
+The keeper of the lantern climbed the stairs every evening before the sun went down.
+
+His daughter counted the ships that passed the point and wrote their names in a book.
+
+In winter the wind came from the north and the glass rattled in its frame all night.
+
+Nobody in the village could remember a night when the light had not been lit.
+
+*** END OF THE PROJECT GUTENBERG EBOOK LANTERNS ***
+"""
+VOICES = ["en-us", "en", "en-us+f3"]
+RATES = [150, 190]
+
+
+def espeak_alone(text: str, voice: str, rate: int, pitch: int) -> float:
+    """Seconds of speech espeak-ng's own command gives for ``text`` at these settings."""
+    wav = subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-p", str(pitch), "--stdout", text],
+                         check=True, capture_output=True).stdout
+    info = soundfile.info(io.BytesIO(wav))
+    return info.frames / info.samplerate
+
+
+def test_multi_voice_books_are_identical_and_each_piece_has_its_own_settings(tmp_path):
+    book = tmp_path / "lanterns.txt"
+    book.write_text(BOOK)
+    config = write_config(tmp_path / "tts.toml", f"""
+        [[source]]
+        type = "gutenberg"
+        books = ["{book}"]
+        voices = {VOICES}
+        rates = {RATES}
+        split = "train"
+        min_words = 4
+        max_words = 20
+        """)
+    first = build(config, tmp_path / "a")
+    second = build(config, tmp_path / "b")
+    assert first == second
+    for name in first["splits"]["train"]["shards"]:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+    rows = read_corpus(tmp_path / "a", "train")
+    assert len(rows) == 4 * len(VOICES) * len(RATES)
+    for row in rows:          # e.g. gutenberg/lanterns/en-us+f3@150wpm-p50/00000
+        voice, rest = row["id"].split("/")[2].split("@")
+        rate = int(rest.split("wpm")[0])
+        expected = espeak_alone(row["text_raw"], voice.replace("_", "+"), rate, 50)
+        # within 2 %: libespeak-ng carries a few ms of state between pieces; a wrong rate is 15-25 % off
+        assert abs(row["num_samples"] / 16000 - expected) < 0.02 * expected, (row["id"], row["num_samples"], expected)
+
+
+def test_the_tts_child_dies_with_the_build(tmp_path):
+    # The build's main process marks itself and starts a worker (like Beam's SDK workers, which
+    # outlive a killed job for a while); the worker's TTS child must go when the build goes.
+    worker = ("import time\nfrom corpus.inputs.tts import Synthesizer\ns = Synthesizer()\n"
+              "s.speak('hello there', 'en-us', 160, 50)\nimport os\nprint(os.getpid(), s._proc.pid, flush=True)\n"
+              "time.sleep(60)\n")
+    job = ("import subprocess, sys\nfrom corpus.inputs.tts import mark_job\nmark_job()\n"
+           f"w = subprocess.Popen([sys.executable, '-c', {worker!r}], stdout=sys.stdout)\nw.wait()\n")
+    repo = Path(__file__).resolve().parent.parent
+    build_process = subprocess.Popen([sys.executable, "-c", job], stdout=subprocess.PIPE, text=True, cwd=repo)
+    worker_pid, child = (int(pid) for pid in build_process.stdout.readline().split())
+    try:
+        os.kill(build_process.pid, signal.SIGKILL)
+        build_process.wait()
+        deadline = time.time() + 5
+        while time.time() < deadline and _alive(child):
+            time.sleep(0.1)
+        assert _alive(worker_pid) and not _alive(child)
+    finally:
+        os.kill(worker_pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
