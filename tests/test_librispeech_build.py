@@ -226,3 +226,46 @@ def test_config_split_overrides_the_official_subset(tmp_path, librispeech):
     out = tmp_path / "corpus"
     info = build(librispeech_config(tmp_path, librispeech, extra='split = "test"'), out)
     assert list(info["splits"]) == ["test"] and info["splits"]["test"]["examples"] == 9
+
+
+def test_transcript_encodings_separators_and_duplicate_ids(tmp_path):
+    sentences = {"301-1-0000": "THE CAFE OPENED EARLY", "301-1-0001": "A NAIVE FIANCE WAITED OUTSIDE",
+                 "302-2-0000": "THE BELL RANG AT NOON", "302-2-0001": "NOBODY ANSWERED THE DOOR",
+                 "303-3-0000": "THE RIVER ROSE IN THE NIGHT", "303-3-0001": "THE BOATS WERE SAFE"}
+    root = write_librispeech(tmp_path / "src", sentences) / "train-clean-100"
+    (root / "301" / "1" / "301-1.trans.txt").write_bytes(            # Latin-1, as some tools write it
+        "301-1-0000 THE CAF\u00c9 OPENED EARLY\n301-1-0001 A NA\u00cfVE FIANC\u00c9 WAITED OUTSIDE\n".encode("latin-1"))
+    (root / "302" / "2" / "302-2.trans.txt").write_bytes(            # UTF-8 BOM, tab after the id
+        "\ufeff302-2-0000\tTHE BELL RANG AT NOON\n302-2-0001\tNOBODY ANSWERED THE DOOR\n".encode("utf-8"))
+    (root / "303" / "3" / "303-3.trans.txt").write_text(              # one id twice: which line is right?
+        "303-3-0000 THE RIVER ROSE IN THE NIGHT\n303-3-0001 THE BOATS WERE SAFE\n303-3-0000 THE BOATS WERE SAFE\n")
+    out = tmp_path / "corpus"
+    build(librispeech_config(tmp_path, root, corpus="max_reject_fraction = 0.5"), out)
+
+    texts = {r["id"]: (r["text"], r["text_raw"]) for r in read_corpus(out, "train")}
+    assert texts["librispeech/301-1-0000"] == ("the cafe opened early", "THE CAF\u00c9 OPENED EARLY")
+    assert texts["librispeech/301-1-0001"] == ("a naive fiance waited outside", "A NA\u00cfVE FIANC\u00c9 WAITED OUTSIDE")
+    assert texts["librispeech/302-2-0000"][0] == "the bell rang at noon"
+    assert texts["librispeech/302-2-0001"][0] == "nobody answered the door"
+    assert texts["librispeech/303-3-0001"][0] == "the boats were safe"
+    assert "librispeech/303-3-0000" not in texts
+    ledger = read_ledger(out)
+    assert [(r["id"], r["reason"]) for r in ledger] == [("librispeech/303-3-0000", "text:duplicate-id")] * 2
+
+
+def test_duplicate_ids_in_an_archive_are_rejected_too(tmp_path, librispeech):
+    plain = io.BytesIO()
+    with tarfile.open(fileobj=plain, mode="w") as tar:
+        for f in sorted(p for p in (librispeech / "dev-clean").rglob("*") if p.is_file()):
+            data = f.read_bytes()
+            if f.name.endswith(".trans.txt"):
+                data += b"84-121123-0001 A SECOND LINE FOR THIS ID\n"
+            info = tar.gettarinfo(str(f), arcname=f"LibriSpeech/{f.relative_to(librispeech)}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    archive = tmp_path / "dev-clean.tar.gz"
+    archive.write_bytes(gzip.compress(plain.getvalue()))
+    out = tmp_path / "corpus"
+    build(librispeech_config(tmp_path, archive, corpus="max_reject_fraction = 0.6"), out)
+    assert {r["id"] for r in read_corpus(out, "dev")} == {"librispeech/84-121123-0000", "librispeech/84-121123-0002"}
+    assert [(r["id"], r["reason"]) for r in read_ledger(out)] == [("librispeech/84-121123-0001", "text:duplicate-id")] * 2

@@ -139,9 +139,13 @@ CZECH = ("1\r\n00:00:01,000 --> 00:00:02,000\r\nP\u0159\u00edli\u0161 \u017elu\u
 
 
 @pytest.mark.parametrize("text, codec", [(FRENCH, "cp1252"), (CZECH, "cp1250"), (FRENCH, "utf-16"),
-                                         (CZECH, "utf-16-le"), (FRENCH, "utf-8-sig"), (CZECH, "utf-8")])
+                                         (CZECH, "utf-16-le"), (FRENCH, "utf-8-sig"), (CZECH, "utf-8"),
+                                         (FRENCH, "utf-32"), (CZECH, "utf-32-be"), (FRENCH, "latin-1")])
 def test_subtitle_encodings_are_detected(text, codec):
-    decoded = decode_subtitles(text.encode(codec))
+    raw = text.encode(codec)
+    if codec == "utf-32-be":
+        raw = b"\x00\x00\xfe\xff" + raw
+    decoded = decode_subtitles(raw)
     assert decoded == text.replace("\r\n", "\n")
 
 

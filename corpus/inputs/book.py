@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from charset_normalizer import from_bytes
 
+from corpus.inputs.textfile import decode_text
 from corpus.reject import Reject
 from corpus.text import ABBREVIATIONS
 
@@ -25,24 +25,6 @@ _ITALICS_RE = re.compile(r"(?<!\w)_([^_]+)_(?!\w)")
 _SENTENCE_END_RE = re.compile(r"""([.!?]+["')\]]*)\s+(?=["'(\[]?[A-Z0-9])""")
 _CLAUSE_RE = re.compile(r"(?<=[,;:])\s+")
 _PROTECTED = sorted((a for a in ABBREVIATIONS if a[0].isupper()), key=len, reverse=True) + ["St.", "No."]
-
-
-def decode_text(raw: bytes, where: str = "", reason: str = "book:encoding") -> str:
-    """Text-file bytes in any common encoding -> text with a leading BOM removed and LF line
-    ends; raises ``Reject(reason)`` when no encoding fits."""
-    for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
-        if raw.startswith(bom):
-            text = raw[len(bom):].decode(codec, errors="replace")
-            break
-    else:
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            best = from_bytes(raw).best()
-            if best is None:
-                raise Reject(reason, "cannot detect the text encoding", where=where) from None
-            text = str(best)
-    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def strip_boilerplate(text: str) -> str:
@@ -162,7 +144,7 @@ def pack(blocks: list[list[str]], min_words: int, max_words: int) -> list[str]:
 
 def book_pieces(raw: bytes, *, min_words: int = 8, max_words: int = 40, where: str = "") -> list[str]:
     """Book file bytes -> the pieces of text to speak, in reading order."""
-    text = strip_boilerplate(decode_text(raw, where))
+    text = strip_boilerplate(decode_text(raw, where, reason="book:encoding"))
     blocks = [clean_block(b) for b in drop_front_matter(paragraphs(text))]
     pieces = pack([sentences(b) for b in blocks if b], min_words, max_words)
     if not pieces:

@@ -21,7 +21,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from corpus.config import ConfigError
-from corpus.inputs.book import decode_text
+from corpus.inputs.textfile import decode_text
 from corpus.reject import Reject
 from corpus.sources.base import Source, SourceContext
 from corpus.types import Segment, Unit, slug

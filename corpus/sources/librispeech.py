@@ -8,6 +8,7 @@ speaker, so a speaker never spans two splits.
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import posixpath
 import re
@@ -18,6 +19,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from corpus.inputs.archive import iter_members
 from corpus.config import ConfigError, resolve_path
+from corpus.inputs.textfile import decode_text
 from corpus.inputs.fetch import fetch
 from corpus.reject import Reject
 from corpus.sources.base import Source, SourceContext
@@ -49,14 +51,26 @@ def split_of_path(path: str) -> str | None:
     return None
 
 
-def parse_transcripts(text: str) -> dict[str, str]:
-    """``<utt-id> <TRANSCRIPT>`` lines -> {utt-id: transcript} (a line with no text maps to "")."""
-    out = {}
+def parse_transcripts(text: str) -> tuple[dict[str, str], dict[str, int]]:
+    """``<utt-id> <TRANSCRIPT>`` lines (space or tab after the id) -> ({utt-id: transcript},
+    {utt-id: line count} of ids given by more than one line; those are left out of the first)."""
+    out: dict[str, str] = {}
+    counts: collections.Counter = collections.Counter()
     for line in text.splitlines():
-        if line.strip():
-            utt_id, _, transcript = line.strip().partition(" ")
-            out[utt_id] = transcript.strip()
-    return out
+        fields = line.strip().split(None, 1)
+        if fields:
+            counts[fields[0]] += 1
+            out[fields[0]] = fields[1].strip() if len(fields) > 1 else ""
+    duplicates = {utt_id: n for utt_id, n in counts.items() if n > 1}
+    return {k: v for k, v in out.items() if k not in duplicates}, duplicates
+
+
+def duplicate_rejects(duplicates: dict[str, int], source: str, where: str) -> Iterator[Reject]:
+    """One ``text:duplicate-id`` per line of an id that several transcript lines give."""
+    for utt_id, count in sorted(duplicates.items()):
+        for line in range(1, count + 1):
+            yield Reject("text:duplicate-id", f"{count} transcript lines give this id (line {line} of {count}); "
+                         "none can be trusted", item_id=f"{source}/{utt_id}", where=where)
 
 
 def parse_speakers(text: str) -> dict[str, str]:
@@ -188,10 +202,12 @@ class LibriSpeechSource(Source):
 
     def _read_chapter(self, transcript_path: str, gender: str) -> Iterator[Segment | Reject]:
         folder = posixpath.dirname(transcript_path)
-        lines = parse_transcripts(_read_bytes(transcript_path).decode("utf-8", errors="replace"))
+        lines, duplicates = parse_transcripts(decode_text(_read_bytes(transcript_path), transcript_path,
+                                                          reason="text:encoding"))
+        yield from duplicate_rejects(duplicates, self.name, transcript_path)
         flacs = {posixpath.basename(p)[: -len(".flac")]: p for p in _match(f"{folder}/*.flac")}
         split = split_of_path(transcript_path)
-        for utt_id in sorted(set(lines) | set(flacs)):
+        for utt_id in sorted((set(lines) | set(flacs)) - set(duplicates)):
             item = f"{self.name}/{utt_id}"
             if utt_id not in flacs:
                 yield Reject("audio:missing", "transcript line has no audio file", item_id=item,
@@ -208,6 +224,7 @@ class LibriSpeechSource(Source):
         transcripts: dict[str, dict[str, str]] = {}       # chapter folder -> lines
         pending: dict[str, tuple[str, bytes]] = {}        # utt id -> (member path, flac bytes)
         seen: set[str] = set()
+        dropped: set[str] = set()                          # ids rejected as duplicates
         genders: dict[str, str] = {}
         pending_bytes = 0
         with FileSystems.open(archive, compression_type=CompressionTypes.UNCOMPRESSED) as f:
@@ -223,8 +240,17 @@ class LibriSpeechSource(Source):
                     if base == "SPEAKERS.TXT":
                         genders = parse_speakers(data.decode("utf-8", errors="replace"))
                     elif base.endswith(".trans.txt"):
-                        lines = parse_transcripts(data.decode("utf-8", errors="replace"))
+                        try:
+                            lines, duplicates = parse_transcripts(decode_text(data, origin, reason="text:encoding"))
+                        except Reject as reject:
+                            yield reject
+                            continue
+                        yield from duplicate_rejects(duplicates, self.name, origin)
+                        for utt_id in duplicates:
+                            if utt_id in pending:
+                                pending_bytes -= len(pending.pop(utt_id)[1])
                         transcripts[posixpath.dirname(name)] = lines
+                        dropped.update(duplicates)
                         for utt_id in sorted(lines):
                             if utt_id in pending:
                                 member_name, audio = pending.pop(utt_id)
@@ -235,6 +261,8 @@ class LibriSpeechSource(Source):
                     elif base.endswith(".flac"):
                         utt_id = base[: -len(".flac")]
                         lines = transcripts.get(posixpath.dirname(name))
+                        if utt_id in dropped:
+                            continue
                         if lines is not None and utt_id in lines:
                             seen.add(utt_id)
                             yield self._segment(utt_id, lines[utt_id], data, origin,

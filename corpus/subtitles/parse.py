@@ -14,12 +14,10 @@ import re
 
 import pysrt
 import webvtt
-from charset_normalizer import from_bytes
 
+from corpus.inputs.textfile import decode_text
 from corpus.reject import Reject
 
-# Legacy encodings of subtitle files, most common first.
-SUBTITLE_ENCODINGS = ("cp1252", "cp1250", "cp1251", "cp1257", "iso8859_2", "iso8859_15", "latin_1")
 _TIMING_RE = re.compile(r"^\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s*-->\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}")
 _VTT_TIME_RE = re.compile(r"(?:(\d+):)?(\d{2}):(\d{2})\.(\d{3})")
 _INLINE_RE = re.compile(r"<(\d{2}:\d{2}:\d{2}\.\d{3}|\d{2}:\d{2}\.\d{3})>")
@@ -39,31 +37,7 @@ class Cue:
 
 def decode_subtitles(raw: bytes, where: str = "") -> str:
     """Subtitle bytes in any common encoding -> text with LF line ends."""
-    for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
-        if raw.startswith(bom):
-            return _lines(raw[len(bom):].decode(codec, errors="replace"))
-    if len(raw) >= 4 and raw[1:4:2] == b"\0\0" and raw[0:4:2] != b"\0\0":
-        return _lines(raw.decode("utf-16-le", errors="replace"))    # UTF-16 without BOM
-    if len(raw) >= 4 and raw[0:4:2] == b"\0\0" and raw[1:4:2] != b"\0\0":
-        return _lines(raw.decode("utf-16-be", errors="replace"))
-    try:
-        return _lines(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        pass
-    # charset-normalizer scores each candidate; short files leave several near-equal, so
-    # among those within one chaos step of each other the more common subtitle encoding wins.
-    matches = list(from_bytes(raw, cp_isolation=list(SUBTITLE_ENCODINGS)))
-    if not matches:
-        matches = list(from_bytes(raw))
-    if not matches:
-        raise Reject("subtitle:encoding", "cannot detect the subtitle encoding", where=where)
-    rank = {name: i for i, name in enumerate(SUBTITLE_ENCODINGS)}
-    best = min(matches, key=lambda m: (int(m.chaos / 0.1), rank.get(m.encoding, len(rank))))
-    return _lines(str(best))
-
-
-def _lines(text: str) -> str:
-    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return decode_text(raw, where, reason="subtitle:encoding")
 
 
 def parse_srt(text: str, where: str = "") -> tuple[list[Cue], list[Reject]]:
