@@ -175,3 +175,39 @@ def test_a_page_with_several_videos_fans_out_to_one_unit_each(site):
     units = list(source.expand(source.units()[0]))
     assert [u.payload.item for u in units] == [1, 2]
     assert len({u.key for u in units}) == 2 and all(u.payload.url.endswith("two.html") for u in units)
+
+
+def test_a_web_page_served_as_captions_and_a_malformed_cue_reach_the_ledger(tmp_path, site):
+    server, truth = site
+    server.files["/page.vtt"] = b"<!DOCTYPE html><html><head><title>Sign in</title></head><body>Consent</body></html>"
+    server.files["/watch/html-captions.html"] = page("/manual.mp4", "/page.vtt")
+    broken = server.files["/manual.vtt"].decode().replace("\n\n", "\n\n00:00:0x.000 --> soon\nA broken cue\n\n", 1)
+    server.files["/broken.vtt"] = broken.encode()
+    server.files["/watch/broken-cue.html"] = page("/manual.mp4", "/broken.vtt")
+    config = write_config(tmp_path / "yt.toml", f"""
+        [[source]]
+        type = "youtube"
+        urls = ["{server.url}/watch/html-captions.html", "{server.url}/watch/broken-cue.html"]
+        retries = 0
+        sleep_subtitles = 0
+        split = "train"
+        """, corpus="max_reject_fraction = 0.6")
+    out = tmp_path / "corpus"
+    info = build(config, out)
+
+    ledger = read_ledger(out)
+    assert [(r["reason"], r["stage"]) for r in ledger if "page.vtt" in r["detail"] + r["where"]
+            or "web page" in r["detail"]] == [("subtitle:malformed", "unit")]
+    cue = [r for r in ledger if r["reason"] == "subtitle:malformed-cue"]
+    assert len(cue) == 1 and "A broken cue" in cue[0]["detail"]
+    assert info["rejects"]["total"] == 2 and info["splits"]["train"]["examples"] == len(truth["manual"])
+
+
+def test_an_empty_caption_file_is_a_reject_not_silence():
+    from corpus.reject import Reject
+    from corpus.subtitles.parse import parse_subtitles
+
+    for raw, name in [(b"WEBVTT\n\n", "a.vtt"), (b"", "b.srt"), (b"\xff\xfe\x00\x00", "c.srt")]:
+        with pytest.raises(Reject) as caught:
+            parse_subtitles(raw, name, name)
+        assert caught.value.reason == "subtitle:empty"

@@ -89,30 +89,51 @@ def _words_of(raw_line: str, cue_start: float) -> list[tuple[float, str]]:
 
 
 def parse_vtt(text: str, where: str = "") -> tuple[list[Cue], list[Reject]]:
-    """WebVTT text -> (cues with word timings where present, rejects)."""
-    try:
-        captions = webvtt.from_string(text).captions
-    except (webvtt.errors.MalformedFileError, webvtt.errors.MalformedCaptionError, ValueError) as e:
-        raise Reject("subtitle:malformed", f"not a readable WebVTT file: {e}", where=where) from None
+    """WebVTT text -> (cues with word timings where present, one Reject per malformed block).
+
+    webvtt-py reads one block at a time, so a malformed cue is a ledger line and the rest of
+    the file survives (read whole, webvtt-py skips some malformed cues without a word).
+    """
+    blocks = re.split(r"\n[ \t]*\n", text.strip())
+    if not blocks[0].startswith("WEBVTT"):
+        raise Reject("subtitle:malformed", "not a WebVTT file (no WEBVTT header)", where=where)
     cues, rejects = [], []
-    for number, caption in enumerate(captions, start=1):
-        try:
-            start, end = _vtt_seconds(caption.start), _vtt_seconds(caption.end)
-        except ValueError as e:
-            rejects.append(Reject("subtitle:malformed-cue", str(e), item_id=f"cue{number}", where=where))
+    for number, block in enumerate(blocks[1:], start=1):
+        if not block.strip() or block.lstrip().startswith(("NOTE", "STYLE", "REGION")):
             continue
-        raw_lines = caption.raw_text.split("\n")
-        words = tuple(w for line in raw_lines if _INLINE_RE.search(line) for w in _words_of(line, start))
-        cues.append(Cue(start, end, _TAG_RE.sub("", caption.raw_text).strip(), words))
+        try:
+            captions = webvtt.from_string("WEBVTT\n\n" + block.strip() + "\n").captions
+            if len(captions) != 1:
+                raise ValueError("no 'hh:mm:ss.mmm --> hh:mm:ss.mmm' timing line")
+            caption = captions[0]
+            start, end = _vtt_seconds(caption.start), _vtt_seconds(caption.end)
+            if end <= start:
+                raise ValueError(f"cue ends ({end:.3f} s) before it starts ({start:.3f} s)")
+            raw_lines = caption.raw_text.split("\n")
+            words = tuple(w for line in raw_lines if _INLINE_RE.search(line) for w in _words_of(line, start))
+        except (webvtt.errors.MalformedFileError, webvtt.errors.MalformedCaptionError, ValueError) as e:
+            rejects.append(Reject("subtitle:malformed-cue", f"block {number} ({block[:40]!r}): {e}",
+                                  item_id=f"cue{number}", where=where))
+            continue
+        if caption.raw_text.strip():
+            cues.append(Cue(start, end, _TAG_RE.sub("", caption.raw_text).strip(), words))
     return cues, rejects
 
 
 def parse_subtitles(raw: bytes, name: str, where: str = "") -> tuple[list[Cue], list[Reject]]:
-    """Subtitle file bytes (SRT or VTT, by content) -> cues and rejects."""
+    """Subtitle file bytes (SRT or VTT, by content) -> cues and rejects; a file with no cue at
+    all (empty, or a web page served in place of captions) raises Reject."""
     text = decode_subtitles(raw, where)
+    head = text.lstrip()[:200].lower()
+    if head.startswith(("<!doctype", "<html", "<?xml")) or "<html" in head:
+        raise Reject("subtitle:malformed", "the subtitle file is a web page (HTML), not subtitles", where=where)
     if text.lstrip().startswith("WEBVTT") or name.lower().endswith(".vtt"):
-        return parse_vtt(text if text.lstrip().startswith("WEBVTT") else "WEBVTT\n\n" + text, where)
-    return parse_srt(text, where)
+        cues, rejects = parse_vtt(text if text.lstrip().startswith("WEBVTT") else "WEBVTT\n\n" + text, where)
+    else:
+        cues, rejects = parse_srt(text, where)
+    if not cues and not rejects:
+        raise Reject("subtitle:empty", "the subtitle file holds no cues", where=where)
+    return cues, rejects
 
 
 def is_rolling(cues: list[Cue]) -> bool:
