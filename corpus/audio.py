@@ -29,7 +29,8 @@ def decode(data: bytes, *, where: str = "", fallback_rate: int | None = None) ->
             rate = f.samplerate
     except (soundfile.LibsndfileError, RuntimeError, ValueError) as e:
         if fallback_rate is None or _looks_like_libsndfile_format(data):
-            raise Reject("audio:decode", f"cannot decode audio: {e}", where=where) from None
+            problem = getattr(e, "error_string", None) or str(e)    # not the repr of our BytesIO
+            raise Reject("audio:decode", f"cannot decode audio: {problem}", where=where) from None
         from corpus.inputs.media import decode_with_ffmpeg
 
         return decode_with_ffmpeg(data, fallback_rate, where=where), fallback_rate

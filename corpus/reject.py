@@ -8,8 +8,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
 
 log = logging.getLogger("speechmill.rejects")
+_ADDRESS_RE = re.compile(r" (?:object )?at 0x[0-9a-fA-F]+")    # object reprs differ from run to run
 
 
 class Reject(Exception):
@@ -51,7 +53,7 @@ def record_reject(reject: Reject, *, source: str, stage: str, item_id: str = "",
                   where: str = "", seconds: float = 0.0) -> RejectRecord:
     """Turn a Reject into a ledger record and log the one-line message."""
     record = RejectRecord(source=source, id=reject.item_id or item_id, stage=stage,
-                          reason=reject.reason, detail=reject.detail,
+                          reason=reject.reason, detail=_ADDRESS_RE.sub("", reject.detail),
                           where=reject.where or where, seconds=round(seconds, 3))
     log.warning(record.log_line())
     return record

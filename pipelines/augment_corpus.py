@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from typing import Iterator
 
@@ -103,6 +104,13 @@ class AugmentShards(beam.DoFn):
                              path=w.path, ends=tuple(w.ends), samples=tuple(w.samples))
 
 
+def same_folder(a: str, b: str) -> bool:
+    """Do two folder paths or URLs name the same folder?"""
+    if "://" in a or "://" in b:
+        return a.rstrip("/") == b.rstrip("/")
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
 def parse_args(argv: list[str] | None):
     parser = argparse.ArgumentParser(description="Augment the train split of a speechmill corpus.")
     parser.add_argument("--input", required=True, help="corpus folder made by make corpus")
@@ -121,6 +129,9 @@ def run(argv: list[str] | None = None) -> dict:
     quiet_logging(known.log_level)
     recipe = parse_recipe(known.recipe)
     source_dir, out_dir = known.input.rstrip("/"), known.output.rstrip("/")
+    if same_folder(source_dir, out_dir):
+        raise ValueError(f"--output {out_dir} is the input corpus; write the augmented corpus to another folder "
+                         "(augmenting in place would replace the input and compound copies on every run)")
     if not FileSystems.exists(f"{source_dir}/{INFO_FILE}"):
         raise FileNotFoundError(f"{source_dir}: no {INFO_FILE}; not a finished speechmill corpus")
     with _open(f"{source_dir}/{INFO_FILE}") as f:

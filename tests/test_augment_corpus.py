@@ -85,3 +85,17 @@ def test_room_impulse_responses_and_noise_recordings_from_folders(tmp_path, libr
     assert hum_copies >= 1
     with pytest.raises(EffectError, match="no audio files"):
         augment(librispeech_corpus, tmp_path / "x", "--rir-dir", str(tmp_path / "empty-folder-that-is-missing"))
+
+
+def test_augmenting_a_corpus_into_itself_is_refused_in_one_line(tmp_path, librispeech_corpus, capsys):
+    import shutil
+
+    from pipelines.augment_corpus import main
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(librispeech_corpus, corpus)
+    before = {p.name: p.read_bytes() for p in corpus.iterdir()}
+    assert main(["--input", str(corpus), "--output", str(corpus) + "/", "--recipe", "speed=1.1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is the input corpus" in err[0]
+    assert {p.name: p.read_bytes() for p in corpus.iterdir()} == before

@@ -269,3 +269,12 @@ def test_duplicate_ids_in_an_archive_are_rejected_too(tmp_path, librispeech):
     build(librispeech_config(tmp_path, archive, corpus="max_reject_fraction = 0.6"), out)
     assert {r["id"] for r in read_corpus(out, "dev")} == {"librispeech/84-121123-0000", "librispeech/84-121123-0002"}
     assert [(r["id"], r["reason"]) for r in read_ledger(out)] == [("librispeech/84-121123-0001", "text:duplicate-id")] * 2
+
+
+def test_the_ledger_is_identical_from_run_to_run(tmp_path, bad_librispeech):
+    config = librispeech_config(tmp_path, bad_librispeech, corpus="max_reject_fraction = 0.5")
+    build(config, tmp_path / "a")
+    build(config, tmp_path / "b", "--direct_num_workers=2", "--direct_running_mode=multi_processing")
+    first = (tmp_path / "a" / "rejects.jsonl").read_text()
+    assert first == (tmp_path / "b" / "rejects.jsonl").read_text()
+    assert "0x" not in first and "cannot decode audio: " in first

@@ -24,7 +24,8 @@ def load_audio(path: str, rate: int, *, where: str = "") -> np.ndarray:
     try:
         segment = AudioSegment.from_file(path, parameters=["-ac", "1", "-ar", str(rate), "-sample_fmt", "s16"])
     except (CouldntDecodeError, IndexError, OSError) as e:
-        raise Reject("audio:decode", f"ffmpeg cannot decode the audio: {str(e).strip().splitlines()[-1:]}",
+        lines = str(e).replace(path, "input").strip().splitlines()
+        raise Reject("audio:decode", f"ffmpeg cannot decode the audio: {lines[-1] if lines else type(e).__name__}",
                      where=where) from None
     segment = segment.set_channels(1).set_frame_rate(rate).set_sample_width(2)
     samples = np.frombuffer(segment.raw_data, dtype="<i2").astype(np.int16)
