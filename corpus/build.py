@@ -4,13 +4,14 @@
 resample, PCM16, normalize, filter) or raises ``Reject``. ``build_unit`` runs a whole unit
 and streams accepted utterances into TFRecord part files (one per split), so memory holds
 one utterance at a time; it returns small :class:`PartResult` records that later steps use
-to cut the parts into shards by byte ranges.
+to cut the parts into shards by byte ranges. ``build_or_reuse`` takes a finished unit of the
+same identity from the output folder's unit cache instead (see corpus/workdir.py).
 """
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-from typing import TYPE_CHECKING, BinaryIO, Iterator
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
 
 import numpy as np
 from apache_beam.io.filesystem import CompressionTypes
@@ -23,6 +24,7 @@ from corpus.schema import Utterance, encode_utterance
 from corpus.types import Note, Segment, Unit, stable_hash
 from corpus.text import normalize
 from corpus.tfrecord import frame
+from corpus.workdir import UnitCache, UnitDone, unit_digest
 
 if TYPE_CHECKING:
     from corpus.sources import Source
@@ -39,6 +41,7 @@ class PartResult:
     path: str
     ends: tuple[int, ...]       # byte offset just after each record
     samples: tuple[int, ...]    # num_samples of each record
+    sha1: str = ""              # of the part file's bytes
 
 
 def assign_split(group: str, settings: CorpusSettings) -> str:
@@ -80,33 +83,56 @@ def to_utterance(segment: Segment, source: str, settings: CorpusSettings) -> Utt
                      captions=segment.captions)
 
 
-def part_path(parts_dir: str, unit: Unit, split: str) -> str:
-    digest = hashlib.sha1(f"{unit.source}\x1f{unit.key}".encode()).hexdigest()[:20]
-    return f"{parts_dir.rstrip('/')}/{digest}-{split}.tfrecord"
-
-
 class PartWriter:
+    """Appends framed records to a part file, noting each record's end offset and sample count
+    and the file's sha1."""
+
     def __init__(self, path: str):
         self.path = path
         self.file: BinaryIO = FileSystems.create(path, compression_type=CompressionTypes.UNCOMPRESSED)
         self.ends: list[int] = []
         self.samples: list[int] = []
         self.offset = 0
+        self.digest = hashlib.sha1()
 
     def write(self, utt: Utterance) -> None:
         self.write_framed(frame(encode_utterance(utt)), utt.num_samples)
 
+    def result(self, source: str, table: int, unit_key: str, split: str) -> PartResult:
+        return PartResult(source=source, table=table, unit_key=unit_key, split=split, path=self.path,
+                          ends=tuple(self.ends), samples=tuple(self.samples), sha1=self.digest.hexdigest())
+
     def write_framed(self, data: bytes, num_samples: int) -> None:
         """Append one already framed record."""
         self.file.write(data)
+        self.digest.update(data)
         self.offset += len(data)
         self.ends.append(self.offset)
         self.samples.append(num_samples)
 
 
-def build_unit(source: Source, unit: Unit, settings: CorpusSettings,
-               parts_dir: str, table: int = 0) -> Iterator[PartResult | RejectRecord | Note]:
-    """Read one unit, clean every segment, write the survivors; yield parts, rejects and notes."""
+def build_or_reuse(source: Source, unit: Unit, settings: CorpusSettings, cache: UnitCache, table: int,
+                   identity: str) -> Iterator[PartResult | RejectRecord | Note | UnitDone]:
+    """A unit's results from the cache when a finished unit of the same identity is there,
+    else built (and then stored); always ends with the unit's UnitDone marker."""
+    digest = unit_digest(table, unit)
+    cached = cache.load(digest, identity)
+    if cached is not None:
+        yield from cached
+    else:
+        cache.forget(digest)
+        items = []
+        for item in build_unit(source, unit, settings, lambda split: cache.part_path(digest, split), table):
+            items.append(item)
+            yield item
+        cache.store(digest, identity, items)
+    yield UnitDone(digest)
+
+
+def build_unit(source: Source, unit: Unit, settings: CorpusSettings, part_path: Callable[[str], str],
+               table: int = 0) -> Iterator[PartResult | RejectRecord | Note]:
+    """Read one unit, clean every segment, write the survivors to ``part_path(split)``; yield
+    parts, rejects and notes."""
     writers: dict[str, PartWriter] = {}
     accepted = 0
     try:
@@ -125,7 +151,7 @@ def build_unit(source: Source, unit: Unit, settings: CorpusSettings,
                 continue
             split = source.split or item.split or assign_split(item.group, settings)
             if split not in writers:
-                writers[split] = PartWriter(part_path(parts_dir, unit, split))
+                writers[split] = PartWriter(part_path(split))
             writers[split].write(utt)
             accepted += 1
             if source.limit is not None and accepted >= source.limit:
@@ -137,5 +163,4 @@ def build_unit(source: Source, unit: Unit, settings: CorpusSettings,
         for writer in writers.values():
             writer.file.close()
     for split, writer in sorted(writers.items()):
-        yield PartResult(source=source.name, table=table, unit_key=unit.key, split=split, path=writer.path,
-                         ends=tuple(writer.ends), samples=tuple(writer.samples))
+        yield writer.result(source.name, table, unit.key, split)

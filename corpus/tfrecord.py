@@ -43,3 +43,22 @@ def read_records(f: BinaryIO, where: str = "tfrecord") -> Iterator[bytes]:
         if len(payload) < length or crc != masked_crc(payload):
             raise ValueError(f"{where}: corrupt or truncated record")
         yield payload
+
+
+def record_offsets(f: BinaryIO, size: int, where: str = "tfrecord") -> list[int]:
+    """Byte offsets of every record in a seekable TFRecord file of ``size`` bytes, plus ``size``
+    at the end; reads only the 12-byte headers (lengths checked by their CRC)."""
+    offsets, position = [], 0
+    while position < size:
+        f.seek(position)
+        header = f.read(12)
+        if len(header) < 12:
+            raise ValueError(f"{where}: truncated record header at byte {position}")
+        (length,), (crc,) = struct.unpack("<Q", header[:8]), struct.unpack("<I", header[8:])
+        if crc != masked_crc(header[:8]):
+            raise ValueError(f"{where}: corrupt record length at byte {position}")
+        offsets.append(position)
+        position += 16 + length
+    if position != size:
+        raise ValueError(f"{where}: the last record runs past the end of the file")
+    return offsets + [size]

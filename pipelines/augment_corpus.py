@@ -4,15 +4,19 @@
         [--recipe "speed=0.9,1.1;noise=5..20dB@0.5;pitch=-2..2@0.3"] [--seed N] \
         [--noise-dir DIR] [--rir-dir DIR] [any Beam option]
 
-Every input shard is one work unit. Train utterances are written as they are plus one copy per
-effect chain of the recipe; dev and test are carried over untouched. Output goes through the
-same part files, shard plan and atomic publish as a build, so the same guarantees hold
-(identical output for the same input, recipe and seed; a re-run replaces the corpus).
-``info.json`` records the recipe, the seed and the input corpus.
+Work units are ranges of 32 train records (found from the TFRecord headers alone), so every
+worker is busy even when the corpus has one train shard; a dev or test shard is one unit.
+Train utterances are written as they are plus one copy per effect chain of the recipe; dev and
+test are carried over untouched. Output goes through the same unit cache, shard plan and
+atomic publish as a build, so the same guarantees hold (identical output for the same input,
+recipe and seed on any worker count; a re-run reuses finished ranges unless ``--fresh``;
+one job per output folder). ``info.json`` records the recipe, the seed and the input corpus.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import io
 import json
 import logging
 import os
@@ -27,17 +31,20 @@ from apache_beam.metrics import Metrics
 from augment.apply import Banks, augment_utterance, load_folder
 from augment.effects import EffectError
 from augment.recipe import Recipe, parse_recipe
-from corpus.build import PartResult, PartWriter, part_path
+from corpus.build import PartResult, PartWriter
 from corpus.config import CorpusSettings
 from corpus.reject import Reject, RejectRecord, record_reject
-from corpus.schema import INFO_FILE, check_info, decode_utterance, encode_utterance
-from corpus.types import Unit
-from corpus.tfrecord import frame, read_records
+from corpus.schema import INFO_FILE, SCHEMA_VERSION, check_info, decode_utterance, encode_utterance
+from corpus.tfrecord import frame, read_records, record_offsets
+from corpus.types import Unit, slug
+from corpus.workdir import (OutputBusy, UnitCache, UnitDone, files_identity, fingerprint, output_lock, parts_dir,
+                            unit_digest)
 from pipelines.transforms import WriteCorpus, beam_options, fresh_staging, quiet_logging
 
 log = logging.getLogger("speechmill.augment")
 DEFAULT_RECIPE = "speed=0.9,1.1;noise=5..20dB@0.5;pitch=-2..2@0.3"
 BABBLE_UTTERANCES = 40
+RECORDS_PER_UNIT = 32          # train records per work unit: fixed, so the output never depends on the worker count
 
 
 def _open(path: str):
@@ -56,35 +63,73 @@ def babble_bank(shards: list[str], count: int) -> list:
     return out
 
 
-class AugmentShards(beam.DoFn):
-    """(split, shard path) -> PartResults (originals + copies) and RejectRecords."""
+@dataclasses.dataclass(frozen=True)
+class ShardRange:
+    """Records ``first``.. of one input shard, bytes [start, end): one work unit."""
+
+    split: str
+    path: str
+    start: int
+    end: int
+    first: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.split}/{self.path.rsplit('/', 1)[-1]}/{self.first:07d}"
+
+
+def shard_ranges(split: str, path: str, per_unit: int) -> list[ShardRange]:
+    """An input shard cut into units of at most ``per_unit`` records (dev/test: one unit)."""
+    size = FileSystems.match([path])[0].metadata_list[0].size_in_bytes
+    with _open(path) as f:
+        offsets = record_offsets(f, size, path)
+    step = per_unit if split == "train" else max(1, len(offsets) - 1)
+    return [ShardRange(split, path, offsets[i], offsets[min(i + step, len(offsets) - 1)], i)
+            for i in range(0, len(offsets) - 1, step)]
+
+
+class AugmentRanges(beam.DoFn):
+    """ShardRange -> PartResults (originals + copies), RejectRecords and its UnitDone marker;
+    a range an earlier run into the same output finished with the same identity is reused."""
 
     def __init__(self, recipe: Recipe, settings: CorpusSettings, parts_dir: str, train_shards: list[str],
-                 noise_dir: str | None, rir_dir: str | None):
+                 noise_dir: str | None, rir_dir: str | None, job: str):
         self.recipe, self.settings, self.parts_dir = recipe, settings, parts_dir
-        self.train_shards, self.noise_dir, self.rir_dir = train_shards, noise_dir, rir_dir
+        self.train_shards, self.noise_dir, self.rir_dir, self.job = train_shards, noise_dir, rir_dir, job
 
     def setup(self) -> None:
         rate = self.settings.sample_rate
         self.banks = Banks(noises=load_folder(self.noise_dir, rate), rirs=load_folder(self.rir_dir, rate),
                            babble=babble_bank(self.train_shards, BABBLE_UTTERANCES))
 
-    def process(self, element) -> Iterator[PartResult | RejectRecord]:
-        split, path = element
-        name = path.rsplit("/", 1)[-1]
+    def process(self, work: ShardRange) -> Iterator[PartResult | RejectRecord | UnitDone]:
+        cache = UnitCache(self.parts_dir)
+        unit = Unit("augment", work.key, work)
+        digest = unit_digest(0, unit)
+        identity = fingerprint(self.job, work, files_identity([work.path]))
+        items = cache.load(digest, identity)
+        if items is None:
+            cache.forget(digest)
+            items = list(self._augment(work, lambda source: cache.part_path(digest, f"{work.split}.{slug(source)}")))
+            cache.store(digest, identity, items)
+        yield from items
+        yield UnitDone(digest)
+
+    def _augment(self, work: ShardRange, part_path) -> Iterator[PartResult | RejectRecord]:
         writers: dict[str, PartWriter] = {}
 
         def writer(source: str) -> PartWriter:
             if source not in writers:
-                writers[source] = PartWriter(part_path(self.parts_dir, Unit(source, name), split))
+                writers[source] = PartWriter(part_path(source))
             return writers[source]
 
         try:
-            with _open(path) as f:
-                for record in read_records(f, path):
+            with _open(work.path) as f:
+                f.seek(work.start)
+                for record in read_records(io.BytesIO(f.read(work.end - work.start)), work.path):
                     utt = decode_utterance(record)
                     writer(utt.source).write_framed(frame(record), utt.num_samples)
-                    if split != "train":
+                    if work.split != "train":
                         continue
                     for chain in self.recipe.chains(utt.id, self.settings.seed):
                         try:
@@ -92,7 +137,7 @@ class AugmentShards(beam.DoFn):
                                                      self.settings.seed)
                         except EffectError as e:
                             yield record_reject(Reject("augment:effect", str(e)), source=utt.source,
-                                                stage="augment", item_id=utt.id, where=path)
+                                                stage="augment", item_id=utt.id, where=work.path)
                             continue
                         writer(copy.source).write_framed(frame(encode_utterance(copy)), copy.num_samples)
                         Metrics.counter("augment", "copies").inc()
@@ -100,8 +145,7 @@ class AugmentShards(beam.DoFn):
             for w in writers.values():
                 w.file.close()
         for source, w in sorted(writers.items()):
-            yield PartResult(source=source, table=0, unit_key=f"{split}/{name}/{source}", split=split,
-                             path=w.path, ends=tuple(w.ends), samples=tuple(w.samples))
+            yield w.result(source, 0, f"{work.key}/{source}", work.split)
 
 
 def same_folder(a: str, b: str) -> bool:
@@ -119,6 +163,8 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--seed", type=int, default=None, help="seed (default: the input corpus's seed)")
     parser.add_argument("--noise-dir", default=None, help="folder of noise recordings (e.g. MUSAN noise)")
     parser.add_argument("--rir-dir", default=None, help="folder of room impulse responses")
+    parser.add_argument("--fresh", action="store_true",
+                        help="redo every range (default: reuse what an earlier run into OUTPUT finished)")
     parser.add_argument("--log-level", default="INFO")
     return parser.parse_known_args(argv)
 
@@ -138,22 +184,26 @@ def run(argv: list[str] | None = None) -> dict:
         info = json.loads(f.read())
     check_info(info, where=source_dir)
     settings = CorpusSettings(**{**info["settings"], **({"seed": known.seed} if known.seed is not None else {})})
-    units = [(split, f"{source_dir}/{name}") for split, s in sorted(info["splits"].items()) for name in s["shards"]]
-    train = [path for split, path in units if split == "train"]
+    shards = [(split, f"{source_dir}/{name}") for split, s in sorted(info["splits"].items()) for name in s["shards"]]
+    train = [path for split, path in shards if split == "train"]
+    units = [r for split, path in shards for r in shard_ranges(split, path, RECORDS_PER_UNIT)]
     for folder in (known.noise_dir, known.rir_dir):
         load_folder(folder, settings.sample_rate, max_seconds=0.01)    # fail early on a bad folder
-    staging = fresh_staging(out_dir)
     extra = {"augment": {"recipe": recipe.text, "seed": settings.seed, "input": source_dir,
                          "noise_dir": known.noise_dir, "rir_dir": known.rir_dir},
              "alignment": info.get("alignment", [])}
     sources_meta = [{"type": s["type"], "license": s["license"]} for s in info["sources"]]
-    with beam.Pipeline(options=beam_options(beam_args, None)) as p:
-        (p
-         | "Shards" >> beam.Create(units)
-         | "Spread shards" >> beam.Reshuffle()
-         | "Augment" >> beam.ParDo(AugmentShards(recipe, settings, f"{staging}/parts", train,
-                                                 known.noise_dir, known.rir_dir))
-         | "Write corpus" >> WriteCorpus(settings, out_dir, staging, sources_meta, extra=extra))
+    job = fingerprint(SCHEMA_VERSION, recipe.text, settings.seed, settings.sample_rate,
+                      *(files_identity([f"{d.rstrip('/')}/**"]) if d else None for d in (known.noise_dir, known.rir_dir)))
+    with output_lock(out_dir):
+        staging = fresh_staging(out_dir, known.fresh)
+        with beam.Pipeline(options=beam_options(beam_args, None)) as p:
+            (p
+             | "Ranges" >> beam.Create(units)
+             | "Spread ranges" >> beam.Reshuffle()
+             | "Augment" >> beam.ParDo(AugmentRanges(recipe, settings, parts_dir(out_dir), train,
+                                                     known.noise_dir, known.rir_dir, job))
+             | "Write corpus" >> WriteCorpus(settings, out_dir, staging, sources_meta, extra=extra))
     with _open(f"{out_dir}/{INFO_FILE}") as f:
         return json.loads(f.read())
 
@@ -165,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     except (EffectError, FileNotFoundError, ValueError) as e:
         print(f"speechmill: augment: {e}", file=sys.stderr)
         return 2
+    except OutputBusy as e:
+        print(e, file=sys.stderr)
+        return 1
     splits = ", ".join(f"{n} {s['examples']} utt / {s['hours']:.2f} h" for n, s in info["splits"].items())
     print(f"speechmill: augmented corpus built with recipe {info['augment']['recipe']!r}: {splits}")
     return 0

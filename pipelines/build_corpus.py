@@ -17,6 +17,7 @@ executes completely:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -27,19 +28,21 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
-from corpus.build import PartResult, build_unit
+from corpus.build import PartResult, build_or_reuse
 from corpus.config import BuildConfig, ConfigError, load_config
 from corpus.inputs.tts import mark_job
 from corpus.reject import Reject, RejectRecord, record_reject
-from corpus.schema import INFO_FILE
+from corpus.schema import INFO_FILE, SCHEMA_VERSION
 from corpus.shards import TooManyRejects
 from corpus.sources import Source, SourceContext, make_source
 from corpus.types import Note, Unit
+from corpus.workdir import OutputBusy, UnitCache, fingerprint, output_lock, parts_dir
 from pipelines.transforms import WriteCorpus, beam_options, fresh_staging, quiet_logging
 
 log = logging.getLogger("speechmill.build")
 DEFAULT_CONFIG = "configs/default.toml"
 DEFAULT_OUTPUT = "build/corpus"
+NOT_SHAPING_PARTS = {"shard_mb", "max_reject_fraction", "cache_dir"}   # settings a unit's parts do not depend on
 
 
 class ExpandUnits(beam.DoFn):
@@ -60,12 +63,14 @@ class ExpandUnits(beam.DoFn):
 
 
 class BuildUnits(beam.DoFn):
-    """(source index, unit) -> PartResult and RejectRecord elements (see corpus.build)."""
+    """(source index, unit) -> PartResult, RejectRecord, Note and UnitDone elements: each unit
+    built, or reused from the output folder's unit cache when it is unchanged (corpus.build)."""
 
-    def __init__(self, sources: list[Source], settings, parts_dir: str):
+    def __init__(self, sources: list[Source], settings, parts_dir: str, tables: list[str]):
         self.sources = sources
         self.settings = settings
         self.parts_dir = parts_dir
+        self.tables = tables          # fingerprint of each [[source]] table and the settings
 
     def setup(self) -> None:
         for source in self.sources:
@@ -77,7 +82,9 @@ class BuildUnits(beam.DoFn):
             yield element
             return
         index, unit = element
-        for item in build_unit(self.sources[index], unit, self.settings, self.parts_dir, table=index):
+        source = self.sources[index]
+        identity = fingerprint(self.tables[index], unit.key, repr(unit.payload), source.input_identity(unit))
+        for item in build_or_reuse(source, unit, self.settings, UnitCache(self.parts_dir), index, identity):
             if isinstance(item, RejectRecord):
                 Metrics.counter("rejects", item.reason).inc()
             elif isinstance(item, PartResult):
@@ -89,8 +96,8 @@ class BuildUnits(beam.DoFn):
             source.close()
 
 
-def build_pipeline(p: beam.Pipeline, config: BuildConfig, out_dir: str, limit: int | None = None) -> None:
-    """Add the whole build to ``p`` (raises ConfigError before adding anything)."""
+def configured_sources(config: BuildConfig, limit: int | None = None) -> tuple[list[Source], list[tuple[int, Unit]]]:
+    """The configured sources and their (table index, unit) pairs; raises ConfigError."""
     settings = config.settings
     context = SourceContext(base_dir=config.base_dir, cache_dir=settings.cache_path, sample_rate=settings.sample_rate)
     sources = [make_source(t, context) for t in config.sources]
@@ -100,14 +107,24 @@ def build_pipeline(p: beam.Pipeline, config: BuildConfig, out_dir: str, limit: i
     units = [(i, u) for i, s in enumerate(sources) for u in s.units()]
     if not units:
         raise ConfigError("the configured sources have no work units")
-    staging = fresh_staging(out_dir)
+    return sources, units
+
+
+def build_pipeline(p: beam.Pipeline, config: BuildConfig, out_dir: str, sources: list[Source],
+                   units: list[tuple[int, Unit]], fresh: bool = False) -> None:
+    """Add the whole build to ``p``. Finished units of an earlier run into ``out_dir`` are
+    reused unless ``fresh``."""
+    settings = config.settings
+    staging = fresh_staging(out_dir, fresh)
     limits = {i: s.limit for i, s in enumerate(sources)}
     sources_meta = [{"type": name, "license": lic} for name, lic in sorted({(s.name, s.license) for s in sources})]
+    shaping = {k: v for k, v in dataclasses.asdict(settings).items() if k not in NOT_SHAPING_PARTS}
+    tables = [fingerprint(SCHEMA_VERSION, shaping, table, source.limit) for table, source in zip(config.sources, sources)]
     (p
      | "Units" >> beam.Create(units)
      | "Expand units" >> beam.ParDo(ExpandUnits(sources))
      | "Spread units" >> beam.Reshuffle()
-     | "Read, clean, write parts" >> beam.ParDo(BuildUnits(sources, settings, f"{staging}/parts"))
+     | "Read, clean, write parts" >> beam.ParDo(BuildUnits(sources, settings, parts_dir(out_dir), tables))
      | "Write corpus" >> WriteCorpus(settings, out_dir, staging, sources_meta, limits))
 
 
@@ -116,6 +133,8 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--config", default=DEFAULT_CONFIG, help="TOML config (default: %(default)s)")
     parser.add_argument("--output", default=DEFAULT_OUTPUT, help="output folder or URL (default: %(default)s)")
     parser.add_argument("--limit", type=int, default=None, help="max utterances per source (quick trials)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="rebuild every unit (default: reuse the units an earlier run into OUTPUT finished)")
     parser.add_argument("--dask", default=None,
                         help="run on Dask: local:N starts a local cluster of N workers; tcp://host:port uses one")
     parser.add_argument("--log-level", default="INFO")
@@ -129,6 +148,13 @@ def run(argv: list[str] | None = None) -> dict:
     mark_job()
     config = load_config(known.config)
     out_dir = known.output if "://" in known.output else os.path.abspath(known.output)
+    sources, units = configured_sources(config, known.limit)
+    with output_lock(out_dir):
+        return _run(config, sources, units, out_dir, known, beam_args)
+
+
+def _run(config: BuildConfig, sources: list[Source], units: list[tuple[int, Unit]], out_dir: str,
+         known: argparse.Namespace, beam_args: list[str]) -> dict:
     cluster = None
     dask_address = known.dask
     if known.dask and known.dask.startswith("local:"):
@@ -137,7 +163,7 @@ def run(argv: list[str] | None = None) -> dict:
         dask_address = cluster.scheduler_address
     try:
         p = beam.Pipeline(options=beam_options(beam_args, dask_address))
-        build_pipeline(p, config, out_dir, known.limit)
+        build_pipeline(p, config, out_dir, sources, units, known.fresh)
         result = p.run()
         try:
             result.wait_until_finish()
@@ -159,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         print(f"speechmill: config error: {e}", file=sys.stderr)
         return 2
+    except OutputBusy as e:
+        print(e, file=sys.stderr)
+        return 1
     except Exception as e:  # a Beam runner wraps worker errors; show our one line when it is ours
         message = next((line for line in str(e).splitlines() if line.startswith("speechmill:")), None)
         if message is None and isinstance(e, TooManyRejects):

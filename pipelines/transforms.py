@@ -19,16 +19,18 @@ from corpus.build import PartResult
 from corpus.reject import RejectRecord
 from corpus.shards import ShardSpec, apply_limits, plan_shards, publish, write_shard
 from corpus.types import Note
+from corpus.workdir import UnitCache, UnitDone, parts_dir
 
 
 def plan_step(keyed, settings, limits) -> Iterator[Any]:
-    """All unit results -> one ShardSpec per shard, then one ("summary", parts, rejects)."""
+    """All unit results -> one ShardSpec per shard, then one ("summary", parts, rejects, notes, units)."""
     _, results = keyed
     parts = apply_limits([r for r in results if isinstance(r, PartResult)], limits)
     rejects = [r for r in results if isinstance(r, RejectRecord)]
     notes = [r for r in results if isinstance(r, Note)]
+    units = {r.digest for r in results if isinstance(r, UnitDone)}
     yield from plan_shards(parts, settings)
-    yield ("summary", parts, rejects, notes)
+    yield ("summary", parts, rejects, notes, units)
 
 
 def write_step(item, staging_dir: str):
@@ -40,17 +42,22 @@ def write_step(item, staging_dir: str):
 def publish_step(keyed, out_dir: str, staging_dir: str, settings, sources_meta, extra=None) -> dict:
     _, items = keyed
     specs = sorted((i for i in items if isinstance(i, ShardSpec)), key=lambda s: s.name)
-    (_, parts, rejects, notes), = [i for i in items if isinstance(i, tuple)]
+    (_, parts, rejects, notes, units), = [i for i in items if isinstance(i, tuple)]
     info = publish(out_dir, staging_dir, specs, parts, rejects, settings, sources_meta, notes, extra)
+    UnitCache(parts_dir(out_dir)).prune(units)         # units no longer in the config
     return info
 
 
-def fresh_staging(out_dir: str) -> str:
-    """An empty ``OUT/.staging`` (with ``parts/``) for a job's work files; returns its path."""
+def fresh_staging(out_dir: str, fresh: bool = False) -> str:
+    """An empty ``OUT/.staging`` for a job's shards and ledger, and ``OUT/.parts`` for its units
+    (emptied too when ``fresh``); returns the staging path."""
     staging = f"{out_dir.rstrip('/')}/.staging"
-    if FileSystems.exists(staging):
-        FileSystems.delete([staging])
-    FileSystems.mkdirs(f"{staging}/parts")
+    for folder in [staging] + ([parts_dir(out_dir)] if fresh else []):
+        if FileSystems.exists(folder):
+            FileSystems.delete([folder])
+    FileSystems.mkdirs(staging)
+    if not FileSystems.exists(parts_dir(out_dir)):
+        FileSystems.mkdirs(parts_dir(out_dir))
     return staging
 
 

@@ -16,6 +16,11 @@ from conftest import (IN_PROCESS, SENTENCES, build, read_corpus, read_ledger, wr
                       write_librispeech)
 
 
+def published(out: Path) -> list[str]:
+    """The corpus files of an output folder (not the job's own .lock and .parts)."""
+    return sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+
+
 def librispeech_config(tmp_path: Path, path: Path | str, extra: str = "", corpus: str = "") -> Path:
     return write_config(tmp_path / "corpus.toml", f"""
         [[source]]
@@ -134,7 +139,7 @@ def test_archive_is_read_as_a_stream_and_hostile_members_are_rejected(tmp_path, 
                        "LibriSpeech/dev-clean/link.flac": "archive:link", "LibriSpeech/dev-clean/hard.flac": "archive:link"}
     assert not Path("/tmp/speechmill-absolute.txt").exists()
     assert not (hostile_archive.parent.parent / "evil.txt").exists()
-    assert sorted(p.name for p in out.iterdir()) == ["dev-00000-of-00001.tfrecord", "info.json", "rejects.jsonl"]
+    assert published(out) == ["dev-00000-of-00001.tfrecord", "info.json", "rejects.jsonl"]
 
 
 def test_truncated_archive_keeps_what_was_read_and_says_so(tmp_path, librispeech):
@@ -180,15 +185,15 @@ def test_same_inputs_and_seed_give_identical_shards_and_reruns_replace(tmp_path,
     info_a = build(config, first)
     info_b = build(config, second, "--direct_num_workers=2", "--direct_running_mode=multi_processing")
     assert info_a == info_b and len(info_a["splits"]["train"]["shards"]) > 1
-    files = sorted(p.name for p in first.iterdir())
-    assert files == sorted(p.name for p in second.iterdir())
+    files = published(first)
+    assert files == published(second)
     for name in files:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
     # Re-running into the same folder with fewer shards replaces the corpus: no duplicates, no leftovers.
     rebuilt = build(librispeech_config(tmp_path, librispeech, corpus="shard_mb = 64"), first)
     assert rebuilt["splits"]["train"]["shards"] == ["train-00000-of-00001.tfrecord"]
-    assert sorted(p.name for p in first.iterdir()) == [
+    assert published(first) == [
         "dev-00000-of-00001.tfrecord", "info.json", "rejects.jsonl", "train-00000-of-00001.tfrecord"]
     assert len(read_corpus(first, "train")) == 6
 

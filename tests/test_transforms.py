@@ -21,13 +21,19 @@ def test_build_units_writes_parts_and_routes_rejects(tmp_path, librispeech):
     (tmp_path / "nope.trans.txt").write_text("999-1-0000 A LINE WITH NO AUDIO\n")
     parts_dir = tmp_path / "parts"
     parts_dir.mkdir()
-    with TestPipeline() as p:
-        out = (p | beam.Create(units + [(0, broken)])
-               | beam.ParDo(BuildUnits([source], CorpusSettings(), str(parts_dir))))
-        summary = out | beam.Map(lambda r: (r.split, len(r.ends)) if isinstance(r, PartResult)
-                                 else ("reject", r.reason) if isinstance(r, RejectRecord) else ("other", None))
-        assert_that(summary, equal_to([("dev", 3), ("train", 3), ("train", 3), ("reject", "audio:missing")]))
-    assert len(list(parts_dir.iterdir())) == 3
+    expected = [("dev", 3), ("train", 3), ("train", 3), ("reject", "audio:missing")] + [("done", None)] * 4
+    for run in ("built", "reused"):
+        with TestPipeline() as p:
+            out = (p | beam.Create(units + [(0, broken)])
+                   | beam.ParDo(BuildUnits([source], CorpusSettings(), str(parts_dir), ["table-0"])))
+            summary = out | beam.Map(lambda r: (r.split, len(r.ends)) if isinstance(r, PartResult)
+                                     else ("reject", r.reason) if isinstance(r, RejectRecord) else ("done", None))
+            assert_that(summary, equal_to(expected))
+        parts = {p.name: p.stat().st_mtime_ns for p in parts_dir.glob("*.tfrecord")}
+        assert len(parts) == 3 and len(list(parts_dir.glob("*.json"))) == 4
+        if run == "built":
+            first = parts
+    assert parts == first                   # the second run rewrote nothing
 
 
 def test_expand_units_passes_plain_units_and_turns_failures_into_rejects(tmp_path, loopback_site):

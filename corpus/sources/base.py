@@ -29,6 +29,7 @@ from typing import Any, ClassVar, Iterator
 from corpus.config import ConfigError, check_keys, check_split, resolve_path
 from corpus.reject import Reject
 from corpus.types import Note, Segment, Unit
+from corpus.workdir import files_identity
 
 COMMON_KEYS = frozenset({"type", "split", "limit"})
 
@@ -78,6 +79,14 @@ class Source(abc.ABC):
     def read(self, unit: Unit) -> Iterator[Segment | Reject | Note]:
         """One unit -> its segments, item rejects and notes."""
 
+    def input_identity(self, unit: Unit) -> list:
+        """What the unit's output depends on besides the config and the payload: by default the
+        size and modification time of every absolute path or storage URL in the payload. A
+        re-run reuses a finished unit only while this is unchanged."""
+        paths = [p for p in _strings_in(unit.payload)
+                 if p.startswith("/") or p.split("://", 1)[0] in ("gs", "s3", "hdfs", "file")]
+        return files_identity(paths)
+
     # ------------------------------------------------------------ helpers for from_config
 
     @classmethod
@@ -117,3 +126,18 @@ class Source(abc.ABC):
         if not FileSystems.exists(path):
             raise ConfigError(f"{cls.where()}: {key} {path} does not exist")
         return path
+
+
+def _strings_in(value: Any) -> Iterator[str]:
+    """Every string inside a payload (dataclass fields, tuples, lists, dicts), depth first."""
+    if isinstance(value, str):
+        yield value
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            yield from _strings_in(getattr(value, field.name))
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings_in(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings_in(item)

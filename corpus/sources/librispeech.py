@@ -24,6 +24,7 @@ from corpus.inputs.fetch import fetch
 from corpus.reject import Reject
 from corpus.sources.base import Source, SourceContext
 from corpus.types import Segment, Unit
+from corpus.workdir import files_identity
 
 LICENSE = "CC BY 4.0 (LibriSpeech, OpenSLR SLR12)"
 DEFAULT_MIRROR = "https://www.openslr.org/resources/12/{subset}.tar.gz"
@@ -170,6 +171,12 @@ class LibriSpeechSource(Source):
             units.append(Unit(self.name, f"folder/{split_of_path(path) or '-'}/{chapter}",
                               Chapter(path, genders.get(speaker, ""))))
         return units
+
+    def input_identity(self, unit: Unit) -> list:
+        """A chapter depends on every file in its folder (the FLACs are not in the payload)."""
+        if isinstance(unit.payload, Chapter):
+            return files_identity([f"{posixpath.dirname(unit.payload.transcript)}/*"])
+        return super().input_identity(unit)
 
     def _speaker_genders(self, root: str) -> dict[str, str]:
         candidates = [f"{root}/SPEAKERS.TXT", f"{root}/LibriSpeech/SPEAKERS.TXT"]

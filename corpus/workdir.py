@@ -1,0 +1,179 @@
+"""An output folder's working state: one writer at a time, and finished units kept for re-runs.
+
+``output_lock(out_dir)`` holds an exclusive ``fcntl.flock`` on ``OUT/.lock`` for a job's whole
+run: a second job writing to the same local folder is refused with :class:`OutputBusy`, naming
+the holder. The lock dies with its process (a killed job never leaves a stale lock). On object
+stores (``gs://``, ``s3://``) there is no such lock: one writer per ``OUT`` is up to the user.
+
+``UnitCache`` keeps each finished work unit in ``OUT/.parts/``: its part files (one per split)
+and a manifest with the unit's identity, its results (part offsets and sample counts, rejects,
+notes) and each part's size and sha1. A re-run with the same identity reuses the unit after
+checking the files; anything else rebuilds it. The identity covers the ``[[source]]`` table,
+the settings that shape the parts, the unit, and its inputs' sizes and modification times.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+import socket
+import sys
+import time
+from typing import Any, Iterator
+
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+
+from corpus.reject import RejectRecord
+from corpus.types import Note, Unit
+
+PARTS_DIR = ".parts"
+LOCK_FILE = ".lock"
+
+
+class OutputBusy(RuntimeError):
+    """Another job is writing to the same output folder."""
+
+
+@contextlib.contextmanager
+def output_lock(out_dir: str) -> Iterator[None]:
+    """Hold ``OUT/.lock`` for the block; raise OutputBusy when another process holds it."""
+    if "://" in out_dir:
+        yield
+        return
+    import fcntl
+
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, LOCK_FILE)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip() or "another process"
+            raise OutputBusy(f"speechmill: {out_dir} is being written by another job ({holder}); "
+                             "wait for it to finish or choose another output folder") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}, since {time.strftime('%H:%M:%S')}: "
+                      f"{' '.join(sys.argv[:1])}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def parts_dir(out_dir: str) -> str:
+    return f"{out_dir.rstrip('/')}/{PARTS_DIR}"
+
+
+def fingerprint(*parts: Any) -> str:
+    """A stable digest of JSON-able parts (dict keys sorted)."""
+    text = json.dumps(parts, sort_keys=True, default=repr, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def files_identity(paths: list[str]) -> list[tuple[str, int, float]]:
+    """(path, size, modification time) of each existing file or match of a glob pattern."""
+    out = []
+    for result in FileSystems.match(sorted(set(paths))):
+        out += [(m.path, m.size_in_bytes, m.last_updated_in_seconds) for m in result.metadata_list]
+    return sorted(out)
+
+
+def unit_digest(table: int, unit: Unit) -> str:
+    """The stable file-name stem of a unit's parts and manifest."""
+    return hashlib.sha1(f"{table}\x1f{unit.source}\x1f{unit.key}".encode()).hexdigest()[:20]
+
+
+@dataclasses.dataclass(frozen=True)
+class UnitDone:
+    """Marks that a unit (built or reused) belongs to this run: its files are kept."""
+
+    digest: str
+
+
+class UnitCache:
+    """Manifests and part files of finished units in ``folder`` (``OUT/.parts``)."""
+
+    def __init__(self, folder: str):
+        self.folder = folder.rstrip("/")
+
+    def part_path(self, digest: str, split: str) -> str:
+        return f"{self.folder}/{digest}-{split}.tfrecord"
+
+    def _manifest(self, digest: str) -> str:
+        return f"{self.folder}/{digest}.json"
+
+    def load(self, digest: str, identity: str) -> list | None:
+        """The unit's stored results when its identity matches and its files are intact, else None."""
+        from corpus.build import PartResult
+
+        path = self._manifest(digest)
+        if not FileSystems.exists(path):
+            return None
+        try:
+            with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+                manifest = json.loads(f.read())
+        except (ValueError, OSError):
+            return None
+        if manifest.get("identity") != identity:
+            return None
+        items: list = []
+        for part in manifest["parts"]:
+            full = f"{self.folder}/{part['name']}"
+            if _sha1_of(full, part["ends"][-1]) != part["sha1"]:
+                return None
+            items.append(PartResult(path=full, ends=tuple(part["ends"]), samples=tuple(part["samples"]),
+                                    **{k: part[k] for k in ("source", "table", "unit_key", "split", "sha1")}))
+        items += [RejectRecord(**r) for r in manifest["rejects"]]
+        items += [Note(**n) for n in manifest["notes"]]
+        return items
+
+    def store(self, digest: str, identity: str, items: list) -> None:
+        """Write the manifest of a finished unit (atomically: a killed job leaves none)."""
+        from corpus.build import PartResult
+
+        parts = [{"name": i.path.rsplit("/", 1)[-1], "source": i.source, "table": i.table,
+                  "unit_key": i.unit_key, "split": i.split,
+                  "ends": list(i.ends), "samples": list(i.samples), "sha1": i.sha1}
+                 for i in items if isinstance(i, PartResult)]
+        manifest = {"identity": identity, "parts": parts,
+                    "rejects": [dataclasses.asdict(i) for i in items if isinstance(i, RejectRecord)],
+                    "notes": [dataclasses.asdict(i) for i in items if isinstance(i, Note)]}
+        path = self._manifest(digest)
+        with FileSystems.create(path + ".tmp", compression_type=CompressionTypes.UNCOMPRESSED) as f:
+            f.write(json.dumps(manifest, sort_keys=True).encode("utf-8"))
+        if FileSystems.exists(path):
+            FileSystems.delete([path])
+        FileSystems.rename([path + ".tmp"], [path])
+
+    def forget(self, digest: str) -> None:
+        """Remove a unit's manifest (before it is rebuilt, so a half-rebuilt unit is never reused)."""
+        path = self._manifest(digest)
+        if FileSystems.exists(path):
+            FileSystems.delete([path])
+
+    def prune(self, keep: set[str]) -> None:
+        """Delete the files of units that are not in ``keep`` (gone from the config)."""
+        if not FileSystems.exists(self.folder):
+            return
+        stale = [m.path for m in FileSystems.match([f"{self.folder}/*"])[0].metadata_list
+                 if m.path.rsplit("/", 1)[-1].split("-")[0].split(".")[0] not in keep]
+        if stale:
+            FileSystems.delete(stale)
+
+
+def _sha1_of(path: str, size: int) -> str | None:
+    """sha1 of a file that must be exactly ``size`` bytes long (None when it is not there or not that size)."""
+    try:
+        match = FileSystems.match([path])[0].metadata_list
+    except (OSError, ValueError):
+        return None
+    if not match or match[0].size_in_bytes != size:
+        return None
+    digest = hashlib.sha1()
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+        for block in iter(lambda: f.read(8 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
