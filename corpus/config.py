@@ -7,6 +7,7 @@ against the folder holding the config file (paths with a scheme such as ``gs://`
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from typing import Any
@@ -35,6 +36,14 @@ class CorpusSettings:
     cache_dir: str = "~/.cache/speechmill"
 
     def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            value, kind = getattr(self, field.name), field.type
+            ok = {"int": isinstance(value, int) and not isinstance(value, bool),
+                  "float": isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value),
+                  "str": isinstance(value, str)}[kind]
+            if not ok:
+                what = {"int": "a whole number", "float": "a number", "str": "a string"}[kind]
+                raise ConfigError(f"[corpus] {field.name} must be {what}, got {value!r}")
         checks = [
             (8000 <= self.sample_rate <= 48000, "sample_rate must be within 8000..48000"),
             (0 < self.min_seconds < self.max_seconds, "need 0 < min_seconds < max_seconds"),
@@ -42,7 +51,7 @@ class CorpusSettings:
              "need 0 <= min_chars_per_second < max_chars_per_second"),
             (0 <= self.dev_fraction and 0 <= self.test_fraction and self.dev_fraction + self.test_fraction < 1,
              "dev_fraction + test_fraction must be below 1"),
-            (self.shard_mb > 0, "shard_mb must be positive"),
+            (1e-3 <= self.shard_mb <= 1e5, "shard_mb must be within 0.001..100000 (megabytes per shard)"),
             (0 <= self.max_reject_fraction <= 1, "max_reject_fraction must be within 0..1"),
         ]
         for ok, message in checks:
@@ -84,6 +93,8 @@ def check_split(split: Any, where: str) -> str | None:
 def parse_config(data: dict[str, Any], base_dir: str, where: str = "config") -> BuildConfig:
     """A parsed TOML document -> BuildConfig."""
     check_keys(data, {"corpus", "source"}, where)
+    if not isinstance(data.get("corpus", {}), dict):
+        raise ConfigError(f"{where}: corpus must be a [corpus] table, got {data['corpus']!r}")
     corpus = dict(data.get("corpus", {}))
     known = {f.name for f in dataclasses.fields(CorpusSettings)}
     check_keys(corpus, known, f"{where} [corpus]")
@@ -94,6 +105,8 @@ def parse_config(data: dict[str, Any], base_dir: str, where: str = "config") -> 
     sources = data.get("source", [])
     if not isinstance(sources, list) or not sources:
         raise ConfigError(f"{where}: needs at least one [[source]] table")
+    if not all(isinstance(s, dict) for s in sources):
+        raise ConfigError(f"{where}: source must be [[source]] tables")
     return BuildConfig(settings=settings, sources=tuple(dict(s) for s in sources), base_dir=base_dir)
 
 
@@ -104,6 +117,12 @@ def load_config(path: str) -> BuildConfig:
             data = tomllib.load(f)
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path} is a folder, not a config file") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text (TOML files are UTF-8): {e.reason} at byte {e.start}") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read the config: {e.strerror}") from None
     return parse_config(data, os.path.dirname(os.path.abspath(path)), where=path)

@@ -62,7 +62,8 @@ def plan_shards(parts: Iterable[PartResult], settings: CorpusSettings) -> list[S
     for split in sorted(by_split):
         ordered = sorted(by_split[split], key=lambda p: (stable_hash("order", settings.seed, p.source, p.unit_key), p.unit_key))
         total = sum(p.ends[-1] for p in ordered)
-        count = max(1, math.ceil(total / (settings.shard_mb * 1e6)))
+        n_records = sum(len(p.ends) for p in ordered)
+        count = max(1, min(n_records, math.ceil(total / (settings.shard_mb * 1e6))))
         shards: list[list[tuple[str, int, int, int, int]]] = [[] for _ in range(count)]
         written = 0
         for part in ordered:
@@ -72,6 +73,8 @@ def plan_shards(parts: Iterable[PartResult], settings: CorpusSettings) -> list[S
                 shards[index].append((part.path, start, end, 1, samples))
                 written += end - start
                 start = end
+        shards = [s for s in shards if s]          # a record larger than a shard leaves a gap: no empty files
+        count = len(shards)
         for index, records in enumerate(shards):
             ranges: list[list[Any]] = []
             for path, start, end, _, _ in records:

@@ -120,8 +120,8 @@ def read_ledger(out: Path) -> list[dict]:
 class LoopbackSite(http.server.ThreadingHTTPServer):
     """An HTTP server on 127.0.0.1 serving ``files`` (path -> bytes) with Range support.
 
-    ``requests`` records (path, Range header); paths in ``slow`` answer after 4 s; with
-    ``drop_first`` the first response is cut off halfway.
+    ``requests`` records (path, Range header); paths in ``slow`` answer after 4 s, paths in
+    ``drip`` send one byte every 0.3 s; with ``drop_first`` the first response is cut off halfway.
     """
 
     daemon_threads = True
@@ -131,6 +131,7 @@ class LoopbackSite(http.server.ThreadingHTTPServer):
         self.files: dict[str, bytes] = {}
         self.requests: list[tuple[str, str | None]] = []
         self.slow: set[str] = set()
+        self.drip: set[str] = set()
         self.drop_first = False
 
     @property
@@ -161,6 +162,12 @@ class _SiteHandler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/html" if self.path.endswith(".html") else "application/octet-stream")
         self.end_headers()
         body = data[start:]
+        if self.path in site.drip:
+            for i in range(len(body)):
+                self.wfile.write(body[i:i + 1])
+                self.wfile.flush()
+                time.sleep(0.3)
+            return
         if site.drop_first:
             site.drop_first = False
             self.wfile.write(body[: len(body) // 2])

@@ -211,3 +211,28 @@ def test_an_empty_caption_file_is_a_reject_not_silence():
         with pytest.raises(Reject) as caught:
             parse_subtitles(raw, name, name)
         assert caught.value.reason == "subtitle:empty"
+
+
+def test_a_drip_feeding_server_is_cut_off_by_the_deadline(tmp_path, site):
+    import time
+
+    server, truth = site
+    server.files["/watch/drip.html"] = page("/manual.mp4", "/manual.vtt")
+    server.drip.add("/watch/drip.html")
+    config = write_config(tmp_path / "yt.toml", f"""
+        [[source]]
+        type = "youtube"
+        urls = ["{server.url}/watch/drip.html", "{server.url}/watch/manual.html"]
+        retries = 0
+        sleep_subtitles = 0
+        timeout_seconds = 2
+        deadline_seconds = 4
+        split = "train"
+        """, corpus="max_reject_fraction = 0.6")
+    start = time.time()
+    info = build(config, tmp_path / "corpus")
+    assert time.time() - start < 30
+    ledger = read_ledger(tmp_path / "corpus")
+    assert [(r["reason"], r["stage"]) for r in ledger] == [("youtube:deadline", "expand")]
+    assert "not finished after 4 s" in ledger[0]["detail"] and "drip.html" in ledger[0]["where"]
+    assert info["splits"]["train"]["examples"] == len(truth["manual"])

@@ -103,16 +103,23 @@ class Source(abc.ABC):
         return {"split": check_split(table.get("split"), cls.where()), "limit": limit}
 
     @classmethod
-    def option(cls, table: dict[str, Any], key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
-        """``table[key]`` checked to be of ``kind`` (an error names the key), else ``default``."""
+    def option(cls, table: dict[str, Any], key: str, kind: type | tuple[type, ...], default: Any = None,
+               each: type | tuple[type, ...] | None = None) -> Any:
+        """``table[key]`` checked to be of ``kind`` (and a list's items of ``each``; an error
+        names the key), else ``default``."""
         if key not in table:
             return default
         value = table[key]
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
-            names = " or ".join(k.__name__ for k in kinds)
-            raise ConfigError(f"{cls.where()}: {key} must be {names}, got {value!r}")
+        if not _is(value, kind):
+            raise ConfigError(f"{cls.where()}: {key} must be {_names(kind)}, got {value!r}")
+        if each is not None and not all(_is(item, each) for item in value):
+            raise ConfigError(f"{cls.where()}: {key} must be a list of {_names(each)}, got {value!r}")
         return value
+
+    @classmethod
+    def options(cls, table: dict[str, Any], spec: dict[str, tuple]) -> dict[str, Any]:
+        """The keys of ``spec`` that the table sets, each checked by ``option(table, key, *spec[key])``."""
+        return {key: cls.option(table, key, *args) for key, args in spec.items() if key in table}
 
     @classmethod
     def existing_path(cls, table: dict[str, Any], key: str, context: SourceContext, what: str) -> str:
@@ -141,3 +148,14 @@ def _strings_in(value: Any) -> Iterator[str]:
     elif isinstance(value, dict):
         for item in value.values():
             yield from _strings_in(item)
+
+
+def _is(value: Any, kind: type | tuple[type, ...]) -> bool:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
+
+
+def _names(kind: type | tuple[type, ...]) -> str:
+    names = {int: "a whole number", float: "a number", str: "a string", bool: "true or false", list: "a list"}
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in kinds))

@@ -73,8 +73,8 @@ class GutenbergSource(Source):
         where = cls.where()
         common = cls.common_keys(table)
         base_dir = context.base_dir
-        books = table.get("books")
-        if not books or not isinstance(books, list):
+        books = cls.option(table, "books", list, None, (str, int))
+        if not books:
             raise ConfigError(f"{where}: needs books = [...] (paths to .txt files or Gutenberg ids)")
         resolved = []
         for book in books:
@@ -84,8 +84,9 @@ class GutenbergSource(Source):
                 if not FileSystems.exists(book):
                     raise ConfigError(f"{where}: book {book} does not exist")
             resolved.append(book)
-        fields = {k: table[k] for k in ("voices", "rates", "pitches", "mirror", "timeout_seconds",
-                                        "min_words", "max_words") if k in table}
+        fields = cls.options(table, {"voices": (list, None, str), "rates": (list, None, int), "pitches": (list, None, int),
+                                     "mirror": (str,), "timeout_seconds": ((int, float),), "min_words": (int,),
+                                     "max_words": (int,)})
         source = cls(books=resolved, cache_dir=context.cache_dir, **common, **fields)
         for rate in source.rates:
             if not 80 <= int(rate) <= 450:

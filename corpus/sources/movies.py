@@ -75,7 +75,8 @@ class MoviesSource(Source):
     def from_config(cls, table: dict[str, Any], context: SourceContext) -> "MoviesSource":
         common = cls.common_keys(table)
         path = cls.existing_path(table, "path", context, "a folder of video files")
-        fields = {k: table[k] for k in ("languages", "max_offset", "min_sync_score") if k in table}
+        fields = cls.options(table, {"languages": (list, None, str), "max_offset": ((int, float),),
+                                     "min_sync_score": ((int, float),)})
         licence = cls.option(table, "license", str, LICENSE)
         return cls(path=path, license=licence, sample_rate=context.sample_rate, **common, **fields)
 

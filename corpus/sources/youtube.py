@@ -2,8 +2,9 @@
 
 ``[[source]] type = "youtube"`` with ``urls = [...]`` and/or ``url_file``. Each configured URL is
 expanded on a worker into one work unit per video (playlists and channels fan out); a URL that
-fails (HTTP 404, time-out) becomes a ledger entry. Each video's best audio is converted by
-ffmpeg to 16 kHz mono and its subtitles in ``languages`` are fetched, manual captions first,
+fails (HTTP 404, time-out, past ``deadline_seconds``) becomes a ledger entry. Each video's best
+audio is converted by ffmpeg to mono at the corpus rate and its subtitles in ``languages`` are
+fetched (corpus/inputs/ytdlp.py, in a child process under the deadline), manual captions first,
 automatic ones only with ``allow_auto``. Downloads land in ``cache_dir/youtube/<id>/`` and the
 finished ids in ``cache_dir/youtube/archive.txt`` (yt-dlp's archive format), so a re-run skips
 finished videos. The channel is the ``group``, the uploader the ``speaker``.
@@ -13,17 +14,17 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import logging
 import os
 import urllib.parse
 from typing import Any, Iterator
 
 import soundfile
-import yt_dlp
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from corpus.config import ConfigError, resolve_path
+from corpus.inputs.bounded import call_with_deadline
+from corpus.inputs.ytdlp import META, Downloader
 from corpus.reject import Reject
 from corpus.sources.base import Source, SourceContext
 from corpus.subtitles.parse import is_rolling, parse_subtitles, unroll
@@ -32,22 +33,10 @@ from corpus.subtitles.sync import speech_activity
 from corpus.types import Segment, Unit, slug
 
 LICENSE = "per video: the licence its page states (recorded on each utterance)"
-META = "meta.json"
-log = logging.getLogger("speechmill.youtube")
 
 
 def _host(url: str) -> str:
     return urllib.parse.urlsplit(url).hostname or "unknown"
-
-
-class _QuietLogger:
-    """yt-dlp's messages go to Python logging at debug level: failures reach the user once,
-    as ledger lines, instead of twice."""
-
-    def debug(self, message: str) -> None:
-        log.debug(message)
-
-    info = warning = error = debug
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,6 +68,7 @@ class YouTubeSource(Source):
     retries: int = 5
     sleep_subtitles: float = 1.0
     timeout_seconds: float = 30.0
+    deadline_seconds: float = 1800.0
     max_gap: float = 0.6
     cache_dir: str = ""
     sample_rate: int = 16000
@@ -86,13 +76,13 @@ class YouTubeSource(Source):
     name = "youtube"
     LICENSE = LICENSE
     KEYS = frozenset({"urls", "url_file", "languages", "allow_auto", "licenses", "retries", "sleep_subtitles",
-                      "timeout_seconds", "max_gap"})
+                      "timeout_seconds", "deadline_seconds", "max_gap"})
 
     @classmethod
     def from_config(cls, table: dict[str, Any], context: SourceContext) -> "YouTubeSource":
         where = cls.where()
         common = cls.common_keys(table)
-        urls = list(cls.option(table, "urls", list, []))
+        urls = list(cls.option(table, "urls", list, [], str))
         if "url_file" in table:
             path = resolve_path(cls.option(table, "url_file", str), context.base_dir)
             if not FileSystems.exists(path):
@@ -102,100 +92,55 @@ class YouTubeSource(Source):
                          if u.strip() and not u.lstrip().startswith("#")]
         if not urls:
             raise ConfigError(f"{where}: needs urls = [...] or url_file")
-        fields = {k: table[k] for k in ("languages", "allow_auto", "licenses", "retries",
-                                        "sleep_subtitles", "timeout_seconds", "max_gap") if k in table}
+        fields = cls.options(table, {"languages": (list, None, str), "allow_auto": (bool,), "licenses": (list, None, str),
+                                     "retries": (int,), "sleep_subtitles": ((int, float),),
+                                     "timeout_seconds": ((int, float),), "max_gap": ((int, float),),
+                                     "deadline_seconds": ((int, float),)})
         return cls(urls=urls, cache_dir=os.path.join(context.cache_dir, "youtube"),
                    sample_rate=context.sample_rate, **common, **fields)
 
     # ---------------------------------------------------------------- yt-dlp
 
-    def _options(self, **extra: Any) -> dict[str, Any]:
-        backoff = lambda n: min(30.0, 1.0 * 2 ** n)   # noqa: E731 - yt-dlp wants a callable
-        return {"quiet": True, "no_warnings": True, "noprogress": True, "logger": _QuietLogger(),
-                "socket_timeout": self.timeout_seconds,
-                "retries": self.retries, "fragment_retries": self.retries, "extractor_retries": self.retries,
-                "retry_sleep_functions": {"http": backoff, "fragment": backoff, "extractor": backoff},
-                **extra}
+    @property
+    def downloader(self) -> Downloader:
+        return Downloader(tuple(self.languages), self.allow_auto, None if self.licenses is None else tuple(self.licenses),
+                          self.retries, self.sleep_subtitles, self.timeout_seconds, self.sample_rate)
 
     def units(self) -> list[Unit]:
         return [Unit(self.name, f"url/{hashlib.sha1(u.encode()).hexdigest()[:12]}", PageUrl(u)) for u in self.urls]
 
     def expand(self, unit: Unit) -> Iterator[Unit | Reject]:
-        """A configured URL -> one unit per video (playlists and channels fan out)."""
-        if isinstance(unit.payload, PageUrl):
-            yield from self._expand(unit.payload.url, depth=0)
-        else:
+        """A configured URL -> one unit per video (playlists and channels fan out), listed in a
+        child process within ``deadline_seconds``."""
+        if not isinstance(unit.payload, PageUrl):
             yield unit
-
-    def _expand(self, url: str, depth: int) -> Iterator[Unit | Reject]:
+            return
+        url = unit.payload.url
         try:
-            with yt_dlp.YoutubeDL(self._options(extract_flat="in_playlist")) as ydl:
-                info = ydl.extract_info(url, download=False)
-        except yt_dlp.utils.YoutubeDLError as e:
-            yield Reject("youtube:unavailable", str(e).replace("ERROR: ", "").strip()[:300], item_id=url, where=url)
+            videos = call_with_deadline(self.downloader.list_videos, (url,), self.deadline_seconds,
+                                        reason="youtube:deadline", where=url)
+        except Reject as reject:
+            reject.item_id = url
+            yield reject
             return
-        if info.get("_type") not in ("playlist", "multi_video"):
-            yield Unit(self.name, f"video/{slug(info['id'])}", Video(url, info["id"]))
-            return
-        for index, entry in enumerate(info.get("entries") or [], start=1):
-            if entry is None:
-                continue
-            if entry.get("_type") in ("url", "url_transparent") and entry.get("url"):
-                if entry.get("ie_key") == "YoutubeTab" and depth < 2:     # a channel's tab or playlist
-                    yield from self._expand(entry["url"], depth + 1)
-                else:
-                    yield Unit(self.name, f"video/{slug(entry['id'])}", Video(entry["url"], entry["id"]))
-            else:      # a page with several embedded videos: pick one by its position
-                yield Unit(self.name, f"video/{slug(entry['id'])}", Video(url, entry["id"], index))
+        for video_url, video_id, item in videos:
+            yield Unit(self.name, f"video/{slug(video_id)}", Video(video_url, video_id, item))
 
     def _download(self, unit: Unit) -> tuple[str, dict[str, Any]]:
-        """Fetch a video's audio and captions into the cache (unless done before)."""
+        """A video's cache folder and metadata; fetched first, in a child process within
+        ``deadline_seconds``, unless an earlier run finished it."""
         video: Video = unit.payload
         folder = os.path.join(self.cache_dir, slug(video.id))
         meta_path = os.path.join(folder, META)
-        if os.path.exists(meta_path):
-            with open(meta_path) as f:
-                return folder, json.load(f)
-        os.makedirs(folder, exist_ok=True)
-        options = self._options(
-            format="bestaudio/best", outtmpl=os.path.join(folder, "media.%(ext)s"), noplaylist=video.item is None,
-            writesubtitles=True, writeautomaticsub=self.allow_auto, subtitleslangs=self.languages,
-            subtitlesformat="vtt/srt/best", sleep_interval_subtitles=self.sleep_subtitles,
-            postprocessors=[{"key": "FFmpegExtractAudio", "preferredcodec": "wav"}],
-            postprocessor_args={"extractaudio": ["-ar", str(self.sample_rate), "-ac", "1"]})
-        if video.item is not None:
-            options["playlist_items"] = str(video.item)
-        url = video.url
-        try:
-            with yt_dlp.YoutubeDL(options) as ydl:
-                info = ydl.extract_info(url, download=False)
-                if info.get("_type") in ("playlist", "multi_video"):
-                    info = next(e for e in info["entries"] if e)
-                self._check_license(info, url)
-                info = ydl.process_ie_result(info, download=True)
-        except yt_dlp.utils.YoutubeDLError as e:
-            raise Reject("youtube:download", str(e).replace("ERROR: ", "").strip()[:300], where=url) from None
-        requested = info.get("requested_subtitles") or {}
-        meta = {key: info.get(key) for key in ("id", "title", "uploader", "uploader_id", "channel", "channel_id",
-                                               "license", "webpage_url", "extractor_key")}
-        meta["url"] = url
-        meta["audio"] = "media.wav"
-        meta["captions"] = {lang: {"file": os.path.basename(sub["filepath"]),
-                                   "kind": "manual" if lang in (info.get("subtitles") or {}) else "auto"}
-                            for lang, sub in requested.items() if sub.get("filepath")}
-        with open(meta_path + ".part", "w") as f:
-            json.dump(meta, f, indent=1, sort_keys=True)
-        os.replace(meta_path + ".part", meta_path)
-        with open(os.path.join(self.cache_dir, "archive.txt"), "a") as f:
-            f.write(f"{(info.get('extractor_key') or 'generic').lower()} {info['id']}\n")
-        return folder, meta
+        if not os.path.exists(meta_path):
+            call_with_deadline(self.downloader.fetch, (video.url, video.item, folder,
+                                                       os.path.join(self.cache_dir, "archive.txt")),
+                               self.deadline_seconds, reason="youtube:deadline", where=video.url)
+        with open(meta_path) as f:
+            return folder, json.load(f)
 
     def _check_license(self, info: dict[str, Any], url: str) -> None:
-        if self.licenses is None:
-            return
-        found = info.get("license") or ""
-        if not any(wanted.lower() in found.lower() for wanted in self.licenses):
-            raise Reject("youtube:license", f"licence {found or 'unknown'!r} matches none of {self.licenses}", where=url)
+        self.downloader.check_license(info, url)
 
     # ---------------------------------------------------------------- reading
 
