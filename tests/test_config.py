@@ -31,3 +31,36 @@ def test_cli_reports_config_errors_in_one_line(tmp_path, capsys):
     assert main(["--config", str(config), "--output", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("speechmill: config error:") and "known types" in err[-1]
+
+
+@pytest.mark.parametrize("text, words", [
+    ('[corpus]\nshard_mb = 1e-300\n[[source]]\ntype = "librispeech"\npath = "dev-clean"', "shard_mb must be within"),
+    ('[corpus]\nsample_rate = 16000.5\n[[source]]\ntype = "librispeech"\npath = "dev-clean"',
+     "sample_rate must be a whole number, got 16000.5"),
+    ('[corpus]\nsample_rate = "16000"\n[[source]]\ntype = "librispeech"\npath = "dev-clean"',
+     "sample_rate must be a whole number, got '16000'"),
+    ('[corpus]\nseed = "abc"\n[[source]]\ntype = "librispeech"\npath = "dev-clean"', "seed must be a whole number"),
+    ('[corpus]\ncache_dir = 5\n[[source]]\ntype = "librispeech"\npath = "dev-clean"', "cache_dir must be a string"),
+    ('corpus = 5\n[[source]]\ntype = "librispeech"\npath = "dev-clean"', "corpus must be a [corpus] table"),
+    ('[[source]]\ntype = "librispeech"\npath = 42', "[[source]] librispeech: path must be a string, got 42"),
+    ('[[source]]\ntype = "gutenberg"\nbooks = ["c.toml"]\nrates = ["fast"]', "rates must be a list of whole numbers"),
+    ('[[source]]\ntype = "youtube"\nurls = ["http://x"]\nallow_auto = "yes"', "allow_auto must be true or false"),
+    ('[[source]]\ntype = "movies"\npath = "."\nmax_offset = "1m"', "max_offset must be a number"),
+    ('[[source]]\ntype = "librispeech"\npath = "dev-clean"\nlimit = 2.5', "limit must be a positive integer"),
+    (b'[[source]]\ntype = "librispeech"\npath = "caf\xe9"', "not UTF-8 text"),
+    (None, "is a folder, not a config file"),
+])
+def test_every_key_is_checked_and_reported_in_one_line_with_exit_2(tmp_path, capsys, text, words):
+    from pipelines.build_corpus import main
+
+    config = tmp_path / "c.toml"
+    if text is None:
+        config.mkdir()
+    elif isinstance(text, bytes):
+        config.write_bytes(text)
+    else:
+        config.write_text(text)
+    assert main(["--config", str(config), "--output", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("speechmill: config error:") and words in err[0], err
+    assert not (tmp_path / "out").exists()

@@ -283,3 +283,55 @@ def test_the_ledger_is_identical_from_run_to_run(tmp_path, bad_librispeech):
     first = (tmp_path / "a" / "rejects.jsonl").read_text()
     assert first == (tmp_path / "b" / "rejects.jsonl").read_text()
     assert "0x" not in first and "cannot decode audio: " in first
+
+
+class Zeros(io.RawIOBase):
+    """``size`` zero bytes, read in chunks (never held whole)."""
+
+    def __init__(self, size: int):
+        self.left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = min(len(buffer), self.left)
+        buffer[:n] = bytes(n)
+        self.left -= n
+        return n
+
+
+def test_an_archive_bomb_member_is_rejected_and_bz2_archives_are_read(tmp_path, librispeech):
+    path = tmp_path / "dev-clean.tar.bz2"
+    with tarfile.open(path, "w:bz2") as tar:
+        info = tarfile.TarInfo("LibriSpeech/dev-clean/84/121123/84-121123-9999.flac")
+        info.size = 20 << 20
+        tar.addfile(info, Zeros(info.size))
+        for f in sorted(p for p in (librispeech / "dev-clean").rglob("*") if p.is_file()):
+            tar.add(f, arcname=f"LibriSpeech/{f.relative_to(librispeech)}")
+    assert path.stat().st_size < 1 << 20
+    out = tmp_path / "corpus"
+    info = build(librispeech_config(tmp_path, path, extra="max_member_mb = 4", corpus="max_reject_fraction = 0.5"), out)
+    assert info["splits"]["dev"]["examples"] == 3
+    ledger = read_ledger(out)
+    assert [(r["reason"], r["id"]) for r in ledger] == [
+        ("archive:too-large", "LibriSpeech/dev-clean/84/121123/84-121123-9999.flac")]
+    assert "20 MB, more than max_member_mb 4" in ledger[0]["detail"]
+
+
+def test_a_zip_is_refused_as_an_unsupported_archive_type(tmp_path):
+    from corpus.config import ConfigError
+
+    archive = tmp_path / "dev-clean.zip"
+    archive.write_bytes(b"PK\x05\x06" + bytes(18))
+    with pytest.raises(ConfigError, match="unsupported archive type"):
+        build(librispeech_config(tmp_path, archive), tmp_path / "out")
+
+
+def test_tiny_shards_are_never_empty(tmp_path, librispeech):
+    out = tmp_path / "corpus"
+    info = build(librispeech_config(tmp_path, librispeech, corpus="shard_mb = 0.01"), out)
+    for split, s in info["splits"].items():
+        assert len(s["shards"]) == s["examples"]                  # one record per shard, none empty
+        for name in s["shards"]:
+            assert (out / name).stat().st_size > 0

@@ -113,7 +113,7 @@ class Source(abc.ABC):
         if not _is(value, kind):
             raise ConfigError(f"{cls.where()}: {key} must be {_names(kind)}, got {value!r}")
         if each is not None and not all(_is(item, each) for item in value):
-            raise ConfigError(f"{cls.where()}: {key} must be a list of {_names(each)}, got {value!r}")
+            raise ConfigError(f"{cls.where()}: {key} must be a list of {_names(each, plural=True)}, got {value!r}")
         return value
 
     @classmethod
@@ -155,7 +155,10 @@ def _is(value: Any, kind: type | tuple[type, ...]) -> bool:
     return isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
 
 
-def _names(kind: type | tuple[type, ...]) -> str:
+def _names(kind: type | tuple[type, ...], plural: bool = False) -> str:
     names = {int: "a whole number", float: "a number", str: "a string", bool: "true or false", list: "a list"}
+    plurals = {int: "whole numbers", float: "numbers", str: "strings", bool: "booleans", list: "lists"}
     kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in kinds))
+    if float in kinds:
+        kinds = tuple(k for k in kinds if k is not int)           # "a number" covers whole ones
+    return " or ".join(dict.fromkeys((plurals if plural else names).get(k, k.__name__) for k in kinds))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import os
 import posixpath
 import re
 from typing import Any, Iterator
@@ -17,7 +18,7 @@ from typing import Any, Iterator
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from corpus.inputs.archive import iter_members
+from corpus.inputs.archive import DEFAULT_MAX_MEMBER_BYTES, TAR_SUFFIXES, iter_members
 from corpus.config import ConfigError, resolve_path
 from corpus.inputs.textfile import decode_text
 from corpus.inputs.fetch import fetch
@@ -39,7 +40,6 @@ SUBSET_MD5 = {
     "train-other-500": "d1a0fd59409feb2c614ce4d30c387708",
 }
 _SUBSET_RE = re.compile(r"^(dev|test|train)-(clean|other)(-\d+)?$")
-_ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 MAX_PENDING_BYTES = 512 << 20   # archive audio waiting for its transcript before it is rejected
 
 
@@ -91,6 +91,13 @@ def _read_bytes(path: str) -> bytes:
         return f.read()
 
 
+def _is_file(path: str) -> bool:
+    """A path that names a file (a folder has no size of its own in FileSystems.match)."""
+    if "://" not in path:
+        return os.path.isfile(path)
+    return not path.endswith("/") and bool(FileSystems.match([path])[0].metadata_list)
+
+
 def _match(pattern: str) -> list[str]:
     return sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
 
@@ -129,10 +136,11 @@ class LibriSpeechSource(Source):
     mirror: str = DEFAULT_MIRROR
     md5: str | None = None
     cache_dir: str = ""
+    max_member_bytes: int = DEFAULT_MAX_MEMBER_BYTES
 
     name = "librispeech"
     LICENSE = LICENSE
-    KEYS = frozenset({"path", "mirror", "md5"})
+    KEYS = frozenset({"path", "mirror", "md5", "max_member_mb"})
 
     @classmethod
     def from_config(cls, table: dict[str, Any], context: SourceContext) -> "LibriSpeechSource":
@@ -145,8 +153,15 @@ class LibriSpeechSource(Source):
             if not FileSystems.exists(path):
                 raise ConfigError(f"{cls.where()}: {path} does not exist "
                                   f"(nor is it a subset name: {', '.join(SUBSET_MD5)})")
+            if not path.lower().endswith(TAR_SUFFIXES) and _is_file(path):
+                raise ConfigError(f"{cls.where()}: {path}: unsupported archive type; give a folder or a "
+                                  f"{', '.join(TAR_SUFFIXES)} archive (unpack a .zip first)")
+        max_mb = cls.option(table, "max_member_mb", (int, float), DEFAULT_MAX_MEMBER_BYTES / (1 << 20))
+        if not max_mb > 0:
+            raise ConfigError(f"{cls.where()}: max_member_mb must be positive, got {max_mb}")
         return cls(path=path, mirror=cls.option(table, "mirror", str, DEFAULT_MIRROR),
-                   md5=cls.option(table, "md5", str), cache_dir=context.cache_dir, **common)
+                   md5=cls.option(table, "md5", str), cache_dir=context.cache_dir,
+                   max_member_bytes=int(max_mb * (1 << 20)), **common)
 
     # ---------------------------------------------------------------- units
 
@@ -155,7 +170,7 @@ class LibriSpeechSource(Source):
             url = self.mirror.format(subset=self.path)
             md5 = self.md5 if self.md5 is not None else SUBSET_MD5.get(self.path)
             return [Unit(self.name, f"download/{self.path}", Download(url, md5, self.path))]
-        if self.path.endswith(_ARCHIVE_SUFFIXES):
+        if self.path.lower().endswith(TAR_SUFFIXES):
             return [Unit(self.name, f"archive/{posixpath.basename(self.path)}", Archive(self.path))]
         root = self.path.rstrip("/")
         # the root may be a chapter, a speaker, a subset, LibriSpeech/ or the folder above it
@@ -236,7 +251,7 @@ class LibriSpeechSource(Source):
         pending_bytes = 0
         with FileSystems.open(archive, compression_type=CompressionTypes.UNCOMPRESSED) as f:
             try:
-                for member in iter_members(f, archive):
+                for member in iter_members(f, archive, self.max_member_bytes):
                     if isinstance(member, Reject):
                         yield member
                         continue
