@@ -27,21 +27,24 @@ def frame(record: bytes) -> bytes:
 
 
 def read_records(f: BinaryIO, where: str = "tfrecord") -> Iterator[bytes]:
-    """Yield the payloads of a TFRecord stream, checking both checksums."""
+    """Yield the payloads of a TFRecord stream, checking both checksums; a damaged record
+    raises ValueError naming ``where`` and its byte offset."""
+    position = 0
     while True:
         header = f.read(8)
         if not header:
             return
-        if len(header) < 8:
-            raise ValueError(f"{where}: truncated record header")
+        head_crc = f.read(4)
+        if len(header) < 8 or len(head_crc) < 4:
+            raise ValueError(f"{where}: truncated record header at byte {position}")
         (length,) = struct.unpack("<Q", header)
-        (crc,) = struct.unpack("<I", f.read(4))
-        if crc != masked_crc(header):
-            raise ValueError(f"{where}: corrupt record length")
+        if struct.unpack("<I", head_crc)[0] != masked_crc(header):
+            raise ValueError(f"{where}: corrupt record length at byte {position}")
         payload = f.read(length)
-        (crc,) = struct.unpack("<I", f.read(4) or b"\0\0\0\0")
-        if len(payload) < length or crc != masked_crc(payload):
-            raise ValueError(f"{where}: corrupt or truncated record")
+        tail = f.read(4)
+        if len(payload) < length or len(tail) < 4 or struct.unpack("<I", tail)[0] != masked_crc(payload):
+            raise ValueError(f"{where}: corrupt or truncated record at byte {position}")
+        position += 16 + length
         yield payload
 
 

@@ -11,7 +11,7 @@ import json
 
 import tensorflow as tf
 
-from corpus.schema import ALPHABET, INFO_FILE, check_info, parse_example
+from corpus.schema import ALPHABET, INFO_FILE, CorpusMismatch, check_info, parse_example
 
 
 def load_info(corpus_dir: str, *, sample_rate: int | None = None, alphabet: str | None = None) -> dict:
@@ -26,11 +26,27 @@ def load_info(corpus_dir: str, *, sample_rate: int | None = None, alphabet: str 
 
 
 def shard_paths(corpus_dir: str, split: str, info: dict | None = None) -> list[str]:
-    """The shard files of one split, as listed in info.json."""
+    """The shard files of one split, as listed in info.json; raises CorpusMismatch without it."""
     info = info or load_info(corpus_dir)
     if split not in info["splits"]:
-        raise KeyError(f"{corpus_dir}: no split {split!r}; it has {', '.join(info['splits']) or 'none'}")
+        raise CorpusMismatch(f"{corpus_dir}: no {split} split; it has {', '.join(info['splits']) or 'none'}")
     return [f"{corpus_dir.rstrip('/')}/{name}" for name in info["splits"][split]["shards"]]
+
+
+def corrupt_shards(corpus_dir: str, info: dict) -> list[str]:
+    """One line per shard of the corpus whose records fail their checksums (file and byte)."""
+    from corpus.tfrecord import read_records
+
+    problems = []
+    for split in info["splits"]:
+        for path in shard_paths(corpus_dir, split, info):
+            try:
+                with tf.io.gfile.GFile(path, "rb") as f:
+                    for _ in read_records(f, path):
+                        pass
+            except (ValueError, tf.errors.OpError) as e:
+                problems.append(str(e))
+    return problems
 
 
 def utterances(corpus_dir: str, split: str, *, sample_rate: int | None = None, alphabet: str | None = None,

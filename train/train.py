@@ -22,8 +22,8 @@ import time
 import keras
 import tensorflow as tf
 
-from corpus.schema import ALPHABET
-from train.data import batches, load_info
+from corpus.schema import ALPHABET, CorpusMismatch
+from train.data import batches, corrupt_shards, load_info, shard_paths
 from train.model import ModelConfig, build_model
 
 
@@ -80,10 +80,36 @@ def parse_args(argv):
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    """The CLI: a corpus that cannot be trained on (missing, another alphabet, no train split,
+    a damaged shard) ends in one line naming it, exit status 2 (user's input) or 1 (damaged data)."""
+    try:
+        return train(parse_args(argv))
+    except (CorpusMismatch, FileNotFoundError) as e:
+        print(f"speechmill: train: {e}", file=sys.stderr)
+        return 2
+    except CorruptCorpus as e:
+        print(f"speechmill: train: {e}", file=sys.stderr)
+        return 1
+
+
+class CorruptCorpus(RuntimeError):
+    """A shard whose records fail their checksums."""
+
+
+def with_named_shard(data: str, info: dict, step):
+    """Run ``step()``; a damaged record found by TensorFlow becomes CorruptCorpus naming the file."""
+    try:
+        return step()
+    except tf.errors.DataLossError as e:
+        problems = corrupt_shards(data, info)
+        raise CorruptCorpus("; ".join(problems) if problems else f"{data}: {e.message.splitlines()[0]}") from None
+
+
+def train(args: argparse.Namespace) -> int:
     if args.steps is None and args.epochs is None and args.minutes is None:
         args.epochs = 30
     info = load_info(args.data, alphabet=ALPHABET)
+    shard_paths(args.data, "train", info)            # a corpus without a train split is refused here
     rate = info["sample_rate"]
     config = ModelConfig(sample_rate=rate, **{f.name: getattr(args, f.name) for f in dataclasses.fields(ModelConfig)
                                               if f.name != "sample_rate"})
@@ -118,14 +144,15 @@ def main(argv: list[str] | None = None) -> int:
                  keras.callbacks.CSVLogger(os.path.join(args.run, "history.csv"), append=bool(state)),
                  keras.callbacks.TensorBoard(os.path.join(args.run, "logs"), update_freq=50)]
     if state.get("epochs", 0) < epochs and (args.steps is None or budget.steps < args.steps):
-        model.fit(data, epochs=epochs, initial_epoch=state.get("epochs", 0), steps_per_epoch=steps_per_epoch,
-                  callbacks=callbacks, verbose=1 if sys.stdout.isatty() else 2)
+        with_named_shard(args.data, info, lambda: model.fit(
+            data, epochs=epochs, initial_epoch=state.get("epochs", 0), steps_per_epoch=steps_per_epoch,
+            callbacks=callbacks, verbose=1 if sys.stdout.isatty() else 2))
     model.save(model_path)
     from train.export import export
     from train.evaluate import evaluate_model, print_report
     export(model, os.path.join(args.run, "export"), rate)
     if "dev" in info["splits"]:
-        report = evaluate_model(model, args.data, ["dev"], sample_rate=rate)
+        report = with_named_shard(args.data, info, lambda: evaluate_model(model, args.data, ["dev"], sample_rate=rate))
         print_report(report)
         with open(os.path.join(args.run, "eval.json"), "w") as f:
             json.dump(report, f, indent=2)

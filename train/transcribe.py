@@ -3,6 +3,9 @@
 A path is an audio file (wav, flac, mp3, ogg, m4a ... any rate or channel count; ffmpeg
 decodes and resamples) or a folder searched recursively; one ``path<TAB>transcript`` line is
 printed per file. A file that cannot be read is reported on stderr in one line and skipped.
+Long files are transcribed in pieces of at most ``CHUNK_SECONDS``, each cut at the quietest
+10 ms within its last ``SEARCH_SECONDS`` (a pause between words), so memory stays flat
+whatever the file's length.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ import tensorflow as tf
 from corpus.inputs.media import load_audio
 from corpus.reject import Reject
 
+CHUNK_SECONDS, SEARCH_SECONDS = 30.0, 5.0
 AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".wma", ".webm", ".mp4", ".mkv")
 
 
@@ -29,6 +33,35 @@ def audio_files(paths: list[str]) -> list[str]:
         else:
             out.append(path)
     return out
+
+
+def chunk_bounds(samples: np.ndarray, rate: int, max_seconds: float = CHUNK_SECONDS,
+                 search_seconds: float = SEARCH_SECONDS) -> list[tuple[int, int]]:
+    """(start, end) sample ranges that cover ``samples`` once, each at most ``max_seconds`` long,
+    cut in the quietest 150 ms within the last ``search_seconds`` of each piece."""
+    from corpus.subtitles.sync import frame_power
+
+    bounds, start, limit = [], 0, int(max_seconds * rate)
+    while len(samples) - start > limit:
+        lo, hi = start + limit - int(search_seconds * rate), start + limit
+        power = frame_power(samples[lo:hi], rate)
+        if len(power):           # the middle of the quietest 150 ms: a pause, not a gap inside a word
+            smooth = np.convolve(power, np.ones(15), mode="same")
+            cut = lo + int(round((int(np.argmin(smooth)) + 0.5) * rate * 0.01))
+        else:
+            cut = hi
+        bounds.append((start, cut))
+        start = cut
+    return bounds + [(start, len(samples))]
+
+
+def transcribe_long(samples: np.ndarray, rate: int, transcribe) -> str:
+    """int16 samples of any length -> one transcript, piece by piece (see ``chunk_bounds``)."""
+    texts = []
+    for start, end in chunk_bounds(samples, rate):
+        piece = samples[start:end].astype(np.float32) / 32768.0
+        texts.append(transcribe(tf.constant(piece)).numpy().decode())
+    return " ".join(t for t in texts if t.strip())
 
 
 def load_recognizer(model: str):
@@ -48,12 +81,12 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     for path in audio_files(args.paths):
         try:
-            samples = load_audio(path, rate).astype(np.float32) / 32768.0
+            samples = load_audio(path, rate)
         except (Reject, FileNotFoundError) as e:
             print(f"speechmill: cannot read {path}: {e}", file=sys.stderr)
             failed += 1
             continue
-        print(f"{path}\t{transcribe(tf.constant(samples)).numpy().decode()}", flush=True)
+        print(f"{path}\t{transcribe_long(samples, rate, transcribe)}", flush=True)
     return 1 if failed else 0
 
 
