@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
          "scipy fftconvolve (bare)", lambda: __import__("scipy.signal").signal.fftconvolve(x, rir),
          None, None, None),
     ]
+    librosa_pitch = xrt(lambda: librosa.effects.pitch_shift(x, sr=RATE, n_steps=2), seconds)
     print(f"\naugmentation effects on {seconds:.0f} s of speech, x-realtime per core (best of 5):")
     print(f"{'effect':<22} {'speechmill':>10}  {'baseline':<30} {'x-rt':>8} {'ratio':>6}  {'audiomentations':>15}")
     for label, ours, base_name, base, alt_name, alt, am_transform in rows:
@@ -128,7 +129,42 @@ def main(argv: list[str] | None = None) -> int:
     used = float(out.stdout.strip().splitlines()[-1].split()[1])
     print(f"\nmake augment, default recipe, on the default corpus ({train_seconds / 60:.1f} min of train speech): "
           f"{train_seconds / used:.0f}x realtime per core ({used:.1f} CPU s incl. start-up, {time.time() - t:.1f} s wall)")
+    marginal_pitch_job(work, librosa_pitch)
     return 0
+
+
+def job_cpu(corpus: Path, out: Path, recipe: str) -> float:
+    """CPU seconds (the job and its worker processes) of one `make augment` with the default runner."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run([sys.executable, "-m", "pipelines.augment_corpus", "--input", str(corpus), "--output", str(out),
+                    "--recipe", recipe, "--fresh", "--log-level", "ERROR"], cwd=REPO, check=True,
+                   capture_output=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+def marginal_pitch_job(work: Path, librosa_pitch: float) -> None:
+    """`make augment RECIPE=pitch=2` with the default (multi-process) runner on a small and a full
+    corpus: the marginal cost per core of the extra audio, beside librosa's pitch_shift."""
+    from pipelines.build_corpus import run as build
+
+    sizes = {}
+    for name, limit in (("small", ["--limit", "120"]), ("full", [])):
+        corpus = work / f"pitch-input-{name}"
+        if not (corpus / "info.json").exists():
+            build(["--config", str(REPO / "configs" / "default.toml"), "--output", str(corpus), "--log-level", "ERROR",
+                   *limit])
+        seconds = json.loads((corpus / "info.json").read_text())["splits"]["train"]["seconds"]
+        cpu = min(job_cpu(corpus, work / f"pitch-output-{name}", "pitch=2") for _ in range(2))
+        sizes[name] = (seconds, cpu)
+        print(f"make augment RECIPE=pitch=2, {name} corpus ({seconds / 60:.1f} min train): {cpu:.1f} CPU s "
+              f"in all processes ({seconds / cpu:.0f}x realtime per core incl. start-up)")
+    (s0, c0), (s1, c1) = sizes["small"], sizes["full"]
+    marginal = (s1 - s0) / max(c1 - c0, 1e-9)
+    print(f"make augment RECIPE=pitch=2, marginal: {marginal:.0f}x realtime per core; librosa.effects.pitch_shift "
+          f"{librosa_pitch:.0f}x on the same speech: {marginal / librosa_pitch:.2f}x (goal 2x)")
 
 
 if __name__ == "__main__":

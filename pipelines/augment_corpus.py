@@ -224,4 +224,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the module's own import, not __main__: classes pickled for the workers are then
+    # found by their module name in every worker process.
+    from pipelines.augment_corpus import main as _main
+    sys.exit(_main())

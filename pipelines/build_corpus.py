@@ -207,4 +207,7 @@ def summary_line(info: dict) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the module's own import, not __main__: classes pickled for the workers are then
+    # found by their module name in every worker process.
+    from pipelines.build_corpus import main as _main
+    sys.exit(_main())

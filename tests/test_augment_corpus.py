@@ -99,3 +99,17 @@ def test_augmenting_a_corpus_into_itself_is_refused_in_one_line(tmp_path, libris
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "is the input corpus" in err[0]
     assert {p.name: p.read_bytes() for p in corpus.iterdir() if p.is_file()} == before
+
+
+def test_the_command_line_job_runs_on_worker_processes(tmp_path, librispeech_corpus):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out = tmp_path / "aug"
+    done = subprocess.run([sys.executable, "-m", "pipelines.augment_corpus", "--input", str(librispeech_corpus),
+                           "--output", str(out), "--recipe", "speed=1.1", "--direct_num_workers=2"],
+                          cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "speechmill: augmented corpus built" in done.stdout
+    assert len([r for r in read_corpus(out, "train") if "~speed1.1" in r["id"]]) == 6
