@@ -7,6 +7,7 @@ PY         := $(VENV)/bin/python
 CONFIG     ?= configs/default.toml
 OUT        ?= build/corpus
 LIMIT      ?=
+FRESH      ?=
 DASK       ?=
 BEAM_ARGS  ?=
 BENCH_MINUTES ?= 60
@@ -30,8 +31,8 @@ AUGMENT_OUT = $(if $(filter command line environment,$(origin OUT)),$(OUT),build
 .PHONY: corpus augment train eval transcribe test bench setup system clean help
 
 help:
-	@echo "make corpus [CONFIG=configs/default.toml] [OUT=build/corpus] [LIMIT=n] [DASK=local:2|tcp://host:8786] [BEAM_ARGS='--runner=...']"
-	@echo "make augment [IN=build/corpus] [OUT=build/augmented] [RECIPE='speed=0.9,1.1;noise=5..20dB@0.5']"
+	@echo "make corpus [CONFIG=configs/default.toml] [OUT=build/corpus] [LIMIT=n] [FRESH=1] [DASK=local:2|tcp://host:8786] [BEAM_ARGS='--runner=...']"
+	@echo "make augment [IN=build/corpus] [OUT=build/augmented] [RECIPE='speed=0.9,1.1;noise=5..20dB@0.5'] [FRESH=1]"
 	@echo "make train [DATA=build/corpus] [RUN=build/run] [STEPS=n|EPOCHS=n|MINUTES=m]"
 	@echo "make eval [MODEL=build/run] [DATA=build/corpus] [BEAM=0|16]"
 	@echo "make transcribe [MODEL=build/run] FILE=<audio file or folder>"
@@ -53,11 +54,11 @@ setup: system $(VENV)/.installed
 
 corpus: setup
 	$(PY) -m pipelines.build_corpus --config $(CONFIG) --output $(OUT) \
-	  $(if $(LIMIT),--limit $(LIMIT)) $(if $(DASK),--dask $(DASK)) $(BEAM_ARGS)
+	  $(if $(LIMIT),--limit $(LIMIT)) $(if $(FRESH),--fresh) $(if $(DASK),--dask $(DASK)) $(BEAM_ARGS)
 
 augment: setup
 	$(PY) -m pipelines.augment_corpus --input $(IN) --output $(AUGMENT_OUT) \
-	  $(if $(RECIPE),--recipe "$(RECIPE)") $(BEAM_ARGS)
+	  $(if $(RECIPE),--recipe "$(RECIPE)") $(if $(FRESH),--fresh) $(BEAM_ARGS)
 
 train: setup
 	$(PY) -m train.train --data $(DATA) --run $(RUN) $(if $(STEPS),--steps $(STEPS)) \
@@ -82,6 +83,7 @@ bench: setup $(VENV)/.bench
 	$(PY) -m benchmarks.bench_captions --minutes 30
 	$(PY) -m benchmarks.bench_augment
 	$(PY) -m benchmarks.bench_train
+	$(PY) -m benchmarks.bench_resume
 
 clean:
 	rm -rf build

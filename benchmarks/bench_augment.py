@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     train_seconds = info["splits"]["train"]["seconds"]
     code = ("import resource, sys; from pipelines.augment_corpus import run; "
             f"run(['--input', {str(corpus)!r}, '--output', {str(work / 'augment-output')!r}, '--log-level', 'ERROR', "
-            "'--direct_num_workers=1', '--direct_running_mode=in_memory']); "
+            "'--direct_num_workers=1', '--direct_running_mode=in_memory', '--fresh']); "
             "r = resource.getrusage(resource.RUSAGE_SELF); print('CPU', r.ru_utime + r.ru_stime)")
     t = time.time()
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
