@@ -3,7 +3,9 @@
 Books are local ``.txt`` files in Project Gutenberg layout, or book ids fetched from a
 configurable mirror into the local cache. One work unit is one book spoken by one voice
 setting; each voice setting is a ``speaker``, the book is the ``group``, and every utterance
-is marked ``synthetic``.
+is marked ``synthetic``. The engine speaks each piece's normalized transcript, not the raw
+text (espeak-ng would read ``1847`` as "one thousand eight hundred forty seven" under a label
+"eighteen forty seven"); the raw piece is kept as ``text_raw``.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from corpus.inputs.fetch import fetch
 from corpus.inputs.tts import Synthesizer, unknown_voices
 from corpus.reject import Reject
 from corpus.sources.base import Source, SourceContext
+from corpus.text import normalize
 from corpus.types import Segment, Unit, slug
 
 LICENSE = "Public domain in the USA (Project Gutenberg text); speech synthesized by espeak-ng"
@@ -149,8 +152,8 @@ class GutenbergSource(Source):
         group = f"{self.name}/{book_key(p.book)}"
         for index, text in enumerate(pieces):
             item_id = f"{group}/{voice_setting}/{index:05d}"
-            try:
-                wav = self._synth.speak(text, p.voice, p.rate, p.pitch)
+            try:   # speak the transcript itself: espeak-ng reads digits and symbols its own way
+                wav = self._synth.speak(normalize(text, where=f"{origin} piece {index}"), p.voice, p.rate, p.pitch)
             except Reject as reject:
                 reject.item_id, reject.where = item_id, f"{origin} piece {index}"
                 yield reject
