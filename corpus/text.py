@@ -1,27 +1,28 @@
 """Transcript normalization shared by every source.
 
 ``normalize(raw) -> text`` maps a transcript as found (cased, punctuated, with digits) onto
-the corpus alphabet (lower-case a-z, apostrophe, space): numbers, ordinals, years, money,
-times and percentages spelled out with num2words, common abbreviations expanded, roman
-numerals in headings read out, unicode quotes and dashes folded, accents removed and other
-punctuation dropped. Text in another script raises ``Reject("text:oov")``; text that
-normalizes to nothing raises ``Reject("text:empty")``.
+the corpus alphabet (lower-case a-z, apostrophe, space): roman numerals in headings and after
+rulers' names read out, common abbreviations expanded, every written number form spoken as a
+careful reader would (``corpus/spoken.py``: e-mail and web addresses, telephone numbers,
+dates, times, money, measures, fractions, ranges, decades, ordinals, years, signed and decimal
+numbers), unicode quotes and dashes folded, accents removed and other punctuation dropped.
+Text in another script raises ``Reject("text:oov")``; a form that cannot be read without
+guessing ``Reject("text:ambiguous")``; text that normalizes to nothing ``Reject("text:empty")``.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
 
-from num2words import num2words
-
 from corpus.reject import Reject
 from corpus.schema import ALPHABET
+from corpus.spoken import ordinal, spell_out, words
 
 _FOLD = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'", "\u00b4": "'",
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
     "\u2010": "-", "\u2011": "-", "\u2012": " - ", "\u2013": " - ", "\u2014": " - ", "\u2015": " - ",
-    "\u2212": "-", "\u2026": "...", "\u00a0": " ", "\u00bd": " and a half", "\u00bc": " and a quarter",
+    "\u2212": "-", "\u2026": "...", "\u00a0": " ", "\u00b2": "^2", "\u00b3": "^3", "\u00bd": " and a half", "\u00bc": " and a quarter",
 })
 _LIGATURES = {"æ": "ae", "œ": "oe", "ß": "ss", "ø": "o", "ł": "l", "đ": "d", "þ": "th", "ð": "d", "ı": "i"}
 
@@ -36,21 +37,17 @@ ABBREVIATIONS = {
     "Aug.": "august", "Sept.": "september", "Oct.": "october", "Nov.": "november", "Dec.": "december",
 }
 _ABBREV_RE = re.compile(r"(?<![\w.])(" + "|".join(re.escape(a) for a in sorted(ABBREVIATIONS, key=len, reverse=True)) + r")")
-_SAINT_STREET_RE = re.compile(r"(?<![\w.])St\.(\s+)(?=([A-Z])?)")
+_SAINT_STREET_RE = re.compile(r"(?<![\w.])St\.(\s+|$)(?=([A-Z])?)")
 _NUMBER_SIGN_RE = re.compile(r"(?<![\w.])No\.(?=\s*[0-9])")
 
+# A capitalized word followed by a roman numeral: a ruler's number ("Louis XVI" -> the sixteenth);
+# a lone "I" only before punctuation or the end (else it is the pronoun).
+_REGNAL_RE = re.compile(r"\b(?P<name>[A-Z][a-z]+) (?P<numeral>[IVXL]{2,}|[VXL]\b|I(?=[.,;:!?)]|$))(?![\w'])")
+CARDINAL_NUMERAL_WORDS = {"war", "type", "class", "phase", "stage", "apollo", "super", "schedule", "appendix",
+                          "article", "title", "grade", "level", "vatican", "mark", "model", "series", "version"}
 _HEADING_RE = re.compile(r"\b(chapter|book|part|volume|act|scene|section|canto|letter|stave)\s+([IVXLCDM]+)\b(\.?)",
                          re.IGNORECASE)
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
-_MONEY_RE = re.compile(r"([$£€])\s?([0-9][0-9,]*)(?:\.([0-9]{1,2}))?(?:\s+(thousand|million|billion|trillion)\b)?")
-_CURRENCY = {"$": ("dollar", "dollars", "cent", "cents"), "£": ("pound", "pounds", "penny", "pence"),
-             "€": ("euro", "euros", "cent", "cents")}
-_TIME_RE = re.compile(r"\b([0-9]{1,2}):([0-5][0-9])(?:\s*([ap])\.?\s?m\b\.?)?", re.IGNORECASE)
-_PERCENT_RE = re.compile(r"([0-9][0-9,]*(?:\.[0-9]+)?)\s?(%|per\s?cent\b)")
-_ORDINAL_RE = re.compile(r"\b([0-9][0-9,]*)(st|nd|rd|th)\b", re.IGNORECASE)
-_YEAR_RE = re.compile(r"(?<![0-9.,])(1[1-9][0-9]{2}|20[0-9]{2})(s?)(?![0-9]|[.,][0-9])")
-_DECIMAL_RE = re.compile(r"(?<![0-9])([0-9]+)\.([0-9]+)(?![0-9])")
-_NUMBER_RE = re.compile(r"(?<![0-9])[0-9]{1,3}(?:,[0-9]{3})+(?![0-9])|[0-9]+")
 _APOSTROPHE_RE = re.compile(r"(?<![a-z])'|'(?![a-z])")
 
 
@@ -72,63 +69,23 @@ def _int_to_roman(n: int) -> str:
     return "".join(out)
 
 
-def _words(n: int | float | str, to: str = "cardinal") -> str:
-    return f" {num2words(n, lang='en', to=to)} "
-
-
 def _heading(m: re.Match) -> str:
     try:
-        return f"{m.group(1)}{_words(roman_to_int(m.group(2)))}{m.group(3)}"
+        return f"{m.group(1)} {words(roman_to_int(m.group(2)))} {m.group(3)}"
     except ValueError:
         return m.group(0)
 
 
-def _money(m: re.Match) -> str:
-    one, many, sub_one, sub_many = _CURRENCY[m.group(1)]
-    whole = int(m.group(2).replace(",", ""))
-    if m.group(4):  # "$3 million" -> "three million dollars"
-        return f"{_words(whole)}{m.group(4)} {many} "
-    text = _words(whole) + (one if whole == 1 else many)
-    if m.group(3):
-        cents = int(m.group(3).ljust(2, "0"))
-        if cents:
-            text += " and" + _words(cents) + (sub_one if cents == 1 else sub_many)
-    return f" {text} "
-
-
-def _time(m: re.Match) -> str:
-    hours, minutes, half = int(m.group(1)), int(m.group(2)), m.group(3)
-    if minutes == 0:
-        text = _words(hours) + ("" if half else "o'clock")
-    elif minutes < 10:
-        text = _words(hours) + "oh" + _words(minutes)
-    else:
-        text = _words(hours) + _words(minutes)
-    return f" {text} {half.lower() + ' m' if half else ''} "
-
-
-def _year(m: re.Match) -> str:
-    spoken = num2words(int(m.group(1)), lang="en", to="year")
-    if m.group(2):  # 1990s -> nineteen nineties
-        spoken = spoken[:-1] + "ies" if spoken.endswith("y") else spoken + "s"
-    return f" {spoken} "
-
-
-def spell_numbers(text: str) -> str:
-    """Replace money, times, percentages, ordinals, years, decimals and numbers with words."""
-    text = _MONEY_RE.sub(_money, text)
-    text = _TIME_RE.sub(_time, text)
-    text = _PERCENT_RE.sub(lambda m: _words(_number(m.group(1))) + "percent ", text)
-    text = _ORDINAL_RE.sub(lambda m: _words(int(m.group(1).replace(",", "")), "ordinal"), text)
-    text = _YEAR_RE.sub(_year, text)
-    text = _DECIMAL_RE.sub(lambda m: _words(int(m.group(1))) + "point " +
-                           " ".join(num2words(int(d), lang="en") for d in m.group(2)) + " ", text)
-    return _NUMBER_RE.sub(lambda m: _words(int(m.group(0).replace(",", ""))), text)
-
-
-def _number(s: str) -> int | float:
-    s = s.replace(",", "")
-    return float(s) if "." in s else int(s)
+def _regnal(m: re.Match) -> str:
+    """'Henry III' -> 'Henry the third' (a ruler's or pope's number), 'World War II' -> 'World War two'."""
+    name, numeral = m.group("name"), m.group("numeral")
+    try:
+        n = roman_to_int(numeral)
+    except ValueError:
+        return m.group(0)
+    if name.lower() in CARDINAL_NUMERAL_WORDS:
+        return f"{name} {words(n)}"
+    return f"{name} the {ordinal(n)}"
 
 
 def expand_abbreviations(text: str) -> str:
@@ -163,9 +120,10 @@ def normalize(raw: str, *, where: str = "") -> str:
     """A transcript as found -> the normalized transcript (see the module docstring)."""
     text = unicodedata.normalize("NFKC", raw.translate(_FOLD))
     text = _HEADING_RE.sub(_heading, text)
+    text = _REGNAL_RE.sub(_regnal, text)
     text = expand_abbreviations(text)
+    text = spell_out(text, where)
     text = text.replace("&", " and ").replace("@", " at ").replace("+", " plus ")
-    text = spell_numbers(text)
     text = fold_to_alphabet(text, where=where)
     text = _APOSTROPHE_RE.sub(" ", text)
     text = " ".join(text.split())

@@ -1,0 +1,338 @@
+"""Written forms -> how a careful reader says them: the rules ``corpus/text.py`` applies.
+
+Each rule is a regular expression and a function from the match to spoken words (num2words
+spells the numbers). They run in the order of ``RULES``: the most specific forms first
+(e-mail addresses and URLs, telephone numbers, dates, times, money, measures, fractions,
+ranges, decades) and plain cardinals last, so a digit is read once, in its widest context.
+A quantity is never changed: signs, decimal parts, scale words and currencies are all read.
+A form that a careful reader could not read without guessing (``01.10.2010``: January or
+October?) raises ``Reject("text:ambiguous")``.
+"""
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from num2words import num2words
+
+from corpus.reject import Reject
+
+MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+          "november", "december"]
+_MONTH_ABBR = {m[:3]: m for m in MONTHS} | {"sept": "september"}
+_MONTH = r"(?P<month>" + "|".join(sorted(set(MONTHS) | set(_MONTH_ABBR), key=len, reverse=True)) + r")\.?"
+CURRENCIES = {"$": ("dollar", "dollars", "cent", "cents"), "£": ("pound", "pounds", "penny", "pence"),
+              "€": ("euro", "euros", "cent", "cents"), "¥": ("yen", "yen", None, None),
+              "₹": ("rupee", "rupees", "paisa", "paise")}
+SCALES = ("thousand", "million", "billion", "trillion")
+UNITS = {  # symbol: (singular, plural)
+    "km/h": ("kilometer per hour", "kilometers per hour"), "mph": ("mile per hour", "miles per hour"),
+    "kg": ("kilogram", "kilograms"), "mg": ("milligram", "milligrams"), "g": ("gram", "grams"),
+    "km": ("kilometer", "kilometers"), "cm": ("centimeter", "centimeters"), "mm": ("millimeter", "millimeters"),
+    "m": ("meter", "meters"), "mi": ("mile", "miles"), "ft": ("foot", "feet"), "lb": ("pound", "pounds"),
+    "lbs": ("pound", "pounds"), "oz": ("ounce", "ounces"), "ml": ("milliliter", "milliliters"),
+    "l": ("liter", "liters"), "kHz": ("kilohertz", "kilohertz"), "Hz": ("hertz", "hertz"),
+    "MB": ("megabyte", "megabytes"), "GB": ("gigabyte", "gigabytes"), "kB": ("kilobyte", "kilobytes"),
+    "TB": ("terabyte", "terabytes"), "kW": ("kilowatt", "kilowatts"), "W": ("watt", "watts"),
+    "V": ("volt", "volts"), "°C": ("degree celsius", "degrees celsius"),
+    "°F": ("degree fahrenheit", "degrees fahrenheit"), "°": ("degree", "degrees"),
+    "h": ("hour", "hours"), "min": ("minute", "minutes"), "s": ("second", "seconds"), "ms": ("millisecond", "milliseconds"),
+}
+_POWERS = {"^2": "square", "^3": "cubic"}          # text.py writes superscripts ² ³ as ^2 ^3
+FRACTIONS = {2: ("half", "halves"), 4: ("quarter", "quarters")}
+_NUM = r"[0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?|\.[0-9]+"
+_SIGNED = rf"(?P<sign>(?<![\w.])[-+])?(?P<num>{_NUM})"
+_TLD = r"(?:com|org|net|edu|gov|io|uk|de|fr|info|co)"
+_YEAR_CUES = r"(?:in|since|by|until|till|from|of|circa|c\.|year|during|before|after|around|early|late|summer|winter|spring|autumn|fall)"
+
+
+def words(n: int | float | str, to: str = "cardinal") -> str:
+    """num2words in English, without hyphens or commas."""
+    return num2words(n, lang="en", to=to).replace("-", " ").replace(",", "")
+
+
+def cardinal(text: str) -> str:
+    """'1,234.5' -> 'one thousand two hundred and thirty four point five'; '.25' -> 'point two five'."""
+    text = text.replace(",", "")
+    whole, _, part = text.partition(".")
+    spoken = words(int(whole)) if whole else ""
+    if part:
+        spoken += " point " + " ".join(words(int(d)) for d in part)
+    return spoken.strip()
+
+
+def signed(sign: str | None, number: str) -> str:
+    return {"-": "minus ", "+": "plus "}.get(sign or "", "") + cardinal(number)
+
+
+def year(n: int) -> str:
+    return words(n, "year")
+
+
+def ordinal(n: int) -> str:
+    return words(n, "ordinal")
+
+
+def digits(text: str) -> str:
+    """'555' -> 'five five five' (telephone numbers, codes)."""
+    return " ".join("oh" if d == "0" else words(int(d)) for d in text if d.isdigit())
+
+
+def plural_unit(value: str, unit: tuple[str, str]) -> str:
+    return unit[0] if value.replace(",", "") in ("1", "1.0") else unit[1]
+
+
+# ----------------------------------------------------------------------------- rules
+
+def _email(m: re.Match) -> str:
+    user, domain = m.group("user"), m.group("domain")
+    return f" {_dotted(user)} at {_dotted(domain)} "
+
+
+def _url(m: re.Match) -> str:
+    scheme = m.group("scheme")
+    spoken = {"http://": "h t t p colon slash slash ", "https://": "h t t p s colon slash slash "}.get(
+        (scheme or "").lower(), "")
+    host, path = m.group("host"), m.group("path") or ""
+    spoken += _dotted(host)
+    for part in filter(None, path.split("/")):
+        spoken += " slash " + _dotted(part)
+    return f" {spoken} "
+
+
+def _dotted(text: str) -> str:
+    """'www.example.com' -> 'w w w dot example dot com'; digits read one by one."""
+    parts = []
+    for piece in re.split(r"([._-])", text):
+        if piece in (".", "_", "-"):
+            parts.append({".": "dot", "_": "underscore", "-": "dash"}[piece])
+        elif piece.lower() == "www":
+            parts.append("w w w")
+        elif piece.isdigit():
+            parts.append(digits(piece))
+        elif piece:
+            parts.append(" ".join(digits(p) if p.isdigit() else p for p in re.split(r"([0-9]+)", piece) if p))
+    return " ".join(parts)
+
+
+def _phone(m: re.Match) -> str:
+    groups = [g for g in re.split(r"[^0-9+]+", m.group(0)) if g]
+    spoken = []
+    for group in groups:
+        if group.startswith("+"):
+            spoken.append("plus " + digits(group[1:]))
+        else:
+            spoken.append(digits(group))
+    return " " + " , ".join(spoken) + " "
+
+
+def _iso_date(m: re.Match) -> str:
+    y, mo, d = int(m.group("y")), int(m.group("m")), int(m.group("d"))
+    if not (1 <= mo <= 12 and 1 <= d <= 31):
+        raise Reject("text:ambiguous", f"{m.group(0)!r} is not a date and not a plain number")
+    return f" {MONTHS[mo - 1]} {ordinal(d)} {year(y)} "
+
+
+def _numeric_date(m: re.Match) -> str:
+    a, b, y = int(m.group("a")), int(m.group("b")), m.group("y")
+    if a > 12 and b <= 12:           # day first
+        day, month = a, b
+    elif b > 12 and a <= 12:         # month first
+        day, month = b, a
+    elif a == b and a <= 12:
+        day, month = a, a
+    else:
+        raise Reject("text:ambiguous", f"date {m.group(0)!r}: day-month or month-day?")
+    return f" {MONTHS[month - 1]} {ordinal(day)} {year(int(y)) if len(y) == 4 else digits(y)} "
+
+
+def _month_day(m: re.Match) -> str:
+    month = _MONTH_ABBR.get(m.group("month").lower().rstrip("."), m.group("month").lower())
+    spoken = f" {month} {ordinal(int(m.group('day')))}"
+    if m.group("year"):
+        spoken += " " + year(int(m.group("year")))
+    return spoken + " "
+
+
+def _day_month(m: re.Match) -> str:
+    month = _MONTH_ABBR.get(m.group("month").lower().rstrip("."), m.group("month").lower())
+    spoken = f" {m.group('the') or 'the '}{ordinal(int(m.group('day')))} of {month}"
+    if m.group("year"):
+        spoken += " " + year(int(m.group("year")))
+    return spoken + " "
+
+
+def _clock(m: re.Match) -> str:
+    hours, minutes, seconds = int(m.group("h")), int(m.group("mi")), m.group("s")
+    half = (m.group("half") or "").lower().replace(".", "").replace(" ", "")
+    if seconds is not None and not half:       # a duration: h:mm:ss
+        parts = [f"{words(hours)} {'hour' if hours == 1 else 'hours'}" if hours else "",
+                 f"{words(minutes)} {'minute' if minutes == 1 else 'minutes'}" if minutes else "",
+                 f"{words(int(seconds))} {'second' if int(seconds) == 1 else 'seconds'}" if int(seconds) else ""]
+        parts = [p for p in parts if p]
+        return " " + (" and ".join(parts) if len(parts) < 3 else f"{parts[0]} {parts[1]} and {parts[2]}") + " "
+    if seconds is not None and int(seconds):
+        raise Reject("text:ambiguous", f"time {m.group(0)!r} with seconds")
+    if minutes == 0:
+        spoken = words(hours) + ("" if half else " o'clock")
+    elif minutes < 10:
+        spoken = f"{words(hours)} oh {words(minutes)}"
+    else:
+        spoken = f"{words(hours)} {words(minutes)}"
+    return f" {spoken} {' '.join(half)} "
+
+
+def _money(m: re.Match) -> str:
+    one, many, sub_one, sub_many = CURRENCIES[m.group("cur")]
+    article = m.group("article") or ""
+    if article and not m.group("scale") and "." not in m.group("num"):    # "a $20 bill": a twenty dollar bill
+        return f" {article}{words(int(m.group('num').replace(',', '')))} {one} "
+    number, scale = m.group("num").replace(",", ""), m.group("scale")
+    sign = "minus " if m.group("sign") == "-" else ""
+    if scale:                            # "$2.5 million" -> "two point five million dollars"
+        return f" {article}{sign}{cardinal(number)} {scale.lower()} {many} "
+    whole, _, cents = number.partition(".")
+    if cents and (len(cents) != 2 or sub_one is None):
+        return f" {article}{sign}{cardinal(number)} {many} "
+    parts = []
+    if whole and int(whole):
+        parts.append(f"{words(int(whole))} {one if int(whole) == 1 else many}")
+    if cents and int(cents):
+        parts.append(f"{words(int(cents))} {sub_one if int(cents) == 1 else sub_many}")
+    if not parts:
+        parts.append(f"zero {many}")
+    return f" {article}{sign}{' and '.join(parts)} "
+
+
+def _money_range(m: re.Match) -> str:
+    many = CURRENCIES[m.group("cur")][1]
+    return f" {cardinal(m.group('a'))} to {cardinal(m.group('b'))} {m.group('scale') or ''} {many} "
+
+
+def _measure(m: re.Match) -> str:
+    value, unit = m.group("num"), m.group("unit")
+    power, article = m.group("power"), m.group("article") or ""
+    name = UNITS[unit][0] if article else plural_unit(value, UNITS[unit])    # "a 5 cm gap": a five centimeter gap
+    if power:
+        name = f"{_POWERS[power]} {name}"
+    return f" {article}{signed(m.group('sign'), value)} {name} "
+
+
+def _bare_power_unit(m: re.Match) -> str:
+    return f" {_POWERS[m.group('power')]} {UNITS[m.group('unit')][1]} "
+
+
+def _percent(m: re.Match) -> str:
+    return f" {signed(m.group('sign'), m.group('num'))} percent "
+
+
+def _fraction(m: re.Match) -> str:
+    whole, a, b = m.group("whole"), int(m.group("a")), int(m.group("b"))
+    if b == 0:
+        raise Reject("text:ambiguous", f"fraction {m.group(0)!r} divides by zero")
+    if b in FRACTIONS:
+        name = FRACTIONS[b][0] if a == 1 else FRACTIONS[b][1]
+    else:
+        name = ordinal(b) + ("" if a == 1 else "s")
+    count = "a" if a == 1 and whole else words(a)
+    spoken = f"{count} {name}" if not (a == 1 and b == 2 and not whole) else "one half"
+    if whole:
+        spoken = f"{words(int(whole))} and {spoken}"
+    return f" {spoken} "
+
+
+def _year_range(m: re.Match) -> str:
+    return f" {year(int(m.group('a')))} to {year(int(m.group('b')))} "
+
+
+def _number_range(m: re.Match) -> str:
+    return f" {cardinal(m.group('a'))} to {cardinal(m.group('b'))} "
+
+
+def _decade(m: re.Match) -> str:
+    digits_, prefix = m.group("d"), m.group("prefix") or ""
+    n = int(digits_)
+    if len(digits_) == 4:
+        spoken = year(n)
+        spoken = spoken[:-1] + "ies" if spoken.endswith("y") else spoken + "s"
+    else:
+        spoken = {0: "hundreds", 10: "tens"}.get(n) or (words(n)[:-1] + "ies")
+    return f" {prefix.lower().rstrip('-') + ' ' if prefix else ''}{spoken} "
+
+
+def _ordinal(m: re.Match) -> str:
+    return f" {ordinal(int(m.group('n').replace(',', '')))} "
+
+
+def _year(m: re.Match) -> str:
+    return f" {m.group('cue')} {year(int(m.group('y')))} "
+
+
+def _address(m: re.Match) -> str:
+    number, letter = m.group("n"), m.group("letter") or ""
+    spoken = house_number(number)
+    return f" {spoken} {letter.lower()} {m.group('rest')}"
+
+
+def house_number(number: str) -> str:
+    """How house numbers are said: 221 -> two twenty one, 1600 -> sixteen hundred, 1407 -> fourteen oh seven."""
+    if len(number) in (3, 4):
+        head, tail = number[:-2], number[-2:]
+        if tail == "00":
+            return f"{words(int(head))} hundred"
+        return f"{words(int(head))} {'oh ' + words(int(tail)) if tail[0] == '0' else words(int(tail))}"
+    return words(int(number))
+
+
+def _signed_number(m: re.Match) -> str:
+    return f" {signed(m.group('sign'), m.group('num'))} "
+
+
+Rule = tuple[re.Pattern, Callable[[re.Match], str]]
+RULES: list[Rule] = [
+    (re.compile(r"(?P<user>[A-Za-z0-9._+-]+)@(?P<domain>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"), _email),
+    (re.compile(rf"(?P<scheme>https?://)?(?P<host>(?:www\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.{_TLD})"
+                rf"(?P<path>(?:/[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)*/?)(?![A-Za-z0-9])"), _url),
+    (re.compile(r"(?<![\w.])(?:\+[0-9]{1,3}[ -])?(?:\([0-9]{3}\) ?|[0-9]{3}-)[0-9]{3}-[0-9]{4}(?![\w])"), _phone),
+    (re.compile(r"(?<![\w.])\+[0-9]{1,3}(?: [0-9]{2,4}){2,4}(?![\w])"), _phone),
+    (re.compile(r"(?<![\w.-])[0-9]{3}-[0-9]{4}(?![\w-])"), _phone),
+    (re.compile(r"(?<![\w.-])(?P<y>1[0-9]{3}|20[0-9]{2})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})(?![\w-])"), _iso_date),
+    (re.compile(r"(?<![\w.])(?P<a>[0-9]{1,2})[./](?P<b>[0-9]{1,2})[./](?P<y>[0-9]{4}|[0-9]{2})(?![\w]|\.[0-9])"), _numeric_date),
+    (re.compile(rf"(?i)(?<![\w])(?P<the>the\s+)?(?P<day>[0-9]{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?:,?\s+(?P<year>[0-9]{{4}}))?(?![\w])"),
+     _day_month),
+    (re.compile(rf"(?i)(?<![\w]){_MONTH}\s+(?P<day>[0-9]{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<year>[0-9]{{4}}))?(?![\w])"),
+     _month_day),
+    (re.compile(rf"(?i)(?<![\w]){_MONTH}\s+(?P<y>1[0-9]{{3}}|20[0-9]{{2}})(?![\w])"),
+     lambda m: f" {_MONTH_ABBR.get(m.group('month').lower().rstrip('.'), m.group('month').lower())} {year(int(m.group('y')))} "),
+    (re.compile(r"(?i)(?<![\w.])(?P<h>[0-9]{1,2})[:.](?P<mi>[0-5][0-9])(?::(?P<s>[0-5][0-9]))?"
+                r"(?:\s*(?P<half>[ap]\.\s?m\.|[ap]m\b))"), _clock),
+    (re.compile(r"(?<![\w.:])(?P<h>[0-9]{1,2}):(?P<mi>[0-5][0-9])(?::(?P<s>[0-5][0-9]))?(?P<half>)(?![\w:])"), _clock),
+    (re.compile(r"(?i)(?<![\w])(?P<prefix>mid-|early |late )?'?(?P<d>[0-9]{2}|1[0-9]{3}|20[0-9]{2})'?s(?![\w])"), _decade),
+    (re.compile(rf"(?P<cur>[$£€¥₹])(?P<a>{_NUM})\s?(?:-|–|to)\s?[$£€¥₹]?(?P<b>{_NUM})"
+                rf"(?:\s+(?P<scale>{'|'.join(SCALES)})\b)?"), _money_range),
+    (re.compile(rf"(?P<article>\b[Aa]n? )?(?P<sign>(?<![\w.])-)?(?P<cur>[$£€¥₹])\s?(?P<num>{_NUM})(?:\s*(?P<scale>{'|'.join(SCALES)})\b)?",
+                re.IGNORECASE), _money),
+    (re.compile(rf"{_SIGNED}\s?(?:%|per\s?cent\b)"), _percent),
+    (re.compile(rf"(?P<article>\b[Aa]n? )?{_SIGNED}\s?(?P<unit>{'|'.join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))})"
+                rf"(?P<power>\^[23])?(?![\w])"), _measure),
+    (re.compile(rf"(?<![\w])(?P<unit>{'|'.join(re.escape(u) for u in UNITS)})(?P<power>\^[23])(?![\w])"), _bare_power_unit),
+    (re.compile(r"(?<![\w./])(?:(?P<whole>[0-9]+)\s+)?(?P<a>[0-9]+)/(?P<b>[0-9]+)(?![\w/])"), _fraction),
+    (re.compile(r"(?<![\w.-])(?P<a>1[0-9]{3}|20[0-9]{2})\s?(?:-|–|to)\s?(?P<b>1[0-9]{3}|20[0-9]{2})(?![\w-])"), _year_range),
+    (re.compile(rf"(?<![\w.-])(?P<a>{_NUM})\s?(?:-|–)\s?(?P<b>{_NUM})(?![\w-])"), _number_range),
+    (re.compile(r"(?i)(?<![\w.])_?(?P<n>[0-9]+(?:,[0-9]{3})*)_?(?:st|nd|rd|th)_?(?![\w])"), _ordinal),
+    (re.compile(rf"(?i)(?<![\w])(?P<cue>{_YEAR_CUES})\s+(?P<y>1[0-9]{{3}}|20[0-9]{{2}})(?![\w.,]?[0-9])"), _year),
+    (re.compile(r"(?<![\w.,])(?P<n>[0-9]{1,5})(?P<letter>[A-Za-z])?\s+(?P<rest>(?:[A-Z][a-z]+\s+)+(?i:Street|St\.?|Avenue|"
+                r"Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Lane|Ln\.?|Drive|Dr\.?|Place|Way|Court|Square)(?![\w]))"), _address),
+    (re.compile(_SIGNED), _signed_number),
+]
+
+
+def spell_out(text: str, where: str = "") -> str:
+    """Apply every rule in order; a Reject names ``where``."""
+    try:
+        for pattern, spoken in RULES:
+            text = pattern.sub(spoken, text)
+    except Reject as reject:
+        reject.where = reject.where or where
+        raise
+    return text
