@@ -1,9 +1,12 @@
 """Project Gutenberg plain-text books -> utterance-sized pieces of text.
 
 ``book_pieces(raw_bytes) -> list[str]``: decode (BOM, CRLF), strip the licence header and
-footer (``*** START OF THE/THIS PROJECT GUTENBERG EBOOK ... ***`` and the matching END line),
-drop the table of contents, ``[Illustration]`` tags, transcriber's notes and footnotes, split
-into sentences and pack them into pieces of ``min_words``..``max_words`` words.
+footer (``*** START OF THE/THIS PROJECT GUTENBERG EBOOK ... ***`` and the matching END line,
+and the old-style ``End of (the) Project Gutenberg's ...`` line before it), drop production
+credits (``Produced by ...``), the table of contents (also when it is one long paragraph),
+lists of illustrations, ``[Illustration: ...]``/``[Copyright ...]`` tags (also across blank
+lines), transcriber's notes, footnotes, chapter headings and publishers' colophons; split into
+sentences and pack them into pieces of ``min_words``..``max_words`` words.
 """
 from __future__ import annotations
 
@@ -16,9 +19,18 @@ from corpus.text import ABBREVIATIONS
 
 _START_RE = re.compile(r"^\s*\*{3}\s*START OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK.*$", re.I | re.M)
 _END_RE = re.compile(r"^\s*\*{3}\s*END OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK.*$", re.I | re.M)
-_OLD_END_RE = re.compile(r"^\s*End of (?:the )?Project Gutenberg'?s? .*$", re.I | re.M)
+_OLD_END_RE = re.compile(r"^\s*End of (?:the |this )?Project Gutenberg(?:['\u2019]s)?\b.*$", re.I | re.M)
 _CONTENTS_RE = re.compile(r"^\s*(?:TABLE OF )?CONTENTS\.?\s*$", re.I)
-_BRACKET_BLOCK_RE = re.compile(r"\[(?:Illustration|Footnote|Transcriber'?s? Note|Sidenote)[^\]]*\]", re.I | re.S)
+_BRACKET_BLOCK_RE = re.compile(r"\[(?:Illustration|Footnote|Transcriber['\u2019]?s? Note|Sidenote|Copyright|"
+                               r"Frontispiece|Decoration)[^\]]*\]", re.I | re.S)
+_CREDITS_RE = re.compile(r"^\s*(?:Produced by|E-?text prepared by|This e-?(?:text|book) was (?:produced|prepared)|"
+                         r"Transcribed from|Scanned by|Proofread by|HTML version by)\b", re.I)
+_HEADING_START_RE = re.compile(r"^(?:CHAPTER|BOOK|PART|VOLUME|ACT|SCENE|SECTION|CANTO|STAVE|LETTER)\s+"
+                               r"(?:[IVXLCDM]+|[0-9]+|[A-Z]+)\b\.?", re.I)
+_ILLUSTRATIONS_RE = re.compile(r"^\s*(?:LIST OF )?ILLUSTRATIONS\.?\s*$", re.I)
+_PAGE_ENTRY_RE = re.compile(r"(?:\.\s*){2,}\s*[0-9ivxlc]+\s*$|\s{2,}[0-9ivxlc]+\s*$|^\s*(?:Frontispiece|Page)\b", re.I | re.M)
+_COLOPHON_RE = re.compile(r"^\s*(?:THE END|FINIS|(?:Printed|Published|Made) (?:in|by) .*|.*\b(?:Press|Printers?),? "
+                          r"[A-Z][a-z]+\.?)\s*$")
 _NOTE_HEADING_RE = re.compile(r"^\s*Transcriber'?s? Notes?\b", re.I)
 _FOOTNOTE_MARK_RE = re.compile(r"\[(?:\d+|[A-Z]|\*)\]")
 _ITALICS_RE = re.compile(r"(?<!\w)_([^_]+)_(?!\w)")
@@ -32,15 +44,20 @@ def strip_boilerplate(text: str) -> str:
     start = _START_RE.search(text)
     if start:
         text = text[start.end():]
-    end = _END_RE.search(text) or _OLD_END_RE.search(text)
-    if end:
-        text = text[: end.start()]
+    ends = [m.start() for m in (_END_RE.search(text), _OLD_END_RE.search(text)) if m]
+    if ends:
+        text = text[: min(ends)]
     return text
 
 
 def paragraphs(text: str) -> list[str]:
-    """Blank-line separated blocks, each joined onto one line."""
+    """Blank-line separated blocks, each joined onto one line (lines of a page-numbered list
+    keep their line ends, so they can be told from prose)."""
     return [" ".join(block.split()) for block in re.split(r"\n\s*\n", text) if block.strip()]
+
+
+def raw_paragraphs(text: str) -> list[str]:
+    return [block.strip("\n") for block in re.split(r"\n\s*\n", text) if block.strip()]
 
 
 def drop_front_matter(blocks: list[str]) -> list[str]:
@@ -49,7 +66,8 @@ def drop_front_matter(blocks: list[str]) -> list[str]:
     A contents list runs from a CONTENTS heading to the point where the body repeats its first
     entry (the first chapter heading); without such a repeat, up to the first long paragraph.
     """
-    out = [b for b in blocks if not _NOTE_HEADING_RE.match(b)]
+    out = [b for b in blocks if not (_NOTE_HEADING_RE.match(b) or _CREDITS_RE.match(b) or _COLOPHON_RE.match(b))]
+    out = [b for b in out if not is_contents_paragraph(b)]
     for i, block in enumerate(out):
         if not _CONTENTS_RE.match(block):
             continue
@@ -62,6 +80,35 @@ def drop_front_matter(blocks: list[str]) -> list[str]:
             if len(later) > 200:
                 return out[:i] + out[j:]
         return out[:i]
+    return out
+
+
+def is_contents_paragraph(block: str) -> bool:
+    """A contents list printed as one paragraph: "CONTENTS CHAPTER I ... CHAPTER II ..."."""
+    return (bool(re.match(r"^(?:TABLE OF )?CONTENTS\b", block, re.I))
+            and len(re.findall(r"\b(?:CHAPTER|BOOK|PART|ACT)\s+[IVXLCDM0-9]+\b", block, re.I)) >= 2)
+
+
+def is_heading(block: str) -> bool:
+    """A chapter heading ("CHAPTER I. Loomings", "BOOK II"), or a short all-capitals title line."""
+    words = block.split()
+    if _HEADING_START_RE.match(block) and len(words) <= 12 and not re.search(r"[.!?]\W*\S+\s+\S+.*[.!?]", block):
+        return True
+    letters = [c for c in block if c.isalpha()]
+    return len(words) <= 8 and bool(letters) and all(c.isupper() for c in letters)
+
+
+def drop_illustration_lists(blocks: list[str]) -> list[str]:
+    """Remove an ILLUSTRATIONS heading and the page-numbered entries that follow it."""
+    out, skipping = [], False
+    for block in blocks:
+        if _ILLUSTRATIONS_RE.match(block):
+            skipping = True
+            continue
+        if skipping and (_PAGE_ENTRY_RE.search(block) or len(block.split()) <= 10 and not block.rstrip().endswith(".")):
+            continue
+        skipping = False
+        out.append(block)
     return out
 
 
@@ -145,7 +192,10 @@ def pack(blocks: list[list[str]], min_words: int, max_words: int) -> list[str]:
 def book_pieces(raw: bytes, *, min_words: int = 8, max_words: int = 40, where: str = "") -> list[str]:
     """Book file bytes -> the pieces of text to speak, in reading order."""
     text = strip_boilerplate(decode_text(raw, where, reason="book:encoding"))
-    blocks = [clean_block(b) for b in drop_front_matter(paragraphs(text))]
+    text = _BRACKET_BLOCK_RE.sub(" ", text)                 # tags may run across blank lines
+    listed = drop_illustration_lists(raw_paragraphs(text))
+    blocks = [clean_block(b) for b in drop_front_matter([" ".join(b.split()) for b in listed])]
+    blocks = [b for b in blocks if b and not is_heading(b)]
     pieces = pack([sentences(b) for b in blocks if b], min_words, max_words)
     if not pieces:
         raise Reject("book:empty", "no text between the Project Gutenberg markers", where=where)
