@@ -171,3 +171,38 @@ def test_cues_without_speech_are_rejected(raw, reason):
     with pytest.raises(Reject) as caught:
         clean_cue_text(raw)
     assert caught.value.reason == reason
+
+
+@pytest.mark.parametrize("cue", [
+    "Downloaded From www.AllSubs.org", "Synced and corrected by Someone - www.addic7ed.com",
+    "== sync, corrected by elderman ==", "Subtitles by the Harbour Team", "Original Air Date on May 3, 2009",
+    "Support us and become VIP member", "Subtitled by: J. Smith", "Captioning by the Ferry Works"])
+def test_credits_and_adverts_are_not_speech(cue):
+    with pytest.raises(Reject) as caught:
+        clean_cue_text(cue)
+    assert caught.value.reason == "cue:credit"
+
+
+@pytest.mark.parametrize("line", ["He sat by the window and waited.", "Come in. Thank you.", "I told you so.",
+                                  "The subtitles were late again.", "We synced our watches by the church bell."])
+def test_ordinary_lines_are_not_credits(line):
+    assert clean_cue_text(line) == line
+
+
+def test_a_film_with_credit_cues_and_a_second_language_line(tmp_path):
+    folder = tmp_path / "films"
+    folder.mkdir()
+    placed = make_movie(folder, "ferry", LINES[:5], first=3.0)
+    cues = list(placed)
+    cues[2] = (cues[2][0], cues[2][1], "Le passeur attendait toujours le premier bateau du matin.")
+    extra = ("90\n00:00:00,200 --> 00:00:01,800\nSubtitles by the Harbour Team\n\n"
+             "91\n00:01:30,000 --> 00:01:32,000\nDownloaded From www.AllSubs.org\n\n")
+    (folder / "ferry.en.srt").write_text(srt(cues, offset=0.0, ratio=1.0, extra=extra))
+    config = write_config(tmp_path / "m.toml", f'[[source]]\ntype = "movies"\npath = "{folder}"\nsplit = "train"\n',
+                          corpus="max_reject_fraction = 0.6")
+    out = tmp_path / "corpus"
+    build(config, out)
+    reasons = sorted(r["reason"] for r in read_ledger(out))
+    assert reasons == ["cue:credit", "cue:credit", "text:language"]
+    texts = [r["text"] for r in sorted(read_corpus(out, "train"), key=lambda r: r["id"])]
+    assert texts == [normalize(line) for i, line in enumerate(LINES[:5]) if i != 2]

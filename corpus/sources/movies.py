@@ -22,6 +22,7 @@ from corpus.config import ConfigError
 from corpus.inputs.media import embedded_subtitles, load_audio
 from corpus.reject import Reject
 from corpus.sources.base import Source, SourceContext
+from corpus.subtitles.clean import track_language
 from corpus.subtitles.parse import parse_subtitles
 from corpus.subtitles.spans import clean_cues, utterance_spans
 from corpus.subtitles.sync import find_alignment, speech_activity
@@ -105,7 +106,7 @@ class MoviesSource(Source):
                              where=video)
             where = subtitles or f"{video} (embedded subtitles)"
             cues, rejects = parse_subtitles(raw, subtitles or "embedded.srt", where)
-            spans, cleaning = clean_cues(cues, movie, where)
+            spans, cleaning = clean_cues(cues, movie, where, track_language(self.languages))
             for reject in rejects:
                 reject.item_id = f"{movie}/{reject.item_id}"
             yield from rejects + cleaning

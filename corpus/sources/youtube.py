@@ -27,6 +27,7 @@ from corpus.inputs.bounded import call_with_deadline
 from corpus.inputs.ytdlp import META, Downloader
 from corpus.reject import Reject
 from corpus.sources.base import Source, SourceContext
+from corpus.subtitles.clean import track_language
 from corpus.subtitles.parse import is_rolling, parse_subtitles, unroll
 from corpus.subtitles.spans import clean_cues, trim_to_speech, utterance_spans
 from corpus.subtitles.sync import speech_activity
@@ -168,7 +169,7 @@ class YouTubeSource(Source):
             kind = "auto"
             spans = trim_to_speech(unroll(cues), speech)
         else:
-            spans, cleaning = clean_cues(cues, video, url)
+            spans, cleaning = clean_cues(cues, video, url, track_language(self.languages))
             yield from cleaning
         channel = meta.get("channel_id") or meta.get("channel") or meta.get("uploader_id") or _host(url)
         uploader = meta.get("uploader_id") or meta.get("uploader") or channel

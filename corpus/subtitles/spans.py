@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from corpus.reject import Reject
-from corpus.subtitles.clean import clean_cue_text, merge_continuations
+from corpus.subtitles.clean import check_language, clean_cue_text, merge_continuations
 from corpus.subtitles.parse import Cue
 from corpus.subtitles.sync import FRAME, Alignment
 
@@ -87,11 +87,16 @@ def refine(start: float, end: float, speech: np.ndarray, *, search: float = 0.4,
     return (new_start, new_end) if new_end > new_start else (start, end)
 
 
-def clean_cues(cues: list[Cue], item_prefix: str, where: str) -> tuple[list[Span], list[Reject]]:
+def clean_cues(cues: list[Cue], item_prefix: str, where: str,
+               language: str | None = None) -> tuple[list[Span], list[Reject]]:
+    """Parsed cues -> (start, end, spoken text) spans, and a Reject for each song, sound-only,
+    credit or other-language cue (``language``: the track's ISO 639-1 code, None: any)."""
     spans, rejects = [], []
     for number, cue in enumerate(merge_continuations(cues), start=1):
         try:
-            spans.append((cue.start, cue.end, clean_cue_text(cue.text)))
+            text = clean_cue_text(cue.text)
+            check_language(text, language)
+            spans.append((cue.start, cue.end, text))
         except Reject as reject:
             reject.item_id, reject.where = f"{item_prefix}/cue{number}", f"{where} at {cue.start:.2f} s"
             rejects.append(reject)
