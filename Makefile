@@ -84,6 +84,7 @@ bench: setup $(VENV)/.bench
 	$(PY) -m benchmarks.bench_augment
 	$(PY) -m benchmarks.bench_train
 	$(PY) -m benchmarks.bench_resume
+	$(PY) -m benchmarks.bench_text
 
 clean:
 	rm -rf build

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
 
 import numpy as np
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
     from corpus.sources import Source
 
 
+WRITTEN_FORM_RE = re.compile(r"[0-9$£€¥₹%&@/°²³+]")      # what the normalizer reads out
+
+
 @dataclasses.dataclass(frozen=True)
 class PartResult:
     """A unit's accepted utterances for one split, as written to ``path``."""
@@ -42,6 +46,7 @@ class PartResult:
     ends: tuple[int, ...]       # byte offset just after each record
     samples: tuple[int, ...]    # num_samples of each record
     sha1: str = ""              # of the part file's bytes
+    spelled: tuple[bool, ...] = ()   # per record: its raw transcript had digits or symbols read out
 
 
 def assign_split(group: str, settings: CorpusSettings) -> str:
@@ -92,23 +97,26 @@ class PartWriter:
         self.file: BinaryIO = FileSystems.create(path, compression_type=CompressionTypes.UNCOMPRESSED)
         self.ends: list[int] = []
         self.samples: list[int] = []
+        self.spelled: list[bool] = []
         self.offset = 0
         self.digest = hashlib.sha1()
 
     def write(self, utt: Utterance) -> None:
-        self.write_framed(frame(encode_utterance(utt)), utt.num_samples)
+        self.write_framed(frame(encode_utterance(utt)), utt.num_samples, bool(WRITTEN_FORM_RE.search(utt.text_raw)))
 
     def result(self, source: str, table: int, unit_key: str, split: str) -> PartResult:
         return PartResult(source=source, table=table, unit_key=unit_key, split=split, path=self.path,
-                          ends=tuple(self.ends), samples=tuple(self.samples), sha1=self.digest.hexdigest())
+                          ends=tuple(self.ends), samples=tuple(self.samples), sha1=self.digest.hexdigest(),
+                          spelled=tuple(self.spelled))
 
-    def write_framed(self, data: bytes, num_samples: int) -> None:
+    def write_framed(self, data: bytes, num_samples: int, spelled: bool = False) -> None:
         """Append one already framed record."""
         self.file.write(data)
         self.digest.update(data)
         self.offset += len(data)
         self.ends.append(self.offset)
         self.samples.append(num_samples)
+        self.spelled.append(spelled)
 
 
 def build_or_reuse(source: Source, unit: Unit, settings: CorpusSettings, cache: UnitCache, table: int,

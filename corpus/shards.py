@@ -47,7 +47,7 @@ def apply_limits(parts: Iterable[PartResult], limits: Mapping[int, int | None]) 
         if part.table in budget:
             n = min(len(part.ends), budget[part.table])
             budget[part.table] -= n
-            part = dataclasses.replace(part, ends=part.ends[:n], samples=part.samples[:n])
+            part = dataclasses.replace(part, ends=part.ends[:n], samples=part.samples[:n], spelled=part.spelled[:n])
         if part.ends:
             kept.append(part)
     return kept
@@ -126,8 +126,14 @@ def build_info(specs: list[ShardSpec], parts: list[PartResult], rejects: list[Re
     for part in parts:
         by_source[part.source]["examples"] += len(part.ends)
         by_source[part.source]["samples"] += sum(part.samples)
+        by_source[part.source]["spelled"] += sum(part.spelled)
+    rejected: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    for r in rejects:
+        rejected[r.source][r.reason] += 1
     source_info = [{**s, "examples": by_source[s["type"]]["examples"],
-                    "hours": round(by_source[s["type"]]["samples"] / rate / 3600, 4)}
+                    "hours": round(by_source[s["type"]]["samples"] / rate / 3600, 4),
+                    "cleaning": {"spelled_out": by_source[s["type"]]["spelled"],
+                                 "rejects": dict(sorted(rejected[s["type"]].items()))}}
                    for s in sources]
     reasons = collections.Counter(r.reason for r in rejects)
     return {

@@ -125,6 +125,7 @@ class UnitCache:
             if _sha1_of(full, part["ends"][-1]) != part["sha1"]:
                 return None
             items.append(PartResult(path=full, ends=tuple(part["ends"]), samples=tuple(part["samples"]),
+                                    spelled=tuple(part.get("spelled", ())),
                                     **{k: part[k] for k in ("source", "table", "unit_key", "split", "sha1")}))
         items += [RejectRecord(**r) for r in manifest["rejects"]]
         items += [Note(**n) for n in manifest["notes"]]
@@ -136,7 +137,7 @@ class UnitCache:
 
         parts = [{"name": i.path.rsplit("/", 1)[-1], "source": i.source, "table": i.table,
                   "unit_key": i.unit_key, "split": i.split,
-                  "ends": list(i.ends), "samples": list(i.samples), "sha1": i.sha1}
+                  "ends": list(i.ends), "samples": list(i.samples), "sha1": i.sha1, "spelled": list(i.spelled)}
                  for i in items if isinstance(i, PartResult)]
         manifest = {"identity": identity, "parts": parts,
                     "rejects": [dataclasses.asdict(i) for i in items if isinstance(i, RejectRecord)],

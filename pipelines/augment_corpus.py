@@ -31,7 +31,7 @@ from apache_beam.metrics import Metrics
 from augment.apply import Banks, augment_utterance, load_folder
 from augment.effects import EffectError
 from augment.recipe import Recipe, parse_recipe
-from corpus.build import PartResult, PartWriter
+from corpus.build import WRITTEN_FORM_RE, PartResult, PartWriter
 from corpus.config import CorpusSettings
 from corpus.reject import Reject, RejectRecord, record_reject
 from corpus.schema import INFO_FILE, SCHEMA_VERSION, check_info, decode_utterance, encode_utterance
@@ -128,7 +128,8 @@ class AugmentRanges(beam.DoFn):
                 f.seek(work.start)
                 for record in read_records(io.BytesIO(f.read(work.end - work.start)), work.path):
                     utt = decode_utterance(record)
-                    writer(utt.source).write_framed(frame(record), utt.num_samples)
+                    spelled = bool(WRITTEN_FORM_RE.search(utt.text_raw))
+                    writer(utt.source).write_framed(frame(record), utt.num_samples, spelled)
                     if work.split != "train":
                         continue
                     for chain in self.recipe.chains(utt.id, self.settings.seed):
@@ -139,7 +140,7 @@ class AugmentRanges(beam.DoFn):
                             yield record_reject(Reject("augment:effect", str(e)), source=utt.source,
                                                 stage="augment", item_id=utt.id, where=work.path)
                             continue
-                        writer(copy.source).write_framed(frame(encode_utterance(copy)), copy.num_samples)
+                        writer(copy.source).write_framed(frame(encode_utterance(copy)), copy.num_samples, spelled)
                         Metrics.counter("augment", "copies").inc()
         finally:
             for w in writers.values():

@@ -98,6 +98,7 @@ def test_bad_items_land_in_the_ledger_and_the_rest_builds(tmp_path, bad_librispe
     assert all(r["where"] and r["source"] == "librispeech" for r in ledger.values())
     assert "19-198-0001.flac" in ledger["librispeech/19-198-0001"]["where"]
     assert info["rejects"]["by_reason"] == {"audio:decode": 1, "text:empty": 1, "text:missing": 1, "text:oov": 1}
+    assert info["sources"][0]["cleaning"] == {"spelled_out": 0, "rejects": info["rejects"]["by_reason"]}
     built = {r["id"] for r in read_corpus(out, "train") + read_corpus(out, "dev")}
     assert built == {f"librispeech/{u}" for u in SENTENCES} - {"librispeech/19-198-0001"}
 

@@ -56,6 +56,7 @@ def test_multi_voice_books_are_identical_and_each_piece_has_its_own_settings(tmp
     first = build(config, tmp_path / "a")
     second = build(config, tmp_path / "b")
     assert first == second
+    assert first["sources"][0]["cleaning"]["spelled_out"] == len(VOICES) * len(RATES)     # the number sentence
     for name in first["splits"]["train"]["shards"]:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
