@@ -206,3 +206,26 @@ def test_a_film_with_credit_cues_and_a_second_language_line(tmp_path):
     assert reasons == ["cue:credit", "cue:credit", "text:language"]
     texts = [r["text"] for r in sorted(read_corpus(out, "train"), key=lambda r: r["id"])]
     assert texts == [normalize(line) for i, line in enumerate(LINES[:5]) if i != 2]
+
+
+def test_microdvd_subtitles_are_timed_by_the_films_frame_rate(tmp_path):
+    from corpus.subtitles.parse import parse_subtitles
+
+    cues, rejects = parse_subtitles(b"{1}{1}25.000\n{50}{100}Hello there|second line\nnot a cue\n", "a.sub", "a.sub")
+    assert [(c.start, c.end, c.text) for c in cues] == [(2.0, 4.0, "Hello there\nsecond line")]
+    assert [r.reason for r in rejects] == ["subtitle:malformed-cue"]
+    with pytest.raises(Reject) as caught:
+        parse_subtitles(b"{50}{100}No frame rate anywhere\n", "b.sub", "b.sub")
+    assert "frame rate" in caught.value.detail
+
+    folder = tmp_path / "films"
+    folder.mkdir()
+    placed = make_movie(folder, "dock", LINES[:5], first=2.0)          # its video runs at 5 frames/s
+    fps = 5
+    (folder / "dock.sub").write_text("".join(f"{{{round((s + 1.0) * fps)}}}{{{round((e + 1.0) * fps)}}}{line}\n"
+                                             for s, e, line in placed))
+    config = write_config(tmp_path / "m.toml", f'[[source]]\ntype = "movies"\npath = "{folder}"\nsplit = "train"\n')
+    info = build(config, tmp_path / "corpus")
+    assert abs(info["alignment"][0]["offset"] - (-1.0)) <= 0.25 and info["alignment"][0]["subtitles"].endswith(".sub")
+    rows = sorted(read_corpus(tmp_path / "corpus", "train"), key=lambda r: r["id"])
+    assert [r["text"] for r in rows] == [normalize(line) for _, _, line in placed]

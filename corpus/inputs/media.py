@@ -44,6 +44,17 @@ def decode_with_ffmpeg(data: bytes, rate: int, *, where: str = "") -> np.ndarray
         return load_audio(path, rate, where=where)
 
 
+def video_fps(path: str) -> float | None:
+    """The frame rate of a media file's first video stream (ffprobe), or None."""
+    probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=r_frame_rate",
+                            "-of", "csv=p=0", path], capture_output=True, text=True)
+    num, _, den = probe.stdout.strip().partition("/")
+    try:
+        return float(num) / float(den or 1) if probe.returncode == 0 and num else None
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
 def embedded_subtitles(path: str) -> bytes | None:
     """The first subtitle stream of a media file as SRT bytes, or None if it has none."""
     probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "s", "-show_entries",

@@ -19,7 +19,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from corpus.config import ConfigError
-from corpus.inputs.media import embedded_subtitles, load_audio
+from corpus.inputs.media import embedded_subtitles, load_audio, video_fps
 from corpus.reject import Reject
 from corpus.sources.base import Source, SourceContext
 from corpus.subtitles.clean import track_language
@@ -40,8 +40,8 @@ def _read(path: str) -> bytes:
 def subtitle_for(video: str, existing: set[str], languages: list[str]) -> str | None:
     """The subtitle file beside ``video`` that best matches, or None."""
     stem = video.rsplit(".", 1)[0]
-    for candidate in ([f"{stem}.{lang}.{ext}" for lang in languages for ext in ("srt", "vtt")]
-                      + [f"{stem}.srt", f"{stem}.vtt"]):
+    for candidate in ([f"{stem}.{lang}.{ext}" for lang in languages for ext in ("srt", "vtt", "sub")]
+                      + [f"{stem}.srt", f"{stem}.vtt", f"{stem}.sub"]):
         if candidate in existing:
             return candidate
     return None
@@ -105,7 +105,8 @@ class MoviesSource(Source):
                 raise Reject("subtitle:missing", "no subtitle file beside the video and no embedded stream",
                              where=video)
             where = subtitles or f"{video} (embedded subtitles)"
-            cues, rejects = parse_subtitles(raw, subtitles or "embedded.srt", where)
+            fps = video_fps(local) if subtitles and subtitles.lower().endswith(".sub") else None
+            cues, rejects = parse_subtitles(raw, subtitles or "embedded.srt", where, fps=fps)
             spans, cleaning = clean_cues(cues, movie, where, track_language(self.languages))
             for reject in rejects:
                 reject.item_id = f"{movie}/{reject.item_id}"

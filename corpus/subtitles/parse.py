@@ -13,6 +13,7 @@ import dataclasses
 import re
 
 import pysrt
+import pysubs2
 import webvtt
 
 from corpus.inputs.textfile import decode_text
@@ -120,14 +121,38 @@ def parse_vtt(text: str, where: str = "") -> tuple[list[Cue], list[Reject]]:
     return cues, rejects
 
 
-def parse_subtitles(raw: bytes, name: str, where: str = "") -> tuple[list[Cue], list[Reject]]:
-    """Subtitle file bytes (SRT or VTT, by content) -> cues and rejects; a file with no cue at
-    all (empty, or a web page served in place of captions) raises Reject."""
+_MICRODVD_RE = re.compile(r"^\s*\{\d+\}\{\d*\}")
+
+
+def parse_microdvd(text: str, fps: float | None, where: str = "") -> tuple[list[Cue], list[Reject]]:
+    """MicroDVD (``{start frame}{end frame}text|next line``) -> cues, with pysubs2. The frame rate
+    comes from a ``{1}{1}23.976`` first line, else ``fps`` (the film's); without either the file
+    cannot be timed and raises Reject."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    rejects = [Reject("subtitle:malformed-cue", f"line {number} ({line[:40]!r}): not '{{start}}{{end}}text'",
+                      item_id=f"cue{number}", where=where)
+               for number, line in enumerate(lines, start=1) if not _MICRODVD_RE.match(line)]
+    good = "\n".join(line for line in lines if _MICRODVD_RE.match(line)) + "\n"
+    try:
+        events = pysubs2.SSAFile.from_string(good, format_="microdvd", fps=fps)
+    except pysubs2.exceptions.UnknownFPSError:
+        raise Reject("subtitle:malformed", "MicroDVD subtitles count frames; the film's frame rate is unknown",
+                     where=where) from None
+    cues = [Cue(e.start / 1000, e.end / 1000, e.plaintext) for e in events if e.end > e.start and e.plaintext.strip()]
+    return cues, rejects
+
+
+def parse_subtitles(raw: bytes, name: str, where: str = "", fps: float | None = None) -> tuple[list[Cue], list[Reject]]:
+    """Subtitle file bytes (SRT, VTT or MicroDVD, by content) -> cues and rejects; a file with no
+    cue at all (empty, or a web page served in place of captions) raises Reject. ``fps`` times
+    MicroDVD files that do not say their frame rate."""
     text = decode_subtitles(raw, where)
     head = text.lstrip()[:200].lower()
     if head.startswith(("<!doctype", "<html", "<?xml")) or "<html" in head:
         raise Reject("subtitle:malformed", "the subtitle file is a web page (HTML), not subtitles", where=where)
-    if text.lstrip().startswith("WEBVTT") or name.lower().endswith(".vtt"):
+    if _MICRODVD_RE.match(text) or name.lower().endswith(".sub"):
+        cues, rejects = parse_microdvd(text, fps, where)
+    elif text.lstrip().startswith("WEBVTT") or name.lower().endswith(".vtt"):
         cues, rejects = parse_vtt(text if text.lstrip().startswith("WEBVTT") else "WEBVTT\n\n" + text, where)
     else:
         cues, rejects = parse_srt(text, where)
