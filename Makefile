@@ -4,6 +4,7 @@
 PYTHON     ?= python3
 VENV       ?= .venv
 PY         := $(VENV)/bin/python
+SM         := $(VENV)/bin/speechmill
 CONFIG     ?= configs/default.toml
 OUT        ?= build/corpus
 LIMIT      ?=
@@ -11,7 +12,7 @@ FRESH      ?=
 DASK       ?=
 BEAM_ARGS  ?=
 BENCH_MINUTES ?= 60
-SYSTEM_PACKAGES := ffmpeg:ffmpeg espeak-ng:espeak-ng
+SYSTEM_PACKAGES := ffmpeg:ffmpeg espeak-ng:espeak-ng chromium:chromium
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1
@@ -28,7 +29,7 @@ FILE       ?=
 RECIPE     ?=
 AUGMENT_OUT = $(if $(filter command line environment,$(origin OUT)),$(OUT),build/augmented)
 
-.PHONY: corpus augment train eval transcribe test bench setup system clean help
+.PHONY: corpus augment train eval transcribe report test bench setup system clean help
 
 help:
 	@echo "make corpus [CONFIG=configs/default.toml] [OUT=build/corpus] [LIMIT=n] [FRESH=1] [DASK=local:2|tcp://host:8786] [BEAM_ARGS='--runner=...']"
@@ -36,6 +37,7 @@ help:
 	@echo "make train [DATA=build/corpus] [RUN=build/run] [STEPS=n|EPOCHS=n|MINUTES=m]"
 	@echo "make eval [MODEL=build/run] [DATA=build/corpus] [BEAM=0|16]"
 	@echo "make transcribe [MODEL=build/run] FILE=<audio file or folder>"
+	@echo "make report [IN=build/corpus]   an HTML page about a corpus (or a run: IN=build/run)"
 	@echo "make test     run the test suite (offline)"
 	@echo "make bench    print throughput (x-realtime per core) of each stage beside its baseline"
 
@@ -53,23 +55,26 @@ $(VENV)/.installed: pyproject.toml
 setup: system $(VENV)/.installed
 
 corpus: setup
-	$(PY) -m pipelines.build_corpus --config $(CONFIG) --output $(OUT) \
+	$(SM) corpus --config $(CONFIG) --output $(OUT) \
 	  $(if $(LIMIT),--limit $(LIMIT)) $(if $(FRESH),--fresh) $(if $(DASK),--dask $(DASK)) $(BEAM_ARGS)
 
 augment: setup
-	$(PY) -m pipelines.augment_corpus --input $(IN) --output $(AUGMENT_OUT) \
+	$(SM) augment --input $(IN) --output $(AUGMENT_OUT) \
 	  $(if $(RECIPE),--recipe "$(RECIPE)") $(if $(FRESH),--fresh) $(BEAM_ARGS)
 
 train: setup
-	$(PY) -m train.train --data $(DATA) --run $(RUN) $(if $(STEPS),--steps $(STEPS)) \
+	$(SM) train --data $(DATA) --run $(RUN) $(if $(STEPS),--steps $(STEPS)) \
 	  $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(MINUTES),--minutes $(MINUTES))
 
 eval: setup
-	$(PY) -m train.evaluate --model $(MODEL) --data $(DATA) --beam $(BEAM)
+	$(SM) eval --model $(MODEL) --data $(DATA) --beam $(BEAM)
 
 transcribe: setup
 	@test -n "$(FILE)" || { echo "speechmill: make transcribe needs FILE=<audio file or folder>" >&2; exit 2; }
-	@$(PY) -m train.transcribe --model $(MODEL) $(FILE)
+	@$(SM) transcribe --model $(MODEL) $(FILE)
+
+report: setup
+	$(SM) report $(IN)
 
 test: setup
 	$(PY) -m pytest -q tests
@@ -79,12 +84,7 @@ $(VENV)/.bench: $(VENV)/.installed
 	@touch $@
 
 bench: setup $(VENV)/.bench
-	$(PY) -m benchmarks.bench_corpus --minutes $(BENCH_MINUTES)
-	$(PY) -m benchmarks.bench_captions --minutes 30
-	$(PY) -m benchmarks.bench_augment
-	$(PY) -m benchmarks.bench_train
-	$(PY) -m benchmarks.bench_resume
-	$(PY) -m benchmarks.bench_text
+	$(SM) bench --minutes $(BENCH_MINUTES)
 
 clean:
 	rm -rf build

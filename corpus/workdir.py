@@ -178,3 +178,42 @@ def _sha1_of(path: str, size: int) -> str | None:
         for block in iter(lambda: f.read(8 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+PROGRESS_DIR = "progress"
+
+
+def progress_dir(staging: str) -> str:
+    return f"{staging.rstrip('/')}/{PROGRESS_DIR}"
+
+
+def note_progress(folder: str, digest: str, items: list, sample_rate: int) -> None:
+    """Record that a unit is done (built or reused) with its utterances, seconds and rejects,
+    for the job's progress display (one small file per unit; any runner, any file system)."""
+    from corpus.build import PartResult
+
+    parts = [i for i in items if isinstance(i, PartResult)]
+    facts = {"utterances": sum(len(p.ends) for p in parts),
+             "seconds": round(sum(sum(p.samples) for p in parts) / sample_rate, 3),
+             "rejects": sum(isinstance(i, RejectRecord) for i in items)}
+    with FileSystems.create(f"{folder}/{digest}.json", compression_type=CompressionTypes.UNCOMPRESSED) as f:
+        f.write(json.dumps(facts).encode("utf-8"))
+
+
+def read_progress(folder: str) -> dict[str, float]:
+    """Units done so far and their utterances, seconds and rejects, summed."""
+    totals = {"units": 0, "utterances": 0, "seconds": 0.0, "rejects": 0}
+    try:
+        paths = [m.path for m in FileSystems.match([f"{folder}/*.json"])[0].metadata_list]
+    except (OSError, ValueError):
+        return totals
+    for path in paths:
+        try:
+            with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+                facts = json.loads(f.read())
+        except (OSError, ValueError):
+            continue                                  # being written right now: next time
+        totals["units"] += 1
+        for key in ("utterances", "seconds", "rejects"):
+            totals[key] += facts.get(key, 0)
+    return totals

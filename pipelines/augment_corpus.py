@@ -37,9 +37,10 @@ from corpus.reject import Reject, RejectRecord, record_reject
 from corpus.schema import INFO_FILE, SCHEMA_VERSION, check_info, decode_utterance, encode_utterance
 from corpus.tfrecord import frame, read_records, record_offsets
 from corpus.types import Unit, slug
-from corpus.workdir import (OutputBusy, UnitCache, UnitDone, files_identity, fingerprint, output_lock, parts_dir,
-                            unit_digest)
+from corpus.workdir import (OutputBusy, UnitCache, UnitDone, files_identity, fingerprint, note_progress, output_lock,
+                            parts_dir, progress_dir, unit_digest)
 from pipelines.transforms import WriteCorpus, beam_options, fresh_staging, quiet_logging
+from speechmill.progress import JobProgress
 
 log = logging.getLogger("speechmill.augment")
 DEFAULT_RECIPE = "speed=0.9,1.1;noise=5..20dB@0.5;pitch=-2..2@0.3"
@@ -93,9 +94,10 @@ class AugmentRanges(beam.DoFn):
     a range an earlier run into the same output finished with the same identity is reused."""
 
     def __init__(self, recipe: Recipe, settings: CorpusSettings, parts_dir: str, train_shards: list[str],
-                 noise_dir: str | None, rir_dir: str | None, job: str):
+                 noise_dir: str | None, rir_dir: str | None, job: str, progress: str | None = None):
         self.recipe, self.settings, self.parts_dir = recipe, settings, parts_dir
         self.train_shards, self.noise_dir, self.rir_dir, self.job = train_shards, noise_dir, rir_dir, job
+        self.progress = progress
 
     def setup(self) -> None:
         rate = self.settings.sample_rate
@@ -113,6 +115,8 @@ class AugmentRanges(beam.DoFn):
             items = list(self._augment(work, lambda source: cache.part_path(digest, f"{work.split}.{slug(source)}")))
             cache.store(digest, identity, items)
         yield from items
+        if self.progress:
+            note_progress(self.progress, digest, items, self.settings.sample_rate)
         yield UnitDone(digest)
 
     def _augment(self, work: ShardRange, part_path) -> Iterator[PartResult | RejectRecord]:
@@ -157,16 +161,21 @@ def same_folder(a: str, b: str) -> bool:
 
 
 def parse_args(argv: list[str] | None):
-    parser = argparse.ArgumentParser(description="Augment the train split of a speechmill corpus.")
+    parser = argparse.ArgumentParser(
+        prog="speechmill augment", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Augment the train split of a speechmill corpus into a new corpus. Any other --flag "
+                    "goes to Beam's PipelineOptions.")
     parser.add_argument("--input", required=True, help="corpus folder made by make corpus")
     parser.add_argument("--output", required=True, help="output folder (a new corpus)")
-    parser.add_argument("--recipe", default=DEFAULT_RECIPE, help="augmentation recipe (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=None, help="seed (default: the input corpus's seed)")
+    parser.add_argument("--recipe", default=DEFAULT_RECIPE, help="augmentation recipe")
+    parser.add_argument("--seed", type=int, default=None, help="seed (None: the input corpus's seed)")
     parser.add_argument("--noise-dir", default=None, help="folder of noise recordings (e.g. MUSAN noise)")
     parser.add_argument("--rir-dir", default=None, help="folder of room impulse responses")
     parser.add_argument("--fresh", action="store_true",
-                        help="redo every range (default: reuse what an earlier run into OUTPUT finished)")
-    parser.add_argument("--log-level", default="INFO")
+                        help="redo every range instead of reusing what an earlier run into OUTPUT finished")
+    parser.add_argument("--progress", choices=["auto", "bar", "lines", "none"], default="auto",
+                        help="auto: a live bar on a terminal, a line every 10 s otherwise")
+    parser.add_argument("--log-level", default="INFO", help="level of speechmill's own messages")
     return parser.parse_known_args(argv)
 
 
@@ -198,12 +207,13 @@ def run(argv: list[str] | None = None) -> dict:
                       *(files_identity([f"{d.rstrip('/')}/**"]) if d else None for d in (known.noise_dir, known.rir_dir)))
     with output_lock(out_dir):
         staging = fresh_staging(out_dir, known.fresh)
-        with beam.Pipeline(options=beam_options(beam_args, None)) as p:
+        with JobProgress(progress_dir(staging), len(units), "augment", known.progress), \
+                beam.Pipeline(options=beam_options(beam_args, None)) as p:
             (p
              | "Ranges" >> beam.Create(units)
              | "Spread ranges" >> beam.Reshuffle()
              | "Augment" >> beam.ParDo(AugmentRanges(recipe, settings, parts_dir(out_dir), train,
-                                                     known.noise_dir, known.rir_dir, job))
+                                                     known.noise_dir, known.rir_dir, job, progress_dir(staging)))
              | "Write corpus" >> WriteCorpus(settings, out_dir, staging, sources_meta, extra=extra))
     with _open(f"{out_dir}/{INFO_FILE}") as f:
         return json.loads(f.read())

@@ -31,13 +31,14 @@ from apache_beam.metrics import Metrics
 from corpus.build import PartResult, build_or_reuse
 from corpus.config import BuildConfig, ConfigError, load_config
 from corpus.inputs.tts import mark_job
-from corpus.reject import Reject, RejectRecord, record_reject
+from corpus.reject import Reject, RejectRecord, our_line, record_reject
 from corpus.schema import INFO_FILE, SCHEMA_VERSION
-from corpus.shards import TooManyRejects
 from corpus.sources import Source, SourceContext, make_source
 from corpus.types import Note, Unit
-from corpus.workdir import OutputBusy, UnitCache, fingerprint, output_lock, parts_dir
+from corpus.workdir import (OutputBusy, UnitCache, UnitDone, fingerprint, note_progress, output_lock, parts_dir,
+                            progress_dir)
 from pipelines.transforms import WriteCorpus, beam_options, fresh_staging, quiet_logging
+from speechmill.progress import JobProgress
 
 log = logging.getLogger("speechmill.build")
 DEFAULT_CONFIG = "configs/default.toml"
@@ -66,11 +67,12 @@ class BuildUnits(beam.DoFn):
     """(source index, unit) -> PartResult, RejectRecord, Note and UnitDone elements: each unit
     built, or reused from the output folder's unit cache when it is unchanged (corpus.build)."""
 
-    def __init__(self, sources: list[Source], settings, parts_dir: str, tables: list[str]):
+    def __init__(self, sources: list[Source], settings, parts_dir: str, tables: list[str], progress: str | None = None):
         self.sources = sources
         self.settings = settings
         self.parts_dir = parts_dir
         self.tables = tables          # fingerprint of each [[source]] table and the settings
+        self.progress = progress      # folder for one progress note per finished unit
 
     def setup(self) -> None:
         for source in self.sources:
@@ -84,11 +86,17 @@ class BuildUnits(beam.DoFn):
         index, unit = element
         source = self.sources[index]
         identity = fingerprint(self.tables[index], unit.key, repr(unit.payload), source.input_identity(unit))
+        items = []
         for item in build_or_reuse(source, unit, self.settings, UnitCache(self.parts_dir), index, identity):
             if isinstance(item, RejectRecord):
                 Metrics.counter("rejects", item.reason).inc()
             elif isinstance(item, PartResult):
                 Metrics.counter("utterances", item.split).inc(len(item.ends))
+            elif isinstance(item, UnitDone):
+                Metrics.counter("units", "done").inc()
+                if self.progress:
+                    note_progress(self.progress, item.digest, items, self.settings.sample_rate)
+            items.append(item)
             yield item
 
     def teardown(self) -> None:
@@ -124,20 +132,26 @@ def build_pipeline(p: beam.Pipeline, config: BuildConfig, out_dir: str, sources:
      | "Units" >> beam.Create(units)
      | "Expand units" >> beam.ParDo(ExpandUnits(sources))
      | "Spread units" >> beam.Reshuffle()
-     | "Read, clean, write parts" >> beam.ParDo(BuildUnits(sources, settings, parts_dir(out_dir), tables))
+     | "Read, clean, write parts" >> beam.ParDo(BuildUnits(sources, settings, parts_dir(out_dir), tables,
+                                                         progress_dir(staging)))
      | "Write corpus" >> WriteCorpus(settings, out_dir, staging, sources_meta, limits))
 
 
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
-    parser = argparse.ArgumentParser(description="Build a speechmill corpus (TFRecord shards).")
-    parser.add_argument("--config", default=DEFAULT_CONFIG, help="TOML config (default: %(default)s)")
-    parser.add_argument("--output", default=DEFAULT_OUTPUT, help="output folder or URL (default: %(default)s)")
+    parser = argparse.ArgumentParser(
+        prog="speechmill corpus", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Build a speechmill corpus (TFRecord shards). Any other --flag goes to Beam's "
+                    "PipelineOptions (--runner, --direct_num_workers, ...).")
+    parser.add_argument("--config", default=DEFAULT_CONFIG, help="TOML config")
+    parser.add_argument("--output", default=DEFAULT_OUTPUT, help="output folder or URL")
     parser.add_argument("--limit", type=int, default=None, help="max utterances per source (quick trials)")
     parser.add_argument("--fresh", action="store_true",
-                        help="rebuild every unit (default: reuse the units an earlier run into OUTPUT finished)")
+                        help="rebuild every unit instead of reusing the units an earlier run into OUTPUT finished")
     parser.add_argument("--dask", default=None,
                         help="run on Dask: local:N starts a local cluster of N workers; tcp://host:port uses one")
-    parser.add_argument("--log-level", default="INFO")
+    parser.add_argument("--progress", choices=["auto", "bar", "lines", "none"], default="auto",
+                        help="auto: a live bar on a terminal, a line every 10 s otherwise")
+    parser.add_argument("--log-level", default="INFO", help="level of speechmill's own messages")
     return parser.parse_known_args(argv)
 
 
@@ -164,13 +178,14 @@ def _run(config: BuildConfig, sources: list[Source], units: list[tuple[int, Unit
     try:
         p = beam.Pipeline(options=beam_options(beam_args, dask_address))
         build_pipeline(p, config, out_dir, sources, units, known.fresh)
-        result = p.run()
-        try:
-            result.wait_until_finish()
-        finally:
-            client = getattr(result, "client", None)     # DaskRunner's client: close before the cluster
-            if client is not None:
-                client.close()
+        with JobProgress(progress_dir(f"{out_dir}/.staging"), len(units), "corpus", known.progress):
+            result = p.run()
+            try:
+                result.wait_until_finish()
+            finally:
+                client = getattr(result, "client", None)     # DaskRunner's client: close before the cluster
+                if client is not None:
+                    client.close()
     finally:
         if cluster is not None:
             cluster.close()
@@ -189,9 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         print(e, file=sys.stderr)
         return 1
     except Exception as e:  # a Beam runner wraps worker errors; show our one line when it is ours
-        message = next((line for line in str(e).splitlines() if line.startswith("speechmill:")), None)
-        if message is None and isinstance(e, TooManyRejects):
-            message = str(e)
+        message = our_line(e)
         if message is None:
             raise
         print(message, file=sys.stderr)

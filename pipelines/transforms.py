@@ -19,7 +19,7 @@ from corpus.build import PartResult
 from corpus.reject import RejectRecord
 from corpus.shards import ShardSpec, apply_limits, plan_shards, publish, write_shard
 from corpus.types import Note
-from corpus.workdir import UnitCache, UnitDone, parts_dir
+from corpus.workdir import UnitCache, UnitDone, parts_dir, progress_dir
 
 
 def plan_step(keyed, settings, limits) -> Iterator[Any]:
@@ -56,6 +56,7 @@ def fresh_staging(out_dir: str, fresh: bool = False) -> str:
         if FileSystems.exists(folder):
             FileSystems.delete([folder])
     FileSystems.mkdirs(staging)
+    FileSystems.mkdirs(progress_dir(staging))
     if not FileSystems.exists(parts_dir(out_dir)):
         FileSystems.mkdirs(parts_dir(out_dir))
     return staging

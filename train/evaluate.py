@@ -14,6 +14,7 @@ import numpy as np
 
 from corpus.schema import ALPHABET
 from train.data import batches, ids_to_text, load_info
+from speechmill.progress import progress_iter
 from train.model import output_lengths
 
 
@@ -40,7 +41,10 @@ def evaluate_model(model, corpus: str, splits: list[str], *, sample_rate: int = 
     report = {}
     for split in splits:
         refs, hyps, sources = [], [], []
-        for x, _ in batches(corpus, split, batch_size=batch_size, sample_rate=sample_rate, keep_meta=True):
+        info = load_info(corpus)
+        total = -(-info["splits"][split]["examples"] // batch_size) if split in info["splits"] else None
+        for x, _ in progress_iter(batches(corpus, split, batch_size=batch_size, sample_rate=sample_rate, keep_meta=True),
+                                  total, f"eval {split}", unit="batch"):
             logits = model({"audio": x["audio"], "audio_length": x["audio_length"]}, training=False)
             lengths = np.minimum(output_lengths(x["audio_length"], sample_rate).numpy(), logits.shape[1])
             hyps += decode(logits, lengths, beam_width)
@@ -66,12 +70,15 @@ def print_report(report: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="Evaluate a speechmill run on a corpus.")
+    p = argparse.ArgumentParser(prog="speechmill eval", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                                description="Evaluate a speechmill run on a corpus (WER / CER per split and source).")
     p.add_argument("--model", required=True, help="run folder (holds model.keras)")
     p.add_argument("--data", required=True, help="corpus folder")
-    p.add_argument("--splits", default="dev,test")
+    p.add_argument("--splits", default="dev,test", help="comma-separated splits to evaluate")
     p.add_argument("--beam", type=int, default=0, help="beam width (0 = greedy)")
     args = p.parse_args(argv)
+    if not os.path.exists(os.path.join(args.model, "config.json")):
+        raise FileNotFoundError(f"{args.model}: not a training run (no config.json; make train RUN=... makes one)")
     info = load_info(args.data, alphabet=ALPHABET)
     config = json.load(open(os.path.join(args.model, "config.json")))
     load_info(args.data, sample_rate=config["sample_rate"], alphabet=config["alphabet"])

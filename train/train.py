@@ -62,7 +62,9 @@ def strategy_for_devices() -> tf.distribute.Strategy:
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description="Train the speechmill CTC recognizer.")
+    p = argparse.ArgumentParser(prog="speechmill train", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                                description="Train the speechmill CTC recognizer on a corpus (the budget that is "
+                                            "reached first stops training; none given: 30 epochs).")
     p.add_argument("--data", required=True, help="corpus folder (make corpus / make augment)")
     p.add_argument("--run", required=True, help="run folder: checkpoints, logs, export")
     budget = p.add_argument_group("budget (the first reached stops training)")

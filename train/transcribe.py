@@ -19,6 +19,7 @@ import tensorflow as tf
 
 from corpus.inputs.media import load_audio
 from corpus.reject import Reject
+from speechmill.progress import progress_iter
 
 CHUNK_SECONDS, SEARCH_SECONDS = 30.0, 5.0
 AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".wma", ".webm", ".mp4", ".mkv")
@@ -67,19 +68,24 @@ def transcribe_long(samples: np.ndarray, rate: int, transcribe) -> str:
 def load_recognizer(model: str):
     """A run folder (its export/) or an export folder -> (transcribe function, sample rate)."""
     export = os.path.join(model, "export") if os.path.isdir(os.path.join(model, "export")) else model
+    if not os.path.exists(os.path.join(export, "export.json")):
+        raise FileNotFoundError(f"{model}: no exported model (a run folder with export/, or an export folder)")
     facts = json.load(open(os.path.join(export, "export.json")))
     loaded = tf.saved_model.load(export)      # keep the object alive: it owns the variables
     return (lambda audio: loaded.transcribe(audio)), facts["sample_rate"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="Transcribe audio files with a speechmill model.")
+    p = argparse.ArgumentParser(prog="speechmill transcribe", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                                description="Transcribe audio files with a speechmill model: one path<TAB>text "
+                                            "line per file on standard output.")
     p.add_argument("--model", required=True, help="run folder or export folder")
     p.add_argument("paths", nargs="+", help="audio files or folders")
     args = p.parse_args(argv)
     transcribe, rate = load_recognizer(args.model)
     failed = 0
-    for path in audio_files(args.paths):
+    files = audio_files(args.paths)
+    for path in progress_iter(files, len(files), "transcribe", unit="file") if len(files) > 1 else files:
         try:
             samples = load_audio(path, rate)
         except (Reject, FileNotFoundError) as e:

@@ -1,0 +1,31 @@
+"""``speechmill bench``: every benchmark, each beside the library a user would use instead.
+
+Each runs in its own process (``python -m benchmarks.bench_<name>``) and prints its table:
+corpus (build, TTS, the floor), captions (sync beside ffsubsync), augment (effects beside
+librosa and audiomentations, the whole job), train (tf.data input), resume (a killed build run
+again), text (the normalizer beside nemo-text-processing).
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+BENCHES = ("corpus", "captions", "augment", "train", "resume", "text")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="speechmill bench", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                                description=__doc__.splitlines()[0])
+    p.add_argument("--only", default=",".join(BENCHES), help="comma-separated benchmarks to run")
+    p.add_argument("--minutes", type=float, default=60, help="minutes of speech the corpus benchmark generates")
+    args = p.parse_args(argv)
+    chosen = [b for b in args.only.split(",") if b]
+    unknown = sorted(set(chosen) - set(BENCHES))
+    if unknown:
+        p.error(f"unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(BENCHES)}")
+    failed = 0
+    for name in chosen:
+        extra = {"corpus": ["--minutes", str(args.minutes)], "captions": ["--minutes", "30"]}.get(name, [])
+        failed += subprocess.run([sys.executable, "-m", f"benchmarks.bench_{name}", *extra]).returncode != 0
+    return 1 if failed else 0

@@ -1,0 +1,102 @@
+"""``speechmill``: one console command for every step, each a subcommand with its own ``--help``.
+
+    speechmill corpus --config configs/default.toml --output build/corpus
+    speechmill augment --input build/corpus --output build/augmented
+    speechmill train --data build/corpus --run build/run
+    speechmill eval --model build/run --data build/corpus
+    speechmill transcribe --model build/run recording.wav
+    speechmill report build/corpus -o report.html
+    speechmill inspect build/corpus --split dev -n 5
+    speechmill bench
+
+The console is quiet by default (``speechmill.quiet``); ``--verbose`` (before the subcommand)
+shows every library message and the full traceback of any failure. A failure the user can act
+on ends in one line naming what and where: exit status 2 for the user's input (a config, a
+missing folder, a corpus that does not fit a model, a bad recipe), 1 for data or the
+environment (too many rejects, a damaged shard, a busy or full output folder). A bug still
+shows its traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import errno
+import importlib
+import sys
+
+COMMANDS = {
+    "corpus": ("pipelines.build_corpus", "build a corpus from a config: sources -> TFRecord shards + info.json"),
+    "augment": ("pipelines.augment_corpus", "a new corpus with augmented copies of a corpus's train split"),
+    "train": ("train.train", "train the CTC recognizer on a corpus"),
+    "eval": ("train.evaluate", "WER / CER of a trained run on a corpus"),
+    "transcribe": ("train.transcribe", "transcribe audio files or folders with a trained run"),
+    "report": ("speechmill.report", "an HTML page about a corpus (or a training run) to look at and listen to"),
+    "inspect": ("speechmill.inspect", "print records of a corpus, write some as WAV files"),
+    "bench": ("speechmill.bench", "throughput of each stage beside the library a user would use instead"),
+}
+USER_ERRORS = ("ConfigError", "CorpusMismatch", "FileNotFoundError", "NotADirectoryError", "EffectError",
+               "RecipeError", "UsageError")
+DATA_ERRORS = ("TooManyRejects", "OutputBusy", "CorruptCorpus")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="speechmill", formatter_class=argparse.RawDescriptionHelpFormatter,
+                                description="speechmill: build, augment, inspect and train on speech corpora.",
+                                epilog="commands:\n" + "\n".join(f"  {name:<11} {text}"
+                                                                 for name, (_, text) in COMMANDS.items())
+                                + "\n\n`speechmill COMMAND --help` lists a command's options and their defaults.")
+    p.add_argument("-v", "--verbose", action="store_true", help="show every library message and full tracebacks")
+    p.add_argument("command", choices=sorted(COMMANDS), metavar="COMMAND", help="one of the commands below")
+    p.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    return p
+
+
+def one_line(error: BaseException) -> tuple[str, int] | None:
+    """The one line and exit status for an error a user can act on, or None for a bug."""
+    from corpus.reject import our_line
+
+    names = {cls.__name__ for cls in type(error).__mro__}
+    text = str(error).strip()
+    ours = our_line(error)
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC or "No space left on device" in text:
+        where = getattr(error, "filename", None) or "the output folder"
+        return f"speechmill: the disk is full writing {where}", 1
+    if names & set(USER_ERRORS):
+        return (ours or f"speechmill: {text.splitlines()[0] if text else type(error).__name__}"), 2
+    if names & set(DATA_ERRORS) or ours:
+        return (ours or f"speechmill: {text.splitlines()[0]}"), 1
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(sys.argv[1:] if argv is None else argv)
+    module_name, _ = COMMANDS[args.command]
+    from speechmill.quiet import filtered_stderr, quiet_environment
+
+    if args.verbose:
+        return _run(module_name, args.args, verbose=True)
+    quiet_environment()
+    with filtered_stderr() as terminal:
+        from speechmill.progress import use_stderr_fd
+
+        use_stderr_fd(terminal)
+        return _run(module_name, args.args, verbose=False)
+
+
+def _run(module_name: str, argv: list[str], verbose: bool) -> int:
+    module = importlib.import_module(module_name)
+    try:
+        return int(module.main(argv) or 0)
+    except KeyboardInterrupt:
+        print("speechmill: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 - sorted below: a user's problem is one line, a bug is not
+        found = one_line(error)
+        if found is None or verbose:
+            raise
+        message, status = found
+        print(message, file=sys.stderr)
+        return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

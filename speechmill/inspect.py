@@ -1,0 +1,95 @@
+"""``speechmill inspect CORPUS``: print records (id, speaker, duration, text, provenance) and
+write some as WAV files.
+
+    speechmill inspect build/corpus --split dev -n 5
+    speechmill inspect build/corpus --id gutenberg/lantern-keepers/en-us@150wpm-p50/00003 --dump-wav /tmp/w
+
+Records are read with the corpus contract (corpus/schema.py) without TensorFlow; ``--play``
+sends the chosen records to ``aplay`` or ``ffplay`` when one is installed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from typing import Iterator
+
+import soundfile
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+
+from corpus.schema import INFO_FILE, SPLITS, Utterance, check_info, decode_utterance
+from corpus.tfrecord import read_records
+
+
+def load_info(corpus: str) -> dict:
+    path = f"{corpus.rstrip('/')}/{INFO_FILE}"
+    if not FileSystems.exists(path):
+        raise FileNotFoundError(f"{corpus}: no {INFO_FILE}; not a finished speechmill corpus")
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+        info = json.loads(f.read())
+    check_info(info, where=corpus)
+    return info
+
+
+def records(corpus: str, info: dict, split: str) -> Iterator[Utterance]:
+    """Every utterance of a split, shard by shard, in order."""
+    for name in info["splits"].get(split, {}).get("shards", []):
+        path = f"{corpus.rstrip('/')}/{name}"
+        with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+            for record in read_records(f, path):
+                yield decode_utterance(record)
+
+
+def describe(utt: Utterance, rate: int) -> str:
+    extra = "".join(f" {k}={v}" for k, v in (("augment", utt.augment), ("captions", utt.captions)) if v)
+    return (f"{utt.id}\t{utt.speaker}\t{utt.num_samples / rate:.2f} s\t{utt.text}\n"
+            f"    raw: {utt.text_raw}\n    origin: {utt.origin}  licence: {utt.license}"
+            f"{'  synthetic' if utt.synthetic else ''}{extra}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="speechmill inspect", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                                description="Print records of a speechmill corpus, write some as WAV files.")
+    p.add_argument("corpus", help="corpus folder")
+    p.add_argument("--split", choices=SPLITS, default=None, help="only this split (None: every split)")
+    p.add_argument("-n", type=int, default=5, help="records to show per split")
+    p.add_argument("--id", default=None, help="show only the record with this id (searches every split)")
+    p.add_argument("--dump-wav", default=None, metavar="DIR", help="also write the shown records as WAV files here")
+    p.add_argument("--play", action="store_true", help="play the shown records (aplay or ffplay)")
+    args = p.parse_args(argv)
+    info = load_info(args.corpus)
+    rate = info["sample_rate"]
+    print(f"{args.corpus}: " + ", ".join(f"{s} {v['examples']} utt / {v['hours']:.2f} h" for s, v in info["splits"].items()))
+    shown = []
+    for split in [args.split] if args.split else [s for s in SPLITS if s in info["splits"]]:
+        count = 0
+        for utt in records(args.corpus, info, split):
+            if args.id and utt.id != args.id:
+                continue
+            print(f"[{split}] {describe(utt, rate)}")
+            shown.append(utt)
+            count += 1
+            if count >= args.n or args.id:
+                break
+    if args.id and not shown:
+        print(f"speechmill: inspect: no record {args.id!r} in {args.corpus}", file=sys.stderr)
+        return 2
+    for utt in shown:
+        if args.dump_wav:
+            os.makedirs(args.dump_wav, exist_ok=True)
+            path = os.path.join(args.dump_wav, utt.id.replace("/", "__") + ".wav")
+            soundfile.write(path, utt.audio, rate, subtype="PCM_16")
+            print(f"wrote {path}")
+        if args.play:
+            player = shutil.which("aplay") or shutil.which("ffplay")
+            if player is None:
+                print("speechmill: inspect: --play needs aplay (alsa-utils) or ffplay (ffmpeg)", file=sys.stderr)
+                return 1
+            tmp = os.path.join(args.dump_wav or "/tmp", "speechmill-play.wav")
+            soundfile.write(tmp, utt.audio, rate, subtype="PCM_16")
+            subprocess.run([player, "-q", tmp] if player.endswith("aplay") else [player, "-nodisp", "-autoexit", tmp])
+    return 0

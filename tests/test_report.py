@@ -1,0 +1,102 @@
+"""`speechmill report`: a self-contained page, opened in a real headless browser (Debian's
+chromium driven by playwright): no script or console error, the numbers equal info.json's,
+every audio element holds a decodable file, and the screenshot is not blank."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import build, write_config
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def open_in_browser(page_path: Path, screenshot: Path) -> tuple[dict, dict, list[str]]:
+    """Open a report; returns (self-test result, {data-info key: shown text}, console errors)."""
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM, "the report test needs Debian's chromium (make test installs it)"
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 1400})
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(page_path.resolve().as_uri())
+            page.wait_for_function("() => { const t = document.getElementById('selftest').textContent;"
+                                   " if (!t) return false; const r = JSON.parse(t);"
+                                   " return r.decoded + r.failed.length === r.audio; }", timeout=90000)
+            selftest = json.loads(page.inner_text("#selftest"))
+            shown = page.eval_on_selector_all("[data-info]", "els => els.map(e => [e.dataset.info, e.textContent])")
+            page.screenshot(path=str(screenshot))
+        finally:
+            browser.close()
+    return selftest, dict(shown), errors
+
+
+def lookup(info: dict, key: str):
+    value = info
+    for part in key.split("."):
+        value = value[int(part)] if isinstance(value, list) else value[part]
+    return value
+
+
+def not_blank(png: Path) -> bool:
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(png).convert("L"), dtype=np.float32)
+    return pixels.std() > 10 and (pixels < 200).mean() > 0.005       # text and charts, not an empty page
+
+
+@pytest.fixture(scope="module")
+def corpus_with_rejects(tmp_path_factory, librispeech) -> Path:
+    folder = tmp_path_factory.mktemp("report")
+    copy = folder / "LibriSpeech"
+    shutil.copytree(librispeech, copy)
+    (copy / "train-clean-100" / "26" / "495" / "26-495-0002.flac").write_bytes(b"fLaC" + bytes(300))
+    config = write_config(folder / "c.toml", f'[[source]]\ntype = "librispeech"\npath = "{copy}"\n',
+                          corpus="max_reject_fraction = 0.5")
+    build(config, folder / "corpus")
+    return folder / "corpus"
+
+
+def test_the_corpus_report_loads_shows_info_json_and_plays(tmp_path, corpus_with_rejects):
+    from speechmill.report import main as report
+
+    page = tmp_path / "report.html"
+    assert report([str(corpus_with_rejects), "-o", str(page), "--samples", "4"]) == 0
+    text = page.read_text()
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", text)      # self-contained: nothing to fetch
+    selftest, shown, errors = open_in_browser(page, tmp_path / "shot.png")
+    assert errors == [] and selftest["errors"] == []
+    info = json.loads((corpus_with_rejects / "info.json").read_text())
+    assert selftest["audio"] == sum(min(4, s["examples"]) for s in info["splits"].values())
+    assert selftest["decoded"] == selftest["audio"] and selftest["failed"] == []
+    assert {"splits.train.examples", "splits.dev.hours", "rejects.total", "rejects.by_reason.audio:decode"} <= set(shown)
+    for key, value in shown.items():
+        expected = lookup(info, key)
+        assert float(value) == pytest.approx(float(expected), abs=1e-3) if isinstance(expected, (int, float)) \
+            else value == str(expected), key
+    assert "audio:decode" in text and "26-495-0002" in text            # the reject, with its example
+    assert not_blank(tmp_path / "shot.png")
+
+
+def test_a_training_run_report(tmp_path, librispeech_corpus):
+    from speechmill.report import main as report
+    from train.train import main as train
+
+    run = tmp_path / "run"
+    assert train(["--data", str(librispeech_corpus), "--run", str(run), "--steps", "2", "--rnn-units", "16",
+                  "--rnn-layers", "1", "--conv-channels", "4", "--batch-size", "4"]) == 0
+    assert report([str(run)]) == 0
+    page = run / "report.html"
+    text = page.read_text()
+    assert "training loss" in text and "<svg" in text and "greedy" in text
+    selftest, _, errors = open_in_browser(page, tmp_path / "run.png")
+    assert errors == [] and selftest["errors"] == [] and not_blank(tmp_path / "run.png")
