@@ -12,7 +12,7 @@ FRESH      ?=
 DASK       ?=
 BEAM_ARGS  ?=
 BENCH_MINUTES ?= 60
-SYSTEM_PACKAGES := ffmpeg:ffmpeg espeak-ng:espeak-ng chromium:chromium
+SYSTEM_PACKAGES := ffmpeg:ffmpeg espeak-ng:espeak-ng chromium:chromium script:bsdutils
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1
