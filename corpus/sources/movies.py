@@ -2,7 +2,7 @@
 
 ``[[source]] type = "movies"``, ``path = <folder>``. Each video file (mp4, mkv, avi, mov, webm,
 m4v, mpg, ts) is one work unit and one ``group``. Its subtitles come from ``name.srt``,
-``name.<lang>.srt``, ``name.vtt`` or ``name.<lang>.vtt`` beside it (languages in the order of
+``name.<lang>.srt``, ``name.vtt``, ``name.<lang>.vtt`` or MicroDVD ``name.sub`` beside it (languages in the order of
 ``languages``), else from the first embedded subtitle stream. Cues are cleaned, the track's
 offset and framerate ratio are found from speech activity (a file scoring below
 ``min_sync_score`` is rejected whole), and cues are merged into utterances cut at pauses.
