@@ -43,6 +43,8 @@ _NUMBER_SIGN_RE = re.compile(r"(?<![\w.])No\.(?=\s*[0-9])")
 # A capitalized word followed by a roman numeral: a ruler's number ("Louis XVI" -> the sixteenth);
 # a lone "I" only before punctuation or the end (else it is the pronoun).
 _REGNAL_RE = re.compile(r"\b(?P<name>[A-Z][a-z]+) (?P<numeral>[IVXL]{2,}|[VXL]\b|I(?=[.,;:!?)]|$))(?![\w'])")
+PRONOUN_I_WORDS = {"and", "so", "but", "then", "yes", "no", "oh", "now", "here", "there", "as", "if", "when", "than",
+                   "or", "nor", "because", "where", "who", "what", "said", "me", "not", "even", "only", "nor", "was"}
 CARDINAL_NUMERAL_WORDS = {"war", "type", "class", "phase", "stage", "apollo", "super", "schedule", "appendix",
                           "article", "title", "grade", "level", "vatican", "mark", "model", "series", "version"}
 _HEADING_RE = re.compile(r"\b(chapter|book|part|volume|act|scene|section|canto|letter|stave)\s+([IVXLCDM]+)\b(\.?)",
@@ -79,6 +81,8 @@ def _heading(m: re.Match) -> str:
 def _regnal(m: re.Match) -> str:
     """'Henry III' -> 'Henry the third' (a ruler's or pope's number), 'World War II' -> 'World War two'."""
     name, numeral = m.group("name"), m.group("numeral")
+    if numeral == "I" and name.lower() in PRONOUN_I_WORDS:       # "So I." is the pronoun, not "so the first"
+        return m.group(0)
     try:
         n = roman_to_int(numeral)
     except ValueError:
