@@ -159,3 +159,33 @@ def test_long_recordings_are_cut_at_pauses_into_bounded_pieces():
     seen = []
     text = transcribe_long(samples, rate, lambda piece: seen.append(int(piece.shape[0])) or tf.constant(b"word"))
     assert max(seen) <= 30 * rate and sum(seen) == len(samples) and text == " ".join(["word"] * len(seen))
+
+
+def test_batches_hold_only_utterances_ctc_can_align():
+    from train.data import ctc_frames_needed
+
+    assert int(ctc_frames_needed(tf.constant([3, 4, 4, 5, 5, 5]))) == 6 + 3
+    rate, frames = 16000, 25                      # one second of audio: 25 logit frames
+    assert int(output_lengths(rate, rate)) == frames
+    needed = [int(ctc_frames_needed(tf.constant(list(ids)))) for ids in ([1] * 13, [1, 2] * 12, [1] * 24)]
+    assert needed == [25, 24, 47]                 # 13 equal letters need 25 frames: just fits; 24 need 47
+
+
+def test_ctc_loss_is_finite_on_fast_augmented_speech(tmp_path):
+    from conftest import build, write_config
+
+    book = tmp_path / "fast.txt"
+    book.write_text("*** START OF THE PROJECT GUTENBERG EBOOK FAST ***\n\n" + "\n\n".join(
+        "Mississippi bookkeepers keep looking, will Anna see Otto's three little kittens soon" for _ in range(6))
+        + "\n\n*** END OF THE PROJECT GUTENBERG EBOOK FAST ***\n")
+    config = write_config(tmp_path / "c.toml", f'[[source]]\ntype = "gutenberg"\nbooks = ["{book}"]\nrates = [200, 240, 280]\n'
+                          f'split = "train"\nmin_words = 4\n', corpus="max_chars_per_second = 60")
+    build(config, tmp_path / "corpus")
+    model = build_model(ModelConfig(rnn_units=16, rnn_layers=1, conv_channels=4))
+    seen = 0
+    for seed in range(3):
+        for x, y in batches(str(tmp_path / "corpus"), "train", batch_size=4, augment=True, shuffle=True, seed=seed):
+            losses = ctc_loss(y["labels"], model(x), x["audio_length"], 16000).numpy()
+            assert np.isfinite(losses).all()
+            seen += len(losses)
+    assert seen > 0

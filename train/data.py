@@ -117,9 +117,12 @@ def batches(corpus_dir: str, split: str, *, batch_size: int = 16, sample_rate: i
         return x, y
 
     dataset = dataset.map(to_inputs, num_parallel_calls=tf.data.AUTOTUNE, deterministic=not shuffle)
-    # CTC needs more logit frames than labels (see train/model.py output_lengths)
+    # CTC needs a logit frame per label plus one between repeated letters (see train/model.py
+    # output_lengths); fast speech sped up by augmentation can fall short, and one impossible
+    # utterance makes the batch loss infinite.
     dataset = dataset.filter(lambda x, y: tf.logical_and(
-        y["label_length"] <= MAX_LABEL, y["label_length"] < output_lengths(x["audio_length"], sample_rate)))
+        y["label_length"] <= MAX_LABEL,
+        ctc_frames_needed(y["labels"]) <= output_lengths(x["audio_length"], sample_rate)))
     bounds = [s * sample_rate for s in BUCKET_SECONDS]
     padded = ({"audio": [None], "audio_length": [], **({"id": [], "text": [], "source": []} if keep_meta else {})},
               {"labels": [MAX_LABEL], "label_length": []})
@@ -129,6 +132,13 @@ def batches(corpus_dir: str, split: str, *, batch_size: int = 16, sample_rate: i
         drop_remainder=False)
     dataset = dataset.map(lambda x, y: (_pad_audio(x, bounds), y))
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def ctc_frames_needed(labels: tf.Tensor) -> tf.Tensor:
+    """The fewest logit frames a CTC path for ``labels`` (unpadded ids) needs: one per label and
+    one blank between each pair of equal neighbours."""
+    repeats = tf.reduce_sum(tf.cast(tf.equal(labels[1:], labels[:-1]), tf.int32))
+    return tf.shape(labels)[0] + repeats
 
 
 def _pad_audio(x, bounds):
