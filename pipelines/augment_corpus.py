@@ -39,7 +39,7 @@ from corpus.tfrecord import frame, read_records, record_offsets
 from corpus.types import Unit, slug
 from corpus.workdir import (OutputBusy, UnitCache, UnitDone, files_identity, fingerprint, note_progress, output_lock,
                             parts_dir, progress_dir, unit_digest)
-from pipelines.transforms import WriteCorpus, beam_options, fresh_staging, quiet_logging
+from pipelines.transforms import WriteCorpus, add_job_options, beam_options, fresh_staging, quiet_logging
 from speechmill.progress import JobProgress
 
 log = logging.getLogger("speechmill.augment")
@@ -171,11 +171,7 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--seed", type=int, default=None, help="seed (None: the input corpus's seed)")
     parser.add_argument("--noise-dir", default=None, help="folder of noise recordings (e.g. MUSAN noise)")
     parser.add_argument("--rir-dir", default=None, help="folder of room impulse responses")
-    parser.add_argument("--fresh", action="store_true",
-                        help="redo every range instead of reusing what an earlier run into OUTPUT finished")
-    parser.add_argument("--progress", choices=["auto", "bar", "lines", "none"], default="auto",
-                        help="auto: a live bar on a terminal, a line every 10 s otherwise")
-    parser.add_argument("--log-level", default="INFO", help="level of speechmill's own messages")
+    add_job_options(parser, "redo every range")
     return parser.parse_known_args(argv)
 
 

@@ -37,7 +37,7 @@ from corpus.sources import Source, SourceContext, make_source
 from corpus.types import Note, Unit
 from corpus.workdir import (OutputBusy, UnitCache, UnitDone, fingerprint, note_progress, output_lock, parts_dir,
                             progress_dir)
-from pipelines.transforms import WriteCorpus, beam_options, fresh_staging, quiet_logging
+from pipelines.transforms import WriteCorpus, add_job_options, beam_options, fresh_staging, quiet_logging
 from speechmill.progress import JobProgress
 
 log = logging.getLogger("speechmill.build")
@@ -145,13 +145,9 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--config", default=DEFAULT_CONFIG, help="TOML config")
     parser.add_argument("--output", default=DEFAULT_OUTPUT, help="output folder or URL")
     parser.add_argument("--limit", type=int, default=None, help="max utterances per source (quick trials)")
-    parser.add_argument("--fresh", action="store_true",
-                        help="rebuild every unit instead of reusing the units an earlier run into OUTPUT finished")
     parser.add_argument("--dask", default=None,
                         help="run on Dask: local:N starts a local cluster of N workers; tcp://host:port uses one")
-    parser.add_argument("--progress", choices=["auto", "bar", "lines", "none"], default="auto",
-                        help="auto: a live bar on a terminal, a line every 10 s otherwise")
-    parser.add_argument("--log-level", default="INFO", help="level of speechmill's own messages")
+    add_job_options(parser, "rebuild every unit")
     return parser.parse_known_args(argv)
 
 

@@ -117,3 +117,12 @@ def beam_options(beam_args: list[str], dask_address: str | None) -> PipelineOpti
         if not given("--direct_running_mode"):
             args.append("--direct_running_mode=multi_processing")
     return PipelineOptions(args)
+
+
+def add_job_options(parser, redo: str) -> None:
+    """The flags both corpus jobs take: --fresh (``redo`` says what it redoes), --progress, --log-level."""
+    parser.add_argument("--fresh", action="store_true",
+                        help=f"{redo} instead of reusing what an earlier run into OUTPUT finished")
+    parser.add_argument("--progress", choices=["auto", "bar", "lines", "none"], default="auto",
+                        help="auto: a live bar on a terminal, a line every 10 s otherwise")
+    parser.add_argument("--log-level", default="INFO", help="level of speechmill's own messages")

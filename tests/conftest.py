@@ -82,6 +82,17 @@ def write_librispeech(root: Path, sentences: dict[str, str] = SENTENCES) -> Path
     return base
 
 
+def with_corrupt_flac(librispeech: Path, folder: Path, utt_id: str) -> Path:
+    """A copy of a LibriSpeech-layout folder in ``folder`` whose FLAC ``utt_id`` is damaged."""
+    import shutil
+
+    copy = folder / "LibriSpeech"
+    shutil.copytree(librispeech, copy)
+    speaker, chapter, _ = utt_id.split("-")
+    next(copy.glob(f"*/{speaker}/{chapter}/{utt_id}.flac")).write_bytes(b"fLaC" + bytes(300))
+    return copy
+
+
 @pytest.fixture(scope="session")
 def librispeech(tmp_path_factory) -> Path:
     """A clean LibriSpeech-layout folder: 9 utterances, 3 speakers, dev-clean + train-clean-100."""

@@ -5,7 +5,6 @@ import errno
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_config
+from conftest import with_corrupt_flac, write_config
 
 REPO = Path(__file__).resolve().parent.parent
 SPEECHMILL = str(Path(sys.executable).parent / "speechmill")
@@ -89,11 +88,7 @@ def test_plain_progress_lines_when_not_a_terminal(tmp_path):
 
 @pytest.fixture(scope="module")
 def broken_librispeech(tmp_path_factory, librispeech) -> Path:
-    folder = tmp_path_factory.mktemp("broken")
-    copy = folder / "LibriSpeech"
-    shutil.copytree(librispeech, copy)
-    (copy / "train-clean-100" / "19" / "198" / "19-198-0001.flac").write_bytes(b"fLaC" + bytes(300))
-    return copy
+    return with_corrupt_flac(librispeech, tmp_path_factory.mktemp("broken"), "19-198-0001")
 
 
 def test_failures_end_in_one_line_with_the_right_status(tmp_path, small_config, broken_librispeech):

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import build, write_config
+from conftest import build, with_corrupt_flac, write_config
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -57,9 +57,7 @@ def not_blank(png: Path) -> bool:
 @pytest.fixture(scope="module")
 def corpus_with_rejects(tmp_path_factory, librispeech) -> Path:
     folder = tmp_path_factory.mktemp("report")
-    copy = folder / "LibriSpeech"
-    shutil.copytree(librispeech, copy)
-    (copy / "train-clean-100" / "26" / "495" / "26-495-0002.flac").write_bytes(b"fLaC" + bytes(300))
+    copy = with_corrupt_flac(librispeech, folder, "26-495-0002")
     config = write_config(folder / "c.toml", f'[[source]]\ntype = "librispeech"\npath = "{copy}"\n',
                           corpus="max_reject_fraction = 0.5")
     build(config, folder / "corpus")

@@ -39,9 +39,9 @@ def evaluate_model(model, corpus: str, splits: list[str], *, sample_rate: int = 
                    batch_size: int = 16, examples: int = 3) -> dict:
     """{split: {wer, cer, examples, by_source: {...}, samples: [(ref, hyp), ...]}}."""
     report = {}
+    info = load_info(corpus)
     for split in splits:
         refs, hyps, sources = [], [], []
-        info = load_info(corpus)
         total = -(-info["splits"][split]["examples"] // batch_size) if split in info["splits"] else None
         for x, _ in progress_iter(batches(corpus, split, batch_size=batch_size, sample_rate=sample_rate, keep_meta=True),
                                   total, f"eval {split}", unit="batch"):

@@ -50,13 +50,9 @@ def strip_boilerplate(text: str) -> str:
     return text
 
 
-def paragraphs(text: str) -> list[str]:
-    """Blank-line separated blocks, each joined onto one line (lines of a page-numbered list
-    keep their line ends, so they can be told from prose)."""
-    return [" ".join(block.split()) for block in re.split(r"\n\s*\n", text) if block.strip()]
-
-
 def raw_paragraphs(text: str) -> list[str]:
+    """Blank-line separated blocks with their line ends kept (so the lines of a page-numbered
+    list can be told from prose); ``book_pieces`` joins each onto one line afterwards."""
     return [block.strip("\n") for block in re.split(r"\n\s*\n", text) if block.strip()]
 
 
