@@ -27,14 +27,18 @@ MINUTES    ?=
 BEAM       ?= 0
 FILE       ?=
 RECIPE     ?=
+MIN_SCORE  ?=
+SKIP_SYNTHETIC ?=
+VERIFY_OUT  = $(if $(filter command line environment,$(origin OUT)),$(OUT),build/verified)
 AUGMENT_OUT = $(if $(filter command line environment,$(origin OUT)),$(OUT),build/augmented)
 
-.PHONY: corpus augment train eval transcribe report test bench setup system clean help
+.PHONY: corpus augment train verify eval transcribe report test bench setup system clean help
 
 help:
 	@echo "make corpus [CONFIG=configs/default.toml] [OUT=build/corpus] [LIMIT=n] [FRESH=1] [DASK=local:2|tcp://host:8786] [BEAM_ARGS='--runner=...']"
-	@echo "make augment [IN=build/corpus] [OUT=build/augmented] [RECIPE='speed=0.9,1.1;noise=5..20dB@0.5'] [FRESH=1]"
+	@echo "make augment [IN=build/corpus] [OUT=build/augmented] [RECIPE='speed=0.9,1.1;noise=5..20dB@0.5'] [FRESH=1] [DASK=...]"
 	@echo "make train [DATA=build/corpus] [RUN=build/run] [STEPS=n|EPOCHS=n|MINUTES=m]"
+	@echo "make verify IN=<corpus> [OUT=build/verified] [MODEL=build/run] [MIN_SCORE=-4.5] [SKIP_SYNTHETIC=1] [FRESH=1] [DASK=...]"
 	@echo "make eval [MODEL=build/run] [DATA=build/corpus] [BEAM=0|16]"
 	@echo "make transcribe [MODEL=build/run] FILE=<audio file or folder>"
 	@echo "make report [IN=build/corpus]   an HTML page about a corpus (or a run: IN=build/run)"
@@ -60,7 +64,12 @@ corpus: setup
 
 augment: setup
 	$(SM) augment --input $(IN) --output $(AUGMENT_OUT) \
-	  $(if $(RECIPE),--recipe "$(RECIPE)") $(if $(FRESH),--fresh) $(BEAM_ARGS)
+	  $(if $(RECIPE),--recipe "$(RECIPE)") $(if $(FRESH),--fresh) $(if $(DASK),--dask $(DASK)) $(BEAM_ARGS)
+
+verify: setup
+	$(SM) verify --input $(IN) --output $(VERIFY_OUT) --model $(MODEL) \
+	  $(if $(MIN_SCORE),--min-score $(MIN_SCORE)) $(if $(SKIP_SYNTHETIC),--skip-synthetic) \
+	  $(if $(FRESH),--fresh) $(if $(DASK),--dask $(DASK)) $(BEAM_ARGS)
 
 train: setup
 	$(SM) train --data $(DATA) --run $(RUN) $(if $(STEPS),--steps $(STEPS)) \

@@ -93,4 +93,9 @@ def augment_utterance(utt: Utterance, chain: Chain, rate: int, banks: Banks, see
     y = apply_chain(x, rate, chain, banks, lambda what: _rng(seed, utt.id, chain, what))
     suffix, field = chain_label(chain)
     augment = f"{utt.augment},{field}" if utt.augment else field
-    return dataclasses.replace(utt, id=utt.id + suffix, audio=float_to_pcm16(y), augment=augment)
+    stretch = 1.0                          # word timings follow the effects that change durations
+    for effect, value in chain:
+        if effect in ("speed", "tempo"):
+            stretch /= value
+    times = tuple(round(t * stretch, 3) for t in utt.word_times)
+    return dataclasses.replace(utt, id=utt.id + suffix, audio=float_to_pcm16(y), augment=augment, word_times=times)

@@ -14,7 +14,8 @@ from typing import Any, Mapping
 import numpy as np
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
-SCHEMA_VERSION = 2    # 2: adds `captions`
+SCHEMA_VERSION = 3    # 2: adds `captions`; 3: adds `verify_score` and `word_times` (make verify)
+READABLE_VERSIONS = (2, 3)   # a version-2 record reads as an unverified one
 # Token 0 is the CTC blank/pad; the character at index i has token id i + 1.
 ALPHABET = " 'abcdefghijklmnopqrstuvwxyz"
 INFO_FILE = "info.json"
@@ -24,6 +25,7 @@ SPLITS = ("train", "dev", "test")
 BYTES_FIELDS = ("id", "source", "speaker", "gender", "group", "text", "text_raw",
                 "audio", "license", "origin", "augment", "captions")
 INT_FIELDS = ("num_samples", "synthetic")
+FLOAT_FIELDS = ("verify_score", "word_times")   # written only for verified utterances
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,10 +45,18 @@ class Utterance:
     gender: str = ""        # "f", "m" or ""
     augment: str = ""       # "" or the effect chain, e.g. "speed=1.1,noise=12dB"
     captions: str = ""      # "manual" or "auto" for caption/subtitle transcripts, else ""
+    verify_score: float | None = None    # make verify's CTC-segmentation score (<= 0), None: not verified
+    word_times: tuple[float, ...] = ()   # make verify: start, end (s) of each word of ``text``, flattened
 
     @property
     def num_samples(self) -> int:
         return int(self.audio.shape[0])
+
+    @property
+    def words(self) -> list[tuple[str, float, float]]:
+        """(word, start, end) in seconds of this record's audio; [] when not verified."""
+        times = self.word_times
+        return [(w, times[2 * i], times[2 * i + 1]) for i, w in enumerate(self.text.split())] if times else []
 
 
 def _example_message_class():
@@ -65,10 +75,12 @@ def _example_message_class():
         return m
 
     message("BytesList", ("value", T.TYPE_BYTES, rep, None))
+    message("FloatList", ("value", T.TYPE_FLOAT, rep, None))
     message("Int64List", ("value", T.TYPE_INT64, rep, None))
     feature = message("Feature")
     feature.oneof_decl.add(name="kind")
-    for number, fname, type_name in ((1, "bytes_list", "BytesList"), (3, "int64_list", "Int64List")):
+    for number, fname, type_name in ((1, "bytes_list", "BytesList"), (2, "float_list", "FloatList"),
+                                     (3, "int64_list", "Int64List")):
         feature.field.add(name=fname, number=number, type=T.TYPE_MESSAGE, label=opt,
                           type_name=f".speechmill.tf.{type_name}", oneof_index=0)
     features = message("Features", ("feature", T.TYPE_MESSAGE, rep, ".speechmill.tf.Features.FeatureEntry"))
@@ -91,7 +103,7 @@ def encode_utterance(utt: Utterance) -> bytes:
     if utt.audio.dtype != np.int16 or utt.audio.ndim != 1:
         raise TypeError(f"{utt.id}: audio must be a 1-D int16 array, got {utt.audio.dtype} {utt.audio.shape}")
     values: dict[str, Any] = {
-        f.name: getattr(utt, f.name) for f in dataclasses.fields(utt) if f.name != "audio"
+        f.name: getattr(utt, f.name) for f in dataclasses.fields(utt) if f.name not in ("audio",) + FLOAT_FIELDS
     }
     values["audio"] = utt.audio.astype("<i2", copy=False).tobytes()
     values["num_samples"] = utt.num_samples
@@ -103,6 +115,11 @@ def encode_utterance(utt: Utterance) -> bytes:
         feature_map[name].bytes_list.value.append(value if isinstance(value, bytes) else value.encode("utf-8"))
     for name in INT_FIELDS:
         feature_map[name].int64_list.value.append(int(values[name]))
+    if utt.verify_score is not None:
+        if len(utt.word_times) != 2 * len(utt.text.split()):
+            raise ValueError(f"{utt.id}: {len(utt.word_times)} word times for {len(utt.text.split())} words")
+        feature_map["verify_score"].float_list.value.append(utt.verify_score)
+        feature_map["word_times"].float_list.value.extend(utt.word_times)
     return example.SerializeToString(deterministic=True)
 
 
@@ -116,7 +133,10 @@ def decode_utterance(serialized: bytes) -> Utterance:
     if audio.shape[0] != num_samples:
         raise ValueError(f"record {text['id']!r}: {audio.shape[0]} samples, header says {num_samples}")
     fields = {k: v.decode("utf-8") for k, v in text.items()}
-    return Utterance(audio=audio, synthetic=bool(fmap["synthetic"].int64_list.value[0]), **fields)
+    verified = "verify_score" in fmap
+    return Utterance(audio=audio, synthetic=bool(fmap["synthetic"].int64_list.value[0]), **fields,
+                     verify_score=fmap["verify_score"].float_list.value[0] if verified else None,
+                     word_times=tuple(fmap["word_times"].float_list.value) if verified else ())
 
 
 def tf_feature_spec() -> dict:
@@ -125,6 +145,8 @@ def tf_feature_spec() -> dict:
 
     spec = {name: tf.io.FixedLenFeature([], tf.string) for name in BYTES_FIELDS}
     spec.update({name: tf.io.FixedLenFeature([], tf.int64) for name in INT_FIELDS})
+    # NaN: not verified (every version-2 record, and version-3 ones that make verify did not see)
+    spec["verify_score"] = tf.io.FixedLenFeature([], tf.float32, default_value=float("nan"))
     return spec
 
 
@@ -155,8 +177,9 @@ def check_info(info: Mapping[str, Any], *, sample_rate: int | None = None,
                alphabet: str | None = None, where: str = "corpus") -> None:
     """Refuse a corpus whose info.json does not match what the reader expects."""
     version = info.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise CorpusMismatch(f"{where}: schema version {version}, this speechmill reads {SCHEMA_VERSION}")
+    if version not in READABLE_VERSIONS:
+        raise CorpusMismatch(f"{where}: schema version {version}, this speechmill reads "
+                             f"{', '.join(map(str, READABLE_VERSIONS))}")
     if sample_rate is not None and info.get("sample_rate") != sample_rate:
         raise CorpusMismatch(f"{where}: sample rate {info.get('sample_rate')} Hz, expected {sample_rate} Hz")
     if alphabet is not None and info.get("alphabet") != alphabet:

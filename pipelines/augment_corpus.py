@@ -15,17 +15,12 @@ one job per output folder). ``info.json`` records the recipe, the seed and the i
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import io
 import json
 import logging
-import os
 import sys
 from typing import Iterator
 
 import apache_beam as beam
-from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from augment.apply import Banks, augment_utterance, load_folder
@@ -34,12 +29,11 @@ from augment.recipe import Recipe, parse_recipe
 from corpus.build import WRITTEN_FORM_RE, PartResult, PartWriter
 from corpus.config import CorpusSettings
 from corpus.reject import Reject, RejectRecord, record_reject
-from corpus.schema import INFO_FILE, SCHEMA_VERSION, check_info, decode_utterance, encode_utterance
-from corpus.tfrecord import frame, read_records, record_offsets
-from corpus.types import Unit, slug
-from corpus.workdir import (OutputBusy, UnitCache, UnitDone, files_identity, fingerprint, note_progress, output_lock,
-                            parts_dir, progress_dir, unit_digest)
-from pipelines.transforms import WriteCorpus, add_job_options, beam_options, fresh_staging, quiet_logging
+from corpus.schema import INFO_FILE, SCHEMA_VERSION, decode_utterance, encode_utterance
+from corpus.tfrecord import frame, read_records
+from corpus.workdir import OutputBusy, files_identity, fingerprint, output_lock, parts_dir, progress_dir
+from pipelines.corpus_input import CachedRanges, ShardRange, input_shards, open_file, read_input, read_range, same_folder, shard_ranges
+from pipelines.transforms import WriteCorpus, add_job_options, fresh_staging, quiet_logging, run_pipeline
 from speechmill.progress import JobProgress
 
 log = logging.getLogger("speechmill.augment")
@@ -48,15 +42,11 @@ BABBLE_UTTERANCES = 40
 RECORDS_PER_UNIT = 32          # train records per work unit: fixed, so the output never depends on the worker count
 
 
-def _open(path: str):
-    return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
-
-
 def babble_bank(shards: list[str], count: int) -> list:
     """The first ``count`` utterances of the train shards, float32, for babble noise."""
     out = []
     for path in shards:
-        with _open(path) as f:
+        with open_file(path) as f:
             for record in read_records(f, path):
                 out.append(decode_utterance(record).audio.astype("float32") / 32768.0)
                 if len(out) >= count:
@@ -64,62 +54,22 @@ def babble_bank(shards: list[str], count: int) -> list:
     return out
 
 
-@dataclasses.dataclass(frozen=True)
-class ShardRange:
-    """Records ``first``.. of one input shard, bytes [start, end): one work unit."""
-
-    split: str
-    path: str
-    start: int
-    end: int
-    first: int
-
-    @property
-    def key(self) -> str:
-        return f"{self.split}/{self.path.rsplit('/', 1)[-1]}/{self.first:07d}"
-
-
-def shard_ranges(split: str, path: str, per_unit: int) -> list[ShardRange]:
-    """An input shard cut into units of at most ``per_unit`` records (dev/test: one unit)."""
-    size = FileSystems.match([path])[0].metadata_list[0].size_in_bytes
-    with _open(path) as f:
-        offsets = record_offsets(f, size, path)
-    step = per_unit if split == "train" else max(1, len(offsets) - 1)
-    return [ShardRange(split, path, offsets[i], offsets[min(i + step, len(offsets) - 1)], i)
-            for i in range(0, len(offsets) - 1, step)]
-
-
-class AugmentRanges(beam.DoFn):
+class AugmentRanges(CachedRanges):
     """ShardRange -> PartResults (originals + copies), RejectRecords and its UnitDone marker;
     a range an earlier run into the same output finished with the same identity is reused."""
 
     def __init__(self, recipe: Recipe, settings: CorpusSettings, parts_dir: str, train_shards: list[str],
                  noise_dir: str | None, rir_dir: str | None, job: str, progress: str | None = None):
-        self.recipe, self.settings, self.parts_dir = recipe, settings, parts_dir
-        self.train_shards, self.noise_dir, self.rir_dir, self.job = train_shards, noise_dir, rir_dir, job
-        self.progress = progress
+        super().__init__("augment", parts_dir, job, settings.sample_rate, progress)
+        self.recipe, self.settings = recipe, settings
+        self.train_shards, self.noise_dir, self.rir_dir = train_shards, noise_dir, rir_dir
 
     def setup(self) -> None:
         rate = self.settings.sample_rate
         self.banks = Banks(noises=load_folder(self.noise_dir, rate), rirs=load_folder(self.rir_dir, rate),
                            babble=babble_bank(self.train_shards, BABBLE_UTTERANCES))
 
-    def process(self, work: ShardRange) -> Iterator[PartResult | RejectRecord | UnitDone]:
-        cache = UnitCache(self.parts_dir)
-        unit = Unit("augment", work.key, work)
-        digest = unit_digest(0, unit)
-        identity = fingerprint(self.job, work, files_identity([work.path]))
-        items = cache.load(digest, identity)
-        if items is None:
-            cache.forget(digest)
-            items = list(self._augment(work, lambda source: cache.part_path(digest, f"{work.split}.{slug(source)}")))
-            cache.store(digest, identity, items)
-        yield from items
-        if self.progress:
-            note_progress(self.progress, digest, items, self.settings.sample_rate)
-        yield UnitDone(digest)
-
-    def _augment(self, work: ShardRange, part_path) -> Iterator[PartResult | RejectRecord]:
+    def work(self, work: ShardRange, part_path) -> Iterator[PartResult | RejectRecord]:
         writers: dict[str, PartWriter] = {}
 
         def writer(source: str) -> PartWriter:
@@ -128,36 +78,27 @@ class AugmentRanges(beam.DoFn):
             return writers[source]
 
         try:
-            with _open(work.path) as f:
-                f.seek(work.start)
-                for record in read_records(io.BytesIO(f.read(work.end - work.start)), work.path):
-                    utt = decode_utterance(record)
-                    spelled = bool(WRITTEN_FORM_RE.search(utt.text_raw))
-                    writer(utt.source).write_framed(frame(record), utt.num_samples, spelled)
-                    if work.split != "train":
+            for record in read_range(work):
+                utt = decode_utterance(record)
+                spelled = bool(WRITTEN_FORM_RE.search(utt.text_raw))
+                writer(utt.source).write_framed(frame(record), utt.num_samples, spelled)
+                if work.split != "train":
+                    continue
+                for chain in self.recipe.chains(utt.id, self.settings.seed):
+                    try:
+                        copy = augment_utterance(utt, chain, self.settings.sample_rate, self.banks,
+                                                 self.settings.seed)
+                    except EffectError as e:
+                        yield record_reject(Reject("augment:effect", str(e)), source=utt.source,
+                                            stage="augment", item_id=utt.id, where=work.path)
                         continue
-                    for chain in self.recipe.chains(utt.id, self.settings.seed):
-                        try:
-                            copy = augment_utterance(utt, chain, self.settings.sample_rate, self.banks,
-                                                     self.settings.seed)
-                        except EffectError as e:
-                            yield record_reject(Reject("augment:effect", str(e)), source=utt.source,
-                                                stage="augment", item_id=utt.id, where=work.path)
-                            continue
-                        writer(copy.source).write_framed(frame(encode_utterance(copy)), copy.num_samples, spelled)
-                        Metrics.counter("augment", "copies").inc()
+                    writer(copy.source).write_framed(frame(encode_utterance(copy)), copy.num_samples, spelled)
+                    Metrics.counter("augment", "copies").inc()
         finally:
             for w in writers.values():
                 w.file.close()
         for source, w in sorted(writers.items()):
             yield w.result(source, 0, f"{work.key}/{source}", work.split)
-
-
-def same_folder(a: str, b: str) -> bool:
-    """Do two folder paths or URLs name the same folder?"""
-    if "://" in a or "://" in b:
-        return a.rstrip("/") == b.rstrip("/")
-    return os.path.realpath(a) == os.path.realpath(b)
 
 
 def parse_args(argv: list[str] | None):
@@ -184,15 +125,12 @@ def run(argv: list[str] | None = None) -> dict:
     if same_folder(source_dir, out_dir):
         raise ValueError(f"--output {out_dir} is the input corpus; write the augmented corpus to another folder "
                          "(augmenting in place would replace the input and compound copies on every run)")
-    if not FileSystems.exists(f"{source_dir}/{INFO_FILE}"):
-        raise FileNotFoundError(f"{source_dir}: no {INFO_FILE}; not a finished speechmill corpus")
-    with _open(f"{source_dir}/{INFO_FILE}") as f:
-        info = json.loads(f.read())
-    check_info(info, where=source_dir)
+    info = read_input(source_dir)
     settings = CorpusSettings(**{**info["settings"], **({"seed": known.seed} if known.seed is not None else {})})
-    shards = [(split, f"{source_dir}/{name}") for split, s in sorted(info["splits"].items()) for name in s["shards"]]
+    shards = input_shards(source_dir, info)
     train = [path for split, path in shards if split == "train"]
-    units = [r for split, path in shards for r in shard_ranges(split, path, RECORDS_PER_UNIT)]
+    units = [r for split, path in shards
+             for r in shard_ranges(split, path, RECORDS_PER_UNIT if split == "train" else None)]
     for folder in (known.noise_dir, known.rir_dir):
         load_folder(folder, settings.sample_rate, max_seconds=0.01)    # fail early on a bad folder
     extra = {"augment": {"recipe": recipe.text, "seed": settings.seed, "input": source_dir,
@@ -203,15 +141,16 @@ def run(argv: list[str] | None = None) -> dict:
                       *(files_identity([f"{d.rstrip('/')}/**"]) if d else None for d in (known.noise_dir, known.rir_dir)))
     with output_lock(out_dir):
         staging = fresh_staging(out_dir, known.fresh)
-        with JobProgress(progress_dir(staging), len(units), "augment", known.progress), \
-                beam.Pipeline(options=beam_options(beam_args, None)) as p:
-            (p
-             | "Ranges" >> beam.Create(units)
-             | "Spread ranges" >> beam.Reshuffle()
-             | "Augment" >> beam.ParDo(AugmentRanges(recipe, settings, parts_dir(out_dir), train,
-                                                     known.noise_dir, known.rir_dir, job, progress_dir(staging)))
-             | "Write corpus" >> WriteCorpus(settings, out_dir, staging, sources_meta, extra=extra))
-    with _open(f"{out_dir}/{INFO_FILE}") as f:
+        with JobProgress(progress_dir(staging), len(units), "augment", known.progress):
+            def steps(p: beam.Pipeline) -> None:
+                (p
+                 | "Ranges" >> beam.Create(units)
+                 | "Spread ranges" >> beam.Reshuffle()
+                 | "Augment" >> beam.ParDo(AugmentRanges(recipe, settings, parts_dir(out_dir), train, known.noise_dir,
+                                                         known.rir_dir, job, progress_dir(staging)))
+                 | "Write corpus" >> WriteCorpus(settings, out_dir, staging, sources_meta, extra=extra))
+            run_pipeline(steps, beam_args, known.dask)
+    with open_file(f"{out_dir}/{INFO_FILE}") as f:
         return json.loads(f.read())
 
 

@@ -37,7 +37,7 @@ from corpus.sources import Source, SourceContext, make_source
 from corpus.types import Note, Unit
 from corpus.workdir import (OutputBusy, UnitCache, UnitDone, fingerprint, note_progress, output_lock, parts_dir,
                             progress_dir)
-from pipelines.transforms import WriteCorpus, add_job_options, beam_options, fresh_staging, quiet_logging
+from pipelines.transforms import WriteCorpus, add_job_options, fresh_staging, quiet_logging, run_pipeline
 from speechmill.progress import JobProgress
 
 log = logging.getLogger("speechmill.build")
@@ -145,8 +145,6 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--config", default=DEFAULT_CONFIG, help="TOML config")
     parser.add_argument("--output", default=DEFAULT_OUTPUT, help="output folder or URL")
     parser.add_argument("--limit", type=int, default=None, help="max utterances per source (quick trials)")
-    parser.add_argument("--dask", default=None,
-                        help="run on Dask: local:N starts a local cluster of N workers; tcp://host:port uses one")
     add_job_options(parser, "rebuild every unit")
     return parser.parse_known_args(argv)
 
@@ -165,26 +163,8 @@ def run(argv: list[str] | None = None) -> dict:
 
 def _run(config: BuildConfig, sources: list[Source], units: list[tuple[int, Unit]], out_dir: str,
          known: argparse.Namespace, beam_args: list[str]) -> dict:
-    cluster = None
-    dask_address = known.dask
-    if known.dask and known.dask.startswith("local:"):
-        from pipelines.dask_cluster import start_local_cluster
-        cluster = start_local_cluster(int(known.dask.split(":", 1)[1]))
-        dask_address = cluster.scheduler_address
-    try:
-        p = beam.Pipeline(options=beam_options(beam_args, dask_address))
-        build_pipeline(p, config, out_dir, sources, units, known.fresh)
-        with JobProgress(progress_dir(f"{out_dir}/.staging"), len(units), "corpus", known.progress):
-            result = p.run()
-            try:
-                result.wait_until_finish()
-            finally:
-                client = getattr(result, "client", None)     # DaskRunner's client: close before the cluster
-                if client is not None:
-                    client.close()
-    finally:
-        if cluster is not None:
-            cluster.close()
+    with JobProgress(progress_dir(f"{out_dir}/.staging"), len(units), "corpus", known.progress):
+        run_pipeline(lambda p: build_pipeline(p, config, out_dir, sources, units, known.fresh), beam_args, known.dask)
     with FileSystems.open(f"{out_dir}/{INFO_FILE}") as f:
         return json.loads(f.read())
 

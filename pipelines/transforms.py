@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
@@ -39,10 +39,12 @@ def write_step(item, staging_dir: str):
     return item
 
 
-def publish_step(keyed, out_dir: str, staging_dir: str, settings, sources_meta, extra=None) -> dict:
+def publish_step(keyed, out_dir: str, staging_dir: str, settings, sources_meta, extra=None, summarize=None) -> dict:
     _, items = keyed
     specs = sorted((i for i in items if isinstance(i, ShardSpec)), key=lambda s: s.name)
     (_, parts, rejects, notes, units), = [i for i in items if isinstance(i, tuple)]
+    if summarize is not None:            # the job's notes become its own info.json section
+        extra, notes = {**(extra or {}), **summarize(notes)}, []
     info = publish(out_dir, staging_dir, specs, parts, rejects, settings, sources_meta, notes, extra)
     UnitCache(parts_dir(out_dir)).prune(units)         # units no longer in the config
     return info
@@ -66,14 +68,15 @@ class WriteCorpus(beam.PTransform):
     """Part results and rejects -> shards, ledger and info.json published in ``out_dir``.
 
     The tail every job shares: gather the small unit results, plan the shards, write them in
-    parallel, then publish atomically (see corpus/shards.py).
+    parallel, then publish atomically (see corpus/shards.py). With ``summarize`` (notes -> dict)
+    the units' notes become extra info.json keys instead of its ``alignment`` list.
     """
 
     def __init__(self, settings, out_dir: str, staging: str, sources_meta: list, limits: dict | None = None,
-                 extra: dict | None = None):
+                 extra: dict | None = None, summarize=None):
         super().__init__()
         self.settings, self.out_dir, self.staging = settings, out_dir.rstrip("/"), staging
-        self.sources_meta, self.limits, self.extra = sources_meta, limits or {}, extra
+        self.sources_meta, self.limits, self.extra, self.summarize = sources_meta, limits or {}, extra, summarize
 
     def expand(self, results):
         return (results
@@ -85,7 +88,7 @@ class WriteCorpus(beam.PTransform):
                 | "Key shards" >> beam.Map(lambda r: ("corpus", r))
                 | "Gather shards" >> beam.GroupByKey()
                 | "Publish" >> beam.Map(publish_step, self.out_dir, self.staging, self.settings, self.sources_meta,
-                                        self.extra))
+                                        self.extra, self.summarize))
 
 
 def quiet_logging(level: str) -> None:
@@ -119,8 +122,36 @@ def beam_options(beam_args: list[str], dask_address: str | None) -> PipelineOpti
     return PipelineOptions(args)
 
 
+def run_pipeline(construct: Callable[[beam.Pipeline], None], beam_args: list[str], dask: str | None) -> None:
+    """Make a pipeline, let ``construct(p)`` add the steps, and run it to the end: on Dask when
+    ``dask`` is given (``local:N`` starts and later stops a local cluster of N workers,
+    ``tcp://host:port`` uses a running one), else on the runner the Beam flags name."""
+    cluster = None
+    address = dask
+    if dask and dask.startswith("local:"):
+        from pipelines.dask_cluster import start_local_cluster
+        cluster = start_local_cluster(int(dask.split(":", 1)[1]))
+        address = cluster.scheduler_address
+    try:
+        p = beam.Pipeline(options=beam_options(beam_args, address))
+        construct(p)
+        result = p.run()
+        try:
+            result.wait_until_finish()
+        finally:
+            client = getattr(result, "client", None)     # DaskRunner's client: close before the cluster
+            if client is not None:
+                client.close()
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
 def add_job_options(parser, redo: str) -> None:
-    """The flags both corpus jobs take: --fresh (``redo`` says what it redoes), --progress, --log-level."""
+    """The flags every corpus job takes: --fresh (``redo`` says what it redoes), --progress,
+    --log-level, --dask."""
+    parser.add_argument("--dask", default=None,
+                        help="run on Dask: local:N starts a local cluster of N workers; tcp://host:port uses one")
     parser.add_argument("--fresh", action="store_true",
                         help=f"{redo} instead of reusing what an earlier run into OUTPUT finished")
     parser.add_argument("--progress", choices=["auto", "bar", "lines", "none"], default="auto",

@@ -3,6 +3,7 @@
     speechmill corpus --config configs/default.toml --output build/corpus
     speechmill augment --input build/corpus --output build/augmented
     speechmill train --data build/corpus --run build/run
+    speechmill verify --input build/harvest --output build/verified --model build/run
     speechmill eval --model build/run --data build/corpus
     speechmill transcribe --model build/run recording.wav
     speechmill report build/corpus -o report.html
@@ -27,6 +28,7 @@ COMMANDS = {
     "corpus": ("pipelines.build_corpus", "build a corpus from a config: sources -> TFRecord shards + info.json"),
     "augment": ("pipelines.augment_corpus", "a new corpus with augmented copies of a corpus's train split"),
     "train": ("train.train", "train the CTC recognizer on a corpus"),
+    "verify": ("pipelines.verify_corpus", "check every utterance with a trained model; keep and re-time what it confirms"),
     "eval": ("train.evaluate", "WER / CER of a trained run on a corpus"),
     "transcribe": ("train.transcribe", "transcribe audio files or folders with a trained run"),
     "report": ("speechmill.report", "an HTML page about a corpus (or a training run) to look at and listen to"),

@@ -98,6 +98,42 @@ def librispeech(tmp_path_factory) -> Path:
     """A clean LibriSpeech-layout folder: 9 utterances, 3 speakers, dev-clean + train-clean-100."""
     return write_librispeech(tmp_path_factory.mktemp("ls"))
 
+def make_movie(folder: Path, name: str, lines: list[str], first: float = 4.0, gap: float = 1.6,
+               extra: list[tuple[float, np.ndarray]] = (), tail: float = 3.0) -> list[tuple[float, float, str]]:
+    """Write ``name.mkv``: each line spoken by espeak-ng at a known time, ``extra`` sounds added
+    at given times, ``tail`` seconds after the last line; returns (start, end, line) of the
+    speech as spoken."""
+    RATE = 16000
+    rng = np.random.default_rng(0)
+    pieces, placed, t = [], [], first
+    for line in lines:
+        speech = speak(line, rate=175)
+        loud = np.flatnonzero(np.abs(speech) > 300)
+        speech = speech[loud[0]: loud[-1] + 1]                   # exact speech extent: the truth
+        placed.append((t, t + len(speech) / RATE, line))
+        pieces.append((int(t * RATE), speech))
+        t += len(speech) / RATE + gap
+    track = (rng.normal(0, 30, int((t + tail) * RATE))).astype(np.int16)      # quiet room noise
+    for start, speech in pieces + [(int(t0 * RATE), sound) for t0, sound in extra]:
+        track[start:start + len(speech)] += speech
+    wav = folder / f"{name}.wav"
+    soundfile.write(wav, track, RATE)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=black:s=64x48:r=5",
+                    "-i", str(wav), "-shortest", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "pcm_s16le",
+                    str(folder / f"{name}.mkv")], check=True)
+    wav.unlink()
+    return placed
+
+
+def srt(cues: list[tuple[float, float, str]], offset: float, ratio: float, extra: str = "") -> str:
+    """An SRT whose times are the true times mapped back: sub = (audio - offset) / ratio."""
+    def stamp(x: float) -> str:
+        ms = int(round(x * 1000))
+        return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
+    blocks = [f"{i}\n{stamp((s - offset) / ratio)} --> {stamp((e - offset) / ratio)}\n{text}"
+              for i, (s, e, text) in enumerate(cues, start=1)]
+    return "\n\n".join(blocks) + "\n\n" + extra
+
 
 def write_config(path: Path, body: str, corpus: str = "") -> Path:
     seed = "" if "seed" in corpus else "seed = 7"
@@ -214,3 +250,38 @@ def librispeech_corpus(tmp_path_factory, librispeech) -> Path:
     config = write_config(folder / "c.toml", f'[[source]]\ntype = "librispeech"\npath = "{librispeech}"\n')
     build(config, folder / "corpus")
     return folder / "corpus"
+
+
+VERIFY_VOICE = ("en-us", 175)      # the voice of the verification tests' film and of its model's corpus
+
+
+@pytest.fixture(scope="session")
+def verify_model(tmp_path_factory) -> Path:
+    """A small CTC model trained once per test session (about 4 CPU minutes) on the project's own
+    books spoken by the voice the verification films use: good enough to tell a right cue from a
+    wrong one (held-out sentences: CER about 0.17)."""
+    from train.train import main as train
+
+    folder = tmp_path_factory.mktemp("verify-model")
+    books = Path(__file__).resolve().parent.parent / "configs" / "books"
+    voice, rate = VERIFY_VOICE
+    config = write_config(folder / "tts.toml", f"""
+        [[source]]
+        type = "gutenberg"
+        books = ["{books / 'lantern-keepers.txt'}", "{books / 'the-clockmaker.txt'}"]
+        voices = ["{voice}"]
+        rates = [{rate}]
+        split = "train"
+
+        [[source]]
+        type = "gutenberg"
+        books = ["{books / 'notes-from-a-lighthouse.txt'}"]
+        voices = ["{voice}"]
+        rates = [{rate}]
+        split = "dev"
+        """, corpus="max_seconds = 12.0")
+    build(config, folder / "corpus")
+    run = folder / "run"
+    assert train(["--data", str(folder / "corpus"), "--run", str(run), "--steps", "800", "--batch-size", "8",
+                  "--rnn-units", "96", "--learning-rate", "2e-3"]) == 0
+    return run

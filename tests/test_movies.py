@@ -5,11 +5,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile
 
-from conftest import build, read_corpus, read_ledger, speak, write_config
+from conftest import build, make_movie, read_corpus, read_ledger, srt, write_config
 from corpus.subtitles.parse import decode_subtitles, parse_srt
 from corpus.subtitles.clean import clean_cue_text
 from corpus.reject import Reject
@@ -28,45 +26,12 @@ LINES = [
 ]
 
 
-def make_movie(folder: Path, name: str, lines=LINES, first: float = 4.0, gap: float = 1.6) -> list[tuple[float, float, str]]:
-    """Write ``name.mkv`` with each line spoken at a known time; returns (start, end, line)."""
-    rng = np.random.default_rng(0)
-    pieces, placed, t = [], [], first
-    for line in lines:
-        speech = speak(line, rate=175)
-        loud = np.flatnonzero(np.abs(speech) > 300)
-        speech = speech[loud[0]: loud[-1] + 1]                   # exact speech extent: the truth
-        placed.append((t, t + len(speech) / RATE, line))
-        pieces.append((int(t * RATE), speech))
-        t += len(speech) / RATE + gap
-    track = (rng.normal(0, 30, int((t + 3) * RATE))).astype(np.int16)      # quiet room noise
-    for start, speech in pieces:
-        track[start:start + len(speech)] += speech
-    wav = folder / f"{name}.wav"
-    soundfile.write(wav, track, RATE)
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=black:s=64x48:r=5",
-                    "-i", str(wav), "-shortest", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "pcm_s16le",
-                    str(folder / f"{name}.mkv")], check=True)
-    wav.unlink()
-    return placed
-
-
-def srt(cues: list[tuple[float, float, str]], offset: float, ratio: float, extra: str = "") -> str:
-    """An SRT whose times are the true times mapped back: sub = (audio - offset) / ratio."""
-    def stamp(x: float) -> str:
-        ms = int(round(x * 1000))
-        return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
-    blocks = [f"{i}\n{stamp((s - offset) / ratio)} --> {stamp((e - offset) / ratio)}\n{text}"
-              for i, (s, e, text) in enumerate(cues, start=1)]
-    return "\n\n".join(blocks) + "\n\n" + extra
-
-
 @pytest.fixture(scope="module")
 def movies(tmp_path_factory) -> tuple[Path, dict]:
     folder = tmp_path_factory.mktemp("movies")
     truth = {}
     # 1: cp1252 + CRLF, +2.5 s offset, subtitles timed for 25 fps but the film runs at 23.976.
-    placed = make_movie(folder, "harbour")
+    placed = make_movie(folder, "harbour", LINES)
     truth["harbour"] = placed
     cues = [(s, e, t.replace("eggs", "eggs \u2014 caf\u00e9 style")) if i == 1 else (s, e, t)
             for i, (s, e, t) in enumerate(placed)]

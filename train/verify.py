@@ -1,19 +1,21 @@
 """A transcript checked against its audio by a trained CTC model, with CTC segmentation.
 
-``log_posteriors(model, audio, lengths)`` runs a batch through the model and returns each
-utterance's frame log-probabilities over ``CHAR_LIST`` (blank first), cut to its true length.
+``Recognizer(run)`` loads a trained run's model once and gives each utterance's frame
+log-probabilities over ``CHAR_LIST`` (blank first), in batches of similar lengths.
 ``align(log_probs, text, frame_seconds)`` aligns the transcript to them with the
 ``ctc-segmentation`` library (the one ESPnet, NeMo and SpeechBrain use) and returns an
 :class:`Alignment`: a confidence score (the lowest mean log-probability of the aligned
-characters over any window of ``WINDOW_FRAMES`` frames, so one wrong stretch pulls it down), the
-span of the audio the text covers, and each word's start and end.
-
-This is the core that ``make verify`` (issue 9) is to run over a corpus; the job itself, its
-record fields and its thresholds are not built yet.
+characters over any window of ``WINDOW_FRAMES`` frames between the first and the last
+character, so one wrong stretch pulls it down and audio around the text does not), the span
+the text covers, and each word's start and end. ``judge`` turns an alignment into the verdict
+``make verify`` acts on (keep with new edges, or reject with a reason).
 """
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
+import os
 
 import numpy as np
 
@@ -26,7 +28,7 @@ WINDOW_FRAMES = 30                            # 1.2 s at the model's 40 ms frame
 @dataclasses.dataclass(frozen=True)
 class Alignment:
     score: float                                 # <= 0; higher is a better match
-    start: float                                 # seconds: where the text starts and ends in the audio
+    start: float                                 # seconds: first character's start, last one's end
     end: float
     words: tuple[tuple[str, float, float], ...]  # (word, start, end) in seconds
 
@@ -49,25 +51,128 @@ def log_posteriors(model, audio, lengths) -> list[np.ndarray]:
 
 def align(log_probs: np.ndarray, text: str, frame_seconds: float) -> Alignment:
     """Align ``text`` (normalized, in the corpus alphabet) to one utterance's log-probabilities."""
-    from ctc_segmentation import CtcSegmentationParameters, ctc_segmentation, determine_utterance_segments, prepare_text
+    from ctc_segmentation import CtcSegmentationParameters, ctc_segmentation, prepare_text
 
     text = " ".join(text.split())
     if not text:
         raise CannotAlign("empty transcript")
     if len(text) >= len(log_probs):
         raise CannotAlign(f"{len(text)} characters for {len(log_probs)} frames")
-    config = CtcSegmentationParameters(char_list=CHAR_LIST, blank=0, index_duration=frame_seconds,
-                                       score_min_mean_over_L=WINDOW_FRAMES)
+    config = CtcSegmentationParameters(char_list=CHAR_LIST, blank=0, index_duration=frame_seconds)
     ground_truth, begins = prepare_text(config, [text])
     try:
         timings, char_probs, _ = ctc_segmentation(config, np.asarray(log_probs, dtype=np.float64), ground_truth)
     except AssertionError as e:                  # the library's own "audio is shorter than text"
         raise CannotAlign(str(e)) from None
-    (start, end, score), = determine_utterance_segments(config, begins, char_probs, timings, [text])
     first = begins[0] + 1                        # ground truth index of the text's first character
+    last = first + len(text) - 1
+    a = int(round(timings[first] / frame_seconds))
+    b = int(round(timings[last] / frame_seconds)) + 1
+    score = _min_window_mean(char_probs[a:b], WINDOW_FRAMES)
     words, position = [], 0
     for word in text.split(" "):
-        a, b = first + position, first + position + len(word) - 1
-        words.append((word, round(float(timings[a]), 3), round(float(timings[b]) + frame_seconds, 3)))
+        i, j = first + position, first + position + len(word) - 1
+        words.append((word, round(float(timings[i]), 3), round(float(timings[j]) + frame_seconds, 3)))
         position += len(word) + 1
-    return Alignment(score=float(score), start=round(float(start), 3), end=round(float(end), 3), words=tuple(words))
+    return Alignment(score=score, start=words[0][1], end=words[-1][2], words=tuple(words))
+
+
+def _min_window_mean(values: np.ndarray, width: int) -> float:
+    """The lowest mean of ``values`` over any ``width`` consecutive entries (all of them when fewer)."""
+    if len(values) <= width:
+        return float(values.mean())
+    sums = np.cumsum(np.concatenate([[0.0], values]))
+    return float(((sums[width:] - sums[:-width]) / width).min())
+
+
+# ----------------------------------------------------------------------------- verdicts
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """What make verify does with one utterance: keep it cut to [start, end) of its window, or reject."""
+
+    score: float
+    reason: str = ""                      # "" keeps the utterance; else a ledger reason
+    detail: str = ""
+    start: float = 0.0                    # seconds into the window the model heard
+    end: float = 0.0
+    word_times: tuple[float, ...] = ()    # relative to ``start``
+
+    @property
+    def kept(self) -> bool:
+        return not self.reason
+
+
+def judge(alignment: Alignment, *, min_score: float, margin: float, window_seconds: float,
+          own: tuple[float, float]) -> Verdict:
+    """An alignment -> a verdict. ``own`` is where the utterance was in the window before
+    (seconds); the aligned text must overlap it (a transcript found only in a neighbour's
+    speech is not this utterance's). Kept utterances are cut to the aligned speech plus
+    ``margin`` on each side, within the window."""
+    score = round(alignment.score, 3)
+    if score < min_score:
+        return Verdict(score, "verify:low-score", f"score {score:.3f} < min_score {min_score}")
+    if alignment.end <= own[0] or alignment.start >= own[1]:
+        return Verdict(score, "verify:elsewhere",
+                       f"text found at {alignment.start:.2f}-{alignment.end:.2f} s, outside the utterance's own "
+                       f"{own[0]:.2f}-{own[1]:.2f} s")
+    start = round(max(0.0, alignment.start - margin), 3)
+    end = round(min(window_seconds, alignment.end + margin), 3)
+    times = tuple(round(t - start, 3) for _, a, b in alignment.words for t in (a, b))
+    return Verdict(score, start=start, end=end, word_times=times)
+
+
+# ----------------------------------------------------------------------------- the model
+
+class Recognizer:
+    """A trained run's model, loaded once: waveforms -> frame log-probabilities, in batches."""
+
+    def __init__(self, run: str, batch_size: int = 16):
+        import keras
+
+        from train.features import HOP_MS
+        from train.model import sample_rate_of
+
+        path = model_file(run)
+        self.model = keras.models.load_model(path)
+        self.sample_rate = sample_rate_of(self.model)
+        self.frame_seconds = 4 * HOP_MS / 1000          # two stride-2 convolutions over 10 ms frames
+        self.batch_size = batch_size
+
+    def posteriors(self, waves: list[np.ndarray]) -> list[np.ndarray]:
+        """float32 waveforms at the model's rate -> their log-probabilities, in input order.
+
+        Batches hold neighbours in length order, so the padding (and the work) stays small;
+        the batching depends only on the list, so the same list gives the same numbers."""
+        import tensorflow as tf
+
+        order = sorted(range(len(waves)), key=lambda i: (len(waves[i]), i))
+        out: list[np.ndarray | None] = [None] * len(waves)
+        for k in range(0, len(order), self.batch_size):
+            chosen = order[k:k + self.batch_size]
+            width = max(len(waves[i]) for i in chosen)
+            batch = np.zeros((len(chosen), width), np.float32)
+            for row, i in enumerate(chosen):
+                batch[row, :len(waves[i])] = waves[i]
+            lengths = tf.constant([len(waves[i]) for i in chosen], tf.int32)
+            for i, lp in zip(chosen, log_posteriors(self.model, tf.constant(batch), lengths)):
+                out[i] = lp
+        return out  # type: ignore[return-value]
+
+
+def model_file(run: str) -> str:
+    """A run folder (or a .keras file) -> the model file; FileNotFoundError naming what is missing."""
+    path = run if run.endswith(".keras") else os.path.join(run, "model.keras")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{run}: no trained model (model.keras); train one with make train")
+    return path
+
+
+def model_facts(run: str) -> dict:
+    """What info.json records about the model: its file, sha256 and the run's steps."""
+    path = model_file(run)
+    with open(path, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    state = os.path.join(os.path.dirname(path), "state.json")
+    steps = json.load(open(state)).get("steps") if os.path.exists(state) else None
+    return {"run": os.path.dirname(os.path.abspath(path)), "sha256": digest, "steps": steps}

@@ -2,6 +2,7 @@
 
 ``load_audio(path, rate) -> int16 mono samples`` decodes any container ffmpeg reads, asking
 ffmpeg itself to down-mix and resample so a long film never sits in memory at 48 kHz stereo.
+``load_window(path, rate, start, seconds)`` decodes one stretch of a file (make verify's context).
 ``embedded_subtitles(path) -> bytes | None`` extracts the first subtitle stream as SRT.
 Failures raise ``Reject`` (``audio:decode``, ``subtitle:extract``).
 """
@@ -32,6 +33,19 @@ def load_audio(path: str, rate: int, *, where: str = "") -> np.ndarray:
     if samples.size == 0:
         raise Reject("audio:empty", "no audio stream or zero samples", where=where)
     return samples
+
+
+def load_window(path: str, rate: int, start: float, seconds: float) -> np.ndarray:
+    """``seconds`` of a media file's audio from ``start`` -> mono int16 at ``rate`` (fewer samples
+    at its end). ffmpeg seeks in the input before decoding, so a late window of a long film
+    costs about what an early one does. Raises Reject ``audio:decode``."""
+    run = subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-ss", f"{max(0.0, start):.3f}", "-t", f"{seconds:.3f}",
+                          "-i", path, "-vn", "-ac", "1", "-ar", str(rate), "-f", "s16le", "-"], capture_output=True)
+    if run.returncode != 0:
+        lines = run.stderr.decode("utf-8", "replace").replace(path, "input").strip().splitlines()
+        raise Reject("audio:decode", f"ffmpeg cannot decode the audio: {lines[-1] if lines else run.returncode}",
+                     where=path)
+    return np.frombuffer(run.stdout, dtype="<i2").astype(np.int16)
 
 
 def decode_with_ffmpeg(data: bytes, rate: int, *, where: str = "") -> np.ndarray:

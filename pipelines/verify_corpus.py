@@ -1,0 +1,303 @@
+"""Beam job: a corpus checked by a trained model -> a new corpus of what the model confirms.
+
+    python -m pipelines.verify_corpus --input build/harvest --output build/verified --model build/run \
+        [--min-score S] [--margin SECONDS] [--context SECONDS] [--skip-synthetic] [--skip-source NAME] \
+        [any Beam option]
+
+Every utterance's transcript is aligned to the model's frame posteriors with CTC segmentation
+(train/verify.py). Below ``--min-score`` it goes to the ledger as ``verify:low-score`` with its
+score; a transcript found only outside the utterance's own time is ``verify:elsewhere``; one
+with more letters than the model has frames is ``verify:unalignable``. The rest are kept with
+``verify_score`` and word timings, cut to the aligned speech plus ``--margin``.
+
+Where a record's ``origin`` names a readable media file and its time (``film.mkv#t=12.30,15.10``,
+as the movies source writes), the model hears ``--context`` seconds more on each side, read
+again from the file: a cue that was late or early by up to that much is found where it is
+spoken, and the record is cut there (its ``origin`` gets the new time). Other records are
+checked against their own audio. An utterance whose edges moved by more than 10 ms is counted
+as ``verify:retimed`` in info.json, with the score quantiles per source and the model used.
+
+Work units are ranges of 32 records of any split (the model is loaded once per worker, in
+``setup``); output goes through the same unit cache, shard plan and atomic publish as a build.
+Same input, model and settings -> byte-identical output.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import dataclasses
+import functools
+import json
+import logging
+import os
+import re
+import sys
+from typing import Iterator
+
+import apache_beam as beam
+import numpy as np
+from apache_beam.metrics import Metrics
+
+from corpus.build import PartResult, PartWriter
+from corpus.reject import Reject, RejectRecord, record_reject
+from corpus.schema import SCHEMA_VERSION, Utterance, decode_utterance
+from corpus.config import CorpusSettings
+from corpus.types import Note
+from corpus.workdir import OutputBusy, fingerprint, output_lock, parts_dir, progress_dir
+from pipelines.corpus_input import (CachedRanges, ShardRange, input_shards, open_file, read_input, read_range,
+                                    same_folder, shard_ranges)
+from pipelines.transforms import WriteCorpus, add_job_options, fresh_staging, quiet_logging, run_pipeline
+from speechmill.progress import JobProgress
+
+log = logging.getLogger("speechmill.verify")
+MIN_SCORE = -4.5          # see the README: between the right cues (>= -3.5) and swapped or music ones (<= -5.5)
+MARGIN = 0.15             # seconds of audio kept around the aligned speech
+CONTEXT = 2.0             # seconds heard on each side of a cue re-read from its film
+RECORDS_PER_UNIT = 32
+RETIMED_SECONDS = 0.01    # an edge that moved more than this counts as retimed
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+ORIGIN_TIME_RE = re.compile(r"^(?P<path>.+)#t=(?P<start>\d+(?:\.\d+)?),(?P<end>\d+(?:\.\d+)?)$")
+
+
+@dataclasses.dataclass(frozen=True)
+class VerifySettings:
+    model: str
+    min_score: float = MIN_SCORE
+    margin: float = MARGIN
+    context: float = CONTEXT
+    skip_synthetic: bool = False
+    skip_sources: tuple[str, ...] = ()
+    batch_size: int = 16
+
+
+@dataclasses.dataclass(frozen=True)
+class Window:
+    """The audio the model hears for one utterance: ``audio`` starts ``offset`` seconds into
+    ``media`` ("" : the record's own audio); the utterance was at ``own`` seconds of it."""
+
+    audio: np.ndarray
+    own: tuple[float, float]
+    media: str = ""
+    offset: float = 0.0
+
+
+def origin_time(origin: str) -> tuple[str, float, float] | None:
+    """``path#t=start,end`` -> (path, start, end); None for any other origin."""
+    match = ORIGIN_TIME_RE.match(origin)
+    return (match["path"], float(match["start"]), float(match["end"])) if match else None
+
+
+def window_for(utt: Utterance, rate: int, context: float) -> Window:
+    """The record's audio with ``context`` seconds around it re-read from its local media file
+    when the origin names one, else the record's own audio."""
+    own = Window(utt.audio, (0.0, utt.num_samples / rate))
+    found = origin_time(utt.origin) if context > 0 else None
+    if found is None or "://" in found[0] or not os.path.isfile(found[0]):
+        return own
+    from corpus.inputs.media import load_window
+
+    path, start, end = found
+    offset = max(0.0, start - context)
+    try:
+        audio = load_window(path, rate, offset, end + context - offset)
+    except Reject:
+        return own
+    if len(audio) < int((end - offset) * rate):      # the file changed since the build
+        return own
+    return Window(audio, (round(start - offset, 3), round(end - offset, 3)), path, offset)
+
+
+def _moved(window: Window, start: float, end: float) -> bool:
+    return abs(start - window.own[0]) > RETIMED_SECONDS or abs(end - window.own[1]) > RETIMED_SECONDS
+
+
+class VerifyRanges(CachedRanges):
+    """ShardRange -> PartResults of the kept utterances, RejectRecords, one Note of scores."""
+
+    def __init__(self, verify: VerifySettings, rate: int, parts_dir: str, job: str, progress: str | None = None):
+        super().__init__("verify", parts_dir, job, rate, progress)
+        self.verify, self.rate = verify, rate
+
+    def setup(self) -> None:
+        from train.verify import Recognizer
+
+        self.recognizer = Recognizer(self.verify.model, self.verify.batch_size)
+        if self.recognizer.sample_rate != self.rate:
+            raise ValueError(f"{self.verify.model}: the model hears {self.recognizer.sample_rate} Hz, "
+                             f"the corpus is {self.rate} Hz")
+
+    def skipped(self, utt: Utterance) -> bool:
+        return (utt.source in self.verify.skip_sources) or (self.verify.skip_synthetic and utt.synthetic)
+
+    def work(self, work: ShardRange, part_path) -> Iterator[PartResult | RejectRecord | Note]:
+        from train.verify import CannotAlign, align, judge
+
+        utterances = [decode_utterance(r) for r in read_range(work)]
+        checked = [i for i, u in enumerate(utterances) if not self.skipped(u)]
+        windows = {i: window_for(utterances[i], self.rate, self.verify.context) for i in checked}
+        posteriors = dict(zip(checked, self.recognizer.posteriors(
+            [windows[i].audio.astype(np.float32) / 32768.0 for i in checked])))
+        writers: dict[str, PartWriter] = {}
+        scores: dict[str, list[float]] = collections.defaultdict(list)
+        counts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+        rejects = []
+        try:
+            for i, utt in enumerate(utterances):
+                if i in windows:
+                    window = windows[i]
+                    try:
+                        alignment = align(posteriors[i], utt.text, self.recognizer.frame_seconds)
+                    except CannotAlign as e:
+                        rejects.append(self._reject(utt, "verify:unalignable", str(e), work))
+                        counts[utt.source]["rejected"] += 1
+                        continue
+                    verdict = judge(alignment, min_score=self.verify.min_score, margin=self.verify.margin,
+                                    window_seconds=len(window.audio) / self.rate, own=window.own)
+                    scores[utt.source].append(verdict.score)
+                    if not verdict.kept:
+                        rejects.append(self._reject(utt, verdict.reason, verdict.detail, work))
+                        counts[utt.source]["rejected"] += 1
+                        continue
+                    utt = self._kept(utt, window, verdict)
+                    counts[utt.source]["retimed"] += _moved(window, verdict.start, verdict.end)
+                    counts[utt.source]["kept"] += 1
+                else:
+                    counts[utt.source]["skipped"] += 1
+                if utt.source not in writers:
+                    writers[utt.source] = PartWriter(part_path(utt.source))
+                writers[utt.source].write(utt)
+        finally:
+            for w in writers.values():
+                w.file.close()
+        yield from rejects
+        for source, w in sorted(writers.items()):
+            yield w.result(source, 0, f"{work.key}/{source}", work.split)
+        for source in sorted(counts):
+            yield Note(source, f"verify/{work.key}", {"scores": scores[source], **counts[source]})
+
+    def _kept(self, utt: Utterance, window: Window, verdict) -> Utterance:
+        a, b = int(round(verdict.start * self.rate)), int(round(verdict.end * self.rate))
+        origin = utt.origin
+        if window.media:
+            origin = f"{window.media}#t={window.offset + verdict.start:.2f},{window.offset + verdict.end:.2f}"
+        Metrics.counter("verify", "kept").inc()
+        score = float(np.float32(verdict.score))
+        return dataclasses.replace(utt, audio=window.audio[a:b].copy(), origin=origin, verify_score=score,
+                                   word_times=verdict.word_times)
+
+    def _reject(self, utt: Utterance, reason: str, detail: str, work: ShardRange) -> RejectRecord:
+        return record_reject(Reject(reason, detail), source=utt.source, stage="verify", item_id=utt.id,
+                             where=utt.origin or work.path, seconds=utt.num_samples / self.rate)
+
+
+def summarize(notes: list[Note], verify: dict) -> dict:
+    """The verify units' notes -> info.json's ``verify`` section: the settings and model, and per
+    source the counts and score quantiles."""
+    by_source: dict[str, dict] = {}
+    for source in sorted({n.source for n in notes}):
+        mine = [n.facts for n in notes if n.source == source]
+        scores = np.array([s for f in mine for s in f["scores"]], dtype=np.float64)
+        entry = {k: sum(f.get(k, 0) for f in mine) for k in ("kept", "retimed", "rejected", "skipped")}
+        if len(scores):
+            entry["score_quantiles"] = {str(q): round(float(np.quantile(scores, q)), 3) for q in QUANTILES}
+        by_source[source] = entry
+    return {"verify": {**verify, "sources": by_source}}
+
+
+def parse_args(argv: list[str] | None):
+    parser = argparse.ArgumentParser(
+        prog="speechmill verify", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Check every utterance of a corpus against its audio with a trained model (CTC "
+                    "segmentation): keep what the model confirms, re-timed to the speech, and send the rest "
+                    "to the ledger. Any other --flag goes to Beam's PipelineOptions.")
+    parser.add_argument("--input", required=True, help="corpus folder made by make corpus or make augment")
+    parser.add_argument("--output", required=True, help="output folder (a new corpus)")
+    parser.add_argument("--model", required=True, help="trained run folder (make train) or its model.keras")
+    parser.add_argument("--min-score", type=float, default=MIN_SCORE,
+                        help="lowest CTC-segmentation score kept (mean log-probability per frame, <= 0)")
+    parser.add_argument("--margin", type=float, default=MARGIN, help="seconds kept around the aligned speech")
+    parser.add_argument("--context", type=float, default=CONTEXT,
+                        help="seconds heard around an utterance re-read from its film (0: the record only)")
+    parser.add_argument("--skip-synthetic", action="store_true", help="carry TTS utterances over unchecked")
+    parser.add_argument("--skip-source", action="append", default=[], metavar="NAME",
+                        help="carry this source's utterances over unchecked (repeatable)")
+    parser.add_argument("--batch-size", type=int, default=16, help="utterances per forward pass")
+    parser.add_argument("--max-reject-fraction", type=float, default=None,
+                        help="fail when more is rejected (None: the input corpus's setting)")
+    add_job_options(parser, "re-check every range")
+    return parser.parse_known_args(argv)
+
+
+def run(argv: list[str] | None = None) -> dict:
+    """Verify a corpus; returns the new info.json as a dict."""
+    from train.verify import model_facts
+
+    known, beam_args = parse_args(argv)
+    quiet_logging(known.log_level)
+    source_dir, out_dir = known.input.rstrip("/"), known.output.rstrip("/")
+    if same_folder(source_dir, out_dir):
+        raise ValueError(f"--output {out_dir} is the input corpus; write the verified corpus to another folder")
+    if known.min_score > 0:
+        raise ValueError(f"--min-score {known.min_score}: scores are log-probabilities, at most 0")
+    info = read_input(source_dir)
+    model = model_facts(known.model)
+    verify = VerifySettings(model=known.model, min_score=known.min_score, margin=known.margin, context=known.context,
+                            skip_synthetic=known.skip_synthetic, skip_sources=tuple(sorted(known.skip_source)),
+                            batch_size=known.batch_size)
+    overrides = {} if known.max_reject_fraction is None else {"max_reject_fraction": known.max_reject_fraction}
+    settings = CorpusSettings(**{**info["settings"], **overrides})
+    units = [r for split, path in input_shards(source_dir, info) for r in shard_ranges(split, path, RECORDS_PER_UNIT)]
+    facts = {"input": source_dir, "model": model, "min_score": verify.min_score, "margin": verify.margin,
+             "context": verify.context, "skip_synthetic": verify.skip_synthetic, "skip_sources": list(verify.skip_sources)}
+    extra = {"alignment": info.get("alignment", []), **({"augment": info["augment"]} if "augment" in info else {})}
+    sources_meta = [{"type": s["type"], "license": s["license"]} for s in info["sources"]]
+    job = fingerprint(SCHEMA_VERSION, settings.sample_rate, model["sha256"], dataclasses.replace(verify, model=""))
+    with output_lock(out_dir):
+        staging = fresh_staging(out_dir, known.fresh)
+        with JobProgress(progress_dir(staging), len(units), "verify", known.progress):
+            def steps(p: beam.Pipeline) -> None:
+                (p
+                 | "Ranges" >> beam.Create(units)
+                 | "Spread ranges" >> beam.Reshuffle()
+                 | "Verify" >> beam.ParDo(VerifyRanges(verify, settings.sample_rate, parts_dir(out_dir), job,
+                                                       progress_dir(staging)))
+                 | "Write corpus" >> WriteCorpus(settings, out_dir, staging, sources_meta, extra=extra,
+                                                 summarize=functools.partial(summarize, verify=facts)))
+            run_pipeline(steps, beam_args, known.dask)
+    with open_file(f"{out_dir}/info.json") as f:
+        return json.loads(f.read())
+
+
+def summary_line(info: dict) -> str:
+    """One line for the console: kept, retimed, rejected and the median score."""
+    sources = info["verify"]["sources"].values()
+    kept, retimed = sum(s["kept"] for s in sources), sum(s["retimed"] for s in sources)
+    skipped, rejected = sum(s["skipped"] for s in sources), info["rejects"]["by_reason"]
+    low = sum(n for r, n in rejected.items() if r.startswith("verify:"))
+    checked = kept + low
+    splits = ", ".join(f"{n} {s['examples']} utt / {s['hours']:.2f} h" for n, s in info["splits"].items())
+    return (f"speechmill: verified {checked} utterances: kept {kept} ({retimed} retimed), rejected {low} "
+            f"({low / checked:.0%}) {dict(sorted((r, n) for r, n in rejected.items() if r.startswith('verify:')))}"
+            f"{f', {skipped} carried over unchecked' if skipped else ''}; corpus: {splits}"
+            if checked else f"speechmill: nothing checked ({skipped} carried over unchecked); corpus: {splits}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    try:
+        info = run(argv)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"speechmill: verify: {e}", file=sys.stderr)
+        return 2
+    except OutputBusy as e:
+        print(e, file=sys.stderr)
+        return 1
+    print(summary_line(info))
+    return 0
+
+
+if __name__ == "__main__":
+    # Run the module's own import, not __main__: classes pickled for the workers are then
+    # found by their module name in every worker process.
+    from pipelines.verify_corpus import main as _main
+    sys.exit(_main())

@@ -1,0 +1,240 @@
+"""make verify: a trained model checks every utterance of a corpus against its audio, re-times
+what it confirms and sends the rest to the ledger.
+
+The acceptance film: 30 spoken lines with 3 s between them and a stretch of music. Its
+subtitles have the right text and time for most lines, the texts of 3 lines (10 %) passed
+round among themselves, 3 cues 1.5 s late or early, and a cue over the music."""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import IN_PROCESS, VERIFY_VOICE, build, make_movie, read_corpus, read_ledger, srt, write_config
+from corpus.schema import decode_utterance
+from corpus.tfrecord import read_records
+
+LINES = [
+    "The baker opened his shop before the sun came up.",
+    "A small dog waited by the door every single morning.",
+    "Nobody knew where the old bridge keeper had gone.",
+    "The rain kept falling on the roofs of the village.",
+    "She wrote a long letter to her brother in the city.",
+    "Two boys were fishing from the wall of the harbour.",
+    "The teacher asked the children to open their books.",
+    "A cold wind came down from the mountains at night.",
+    "He painted the fence green because it was cheaper.",
+    "The market was busy with people buying fresh bread.",
+    "My grandmother kept her money in a tin under the bed.",
+    "The train was late again and everyone was unhappy.",
+    "They planted apple trees along the edge of the field.",
+    "The doctor walked up the hill to see the sick farmer.",
+    "A bright red kite was stuck in the top of the tree.",
+    "The soldiers marched past the church in the square.",
+    "We found an old map hidden inside the wooden chest.",
+    "The cat slept all afternoon in a patch of sunlight.",
+    "His uncle sold horses at the fair every summer.",
+    "The library closed early because of the snow storm.",
+    "She sang quietly while she washed the dinner plates.",
+    "The fisherman mended his nets on the empty beach.",
+    "Our neighbour built a shed out of broken doors.",
+    "The mayor gave a short speech about the new road.",
+    "A thin grey cloud was moving slowly over the lake.",
+    "The children laughed at the clown with the big shoes.",
+    "He lost his hat when the wind blew across the bridge.",
+    "The farmer counted his sheep twice before dark.",
+    "A letter arrived from the bank on a Monday morning.",
+    "The lamps in the street were lit one after another.",
+]
+SWAPPED = (4, 14, 24)                       # each gets the next one's text (the last the first's)
+SHIFTED = {8: 1.5, 18: -1.5, 27: 1.5}       # seconds the cue is late (+) or early (-)
+MUSIC_CUE = "And then we walked home along the river together."
+
+
+def music(seconds: float, rate: int = 16000) -> np.ndarray:
+    """A chord with vibrato, pulsing twice a second: loud and voiced, but no words."""
+    t = np.arange(int(seconds * rate)) / rate
+    chord = sum(np.sin(2 * np.pi * f * t * (1 + 0.003 * np.sin(2 * np.pi * 5 * t))) / (k + 1)
+                for k, f in enumerate((220.0, 277.2, 329.6, 440.0, 554.4)))
+    pulse = 0.5 + 0.5 * (np.sin(2 * np.pi * 2 * t) > 0)
+    return (chord * pulse * 3000).astype(np.int16)
+
+
+@pytest.fixture(scope="module")
+def film(tmp_path_factory) -> tuple[Path, list]:
+    """The acceptance film built into a corpus by the movies source; returns (corpus, spoken lines)."""
+    folder = tmp_path_factory.mktemp("verify-film")
+    films = folder / "films"
+    films.mkdir()
+    first, gap = 2.0, 3.0
+    placed = make_movie(films, "film", LINES, first=first, gap=gap, tail=9.0)
+    music_at = placed[-1][1] + 2.0
+    placed = make_movie(films, "film", LINES, first=first, gap=gap, tail=9.0, extra=[(music_at, music(5.0))])
+    assert VERIFY_VOICE == ("en-us", 175)          # make_movie speaks as the model's corpus does
+    cues = [list(c) for c in placed]
+    for i, j in zip(SWAPPED, SWAPPED[1:] + SWAPPED[:1]):
+        cues[i][2] = placed[j][2]
+    for i, shift in SHIFTED.items():
+        cues[i][0] += shift
+        cues[i][1] += shift
+    cues.append([music_at + 0.5, music_at + 4.5, MUSIC_CUE])
+    (films / "film.srt").write_text(srt([tuple(c) for c in cues], 0.0, 1.0))
+    config = write_config(folder / "film.toml", f"""
+        [[source]]
+        type = "movies"
+        path = "{films}"
+        split = "train"
+        """)
+    info = build(config, folder / "corpus")
+    assert info["splits"]["train"]["examples"] == len(LINES) + 1      # the builder kept every cue
+    return folder / "corpus", placed
+
+
+def verify(corpus: Path, out: Path, model: Path, *extra: str) -> dict:
+    from pipelines.verify_corpus import run
+
+    return run(["--input", str(corpus), "--output", str(out), "--model", str(model), *extra])
+
+
+def records(folder: Path) -> dict[str, object]:
+    out = {}
+    for path in sorted(folder.glob("*.tfrecord")):
+        with open(path, "rb") as f:
+            for record in read_records(f, str(path)):
+                utt = decode_utterance(record)
+                out[utt.id] = utt
+    return out
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")}
+
+
+def test_verify_rejects_wrong_cues_and_retimes_shifted_ones(tmp_path, film, verify_model):
+    corpus, placed = film
+    out = tmp_path / "verified"
+    info = verify(corpus, out, verify_model)          # the default runner: one process per core
+
+    kept = records(out)
+    ids = [f"movies/film/{i:05d}" for i in range(len(LINES) + 1)]
+    music_id = ids[-1]
+    correct = [ids[i] for i in range(len(LINES)) if i not in SWAPPED and i not in SHIFTED]
+    caught = [ids[i] for i in SWAPPED if ids[i] not in kept] + ([music_id] if music_id not in kept else [])
+    assert len(caught) >= 0.9 * (len(SWAPPED) + 1), caught
+    false_rejects = [i for i in correct if i not in kept]
+    assert len(false_rejects) <= 0.05 * len(correct), false_rejects
+
+    ledger = {r["id"]: r for r in read_ledger(out)}
+    for uid in caught:
+        assert ledger[uid]["reason"] == "verify:low-score" and ledger[uid]["stage"] == "verify"
+        assert "score" in ledger[uid]["detail"] and "film.mkv#t=" in ledger[uid]["where"]
+
+    # shifted cues (and every other kept one) come back at the true speech, word timings inside
+    for i, (start, end, line) in enumerate(placed):
+        utt = kept.get(ids[i])
+        if utt is None:
+            continue
+        t0, t1 = (float(x) for x in utt.origin.split("#t=")[1].split(","))
+        words = utt.words
+        assert [w for w, _, _ in words] == utt.text.split()
+        assert all(a < b <= c for (_, a, b), (_, c, _) in zip(words, words[1:]))
+        assert abs(t0 + words[0][1] - start) <= 0.2 and abs(t0 + words[-1][2] - end) <= 0.2, (i, t0, words, start, end)
+        assert abs(utt.num_samples / 16000 - (t1 - t0)) <= 0.02
+        assert utt.verify_score >= -4.5
+    assert all(ids[i] in kept for i in SHIFTED)
+
+    section = info["verify"]
+    movies = section["sources"]["movies"]
+    assert movies["kept"] == len(kept) and movies["rejected"] == len(ledger)
+    assert movies["retimed"] >= len(SHIFTED)
+    quantiles = list(movies["score_quantiles"].values())
+    assert quantiles == sorted(quantiles) and quantiles[-1] <= 0
+    assert section["model"]["sha256"] == hashlib.sha256((verify_model / "model.keras").read_bytes()).hexdigest()
+    assert section["min_score"] == -4.5 and info["schema_version"] == 3
+    assert info["alignment"][0]["item"] == "movies/film"                 # the build's sync facts carried over
+
+    rows = read_corpus(out, "train")                                     # tf.data reads the new fields
+    assert len(rows) == len(kept) and all(-4.5 <= r["verify_score"] <= 0 for r in rows)
+
+    again = tmp_path / "again"                                           # one process, fresh: same bytes
+    verify(corpus, again, verify_model, *IN_PROCESS)
+    assert digests(again) == digests(out)
+
+
+def test_unverified_records_pass_unchanged_and_labels_exact_by_construction_can_skip(tmp_path, verify_model):
+    corpus = verify_model.parent / "corpus"
+    out = tmp_path / "skipped"
+    info = verify(corpus, out, verify_model, "--skip-synthetic", *IN_PROCESS)
+    shards = {k: v for k, v in digests(corpus).items() if k.endswith(".tfrecord")}
+    assert {k: v for k, v in digests(out).items() if k.endswith(".tfrecord")} == shards
+    assert info["verify"]["sources"]["gutenberg"]["skipped"] == sum(s["examples"] for s in info["splits"].values())
+
+    checked = verify(corpus, tmp_path / "checked", verify_model, "--min-score", "-50", *IN_PROCESS)
+    before, after = records(corpus), records(tmp_path / "checked")
+    assert before.keys() == after.keys() and checked["verify"]["sources"]["gutenberg"]["rejected"] == 0
+    for uid, utt in after.items():                   # no film to re-read: cut inside its own audio
+        whole = before[uid].audio
+        assert utt.verify_score is not None and utt.num_samples <= len(whole)
+        start = np.flatnonzero(np.all(np.lib.stride_tricks.sliding_window_view(whole, 64) == utt.audio[:64], axis=1))
+        assert len(start) >= 1 and np.array_equal(whole[start[0]:start[0] + utt.num_samples], utt.audio)
+
+
+def test_verify_refuses_what_it_cannot_do(tmp_path, film, verify_model):
+    from pipelines.verify_corpus import main
+
+    corpus, _ = film
+    assert main(["--input", str(corpus), "--output", str(corpus), "--model", str(verify_model)]) == 2
+    assert main(["--input", str(corpus), "--output", str(tmp_path / "o"), "--model", str(tmp_path)]) == 2
+    assert main(["--input", str(tmp_path), "--output", str(tmp_path / "o"), "--model", str(verify_model)]) == 2
+
+
+# ----------------------------------------------------------------------------- the pure parts
+
+def test_judge_keeps_cuts_and_rejects():
+    from train.verify import Alignment, judge
+
+    words = (("a", 1.0, 1.2), ("cat", 1.4, 1.9))
+    kept = judge(Alignment(-1.0, 1.0, 1.9, words), min_score=-4.5, margin=0.15, window_seconds=5.0, own=(0.8, 2.0))
+    assert kept.kept and (kept.start, kept.end) == (0.85, 2.05)
+    assert kept.word_times == pytest.approx((0.15, 0.35, 0.55, 1.05))
+    edge = judge(Alignment(-1.0, 0.05, 4.95, words), min_score=-4.5, margin=0.15, window_seconds=5.0, own=(0, 5))
+    assert (edge.start, edge.end) == (0.0, 5.0)                          # never outside the audio
+    low = judge(Alignment(-6.0, 1.0, 1.9, words), min_score=-4.5, margin=0.15, window_seconds=5.0, own=(0.8, 2.0))
+    assert low.reason == "verify:low-score" and "-6.000" in low.detail
+    away = judge(Alignment(-1.0, 3.0, 3.9, words), min_score=-4.5, margin=0.15, window_seconds=5.0, own=(0.8, 2.0))
+    assert away.reason == "verify:elsewhere"
+
+
+def test_origin_times_and_score_summary():
+    from corpus.types import Note
+    from pipelines.verify_corpus import origin_time, summarize
+
+    assert origin_time("/films/a b.mkv#t=12.30,15.10") == ("/films/a b.mkv", 12.3, 15.1)
+    assert origin_time("LibriSpeech/dev-clean/84/121123/84-121123-0000.flac") is None
+    notes = [Note("movies", "verify/a", {"scores": [-1.0, -2.0], "kept": 2, "retimed": 1}),
+             Note("movies", "verify/b", {"scores": [-3.0, -9.0], "kept": 1, "rejected": 1}),
+             Note("gutenberg", "verify/c", {"scores": [], "skipped": 4})]
+    section = summarize(notes, {"min_score": -4.5})["verify"]
+    assert section["min_score"] == -4.5
+    assert section["sources"]["movies"] == {"kept": 3, "retimed": 1, "rejected": 1, "skipped": 0, "score_quantiles": {
+        "0.05": -8.1, "0.25": -4.5, "0.5": -2.5, "0.75": -1.75, "0.95": -1.15}}
+    assert section["sources"]["gutenberg"] == {"kept": 0, "retimed": 0, "rejected": 0, "skipped": 4}
+
+
+def test_augmented_copies_keep_word_timings_in_step_with_the_audio():
+    from augment.apply import Banks, augment_utterance
+    from corpus.schema import Utterance
+
+    utt = Utterance(id="x/1", source="x", speaker="s", group="g", text="a cat", text_raw="A cat",
+                    audio=(np.sin(np.arange(16000) / 5) * 8000).astype(np.int16), verify_score=-1.0,
+                    word_times=(0.1, 0.3, 0.5, 0.9))
+    copy = augment_utterance(utt, (("speed", 1.25),), 16000, Banks(noises=[], rirs=[], babble=[]), 1)
+    assert copy.word_times == pytest.approx((0.08, 0.24, 0.4, 0.72))
+    assert copy.num_samples == pytest.approx(16000 / 1.25, abs=40) and copy.verify_score == -1.0
+    assert not math.isnan(copy.verify_score)
+    assert json.dumps(copy.words)
