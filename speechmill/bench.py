@@ -2,7 +2,8 @@
 
 Each runs in its own process (``python -m benchmarks.bench_<name>``) and prints its table:
 corpus (build, TTS, the floor), captions (sync beside ffsubsync), augment (effects beside
-librosa and audiomentations, the whole job), train (tf.data input), resume (a killed build run
+librosa and audiomentations, the whole job), train (tf.data input), verify (make verify beside
+the forward pass alone), resume (a killed build run
 again), text (the normalizer beside nemo-text-processing).
 """
 from __future__ import annotations
@@ -11,7 +12,7 @@ import argparse
 import subprocess
 import sys
 
-BENCHES = ("corpus", "captions", "augment", "train", "resume", "text")
+BENCHES = ("corpus", "captions", "augment", "train", "verify", "resume", "text")
 
 
 def main(argv: list[str] | None = None) -> int:
