@@ -50,7 +50,7 @@ from pipelines.transforms import WriteCorpus, add_job_options, fresh_staging, qu
 from speechmill.progress import JobProgress
 
 log = logging.getLogger("speechmill.verify")
-MIN_SCORE = -4.5          # see the README: between the right cues (>= -3.5) and swapped or music ones (<= -5.5)
+MIN_SCORE = -4.75         # see the README: between right cues (>= -4.35) and swapped or music ones (<= -5.12)
 MARGIN = 0.15             # seconds of audio kept around the aligned speech
 CONTEXT = 2.0             # seconds heard on each side of a cue re-read from its film
 RECORDS_PER_UNIT = 32
@@ -89,9 +89,10 @@ def origin_time(origin: str) -> tuple[str, float, float] | None:
 
 def window_for(utt: Utterance, rate: int, context: float) -> Window:
     """The record's audio with ``context`` seconds around it re-read from its local media file
-    when the origin names one, else the record's own audio."""
+    when the origin names one, else the record's own audio (always for an augmented copy: the
+    file holds the original sound)."""
     own = Window(utt.audio, (0.0, utt.num_samples / rate))
-    found = origin_time(utt.origin) if context > 0 else None
+    found = origin_time(utt.origin) if context > 0 and not utt.augment else None
     if found is None or "://" in found[0] or not os.path.isfile(found[0]):
         return own
     from corpus.inputs.media import load_window

@@ -48,7 +48,9 @@ def describe(utt: Utterance, rate: int) -> str:
     extra = "".join(f" {k}={v}" for k, v in (("augment", utt.augment), ("captions", utt.captions)) if v)
     return (f"{utt.id}\t{utt.speaker}\t{utt.num_samples / rate:.2f} s\t{utt.text}\n"
             f"    raw: {utt.text_raw}\n    origin: {utt.origin}  licence: {utt.license}"
-            f"{'  synthetic' if utt.synthetic else ''}{extra}")
+            f"{'  synthetic' if utt.synthetic else ''}{extra}"
+            + (f"\n    verified: score {utt.verify_score:.2f}, words "
+               + " ".join(f"{w}@{a:.2f}-{b:.2f}" for w, a, b in utt.words) if utt.verify_score is not None else ""))
 
 
 def main(argv: list[str] | None = None) -> int:

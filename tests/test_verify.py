@@ -17,6 +17,7 @@ import pytest
 from conftest import IN_PROCESS, VERIFY_VOICE, build, make_movie, read_corpus, read_ledger, srt, write_config
 from corpus.schema import decode_utterance
 from corpus.tfrecord import read_records
+from pipelines.verify_corpus import MIN_SCORE
 
 LINES = [
     "The baker opened his shop before the sun came up.",
@@ -149,7 +150,7 @@ def test_verify_rejects_wrong_cues_and_retimes_shifted_ones(tmp_path, film, veri
         assert all(a < b <= c for (_, a, b), (_, c, _) in zip(words, words[1:]))
         assert abs(t0 + words[0][1] - start) <= 0.2 and abs(t0 + words[-1][2] - end) <= 0.2, (i, t0, words, start, end)
         assert abs(utt.num_samples / 16000 - (t1 - t0)) <= 0.02
-        assert utt.verify_score >= -4.5
+        assert utt.verify_score >= MIN_SCORE
     assert all(ids[i] in kept for i in SHIFTED)
 
     section = info["verify"]
@@ -159,11 +160,11 @@ def test_verify_rejects_wrong_cues_and_retimes_shifted_ones(tmp_path, film, veri
     quantiles = list(movies["score_quantiles"].values())
     assert quantiles == sorted(quantiles) and quantiles[-1] <= 0
     assert section["model"]["sha256"] == hashlib.sha256((verify_model / "model.keras").read_bytes()).hexdigest()
-    assert section["min_score"] == -4.5 and info["schema_version"] == 3
+    assert section["min_score"] == MIN_SCORE and info["schema_version"] == 3
     assert info["alignment"][0]["item"] == "movies/film"                 # the build's sync facts carried over
 
     rows = read_corpus(out, "train")                                     # tf.data reads the new fields
-    assert len(rows) == len(kept) and all(-4.5 <= r["verify_score"] <= 0 for r in rows)
+    assert len(rows) == len(kept) and all(MIN_SCORE <= r["verify_score"] <= 0 for r in rows)
 
     again = tmp_path / "again"                                           # one process, fresh: same bytes
     verify(corpus, again, verify_model, *IN_PROCESS)
@@ -185,6 +186,23 @@ def test_unverified_records_pass_unchanged_and_labels_exact_by_construction_can_
         assert utt.verify_score is not None and utt.num_samples <= len(whole)
         start = np.flatnonzero(np.all(np.lib.stride_tricks.sliding_window_view(whole, 64) == utt.audio[:64], axis=1))
         assert len(start) >= 1 and np.array_equal(whole[start[0]:start[0] + utt.num_samples], utt.audio)
+
+
+def test_the_model_hears_a_film_cue_with_context_but_an_augmented_copy_as_it_is(film):
+    import dataclasses
+
+    from pipelines.verify_corpus import window_for
+
+    corpus, placed = film
+    utt = records(corpus)["movies/film/00003"]
+    window = window_for(utt, 16000, 2.0)
+    assert window.media.endswith("film.mkv") and window.own[0] == pytest.approx(2.0, abs=0.01)
+    a = int(round(window.own[0] * 16000))          # the origin's times have 10 ms steps
+    errors = [np.abs(window.audio[a + lag:a + lag + 8000].astype(int) - utt.audio[:8000]).mean() for lag in range(-160, 161)]
+    assert min(errors) <= 2                        # the same sound, within 10 ms of where it was
+    copy = dataclasses.replace(utt, id=utt.id + "~speed1.1", augment="speed=1.1")
+    assert window_for(copy, 16000, 2.0).audio is copy.audio
+    assert window_for(utt, 16000, 0.0).audio is utt.audio
 
 
 def test_verify_refuses_what_it_cannot_do(tmp_path, film, verify_model):
