@@ -33,9 +33,12 @@ class ModelConfig:
         return len(ALPHABET) + 1          # + blank
 
 
+SUBSAMPLING = 4        # two stride-2 convolutions: one logit frame per 4 feature frames
+
+
 def output_lengths(audio_length, sample_rate: int):
     """Logit frames for an audio length: feature frames, then two stride-2 'same' convolutions."""
-    return (frames_for(audio_length, sample_rate) + 3) // 4
+    return (frames_for(audio_length, sample_rate) + SUBSAMPLING - 1) // SUBSAMPLING
 
 
 def sample_rate_of(model: keras.Model) -> int:

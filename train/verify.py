@@ -131,12 +131,12 @@ class Recognizer:
         import keras
 
         from train.features import HOP_MS
-        from train.model import sample_rate_of
+        from train.model import SUBSAMPLING, sample_rate_of
 
         path = model_file(run)
         self.model = keras.models.load_model(path)
         self.sample_rate = sample_rate_of(self.model)
-        self.frame_seconds = 4 * HOP_MS / 1000          # two stride-2 convolutions over 10 ms frames
+        self.frame_seconds = SUBSAMPLING * HOP_MS / 1000     # one logit frame: 40 ms
         self.batch_size = batch_size
 
     def posteriors(self, waves: list[np.ndarray]) -> list[np.ndarray]:
