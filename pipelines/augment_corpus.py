@@ -26,13 +26,12 @@ from apache_beam.metrics import Metrics
 from augment.apply import Banks, augment_utterance, load_folder
 from augment.effects import EffectError
 from augment.recipe import Recipe, parse_recipe
-from corpus.build import WRITTEN_FORM_RE, PartResult, PartWriter
 from corpus.config import CorpusSettings
 from corpus.reject import Reject, RejectRecord, record_reject
-from corpus.schema import INFO_FILE, SCHEMA_VERSION, decode_utterance, encode_utterance
-from corpus.tfrecord import frame, read_records
+from corpus.schema import INFO_FILE, SCHEMA_VERSION, decode_utterance
+from corpus.tfrecord import read_records
 from corpus.workdir import OutputBusy, files_identity, fingerprint, output_lock, parts_dir, progress_dir
-from pipelines.corpus_input import CachedRanges, ShardRange, input_shards, open_file, read_input, read_range, same_folder, shard_ranges
+from pipelines.corpus_input import CachedRanges, RangeParts, ShardRange, input_shards, open_file, read_input, read_range, same_folder, shard_ranges
 from pipelines.transforms import WriteCorpus, add_job_options, fresh_staging, quiet_logging, run_pipeline
 from speechmill.progress import JobProgress
 
@@ -69,36 +68,21 @@ class AugmentRanges(CachedRanges):
         self.banks = Banks(noises=load_folder(self.noise_dir, rate), rirs=load_folder(self.rir_dir, rate),
                            babble=babble_bank(self.train_shards, BABBLE_UTTERANCES))
 
-    def work(self, work: ShardRange, part_path) -> Iterator[PartResult | RejectRecord]:
-        writers: dict[str, PartWriter] = {}
-
-        def writer(source: str) -> PartWriter:
-            if source not in writers:
-                writers[source] = PartWriter(part_path(source))
-            return writers[source]
-
-        try:
-            for record in read_range(work):
-                utt = decode_utterance(record)
-                spelled = bool(WRITTEN_FORM_RE.search(utt.text_raw))
-                writer(utt.source).write_framed(frame(record), utt.num_samples, spelled)
-                if work.split != "train":
+    def work(self, work: ShardRange, parts: RangeParts) -> Iterator[RejectRecord]:
+        for record in read_range(work):
+            utt = decode_utterance(record)
+            parts.write(utt, record)
+            if work.split != "train":
+                continue
+            for chain in self.recipe.chains(utt.id, self.settings.seed):
+                try:
+                    copy = augment_utterance(utt, chain, self.settings.sample_rate, self.banks, self.settings.seed)
+                except EffectError as e:
+                    yield record_reject(Reject("augment:effect", str(e)), source=utt.source,
+                                        stage="augment", item_id=utt.id, where=work.path)
                     continue
-                for chain in self.recipe.chains(utt.id, self.settings.seed):
-                    try:
-                        copy = augment_utterance(utt, chain, self.settings.sample_rate, self.banks,
-                                                 self.settings.seed)
-                    except EffectError as e:
-                        yield record_reject(Reject("augment:effect", str(e)), source=utt.source,
-                                            stage="augment", item_id=utt.id, where=work.path)
-                        continue
-                    writer(copy.source).write_framed(frame(encode_utterance(copy)), copy.num_samples, spelled)
-                    Metrics.counter("augment", "copies").inc()
-        finally:
-            for w in writers.values():
-                w.file.close()
-        for source, w in sorted(writers.items()):
-            yield w.result(source, 0, f"{work.key}/{source}", work.split)
+                parts.write(copy)
+                Metrics.counter("augment", "copies").inc()
 
 
 def parse_args(argv: list[str] | None):

@@ -18,8 +18,9 @@ import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from corpus.schema import INFO_FILE, check_info
-from corpus.tfrecord import read_records, record_offsets
+from corpus.build import WRITTEN_FORM_RE, PartResult, PartWriter
+from corpus.schema import INFO_FILE, Utterance, check_info
+from corpus.tfrecord import frame, read_records, record_offsets
 from corpus.types import Unit, slug
 from corpus.workdir import UnitCache, UnitDone, files_identity, fingerprint, note_progress, unit_digest
 
@@ -83,11 +84,35 @@ def same_folder(a: str, b: str) -> bool:
     return os.path.realpath(a) == os.path.realpath(b)
 
 
+class RangeParts:
+    """A unit's output: one part file per source, opened on first use."""
+
+    def __init__(self, part_path: Callable[[str], str]):
+        self.part_path = part_path
+        self.writers: dict[str, PartWriter] = {}
+
+    def write(self, utt: Utterance, record: bytes | None = None) -> None:
+        """Append ``utt`` to its source's part; ``record``: its serialized bytes when unchanged."""
+        if utt.source not in self.writers:
+            self.writers[utt.source] = PartWriter(self.part_path(utt.source))
+        if record is None:
+            self.writers[utt.source].write(utt)
+        else:
+            self.writers[utt.source].write_framed(frame(record), utt.num_samples, bool(WRITTEN_FORM_RE.search(utt.text_raw)))
+
+    def close(self) -> None:
+        for w in self.writers.values():
+            w.file.close()
+
+    def results(self, work: "ShardRange") -> list[PartResult]:
+        return [w.result(source, 0, f"{work.key}/{source}", work.split) for source, w in sorted(self.writers.items())]
+
+
 class CachedRanges(beam.DoFn):
     """ShardRange -> its results (from ``work``, or reused) and its UnitDone marker.
 
-    Subclasses implement ``work(range, part_path)``, yielding PartResults and RejectRecords
-    (and Notes); ``part_path(source)`` names the unit's part file for a source. A unit is
+    Subclasses implement ``work(range, parts)``, writing utterances with ``parts.write`` and
+    yielding RejectRecords (and Notes); the part files' results are added here. A unit is
     reused when its identity (the job's fingerprint, the range and the input shard's size and
     time) is that of a finished unit in ``parts_dir``."""
 
@@ -95,7 +120,7 @@ class CachedRanges(beam.DoFn):
         self.name, self.parts_dir, self.job = name, parts_dir, job
         self.sample_rate, self.progress = sample_rate, progress
 
-    def work(self, work: ShardRange, part_path: Callable[[str], str]) -> Iterator:
+    def work(self, work: ShardRange, parts: RangeParts) -> Iterator:
         raise NotImplementedError
 
     def process(self, work: ShardRange) -> Iterator:
@@ -105,7 +130,12 @@ class CachedRanges(beam.DoFn):
         items = cache.load(digest, identity)
         if items is None:
             cache.forget(digest)
-            items = list(self.work(work, lambda source: cache.part_path(digest, f"{work.split}.{slug(source)}")))
+            parts = RangeParts(lambda source: cache.part_path(digest, f"{work.split}.{slug(source)}"))
+            try:
+                items = list(self.work(work, parts))
+            finally:
+                parts.close()
+            items += parts.results(work)
             cache.store(digest, identity, items)
         yield from items
         if self.progress:

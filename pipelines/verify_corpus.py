@@ -38,13 +38,12 @@ import apache_beam as beam
 import numpy as np
 from apache_beam.metrics import Metrics
 
-from corpus.build import PartResult, PartWriter
 from corpus.reject import Reject, RejectRecord, record_reject
 from corpus.schema import SCHEMA_VERSION, Utterance, decode_utterance
 from corpus.config import CorpusSettings
 from corpus.types import Note
 from corpus.workdir import OutputBusy, fingerprint, output_lock, parts_dir, progress_dir
-from pipelines.corpus_input import (CachedRanges, ShardRange, input_shards, open_file, read_input, read_range,
+from pipelines.corpus_input import (CachedRanges, RangeParts, ShardRange, input_shards, open_file, read_input, read_range,
                                     same_folder, shard_ranges)
 from pipelines.transforms import WriteCorpus, add_job_options, fresh_staging, quiet_logging, run_pipeline
 from speechmill.progress import JobProgress
@@ -113,7 +112,7 @@ def _moved(window: Window, start: float, end: float) -> bool:
 
 
 class VerifyRanges(CachedRanges):
-    """ShardRange -> PartResults of the kept utterances, RejectRecords, one Note of scores."""
+    """ShardRange -> PartResults of the kept utterances, RejectRecords, a Note of scores per source."""
 
     def __init__(self, verify: VerifySettings, rate: int, parts_dir: str, job: str, progress: str | None = None):
         super().__init__("verify", parts_dir, job, rate, progress)
@@ -130,49 +129,39 @@ class VerifyRanges(CachedRanges):
     def skipped(self, utt: Utterance) -> bool:
         return (utt.source in self.verify.skip_sources) or (self.verify.skip_synthetic and utt.synthetic)
 
-    def work(self, work: ShardRange, part_path) -> Iterator[PartResult | RejectRecord | Note]:
+    def work(self, work: ShardRange, parts: RangeParts) -> Iterator[RejectRecord | Note]:
         from train.verify import CannotAlign, align, judge
 
-        utterances = [decode_utterance(r) for r in read_range(work)]
+        records = list(read_range(work))
+        utterances = [decode_utterance(r) for r in records]
         checked = [i for i, u in enumerate(utterances) if not self.skipped(u)]
         windows = {i: window_for(utterances[i], self.rate, self.verify.context) for i in checked}
         posteriors = dict(zip(checked, self.recognizer.posteriors(
             [windows[i].audio.astype(np.float32) / 32768.0 for i in checked])))
-        writers: dict[str, PartWriter] = {}
         scores: dict[str, list[float]] = collections.defaultdict(list)
         counts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
-        rejects = []
-        try:
-            for i, utt in enumerate(utterances):
-                if i in windows:
-                    window = windows[i]
-                    try:
-                        alignment = align(posteriors[i], utt.text, self.recognizer.frame_seconds)
-                    except CannotAlign as e:
-                        rejects.append(self._reject(utt, "verify:unalignable", str(e), work))
-                        counts[utt.source]["rejected"] += 1
-                        continue
-                    verdict = judge(alignment, min_score=self.verify.min_score, margin=self.verify.margin,
-                                    window_seconds=len(window.audio) / self.rate, own=window.own)
-                    scores[utt.source].append(verdict.score)
-                    if not verdict.kept:
-                        rejects.append(self._reject(utt, verdict.reason, verdict.detail, work))
-                        counts[utt.source]["rejected"] += 1
-                        continue
-                    utt = self._kept(utt, window, verdict)
-                    counts[utt.source]["retimed"] += _moved(window, verdict.start, verdict.end)
-                    counts[utt.source]["kept"] += 1
-                else:
-                    counts[utt.source]["skipped"] += 1
-                if utt.source not in writers:
-                    writers[utt.source] = PartWriter(part_path(utt.source))
-                writers[utt.source].write(utt)
-        finally:
-            for w in writers.values():
-                w.file.close()
-        yield from rejects
-        for source, w in sorted(writers.items()):
-            yield w.result(source, 0, f"{work.key}/{source}", work.split)
+        for i, (utt, record) in enumerate(zip(utterances, records)):
+            if i not in windows:
+                counts[utt.source]["skipped"] += 1
+                parts.write(utt, record)
+                continue
+            window = windows[i]
+            try:
+                alignment = align(posteriors[i], utt.text, self.recognizer.frame_seconds)
+            except CannotAlign as e:
+                counts[utt.source]["rejected"] += 1
+                yield self._reject(utt, "verify:unalignable", str(e), work)
+                continue
+            verdict = judge(alignment, min_score=self.verify.min_score, margin=self.verify.margin,
+                            window_seconds=len(window.audio) / self.rate, own=window.own)
+            scores[utt.source].append(verdict.score)
+            if not verdict.kept:
+                counts[utt.source]["rejected"] += 1
+                yield self._reject(utt, verdict.reason, verdict.detail, work)
+                continue
+            counts[utt.source]["retimed"] += _moved(window, verdict.start, verdict.end)
+            counts[utt.source]["kept"] += 1
+            parts.write(self._kept(utt, window, verdict))
         for source in sorted(counts):
             yield Note(source, f"verify/{work.key}", {"scores": scores[source], **counts[source]})
 
