@@ -30,7 +30,7 @@ COMMANDS = {
     "train": ("train.train", "train the CTC recognizer on a corpus"),
     "verify": ("pipelines.verify_corpus", "check every utterance with a trained model; keep and re-time what it confirms"),
     "eval": ("train.evaluate", "WER / CER of a trained run on a corpus"),
-    "transcribe": ("train.transcribe", "transcribe audio files or folders with a trained run"),
+    "transcribe": ("runtime.transcribe", "transcribe audio files or folders with a trained run (TensorFlow not needed)"),
     "report": ("speechmill.report", "an HTML page about a corpus (or a training run) to look at and listen to"),
     "inspect": ("speechmill.inspect", "print records of a corpus, write some as WAV files"),
     "bench": ("speechmill.bench", "throughput of each stage beside the library a user would use instead"),

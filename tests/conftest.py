@@ -283,5 +283,6 @@ def verify_model(tmp_path_factory) -> Path:
     build(config, folder / "corpus")
     run = folder / "run"
     assert train(["--data", str(folder / "corpus"), "--run", str(run), "--steps", "1000", "--batch-size", "8",
-                  "--rnn-units", "96", "--learning-rate", "2e-3"]) == 0
+                  "--model", "bigru", "--rnn-units", "96", "--learning-rate", "2e-3",
+                  "--warmup-steps", "0", "--decay", "constant", "--weight-decay", "0"]) == 0
     return run

@@ -11,13 +11,13 @@ import tensorflow as tf
 from conftest import build, read_corpus, write_config
 from train.features import LogMel, frames_for
 
-TINY = ["--rnn-units", "16", "--rnn-layers", "1", "--conv-channels", "4", "--batch-size", "4"]
+TINY = ["--d-model", "16", "--heads", "2", "--layers", "1", "--conv-channels", "4", "--batch-size", "4"]
 
 
 @pytest.mark.parametrize("rate", [8000, 22050])
 def test_build_and_train_at_another_rate(tmp_path, librispeech, rate):
     from train.train import main as train
-    from train.transcribe import load_recognizer
+    from runtime.recognizer import load_recognizer
 
     config = write_config(tmp_path / "c.toml", f'[[source]]\ntype = "librispeech"\npath = "{librispeech}"\n',
                           corpus=f"sample_rate = {rate}")
@@ -39,8 +39,9 @@ def test_build_and_train_at_another_rate(tmp_path, librispeech, rate):
     assert json.loads((run / "config.json").read_text())["sample_rate"] == rate
     report = json.loads((run / "eval.json").read_text())
     assert report["dev"]["examples"] == 3 and np.isfinite(report["dev"]["cer"])
-    _, served_rate = load_recognizer(str(run / "export"))
-    assert served_rate == rate
+    recognizer = load_recognizer(str(run / "export"))             # LiteRT, builtin ops, at this rate too
+    assert recognizer.backend == "tflite" and recognizer.sample_rate == rate
+    assert recognizer.log_probs(np.zeros(rate, np.float32)).shape == (25, 29)      # 1 s: 25 frames, blank + 28
 
 
 @pytest.mark.parametrize("rate", [8000, 22050])

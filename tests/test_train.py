@@ -12,9 +12,12 @@ import tensorflow as tf
 
 from corpus.schema import ALPHABET, CorpusMismatch
 from train.data import BUCKET_SECONDS, MAX_LABEL, batches, ids_to_text
-from train.model import ModelConfig, build_model, ctc_loss, output_lengths
+from train.model import PRESETS, build_model, config_for, ctc_loss, output_lengths
 
-TINY = ["--rnn-units", "24", "--rnn-layers", "1", "--conv-channels", "8", "--batch-size", "4"]
+TINY = ["--d-model", "32", "--heads", "2", "--layers", "1", "--kernel-size", "7", "--conv-channels", "8",
+        "--batch-size", "4"]
+TINY_SIZES = {"conformer": dict(d_model=32, heads=2, layers=1, kernel_size=7, conv_channels=8),
+              "bigru": dict(rnn_units=32, rnn_layers=1, conv_channels=8)}
 
 
 def test_batches_have_bounded_shapes_and_true_lengths(librispeech_corpus):
@@ -32,9 +35,10 @@ def test_batches_have_bounded_shapes_and_true_lengths(librispeech_corpus):
     assert seen == 6
 
 
-def test_ctc_loss_is_finite_and_falls(librispeech_corpus):
+@pytest.mark.parametrize("preset", ["small", "bigru"])
+def test_ctc_loss_is_finite_and_falls(librispeech_corpus, preset):
     keras.utils.set_random_seed(0)
-    model = build_model(ModelConfig(rnn_units=32, rnn_layers=1, conv_channels=8))
+    model = build_model(config_for(preset, **TINY_SIZES["bigru" if preset == "bigru" else "conformer"]))
     model.compile(optimizer=keras.optimizers.Adam(3e-3), jit_compile=False)
     data = batches(str(librispeech_corpus), "train", batch_size=6).cache().repeat()
     history = model.fit(data, steps_per_epoch=12, epochs=2, verbose=0).history["loss"]
@@ -52,7 +56,7 @@ def test_output_lengths_follow_the_audio_at_any_rate(rate):
 
 def test_train_cli_resumes_exports_and_transcribes(tmp_path, librispeech_corpus, librispeech, capsys):
     from train.train import main as train
-    from train.transcribe import main as transcribe
+    from runtime.transcribe import main as transcribe
 
     run = tmp_path / "run"
     assert train(["--data", str(librispeech_corpus), "--run", str(run), "--steps", "2", *TINY]) == 0
@@ -78,22 +82,30 @@ def test_train_cli_resumes_exports_and_transcribes(tmp_path, librispeech_corpus,
     assert "broken.mp3" in err and len(err.strip().split("\n")) == 1
 
 
-def test_export_transcribes_exactly_as_the_model_does(tmp_path, librispeech):
-    from train.export import export, transcribe_fn
-    from train.transcribe import load_recognizer
+def test_export_transcribes_exactly_as_the_model_does_on_both_backends(tmp_path, librispeech):
+    from lm.decode import greedy
+    from runtime.recognizer import load_recognizer
+    from train.export import export, log_probs_fn, transcribe_fn
 
     keras.utils.set_random_seed(1)
-    model = build_model(ModelConfig(rnn_units=16, rnn_layers=1, conv_channels=8))
+    model = build_model(config_for("small", **TINY_SIZES["conformer"]))
     logits = model.get_layer("logits")
     kernel, bias = logits.get_weights()
     logits.set_weights([kernel * 40.0, bias])          # peaky random outputs: non-trivial transcripts
-    export(model, str(tmp_path / "export"), 16000)
-    serve, rate = load_recognizer(str(tmp_path / "export"))
+    facts = export(model, str(tmp_path / "export"), 16000)
+    assert facts["tflite"] == "model.tflite" and facts["tflite_builtin_only"] is True   # no Flex delegate needed
+    lite = load_recognizer(str(tmp_path / "export"))
+    saved = load_recognizer(str(tmp_path / "export"), backend="savedmodel")
+    assert (lite.backend, saved.backend, lite.sample_rate, lite.frame_seconds) == ("tflite", "savedmodel", 16000, 0.04)
+    served = tf.saved_model.load(str(tmp_path / "export"))
     for flac in sorted(librispeech.glob("*/*/*/*.flac"))[:3]:
-        audio = tf.constant(soundfile.read(flac, dtype="float32")[0])
-        expected = transcribe_fn(model)(audio).numpy().decode()
-        assert expected and serve(audio).numpy().decode() == expected
-    assert rate == 16000
+        audio = soundfile.read(flac, dtype="float32")[0]
+        expected = transcribe_fn(model)(tf.constant(audio)).numpy().decode()
+        reference = log_probs_fn(model)(tf.constant(audio)).numpy()
+        assert expected and served.transcribe(tf.constant(audio)).numpy().decode() == expected
+        for recognizer in (lite, saved):
+            np.testing.assert_allclose(recognizer.log_probs(audio), reference, rtol=1e-4, atol=1e-3)
+            assert greedy(recognizer.log_probs(audio)) == " ".join(expected.split())
 
 
 def test_a_corpus_with_another_alphabet_or_rate_is_refused(tmp_path, librispeech_corpus, capsys):
@@ -138,7 +150,7 @@ def test_no_train_split_and_a_damaged_shard_are_one_line_each(tmp_path, librispe
 
 def test_long_recordings_are_cut_at_pauses_into_bounded_pieces():
     from conftest import speak
-    from train.transcribe import chunk_bounds, transcribe_long
+    from runtime.transcribe import chunk_bounds, transcribe_long
 
     rate = 16000
     rng = np.random.default_rng(0)
@@ -157,7 +169,7 @@ def test_long_recordings_are_cut_at_pauses_into_bounded_pieces():
         assert any(lo <= cut <= hi for lo, hi in pauses) or not np.abs(samples[cut - 800:cut + 800]).any(), cut / rate
 
     seen = []
-    text = transcribe_long(samples, rate, lambda piece: seen.append(int(piece.shape[0])) or tf.constant(b"word"))
+    text = transcribe_long(samples, rate, lambda piece: seen.append(int(piece.shape[0])) or "word")
     assert max(seen) <= 30 * rate and sum(seen) == len(samples) and text == " ".join(["word"] * len(seen))
 
 
@@ -181,7 +193,7 @@ def test_ctc_loss_is_finite_on_fast_augmented_speech(tmp_path):
     config = write_config(tmp_path / "c.toml", f'[[source]]\ntype = "gutenberg"\nbooks = ["{book}"]\nrates = [200, 240, 280]\n'
                           f'split = "train"\nmin_words = 4\n', corpus="max_chars_per_second = 60")
     build(config, tmp_path / "corpus")
-    model = build_model(ModelConfig(rnn_units=16, rnn_layers=1, conv_channels=4))
+    model = build_model(config_for("small", **TINY_SIZES["conformer"]))
     seen = 0
     for seed in range(3):
         for x, y in batches(str(tmp_path / "corpus"), "train", batch_size=4, augment=True, shuffle=True, seed=seed):
@@ -189,3 +201,73 @@ def test_ctc_loss_is_finite_on_fast_augmented_speech(tmp_path):
             assert np.isfinite(losses).all()
             seen += len(losses)
     assert seen > 0
+
+
+@pytest.mark.parametrize("preset", ["small", "bigru"])
+def test_padding_never_changes_what_the_model_says_about_real_frames(preset):
+    model = build_model(config_for(preset, **TINY_SIZES["bigru" if preset == "bigru" else "conformer"]))
+    audio = tf.random.stateless_normal([1, 3 * 16000], seed=[3, 4]) * 0.1
+    for length in (16000 + 123, 2 * 16000 + 401):
+        n = int(output_lengths(length, 16000))
+        alone = model({"audio": audio[:, :length], "audio_length": tf.constant([length])}).numpy()[0]
+        padded = model({"audio": tf.pad(audio[:, :length], [[0, 0], [0, 3 * 16000 - length]]),
+                        "audio_length": tf.constant([length])}).numpy()[0]
+        assert alone.shape[0] == n
+        np.testing.assert_allclose(padded[:n], alone, atol=1e-4)
+
+
+def test_presets_grow_and_bad_sizes_are_refused(tmp_path, librispeech_corpus, capsys):
+    from train.model import ModelConfigError
+    from train.train import main as train
+
+    sizes = {name: build_model(config_for(name)).count_params() for name in ("small", "base", "large")}
+    assert 1.5e6 < sizes["small"] < 5e6 < sizes["base"] < 30e6 < sizes["large"] < 150e6
+    assert set(PRESETS) == {"small", "base", "large", "bigru"}
+    with pytest.raises(ModelConfigError, match="unknown model preset"):
+        config_for("huge")
+    assert train(["--data", str(librispeech_corpus), "--run", str(tmp_path / "r"), "--steps", "1",
+                  "--model", "base", "--d-model", "30", "--heads", "4"]) == 2
+    assert capsys.readouterr().err.strip() == "speechmill: train: --d-model 30 is not a multiple of --heads 4"
+
+
+def test_spec_augment_masks_bands_and_spans_inside_each_utterance():
+    from train.layers import SpecAugment
+
+    layer = SpecAugment(freq_masks=2, freq_width=10, time_masks=3, time_fraction=0.1, seed=7)
+    features = tf.ones([64, 200, 80])
+    frames = tf.constant([200, 120, 40, 1] * 16)
+    assert np.array_equal(layer(features, frames).numpy(), features.numpy())           # inference: identity
+    out = layer(features, frames, training=True).numpy()
+    masked_bins = (out == 0).all(axis=1).sum(axis=1)             # mel bins zero over all frames
+    masked_frames = (out == 0).all(axis=2)                       # frames zero over all bins
+    assert masked_bins.max() <= 20 and masked_bins.max() > 0
+    for row, n in zip(masked_frames, frames.numpy()):
+        assert row.sum() <= 3 * int(0.1 * n)                     # spans scale with the utterance
+    assert masked_frames[:, 120:].sum() == masked_frames[0::4, 120:].sum()   # only the 200-frame rows go there
+    again = SpecAugment(freq_masks=2, freq_width=10, time_masks=3, time_fraction=0.1, seed=7)
+    assert np.array_equal(again(features, frames, training=True).numpy(), out)           # seeded
+
+
+def test_warmup_then_inverse_square_root_decay():
+    from train.optim import WarmupDecay
+
+    schedule = WarmupDecay(2e-3, 100)
+    rates = [float(schedule(step)) for step in (0, 49, 99, 399, 9999)]
+    np.testing.assert_allclose(rates, [2e-5, 1e-3, 2e-3, 1e-3, 2e-4], rtol=1e-5)
+    assert float(WarmupDecay(1e-3, 0, "constant")(5000)) == pytest.approx(1e-3)
+
+
+def test_gradient_accumulation_updates_once_per_n_batches(librispeech_corpus):
+    from train.optim import make_optimizer
+
+    keras.utils.set_random_seed(0)
+    model = build_model(config_for("small", **TINY_SIZES["conformer"]))
+    model.compile(optimizer=make_optimizer(1e-3, 0, "constant", accumulate=3), jit_compile=False)
+    data = batches(str(librispeech_corpus), "train", batch_size=2).cache().repeat()
+    kernel = model.get_layer("logits").kernel
+    before = kernel.numpy().copy()
+    model.fit(data, steps_per_epoch=2, epochs=1, verbose=0)
+    assert np.array_equal(kernel.numpy(), before)                      # 2 batches: still accumulating
+    model.fit(data, steps_per_epoch=1, epochs=1, verbose=0)
+    assert not np.array_equal(kernel.numpy(), before)                  # the 3rd batch makes the update
+    assert int(model.optimizer.iterations) == 1

@@ -50,9 +50,9 @@ def test_text_that_cannot_fit_is_refused():
 def test_model_posteriors_are_log_probabilities_cut_to_each_true_length():
     import tensorflow as tf
 
-    from train.model import ModelConfig, build_model, output_lengths
+    from train.model import build_model, config_for, output_lengths
 
-    model = build_model(ModelConfig(rnn_units=8, rnn_layers=1, conv_channels=4))
+    model = build_model(config_for("small", d_model=16, heads=2, layers=1, conv_channels=4))
     lengths = tf.constant([16000, 9000], tf.int32)
     audio = tf.random.stateless_normal([2, 16000], seed=[1, 2]) * tf.sequence_mask(lengths, 16000, tf.float32)
     out = log_posteriors(model, audio, lengths)

@@ -1,5 +1,9 @@
-"""Evaluate a trained model: greedy or beam-search CTC decoding, WER and CER with jiwer, per
-split and per source. ``make eval MODEL=<run> DATA=<corpus> [BEAM=16]``."""
+"""Evaluate a trained model: WER and CER with jiwer, per split and per source, for each decoder
+asked for: greedy always, CTC prefix beam search (``--beam N``), and beam search with a word
+language model (``--lm build/lm``, made by ``make lm``), side by side over the same model
+outputs. ``--tune`` picks the LM weights (alpha, beta) on the dev split by a small grid and
+keeps them in the LM's lm.json. ``make eval MODEL=<run> DATA=<corpus> [BEAM=32] [LM=build/lm]``.
+"""
 from __future__ import annotations
 
 import argparse
@@ -13,19 +17,34 @@ import keras
 import numpy as np
 
 from corpus.schema import ALPHABET
-from train.data import batches, ids_to_text, load_info
+from train.data import batches, load_info
 from speechmill.progress import progress_iter
 from train.model import output_lengths
 
 
-def decode(logits, lengths, beam_width: int = 0) -> list[str]:
-    """Logits [B, T, V] -> transcripts; greedy when ``beam_width`` is 0, else beam search."""
+def log_probabilities(logits, lengths) -> list[np.ndarray]:
+    """Logits [B, T, V] -> each utterance's natural-log probabilities over its real frames."""
+    logits = np.asarray(logits, dtype=np.float64)
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return [log_probs[i, :int(n)] for i, n in enumerate(lengths)]
+
+
+def decoders(beam_width: int = 0, lm=None) -> dict:
+    """{name: log_probs -> text}: greedy, then beam search and beam search + LM when asked."""
+    from lm.decode import beam_search, greedy
+
+    chosen = {"greedy": greedy}
     if beam_width:
-        decoded, _ = keras.ops.ctc_decode(logits, lengths, strategy="beam_search", beam_width=beam_width,
-                                          top_paths=1, mask_index=0)
-    else:
-        decoded, _ = keras.ops.ctc_decode(logits, lengths, strategy="greedy", mask_index=0)
-    return [ids_to_text(row) for row in np.asarray(decoded[0])]
+        chosen[f"beam{beam_width}"] = lambda lp: beam_search(lp, beam_width)
+    if lm is not None:
+        width = beam_width or DEFAULT_BEAM
+        chosen[f"beam{width}+lm"] = lambda lp: beam_search(lp, width, lm)
+    return chosen
+
+
+DEFAULT_BEAM = 32
+ALPHAS, BETAS = (0.25, 0.5, 0.8, 1.2, 1.6), (0.0, 1.0, 2.0, 3.0)
 
 
 def error_rates(references: list[str], hypotheses: list[str]) -> dict:
@@ -35,38 +54,69 @@ def error_rates(references: list[str], hypotheses: list[str]) -> dict:
             "examples": len(references)}
 
 
-def evaluate_model(model, corpus: str, splits: list[str], *, sample_rate: int = 16000, beam_width: int = 0,
-                   batch_size: int = 16, examples: int = 3) -> dict:
-    """{split: {wer, cer, examples, by_source: {...}, samples: [(ref, hyp), ...]}}."""
-    report = {}
+def model_outputs(model, corpus: str, split: str, *, sample_rate: int = 16000, batch_size: int = 16):
+    """(references, sources, log-probabilities) of every utterance of a split, in corpus order."""
     info = load_info(corpus)
+    refs, sources, outputs = [], [], []
+    total = -(-info["splits"][split]["examples"] // batch_size) if split in info["splits"] else None
+    for x, _ in progress_iter(batches(corpus, split, batch_size=batch_size, sample_rate=sample_rate, keep_meta=True),
+                              total, f"eval {split}", unit="batch"):
+        logits = model({"audio": x["audio"], "audio_length": x["audio_length"]}, training=False)
+        lengths = np.minimum(output_lengths(x["audio_length"], sample_rate).numpy(), logits.shape[1])
+        outputs += log_probabilities(logits, lengths)
+        refs += [t.decode() for t in x["text"].numpy()]
+        sources += [s.decode() for s in x["source"].numpy()]
+    return refs, sources, outputs
+
+
+def tune_lm(lm, refs: list[str], outputs: list[np.ndarray], beam_width: int = DEFAULT_BEAM) -> dict:
+    """Set ``lm.alpha``/``lm.beta`` to the grid point with the lowest WER on these utterances
+    (ties: the smaller weights); -> {alpha, beta, wer, grid: [[alpha, beta, wer], ...]}."""
+    from lm.decode import beam_search
+
+    grid = []
+    for alpha in ALPHAS:
+        for beta in BETAS:
+            lm.alpha, lm.beta = alpha, beta
+            grid.append([alpha, beta, error_rates(refs, [beam_search(lp, beam_width, lm) for lp in outputs])["wer"]])
+    alpha, beta, wer = min(grid, key=lambda g: (g[2], g[0], g[1]))
+    lm.alpha, lm.beta = alpha, beta
+    return {"alpha": alpha, "beta": beta, "wer": wer, "grid": grid}
+
+
+def evaluate_model(model, corpus: str, splits: list[str], *, sample_rate: int = 16000, beam_width: int = 0,
+                   lm=None, batch_size: int = 16, examples: int = 3) -> dict:
+    """{split: {wer, cer, examples, decoder, decoders: {name: {wer, cer}}, by_source: {...},
+    samples: [...]}}; the top-level figures are the last decoder's (beam + LM when given)."""
+    report = {}
     for split in splits:
-        refs, hyps, sources = [], [], []
-        total = -(-info["splits"][split]["examples"] // batch_size) if split in info["splits"] else None
-        for x, _ in progress_iter(batches(corpus, split, batch_size=batch_size, sample_rate=sample_rate, keep_meta=True),
-                                  total, f"eval {split}", unit="batch"):
-            logits = model({"audio": x["audio"], "audio_length": x["audio_length"]}, training=False)
-            lengths = np.minimum(output_lengths(x["audio_length"], sample_rate).numpy(), logits.shape[1])
-            hyps += decode(logits, lengths, beam_width)
-            refs += [t.decode() for t in x["text"].numpy()]
-            sources += [s.decode() for s in x["source"].numpy()]
+        refs, sources, outputs = model_outputs(model, corpus, split, sample_rate=sample_rate, batch_size=batch_size)
+        results = {name: [decode(lp) for lp in outputs] for name, decode in decoders(beam_width, lm).items()}
+        name, hyps = list(results.items())[-1]
         by_source = collections.defaultdict(lambda: ([], []))
         for r, h, s in zip(refs, hyps, sources):
             by_source[s][0].append(r)
             by_source[s][1].append(h)
-        report[split] = {**error_rates(refs, hyps), "decoder": f"beam{beam_width}" if beam_width else "greedy",
+        report[split] = {**error_rates(refs, hyps), "decoder": name,
+                         "decoders": {n: error_rates(refs, h) for n, h in results.items()},
                          "by_source": {s: error_rates(*v) for s, v in sorted(by_source.items())},
-                         "samples": [{"reference": r, "hypothesis": h} for r, h in list(zip(refs, hyps))[:examples]]}
+                         "samples": [{"reference": r, **{n: h[i] for n, h in results.items()}}
+                                     for i, r in enumerate(refs[:examples])]}
+        if lm is not None:
+            report[split]["lm"] = {"path": lm.path, "alpha": lm.alpha, "beta": lm.beta}
     return report
 
 
 def print_report(report: dict) -> None:
     for split, r in report.items():
-        print(f"{split:<6} {r['decoder']:<7} WER {r['wer']:.3f}  CER {r['cer']:.3f}  ({r['examples']} utterances)")
+        for name, d in r.get("decoders", {r["decoder"]: r}).items():
+            print(f"{split:<6} {name:<12} WER {d['wer']:.3f}  CER {d['cer']:.3f}  ({d['examples']} utterances)")
         for source, s in r["by_source"].items():
-            print(f"         {source:<12} WER {s['wer']:.3f}  CER {s['cer']:.3f}  ({s['examples']})")
+            print(f"         {source:<12} WER {s['wer']:.3f}  CER {s['cer']:.3f}  ({s['examples']}, {r['decoder']})")
         for sample in r["samples"]:
-            print(f"         ref: {sample['reference']}\n         hyp: {sample['hypothesis']}")
+            print(f"         ref: {sample['reference']}")
+            for name in r.get("decoders", {}):
+                print(f"         {name}: {sample[name]}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,7 +125,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", required=True, help="run folder (holds model.keras)")
     p.add_argument("--data", required=True, help="corpus folder")
     p.add_argument("--splits", default="dev,test", help="comma-separated splits to evaluate")
-    p.add_argument("--beam", type=int, default=0, help="beam width (0 = greedy)")
+    p.add_argument("--beam", type=int, default=0, help="also decode by beam search of this width (0: greedy only)")
+    p.add_argument("--lm", default=None, help="also decode by beam search with this language model (make lm's folder "
+                                              "or a KenLM .arpa/.bin file)")
+    p.add_argument("--alpha", type=float, default=None, help="LM weight (default: the LM folder's lm.json)")
+    p.add_argument("--beta", type=float, default=None, help="word insertion bonus (default: lm.json)")
+    p.add_argument("--tune", action="store_true", help="choose alpha and beta on the dev split and keep them in lm.json")
     args = p.parse_args(argv)
     if not os.path.exists(os.path.join(args.model, "config.json")):
         raise FileNotFoundError(f"{args.model}: not a training run (no config.json; make train RUN=... makes one)")
@@ -84,7 +139,21 @@ def main(argv: list[str] | None = None) -> int:
     load_info(args.data, sample_rate=config["sample_rate"], alphabet=config["alphabet"])
     model = keras.models.load_model(os.path.join(args.model, "model.keras"))
     splits = [s for s in args.splits.split(",") if s in info["splits"]]
-    report = evaluate_model(model, args.data, splits, sample_rate=info["sample_rate"], beam_width=args.beam)
+    lm = None
+    if args.lm:
+        from lm.build import load_lm, read_facts, write_facts
+
+        lm = load_lm(args.lm, args.alpha, args.beta)
+        if args.tune:
+            if "dev" not in info["splits"]:
+                raise FileNotFoundError(f"{args.data}: no dev split to tune the LM weights on")
+            refs, _, outputs = model_outputs(model, args.data, "dev", sample_rate=info["sample_rate"])
+            tuned = tune_lm(lm, refs, outputs, args.beam or DEFAULT_BEAM)
+            print(f"speechmill: eval: LM weights alpha {tuned['alpha']} beta {tuned['beta']} (dev WER {tuned['wer']:.3f})")
+            if os.path.isdir(args.lm):
+                write_facts(args.lm, {**read_facts(args.lm), "alpha": tuned["alpha"], "beta": tuned["beta"],
+                                      "tuned_on": os.path.abspath(args.data), "tuning": tuned["grid"]})
+    report = evaluate_model(model, args.data, splits, sample_rate=info["sample_rate"], beam_width=args.beam, lm=lm)
     print_report(report)
     name = f"eval-{os.path.basename(os.path.abspath(args.data))}-{report[splits[0]]['decoder']}.json" if splits else "eval.json"
     with open(os.path.join(args.model, name), "w") as f:

@@ -49,7 +49,7 @@ class LogMel(keras.layers.Layer):
         audio = tf.cast(audio, tf.float32)
         rate = self.sample_rate
         spectrum = tf.signal.stft(audio, window_samples(rate), hop_samples(rate), fft_size(rate), pad_end=False)
-        power = tf.math.real(spectrum * tf.math.conj(spectrum))
+        power = tf.square(tf.math.real(spectrum)) + tf.square(tf.math.imag(spectrum))   # TFLite builtins
         features = tf.math.log(tf.tensordot(power, self.mel, 1) + 1e-6)
         frames = frames_for(lengths, rate)
         mask = tf.sequence_mask(frames, tf.shape(features)[1], dtype=tf.float32)[:, :, None]

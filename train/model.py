@@ -1,12 +1,15 @@
-"""A compact CTC recognizer: log-mel -> 2 strided convolutions (4x time subsampling) -> BiGRU
-stack -> per-frame character logits. Token 0 is the CTC blank and the label padding.
+"""The CTC recognizers: log-mel -> SpecAugment (training only) -> 4x convolutional subsampling
+-> an encoder -> per-frame character logits. Token 0 is the CTC blank and the label padding.
 
-``build_model(ModelConfig)`` returns a :class:`CTCModel`, a Keras 3 model whose inputs are
-``{"audio": [B, N], "audio_length": [B]}`` and whose targets are ``{"labels": [B, L],
+Two encoders, chosen by ``ModelConfig.architecture``: ``conformer`` (Gulati et al. 2020;
+presets ``small`` for CPU trials, ``base`` and ``large`` for GPUs) and ``bigru`` (a BiGRU
+stack, the first speechmill model). ``PRESETS`` names the sizes; ``config_for(preset, **over)``
+makes a config. ``build_model(config)`` returns a :class:`CTCModel`, a Keras 3 model whose
+inputs are ``{"audio": [B, N], "audio_length": [B]}`` and whose targets are ``{"labels": [B, L],
 "label_length": [B]}``; its loss is ``tf.nn.ctc_loss`` with sparse labels (TensorFlow's C++
 kernel) over the true logit and label lengths, never the padded widths.
 ``output_lengths(audio_length, sample_rate)`` gives the logit lengths: the feature frames that
-``train/features.py`` defines, then this model's subsampling.
+``train/features.py`` defines, then the subsampling of ``train/layers.py``.
 """
 from __future__ import annotations
 
@@ -17,15 +20,31 @@ import tensorflow as tf
 
 from corpus.schema import ALPHABET
 from train.features import LogMel, frames_for
+from train.layers import SUBSAMPLING  # noqa: F401  (re-exported: the verifier's frame length)
+from train.layers import AddPositions, ConformerBlock, SpecAugment, Subsample, subsampled_length
+
+ARCHITECTURES = ("conformer", "bigru")
 
 
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
+    """Model sizes; the defaults are the ``small`` preset. Fields of the other architecture
+    are ignored (``rnn_*`` by a Conformer, ``d_model``/``heads``/``layers``/``kernel_size`` by
+    a BiGRU)."""
+    architecture: str = "conformer"
     n_mels: int = 80
     conv_channels: int = 32
+    d_model: int = 144
+    heads: int = 4
+    layers: int = 4
+    kernel_size: int = 15
     rnn_units: int = 192
     rnn_layers: int = 2
     dropout: float = 0.1
+    freq_masks: int = 2          # SpecAugment: bands of up to freq_width mel bins
+    freq_width: int = 27
+    time_masks: int = 2          # SpecAugment: spans of up to time_fraction of the utterance
+    time_fraction: float = 0.05
     sample_rate: int = 16000
 
     @property
@@ -33,12 +52,34 @@ class ModelConfig:
         return len(ALPHABET) + 1          # + blank
 
 
-SUBSAMPLING = 4        # two stride-2 convolutions: one logit frame per 4 feature frames
+PRESETS: dict[str, dict] = {
+    "small": {},                                                  # CPU trials
+    "base": {"conv_channels": 128, "d_model": 256, "layers": 12, "kernel_size": 31, "time_masks": 10},
+    "large": {"conv_channels": 256, "d_model": 512, "heads": 8, "layers": 16, "kernel_size": 31,
+              "time_masks": 10},
+    "bigru": {"architecture": "bigru", "conv_channels": 32, "freq_masks": 0, "time_masks": 0},
+}
+
+
+class ModelConfigError(ValueError):
+    """A preset or size that cannot make a model."""
+
+
+def config_for(preset: str = "small", **overrides) -> ModelConfig:
+    """The preset's config with ``overrides`` (fields set to None keep the preset's value)."""
+    if preset not in PRESETS:
+        raise ModelConfigError(f"unknown model preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    config = ModelConfig(**{**PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None}})
+    if config.architecture not in ARCHITECTURES:
+        raise ModelConfigError(f"unknown architecture {config.architecture!r}; choose one of {', '.join(ARCHITECTURES)}")
+    if config.architecture == "conformer" and config.d_model % config.heads:
+        raise ModelConfigError(f"--d-model {config.d_model} is not a multiple of --heads {config.heads}")
+    return config
 
 
 def output_lengths(audio_length, sample_rate: int):
-    """Logit frames for an audio length: feature frames, then two stride-2 'same' convolutions."""
-    return (frames_for(audio_length, sample_rate) + SUBSAMPLING - 1) // SUBSAMPLING
+    """Logit frames for an audio length: feature frames, then the 4x subsampling."""
+    return subsampled_length(frames_for(audio_length, sample_rate))
 
 
 def sample_rate_of(model: keras.Model) -> int:
@@ -82,21 +123,28 @@ class FrameMask(keras.layers.Layer):
         return {**super().get_config(), "sample_rate": self.sample_rate}
 
 
-def build_model(config: ModelConfig = ModelConfig()) -> CTCModel:
+def build_model(config: ModelConfig = ModelConfig(), seed: int | None = None) -> CTCModel:
+    """A fresh model for ``config``; ``seed`` seeds SpecAugment's masks."""
     audio = keras.Input(shape=(None,), name="audio", dtype="float32")
     audio_length = keras.Input(shape=(), name="audio_length", dtype="int32")
-    features, _ = LogMel(config.sample_rate, config.n_mels, name="log_mel")(audio, audio_length)
-    x = keras.layers.Reshape((-1, config.n_mels, 1))(features)
-    for i in range(2):
-        x = keras.layers.Conv2D(config.conv_channels, 3, strides=2, padding="same", activation="relu",
-                                name=f"subsample_{i}")(x)
-    x = keras.layers.Reshape((-1, ((config.n_mels + 3) // 4) * config.conv_channels))(x)
-    x = keras.layers.Dense(2 * config.rnn_units, activation="relu", name="project")(x)
-    x = keras.layers.Dropout(config.dropout)(x)
+    features, frames = LogMel(config.sample_rate, config.n_mels, name="log_mel")(audio, audio_length)
+    features = SpecAugment(config.freq_masks, round(config.freq_width * config.n_mels / 80), config.time_masks,
+                           config.time_fraction, seed=seed, name="spec_augment")(features, frames)
+    x, _ = Subsample(config.conv_channels, name="subsample")(features, frames)
     mask = FrameMask(config.sample_rate, name="frame_mask")(x, audio_length)
-    for i in range(config.rnn_layers):
-        x = keras.layers.Bidirectional(keras.layers.GRU(config.rnn_units, return_sequences=True),
-                                       name=f"bigru_{i}")(x, mask=mask)
+    if config.architecture == "conformer":
+        x = keras.layers.Dense(config.d_model, name="project")(x)
+        x = keras.layers.Dropout(config.dropout)(AddPositions(name="positions")(x, mask))
+        for i in range(config.layers):
+            x = ConformerBlock(config.d_model, config.heads, 4, config.kernel_size, config.dropout,
+                               name=f"conformer_{i}")(x, mask)
+    else:
+        x = keras.layers.Dense(2 * config.rnn_units, activation="relu", name="project")(x)
         x = keras.layers.Dropout(config.dropout)(x)
+        for i in range(config.rnn_layers):
+            x = keras.layers.Bidirectional(keras.layers.GRU(config.rnn_units, return_sequences=True),
+                                           name=f"bigru_{i}")(x, mask=mask)
+            x = keras.layers.Dropout(config.dropout)(x)
     logits = keras.layers.Dense(config.vocabulary, dtype="float32", name="logits")(x)
-    return CTCModel(inputs={"audio": audio, "audio_length": audio_length}, outputs=logits, name="speechmill_ctc")
+    return CTCModel(inputs={"audio": audio, "audio_length": audio_length}, outputs=logits,
+                    name=f"speechmill_{config.architecture}")

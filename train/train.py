@@ -3,7 +3,10 @@
     python -m train.train --data build/corpus --run build/run [--steps N | --epochs N | --minutes M]
 
 Keras 3 on TensorFlow: MirroredStrategy over all GPUs when there are several, the default
-strategy otherwise (CPU or one GPU); mixed precision on GPU. The run folder gets
+strategy otherwise (CPU or one GPU); mixed precision on GPU. ``--model small|base|large|bigru``
+picks a preset (train/model.py PRESETS; any size field can be overridden, e.g. ``--layers 8``);
+AdamW on a warm-up + decay schedule (train/optim.py), ``--accumulate N`` for an effective batch
+of N x ``--batch-size``, ``--ema`` for a moving average of the weights. The run folder gets
 ``config.json`` (model + training settings), ``model.keras`` (weights and optimizer state,
 saved every epoch and at the end; a re-run resumes from it), ``state.json`` (epochs and steps
 done), ``history.csv`` and TensorBoard logs in ``logs/``. At the end the model is exported
@@ -24,7 +27,8 @@ import tensorflow as tf
 
 from corpus.schema import ALPHABET, CorpusMismatch
 from train.data import batches, corrupt_shards, load_info, shard_paths
-from train.model import ModelConfig, build_model
+from train.model import PRESETS, ModelConfig, ModelConfigError, build_model, config_for
+from train.optim import DECAYS, make_optimizer
 
 
 class Budget(keras.callbacks.Callback):
@@ -72,21 +76,36 @@ def parse_args(argv):
     budget.add_argument("--epochs", type=int, default=None)
     budget.add_argument("--minutes", type=float, default=None)
     p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--accumulate", type=int, default=1, metavar="N",
+                   help="batches per optimizer update (gradient accumulation: effective batch N x batch size)")
+    p.add_argument("--learning-rate", type=float, default=1e-3, help="peak learning rate (after warm-up)")
+    p.add_argument("--warmup-steps", type=int, default=500, help="optimizer updates of linear warm-up")
+    p.add_argument("--decay", choices=DECAYS, default="rsqrt", help="after warm-up: 1/sqrt(step) or constant")
+    p.add_argument("--weight-decay", type=float, default=1e-3, help="AdamW decoupled weight decay")
+    p.add_argument("--ema", type=float, default=0.0, help="keep an exponential moving average of the weights "
+                                                           "with this momentum (e.g. 0.999) and end with it")
     p.add_argument("--no-augment", action="store_true", help="turn off on-the-fly speed/gain/noise")
     p.add_argument("--seed", type=int, default=0)
+    sizes = p.add_argument_group("model (a preset, then any field of it)")
+    sizes.add_argument("--model", choices=list(PRESETS), default="small",
+                       help="small: Conformer for CPU trials; base, large: Conformers for GPUs; bigru: the BiGRU")
     for field in dataclasses.fields(ModelConfig):
-        if field.name != "sample_rate":
-            p.add_argument(f"--{field.name.replace('_', '-')}", type=type(field.default), default=field.default)
-    return p.parse_args(argv)
+        if field.name not in ("sample_rate", "architecture"):
+            sizes.add_argument(f"--{field.name.replace('_', '-')}", type=type(field.default), default=None,
+                               help=f"small: {field.default}")
+    args = p.parse_args(argv)
+    if args.accumulate < 1:
+        p.error("--accumulate must be >= 1")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
     """The CLI: a corpus that cannot be trained on (missing, another alphabet, no train split,
-    a damaged shard) ends in one line naming it, exit status 2 (user's input) or 1 (damaged data)."""
+    a damaged shard) or an impossible model size ends in one line naming it, exit status 2
+    (user's input) or 1 (damaged data)."""
     try:
         return train(parse_args(argv))
-    except (CorpusMismatch, FileNotFoundError) as e:
+    except (CorpusMismatch, FileNotFoundError, ModelConfigError) as e:
         print(f"speechmill: train: {e}", file=sys.stderr)
         return 2
     except CorruptCorpus as e:
@@ -113,11 +132,13 @@ def train(args: argparse.Namespace) -> int:
     info = load_info(args.data, alphabet=ALPHABET)
     shard_paths(args.data, "train", info)            # a corpus without a train split is refused here
     rate = info["sample_rate"]
-    config = ModelConfig(sample_rate=rate, **{f.name: getattr(args, f.name) for f in dataclasses.fields(ModelConfig)
-                                              if f.name != "sample_rate"})
+    config = config_for(args.model, **{f.name: getattr(args, f.name, None) for f in dataclasses.fields(ModelConfig)
+                                       if f.name != "sample_rate"}, sample_rate=rate)
     os.makedirs(args.run, exist_ok=True)
-    settings = {"data": os.path.abspath(args.data), "model": dataclasses.asdict(config), "batch_size": args.batch_size,
-                "learning_rate": args.learning_rate, "augment": not args.no_augment, "seed": args.seed,
+    settings = {"data": os.path.abspath(args.data), "preset": args.model, "model": dataclasses.asdict(config),
+                "batch_size": args.batch_size, "accumulate": args.accumulate, "learning_rate": args.learning_rate,
+                "warmup_steps": args.warmup_steps, "decay": args.decay, "weight_decay": args.weight_decay,
+                "ema": args.ema, "augment": not args.no_augment, "seed": args.seed,
                 "alphabet": ALPHABET, "sample_rate": rate}
     with open(os.path.join(args.run, "config.json"), "w") as f:
         json.dump(settings, f, indent=2)
@@ -132,8 +153,11 @@ def train(args: argparse.Namespace) -> int:
             model = keras.models.load_model(model_path)
             print(f"speechmill: resuming {args.run} after {state['epochs']} epochs / {state['steps']} steps")
         else:
-            model = build_model(config)
-            model.compile(optimizer=keras.optimizers.Adam(args.learning_rate, clipnorm=5.0), jit_compile=False)
+            model = build_model(config, seed=args.seed)
+            model.compile(optimizer=make_optimizer(args.learning_rate, args.warmup_steps, args.decay,
+                                                   weight_decay=args.weight_decay, accumulate=args.accumulate,
+                                                   ema=args.ema), jit_compile=False)
+            print(f"speechmill: {args.model} {config.architecture} model, {model.count_params():,} parameters")
     train_examples = info["splits"]["train"]["examples"]
     steps_per_epoch = max(1, math.ceil(train_examples / args.batch_size))
     epochs = args.epochs if args.epochs is not None else 10 ** 6

@@ -185,14 +185,22 @@ def pack(blocks: list[list[str]], min_words: int, max_words: int) -> list[str]:
     return pieces
 
 
-def book_pieces(raw: bytes, *, min_words: int = 8, max_words: int = 40, where: str = "") -> list[str]:
-    """Book file bytes -> the pieces of text to speak, in reading order."""
+def book_paragraphs(raw: bytes, *, where: str = "") -> list[list[str]]:
+    """Book file bytes -> its prose paragraphs as lists of sentences, in reading order."""
     text = strip_boilerplate(decode_text(raw, where, reason="book:encoding"))
     text = _BRACKET_BLOCK_RE.sub(" ", text)                 # tags may run across blank lines
     listed = drop_illustration_lists(raw_paragraphs(text))
     blocks = [clean_block(b) for b in drop_front_matter([" ".join(b.split()) for b in listed])]
     blocks = [b for b in blocks if b and not is_heading(b)]
-    pieces = pack([sentences(b) for b in blocks if b], min_words, max_words)
+    paragraphs = [sentences(b) for b in blocks if b]
+    if not any(paragraphs):
+        raise Reject("book:empty", "no text between the Project Gutenberg markers", where=where)
+    return paragraphs
+
+
+def book_pieces(raw: bytes, *, min_words: int = 8, max_words: int = 40, where: str = "") -> list[str]:
+    """Book file bytes -> the pieces of text to speak, in reading order."""
+    pieces = pack(book_paragraphs(raw, where=where), min_words, max_words)
     if not pieces:
         raise Reject("book:empty", "no text between the Project Gutenberg markers", where=where)
     return pieces

@@ -1,0 +1,153 @@
+"""Build a word language model for CTC decoding: ``make lm [DATA=build/corpus] [TEXT='a.txt b.txt']``.
+
+    python -m lm.build --data build/corpus --text book.txt ... --output build/lm [--order 3]
+
+Sentences come from the corpus's train split (its distinct transcripts, already normalized:
+a text read by several voices counts once) and from
+any text files: a Project Gutenberg book (its START/END markers) is cleaned as the gutenberg
+source cleans it and cut at sentence ends, any other file gives one sentence per non-empty
+line. Every sentence goes through the corpus's text normalization (numbers spelled out,
+punctuation dropped), so the LM's words are the transcripts' words; a line that normalizes to
+nothing or holds letters outside the alphabet is skipped and counted. The dev and test
+splits are never read into the model; held-out transcripts that appear inside the text files
+are counted (``held_out_in_text``) and warned about, because an LM that has seen the test
+sentences makes a WER without meaning.
+
+Writes ``OUTPUT/lm.arpa`` (interpolated modified Kneser–Ney, lm/arpa.py) and ``OUTPUT/lm.json``
+(order, sentences, words, vocabulary, discounts, sources, the decoder's alpha/beta), each
+through a temporary file and a rename.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from corpus.inputs.book import book_paragraphs
+from corpus.inputs.textfile import decode_text
+from corpus.reject import Reject
+from corpus.schema import decode_utterance
+from corpus.text import normalize
+from lm.arpa import count_ngrams, estimate, write_arpa
+
+ARPA, FACTS = "lm.arpa", "lm.json"
+DEFAULT_ALPHA, DEFAULT_BETA = 0.5, 1.0
+
+
+def corpus_transcripts(folder: str, splits: tuple[str, ...]) -> list[str]:
+    """The transcripts of ``splits`` of a finished corpus (missing splits give none)."""
+    from pipelines.corpus_input import input_shards, read_input, read_range, shard_ranges
+
+    info = read_input(folder)
+    texts = []
+    for split, path in input_shards(folder, info):
+        if split in splits:
+            for work in shard_ranges(split, path, None):
+                texts += [decode_utterance(record).text for record in read_range(work)]
+    return texts
+
+
+def text_sentences(path: str) -> tuple[list[str], int]:
+    """(normalized sentences, lines skipped) of a text file or Project Gutenberg book."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    if b"PROJECT GUTENBERG" in raw.upper()[:200_000]:
+        pieces = [sentence for paragraph in book_paragraphs(raw, where=path) for sentence in paragraph]
+    else:
+        pieces = [line for line in decode_text(raw, path).split("\n") if line.strip()]
+    sentences, skipped = [], 0
+    for piece in pieces:
+        try:
+            sentences.append(normalize(piece, where=path))
+        except Reject:
+            skipped += 1
+    return sentences, skipped
+
+
+def build_lm(data: str | None, texts: list[str], output: str, order: int = 3) -> dict:
+    """Estimate the model from the corpus's train transcripts and the text files; -> lm.json facts."""
+    sentences, sources, skipped = [], {}, 0
+    if data:
+        train = sorted(set(corpus_transcripts(data, ("train",))))    # one text read by many voices counts once
+        sentences += train
+        sources[f"{data} (train split)"] = len(train)
+    for path in texts:
+        found, dropped = text_sentences(path)
+        sentences += found
+        sources[path] = len(found)
+        skipped += dropped
+    if not sentences:
+        raise FileNotFoundError("no sentences for a language model: give a corpus with a train split or text files")
+    held_out = corpus_transcripts(data, ("dev", "test")) if data else []
+    text_only = "\n".join(sentences[sources.get(f"{data} (train split)", 0):])
+    overlap = sum(1 for t in set(held_out) if t in text_only)
+    model = estimate(count_ngrams(sentences, order), order)
+    os.makedirs(output, exist_ok=True)
+    with open(os.path.join(output, ARPA + ".tmp"), "w", encoding="utf-8") as f:
+        write_arpa(model, f)
+    os.replace(os.path.join(output, ARPA + ".tmp"), os.path.join(output, ARPA))
+    previous = read_facts(output)
+    facts = {"order": order, "sentences": len(sentences), "words": sum(len(s.split()) for s in sentences),
+             "vocabulary": len(model.vocabulary) - 2, "discounts": [list(map(lambda d: round(d, 4), d))
+                                                                   for d in model.discounts],
+             "notes": model.notes, "sources": sources, "skipped_lines": skipped,
+             "held_out_in_text": overlap, "held_out": len(set(held_out)),
+             "alpha": previous.get("alpha", DEFAULT_ALPHA), "beta": previous.get("beta", DEFAULT_BETA)}
+    write_facts(output, facts)
+    return facts
+
+
+def read_facts(folder: str) -> dict:
+    path = os.path.join(folder, FACTS)
+    return json.load(open(path)) if os.path.exists(path) else {}
+
+
+def write_facts(folder: str, facts: dict) -> None:
+    with open(os.path.join(folder, FACTS + ".tmp"), "w") as f:
+        json.dump(facts, f, indent=2)
+    os.replace(os.path.join(folder, FACTS + ".tmp"), os.path.join(folder, FACTS))
+
+
+def lm_path(where: str) -> str:
+    """An LM folder (holding lm.arpa) or a model file -> the model file."""
+    return os.path.join(where, ARPA) if os.path.isdir(where) else where
+
+
+def load_lm(where: str, alpha: float | None = None, beta: float | None = None):
+    """A :class:`lm.decode.WordLM` from an LM folder (its lm.json's alpha/beta unless given) or a
+    KenLM model file (ARPA or binary)."""
+    from lm.decode import WordLM
+
+    facts = read_facts(where) if os.path.isdir(where) else {}
+    return WordLM(lm_path(where), facts.get("alpha", DEFAULT_ALPHA) if alpha is None else alpha,
+                  facts.get("beta", DEFAULT_BETA) if beta is None else beta)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="speechmill lm", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                                description="Build a word n-gram language model (ARPA, modified Kneser-Ney) from a "
+                                            "corpus's train transcripts and text files, for beam-search decoding.")
+    p.add_argument("--data", default=None, help="corpus folder whose train split's transcripts are used")
+    p.add_argument("--text", nargs="*", default=[], help="text files or Project Gutenberg books")
+    p.add_argument("--output", required=True, help="folder for lm.arpa and lm.json")
+    p.add_argument("--order", type=int, default=3, help="n-gram order")
+    args = p.parse_args(argv)
+    if args.order < 1:
+        p.error("--order must be >= 1")
+    for path in args.text:
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"{path}: no such text file")
+    facts = build_lm(args.data, args.text, args.output, args.order)
+    print(f"speechmill: lm: {facts['order']}-gram model of {facts['sentences']:,} sentences, {facts['words']:,} words, "
+          f"{facts['vocabulary']:,} distinct -> {lm_path(args.output)}")
+    for note in facts["notes"]:
+        print(f"speechmill: lm: {note}")
+    if facts["held_out_in_text"]:
+        print(f"speechmill: lm: warning: {facts['held_out_in_text']} of {facts['held_out']} dev/test transcripts occur "
+              f"in the text files; WER with this LM will look better than it is", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
