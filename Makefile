@@ -12,7 +12,7 @@ FRESH      ?=
 DASK       ?=
 BEAM_ARGS  ?=
 BENCH_MINUTES ?= 60
-SYSTEM_PACKAGES := ffmpeg:ffmpeg espeak-ng:espeak-ng chromium:chromium script:bsdutils
+SYSTEM_PACKAGES := ffmpeg:ffmpeg espeak-ng:espeak-ng chromium:chromium script:bsdutils g++:g++ python3-config:python3-dev
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1
@@ -25,22 +25,33 @@ STEPS      ?=
 EPOCHS     ?=
 MINUTES    ?=
 BEAM       ?= 0
+LM         ?=
+TEXT       ?=
+ORDER      ?= 3
+TUNE       ?=
+BACKEND    ?= auto
+INPUT      ?= auto
+PRESET     ?= small
+ACCUMULATE ?=
 FILE       ?=
 RECIPE     ?=
 MIN_SCORE  ?=
 SKIP_SYNTHETIC ?=
 VERIFY_OUT  = $(if $(filter command line environment,$(origin OUT)),$(OUT),build/verified)
+LM_OUT      = $(if $(filter command line environment,$(origin OUT)),$(OUT),build/lm)
 AUGMENT_OUT = $(if $(filter command line environment,$(origin OUT)),$(OUT),build/augmented)
 
-.PHONY: corpus augment train verify eval transcribe report test bench setup system clean help
+.PHONY: corpus augment train lm verify eval transcribe listen report test bench setup system clean help
 
 help:
 	@echo "make corpus [CONFIG=configs/default.toml] [OUT=build/corpus] [LIMIT=n] [FRESH=1] [DASK=local:2|tcp://host:8786] [BEAM_ARGS='--runner=...']"
 	@echo "make augment [IN=build/corpus] [OUT=build/augmented] [RECIPE='speed=0.9,1.1;noise=5..20dB@0.5'] [FRESH=1] [DASK=...]"
-	@echo "make train [DATA=build/corpus] [RUN=build/run] [STEPS=n|EPOCHS=n|MINUTES=m]"
+	@echo "make train [DATA=build/corpus] [RUN=build/run] [PRESET=small|base|large|bigru] [STEPS=n|EPOCHS=n|MINUTES=m] [ACCUMULATE=n]"
+	@echo "make lm [DATA=build/corpus] [TEXT='book.txt more.txt'] [OUT=build/lm] [ORDER=3]"
 	@echo "make verify IN=<corpus> [OUT=build/verified] [MODEL=build/run] [MIN_SCORE=-4.5] [SKIP_SYNTHETIC=1] [FRESH=1] [DASK=...]"
-	@echo "make eval [MODEL=build/run] [DATA=build/corpus] [BEAM=0|16]"
-	@echo "make transcribe [MODEL=build/run] FILE=<audio file or folder>"
+	@echo "make eval [MODEL=build/run] [DATA=build/corpus] [BEAM=0|32] [LM=build/lm] [TUNE=1]"
+	@echo "make transcribe [MODEL=build/run] FILE=<audio file or folder> [LM=build/lm] [BACKEND=auto|tflite|savedmodel]"
+	@echo "arecord -f S16_LE -r 16000 -c 1 | make listen [MODEL=build/run] [LM=build/lm]   (or INPUT=mic)"
 	@echo "make report [IN=build/corpus]   an HTML page about a corpus (or a run: IN=build/run)"
 	@echo "make test     run the test suite (offline)"
 	@echo "make bench    print throughput (x-realtime per core) of each stage beside its baseline"
@@ -53,7 +64,7 @@ $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "speechmill: installing the project into $(VENV) (first run takes a few minutes)"
 	@$(PY) -m pip install -q --upgrade pip >/dev/null
-	@$(PY) -m pip install -q -e '.[test]'
+	@$(PY) -m pip install -q -e '.[all,test]'
 	@touch $@
 
 setup: system $(VENV)/.installed
@@ -72,15 +83,21 @@ verify: setup
 	  $(if $(FRESH),--fresh) $(if $(DASK),--dask $(DASK)) $(BEAM_ARGS)
 
 train: setup
-	$(SM) train --data $(DATA) --run $(RUN) $(if $(STEPS),--steps $(STEPS)) \
-	  $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(MINUTES),--minutes $(MINUTES))
+	$(SM) train --data $(DATA) --run $(RUN) --model $(PRESET) $(if $(STEPS),--steps $(STEPS)) \
+	  $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(MINUTES),--minutes $(MINUTES)) $(if $(ACCUMULATE),--accumulate $(ACCUMULATE))
+
+lm: setup
+	$(SM) lm --data $(DATA) --output $(LM_OUT) --order $(ORDER) $(if $(TEXT),--text $(TEXT))
 
 eval: setup
-	$(SM) eval --model $(MODEL) --data $(DATA) --beam $(BEAM)
+	$(SM) eval --model $(MODEL) --data $(DATA) --beam $(BEAM) $(if $(LM),--lm $(LM)) $(if $(TUNE),--tune)
 
 transcribe: setup
 	@test -n "$(FILE)" || { echo "speechmill: make transcribe needs FILE=<audio file or folder>" >&2; exit 2; }
-	@$(SM) transcribe --model $(MODEL) $(FILE)
+	@$(SM) transcribe --model $(MODEL) --backend $(BACKEND) $(if $(LM),--lm $(LM)) --beam $(BEAM) $(FILE)
+
+listen: setup
+	@$(SM) listen --model $(MODEL) --backend $(BACKEND) --input $(INPUT) $(if $(LM),--lm $(LM)) --beam $(BEAM)
 
 report: setup
 	$(SM) report $(IN)
@@ -89,7 +106,7 @@ test: setup
 	$(PY) -m pytest -q tests
 
 $(VENV)/.bench: $(VENV)/.installed
-	@$(PY) -m pip install -q -e '.[test,bench]'
+	@$(PY) -m pip install -q -e '.[all,test,bench]'
 	@touch $@
 
 bench: setup $(VENV)/.bench

@@ -20,7 +20,6 @@ through a temporary file and a rename.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -30,9 +29,8 @@ from corpus.reject import Reject
 from corpus.schema import decode_utterance
 from corpus.text import normalize
 from lm.arpa import count_ngrams, estimate, write_arpa
+from lm.files import ARPA, DEFAULT_ALPHA, DEFAULT_BETA, lm_path, read_facts, write_facts
 
-ARPA, FACTS = "lm.arpa", "lm.json"
-DEFAULT_ALPHA, DEFAULT_BETA = 0.5, 1.0
 
 
 def corpus_transcripts(folder: str, splits: tuple[str, ...]) -> list[str]:
@@ -96,32 +94,6 @@ def build_lm(data: str | None, texts: list[str], output: str, order: int = 3) ->
              "alpha": previous.get("alpha", DEFAULT_ALPHA), "beta": previous.get("beta", DEFAULT_BETA)}
     write_facts(output, facts)
     return facts
-
-
-def read_facts(folder: str) -> dict:
-    path = os.path.join(folder, FACTS)
-    return json.load(open(path)) if os.path.exists(path) else {}
-
-
-def write_facts(folder: str, facts: dict) -> None:
-    with open(os.path.join(folder, FACTS + ".tmp"), "w") as f:
-        json.dump(facts, f, indent=2)
-    os.replace(os.path.join(folder, FACTS + ".tmp"), os.path.join(folder, FACTS))
-
-
-def lm_path(where: str) -> str:
-    """An LM folder (holding lm.arpa) or a model file -> the model file."""
-    return os.path.join(where, ARPA) if os.path.isdir(where) else where
-
-
-def load_lm(where: str, alpha: float | None = None, beta: float | None = None):
-    """A :class:`lm.decode.WordLM` from an LM folder (its lm.json's alpha/beta unless given) or a
-    KenLM model file (ARPA or binary)."""
-    from lm.decode import WordLM
-
-    facts = read_facts(where) if os.path.isdir(where) else {}
-    return WordLM(lm_path(where), facts.get("alpha", DEFAULT_ALPHA) if alpha is None else alpha,
-                  facts.get("beta", DEFAULT_BETA) if beta is None else beta)
 
 
 def main(argv: list[str] | None = None) -> int:

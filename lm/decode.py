@@ -66,8 +66,12 @@ class WordLM:
     ``beta`` is added per word."""
 
     def __init__(self, path: str, alpha: float = 0.5, beta: float = 1.0):
-        import kenlm
+        try:
+            import kenlm
+        except ImportError:
+            from runtime import MissingExtra
 
+            raise MissingExtra("kenlm", "runtime", "decoding with a language model") from None
         if not os.path.exists(path):
             raise FileNotFoundError(f"{path}: no language model (make lm builds one)")
         self.path, self.alpha, self.beta = path, alpha, beta

@@ -40,7 +40,9 @@ class TFLiteRecognizer(Recognizer):
         try:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError:
-            raise ImportError("the tflite backend needs LiteRT: pip install 'speechmill[runtime]'") from None
+            from runtime import MissingExtra
+
+            raise MissingExtra("ai-edge-litert", "runtime", "the tflite backend") from None
         self.interpreter = Interpreter(model_path=os.path.join(export, facts["tflite"]),
                                        num_threads=threads or os.cpu_count() or 1)
         self.runner = self.interpreter.get_signature_runner("log_probs")
@@ -57,8 +59,12 @@ class SavedModelRecognizer(Recognizer):
 
     def __init__(self, export: str, facts: dict):
         super().__init__(export, facts)
-        import tensorflow as tf
+        try:
+            import tensorflow as tf
+        except ImportError:
+            from runtime import MissingExtra
 
+            raise MissingExtra("tensorflow", "train", "the savedmodel backend") from None
         self._tf = tf
         self.loaded = tf.saved_model.load(export)          # keep the object alive: it owns the variables
 
@@ -77,11 +83,9 @@ def export_folder(model: str) -> tuple[str, dict]:
 
 
 def litert_available() -> bool:
-    try:
-        import ai_edge_litert.interpreter  # noqa: F401  (only whether it imports)
-    except ImportError:
-        return False
-    return True
+    import importlib.util
+
+    return importlib.util.find_spec("ai_edge_litert") is not None
 
 
 def load_recognizer(model: str, backend: str = "auto", threads: int | None = None) -> Recognizer:

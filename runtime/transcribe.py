@@ -93,7 +93,7 @@ def decoder_from(args: argparse.Namespace) -> tuple[Recognizer, Callable[[np.nda
     recognizer = load_recognizer(args.model, args.backend, args.threads)
     lm = None
     if args.lm:
-        from lm.build import load_lm
+        from lm.files import load_lm
 
         lm = load_lm(args.lm)
     return recognizer, text_of(recognizer, args.beam, lm)

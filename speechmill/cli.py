@@ -30,12 +30,14 @@ COMMANDS = {
     "train": ("train.train", "train the CTC recognizer on a corpus"),
     "verify": ("pipelines.verify_corpus", "check every utterance with a trained model; keep and re-time what it confirms"),
     "eval": ("train.evaluate", "WER / CER of a trained run on a corpus"),
+    "lm": ("lm.build", "a word n-gram language model from a corpus's train transcripts and text files"),
+    "listen": ("runtime.listen", "transcribe a live stream (PCM on standard input, or a microphone)"),
     "transcribe": ("runtime.transcribe", "transcribe audio files or folders with a trained run (TensorFlow not needed)"),
     "report": ("speechmill.report", "an HTML page about a corpus (or a training run) to look at and listen to"),
     "inspect": ("speechmill.inspect", "print records of a corpus, write some as WAV files"),
     "bench": ("speechmill.bench", "throughput of each stage beside the library a user would use instead"),
 }
-USER_ERRORS = ("ConfigError", "CorpusMismatch", "FileNotFoundError", "NotADirectoryError", "EffectError",
+USER_ERRORS = ("MissingExtra", "MicrophoneError", "ConfigError", "CorpusMismatch", "FileNotFoundError", "NotADirectoryError", "EffectError",
                "RecipeError", "UsageError")
 DATA_ERRORS = ("TooManyRejects", "OutputBusy", "CorruptCorpus")
 
@@ -84,8 +86,20 @@ def main(argv: list[str] | None = None) -> int:
         return _run(module_name, args.args, verbose=False)
 
 
+EXTRA_OF = {"apache_beam": "corpus", "pyttsx3": "corpus", "pydub": "corpus", "tensorflow": "train",
+            "keras": "train", "jiwer": "train", "ai_edge_litert": "runtime", "kenlm": "runtime"}
+
+
 def _run(module_name: str, argv: list[str], verbose: bool) -> int:
-    module = importlib.import_module(module_name)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        top = (error.name or "").split(".")[0]
+        if top not in EXTRA_OF or verbose:
+            raise
+        print(f"speechmill: {module_name.split('.')[-1].replace('_', ' ')} needs {top}, which is not installed: "
+              f"pip install 'speechmill[{EXTRA_OF[top]}]' (or 'speechmill[all]')", file=sys.stderr)
+        return 2
     try:
         return int(module.main(argv) or 0)
     except KeyboardInterrupt:

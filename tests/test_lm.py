@@ -149,3 +149,26 @@ def test_held_out_transcripts_in_the_text_are_counted_and_warned(tmp_path, libri
     assert lm_main(["--data", str(librispeech_corpus), "--text", str(text), "--output", str(tmp_path / "lm")]) == 0
     assert json.loads((tmp_path / "lm" / "lm.json").read_text())["held_out_in_text"] == len(set(leaked))
     assert "dev/test transcripts occur in the text files" in capsys.readouterr().err
+
+
+def test_eval_reports_greedy_beam_and_lm_side_by_side_and_tunes_the_weights(tmp_path, librispeech_corpus, capsys):
+    from lm.build import main as lm_main
+    from train.evaluate import ALPHAS, BETAS
+    from train.evaluate import main as evaluate
+    from train.train import main as train
+
+    run = tmp_path / "run"
+    assert train(["--data", str(librispeech_corpus), "--run", str(run), "--steps", "2", "--d-model", "16", "--heads",
+                  "2", "--layers", "1", "--conv-channels", "4", "--batch-size", "4"]) == 0
+    assert lm_main(["--data", str(librispeech_corpus), "--output", str(tmp_path / "lm")]) == 0
+    capsys.readouterr()
+    assert evaluate(["--model", str(run), "--data", str(librispeech_corpus), "--splits", "dev", "--beam", "4",
+                     "--lm", str(tmp_path / "lm"), "--tune"]) == 0
+    out = capsys.readouterr().out
+    report = json.loads(next(run.glob("eval-*-beam4+lm.json")).read_text())
+    assert list(report["dev"]["decoders"]) == ["greedy", "beam4", "beam4+lm"] and report["dev"]["decoder"] == "beam4+lm"
+    for line in ("dev    greedy", "dev    beam4 ", "dev    beam4+lm"):
+        assert line in out
+    facts = json.loads((tmp_path / "lm" / "lm.json").read_text())
+    assert len(facts["tuning"]) == len(ALPHAS) * len(BETAS) and facts["alpha"] in ALPHAS and facts["beta"] in BETAS
+    assert report["dev"]["lm"]["alpha"] == facts["alpha"] and report["dev"]["examples"] == 3

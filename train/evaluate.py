@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     splits = [s for s in args.splits.split(",") if s in info["splits"]]
     lm = None
     if args.lm:
-        from lm.build import load_lm, read_facts, write_facts
+        from lm.files import load_lm, read_facts, write_facts
 
         lm = load_lm(args.lm, args.alpha, args.beta)
         if args.tune:

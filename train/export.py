@@ -23,7 +23,8 @@ import tensorflow as tf
 
 from corpus.schema import ALPHABET
 from train.features import window_samples
-from train.model import SUBSAMPLING, output_lengths, sample_rate_of
+from train.layers import SUBSAMPLING
+from train.model import output_lengths, sample_rate_of
 from train.features import HOP_MS
 
 CHARS = tf.constant([""] + list(ALPHABET))

@@ -20,7 +20,6 @@ import tensorflow as tf
 
 from corpus.schema import ALPHABET
 from train.features import LogMel, frames_for
-from train.layers import SUBSAMPLING  # noqa: F401  (re-exported: the verifier's frame length)
 from train.layers import AddPositions, ConformerBlock, SpecAugment, Subsample, subsampled_length
 
 ARCHITECTURES = ("conformer", "bigru")

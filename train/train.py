@@ -157,7 +157,7 @@ def train(args: argparse.Namespace) -> int:
             model.compile(optimizer=make_optimizer(args.learning_rate, args.warmup_steps, args.decay,
                                                    weight_decay=args.weight_decay, accumulate=args.accumulate,
                                                    ema=args.ema), jit_compile=False)
-            print(f"speechmill: {args.model} {config.architecture} model, {model.count_params():,} parameters")
+            print(f"speechmill: {args.model} model ({config.architecture}), {model.count_params():,} parameters")
     train_examples = info["splits"]["train"]["examples"]
     steps_per_epoch = max(1, math.ceil(train_examples / args.batch_size))
     epochs = args.epochs if args.epochs is not None else 10 ** 6

@@ -131,7 +131,8 @@ class Recognizer:
         import keras
 
         from train.features import HOP_MS
-        from train.model import SUBSAMPLING, sample_rate_of
+        from train.layers import SUBSAMPLING
+        from train.model import sample_rate_of
 
         path = model_file(run)
         self.model = keras.models.load_model(path)
