@@ -12,7 +12,11 @@ FRESH      ?=
 DASK       ?=
 BEAM_ARGS  ?=
 BENCH_MINUTES ?= 60
-SYSTEM_PACKAGES := ffmpeg:ffmpeg espeak-ng:espeak-ng chromium:chromium script:bsdutils g++:g++ python3-config:python3-dev
+FESTVOX    := /usr/share/festival/voices
+SYSTEM_PACKAGES := ffmpeg:ffmpeg espeak-ng:espeak-ng flite:flite festival:festival \
+  $(FESTVOX)/english/kal_diphone:festvox-kallpc16k $(FESTVOX)/english/ked_diphone:festvox-kdlpc16k \
+  $(FESTVOX)/us/cmu_us_slt_arctic_hts:festvox-us-slt-hts chromium:chromium script:bsdutils g++:g++ \
+  python3-config:python3-dev
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1

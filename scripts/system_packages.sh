@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Make sure the system tools speechmill shells out to are installed.
-# Arguments: "command:debian-package" pairs. Installs the missing ones with apt-get when
+# Arguments: "command:debian-package" pairs (a command starting with / is a path that must exist,
+# for packages that bring data, not a program). Installs the missing ones with apt-get when
 # running as root; otherwise prints one line naming the packages and fails.
 set -euo pipefail
 missing=()
 for pair in "$@"; do
   cmd="${pair%%:*}"; pkg="${pair#*:}"
-  command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+  if [ "${cmd#/}" != "$cmd" ]; then
+    [ -e "$cmd" ] || missing+=("$pkg")
+  else
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+  fi
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != "0" ]; then

@@ -103,3 +103,53 @@ def _alive(pid: int) -> bool:
             return f.read().split()[2] != "Z"
     except FileNotFoundError:
         return False
+
+
+def program_alone(engine: str, voice: str, text: str, stretch: float, tmp_path: Path) -> float:
+    """Seconds of speech flite's or festival's own command gives for ``text`` alone."""
+    out = tmp_path / "alone.wav"
+    if engine == "flite":
+        subprocess.run(["flite", "-voice", voice, "--setf", f"duration_stretch={stretch:.4f}", "-t", text, "-o", str(out)],
+                       check=True, capture_output=True)
+    else:
+        (tmp_path / "alone.txt").write_text(text)
+        subprocess.run(["text2wave", "-eval", f"(voice_{voice})", "-eval", f"(Parameter.set 'Duration_Stretch {stretch})",
+                        str(tmp_path / "alone.txt"), "-o", str(out)], check=True, capture_output=True)
+    return soundfile.info(out).duration
+
+
+def test_flite_and_festival_voices_speak_their_share_of_the_pieces(tmp_path):
+    book = tmp_path / "lanterns.txt"
+    book.write_text(BOOK)
+    voices = ["en-us", "flite:slt", "flite:awb", "festival:kal_diphone", "festival:ked_diphone"]
+    config = write_config(tmp_path / "tts.toml", f"""
+        [[source]]
+        type = "gutenberg"
+        books = ["{book}"]
+        voices = {voices}
+        rates = [150]
+        voices_per_piece = 2
+        split = "train"
+        min_words = 4
+        max_words = 20
+        """)
+    first = build(config, tmp_path / "a")
+    assert build(config, tmp_path / "b") == first                    # the same pieces to the same voices again
+    rows = read_corpus(tmp_path / "a", "train")
+    by_piece = {}
+    for row in rows:
+        by_piece.setdefault(row["id"].rsplit("/", 1)[1], []).append(row["speaker"])
+    assert len(by_piece) == 5 and all(len(set(s)) == 2 for s in by_piece.values())     # two voices per piece
+    speakers = {row["speaker"] for row in rows}
+    assert {"gutenberg/flite_slt@150wpm", "gutenberg/festival_kal_diphone@150wpm"} & speakers
+    durations = []
+    for row in rows:
+        setting = row["speaker"].split("/")[1]
+        if setting.startswith(("flite_", "festival_")):
+            engine, voice = setting.split("@")[0].split("_", 1)
+            expected = program_alone(engine, voice, row["text"], 170 / 150, tmp_path)
+            # the record is the engine's speech of its own transcript (a batch shifted by one piece
+            # would be off by seconds: the pieces differ in length by far more than 1 %)
+            assert abs(row["num_samples"] / 16000 - expected) < 0.01 * expected + 0.01, (row["id"], expected)
+            durations.append(expected)
+    assert len(durations) >= 4 and max(durations) > 1.3 * min(durations)

@@ -1,4 +1,13 @@
-"""Text to speech with pyttsx3's libespeak-ng binding, each synthesis bounded in time.
+"""Text to speech with three engines, each synthesis bounded in time: espeak-ng (through
+pyttsx3's libespeak-ng binding), flite and festival (Debian's programs and voices).
+
+A voice is named ``engine:voice`` (``flite:slt``, ``festival:kal_diphone``) or, for espeak-ng,
+just its voice (``en-us+f3``). ``unknown_voices`` checks names against what is installed;
+``speak_with_program(engine, texts, voice, rate, timeout)`` runs flite (one process per piece)
+or festival (one ``festival -b`` script per batch) and returns WAV bytes or a Reject per text.
+Rates are words per minute for all engines: espeak-ng takes them as they are, flite and
+festival get a duration stretch of ``ENGINE_WPM / rate`` (their own pace is about
+``ENGINE_WPM``). Pitch applies to espeak-ng only.
 
 :class:`Synthesizer` runs the engine in a child process (``python -m corpus.inputs.tts``) that
 answers one JSON request per line, gives each request ``timeout`` seconds, kills and restarts
@@ -52,15 +61,99 @@ def espeak_voices() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(voices), frozenset(variants)
 
 
+ENGINES = ("espeak", "flite", "festival")
+ENGINE_WPM = 170.0
+INSTALL = {"flite": "apt-get install flite", "festival": "apt-get install festival festvox-kallpc16k"}
+
+
+def split_voice(name: str) -> tuple[str, str]:
+    """``"flite:slt"`` -> ("flite", "slt"); ``"en-us+f3"`` or ``"espeak:en-us+f3"`` -> ("espeak", "en-us+f3")."""
+    engine, sep, voice = name.partition(":")
+    if sep and engine in ENGINES:
+        return engine, voice
+    return "espeak", name
+
+
+@functools.lru_cache(maxsize=None)
+def program_voices(engine: str) -> frozenset[str]:
+    """The voices flite or festival offer here; ConfigError when the program is missing."""
+    command = {"flite": ["flite", "-lv"], "festival": ["festival", "-b", "(print (voice.list))"]}[engine]
+    try:
+        out = subprocess.run(command, check=True, capture_output=True, text=True, timeout=60).stdout
+    except FileNotFoundError:
+        raise ConfigError(f"{engine} is not installed (Debian/Ubuntu: {INSTALL[engine]})") from None
+    if engine == "flite":
+        return frozenset(out.split(":", 1)[-1].split())
+    return frozenset(out.strip().strip("()").split())
+
+
 def unknown_voices(requested: list[str]) -> list[str]:
-    """The requested ``voice[+variant]`` names that espeak-ng cannot speak with."""
-    voices, variants = espeak_voices()
+    """The requested voice names that their engine cannot speak with."""
     bad = []
     for name in requested:
-        voice, _, variant = name.lower().partition("+")
+        engine, voice = split_voice(name)
+        if engine != "espeak":
+            if voice not in program_voices(engine):
+                bad.append(name)
+            continue
+        voices, variants = espeak_voices()
+        voice, _, variant = voice.lower().partition("+")
         if voice not in voices or (variant and variant not in variants):
             bad.append(name)
     return bad
+
+
+def speak_with_program(engine: str, texts: list[str], voice: str, rate: int, timeout: float,
+                       workdir: str) -> list[bytes | Reject]:
+    """flite or festival speaking each text (WAV bytes at the voice's own rate) or a Reject."""
+    stretch = ENGINE_WPM / rate
+    if engine == "flite":
+        return [_flite(text, voice, stretch, timeout, os.path.join(workdir, f"{i}.wav")) for i, text in enumerate(texts)]
+    results = _festival_batch(texts, voice, stretch, timeout * max(1, len(texts)) / 4, workdir)
+    if results is None:                           # the batch failed: speak one by one to find the culprit
+        results = [(_festival_batch([text], voice, stretch, timeout, workdir) or
+                    [Reject("tts:crash", "festival failed on this text")])[0] for text in texts]
+    return results
+
+
+def _read_wav(path: str, engine: str) -> bytes | Reject:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return Reject("tts:empty", f"{engine} wrote no file")
+    os.remove(path)
+    return data if len(data) > 44 else Reject("tts:empty", f"{engine} wrote no audio")
+
+
+def _flite(text: str, voice: str, stretch: float, timeout: float, path: str) -> bytes | Reject:
+    try:
+        run = subprocess.run(["flite", "-voice", voice, "--setf", f"duration_stretch={stretch:.4f}", "-t", text,
+                              "-o", path], capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return Reject("tts:timeout", f"flite gave no speech after {timeout:.0f} s")
+    if run.returncode != 0:
+        return Reject("tts:crash", f"flite failed: {run.stderr.decode('utf-8', 'replace').strip()[-200:]}")
+    return _read_wav(path, "flite")
+
+
+def _festival_batch(texts: list[str], voice: str, stretch: float, timeout: float, workdir: str) -> list | None:
+    """One ``festival -b`` run speaking every text; None when festival fails or hangs."""
+    paths = [os.path.join(workdir, f"festival-{i}.wav") for i in range(len(texts))]
+    script = [f"(voice_{voice})", f"(Parameter.set 'Duration_Stretch {stretch:.4f})"]
+    for text, path in zip(texts, paths):
+        quoted = text.replace("\\", " ").replace('"', " ")
+        script.append(f'(utt.save.wave (utt.synth (Utterance Text "{quoted}")) "{path}" \'riff)')
+    script_path = os.path.join(workdir, "speak.scm")
+    with open(script_path, "w", encoding="utf-8") as f:
+        f.write("\n".join(script) + "\n")
+    try:
+        run = subprocess.run(["festival", "-b", script_path], capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None
+    if run.returncode != 0:
+        return None
+    return [_read_wav(path, "festival") for path in paths]
 
 
 class Synthesizer:
