@@ -3,7 +3,7 @@
 :class:`Banks` holds what noise and reverb draw from, loaded once per worker: noise files
 from a folder (e.g. MUSAN), room impulse responses from a folder, and a few utterances of
 the corpus itself for babble. Without folders, noise is white/pink/brown/babble and reverb
-uses synthetic impulse responses.
+uses rooms simulated by pyroomacoustics (``effects.room_rir``).
 """
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def apply_chain(x: np.ndarray, rate: int, chain: Chain, banks: Banks, rng_for) -
             x = effects.pitch_shift(x, rate, value)
         elif effect == "reverb":
             rng = rng_for("reverb")
-            rir = banks.rirs[int(rng.integers(len(banks.rirs)))] if banks.rirs else effects.synthetic_rir(rate, value, rng)
+            rir = banks.rirs[int(rng.integers(len(banks.rirs)))] if banks.rirs else effects.room_rir(rate, value, rng)
             x = effects.reverb(x, rir)
         elif effect == "telephone":
             x = effects.telephone(x, rate)

@@ -8,7 +8,9 @@ with the allowed range; every random choice comes from an explicit ``numpy.rando
 - ``pitch_shift``: pitch changes by semitones, duration stays (WSOLA stretch + soxr resample)
 - ``add_noise``: mix a noise at a target SNR; ``colored_noise`` (white, pink, brown) and
   ``babble`` (several other utterances summed) make noises
-- ``reverb``: convolution with a room impulse response; ``synthetic_rir`` makes one
+- ``reverb``: convolution with a room impulse response; ``room_rir`` simulates one for a
+  random shoebox room with pyroomacoustics (image sources, walls absorbing what Sabine's
+  formula needs for the RT60), ``synthetic_rir`` is decaying noise
 - ``gain`` and ``telephone`` (300-3400 Hz band-limiting)
 """
 from __future__ import annotations
@@ -134,6 +136,36 @@ def synthetic_rir(rate: int, rt60: float, rng: np.random.Generator) -> np.ndarra
     rir = rng.standard_normal(n) * np.exp(-6.9078 * t / rt60)       # -60 dB at rt60
     rir[0] = 1.0
     return (rir / np.max(np.abs(rir))).astype(np.float32)
+
+
+ROOM_LIMITS = ((3.0, 12.0), (2.5, 9.0), (2.4, 4.5))      # length, width, height in metres
+MAX_IMAGE_ORDER = 60
+
+
+def room_rir(rate: int, rt60: float, rng: np.random.Generator) -> np.ndarray:
+    """The impulse response from a random source to a random microphone (both 0.5 m or more
+    from the walls) in a random shoebox room whose walls absorb what Sabine's formula needs
+    for ``rt60`` seconds; image sources up to ``MAX_IMAGE_ORDER``. A room that cannot have that
+    RT60 (too small to ring so long, too large to be so dry) is drawn again; after 8 draws
+    the response is ``synthetic_rir``'s."""
+    import pyroomacoustics as pra
+
+    check_params("reverb", rt60)
+    for _ in range(8):
+        dims = np.array([rng.uniform(lo, hi) for lo, hi in ROOM_LIMITS])
+        source, mic = (rng.uniform(0.5, dims - 0.5) for _ in range(2))
+        try:
+            absorption, order = pra.inverse_sabine(rt60, dims)
+        except ValueError:
+            continue
+        room = pra.ShoeBox(dims, fs=rate, materials=pra.Material(absorption), max_order=min(order, MAX_IMAGE_ORDER))
+        room.add_source(source)
+        room.add_microphone(mic)
+        room.compute_rir()
+        rir = np.asarray(room.rir[0][0], dtype=np.float64)
+        rir = rir[int(np.argmax(np.abs(rir) > 0.05 * np.max(np.abs(rir)))):]    # start at the direct sound
+        return (rir / np.max(np.abs(rir))).astype(np.float32)
+    return synthetic_rir(rate, rt60, rng)
 
 
 def reverb(x: np.ndarray, rir: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ import argparse
 import subprocess
 import sys
 
-BENCHES = ("corpus", "captions", "augment", "train", "verify", "resume", "text")
+BENCHES = ("corpus", "captions", "augment", "train", "verify", "runtime", "resume", "text")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -66,6 +66,19 @@ def test_reverb_adds_the_tail_and_keeps_the_level(speech):
     assert np.abs(wet).max() < 1.0
 
 
+def test_simulated_rooms_ring_for_about_their_rt60_and_are_seeded():
+    import pyroomacoustics as pra
+
+    measured = {rt60: [pra.experimental.measure_rt60(effects.room_rir(RATE, rt60, np.random.default_rng(i)), RATE)
+                       for i in range(6)] for rt60 in (0.3, 1.2)}
+    for rt60, values in measured.items():          # image sources vs Sabine: the same order, not the same value
+        assert 0.7 * rt60 < np.median(values) < 2.0 * rt60, (rt60, values)
+    assert np.mean(measured[1.2]) > 2 * np.mean(measured[0.3])
+    rir = effects.room_rir(RATE, 0.5, np.random.default_rng(7))
+    assert np.array_equal(rir, effects.room_rir(RATE, 0.5, np.random.default_rng(7)))
+    assert np.abs(rir[0]) >= 0.05 and np.abs(rir).max() == pytest.approx(1.0)       # starts at the direct sound
+
+
 def test_telephone_removes_low_and_high_frequencies(speech):
     band = effects.telephone(speech, RATE)
     spectrum = np.abs(np.fft.rfft(band)) ** 2
