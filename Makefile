@@ -35,7 +35,7 @@ ORDER      ?= 3
 TUNE       ?=
 BACKEND    ?= auto
 INPUT      ?= auto
-PRESET     ?= small
+PRESET     ?= auto
 ACCUMULATE ?=
 FILE       ?=
 RECIPE     ?=
@@ -50,7 +50,7 @@ AUGMENT_OUT = $(if $(filter command line environment,$(origin OUT)),$(OUT),build
 help:
 	@echo "make corpus [CONFIG=configs/default.toml] [OUT=build/corpus] [LIMIT=n] [FRESH=1] [DASK=local:2|tcp://host:8786] [BEAM_ARGS='--runner=...']"
 	@echo "make augment [IN=build/corpus] [OUT=build/augmented] [RECIPE='speed=0.9,1.1;noise=5..20dB@0.5'] [FRESH=1] [DASK=...]"
-	@echo "make train [DATA=build/corpus] [RUN=build/run] [PRESET=small|base|large|bigru] [STEPS=n|EPOCHS=n|MINUTES=m] [ACCUMULATE=n]"
+	@echo "make train [DATA=build/corpus] [RUN=build/run] [PRESET=auto|small|base|large|bigru] [STEPS=n|EPOCHS=n|MINUTES=m] [ACCUMULATE=n]"
 	@echo "make lm [DATA=build/corpus] [TEXT='book.txt more.txt'] [OUT=build/lm] [ORDER=3]"
 	@echo "make verify IN=<corpus> [OUT=build/verified] [MODEL=build/run] [MIN_SCORE=-4.5] [SKIP_SYNTHETIC=1] [FRESH=1] [DASK=...]"
 	@echo "make eval [MODEL=build/run] [DATA=build/corpus] [BEAM=0|32] [LM=build/lm] [TUNE=1]"

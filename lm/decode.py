@@ -26,7 +26,7 @@ from corpus.schema import ALPHABET
 LN10 = math.log(10.0)
 NEG_INF = -math.inf
 OOV_PREFIX_LOG = -10.0            # natural log, times alpha: a partial word no vocabulary word starts with
-TOKEN_MIN_LOG = math.log(1e-4)    # characters below this probability in a frame are not tried there
+TOKEN_MIN_LOG = -5.0              # characters below this log-probability (0.7 %) in a frame are not tried there
 
 
 def greedy(log_probs: np.ndarray) -> str:

@@ -158,8 +158,8 @@ def test_eval_reports_greedy_beam_and_lm_side_by_side_and_tunes_the_weights(tmp_
     from train.train import main as train
 
     run = tmp_path / "run"
-    assert train(["--data", str(librispeech_corpus), "--run", str(run), "--steps", "2", "--d-model", "16", "--heads",
-                  "2", "--layers", "1", "--conv-channels", "4", "--batch-size", "4"]) == 0
+    assert train(["--data", str(librispeech_corpus), "--run", str(run), "--steps", "2", "--model", "small",
+                  "--d-model", "16", "--heads", "2", "--layers", "1", "--conv-channels", "4", "--batch-size", "4"]) == 0
     assert lm_main(["--data", str(librispeech_corpus), "--output", str(tmp_path / "lm")]) == 0
     capsys.readouterr()
     assert evaluate(["--model", str(run), "--data", str(librispeech_corpus), "--splits", "dev", "--beam", "4",

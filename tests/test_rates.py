@@ -11,7 +11,7 @@ import tensorflow as tf
 from conftest import build, read_corpus, write_config
 from train.features import LogMel, frames_for
 
-TINY = ["--d-model", "16", "--heads", "2", "--layers", "1", "--conv-channels", "4", "--batch-size", "4"]
+TINY = ["--model", "small", "--d-model", "16", "--heads", "2", "--layers", "1", "--conv-channels", "4", "--batch-size", "4"]
 
 
 @pytest.mark.parametrize("rate", [8000, 22050])

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -14,7 +16,7 @@ from corpus.schema import ALPHABET, CorpusMismatch
 from train.data import BUCKET_SECONDS, MAX_LABEL, batches, ids_to_text
 from train.model import PRESETS, build_model, config_for, ctc_loss, output_lengths
 
-TINY = ["--d-model", "32", "--heads", "2", "--layers", "1", "--kernel-size", "7", "--conv-channels", "8",
+TINY = ["--model", "small", "--d-model", "32", "--heads", "2", "--layers", "1", "--kernel-size", "7", "--conv-channels", "8",
         "--batch-size", "4"]
 TINY_SIZES = {"conformer": dict(d_model=32, heads=2, layers=1, kernel_size=7, conv_channels=8),
               "bigru": dict(rnn_units=32, rnn_layers=1, conv_channels=8)}
@@ -66,6 +68,9 @@ def test_train_cli_resumes_exports_and_transcribes(tmp_path, librispeech_corpus,
     for name in ("config.json", "model.keras", "history.csv", "eval.json", "export/export.json"):
         assert (run / name).exists(), name
     assert json.loads((run / "eval.json").read_text())["dev"]["examples"] == 3
+    loads = subprocess.run([sys.executable, "-c", "import sys; from train.model import load_model; "
+                            "load_model(sys.argv[1])", str(run / "model.keras")], capture_output=True, text=True)
+    assert loads.returncode == 0, loads.stderr[-500:]              # a fresh process finds our LR schedule
 
     folder = tmp_path / "audio"
     folder.mkdir()

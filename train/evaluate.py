@@ -13,13 +13,12 @@ import os
 import sys
 
 import jiwer
-import keras
 import numpy as np
 
 from corpus.schema import ALPHABET
 from train.data import batches, load_info
 from speechmill.progress import progress_iter
-from train.model import output_lengths
+from train.model import load_model, output_lengths
 
 
 def log_probabilities(logits, lengths) -> list[np.ndarray]:
@@ -137,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     info = load_info(args.data, alphabet=ALPHABET)
     config = json.load(open(os.path.join(args.model, "config.json")))
     load_info(args.data, sample_rate=config["sample_rate"], alphabet=config["alphabet"])
-    model = keras.models.load_model(os.path.join(args.model, "model.keras"))
+    model = load_model(os.path.join(args.model, "model.keras"))
     splits = [s for s in args.splits.split(",") if s in info["splits"]]
     lm = None
     if args.lm:

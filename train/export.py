@@ -24,7 +24,7 @@ import tensorflow as tf
 from corpus.schema import ALPHABET
 from train.features import window_samples
 from train.layers import SUBSAMPLING
-from train.model import output_lengths, sample_rate_of
+from train.model import load_model, output_lengths, sample_rate_of
 from train.features import HOP_MS
 
 CHARS = tf.constant([""] + list(ALPHABET))
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     path = os.path.join(args.run, "model.keras")
     if not os.path.exists(path):
         raise FileNotFoundError(f"{args.run}: no model.keras")
-    model = keras.models.load_model(path)
+    model = load_model(path)
     facts = export(model, os.path.join(args.run, "export"), sample_rate_of(model))
     print(f"speechmill: exported {args.run}/export (tflite: {facts['tflite']}, builtin ops only: "
           f"{facts['tflite_builtin_only']})")

@@ -122,6 +122,14 @@ class FrameMask(keras.layers.Layer):
         return {**super().get_config(), "sample_rate": self.sample_rate}
 
 
+def load_model(path: str) -> keras.Model:
+    """A saved ``model.keras`` of any preset, with its optimizer (whose learning-rate schedule
+    is ours: Keras finds it only once train/optim.py is imported)."""
+    from train.optim import WarmupDecay
+
+    return keras.models.load_model(path, custom_objects={"WarmupDecay": WarmupDecay})
+
+
 def build_model(config: ModelConfig = ModelConfig(), seed: int | None = None) -> CTCModel:
     """A fresh model for ``config``; ``seed`` seeds SpecAugment's masks."""
     audio = keras.Input(shape=(None,), name="audio", dtype="float32")

@@ -27,7 +27,7 @@ import tensorflow as tf
 
 from corpus.schema import ALPHABET, CorpusMismatch
 from train.data import batches, corrupt_shards, load_info, shard_paths
-from train.model import PRESETS, ModelConfig, ModelConfigError, build_model, config_for
+from train.model import PRESETS, ModelConfig, ModelConfigError, build_model, config_for, load_model
 from train.optim import DECAYS, make_optimizer
 
 
@@ -87,8 +87,9 @@ def parse_args(argv):
     p.add_argument("--no-augment", action="store_true", help="turn off on-the-fly speed/gain/noise")
     p.add_argument("--seed", type=int, default=0)
     sizes = p.add_argument_group("model (a preset, then any field of it)")
-    sizes.add_argument("--model", choices=list(PRESETS), default="small",
-                       help="small: Conformer for CPU trials; base, large: Conformers for GPUs; bigru: the BiGRU")
+    sizes.add_argument("--model", choices=["auto", *PRESETS], default="auto",
+                       help="small: Conformer for CPU trials; base, large: Conformers for GPUs; bigru: the BiGRU; "
+                            "auto: base when TensorFlow sees a GPU, else small")
     for field in dataclasses.fields(ModelConfig):
         if field.name not in ("sample_rate", "architecture"):
             sizes.add_argument(f"--{field.name.replace('_', '-')}", type=type(field.default), default=None,
@@ -131,6 +132,8 @@ def train(args: argparse.Namespace) -> int:
         args.epochs = 30
     info = load_info(args.data, alphabet=ALPHABET)
     shard_paths(args.data, "train", info)            # a corpus without a train split is refused here
+    if args.model == "auto":
+        args.model = "base" if tf.config.list_physical_devices("GPU") else "small"
     rate = info["sample_rate"]
     config = config_for(args.model, **{f.name: getattr(args, f.name, None) for f in dataclasses.fields(ModelConfig)
                                        if f.name != "sample_rate"}, sample_rate=rate)
@@ -150,7 +153,7 @@ def train(args: argparse.Namespace) -> int:
     strategy = strategy_for_devices()
     with strategy.scope():
         if state:
-            model = keras.models.load_model(model_path)
+            model = load_model(model_path)
             print(f"speechmill: resuming {args.run} after {state['epochs']} epochs / {state['steps']} steps")
         else:
             model = build_model(config, seed=args.seed)

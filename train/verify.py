@@ -128,14 +128,12 @@ class Recognizer:
     """A trained run's model, loaded once: waveforms -> frame log-probabilities, in batches."""
 
     def __init__(self, run: str, batch_size: int = 16):
-        import keras
-
         from train.features import HOP_MS
         from train.layers import SUBSAMPLING
-        from train.model import sample_rate_of
+        from train.model import load_model, sample_rate_of
 
         path = model_file(run)
-        self.model = keras.models.load_model(path)
+        self.model = load_model(path)
         self.sample_rate = sample_rate_of(self.model)
         self.frame_seconds = SUBSAMPLING * HOP_MS / 1000     # one logit frame: 40 ms
         self.batch_size = batch_size
