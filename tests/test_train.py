@@ -226,7 +226,7 @@ def test_presets_grow_and_bad_sizes_are_refused(tmp_path, librispeech_corpus, ca
     from train.train import main as train
 
     sizes = {name: build_model(config_for(name)).count_params() for name in ("small", "base", "large")}
-    assert 1.5e6 < sizes["small"] < 5e6
+    assert 1_500_000 < sizes["small"] < 5_000_000
     assert 5e6 < sizes["base"] < 30e6
     assert 30e6 < sizes["large"] < 150e6
     assert set(PRESETS) == {"small", "base", "large", "bigru"}
