@@ -67,6 +67,8 @@ def test_train_cli_resumes_exports_and_transcribes(tmp_path, librispeech_corpus,
     assert json.loads((run / "state.json").read_text())["steps"] == 4           # resumed, not restarted
     for name in ("config.json", "model.keras", "history.csv", "eval.json", "export/export.json"):
         assert (run / name).exists(), name
+    settings = json.loads((run / "config.json").read_text())           # the small preset's schedule, our batch
+    assert (settings["batch_size"], settings["learning_rate"], settings["warmup_steps"]) == (4, 2e-3, 300)
     assert json.loads((run / "eval.json").read_text())["dev"]["examples"] == 3
     loads = subprocess.run([sys.executable, "-c", "import sys; from train.model import load_model; "
                             "load_model(sys.argv[1])", str(run / "model.keras")], capture_output=True, text=True)
@@ -253,6 +255,35 @@ def test_spec_augment_masks_bands_and_spans_inside_each_utterance():
     assert masked_frames[:, 120:].sum() == masked_frames[0::4, 120:].sum()   # only the 200-frame rows go there
     again = SpecAugment(freq_masks=2, freq_width=10, time_masks=3, time_fraction=0.1, seed=7)
     assert np.array_equal(again(features, frames, training=True).numpy(), out)           # seeded
+
+
+def test_frequency_warp_moves_a_voice_up_or_down_in_training_only():
+    from train.features import LogMel, warp_frequencies
+
+    power = np.zeros([1, 1, 257], np.float32)
+    power[0, 0, 40] = 1.0
+    assert warp_frequencies(tf.constant(power), tf.constant([1.25])).numpy()[0, 0].argmax() == 50
+    assert np.array_equal(warp_frequencies(tf.constant(power), tf.constant([1.0])).numpy(), power)
+
+    rate = 16000
+    t = np.arange(rate) / rate
+
+    def tones(*hz):
+        return tf.constant(np.stack([np.sin(2 * np.pi * f * t) for f in hz]).astype(np.float32))
+
+    def peak_bins(layer, audio, training=False):
+        return layer.log_mel(audio, training).numpy().mean(axis=1).argmax(axis=1)
+
+    lengths = tf.constant([rate] * 16)
+    layer, plain = LogMel(rate, 80, warp=0.2, seed=3), LogMel(rate, 80)
+    batch = tones(*[1000] * 16)
+    assert np.allclose(layer(batch, lengths)[0].numpy(), plain(batch, lengths)[0].numpy())   # inference: no warp
+    warped = peak_bins(layer, batch, training=True)
+    low, high = peak_bins(plain, tones(780, 1220))
+    assert low <= warped.min() and warped.max() <= high                      # 1 kHz moved by 0.8 ... 1.2
+    assert warped.min() < peak_bins(plain, batch)[0] < warped.max()           # some down, some up
+    again = LogMel(rate, 80, warp=0.2, seed=3)
+    assert np.array_equal(peak_bins(again, batch, training=True), warped)    # seeded
 
 
 def test_warmup_then_inverse_square_root_decay():
