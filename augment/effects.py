@@ -12,17 +12,25 @@ with the allowed range; every random choice comes from an explicit ``numpy.rando
   random shoebox room with pyroomacoustics (image sources, walls absorbing what Sabine's
   formula needs for the RT60), ``synthetic_rir`` is decaying noise
 - ``gain`` and ``telephone`` (300-3400 Hz band-limiting)
+
+``EFFECTS`` is the table of effects a recipe can name: one row each (limits, unit, whether it
+takes a value, whether it changes the duration, the numpy function and the on-the-fly
+TensorFlow op, if any). The recipe parser, the labels, ``make augment`` and the on-the-fly
+augmentation in training all read it; adding an effect is one row and its test.
 """
 from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
 
 import numpy as np
 import soxr
 from scipy import signal
+from speechmill.augment.stretch import time_stretch
+from speechmill.corpus.errors import UserError
 
-from augment.stretch import time_stretch
 
-
-class EffectError(ValueError):
+class EffectError(UserError, ValueError):
     """An effect parameter outside its allowed range."""
 
 
@@ -32,14 +40,12 @@ def _check(ok: bool, message: str) -> None:
 
 
 def check_params(effect: str, value: float) -> None:
-    """Validate one effect parameter (used by recipes before any audio is touched)."""
-    limits = {"speed": (0.5, 2.0, "a factor"), "tempo": (0.5, 2.0, "a factor"),
-              "pitch": (-12.0, 12.0, "semitones"), "noise": (-10.0, 60.0, "dB SNR"),
-              "gain": (-40.0, 40.0, "dB"), "reverb": (0.05, 3.0, "seconds of RT60"),
-              "telephone": (0.0, 1.0, "(no value needed)")}
-    _check(effect in limits, f"unknown effect {effect!r}; effects: {', '.join(sorted(limits))}")
-    lo, hi, unit = limits[effect]
-    _check(np.isfinite(value) and lo <= value <= hi, f"{effect}={value:g} is outside {lo:g}..{hi:g} {unit}")
+    """Validate one effect parameter against its row of ``EFFECTS`` (recipes do this before any
+    audio is touched)."""
+    _check(effect in EFFECTS, f"unknown effect {effect!r}; effects: {', '.join(EFFECTS)}")
+    row = EFFECTS[effect]
+    _check(np.isfinite(value) and row.low <= value <= row.high,
+           f"{effect}={value:g} is outside {row.low:g}..{row.high:g} {row.meaning}")
 
 
 def speed(x: np.ndarray, rate: int, factor: float) -> np.ndarray:
@@ -185,3 +191,56 @@ def telephone(x: np.ndarray, rate: int, low: float = 300.0, high: float = 3400.0
     _check(0 < low < high < rate / 2, f"telephone band {low:g}..{high:g} Hz must lie within 0..{rate / 2:g} Hz")
     sos = signal.butter(4, [low, high], btype="bandpass", fs=rate, output="sos")
     return signal.sosfilt(sos, x).astype(np.float32)
+
+
+# ----------------------------------------------------------------------------- the table
+# ``apply(x, rate, value, banks, rng_for)``: ``banks`` holds noise, impulse responses and babble
+# utterances (augment/apply.py Banks); ``rng_for(what)`` is the seeded generator for one draw.
+
+def _reverb(x: np.ndarray, rate: int, value: float, banks: Any, rng_for: Callable) -> np.ndarray:
+    rng = rng_for("reverb")
+    rir = banks.rirs[int(rng.integers(len(banks.rirs)))] if banks.rirs else room_rir(rate, value, rng)
+    return reverb(x, rir)
+
+
+def _noise(x: np.ndarray, rate: int, value: float, banks: Any, rng_for: Callable) -> np.ndarray:
+    rng = rng_for("noise")
+    kind = banks.noise_kinds[int(rng.integers(len(banks.noise_kinds)))]
+    known_rms = None
+    if kind == "bank":
+        noise = banks.noises[int(rng.integers(len(banks.noises)))]
+    elif kind == "babble":
+        noise = babble(banks.babble, len(x), rng)
+    else:
+        noise, known_rms = colored_noise(kind, len(x), rng), 1.0
+    return add_noise(x, noise, value, rng, noise_rms=known_rms)
+
+
+@dataclasses.dataclass(frozen=True)
+class Effect:
+    """One effect a recipe can name."""
+
+    name: str
+    low: float                 # allowed values low..high
+    high: float
+    meaning: str               # what the value is, for messages
+    apply: Callable[..., np.ndarray]     # (x, rate, value, banks, rng_for) -> x, float32
+    unit: str = ""             # written after the value in ids and the ``augment`` field
+    takes_value: bool = True   # False: named alone ("telephone"), its value is 1
+    stretches: bool = False    # the duration becomes 1 / value of the original (word times follow)
+    tf_op: str | None = None   # on-the-fly: augment.tf_ops function (audio, value, seed) -> audio
+
+
+# In the order a chain applies them.
+EFFECTS: dict[str, Effect] = {e.name: e for e in (
+    Effect("speed", 0.5, 2.0, "a factor", lambda x, rate, v, banks, rng_for: speed(x, rate, v),
+           stretches=True, tf_op="speed"),
+    Effect("tempo", 0.5, 2.0, "a factor", lambda x, rate, v, banks, rng_for: tempo(x, rate, v), stretches=True),
+    Effect("pitch", -12.0, 12.0, "semitones", lambda x, rate, v, banks, rng_for: pitch_shift(x, rate, v), unit="st"),
+    Effect("reverb", 0.05, 3.0, "seconds of RT60", _reverb, unit="s"),
+    Effect("telephone", 0.0, 1.0, "(no value needed)", lambda x, rate, v, banks, rng_for: telephone(x, rate),
+           takes_value=False),
+    Effect("noise", -10.0, 60.0, "dB SNR", _noise, unit="dB", tf_op="noise"),
+    Effect("gain", -40.0, 40.0, "dB", lambda x, rate, v, banks, rng_for: gain(x, v), unit="dB", tf_op="gain"),
+)}
+ORDER = tuple(EFFECTS)

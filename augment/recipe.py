@@ -6,8 +6,9 @@ Steps are separated by ``;``. ``name=v1,v2`` lists values: one copy per value (s
 steps multiply). ``name=v`` is a fixed value for every copy. ``name=lo..hi`` draws a value
 uniformly for each copy. ``@p`` applies the step to a share ``p`` of the copies only. Units
 (``dB``, ``st``, ``s``) may follow numbers. With no listed step, each utterance gets one copy.
-Effects: speed, tempo (factors), pitch (semitones), noise (dB SNR), gain (dB), reverb (RT60
-seconds), telephone (no value). Every choice is drawn from a generator seeded by a stable hash
+The effects, their limits and units are the rows of ``augment.effects.EFFECTS``: speed, tempo
+(factors), pitch (semitones), reverb (RT60 seconds), telephone (no value), noise (dB SNR),
+gain (dB). Every choice is drawn from a generator seeded by a stable hash
 of (seed, utterance id, copy, effect), so a recipe is reproducible per utterance.
 """
 from __future__ import annotations
@@ -17,12 +18,10 @@ import itertools
 import re
 
 import numpy as np
+from speechmill.augment.effects import EFFECTS, ORDER, EffectError, check_params
+from speechmill.corpus.types import stable_hash
 
-from augment.effects import EffectError, check_params
-from corpus.types import stable_hash
-
-ORDER = ("speed", "tempo", "pitch", "reverb", "telephone", "noise", "gain")
-UNITS = {"noise": "dB", "gain": "dB", "reverb": "s", "pitch": "st"}
+ON_THE_FLY = "speed=0.9,1.0,1.1;noise=5..20dB@0.5;gain=-6..6dB"   # training's default on-the-fly recipe
 _NUMBER = r"[-+]?\d+(?:\.\d+)?"
 _STEP_RE = re.compile(rf"^(?P<name>[a-z]+)(?:=(?P<spec>[^@]+))?(?:@(?P<p>{_NUMBER}))?$")
 _UNIT_RE = re.compile(r"(?i)(db|st|s|x)$")
@@ -66,7 +65,7 @@ class Recipe:
                 elif step.low is not None:
                     value = round(float(rng.uniform(step.low, step.high)), 2)
                 else:
-                    value = 1.0                        # telephone: no value
+                    value = 1.0                        # an effect that takes no value
                 chain.append((step.effect, value))
             if chain:
                 out.append(tuple(chain))
@@ -96,7 +95,7 @@ def parse_recipe(text: str) -> Recipe:
         if not 0 < probability <= 1:
             raise EffectError(f"recipe step {part!r}: probability must be within 0..1")
         if spec is None:
-            if name != "telephone":
+            if EFFECTS[name].takes_value:
                 raise EffectError(f"recipe step {part!r}: {name} needs a value, e.g. {name}=1.1")
             steps.append(Step(name, probability=probability))
             continue
@@ -124,7 +123,19 @@ def parse_recipe(text: str) -> Recipe:
 def chain_label(chain: Chain) -> tuple[str, str]:
     """(id suffix, augment field) for a chain, e.g. ("~speed1.1+noise12.3dB", "speed=1.1,noise=12.3dB")."""
     def value(effect: str, v: float) -> str:
-        return "" if effect == "telephone" else f"{v:g}{UNITS.get(effect, '')}"
+        return f"{v:g}{EFFECTS[effect].unit}" if EFFECTS[effect].takes_value else ""
     suffix = "~" + "+".join(f"{e}{value(e, v)}" for e, v in chain)
-    field = ",".join(e if e == "telephone" else f"{e}={value(e, v)}" for e, v in chain)
+    field = ",".join(f"{e}={value(e, v)}" if EFFECTS[e].takes_value else e for e, v in chain)
     return suffix, field
+
+
+def parse_on_the_fly(text: str) -> Recipe:
+    """A recipe for on-the-fly augmentation in training: each element gets one copy, a listed
+    step picks one of its values at random; only effects with a TensorFlow op (``tf_op``)."""
+    recipe = parse_recipe(text)
+    offline = [s.effect for s in recipe.steps if EFFECTS[s.effect].tf_op is None]
+    if offline:
+        live = ", ".join(e.name for e in EFFECTS.values() if e.tf_op)
+        raise EffectError(f"on-the-fly recipe {text!r}: {', '.join(offline)} only works offline "
+                          f"(make augment); on the fly: {live}")
+    return recipe

@@ -8,10 +8,16 @@ own seed from (seed, element index); on a repeated dataset every epoch draws fre
 - ``random_gain(audio, min_db, max_db, seed)``
 - ``change_speed(audio, factor)``: resampling by linear interpolation (length / factor)
 - ``spec_augment(features, seed, ...)``: SpecAugment time and frequency masks on [time, freq]
+
+``speed``, ``gain`` and ``noise`` are the ops that rows of ``augment.effects.EFFECTS`` name as
+their ``tf_op`` (each ``(audio, value, seed) -> audio``); ``augment_dataset`` applies a recipe
+written in the same language as ``make augment`` (augment/recipe.py) with them.
 """
 from __future__ import annotations
 
 import tensorflow as tf
+from speechmill.augment.effects import EFFECTS
+from speechmill.augment.recipe import ON_THE_FLY, parse_on_the_fly
 
 
 def _rms(x: tf.Tensor) -> tf.Tensor:
@@ -61,22 +67,53 @@ def spec_augment(features: tf.Tensor, seed: tf.Tensor, *, time_masks: int = 2, t
     return features * keep
 
 
-def augment_dataset(dataset: tf.data.Dataset, seed: int, *, snr_db=(5.0, 20.0), noise_probability: float = 0.5,
-                    gain_db=(-6.0, 6.0), speeds=(0.9, 1.0, 1.1)) -> tf.data.Dataset:
-    """Augment the ``audio`` of each element of a speechmill dataset (see train/data.py):
-    a random speed from ``speeds``, a random gain, and white noise at a random SNR for a share
-    ``noise_probability`` of the elements. ``num_samples`` follows the new length."""
-    speeds = tf.constant(speeds, tf.float32)
+def speed(audio: tf.Tensor, factor, seed: tf.Tensor) -> tf.Tensor:
+    """The ``speed`` row's op: ``change_speed`` (the seed is not needed)."""
+    return change_speed(audio, factor)
+
+
+def gain(audio: tf.Tensor, db, seed: tf.Tensor) -> tf.Tensor:
+    """The ``gain`` row's op: scale by ``db`` decibels."""
+    return audio * tf.pow(10.0, tf.cast(db, audio.dtype) / 20.0)
+
+
+def noise(audio: tf.Tensor, snr_db, seed: tf.Tensor) -> tf.Tensor:
+    """The ``noise`` row's op: white noise at ``snr_db`` (``add_noise``)."""
+    return add_noise(audio, snr_db, seed)
+
+
+def augment_dataset(dataset: tf.data.Dataset, seed: int, recipe: str = ON_THE_FLY) -> tf.data.Dataset:
+    """Augment the ``audio`` of each element of a speechmill dataset (see train/data.py) with a
+    recipe in ``make augment``'s language: every step, in the table's order, applies to a share
+    ``@p`` of the elements (all without ``@``) with a value drawn for each element (one of the
+    listed values, or uniformly from a range). ``num_samples`` follows the new length."""
+    steps = parse_on_the_fly(recipe).steps
+    ops = [globals()[EFFECTS[step.effect].tf_op] for step in steps]
+    order = sorted(range(len(steps)), key=lambda i: list(EFFECTS).index(steps[i].effect))
+
+    def value_of(step, seed_pair):
+        if len(step.values) > 1:
+            values = tf.constant(step.values, tf.float32)
+            pick = tf.random.stateless_uniform([], seed=seed_pair, maxval=len(step.values), dtype=tf.int32)
+            return values[pick]
+        if step.values:
+            return tf.constant(step.values[0], tf.float32)
+        if step.low is not None:
+            return tf.random.stateless_uniform([], seed=seed_pair, minval=step.low, maxval=step.high)
+        return tf.constant(1.0, tf.float32)
 
     def one(index, example):
-        seeds = tf.random.experimental.stateless_split(tf.stack([tf.cast(seed, tf.int64), index]), 5)
+        seeds = tf.random.experimental.stateless_split(tf.stack([tf.cast(seed, tf.int64), index]), 3 * len(steps))
         audio = example["audio"]
-        choice = tf.random.stateless_uniform([], seed=seeds[0], maxval=tf.shape(speeds)[0], dtype=tf.int32)
-        audio = change_speed(audio, speeds[choice])
-        audio = random_gain(audio, gain_db[0], gain_db[1], seeds[1])
-        snr = tf.random.stateless_uniform([], seed=seeds[2], minval=snr_db[0], maxval=snr_db[1])
-        noisy = tf.random.stateless_uniform([], seed=seeds[3]) < noise_probability
-        audio = tf.cond(noisy, lambda: add_noise(audio, snr, seeds[4]), lambda: audio)
+        for i in order:
+            step, op = steps[i], ops[i]
+            value = value_of(step, seeds[3 * i])
+            if step.probability < 1.0:
+                chosen = tf.random.stateless_uniform([], seed=seeds[3 * i + 1]) < step.probability
+                audio = tf.cond(chosen, lambda a=audio, o=op, v=value, s=seeds[3 * i + 2]: o(a, v, s),
+                                lambda a=audio: a)
+            else:
+                audio = op(audio, value, seeds[3 * i + 2])
         return {**example, "audio": audio, "num_samples": tf.cast(tf.shape(audio)[0], tf.int64)}
 
     return dataset.enumerate().map(one, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

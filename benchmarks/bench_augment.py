@@ -14,7 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-
 import numpy as np
 import soundfile
 import soxr
@@ -24,7 +23,7 @@ RATE = 16000
 
 
 def speech(seconds: float) -> np.ndarray:
-    from corpus.inputs.book import book_pieces
+    from speechmill.corpus.inputs.book import book_pieces
 
     pieces, out, total = book_pieces((REPO / "configs/books/lantern-keepers.txt").read_bytes()), [], 0
     for i, piece in enumerate(pieces):
@@ -62,8 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", default=str(REPO / "build" / "bench"))
     args = parser.parse_args(argv)
     import librosa
-
-    from augment import effects
+    from speechmill.augment import effects
     try:
         import audiomentations as am
     except ImportError:
@@ -116,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(args.work)
     corpus = work / "augment-input"
     if not (corpus / "info.json").exists():
-        from pipelines.build_corpus import run as build
+        from speechmill.pipelines.build_corpus import run as build
         build(["--config", str(REPO / "configs" / "default.toml"), "--output", str(corpus), "--log-level", "ERROR"])
     info = json.loads((corpus / "info.json").read_text())
     train_seconds = info["splits"]["train"]["seconds"]
@@ -138,7 +136,7 @@ def job_cpu(corpus: Path, out: Path, recipe: str) -> float:
     import resource
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run([sys.executable, "-m", "pipelines.augment_corpus", "--input", str(corpus), "--output", str(out),
+    subprocess.run([sys.executable, "-m", "speechmill.pipelines.augment_corpus", "--input", str(corpus), "--output", str(out),
                     "--recipe", recipe, "--fresh", "--log-level", "ERROR"], cwd=REPO, check=True,
                    capture_output=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -148,7 +146,7 @@ def job_cpu(corpus: Path, out: Path, recipe: str) -> float:
 def marginal_pitch_job(work: Path, librosa_pitch: float) -> None:
     """`make augment RECIPE=pitch=2` with the default (multi-process) runner on a small and a full
     corpus: the marginal cost per core of the extra audio, beside librosa's pitch_shift."""
-    from pipelines.build_corpus import run as build
+    from speechmill.pipelines.build_corpus import run as build
 
     sizes = {}
     for name, limit in (("small", ["--limit", "120"]), ("full", [])):

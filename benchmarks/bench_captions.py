@@ -33,7 +33,7 @@ OFFSET, RATIO = 2.5, 25 / 23.976
 
 def make_film(folder: Path, minutes: float) -> tuple[Path, Path]:
     """Soundtrack WAV and shifted SRT; reused when already there."""
-    from corpus.inputs.book import book_pieces
+    from speechmill.corpus.inputs.book import book_pieces
 
     wav, srt = folder / f"film-{minutes:g}.wav", folder / f"film-{minutes:g}.srt"
     if wav.exists() and srt.exists():
@@ -70,9 +70,9 @@ def make_film(folder: Path, minutes: float) -> tuple[Path, Path]:
 
 
 def speechmill_sync(audio: np.ndarray, srt: Path) -> tuple[float, float, int]:
-    from corpus.subtitles.spans import clean_cues, utterance_spans
-    from corpus.subtitles.parse import parse_subtitles
-    from corpus.subtitles.sync import find_alignment, speech_activity
+    from speechmill.corpus.subtitles.parse import parse_subtitles
+    from speechmill.corpus.subtitles.spans import clean_cues, utterance_spans
+    from speechmill.corpus.subtitles.sync import find_alignment, speech_activity
 
     cues, _ = parse_subtitles(srt.read_bytes(), srt.name)
     spans, _ = clean_cues(cues, "bench", str(srt))
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         offset, ratio, count = speechmill_sync(audio, srt)
         used = cpu_seconds() - start
         best = used if best is None else min(best, used)
-    from corpus.inputs.media import load_audio
+    from speechmill.corpus.inputs.media import load_audio
     start = cpu_seconds()
     decoded = load_audio(str(wav), RATE)
     speechmill_sync(decoded, srt)

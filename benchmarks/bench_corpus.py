@@ -43,8 +43,7 @@ def make_librispeech(root: Path, minutes: float) -> float:
     """Write a LibriSpeech-layout corpus of at least ``minutes`` of speech; returns seconds."""
     import soundfile
     import soxr
-
-    from corpus.inputs.book import book_pieces
+    from speechmill.corpus.inputs.book import book_pieces
 
     marker = root / f"done-{minutes}"
     if marker.exists():
@@ -105,7 +104,7 @@ def measure_floor(data: Path, out: Path) -> dict:
 
 
 def measure_build(config: Path, out: Path) -> dict:
-    from pipelines.build_corpus import run
+    from speechmill.pipelines.build_corpus import run
 
     start = cpu_seconds()
     info = run(["--config", str(config), "--output", str(out), "--log-level", "ERROR",
@@ -116,8 +115,7 @@ def measure_build(config: Path, out: Path) -> dict:
 
 def measure_espeak_cli(voice: str) -> dict:
     import soundfile
-
-    from corpus.inputs.book import book_pieces
+    from speechmill.corpus.inputs.book import book_pieces
 
     start, seconds = cpu_seconds(), 0.0
     for piece in book_pieces(BOOK.read_bytes()):
@@ -129,8 +127,7 @@ def measure_espeak_cli(voice: str) -> dict:
 
 def measure_gutenberg_source(voice: str) -> dict:
     import soundfile
-
-    from corpus.sources.gutenberg import GutenbergSource
+    from speechmill.corpus.sources.gutenberg import GutenbergSource
 
     source = GutenbergSource(books=[str(BOOK)], voices=[voice], rates=[160], pitches=[50])
     start, seconds = cpu_seconds(), 0.0

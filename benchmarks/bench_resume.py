@@ -19,14 +19,14 @@ REPO = Path(__file__).resolve().parent.parent
 
 def build(out: Path, *extra: str) -> float:
     start = time.time()
-    subprocess.run([sys.executable, "-m", "pipelines.build_corpus", "--config", str(REPO / "configs" / "default.toml"),
+    subprocess.run([sys.executable, "-m", "speechmill.pipelines.build_corpus", "--config", str(REPO / "configs" / "default.toml"),
                     "--output", str(out), "--log-level", "ERROR", *extra], cwd=REPO, check=True, capture_output=True)
     return time.time() - start
 
 
 def killed_at(out: Path, units: int, share: float) -> None:
     """Start a fresh build and kill it (and its workers) once ``share`` of its units are done."""
-    job = subprocess.Popen([sys.executable, "-m", "pipelines.build_corpus", "--config",
+    job = subprocess.Popen([sys.executable, "-m", "speechmill.pipelines.build_corpus", "--config",
                             str(REPO / "configs" / "default.toml"), "--output", str(out), "--fresh",
                             "--log-level", "ERROR"], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            start_new_session=True)

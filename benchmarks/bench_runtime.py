@@ -29,8 +29,8 @@ def cpu_seconds() -> float:
 
 
 def test_audio(corpus: str) -> list[np.ndarray]:
-    from corpus.schema import decode_utterance
-    from corpus.tfrecord import read_records
+    from speechmill.corpus.schema import decode_utterance
+    from speechmill.corpus.tfrecord import read_records
 
     info = json.loads((Path(corpus) / "info.json").read_text())
     out = []
@@ -55,29 +55,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lm", default=None, help="an LM folder (default: built from the corpus's train split)")
     args = parser.parse_args(argv)
     if not (Path(args.corpus) / "info.json").exists():
-        from pipelines.build_corpus import run as build
+        from speechmill.pipelines.build_corpus import run as build
 
         build(["--config", str(REPO / "configs" / "default.toml"), "--output", args.corpus, "--log-level", "ERROR"])
     work = Path(tempfile.mkdtemp(prefix="speechmill-bench-runtime-"))
     model = args.model
     if model is None:
-        from train.export import export
-        from train.model import build_model, config_for
+        from speechmill.train.export import export
+        from speechmill.train.model import build_model, config_for
 
         model = str(work / "export")
         export(build_model(config_for("small")), model, 16000)
     lm_folder = args.lm
     if lm_folder is None:
-        from lm.build import build_lm
+        from speechmill.lm.build import build_lm
 
         lm_folder = str(work / "lm")
         build_lm(args.corpus, [], lm_folder)
 
-    from lm.decode import beam_search, greedy
-    from lm.files import load_lm
-    from runtime.listen import LiveTranscriber
-    from runtime.recognizer import load_recognizer
-    from runtime.transcribe import text_of
+    from speechmill.lm.decode import beam_search, greedy
+    from speechmill.lm.files import load_lm
+    from speechmill.runtime.listen import LiveTranscriber
+    from speechmill.runtime.recognizer import load_recognizer
+    from speechmill.runtime.transcribe import text_of
 
     utterances = test_audio(args.corpus)
     seconds = sum(len(u) for u in utterances) / 16000

@@ -32,8 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cache", default=str(REPO / "build" / "bench" / "nemo"))
     args = parser.parse_args(argv)
-    from corpus.reject import Reject
-    from corpus.text import fold_to_alphabet, normalize
+    from speechmill.corpus.reject import Reject
+    from speechmill.corpus.text import fold_to_alphabet, normalize
     from test_normalization_table import canonical, rows
 
     table = rows()

@@ -18,9 +18,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 def measure(corpus: str, augment: bool, epochs: int) -> tuple[float, float, int]:
     import tensorflow as tf
-
-    from train.data import batches
-    from train.features import LogMel
+    from speechmill.train.data import batches
+    from speechmill.train.features import LogMel
 
     layer = LogMel()
     dataset = batches(corpus, "train", batch_size=16, shuffle=True, augment=augment)
@@ -43,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args(argv)
     if not (Path(args.corpus) / "info.json").exists():
-        from pipelines.build_corpus import run as build
+        from speechmill.pipelines.build_corpus import run as build
         build(["--config", str(REPO / "configs" / "default.toml"), "--output", args.corpus, "--log-level", "ERROR"])
     info = json.loads((Path(args.corpus) / "info.json").read_text())
     print(f"\ntf.data training input on {info['splits']['train']['hours']:.2f} h of train speech "

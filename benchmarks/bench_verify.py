@@ -30,7 +30,7 @@ def cpu_seconds() -> float:
 
 
 def default_model(folder: Path) -> Path:
-    from train.model import ModelConfig, build_model
+    from speechmill.train.model import ModelConfig, build_model
 
     run = folder / "untrained"
     run.mkdir(parents=True, exist_ok=True)
@@ -39,8 +39,8 @@ def default_model(folder: Path) -> Path:
 
 
 def load_corpus(corpus: str) -> list:
-    from corpus.schema import decode_utterance
-    from corpus.tfrecord import read_records
+    from speechmill.corpus.schema import decode_utterance
+    from speechmill.corpus.tfrecord import read_records
 
     info = json.loads((Path(corpus) / "info.json").read_text())
     out = []
@@ -57,11 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=None, help="a trained run (default: an untrained default-size model)")
     args = parser.parse_args(argv)
     if not (Path(args.corpus) / "info.json").exists():
-        from pipelines.build_corpus import run as build
+        from speechmill.pipelines.build_corpus import run as build
         build(["--config", str(REPO / "configs" / "default.toml"), "--output", args.corpus, "--log-level", "ERROR"])
     import numpy as np
-
-    from train.verify import CannotAlign, Recognizer, align
+    from speechmill.train.verify import CannotAlign, Recognizer, align
 
     with tempfile.TemporaryDirectory(prefix="speechmill-bench-verify-") as tmp:
         run = Path(args.model) if args.model else default_model(Path(tmp))
@@ -82,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         segmentation = cpu_seconds() - start
         out = Path(tmp) / "verified"
         before, wall = cpu_seconds(), time.time()
-        subprocess.run([sys.executable, "-m", "pipelines.verify_corpus", "--input", args.corpus, "--output", str(out),
+        subprocess.run([sys.executable, "-m", "speechmill.pipelines.verify_corpus", "--input", args.corpus, "--output", str(out),
                         "--model", str(run), "--min-score", "-1000", "--progress", "none", "--log-level", "ERROR"],
                        cwd=REPO, check=True, capture_output=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
         job, wall = cpu_seconds() - before, time.time() - wall

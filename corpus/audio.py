@@ -9,8 +9,7 @@ import io
 import numpy as np
 import soundfile
 import soxr
-
-from corpus.reject import Reject
+from speechmill.corpus.reject import Reject
 
 
 def decode(data: bytes, *, where: str = "", fallback_rate: int | None = None) -> tuple[np.ndarray, int]:
@@ -31,7 +30,7 @@ def decode(data: bytes, *, where: str = "", fallback_rate: int | None = None) ->
         if fallback_rate is None or _looks_like_libsndfile_format(data):
             problem = getattr(e, "error_string", None) or str(e)    # not the repr of our BytesIO
             raise Reject("audio:decode", f"cannot decode audio: {problem}", where=where) from None
-        from corpus.inputs.media import decode_with_ffmpeg
+        from speechmill.corpus.inputs.media import decode_with_ffmpeg
 
         return decode_with_ffmpeg(data, fallback_rate, where=where), fallback_rate
     if samples.shape[0] == 0:

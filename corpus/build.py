@@ -9,44 +9,20 @@ same identity from the output folder's unit cache instead (see corpus/workdir.py
 """
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import re
-from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
-from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
-
-from corpus import audio as audio_lib
-from corpus.config import CorpusSettings
-from corpus.reject import Reject, RejectRecord, record_reject
-from corpus.schema import Utterance, encode_utterance
-from corpus.types import Note, Segment, Unit, stable_hash
-from corpus.text import normalize
-from corpus.tfrecord import frame
-from corpus.workdir import UnitCache, UnitDone, unit_digest
+from speechmill.corpus import audio as audio_lib
+from speechmill.corpus.config import CorpusSettings
+from speechmill.corpus.parts import PartResult, PartWriter
+from speechmill.corpus.reject import Reject, RejectRecord, record_reject
+from speechmill.corpus.schema import Utterance
+from speechmill.corpus.text import normalize
+from speechmill.corpus.types import Note, Segment, Unit, stable_hash
+from speechmill.corpus.workdir import UnitCache, UnitDone, unit_digest
 
 if TYPE_CHECKING:
-    from corpus.sources import Source
-
-
-WRITTEN_FORM_RE = re.compile(r"[0-9$£€¥₹%&@/°²³+]")      # what the normalizer reads out
-
-
-@dataclasses.dataclass(frozen=True)
-class PartResult:
-    """A unit's accepted utterances for one split, as written to ``path``."""
-
-    source: str
-    table: int                  # index of the [[source]] table the unit came from
-    unit_key: str
-    split: str
-    path: str
-    ends: tuple[int, ...]       # byte offset just after each record
-    samples: tuple[int, ...]    # num_samples of each record
-    sha1: str = ""              # of the part file's bytes
-    spelled: tuple[bool, ...] = ()   # per record: its raw transcript had digits or symbols read out
+    from speechmill.corpus.sources import Source
 
 
 def assign_split(group: str, settings: CorpusSettings) -> str:
@@ -86,37 +62,6 @@ def to_utterance(segment: Segment, source: str, settings: CorpusSettings) -> Utt
                      text=text, text_raw=segment.text_raw, audio=pcm, license=segment.license,
                      origin=segment.origin, synthetic=segment.synthetic, gender=segment.gender,
                      captions=segment.captions)
-
-
-class PartWriter:
-    """Appends framed records to a part file, noting each record's end offset and sample count
-    and the file's sha1."""
-
-    def __init__(self, path: str):
-        self.path = path
-        self.file: BinaryIO = FileSystems.create(path, compression_type=CompressionTypes.UNCOMPRESSED)
-        self.ends: list[int] = []
-        self.samples: list[int] = []
-        self.spelled: list[bool] = []
-        self.offset = 0
-        self.digest = hashlib.sha1()
-
-    def write(self, utt: Utterance) -> None:
-        self.write_framed(frame(encode_utterance(utt)), utt.num_samples, bool(WRITTEN_FORM_RE.search(utt.text_raw)))
-
-    def result(self, source: str, table: int, unit_key: str, split: str) -> PartResult:
-        return PartResult(source=source, table=table, unit_key=unit_key, split=split, path=self.path,
-                          ends=tuple(self.ends), samples=tuple(self.samples), sha1=self.digest.hexdigest(),
-                          spelled=tuple(self.spelled))
-
-    def write_framed(self, data: bytes, num_samples: int, spelled: bool = False) -> None:
-        """Append one already framed record."""
-        self.file.write(data)
-        self.digest.update(data)
-        self.offset += len(data)
-        self.ends.append(self.offset)
-        self.samples.append(num_samples)
-        self.spelled.append(spelled)
 
 
 def build_or_reuse(source: Source, unit: Unit, settings: CorpusSettings, cache: UnitCache, table: int,

@@ -12,10 +12,13 @@ import os
 import tomllib
 from typing import Any
 
-from corpus.schema import SPLITS
+from speechmill.corpus.errors import UserError
+from speechmill.corpus.schema import SPLITS
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
+    label = "config error"     # "speechmill: config error: ..."
+
     """A configuration that cannot describe a build."""
 
 

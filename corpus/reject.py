@@ -57,15 +57,3 @@ def record_reject(reject: Reject, *, source: str, stage: str, item_id: str = "",
                           where=reject.where or where, seconds=round(seconds, 3))
     log.warning(record.log_line())
     return record
-
-
-_OUR_LINE_RE = re.compile(r"(speechmill: .*?)(?: \[while running '[^']*'\])?$")
-
-
-def our_line(error: BaseException) -> str | None:
-    """The "speechmill: ..." sentence inside an error, however a runner wrapped it, or None."""
-    for line in reversed(str(error).splitlines()):
-        found = _OUR_LINE_RE.search(line.strip())
-        if found:
-            return found.group(1)
-    return None

@@ -13,6 +13,7 @@ from typing import Any, Mapping
 
 import numpy as np
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from speechmill.corpus.errors import UserError
 
 SCHEMA_VERSION = 3    # 2: adds `captions`; 3: adds `verify_score` and `word_times` (make verify)
 READABLE_VERSIONS = (2, 3)   # a version-2 record reads as an unverified one
@@ -169,7 +170,7 @@ def parse_example(serialized):
 
 # ----------------------------------------------------------------------------- info.json
 
-class CorpusMismatch(ValueError):
+class CorpusMismatch(UserError, ValueError):
     """A corpus that this reader cannot use (schema version, sample rate, alphabet)."""
 
 

@@ -14,19 +14,25 @@ import dataclasses
 import math
 from typing import Any, Iterable, Mapping
 
-from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
-
-from corpus.build import PartResult
-from corpus.config import CorpusSettings
-from corpus.reject import RejectRecord
-from corpus.schema import ALPHABET, INFO_FILE, LEDGER_FILE, SCHEMA_VERSION, SPLITS, dumps_info
-from corpus.types import Note, stable_hash
+from speechmill.corpus import storage
+from speechmill.corpus.config import CorpusSettings
+from speechmill.corpus.errors import DataError
+from speechmill.corpus.parts import PartResult
+from speechmill.corpus.reject import RejectRecord
+from speechmill.corpus.schema import (
+    ALPHABET,
+    INFO_FILE,
+    LEDGER_FILE,
+    SCHEMA_VERSION,
+    SPLITS,
+    dumps_info,
+)
+from speechmill.corpus.types import Note, stable_hash
 
 COPY_CHUNK = 8 << 20
 
 
-class TooManyRejects(RuntimeError):
+class TooManyRejects(DataError, RuntimeError):
     """More of the input was rejected than ``max_reject_fraction`` allows."""
 
 
@@ -91,9 +97,9 @@ def plan_shards(parts: Iterable[PartResult], settings: CorpusSettings) -> list[S
 def write_shard(spec: ShardSpec, staging_dir: str) -> str:
     """Copy a shard's byte ranges into ``staging_dir/spec.name``; returns the path."""
     path = f"{staging_dir}/{spec.name}"
-    with FileSystems.create(path, compression_type=CompressionTypes.UNCOMPRESSED) as out:
+    with storage.create(path) as out:
         for part, start, end in spec.ranges:
-            with FileSystems.open(part, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+            with storage.open_read(part) as f:
                 f.seek(start)
                 left = end - start
                 while left:
@@ -106,7 +112,7 @@ def write_shard(spec: ShardSpec, staging_dir: str) -> str:
 
 
 def _write_text(path: str, text: str) -> None:
-    with FileSystems.create(path, mime_type="text/plain", compression_type=CompressionTypes.UNCOMPRESSED) as f:
+    with storage.create(path, mime_type="text/plain") as f:
         f.write(text.encode("utf-8"))
 
 
@@ -170,19 +176,19 @@ def publish(out_dir: str, staging_dir: str, specs: list[ShardSpec], parts: list[
             f"ledger: {staging_dir}/{LEDGER_FILE}")
     info = build_info(specs, parts, rejects, settings, sources, notes, extra)
     info_path = f"{out_dir}/{INFO_FILE}"
-    if FileSystems.exists(info_path):
-        FileSystems.delete([info_path])
+    if storage.exists(info_path):
+        storage.delete([info_path])
     new_names = {s.name for s in specs}
-    old = [m.path for m in FileSystems.match([f"{out_dir}/*-of-*.tfrecord"])[0].metadata_list]
+    old = [m.path for m in storage.match(f"{out_dir}/*-of-*.tfrecord")]
     stale = [p for p in old if p.rsplit("/", 1)[-1] not in new_names]
     if stale:
-        FileSystems.delete(stale)
+        storage.delete(stale)
     for name in sorted(new_names) + [LEDGER_FILE]:
         target = f"{out_dir}/{name}"
-        if FileSystems.exists(target):
-            FileSystems.delete([target])
-        FileSystems.rename([f"{staging_dir}/{name}"], [target])
+        if storage.exists(target):
+            storage.delete([target])
+        storage.rename(f"{staging_dir}/{name}", target)
     _write_text(f"{staging_dir}/{INFO_FILE}", dumps_info(info))
-    FileSystems.rename([f"{staging_dir}/{INFO_FILE}"], [info_path])
-    FileSystems.delete([staging_dir])
+    storage.rename(f"{staging_dir}/{INFO_FILE}", info_path)
+    storage.delete([staging_dir])
     return info

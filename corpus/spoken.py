@@ -14,8 +14,7 @@ import re
 from typing import Callable
 
 from num2words import num2words
-
-from corpus.reject import Reject
+from speechmill.corpus.reject import Reject
 
 MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december"]

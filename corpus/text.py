@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from corpus.reject import Reject
-from corpus.schema import ALPHABET
-from corpus.spoken import ordinal, spell_out, words
+from speechmill.corpus.reject import Reject
+from speechmill.corpus.schema import ALPHABET
+from speechmill.corpus.spoken import ordinal, spell_out, words
 
 _FOLD = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'", "\u00b4": "'",

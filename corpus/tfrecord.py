@@ -9,6 +9,7 @@ import struct
 from typing import BinaryIO, Iterator
 
 import google_crc32c
+from speechmill.corpus.errors import CorruptCorpus
 
 _MASK_DELTA = 0xA282EAD8
 
@@ -28,7 +29,7 @@ def frame(record: bytes) -> bytes:
 
 def read_records(f: BinaryIO, where: str = "tfrecord") -> Iterator[bytes]:
     """Yield the payloads of a TFRecord stream, checking both checksums; a damaged record
-    raises ValueError naming ``where`` and its byte offset."""
+    raises CorruptCorpus (a ValueError) naming ``where`` and its byte offset."""
     position = 0
     while True:
         header = f.read(8)
@@ -36,14 +37,14 @@ def read_records(f: BinaryIO, where: str = "tfrecord") -> Iterator[bytes]:
             return
         head_crc = f.read(4)
         if len(header) < 8 or len(head_crc) < 4:
-            raise ValueError(f"{where}: truncated record header at byte {position}")
+            raise CorruptCorpus(f"{where}: truncated record header at byte {position}")
         (length,) = struct.unpack("<Q", header)
         if struct.unpack("<I", head_crc)[0] != masked_crc(header):
-            raise ValueError(f"{where}: corrupt record length at byte {position}")
+            raise CorruptCorpus(f"{where}: corrupt record length at byte {position}")
         payload = f.read(length)
         tail = f.read(4)
         if len(payload) < length or len(tail) < 4 or struct.unpack("<I", tail)[0] != masked_crc(payload):
-            raise ValueError(f"{where}: corrupt or truncated record at byte {position}")
+            raise CorruptCorpus(f"{where}: corrupt or truncated record at byte {position}")
         position += 16 + length
         yield payload
 
@@ -56,12 +57,12 @@ def record_offsets(f: BinaryIO, size: int, where: str = "tfrecord") -> list[int]
         f.seek(position)
         header = f.read(12)
         if len(header) < 12:
-            raise ValueError(f"{where}: truncated record header at byte {position}")
+            raise CorruptCorpus(f"{where}: truncated record header at byte {position}")
         (length,), (crc,) = struct.unpack("<Q", header[:8]), struct.unpack("<I", header[8:])
         if crc != masked_crc(header[:8]):
-            raise ValueError(f"{where}: corrupt record length at byte {position}")
+            raise CorruptCorpus(f"{where}: corrupt record length at byte {position}")
         offsets.append(position)
         position += 16 + length
     if position != size:
-        raise ValueError(f"{where}: the last record runs past the end of the file")
+        raise CorruptCorpus(f"{where}: the last record runs past the end of the file")
     return offsets + [size]

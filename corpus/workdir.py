@@ -23,17 +23,17 @@ import sys
 import time
 from typing import Any, Iterator
 
-from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
-
-from corpus.reject import RejectRecord
-from corpus.types import Note, Unit
+from speechmill.corpus import storage
+from speechmill.corpus.errors import DataError
+from speechmill.corpus.parts import PartResult
+from speechmill.corpus.reject import RejectRecord
+from speechmill.corpus.types import Note, Unit
 
 PARTS_DIR = ".parts"
 LOCK_FILE = ".lock"
 
 
-class OutputBusy(RuntimeError):
+class OutputBusy(DataError, RuntimeError):
     """Another job is writing to the same output folder."""
 
 
@@ -76,8 +76,8 @@ def fingerprint(*parts: Any) -> str:
 def files_identity(paths: list[str]) -> list[tuple[str, int, float]]:
     """(path, size, modification time) of each existing file or match of a glob pattern."""
     out = []
-    for result in FileSystems.match(sorted(set(paths))):
-        out += [(m.path, m.size_in_bytes, m.last_updated_in_seconds) for m in result.metadata_list]
+    for pattern in sorted(set(paths)):
+        out += [(m.path, m.size, m.mtime) for m in storage.match(pattern)]
     return sorted(out)
 
 
@@ -107,13 +107,13 @@ class UnitCache:
 
     def load(self, digest: str, identity: str) -> list | None:
         """The unit's stored results when its identity matches and its files are intact, else None."""
-        from corpus.build import PartResult
+
 
         path = self._manifest(digest)
-        if not FileSystems.exists(path):
+        if not storage.exists(path):
             return None
         try:
-            with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+            with storage.open_read(path) as f:
                 manifest = json.loads(f.read())
         except (ValueError, OSError):
             return None
@@ -133,7 +133,7 @@ class UnitCache:
 
     def store(self, digest: str, identity: str, items: list) -> None:
         """Write the manifest of a finished unit (atomically: a killed job leaves none)."""
-        from corpus.build import PartResult
+
 
         parts = [{"name": i.path.rsplit("/", 1)[-1], "source": i.source, "table": i.table,
                   "unit_key": i.unit_key, "split": i.split,
@@ -143,38 +143,38 @@ class UnitCache:
                     "rejects": [dataclasses.asdict(i) for i in items if isinstance(i, RejectRecord)],
                     "notes": [dataclasses.asdict(i) for i in items if isinstance(i, Note)]}
         path = self._manifest(digest)
-        with FileSystems.create(path + ".tmp", compression_type=CompressionTypes.UNCOMPRESSED) as f:
+        with storage.create(path + ".tmp") as f:
             f.write(json.dumps(manifest, sort_keys=True).encode("utf-8"))
-        if FileSystems.exists(path):
-            FileSystems.delete([path])
-        FileSystems.rename([path + ".tmp"], [path])
+        if storage.exists(path):
+            storage.delete([path])
+        storage.rename(path + ".tmp", path)
 
     def forget(self, digest: str) -> None:
         """Remove a unit's manifest (before it is rebuilt, so a half-rebuilt unit is never reused)."""
         path = self._manifest(digest)
-        if FileSystems.exists(path):
-            FileSystems.delete([path])
+        if storage.exists(path):
+            storage.delete([path])
 
     def prune(self, keep: set[str]) -> None:
         """Delete the files of units that are not in ``keep`` (gone from the config)."""
-        if not FileSystems.exists(self.folder):
+        if not storage.exists(self.folder):
             return
-        stale = [m.path for m in FileSystems.match([f"{self.folder}/*"])[0].metadata_list
+        stale = [m.path for m in storage.match(f"{self.folder}/*")
                  if m.path.rsplit("/", 1)[-1].split("-")[0].split(".")[0] not in keep]
         if stale:
-            FileSystems.delete(stale)
+            storage.delete(stale)
 
 
 def _sha1_of(path: str, size: int) -> str | None:
     """sha1 of a file that must be exactly ``size`` bytes long (None when it is not there or not that size)."""
     try:
-        match = FileSystems.match([path])[0].metadata_list
+        match = storage.match(path)
     except (OSError, ValueError):
         return None
-    if not match or match[0].size_in_bytes != size:
+    if not match or match[0].size != size:
         return None
     digest = hashlib.sha1()
-    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+    with storage.open_read(path) as f:
         for block in iter(lambda: f.read(8 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -190,13 +190,13 @@ def progress_dir(staging: str) -> str:
 def note_progress(folder: str, digest: str, items: list, sample_rate: int) -> None:
     """Record that a unit is done (built or reused) with its utterances, seconds and rejects,
     for the job's progress display (one small file per unit; any runner, any file system)."""
-    from corpus.build import PartResult
+
 
     parts = [i for i in items if isinstance(i, PartResult)]
     facts = {"utterances": sum(len(p.ends) for p in parts),
              "seconds": round(sum(sum(p.samples) for p in parts) / sample_rate, 3),
              "rejects": sum(isinstance(i, RejectRecord) for i in items)}
-    with FileSystems.create(f"{folder}/{digest}.json", compression_type=CompressionTypes.UNCOMPRESSED) as f:
+    with storage.create(f"{folder}/{digest}.json") as f:
         f.write(json.dumps(facts).encode("utf-8"))
 
 
@@ -204,12 +204,12 @@ def read_progress(folder: str) -> dict[str, float]:
     """Units done so far and their utterances, seconds and rejects, summed."""
     totals = {"units": 0, "utterances": 0, "seconds": 0.0, "rejects": 0}
     try:
-        paths = [m.path for m in FileSystems.match([f"{folder}/*.json"])[0].metadata_list]
+        paths = [m.path for m in storage.match(f"{folder}/*.json")]
     except (OSError, ValueError):
         return totals
     for path in paths:
         try:
-            with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+            with storage.open_read(path) as f:
                 facts = json.loads(f.read())
         except (OSError, ValueError):
             continue                                  # being written right now: next time

@@ -1,6 +1,6 @@
 """Build a word language model for CTC decoding: ``make lm [DATA=build/corpus] [TEXT='a.txt b.txt']``.
 
-    python -m lm.build --data build/corpus --text book.txt ... --output build/lm [--order 3]
+    python -m speechmill.lm.build --data build/corpus --text book.txt ... --output build/lm [--order 3]
 
 Sentences come from the corpus's train split (its distinct transcripts, already normalized:
 a text read by several voices counts once) and from
@@ -23,27 +23,27 @@ import argparse
 import os
 import sys
 
-from corpus.inputs.book import book_paragraphs
-from corpus.inputs.textfile import decode_text
-from corpus.reject import Reject
-from corpus.schema import decode_utterance
-from corpus.text import normalize
-from lm.arpa import count_ngrams, estimate, write_arpa
-from lm.files import ARPA, DEFAULT_ALPHA, DEFAULT_BETA, lm_path, read_facts, write_facts
-
+from speechmill.corpus.errors import command
+from speechmill.corpus.inputs.book import book_paragraphs
+from speechmill.corpus.inputs.textfile import decode_text
+from speechmill.corpus.reader import load_info, utterances
+from speechmill.corpus.reject import Reject
+from speechmill.corpus.text import normalize
+from speechmill.lm.arpa import count_ngrams, estimate, write_arpa
+from speechmill.lm.files import (
+    ARPA,
+    DEFAULT_ALPHA,
+    DEFAULT_BETA,
+    lm_path,
+    read_facts,
+    write_facts,
+)
 
 
 def corpus_transcripts(folder: str, splits: tuple[str, ...]) -> list[str]:
     """The transcripts of ``splits`` of a finished corpus (missing splits give none)."""
-    from pipelines.corpus_input import input_shards, read_input, read_range, shard_ranges
-
-    info = read_input(folder)
-    texts = []
-    for split, path in input_shards(folder, info):
-        if split in splits:
-            for work in shard_ranges(split, path, None):
-                texts += [decode_utterance(record).text for record in read_range(work)]
-    return texts
+    info = load_info(folder)
+    return [utt.text for split in splits for utt in utterances(folder, info, split)]
 
 
 def text_sentences(path: str) -> tuple[list[str], int]:
@@ -96,6 +96,7 @@ def build_lm(data: str | None, texts: list[str], output: str, order: int = 3) ->
     return facts
 
 
+@command('lm')
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="speechmill lm", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                                 description="Build a word n-gram language model (ARPA, modified Kneser-Ney) from a "

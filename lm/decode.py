@@ -20,8 +20,7 @@ import math
 import os
 
 import numpy as np
-
-from corpus.schema import ALPHABET
+from speechmill.corpus.schema import ALPHABET
 
 LN10 = math.log(10.0)
 NEG_INF = -math.inf
@@ -69,7 +68,7 @@ class WordLM:
         try:
             import kenlm
         except ImportError:
-            from runtime import MissingExtra
+            from speechmill.corpus.errors import MissingExtra
 
             raise MissingExtra("kenlm", "runtime", "decoding with a language model") from None
         if not os.path.exists(path):

@@ -33,7 +33,7 @@ def lm_path(where: str) -> str:
 def load_lm(where: str, alpha: float | None = None, beta: float | None = None):
     """A :class:`lm.decode.WordLM` from an LM folder (its lm.json's alpha/beta unless given) or a
     KenLM model file (ARPA or binary)."""
-    from lm.decode import WordLM
+    from speechmill.lm.decode import WordLM
 
     facts = read_facts(where) if os.path.isdir(where) else {}
     return WordLM(lm_path(where), facts.get("alpha", DEFAULT_ALPHA) if alpha is None else alpha,

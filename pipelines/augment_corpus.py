@@ -1,6 +1,6 @@
 """Beam job: one corpus folder -> a new one with augmented copies of the train split.
 
-    python -m pipelines.augment_corpus --input build/corpus --output build/augmented \
+    python -m speechmill.pipelines.augment_corpus --input build/corpus --output build/augmented \
         [--recipe "speed=0.9,1.1;noise=5..20dB@0.5;pitch=-2..2@0.3"] [--seed N] \
         [--noise-dir DIR] [--rir-dir DIR] [any Beam option]
 
@@ -15,25 +15,44 @@ one job per output folder). ``info.json`` records the recipe, the seed and the i
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from typing import Iterator
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
-
-from augment.apply import Banks, augment_utterance, load_folder
-from augment.effects import EffectError
-from augment.recipe import Recipe, parse_recipe
-from corpus.config import CorpusSettings
-from corpus.reject import Reject, RejectRecord, record_reject
-from corpus.schema import INFO_FILE, SCHEMA_VERSION, decode_utterance
-from corpus.tfrecord import read_records
-from corpus.workdir import OutputBusy, files_identity, fingerprint, output_lock, parts_dir, progress_dir
-from pipelines.corpus_input import CachedRanges, RangeParts, ShardRange, input_shards, open_file, read_input, read_range, same_folder, shard_ranges
-from pipelines.transforms import WriteCorpus, add_job_options, fresh_staging, quiet_logging, run_pipeline
-from speechmill.progress import JobProgress
+from speechmill.augment.apply import Banks, augment_utterance, load_folder
+from speechmill.augment.effects import EffectError
+from speechmill.augment.recipe import Recipe, parse_recipe
+from speechmill.corpus.config import CorpusSettings
+from speechmill.corpus.errors import UsageError, command
+from speechmill.corpus.progress import JobProgress
+from speechmill.corpus.reader import (
+    ShardRange,
+    all_shards,
+    load_info,
+    read_range,
+    same_folder,
+    shard_ranges,
+    shard_records,
+)
+from speechmill.corpus.reject import Reject, RejectRecord, record_reject
+from speechmill.corpus.schema import SCHEMA_VERSION, decode_utterance
+from speechmill.corpus.workdir import (
+    files_identity,
+    fingerprint,
+    output_lock,
+    parts_dir,
+    progress_dir,
+)
+from speechmill.pipelines.corpus_input import CachedRanges, RangeParts
+from speechmill.pipelines.transforms import (
+    WriteCorpus,
+    add_job_options,
+    fresh_staging,
+    quiet_logging,
+    run_pipeline,
+)
 
 log = logging.getLogger("speechmill.augment")
 DEFAULT_RECIPE = "speed=0.9,1.1;noise=5..20dB@0.5;pitch=-2..2@0.3"
@@ -45,11 +64,10 @@ def babble_bank(shards: list[str], count: int) -> list:
     """The first ``count`` utterances of the train shards, float32, for babble noise."""
     out = []
     for path in shards:
-        with open_file(path) as f:
-            for record in read_records(f, path):
-                out.append(decode_utterance(record).audio.astype("float32") / 32768.0)
-                if len(out) >= count:
-                    return out
+        for record in shard_records(path):
+            out.append(decode_utterance(record).audio.astype("float32") / 32768.0)
+            if len(out) >= count:
+                return out
     return out
 
 
@@ -107,11 +125,11 @@ def run(argv: list[str] | None = None) -> dict:
     recipe = parse_recipe(known.recipe)
     source_dir, out_dir = known.input.rstrip("/"), known.output.rstrip("/")
     if same_folder(source_dir, out_dir):
-        raise ValueError(f"--output {out_dir} is the input corpus; write the augmented corpus to another folder "
+        raise UsageError(f"--output {out_dir} is the input corpus; write the augmented corpus to another folder "
                          "(augmenting in place would replace the input and compound copies on every run)")
-    info = read_input(source_dir)
+    info = load_info(source_dir)
     settings = CorpusSettings(**{**info["settings"], **({"seed": known.seed} if known.seed is not None else {})})
-    shards = input_shards(source_dir, info)
+    shards = all_shards(source_dir, info)
     train = [path for split, path in shards if split == "train"]
     units = [r for split, path in shards
              for r in shard_ranges(split, path, RECORDS_PER_UNIT if split == "train" else None)]
@@ -134,20 +152,13 @@ def run(argv: list[str] | None = None) -> dict:
                                                          known.rir_dir, job, progress_dir(staging)))
                  | "Write corpus" >> WriteCorpus(settings, out_dir, staging, sources_meta, extra=extra))
             run_pipeline(steps, beam_args, known.dask)
-    with open_file(f"{out_dir}/{INFO_FILE}") as f:
-        return json.loads(f.read())
+    return load_info(out_dir)
 
 
+@command('augment')
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO)
-    try:
-        info = run(argv)
-    except (EffectError, FileNotFoundError, ValueError) as e:
-        print(f"speechmill: augment: {e}", file=sys.stderr)
-        return 2
-    except OutputBusy as e:
-        print(e, file=sys.stderr)
-        return 1
+    info = run(argv)
     splits = ", ".join(f"{n} {s['examples']} utt / {s['hours']:.2f} h" for n, s in info["splits"].items())
     print(f"speechmill: augmented corpus built with recipe {info['augment']['recipe']!r}: {splits}")
     return 0
@@ -156,5 +167,5 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     # Run the module's own import, not __main__: classes pickled for the workers are then
     # found by their module name in every worker process.
-    from pipelines.augment_corpus import main as _main
+    from speechmill.pipelines.augment_corpus import main as _main
     sys.exit(_main())

@@ -1,6 +1,6 @@
 """Beam job: sources -> cleaned utterances -> TFRecord shards per split + info.json + ledger.
 
-    python -m pipelines.build_corpus --config configs/default.toml --output build/corpus \
+    python -m speechmill.pipelines.build_corpus --config configs/default.toml --output build/corpus \
         [--limit N] [--dask local:2 | --dask tcp://host:8786] [any Beam option]
 
 Job flags are read here; every other flag goes to Beam's PipelineOptions unchanged, so
@@ -18,27 +18,40 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import logging
 import os
 import sys
 from typing import Iterator
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
-
-from corpus.build import PartResult, build_or_reuse
-from corpus.config import BuildConfig, ConfigError, load_config
-from corpus.inputs.tts import mark_job
-from corpus.reject import Reject, RejectRecord, our_line, record_reject
-from corpus.schema import INFO_FILE, SCHEMA_VERSION
-from corpus.sources import Source, SourceContext, make_source
-from corpus.types import Note, Unit
-from corpus.workdir import (OutputBusy, UnitCache, UnitDone, fingerprint, note_progress, output_lock, parts_dir,
-                            progress_dir)
-from pipelines.transforms import WriteCorpus, add_job_options, fresh_staging, quiet_logging, run_pipeline
-from speechmill.progress import JobProgress
+from speechmill.corpus.build import build_or_reuse
+from speechmill.corpus.config import BuildConfig, ConfigError, load_config
+from speechmill.corpus.errors import command
+from speechmill.corpus.inputs.tts import mark_job
+from speechmill.corpus.parts import PartResult
+from speechmill.corpus.progress import JobProgress
+from speechmill.corpus.reader import load_info
+from speechmill.corpus.reject import Reject, RejectRecord, record_reject
+from speechmill.corpus.schema import SCHEMA_VERSION
+from speechmill.corpus.sources import Source, SourceContext, make_source
+from speechmill.corpus.types import Note, Unit
+from speechmill.corpus.workdir import (
+    UnitCache,
+    UnitDone,
+    fingerprint,
+    note_progress,
+    output_lock,
+    parts_dir,
+    progress_dir,
+)
+from speechmill.pipelines.transforms import (
+    WriteCorpus,
+    add_job_options,
+    fresh_staging,
+    quiet_logging,
+    run_pipeline,
+)
 
 log = logging.getLogger("speechmill.build")
 DEFAULT_CONFIG = "configs/default.toml"
@@ -165,26 +178,13 @@ def _run(config: BuildConfig, sources: list[Source], units: list[tuple[int, Unit
          known: argparse.Namespace, beam_args: list[str]) -> dict:
     with JobProgress(progress_dir(f"{out_dir}/.staging"), len(units), "corpus", known.progress):
         run_pipeline(lambda p: build_pipeline(p, config, out_dir, sources, units, known.fresh), beam_args, known.dask)
-    with FileSystems.open(f"{out_dir}/{INFO_FILE}") as f:
-        return json.loads(f.read())
+    return load_info(out_dir)
 
 
+@command('corpus')
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO)
-    try:
-        info = run(argv)
-    except ConfigError as e:
-        print(f"speechmill: config error: {e}", file=sys.stderr)
-        return 2
-    except OutputBusy as e:
-        print(e, file=sys.stderr)
-        return 1
-    except Exception as e:  # a Beam runner wraps worker errors; show our one line when it is ours
-        message = our_line(e)
-        if message is None:
-            raise
-        print(message, file=sys.stderr)
-        return 1
+    info = run(argv)
     print(summary_line(info))
     return 0
 
@@ -198,5 +198,5 @@ def summary_line(info: dict) -> str:
 if __name__ == "__main__":
     # Run the module's own import, not __main__: classes pickled for the workers are then
     # found by their module name in every worker process.
-    from pipelines.build_corpus import main as _main
+    from speechmill.pipelines.build_corpus import main as _main
     sys.exit(_main())

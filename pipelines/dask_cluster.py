@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 import os
 
+from speechmill.corpus.errors import UsageError
+
 log = logging.getLogger("speechmill.dask")
 
 
@@ -20,7 +22,7 @@ def start_local_cluster(workers: int):
         logging.getLogger(name).setLevel(logging.WARNING)
 
     if workers < 1:
-        raise ValueError("--dask local:N needs N >= 1")
+        raise UsageError("--dask local:N needs N >= 1")
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                            host="127.0.0.1", dashboard_address=None, silence_logs=logging.WARNING)
     log.info("started a local Dask cluster with %d workers at %s", workers, cluster.scheduler_address)

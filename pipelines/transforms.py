@@ -12,14 +12,19 @@ import os
 from typing import Any, Callable, Iterator
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
-
-from corpus.build import PartResult
-from corpus.reject import RejectRecord
-from corpus.shards import ShardSpec, apply_limits, plan_shards, publish, write_shard
-from corpus.types import Note
-from corpus.workdir import UnitCache, UnitDone, parts_dir, progress_dir
+from speechmill.corpus import storage
+from speechmill.corpus.parts import PartResult
+from speechmill.corpus.reject import RejectRecord
+from speechmill.corpus.shards import (
+    ShardSpec,
+    apply_limits,
+    plan_shards,
+    publish,
+    write_shard,
+)
+from speechmill.corpus.types import Note
+from speechmill.corpus.workdir import UnitCache, UnitDone, parts_dir, progress_dir
 
 
 def plan_step(keyed, settings, limits) -> Iterator[Any]:
@@ -55,12 +60,12 @@ def fresh_staging(out_dir: str, fresh: bool = False) -> str:
     (emptied too when ``fresh``); returns the staging path."""
     staging = f"{out_dir.rstrip('/')}/.staging"
     for folder in [staging] + ([parts_dir(out_dir)] if fresh else []):
-        if FileSystems.exists(folder):
-            FileSystems.delete([folder])
-    FileSystems.mkdirs(staging)
-    FileSystems.mkdirs(progress_dir(staging))
-    if not FileSystems.exists(parts_dir(out_dir)):
-        FileSystems.mkdirs(parts_dir(out_dir))
+        if storage.exists(folder):
+            storage.delete([folder])
+    storage.mkdirs(staging)
+    storage.mkdirs(progress_dir(staging))
+    if not storage.exists(parts_dir(out_dir)):
+        storage.mkdirs(parts_dir(out_dir))
     return staging
 
 
@@ -129,7 +134,7 @@ def run_pipeline(construct: Callable[[beam.Pipeline], None], beam_args: list[str
     cluster = None
     address = dask
     if dask and dask.startswith("local:"):
-        from pipelines.dask_cluster import start_local_cluster
+        from speechmill.pipelines.dask_cluster import start_local_cluster
         cluster = start_local_cluster(int(dask.split(":", 1)[1]))
         address = cluster.scheduler_address
     try:

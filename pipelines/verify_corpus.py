@@ -1,6 +1,6 @@
 """Beam job: a corpus checked by a trained model -> a new corpus of what the model confirms.
 
-    python -m pipelines.verify_corpus --input build/harvest --output build/verified --model build/run \
+    python -m speechmill.pipelines.verify_corpus --input build/harvest --output build/verified --model build/run \
         [--min-score S] [--margin SECONDS] [--context SECONDS] [--skip-synthetic] [--skip-source NAME] \
         [any Beam option]
 
@@ -27,7 +27,6 @@ import argparse
 import collections
 import dataclasses
 import functools
-import json
 import logging
 import os
 import re
@@ -37,16 +36,34 @@ from typing import Iterator
 import apache_beam as beam
 import numpy as np
 from apache_beam.metrics import Metrics
-
-from corpus.reject import Reject, RejectRecord, record_reject
-from corpus.schema import SCHEMA_VERSION, Utterance, decode_utterance
-from corpus.config import CorpusSettings
-from corpus.types import Note
-from corpus.workdir import OutputBusy, fingerprint, output_lock, parts_dir, progress_dir
-from pipelines.corpus_input import (CachedRanges, RangeParts, ShardRange, input_shards, open_file, read_input, read_range,
-                                    same_folder, shard_ranges)
-from pipelines.transforms import WriteCorpus, add_job_options, fresh_staging, quiet_logging, run_pipeline
-from speechmill.progress import JobProgress
+from speechmill.corpus.config import CorpusSettings
+from speechmill.corpus.errors import UsageError, command
+from speechmill.corpus.progress import JobProgress
+from speechmill.corpus.reader import (
+    ShardRange,
+    all_shards,
+    load_info,
+    read_range,
+    same_folder,
+    shard_ranges,
+)
+from speechmill.corpus.reject import Reject, RejectRecord, record_reject
+from speechmill.corpus.schema import SCHEMA_VERSION, Utterance, decode_utterance
+from speechmill.corpus.types import Note
+from speechmill.corpus.workdir import (
+    fingerprint,
+    output_lock,
+    parts_dir,
+    progress_dir,
+)
+from speechmill.pipelines.corpus_input import CachedRanges, RangeParts
+from speechmill.pipelines.transforms import (
+    WriteCorpus,
+    add_job_options,
+    fresh_staging,
+    quiet_logging,
+    run_pipeline,
+)
 
 log = logging.getLogger("speechmill.verify")
 MIN_SCORE = -4.75         # see the README: between right cues (>= -4.35) and swapped or music ones (<= -5.12)
@@ -94,7 +111,7 @@ def window_for(utt: Utterance, rate: int, context: float) -> Window:
     found = origin_time(utt.origin) if context > 0 and not utt.augment else None
     if found is None or "://" in found[0] or not os.path.isfile(found[0]):
         return own
-    from corpus.inputs.media import load_window
+    from speechmill.corpus.inputs.media import load_window
 
     path, start, end = found
     offset = max(0.0, start - context)
@@ -119,18 +136,18 @@ class VerifyRanges(CachedRanges):
         self.verify, self.rate = verify, rate
 
     def setup(self) -> None:
-        from train.verify import Recognizer
+        from speechmill.train.verify import Recognizer
 
         self.recognizer = Recognizer(self.verify.model, self.verify.batch_size)
         if self.recognizer.sample_rate != self.rate:
-            raise ValueError(f"{self.verify.model}: the model hears {self.recognizer.sample_rate} Hz, "
+            raise UsageError(f"{self.verify.model}: the model hears {self.recognizer.sample_rate} Hz, "
                              f"the corpus is {self.rate} Hz")
 
     def skipped(self, utt: Utterance) -> bool:
         return (utt.source in self.verify.skip_sources) or (self.verify.skip_synthetic and utt.synthetic)
 
     def work(self, work: ShardRange, parts: RangeParts) -> Iterator[RejectRecord | Note]:
-        from train.verify import CannotAlign, align, judge
+        from speechmill.train.verify import CannotAlign, align, judge
 
         records = list(read_range(work))
         utterances = [decode_utterance(r) for r in records]
@@ -220,23 +237,23 @@ def parse_args(argv: list[str] | None):
 
 def run(argv: list[str] | None = None) -> dict:
     """Verify a corpus; returns the new info.json as a dict."""
-    from train.verify import model_facts
+    from speechmill.train.verify import model_facts
 
     known, beam_args = parse_args(argv)
     quiet_logging(known.log_level)
     source_dir, out_dir = known.input.rstrip("/"), known.output.rstrip("/")
     if same_folder(source_dir, out_dir):
-        raise ValueError(f"--output {out_dir} is the input corpus; write the verified corpus to another folder")
+        raise UsageError(f"--output {out_dir} is the input corpus; write the verified corpus to another folder")
     if known.min_score > 0:
-        raise ValueError(f"--min-score {known.min_score}: scores are log-probabilities, at most 0")
-    info = read_input(source_dir)
+        raise UsageError(f"--min-score {known.min_score}: scores are log-probabilities, at most 0")
+    info = load_info(source_dir)
     model = model_facts(known.model)
     verify = VerifySettings(model=known.model, min_score=known.min_score, margin=known.margin, context=known.context,
                             skip_synthetic=known.skip_synthetic, skip_sources=tuple(sorted(known.skip_source)),
                             batch_size=known.batch_size)
     overrides = {} if known.max_reject_fraction is None else {"max_reject_fraction": known.max_reject_fraction}
     settings = CorpusSettings(**{**info["settings"], **overrides})
-    units = [r for split, path in input_shards(source_dir, info) for r in shard_ranges(split, path, RECORDS_PER_UNIT)]
+    units = [r for split, path in all_shards(source_dir, info) for r in shard_ranges(split, path, RECORDS_PER_UNIT)]
     facts = {"input": source_dir, "model": model, "min_score": verify.min_score, "margin": verify.margin,
              "context": verify.context, "skip_synthetic": verify.skip_synthetic, "skip_sources": list(verify.skip_sources)}
     extra = {"alignment": info.get("alignment", []), **({"augment": info["augment"]} if "augment" in info else {})}
@@ -254,8 +271,7 @@ def run(argv: list[str] | None = None) -> dict:
                  | "Write corpus" >> WriteCorpus(settings, out_dir, staging, sources_meta, extra=extra,
                                                  summarize=functools.partial(summarize, verify=facts)))
             run_pipeline(steps, beam_args, known.dask)
-    with open_file(f"{out_dir}/info.json") as f:
-        return json.loads(f.read())
+    return load_info(out_dir)
 
 
 def summary_line(info: dict) -> str:
@@ -272,16 +288,10 @@ def summary_line(info: dict) -> str:
             if checked else f"speechmill: nothing checked ({skipped} carried over unchecked); corpus: {splits}")
 
 
+@command('verify')
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO)
-    try:
-        info = run(argv)
-    except (FileNotFoundError, ValueError) as e:
-        print(f"speechmill: verify: {e}", file=sys.stderr)
-        return 2
-    except OutputBusy as e:
-        print(e, file=sys.stderr)
-        return 1
+    info = run(argv)
     print(summary_line(info))
     return 0
 
@@ -289,5 +299,5 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     # Run the module's own import, not __main__: classes pickled for the workers are then
     # found by their module name in every worker process.
-    from pipelines.verify_corpus import main as _main
+    from speechmill.pipelines.verify_corpus import main as _main
     sys.exit(_main())

@@ -4,8 +4,6 @@ sounddevice). ``recognizer`` runs a model, ``audio`` reads files, ``transcribe``
 are the commands; decoding (greedy, beam search, word LM) is ``lm.decode``."""
 
 
-class MissingExtra(ImportError):
-    """A library of an optional part of speechmill is not installed; says which extra has it."""
+from speechmill.corpus.errors import MissingExtra
 
-    def __init__(self, library: str, extra: str, purpose: str):
-        super().__init__(f"{purpose} needs {library}, which is not installed: pip install 'speechmill[{extra}]'")
+__all__ = ["MissingExtra"]

@@ -30,8 +30,12 @@ import time
 from typing import Callable, Iterator
 
 import numpy as np
-
-from runtime.transcribe import add_model_arguments, decoder_from, quietest_cut
+from speechmill.corpus.errors import UserError, command
+from speechmill.runtime.transcribe import (
+    add_model_arguments,
+    decoder_from,
+    quietest_cut,
+)
 
 FRAME = 0.01                    # seconds per loudness frame
 QUIET_BELOW_PEAK_DB = 30.0      # a frame this far below the stream's loud level is quiet
@@ -180,7 +184,7 @@ def microphone_chunks(rate: int, device: str | None, chunk_seconds: float = 0.1)
     try:
         import sounddevice
     except ImportError:
-        from runtime import MissingExtra
+        from speechmill.corpus.errors import MissingExtra
 
         raise MissingExtra("sounddevice", "runtime", "microphone input") from None
     except OSError as e:                     # the module is there, PortAudio is not
@@ -197,10 +201,11 @@ def microphone_chunks(rate: int, device: str | None, chunk_seconds: float = 0.1)
             yield chunks.get()
 
 
-class MicrophoneError(OSError):
+class MicrophoneError(UserError, OSError):
     """No microphone to listen to."""
 
 
+@command('listen')
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="speechmill listen", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                                 description="Transcribe a live stream: raw s16le mono PCM on standard input, or a "

@@ -14,6 +14,7 @@ import json
 import os
 
 import numpy as np
+from speechmill.corpus.errors import UsageError
 
 BACKENDS = ("auto", "tflite", "savedmodel")
 
@@ -40,7 +41,7 @@ class TFLiteRecognizer(Recognizer):
         try:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError:
-            from runtime import MissingExtra
+            from speechmill.corpus.errors import MissingExtra
 
             raise MissingExtra("ai-edge-litert", "runtime", "the tflite backend") from None
         self.interpreter = Interpreter(model_path=os.path.join(export, facts["tflite"]),
@@ -62,7 +63,7 @@ class SavedModelRecognizer(Recognizer):
         try:
             import tensorflow as tf
         except ImportError:
-            from runtime import MissingExtra
+            from speechmill.corpus.errors import MissingExtra
 
             raise MissingExtra("tensorflow", "train", "the savedmodel backend") from None
         self._tf = tf
@@ -91,7 +92,7 @@ def litert_available() -> bool:
 def load_recognizer(model: str, backend: str = "auto", threads: int | None = None) -> Recognizer:
     export, facts = export_folder(model)
     if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        raise UsageError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     builtin = bool(facts.get("tflite")) and facts.get("tflite_builtin_only", False)
     if backend == "tflite" or (backend == "auto" and builtin and litert_available()):
         if not facts.get("tflite"):
@@ -101,5 +102,5 @@ def load_recognizer(model: str, backend: str = "auto", threads: int | None = Non
         return TFLiteRecognizer(export, facts, threads)
     if "log_probs" not in facts.get("endpoints", []):
         raise FileNotFoundError(f"{export}: exported before the log_probs endpoint existed; export it again "
-                                "(python -m train.export --run RUN)")
+                                "(python -m speechmill.train.export --run RUN)")
     return SavedModelRecognizer(export, facts)

@@ -17,10 +17,10 @@ import sys
 from typing import Callable
 
 import numpy as np
-
-from runtime.audio import AudioError, read_audio
-from runtime.recognizer import BACKENDS, Recognizer, load_recognizer
-from speechmill.progress import progress_iter
+from speechmill.corpus.errors import command
+from speechmill.corpus.progress import progress_iter
+from speechmill.runtime.audio import AudioError, read_audio
+from speechmill.runtime.recognizer import BACKENDS, Recognizer, load_recognizer
 
 CHUNK_SECONDS, SEARCH_SECONDS = 30.0, 5.0
 DEFAULT_BEAM = 32
@@ -40,7 +40,7 @@ def audio_files(paths: list[str]) -> list[str]:
 
 def quietest_cut(samples: np.ndarray, rate: int, lo: int, hi: int) -> int:
     """The middle of the quietest 150 ms of ``samples[lo:hi]`` (a pause, not a gap inside a word)."""
-    from corpus.subtitles.sync import frame_power
+    from speechmill.corpus.frames import frame_power
 
     power = frame_power(samples[lo:hi], rate)
     if not len(power):
@@ -69,7 +69,7 @@ def transcribe_long(samples: np.ndarray, rate: int, transcribe: Callable[[np.nda
 
 def text_of(recognizer: Recognizer, beam: int = 0, lm=None) -> Callable[[np.ndarray], str]:
     """samples -> text with this recognizer and decoder (greedy; beam search; beam search + LM)."""
-    from lm.decode import beam_search, greedy
+    from speechmill.lm.decode import beam_search, greedy
 
     def transcribe(samples: np.ndarray) -> str:
         log_probs = recognizer.log_probs(samples)
@@ -93,12 +93,13 @@ def decoder_from(args: argparse.Namespace) -> tuple[Recognizer, Callable[[np.nda
     recognizer = load_recognizer(args.model, args.backend, args.threads)
     lm = None
     if args.lm:
-        from lm.files import load_lm
+        from speechmill.lm.files import load_lm
 
         lm = load_lm(args.lm)
     return recognizer, text_of(recognizer, args.beam, lm)
 
 
+@command('transcribe')
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="speechmill transcribe", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                                 description="Transcribe audio files with a speechmill model: one path<TAB>text "

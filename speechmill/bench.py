@@ -9,12 +9,16 @@ again), text (the normalizer beside nemo-text-processing).
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
+
+from speechmill.corpus.errors import UserError, command
 
 BENCHES = ("corpus", "captions", "augment", "train", "verify", "runtime", "resume", "text")
 
 
+@command('bench')
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="speechmill bench", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                                 description=__doc__.splitlines()[0])
@@ -25,8 +29,19 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(chosen) - set(BENCHES))
     if unknown:
         p.error(f"unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(BENCHES)}")
+    checkout = source_checkout()
     failed = 0
     for name in chosen:
         extra = {"corpus": ["--minutes", str(args.minutes)], "captions": ["--minutes", "30"]}.get(name, [])
-        failed += subprocess.run([sys.executable, "-m", f"benchmarks.bench_{name}", *extra]).returncode != 0
+        failed += subprocess.run([sys.executable, "-m", f"benchmarks.bench_{name}", *extra],
+                                 cwd=checkout).returncode != 0
     return 1 if failed else 0
+
+
+def source_checkout() -> str:
+    """The repository folder that holds ``benchmarks/`` (benchmarks are not installed)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if not os.path.isfile(os.path.join(root, "benchmarks", "__init__.py")):
+        raise UserError("speechmill: the benchmarks run from a source checkout (git clone, then make bench); "
+                        "this installation has none")
+    return root

@@ -20,28 +20,27 @@ shows its traceback.
 from __future__ import annotations
 
 import argparse
-import errno
 import importlib
+import os
 import sys
 
+from speechmill.corpus.errors import VERBOSE_ENV, one_line
+
+__all__ = ["main", "one_line"]
+
 COMMANDS = {
-    "corpus": ("pipelines.build_corpus", "build a corpus from a config: sources -> TFRecord shards + info.json"),
-    "augment": ("pipelines.augment_corpus", "a new corpus with augmented copies of a corpus's train split"),
-    "train": ("train.train", "train the CTC recognizer on a corpus"),
-    "verify": ("pipelines.verify_corpus", "check every utterance with a trained model; keep and re-time what it confirms"),
-    "eval": ("train.evaluate", "WER / CER of a trained run on a corpus"),
-    "lm": ("lm.build", "a word n-gram language model from a corpus's train transcripts and text files"),
-    "listen": ("runtime.listen", "transcribe a live stream (PCM on standard input, or a microphone)"),
-    "transcribe": ("runtime.transcribe", "transcribe audio files or folders with a trained run (TensorFlow not needed)"),
+    "corpus": ("speechmill.pipelines.build_corpus", "build a corpus from a config: sources -> TFRecord shards + info.json"),
+    "augment": ("speechmill.pipelines.augment_corpus", "a new corpus with augmented copies of a corpus's train split"),
+    "train": ("speechmill.train.train", "train the CTC recognizer on a corpus"),
+    "verify": ("speechmill.pipelines.verify_corpus", "check every utterance with a trained model; keep and re-time what it confirms"),
+    "eval": ("speechmill.train.evaluate", "WER / CER of a trained run on a corpus"),
+    "lm": ("speechmill.lm.build", "a word n-gram language model from a corpus's train transcripts and text files"),
+    "listen": ("speechmill.runtime.listen", "transcribe a live stream (PCM on standard input, or a microphone)"),
+    "transcribe": ("speechmill.runtime.transcribe", "transcribe audio files or folders with a trained run (TensorFlow not needed)"),
     "report": ("speechmill.report", "an HTML page about a corpus (or a training run) to look at and listen to"),
     "inspect": ("speechmill.inspect", "print records of a corpus, write some as WAV files"),
     "bench": ("speechmill.bench", "throughput of each stage beside the library a user would use instead"),
 }
-USER_ERRORS = ("MissingExtra", "MicrophoneError", "ConfigError", "CorpusMismatch", "FileNotFoundError", "NotADirectoryError", "EffectError",
-               "RecipeError", "UsageError")
-DATA_ERRORS = ("TooManyRejects", "OutputBusy", "CorruptCorpus")
-
-
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="speechmill", formatter_class=argparse.RawDescriptionHelpFormatter,
                                 description="speechmill: build, augment, inspect and train on speech corpora.",
@@ -54,23 +53,6 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def one_line(error: BaseException) -> tuple[str, int] | None:
-    """The one line and exit status for an error a user can act on, or None for a bug."""
-    from corpus.reject import our_line
-
-    names = {cls.__name__ for cls in type(error).__mro__}
-    text = str(error).strip()
-    ours = our_line(error)
-    if isinstance(error, OSError) and error.errno == errno.ENOSPC or "No space left on device" in text:
-        where = getattr(error, "filename", None) or "the output folder"
-        return f"speechmill: the disk is full writing {where}", 1
-    if names & set(USER_ERRORS):
-        return (ours or f"speechmill: {text.splitlines()[0] if text else type(error).__name__}"), 2
-    if names & set(DATA_ERRORS) or ours:
-        return (ours or f"speechmill: {text.splitlines()[0]}"), 1
-    return None
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(sys.argv[1:] if argv is None else argv)
     module_name, _ = COMMANDS[args.command]
@@ -80,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         return _run(module_name, args.args, verbose=True)
     quiet_environment()
     with filtered_stderr() as terminal:
-        from speechmill.progress import use_stderr_fd
+        from speechmill.corpus.progress import use_stderr_fd
 
         use_stderr_fd(terminal)
         return _run(module_name, args.args, verbose=False)
@@ -100,18 +82,13 @@ def _run(module_name: str, argv: list[str], verbose: bool) -> int:
         print(f"speechmill: {module_name.split('.')[-1].replace('_', ' ')} needs {top}, which is not installed: "
               f"pip install 'speechmill[{EXTRA_OF[top]}]' (or 'speechmill[all]')", file=sys.stderr)
         return 2
+    if verbose:
+        os.environ[VERBOSE_ENV] = "1"      # the command's failures keep their traceback
     try:
-        return int(module.main(argv) or 0)
+        return int(module.main(argv) or 0)     # each command maps its errors (corpus/errors.py)
     except KeyboardInterrupt:
         print("speechmill: interrupted", file=sys.stderr)
         return 130
-    except Exception as error:  # noqa: BLE001 - sorted below: a user's problem is one line, a bug is not
-        found = one_line(error)
-        if found is None or verbose:
-            raise
-        message, status = found
-        print(message, file=sys.stderr)
-        return status
 
 
 if __name__ == "__main__":

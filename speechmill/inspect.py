@@ -10,38 +10,16 @@ sends the chosen records to ``aplay`` or ``ffplay`` when one is installed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
 import sys
-from typing import Iterator
 
 import soundfile
-from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
 
-from corpus.schema import INFO_FILE, SPLITS, Utterance, check_info, decode_utterance
-from corpus.tfrecord import read_records
-
-
-def load_info(corpus: str) -> dict:
-    path = f"{corpus.rstrip('/')}/{INFO_FILE}"
-    if not FileSystems.exists(path):
-        raise FileNotFoundError(f"{corpus}: no {INFO_FILE}; not a finished speechmill corpus")
-    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
-        info = json.loads(f.read())
-    check_info(info, where=corpus)
-    return info
-
-
-def records(corpus: str, info: dict, split: str) -> Iterator[Utterance]:
-    """Every utterance of a split, shard by shard, in order."""
-    for name in info["splits"].get(split, {}).get("shards", []):
-        path = f"{corpus.rstrip('/')}/{name}"
-        with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
-            for record in read_records(f, path):
-                yield decode_utterance(record)
+from speechmill.corpus.errors import command
+from speechmill.corpus.reader import load_info, utterances
+from speechmill.corpus.schema import SPLITS, Utterance
 
 
 def describe(utt: Utterance, rate: int) -> str:
@@ -53,6 +31,7 @@ def describe(utt: Utterance, rate: int) -> str:
                + " ".join(f"{w}@{a:.2f}-{b:.2f}" for w, a, b in utt.words) if utt.verify_score is not None else ""))
 
 
+@command('inspect')
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="speechmill inspect", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                                 description="Print records of a speechmill corpus, write some as WAV files.")
@@ -69,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     shown = []
     for split in [args.split] if args.split else [s for s in SPLITS if s in info["splits"]]:
         count = 0
-        for utt in records(args.corpus, info, split):
+        for utt in utterances(args.corpus, info, split):
             if args.id and utt.id != args.id:
                 continue
             print(f"[{split}] {describe(utt, rate)}")

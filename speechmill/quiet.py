@@ -36,7 +36,7 @@ NOISE = re.compile("|".join([
 BEAM_ERROR_BLOCK = re.compile(r"^ERROR:apache_beam\.runners\.(?:common|worker\.sdk_worker|portability\.local_job_service|"
                               r"portability\.fn_api_runner\.\w+|worker\.operations):")
 OUR_LOGGERS = re.compile(r"^(?:INFO|WARNING):speechmill\.\w+:")     # "speechmill: rejected ..." reads better
-LOG_RECORD = re.compile(r"^(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):[\w.]+:|^speechmill")
+LOG_RECORD = re.compile(r"^(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):[\w.]+:|^speechmill:")
 _PYTHON_WARNINGS = [
     (r"`shuffle=True` was passed, but will be ignored", UserWarning),   # Keras, about our own tf.data input
 ]

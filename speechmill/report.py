@@ -26,7 +26,8 @@ import sys
 import numpy as np
 import soundfile
 
-from speechmill.inspect import load_info, records
+from speechmill.corpus.errors import command
+from speechmill.corpus.reader import load_info, utterances
 
 SAMPLES_PER_SPLIT = 12
 MAX_RECORDS = 20000            # per split, for the statistics (a note says when more were left out)
@@ -118,7 +119,7 @@ def corpus_report(corpus: str, samples: int = SAMPLES_PER_SPLIT) -> str:
     for split, facts in info["splits"].items():
         durations[split], rates[split], speakers[split], picked[split] = [], [], set(), []
         step = max(1, facts["examples"] // samples)
-        for index, utt in enumerate(records(corpus, info, split)):
+        for index, utt in enumerate(utterances(corpus, info, split)):
             if index >= MAX_RECORDS:
                 partial = True
                 break
@@ -241,6 +242,7 @@ def run_report(run: str) -> str:
     return "\n".join(out)
 
 
+@command('report')
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="speechmill report", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                                 description="Write a self-contained HTML report of a corpus or a training run.")

@@ -143,17 +143,17 @@ def write_config(path: Path, body: str, corpus: str = "") -> Path:
 
 
 def build(config: Path, out: Path, *extra: str) -> dict:
-    from pipelines.build_corpus import run
+    from speechmill.pipelines.build_corpus import run
 
     return run(["--config", str(config), "--output", str(out), *(extra or IN_PROCESS)])
 
 
 def read_corpus(out: Path, split: str) -> list[dict]:
     """Every record of a split through train/data.py, as plain Python values."""
-    from train.data import utterances
+    from speechmill.train.data import split_dataset
 
     rows = []
-    for ex in utterances(str(out), split).as_numpy_iterator():
+    for ex in split_dataset(str(out), split).as_numpy_iterator():
         rows.append({k: (v.decode() if isinstance(v, bytes) else v) for k, v in ex.items()})
     return rows
 
@@ -260,7 +260,7 @@ def verify_model(tmp_path_factory) -> Path:
     """A small CTC model trained once per test session (1000 steps, about 4 minutes on 2 cores) on the project's own
     books spoken by the voice the verification films use: good enough to tell a right cue from a
     wrong one (held-out sentences: CER about 0.17)."""
-    from train.train import main as train
+    from speechmill.train.train import main as train
 
     folder = tmp_path_factory.mktemp("verify-model")
     books = Path(__file__).resolve().parent.parent / "configs" / "books"

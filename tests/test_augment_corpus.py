@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import IN_PROCESS, read_corpus
 
 
 def augment(source, out, *args):
-    from pipelines.augment_corpus import run
+    from speechmill.pipelines.augment_corpus import run
 
     return run(["--input", str(source), "--output", str(out), *args, *IN_PROCESS])
 
@@ -47,7 +46,7 @@ def test_a_fixed_effect_makes_exactly_one_copy(tmp_path, librispeech_corpus):
 
 
 def test_bad_recipe_is_refused_before_any_work(tmp_path, librispeech_corpus, capsys):
-    from pipelines.augment_corpus import main
+    from speechmill.pipelines.augment_corpus import main
 
     assert main(["--input", str(librispeech_corpus), "--output", str(tmp_path / "x"), "--recipe", "speed=5"]) == 2
     assert "speed=5 is outside 0.5..2" in capsys.readouterr().err
@@ -57,8 +56,7 @@ def test_bad_recipe_is_refused_before_any_work(tmp_path, librispeech_corpus, cap
 def test_room_impulse_responses_and_noise_recordings_from_folders(tmp_path, librispeech_corpus):
     import numpy as np
     import soundfile
-
-    from augment.effects import EffectError
+    from speechmill.augment.effects import EffectError
 
     rirs, noises = tmp_path / "rirs", tmp_path / "noises"
     rirs.mkdir()
@@ -90,7 +88,7 @@ def test_room_impulse_responses_and_noise_recordings_from_folders(tmp_path, libr
 def test_augmenting_a_corpus_into_itself_is_refused_in_one_line(tmp_path, librispeech_corpus, capsys):
     import shutil
 
-    from pipelines.augment_corpus import main
+    from speechmill.pipelines.augment_corpus import main
 
     corpus = tmp_path / "corpus"
     shutil.copytree(librispeech_corpus, corpus)
@@ -107,7 +105,7 @@ def test_the_command_line_job_runs_on_worker_processes(tmp_path, librispeech_cor
     from pathlib import Path
 
     out = tmp_path / "aug"
-    done = subprocess.run([sys.executable, "-m", "pipelines.augment_corpus", "--input", str(librispeech_corpus),
+    done = subprocess.run([sys.executable, "-m", "speechmill.pipelines.augment_corpus", "--input", str(librispeech_corpus),
                            "--output", str(out), "--recipe", "speed=1.1", "--direct_num_workers=2"],
                           cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -4,10 +4,9 @@ from __future__ import annotations
 import librosa
 import numpy as np
 import pytest
-
-from augment import effects
-from augment.recipe import chain_label, parse_recipe
 from conftest import speak
+from speechmill.augment import effects
+from speechmill.augment.recipe import chain_label, parse_recipe
 
 RATE = 16000
 

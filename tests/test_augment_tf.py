@@ -4,9 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
-
-from augment import tf_ops
 from conftest import speak
+from speechmill.augment import tf_ops
 
 RATE = 16000
 

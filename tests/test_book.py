@@ -1,5 +1,5 @@
 """Project Gutenberg layout: boilerplate, contents, notes and illustrations never get spoken."""
-from corpus.inputs.book import book_pieces, sentences
+from speechmill.corpus.inputs.book import book_pieces, sentences
 
 BOOK = """\ufeffThe Project Gutenberg eBook of A Test\r
 \r

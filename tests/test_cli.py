@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import with_corrupt_flac, write_config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -64,12 +63,12 @@ def test_a_terminal_gets_a_live_bar(tmp_path, small_config):
 
 
 def test_plain_progress_lines_when_not_a_terminal(tmp_path):
-    from speechmill.progress import JobProgress, describe
+    from speechmill.corpus.progress import JobProgress, describe
 
     notes = tmp_path / "progress"
     notes.mkdir()
     lines = tmp_path / "lines.txt"
-    import speechmill.progress as progress
+    import speechmill.corpus.progress as progress
 
     with open(lines, "w") as f:
         progress.use_stderr_fd(f.fileno())
@@ -116,7 +115,7 @@ def test_failures_end_in_one_line_with_the_right_status(tmp_path, small_config, 
 
 
 def test_a_busy_output_folder_is_one_line(tmp_path, small_config):
-    from corpus.workdir import output_lock
+    from speechmill.corpus.workdir import output_lock
 
     with output_lock(str(tmp_path / "busy")):
         done = speechmill("corpus", "--config", str(small_config), "--output", str(tmp_path / "busy"))
@@ -125,15 +124,16 @@ def test_a_busy_output_folder_is_one_line(tmp_path, small_config):
 
 
 def test_which_errors_are_one_line_and_which_are_bugs():
-    from corpus.config import ConfigError
-    from corpus.shards import TooManyRejects
+    from speechmill.corpus.config import ConfigError
+    from speechmill.corpus.shards import TooManyRejects
+
     from speechmill.cli import one_line
 
     assert one_line(OSError(errno.ENOSPC, "No space left on device", "/data/out/train-00000.tfrecord")) == (
         "speechmill: the disk is full writing /data/out/train-00000.tfrecord", 1)
     assert one_line(RuntimeError("Traceback ...\nOSError: [Errno 28] No space left on device [while running 'x']"))[1] == 1
     assert one_line(ConfigError("[corpus] seed must be a whole number")) == (
-        "speechmill: [corpus] seed must be a whole number", 2)
+        "speechmill: config error: [corpus] seed must be a whole number", 2)
     wrapped = RuntimeError("Traceback (most recent call last):\n  ...\ncorpus.shards.TooManyRejects: speechmill: 40% "
                            "of the input was rejected [while running 'Write corpus/Publish']")
     assert one_line(wrapped) == ("speechmill: 40% of the input was rejected", 1)
@@ -144,12 +144,11 @@ def test_which_errors_are_one_line_and_which_are_bugs():
 def test_inspect_prints_records_and_writes_them_as_wav(tmp_path, librispeech_corpus):
     import numpy as np
     import soundfile
-
-    from speechmill.inspect import load_info, records
+    from speechmill.corpus.reader import load_info, utterances
 
     done = speechmill("inspect", str(librispeech_corpus), "--split", "dev", "-n", "2", "--dump-wav", str(tmp_path))
     assert done.returncode == 0, done.stderr
-    first = next(records(str(librispeech_corpus), load_info(str(librispeech_corpus)), "dev"))
+    first = next(utterances(str(librispeech_corpus), load_info(str(librispeech_corpus)), "dev"))
     assert f"[dev] {first.id}\t{first.speaker}\t" in done.stdout and first.text in done.stdout
     wavs = sorted(tmp_path.glob("*.wav"))
     assert len(wavs) == 2

@@ -5,10 +5,9 @@ import io
 from pathlib import Path
 
 import pytest
-
 from conftest import build, read_corpus, read_ledger, speak, write_audio, write_config
-from corpus.sources.commonvoice import gender_code, rows_in_range
-from corpus.text import normalize
+from speechmill.corpus.sources.commonvoice import gender_code, rows_in_range
+from speechmill.corpus.text import normalize
 
 HEADER = "client_id\tpath\tsentence_id\tsentence\tsentence_domain\tup_votes\tdown_votes\tage\tgender\taccents\tvariant\tlocale\tsegment"
 
@@ -110,7 +109,7 @@ def test_gender_codes(value, code):
 
 
 def test_a_large_table_becomes_parallel_units(tmp_path):
-    from corpus.sources import SourceContext, make_source
+    from speechmill.corpus.sources import SourceContext, make_source
 
     root = tmp_path / "en"
     (root / "clips").mkdir(parents=True)

@@ -1,9 +1,8 @@
 """Configuration mistakes fail before any work, naming what is wrong and what is allowed."""
 import pytest
-
 from conftest import build, write_config
-from corpus.config import ConfigError
-from corpus.sources import REGISTRY
+from speechmill.corpus.config import ConfigError
+from speechmill.corpus.sources import REGISTRY
 
 
 @pytest.mark.parametrize("body, corpus, message", [
@@ -25,7 +24,7 @@ def test_bad_configs_are_refused_before_any_work(tmp_path, body, corpus, message
 
 
 def test_cli_reports_config_errors_in_one_line(tmp_path, capsys):
-    from pipelines.build_corpus import main
+    from speechmill.pipelines.build_corpus import main
 
     config = write_config(tmp_path / "c.toml", '[[source]]\ntype = "podcasts"')
     assert main(["--config", str(config), "--output", str(tmp_path / "out")]) == 2
@@ -51,7 +50,7 @@ def test_cli_reports_config_errors_in_one_line(tmp_path, capsys):
     (None, "is a folder, not a config file"),
 ])
 def test_every_key_is_checked_and_reported_in_one_line_with_exit_2(tmp_path, capsys, text, words):
-    from pipelines.build_corpus import main
+    from speechmill.pipelines.build_corpus import main
 
     config = tmp_path / "c.toml"
     if text is None:

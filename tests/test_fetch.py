@@ -6,10 +6,9 @@ import io
 import tarfile
 
 import pytest
-
 from conftest import build, read_corpus, write_config
-from corpus.inputs.fetch import fetch
-from corpus.reject import Reject
+from speechmill.corpus.inputs.fetch import fetch
+from speechmill.corpus.reject import Reject
 
 
 @pytest.fixture

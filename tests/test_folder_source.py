@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import build, read_corpus, read_ledger, speak, write_audio, write_config
-from corpus.sources import SourceContext, make_source
+from speechmill.corpus.sources import SourceContext, make_source
 
 
 @pytest.fixture(scope="module")

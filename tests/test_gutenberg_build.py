@@ -4,7 +4,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import build, read_corpus, write_config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -71,7 +70,7 @@ def test_voice_matrix_becomes_speakers_of_one_book_group(tmp_path):
 
 
 def test_an_unknown_voice_is_a_config_error_naming_it(tmp_path):
-    from corpus.config import ConfigError
+    from speechmill.corpus.config import ConfigError
 
     with pytest.raises(ConfigError, match="no voice xx-no-such-voice, en-us[+]zz9"):
         build(gutenberg_config(tmp_path, '["en-us", "xx-no-such-voice", "en-us+zz9"]'), tmp_path / "corpus")

@@ -10,14 +10,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-
-from corpus.schema import SCHEMA_VERSION
-from conftest import (IN_PROCESS, SENTENCES, build, read_corpus, read_ledger, write_config,
-                      write_librispeech)
+from conftest import (
+    IN_PROCESS,
+    SENTENCES,
+    build,
+    read_corpus,
+    read_ledger,
+    write_config,
+    write_librispeech,
+)
+from speechmill.corpus.schema import SCHEMA_VERSION
 
 
 def tf_records(path: Path):
-    from corpus.tfrecord import read_records
+    from speechmill.corpus.tfrecord import read_records
 
     with open(path, "rb") as f:
         yield from read_records(f, str(path))
@@ -104,7 +110,7 @@ def test_bad_items_land_in_the_ledger_and_the_rest_builds(tmp_path, bad_librispe
 
 
 def test_too_many_rejects_fails_the_job_and_publishes_nothing(tmp_path, bad_librispeech, capsys):
-    from pipelines.build_corpus import main
+    from speechmill.pipelines.build_corpus import main
 
     out = tmp_path / "corpus"
     config = librispeech_config(tmp_path, bad_librispeech, corpus="max_reject_fraction = 0.1")
@@ -328,7 +334,7 @@ def test_an_archive_bomb_member_is_rejected_and_bz2_archives_are_read(tmp_path, 
 
 
 def test_a_zip_is_refused_as_an_unsupported_archive_type(tmp_path):
-    from corpus.config import ConfigError
+    from speechmill.corpus.config import ConfigError
 
     archive = tmp_path / "dev-clean.zip"
     archive.write_bytes(b"PK\x05\x06" + bytes(18))

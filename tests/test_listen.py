@@ -13,9 +13,8 @@ import jiwer
 import numpy as np
 import pytest
 import soundfile
-
 from conftest import VERIFY_VOICE, speak
-from runtime.listen import LiveTranscriber
+from speechmill.runtime.listen import LiveTranscriber
 
 RATE = 16000
 SPOKEN = ["The keeper climbed the tower before the storm came in.",
@@ -62,8 +61,8 @@ def pipe_at_real_time(command: list[str], samples: np.ndarray, chunk: float = 0.
 
 
 def test_live_lines_match_the_offline_transcript_at_real_time_pace(tmp_path, verify_model):
-    from runtime.recognizer import load_recognizer
-    from runtime.transcribe import text_of, transcribe_long
+    from speechmill.runtime.recognizer import load_recognizer
+    from speechmill.runtime.transcribe import text_of, transcribe_long
 
     samples, spans = recording(SPOKEN)
     soundfile.write(tmp_path / "talk.wav", samples, RATE)
@@ -151,9 +150,8 @@ sys.exit(status)
 def tiny_export(tmp_path_factory) -> Path:
     """An exported tiny Conformer with peaky random outputs (non-trivial text)."""
     import keras
-
-    from train.export import export
-    from train.model import build_model, config_for
+    from speechmill.train.export import export
+    from speechmill.train.model import build_model, config_for
 
     keras.utils.set_random_seed(2)
     model = build_model(config_for("small", d_model=32, heads=2, layers=1, conv_channels=8))
@@ -167,10 +165,10 @@ def tiny_export(tmp_path_factory) -> Path:
 def test_the_runtime_transcribes_files_and_streams_without_tensorflow(tmp_path, tiny_export):
     """A Conformer export (builtin-ops .tflite) and an LM, used by a process that cannot import
     TensorFlow: the same text as the TensorFlow SavedModel path gives."""
-    from lm.arpa import count_ngrams, estimate, write_arpa
-    from lm.files import load_lm
-    from runtime.recognizer import load_recognizer
-    from runtime.transcribe import text_of
+    from speechmill.lm.arpa import count_ngrams, estimate, write_arpa
+    from speechmill.lm.files import load_lm
+    from speechmill.runtime.recognizer import load_recognizer
+    from speechmill.runtime.transcribe import text_of
 
     export = tiny_export
     (tmp_path / "lm").mkdir()

@@ -2,16 +2,19 @@
 KenLM, the LM-fused CTC beam search, and the lm / eval command lines."""
 from __future__ import annotations
 
-import io
 import json
-import math
 
 import numpy as np
 import pytest
-
-from corpus.schema import ALPHABET
-from lm.arpa import FALLBACK_DISCOUNTS, count_ngrams, discounts, estimate, write_arpa
-from lm.decode import WordLM, beam_search, greedy
+from speechmill.corpus.schema import ALPHABET
+from speechmill.lm.arpa import (
+    FALLBACK_DISCOUNTS,
+    count_ngrams,
+    discounts,
+    estimate,
+    write_arpa,
+)
+from speechmill.lm.decode import WordLM, beam_search, greedy
 
 
 def write_model(path, sentences, order):
@@ -114,8 +117,8 @@ def test_repeated_letters_need_a_blank_between_them():
 
 
 def test_lm_command_builds_from_train_transcripts_and_books(tmp_path, librispeech_corpus, capsys):
-    from lm.build import main as lm_main
-    from lm.build import text_sentences
+    from speechmill.lm.build import main as lm_main
+    from speechmill.lm.build import text_sentences
 
     book = tmp_path / "book.txt"
     book.write_text("*** START OF THE PROJECT GUTENBERG EBOOK TEST ***\n\nCHAPTER I.\n\n"
@@ -140,8 +143,8 @@ def test_lm_command_builds_from_train_transcripts_and_books(tmp_path, librispeec
 
 
 def test_held_out_transcripts_in_the_text_are_counted_and_warned(tmp_path, librispeech_corpus, capsys):
-    from lm.build import corpus_transcripts
-    from lm.build import main as lm_main
+    from speechmill.lm.build import corpus_transcripts
+    from speechmill.lm.build import main as lm_main
 
     leaked = corpus_transcripts(str(librispeech_corpus), ("dev", "test"))[:2]
     text = tmp_path / "leak.txt"
@@ -152,10 +155,10 @@ def test_held_out_transcripts_in_the_text_are_counted_and_warned(tmp_path, libri
 
 
 def test_eval_reports_greedy_beam_and_lm_side_by_side_and_tunes_the_weights(tmp_path, librispeech_corpus, capsys):
-    from lm.build import main as lm_main
-    from train.evaluate import ALPHAS, BETAS
-    from train.evaluate import main as evaluate
-    from train.train import main as train
+    from speechmill.lm.build import main as lm_main
+    from speechmill.train.evaluate import ALPHAS, BETAS
+    from speechmill.train.evaluate import main as evaluate
+    from speechmill.train.train import main as train
 
     run = tmp_path / "run"
     assert train(["--data", str(librispeech_corpus), "--run", str(run), "--steps", "2", "--model", "small",

@@ -6,12 +6,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import build, make_movie, read_corpus, read_ledger, srt, write_config
-from corpus.subtitles.parse import decode_subtitles, parse_srt
-from corpus.subtitles.clean import clean_cue_text
-from corpus.reject import Reject
-from corpus.text import normalize
+from speechmill.corpus.reject import Reject
+from speechmill.corpus.subtitles.clean import clean_cue_text
+from speechmill.corpus.subtitles.parse import decode_subtitles, parse_srt
+from speechmill.corpus.text import normalize
 
 RATE = 16000
 LINES = [
@@ -174,7 +173,7 @@ def test_a_film_with_credit_cues_and_a_second_language_line(tmp_path):
 
 
 def test_microdvd_subtitles_are_timed_by_the_films_frame_rate(tmp_path):
-    from corpus.subtitles.parse import parse_subtitles
+    from speechmill.corpus.subtitles.parse import parse_subtitles
 
     cues, rejects = parse_subtitles(b"{1}{1}25.000\n{50}{100}Hello there|second line\nnot a cue\n", "a.sub", "a.sub")
     assert [(c.start, c.end, c.text) for c in cues] == [(2.0, 4.0, "Hello there\nsecond line")]

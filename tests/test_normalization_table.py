@@ -8,9 +8,8 @@ import collections
 from pathlib import Path
 
 import pytest
-
-from corpus.reject import Reject
-from corpus.text import normalize
+from speechmill.corpus.reject import Reject
+from speechmill.corpus.text import normalize
 
 TABLE = Path(__file__).parent / "data" / "normalization.tsv"
 NUMBER_WORDS = set("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "

@@ -7,17 +7,16 @@ import numpy as np
 import pytest
 import soundfile
 import tensorflow as tf
-
 from conftest import build, read_corpus, write_config
-from train.features import LogMel, frames_for
+from speechmill.train.features import LogMel, frames_for
 
 TINY = ["--model", "small", "--d-model", "16", "--heads", "2", "--layers", "1", "--conv-channels", "4", "--batch-size", "4"]
 
 
 @pytest.mark.parametrize("rate", [8000, 22050])
 def test_build_and_train_at_another_rate(tmp_path, librispeech, rate):
-    from train.train import main as train
-    from runtime.recognizer import load_recognizer
+    from speechmill.runtime.recognizer import load_recognizer
+    from speechmill.train.train import main as train
 
     config = write_config(tmp_path / "c.toml", f'[[source]]\ntype = "librispeech"\npath = "{librispeech}"\n',
                           corpus=f"sample_rate = {rate}")
@@ -63,8 +62,8 @@ def test_movies_decode_and_sync_at_the_corpus_rate(tmp_path, rate):
         assert abs(t0 - start) < 0.3 and abs(t1 - end) < 0.5
 
     # The source hands over audio already at the corpus rate (no detour through 16 kHz).
-    from corpus.sources import SourceContext, make_source
-    from corpus.types import Segment
+    from speechmill.corpus.sources import SourceContext, make_source
+    from speechmill.corpus.types import Segment
 
     source = make_source({"type": "movies", "path": str(tmp_path)}, SourceContext(sample_rate=rate))
     segments = [s for s in source.read(source.units()[0]) if isinstance(s, Segment)]

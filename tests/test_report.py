@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import build, with_corrupt_flac, write_config
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -86,8 +85,9 @@ def test_the_corpus_report_loads_shows_info_json_and_plays(tmp_path, corpus_with
 
 
 def test_a_training_run_report(tmp_path, librispeech_corpus):
+    from speechmill.train.train import main as train
+
     from speechmill.report import main as report
-    from train.train import main as train
 
     run = tmp_path / "run"
     assert train(["--data", str(librispeech_corpus), "--run", str(run), "--steps", "2", "--rnn-units", "16",

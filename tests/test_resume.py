@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import IN_PROCESS, build, write_config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -52,7 +51,7 @@ def corpus_files(out: Path) -> dict[str, bytes]:
 def test_a_killed_build_resumes_and_ends_byte_identical_to_a_clean_one(tmp_path):
     config = tts_config(tmp_path, VOICES)
     out = tmp_path / "resumed"
-    job = subprocess.Popen([sys.executable, "-m", "pipelines.build_corpus", "--config", str(config),
+    job = subprocess.Popen([sys.executable, "-m", "speechmill.pipelines.build_corpus", "--config", str(config),
                             "--output", str(out), *IN_PROCESS], cwd=REPO,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
@@ -102,8 +101,8 @@ def test_new_tables_build_only_their_units_and_changed_inputs_rebuild(tmp_path, 
 
 
 def test_a_second_job_on_the_same_output_is_refused_in_one_line(tmp_path, capsys):
-    from corpus.workdir import output_lock
-    from pipelines.build_corpus import main
+    from speechmill.corpus.workdir import output_lock
+    from speechmill.pipelines.build_corpus import main
 
     config = tts_config(tmp_path, VOICES[:1])
     out = tmp_path / "corpus"
@@ -116,7 +115,7 @@ def test_a_second_job_on_the_same_output_is_refused_in_one_line(tmp_path, capsys
 
 
 def test_augment_reuses_finished_ranges_and_spreads_one_shard_over_units(tmp_path, librispeech_corpus):
-    from pipelines.augment_corpus import run
+    from speechmill.pipelines.augment_corpus import run
 
     def augment(out: Path, recipe: str, *extra: str) -> dict:
         return run(["--input", str(librispeech_corpus), "--output", str(out), "--recipe", recipe, *extra])
@@ -134,8 +133,8 @@ def test_augment_reuses_finished_ranges_and_spreads_one_shard_over_units(tmp_pat
 
 @pytest.mark.parametrize("records, per_unit, units", [(6, 32, 1), (70, 32, 3), (64, 32, 2)])
 def test_shards_are_cut_into_record_ranges(tmp_path, records, per_unit, units):
-    from corpus.tfrecord import frame, read_records
-    from pipelines.augment_corpus import shard_ranges
+    from speechmill.corpus.tfrecord import frame, read_records
+    from speechmill.pipelines.augment_corpus import shard_ranges
 
     path = tmp_path / "train-00000-of-00001.tfrecord"
     payloads = [os.urandom(17 + i) for i in range(records)]

@@ -4,10 +4,17 @@ import json
 import numpy as np
 import pytest
 import tensorflow as tf
-
-from corpus.schema import (ALPHABET, SCHEMA_VERSION, CorpusMismatch, Utterance, check_info, decode_utterance,
-                           encode_utterance, parse_example)
-from corpus.tfrecord import frame, read_records
+from speechmill.corpus.schema import (
+    ALPHABET,
+    SCHEMA_VERSION,
+    CorpusMismatch,
+    Utterance,
+    check_info,
+    decode_utterance,
+    encode_utterance,
+    parse_example,
+)
+from speechmill.corpus.tfrecord import frame, read_records
 
 
 def utterance(**overrides):
@@ -36,7 +43,7 @@ def test_protobuf_written_record_parses_in_tensorflow(tmp_path):
 
 
 def test_reader_checks_num_samples():
-    from corpus.schema import _Example
+    from speechmill.corpus.schema import _Example
 
     example = _Example.FromString(encode_utterance(utterance()))
     example.features.feature["num_samples"].int64_list.value[0] = 6        # audio holds 5
@@ -59,11 +66,11 @@ def test_info_mismatch_is_refused_with_a_clear_message():
 
 
 def test_corpus_reader_refuses_before_reading(tmp_path):
-    from train.data import utterances
+    from speechmill.train.data import split_dataset
 
     (tmp_path / "info.json").write_text(json.dumps({"schema_version": SCHEMA_VERSION, "sample_rate": 8000, "alphabet": ALPHABET,
                                                     "splits": {"train": {"shards": ["missing.tfrecord"]}}}))
     with pytest.raises(CorpusMismatch, match="8000 Hz"):
-        utterances(str(tmp_path), "train", sample_rate=16000)
+        split_dataset(str(tmp_path), "train", sample_rate=16000)
     with pytest.raises(FileNotFoundError, match="not a finished speechmill corpus"):
-        utterances(str(tmp_path / "nowhere"), "train")
+        split_dataset(str(tmp_path / "nowhere"), "train")

@@ -13,14 +13,28 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-
-from conftest import (SENTENCES, LoopbackSite, build, read_corpus, serving, speak, write_audio, write_config,
-                      write_librispeech)
-from corpus.config import ConfigError
-from corpus.inputs.book import book_pieces
-from corpus.schema import ALPHABET
-from corpus.sources import COMMON_KEYS, REGISTRY, Source, SourceContext, make_source
-from corpus.text import normalize
+from conftest import (
+    SENTENCES,
+    LoopbackSite,
+    build,
+    read_corpus,
+    serving,
+    speak,
+    write_audio,
+    write_config,
+    write_librispeech,
+)
+from speechmill.corpus.config import ConfigError
+from speechmill.corpus.inputs.book import book_pieces
+from speechmill.corpus.schema import ALPHABET
+from speechmill.corpus.sources import (
+    COMMON_KEYS,
+    REGISTRY,
+    Source,
+    SourceContext,
+    make_source,
+)
+from speechmill.corpus.text import normalize
 
 
 @dataclasses.dataclass

@@ -1,9 +1,8 @@
 """Transcript normalization: what a recognizer's alphabet can hold, and clear rejects."""
 import pytest
-
-from corpus.reject import Reject
-from corpus.schema import ALPHABET
-from corpus.text import normalize, roman_to_int
+from speechmill.corpus.reject import Reject
+from speechmill.corpus.schema import ALPHABET
+from speechmill.corpus.text import normalize, roman_to_int
 
 
 @pytest.mark.parametrize("raw, expected", [

@@ -11,10 +11,15 @@ import numpy as np
 import pytest
 import soundfile
 import tensorflow as tf
-
-from corpus.schema import ALPHABET, CorpusMismatch
-from train.data import BUCKET_SECONDS, MAX_LABEL, batches, ids_to_text
-from train.model import PRESETS, build_model, config_for, ctc_loss, output_lengths
+from speechmill.corpus.schema import ALPHABET, CorpusMismatch
+from speechmill.train.data import BUCKET_SECONDS, MAX_LABEL, batches, ids_to_text
+from speechmill.train.model import (
+    PRESETS,
+    build_model,
+    config_for,
+    ctc_loss,
+    output_lengths,
+)
 
 TINY = ["--model", "small", "--d-model", "32", "--heads", "2", "--layers", "1", "--kernel-size", "7", "--conv-channels", "8",
         "--batch-size", "4"]
@@ -57,8 +62,8 @@ def test_output_lengths_follow_the_audio_at_any_rate(rate):
 
 
 def test_train_cli_resumes_exports_and_transcribes(tmp_path, librispeech_corpus, librispeech, capsys):
-    from train.train import main as train
-    from runtime.transcribe import main as transcribe
+    from speechmill.runtime.transcribe import main as transcribe
+    from speechmill.train.train import main as train
 
     run = tmp_path / "run"
     assert train(["--data", str(librispeech_corpus), "--run", str(run), "--steps", "2", *TINY]) == 0
@@ -90,9 +95,9 @@ def test_train_cli_resumes_exports_and_transcribes(tmp_path, librispeech_corpus,
 
 
 def test_export_transcribes_exactly_as_the_model_does_on_both_backends(tmp_path, librispeech):
-    from lm.decode import greedy
-    from runtime.recognizer import load_recognizer
-    from train.export import export, log_probs_fn, transcribe_fn
+    from speechmill.lm.decode import greedy
+    from speechmill.runtime.recognizer import load_recognizer
+    from speechmill.train.export import export, log_probs_fn, transcribe_fn
 
     keras.utils.set_random_seed(1)
     model = build_model(config_for("small", **TINY_SIZES["conformer"]))
@@ -116,8 +121,8 @@ def test_export_transcribes_exactly_as_the_model_does_on_both_backends(tmp_path,
 
 
 def test_a_corpus_with_another_alphabet_or_rate_is_refused(tmp_path, librispeech_corpus, capsys):
-    from train.evaluate import main as evaluate
-    from train.train import main as train
+    from speechmill.train.evaluate import main as evaluate
+    from speechmill.train.train import main as train
 
     other = tmp_path / "other"
     shutil.copytree(librispeech_corpus, other)
@@ -133,7 +138,7 @@ def test_a_corpus_with_another_alphabet_or_rate_is_refused(tmp_path, librispeech
 
 
 def test_no_train_split_and_a_damaged_shard_are_one_line_each(tmp_path, librispeech_corpus, capsys):
-    from train.train import main as train
+    from speechmill.train.train import main as train
 
     dev_only = tmp_path / "dev-only"
     shutil.copytree(librispeech_corpus, dev_only)
@@ -157,7 +162,7 @@ def test_no_train_split_and_a_damaged_shard_are_one_line_each(tmp_path, librispe
 
 def test_long_recordings_are_cut_at_pauses_into_bounded_pieces():
     from conftest import speak
-    from runtime.transcribe import chunk_bounds, transcribe_long
+    from speechmill.runtime.transcribe import chunk_bounds, transcribe_long
 
     rate = 16000
     rng = np.random.default_rng(0)
@@ -181,7 +186,7 @@ def test_long_recordings_are_cut_at_pauses_into_bounded_pieces():
 
 
 def test_batches_hold_only_utterances_ctc_can_align():
-    from train.data import ctc_frames_needed
+    from speechmill.train.data import ctc_frames_needed
 
     assert int(ctc_frames_needed(tf.constant([3, 4, 4, 5, 5, 5]))) == 6 + 3
     rate, frames = 16000, 25                      # one second of audio: 25 logit frames
@@ -224,8 +229,8 @@ def test_padding_never_changes_what_the_model_says_about_real_frames(preset):
 
 
 def test_presets_grow_and_bad_sizes_are_refused(tmp_path, librispeech_corpus, capsys):
-    from train.model import ModelConfigError
-    from train.train import main as train
+    from speechmill.train.model import ModelConfigError
+    from speechmill.train.train import main as train
 
     sizes = {name: build_model(config_for(name)).count_params() for name in ("small", "base", "large")}
     assert 1_500_000 < sizes["small"] < 5_000_000
@@ -240,7 +245,7 @@ def test_presets_grow_and_bad_sizes_are_refused(tmp_path, librispeech_corpus, ca
 
 
 def test_spec_augment_masks_bands_and_spans_inside_each_utterance():
-    from train.layers import SpecAugment
+    from speechmill.train.layers import SpecAugment
 
     layer = SpecAugment(freq_masks=2, freq_width=10, time_masks=3, time_fraction=0.1, seed=7)
     features = tf.ones([64, 200, 80])
@@ -258,7 +263,7 @@ def test_spec_augment_masks_bands_and_spans_inside_each_utterance():
 
 
 def test_frequency_warp_moves_a_voice_up_or_down_in_training_only():
-    from train.features import LogMel, warp_frequencies
+    from speechmill.train.features import LogMel, warp_frequencies
 
     power = np.zeros([1, 1, 257], np.float32)
     power[0, 0, 40] = 1.0
@@ -287,7 +292,7 @@ def test_frequency_warp_moves_a_voice_up_or_down_in_training_only():
 
 
 def test_warmup_then_inverse_square_root_decay():
-    from train.optim import WarmupDecay
+    from speechmill.train.optim import WarmupDecay
 
     schedule = WarmupDecay(2e-3, 100)
     rates = [float(schedule(step)) for step in (0, 49, 99, 399, 9999)]
@@ -296,7 +301,7 @@ def test_warmup_then_inverse_square_root_decay():
 
 
 def test_gradient_accumulation_updates_once_per_n_batches(librispeech_corpus):
-    from train.optim import make_optimizer
+    from speechmill.train.optim import make_optimizer
 
     keras.utils.set_random_seed(0)
     model = build_model(config_for("small", **TINY_SIZES["conformer"]))

@@ -4,14 +4,13 @@ from __future__ import annotations
 import apache_beam as beam
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
-
-from corpus.build import PartResult
-from corpus.config import CorpusSettings
-from corpus.reject import RejectRecord
-from corpus.sources.librispeech import Chapter, Download, LibriSpeechSource
-from corpus.sources.youtube import YouTubeSource
-from corpus.types import Unit
-from pipelines.build_corpus import BuildUnits, ExpandUnits
+from speechmill.corpus.config import CorpusSettings
+from speechmill.corpus.parts import PartResult
+from speechmill.corpus.reject import RejectRecord
+from speechmill.corpus.sources.librispeech import Chapter, Download, LibriSpeechSource
+from speechmill.corpus.sources.youtube import YouTubeSource
+from speechmill.corpus.types import Unit
+from speechmill.pipelines.build_corpus import BuildUnits, ExpandUnits
 
 
 def test_build_units_writes_parts_and_routes_rejects(tmp_path, librispeech):

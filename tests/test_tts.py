@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import soundfile
-
 from conftest import build, read_corpus, write_config
 
 BOOK = """*** START OF THE PROJECT GUTENBERG EBOOK LANTERNS ***

@@ -13,11 +13,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from conftest import IN_PROCESS, VERIFY_VOICE, build, make_movie, read_corpus, read_ledger, srt, write_config
-from corpus.schema import decode_utterance
-from corpus.tfrecord import read_records
-from pipelines.verify_corpus import MIN_SCORE
+from conftest import (
+    IN_PROCESS,
+    VERIFY_VOICE,
+    build,
+    make_movie,
+    read_corpus,
+    read_ledger,
+    srt,
+    write_config,
+)
+from speechmill.corpus.schema import decode_utterance
+from speechmill.corpus.tfrecord import read_records
+from speechmill.pipelines.verify_corpus import MIN_SCORE
 
 LINES = [
     "The baker opened his shop before the sun came up.",
@@ -96,7 +104,7 @@ def film(tmp_path_factory) -> tuple[Path, list]:
 
 
 def verify(corpus: Path, out: Path, model: Path, *extra: str) -> dict:
-    from pipelines.verify_corpus import run
+    from speechmill.pipelines.verify_corpus import run
 
     return run(["--input", str(corpus), "--output", str(out), "--model", str(model), *extra])
 
@@ -191,7 +199,7 @@ def test_unverified_records_pass_unchanged_and_labels_exact_by_construction_can_
 def test_the_model_hears_a_film_cue_with_context_but_an_augmented_copy_as_it_is(film):
     import dataclasses
 
-    from pipelines.verify_corpus import window_for
+    from speechmill.pipelines.verify_corpus import window_for
 
     corpus, placed = film
     utt = records(corpus)["movies/film/00003"]
@@ -206,7 +214,7 @@ def test_the_model_hears_a_film_cue_with_context_but_an_augmented_copy_as_it_is(
 
 
 def test_verify_refuses_what_it_cannot_do(tmp_path, film, verify_model):
-    from pipelines.verify_corpus import main
+    from speechmill.pipelines.verify_corpus import main
 
     corpus, _ = film
     assert main(["--input", str(corpus), "--output", str(corpus), "--model", str(verify_model)]) == 2
@@ -217,7 +225,7 @@ def test_verify_refuses_what_it_cannot_do(tmp_path, film, verify_model):
 # ----------------------------------------------------------------------------- the pure parts
 
 def test_judge_keeps_cuts_and_rejects():
-    from train.verify import Alignment, judge
+    from speechmill.train.verify import Alignment, judge
 
     words = (("a", 1.0, 1.2), ("cat", 1.4, 1.9))
     kept = judge(Alignment(-1.0, 1.0, 1.9, words), min_score=-4.5, margin=0.15, window_seconds=5.0, own=(0.8, 2.0))
@@ -232,8 +240,8 @@ def test_judge_keeps_cuts_and_rejects():
 
 
 def test_origin_times_and_score_summary():
-    from corpus.types import Note
-    from pipelines.verify_corpus import origin_time, summarize
+    from speechmill.corpus.types import Note
+    from speechmill.pipelines.verify_corpus import origin_time, summarize
 
     assert origin_time("/films/a b.mkv#t=12.30,15.10") == ("/films/a b.mkv", 12.3, 15.1)
     assert origin_time("LibriSpeech/dev-clean/84/121123/84-121123-0000.flac") is None
@@ -248,8 +256,8 @@ def test_origin_times_and_score_summary():
 
 
 def test_augmented_copies_keep_word_timings_in_step_with_the_audio():
-    from augment.apply import Banks, augment_utterance
-    from corpus.schema import Utterance
+    from speechmill.augment.apply import Banks, augment_utterance
+    from speechmill.corpus.schema import Utterance
 
     utt = Utterance(id="x/1", source="x", speaker="s", group="g", text="a cat", text_raw="A cat",
                     audio=(np.sin(np.arange(16000) / 5) * 8000).astype(np.int16), verify_score=-1.0,

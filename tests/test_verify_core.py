@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from train.verify import CHAR_LIST, CannotAlign, align, log_posteriors
+from speechmill.train.verify import CHAR_LIST, CannotAlign, align, log_posteriors
 
 FRAME = 0.04
 
@@ -49,8 +48,7 @@ def test_text_that_cannot_fit_is_refused():
 
 def test_model_posteriors_are_log_probabilities_cut_to_each_true_length():
     import tensorflow as tf
-
-    from train.model import build_model, config_for, output_lengths
+    from speechmill.train.model import build_model, config_for, output_lengths
 
     model = build_model(config_for("small", d_model=16, heads=2, layers=1, conv_channels=4))
     lengths = tf.constant([16000, 9000], tf.int32)

@@ -7,10 +7,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-
-from conftest import LoopbackSite, build, read_corpus, read_ledger, serving, speak, write_config
-from corpus.subtitles.parse import is_rolling, parse_vtt, unroll
-from corpus.text import normalize
+from conftest import (
+    LoopbackSite,
+    build,
+    read_corpus,
+    read_ledger,
+    serving,
+    speak,
+    write_config,
+)
+from speechmill.corpus.subtitles.parse import is_rolling, parse_vtt, unroll
+from speechmill.corpus.text import normalize
 
 RATE = 16000
 ROLLING = ["the miller opened the gate at dawn", "three carts waited in the lane outside",
@@ -151,8 +158,8 @@ def test_unroll_keeps_each_word_once():
 
 
 def test_licence_filter_keeps_only_matching_videos():
-    from corpus.reject import Reject
-    from corpus.sources.youtube import YouTubeSource
+    from speechmill.corpus.reject import Reject
+    from speechmill.corpus.sources.youtube import YouTubeSource
 
     source = YouTubeSource(urls=["u"], licenses=["creative commons"])
     source._check_license({"license": "Creative Commons Attribution license (reuse allowed)"}, "u")
@@ -163,7 +170,7 @@ def test_licence_filter_keeps_only_matching_videos():
 
 
 def test_a_page_with_several_videos_fans_out_to_one_unit_each(site):
-    from corpus.sources.youtube import YouTubeSource
+    from speechmill.corpus.sources.youtube import YouTubeSource
 
     server, _ = site
     server.files["/watch/two.html"] = (
@@ -204,8 +211,8 @@ def test_a_web_page_served_as_captions_and_a_malformed_cue_reach_the_ledger(tmp_
 
 
 def test_an_empty_caption_file_is_a_reject_not_silence():
-    from corpus.reject import Reject
-    from corpus.subtitles.parse import parse_subtitles
+    from speechmill.corpus.reject import Reject
+    from speechmill.corpus.subtitles.parse import parse_subtitles
 
     for raw, name in [(b"WEBVTT\n\n", "a.vtt"), (b"", "b.srt"), (b"\xff\xfe\x00\x00", "c.srt")]:
         with pytest.raises(Reject) as caught:

@@ -1,62 +1,27 @@
 """tf.data input over a speechmill corpus folder.
 
-``load_info(corpus_dir)`` reads and checks ``info.json``; ``utterances(corpus_dir, split)``
-gives a ``tf.data.Dataset`` of decoded records (dicts of tensors: ``id``, ``text``, ``audio``
-as float32, ``num_samples``, ``speaker``, ...). The corpus's schema version, sample rate and
-alphabet are checked before any shard is opened.
+``split_dataset(corpus_dir, split)`` gives a ``tf.data.Dataset`` of decoded records (dicts of
+tensors: ``id``, ``text``, ``audio`` as float32, ``num_samples``, ``speaker``, ...);
+``batches`` pads and buckets them for a CTC model. ``info.json`` is read and checked (schema
+version, sample rate, alphabet) by the corpus reader (corpus/reader.py) before any shard is
+opened; TensorFlow reads the shard files themselves.
 """
 from __future__ import annotations
 
-import json
-
 import tensorflow as tf
-
-from corpus.schema import ALPHABET, INFO_FILE, CorpusMismatch, check_info, parse_example
-
-
-def load_info(corpus_dir: str, *, sample_rate: int | None = None, alphabet: str | None = None) -> dict:
-    """Read ``info.json`` and check it; raises CorpusMismatch or FileNotFoundError."""
-    path = f"{corpus_dir.rstrip('/')}/{INFO_FILE}"
-    if not tf.io.gfile.exists(path):
-        raise FileNotFoundError(f"{corpus_dir}: no {INFO_FILE}; not a finished speechmill corpus")
-    with tf.io.gfile.GFile(path, "r") as f:
-        info = json.loads(f.read())
-    check_info(info, sample_rate=sample_rate, alphabet=alphabet, where=corpus_dir)
-    return info
+from speechmill.corpus.reader import load_info, shard_paths
+from speechmill.corpus.schema import ALPHABET, parse_example
 
 
-def shard_paths(corpus_dir: str, split: str, info: dict | None = None) -> list[str]:
-    """The shard files of one split, as listed in info.json; raises CorpusMismatch without it."""
-    info = info or load_info(corpus_dir)
-    if split not in info["splits"]:
-        raise CorpusMismatch(f"{corpus_dir}: no {split} split; it has {', '.join(info['splits']) or 'none'}")
-    return [f"{corpus_dir.rstrip('/')}/{name}" for name in info["splits"][split]["shards"]]
-
-
-def corrupt_shards(corpus_dir: str, info: dict) -> list[str]:
-    """One line per shard of the corpus whose records fail their checksums (file and byte)."""
-    from corpus.tfrecord import read_records
-
-    problems = []
-    for split in info["splits"]:
-        for path in shard_paths(corpus_dir, split, info):
-            try:
-                with tf.io.gfile.GFile(path, "rb") as f:
-                    for _ in read_records(f, path):
-                        pass
-            except (ValueError, tf.errors.OpError) as e:
-                problems.append(str(e))
-    return problems
-
-
-def utterances(corpus_dir: str, split: str, *, sample_rate: int | None = None, alphabet: str | None = None,
-               shuffle: bool = False, seed: int = 0, cycle_length: int = 4) -> tf.data.Dataset:
+def split_dataset(corpus_dir: str, split: str, *, sample_rate: int | None = None, alphabet: str | None = None,
+                  shuffle: bool = False, seed: int = 0, cycle_length: int = 4) -> tf.data.Dataset:
     """Decoded utterances of one split; with ``shuffle``, shards are read interleaved in a
     seeded order (records keep their order within a shard)."""
     info = load_info(corpus_dir, sample_rate=sample_rate, alphabet=alphabet)
-    files = tf.data.Dataset.from_tensor_slices(shard_paths(corpus_dir, split, info))
+    paths = shard_paths(corpus_dir, info, split)
+    files = tf.data.Dataset.from_tensor_slices(paths)
     if shuffle:
-        files = files.shuffle(len(info["splits"][split]["shards"]), seed=seed)
+        files = files.shuffle(len(paths), seed=seed)
     records = files.interleave(tf.data.TFRecordDataset, cycle_length=cycle_length,
                                num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return records.map(parse_example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
@@ -89,7 +54,7 @@ def _to_model_inputs(example):
 
 
 def batches(corpus_dir: str, split: str, *, batch_size: int = 16, sample_rate: int = 16000,
-            shuffle: bool = False, seed: int = 0, augment: bool = False, repeat: bool = False,
+            shuffle: bool = False, seed: int = 0, augment: str | None = None, repeat: bool = False,
             keep_meta: bool = False) -> tf.data.Dataset:
     """Padded batches for a CTC model: ``({"audio", "audio_length"}, {"labels", "label_length"})``.
 
@@ -97,10 +62,10 @@ def batches(corpus_dir: str, split: str, *, batch_size: int = 16, sample_rate: i
     len(BUCKET_SECONDS) audio shapes (a compiled model never retraces per batch); labels are
     padded to MAX_LABEL. With ``keep_meta`` the first dict also carries id, text and source.
     """
-    from augment.tf_ops import augment_dataset
-    from train.model import output_lengths
+    from speechmill.augment.tf_ops import augment_dataset
+    from speechmill.train.model import output_lengths
 
-    dataset = utterances(corpus_dir, split, sample_rate=sample_rate, alphabet=ALPHABET, shuffle=shuffle, seed=seed)
+    dataset = split_dataset(corpus_dir, split, sample_rate=sample_rate, alphabet=ALPHABET, shuffle=shuffle, seed=seed)
     limit = BUCKET_SECONDS[-1] * sample_rate
     dataset = dataset.filter(lambda ex: ex["num_samples"] < int(limit * 0.9))
     if repeat:
@@ -108,7 +73,7 @@ def batches(corpus_dir: str, split: str, *, batch_size: int = 16, sample_rate: i
     if shuffle:
         dataset = dataset.shuffle(512, seed=seed)
     if augment:
-        dataset = augment_dataset(dataset, seed)
+        dataset = augment_dataset(dataset, seed, augment)
 
     def to_inputs(example):
         x, y = _to_model_inputs(example)

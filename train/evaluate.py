@@ -14,11 +14,12 @@ import sys
 
 import jiwer
 import numpy as np
-
-from corpus.schema import ALPHABET
-from train.data import batches, load_info
-from speechmill.progress import progress_iter
-from train.model import load_model, output_lengths
+from speechmill.corpus.errors import command
+from speechmill.corpus.progress import progress_iter
+from speechmill.corpus.reader import load_info
+from speechmill.corpus.schema import ALPHABET
+from speechmill.train.data import batches
+from speechmill.train.model import load_model, output_lengths
 
 
 def log_probabilities(logits, lengths) -> list[np.ndarray]:
@@ -31,7 +32,7 @@ def log_probabilities(logits, lengths) -> list[np.ndarray]:
 
 def decoders(beam_width: int = 0, lm=None) -> dict:
     """{name: log_probs -> text}: greedy, then beam search and beam search + LM when asked."""
-    from lm.decode import beam_search, greedy
+    from speechmill.lm.decode import beam_search, greedy
 
     chosen = {"greedy": greedy}
     if beam_width:
@@ -71,7 +72,7 @@ def model_outputs(model, corpus: str, split: str, *, sample_rate: int = 16000, b
 def tune_lm(lm, refs: list[str], outputs: list[np.ndarray], beam_width: int = DEFAULT_BEAM) -> dict:
     """Set ``lm.alpha``/``lm.beta`` to the grid point with the lowest WER on these utterances
     (ties: the smaller weights); -> {alpha, beta, wer, grid: [[alpha, beta, wer], ...]}."""
-    from lm.decode import beam_search
+    from speechmill.lm.decode import beam_search
 
     grid = []
     for alpha in ALPHAS:
@@ -118,6 +119,7 @@ def print_report(report: dict) -> None:
                 print(f"         {name}: {sample[name]}")
 
 
+@command('eval')
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="speechmill eval", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                                 description="Evaluate a speechmill run on a corpus (WER / CER per split and source).")
@@ -140,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     splits = [s for s in args.splits.split(",") if s in info["splits"]]
     lm = None
     if args.lm:
-        from lm.files import load_lm, read_facts, write_facts
+        from speechmill.lm.files import load_lm, read_facts, write_facts
 
         lm = load_lm(args.lm, args.alpha, args.beta)
         if args.tune:

@@ -9,7 +9,7 @@ needs neither TensorFlow nor its Flex delegate); a model whose graph needs Tenso
 BiGRU's masked loop) is converted with them and marked ``tflite_builtin_only: false``.
 ``export.json`` says what was written.
 
-    python -m train.export --run build/run      # export a run's model.keras again
+    python -m speechmill.train.export --run build/run      # export a run's model.keras again
 """
 from __future__ import annotations
 
@@ -20,12 +20,11 @@ import sys
 
 import keras
 import tensorflow as tf
-
-from corpus.schema import ALPHABET
-from train.features import window_samples
-from train.layers import SUBSAMPLING
-from train.model import load_model, output_lengths, sample_rate_of
-from train.features import HOP_MS
+from speechmill.corpus.errors import command
+from speechmill.corpus.schema import ALPHABET
+from speechmill.train.features import HOP_MS, window_samples
+from speechmill.train.layers import SUBSAMPLING
+from speechmill.train.model import load_model, output_lengths, sample_rate_of
 
 CHARS = tf.constant([""] + list(ALPHABET))
 
@@ -101,8 +100,9 @@ def _first_error_line(error: Exception) -> str:
     return ((named or lines or [type(error).__name__])[0])[:300]
 
 
+@command('export')
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m train.export",
+    p = argparse.ArgumentParser(prog="python -m speechmill.train.export",
                                 description="Export a training run's model.keras again into RUN/export.")
     p.add_argument("--run", required=True, help="run folder (holds model.keras)")
     args = p.parse_args(argv)

@@ -18,10 +18,16 @@ import dataclasses
 
 import keras
 import tensorflow as tf
-
-from corpus.schema import ALPHABET
-from train.features import LogMel, frames_for
-from train.layers import AddPositions, ConformerBlock, SpecAugment, Subsample, subsampled_length
+from speechmill.corpus.errors import UserError
+from speechmill.corpus.schema import ALPHABET
+from speechmill.train.features import LogMel, frames_for
+from speechmill.train.layers import (
+    AddPositions,
+    ConformerBlock,
+    SpecAugment,
+    Subsample,
+    subsampled_length,
+)
 
 ARCHITECTURES = ("conformer", "bigru")
 
@@ -63,7 +69,7 @@ PRESETS: dict[str, dict] = {
 }
 
 
-class ModelConfigError(ValueError):
+class ModelConfigError(UserError, ValueError):
     """A preset or size that cannot make a model."""
 
 
@@ -128,7 +134,7 @@ class FrameMask(keras.layers.Layer):
 def load_model(path: str) -> keras.Model:
     """A saved ``model.keras`` of any preset, with its optimizer (whose learning-rate schedule
     is ours: Keras finds it only once train/optim.py is imported)."""
-    from train.optim import WarmupDecay
+    from speechmill.train.optim import WarmupDecay
 
     return keras.models.load_model(path, custom_objects={"WarmupDecay": WarmupDecay})
 

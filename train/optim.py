@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import keras
 import tensorflow as tf
+from speechmill.corpus.errors import UsageError
 
 DECAYS = ("rsqrt", "constant")
 
@@ -21,7 +22,7 @@ class WarmupDecay(keras.optimizers.schedules.LearningRateSchedule):
 
     def __init__(self, peak: float, warmup_steps: int, decay: str = "rsqrt"):
         if decay not in DECAYS:
-            raise ValueError(f"unknown decay {decay!r}; choose one of {', '.join(DECAYS)}")
+            raise UsageError(f"unknown decay {decay!r}; choose one of {', '.join(DECAYS)}")
         self.peak, self.warmup_steps, self.decay = float(peak), int(warmup_steps), decay
 
     def __call__(self, step):

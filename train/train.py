@@ -1,6 +1,6 @@
 """Train the CTC recognizer on a speechmill corpus: ``make train DATA=<corpus> RUN=<dir>``.
 
-    python -m train.train --data build/corpus --run build/run [--steps N | --epochs N | --minutes M]
+    python -m speechmill.train.train --data build/corpus --run build/run [--steps N | --epochs N | --minutes M]
 
 Keras 3 on TensorFlow: MirroredStrategy over all GPUs when there are several, the default
 strategy otherwise (CPU or one GPU); mixed precision on GPU. ``--model small|base|large|bigru``
@@ -24,11 +24,24 @@ import time
 
 import keras
 import tensorflow as tf
-
-from corpus.schema import ALPHABET, CorpusMismatch
-from train.data import batches, corrupt_shards, load_info, shard_paths
-from train.model import PRESETS, ModelConfig, ModelConfigError, build_model, config_for, load_model
-from train.optim import DECAYS, make_optimizer
+from speechmill.augment.recipe import ON_THE_FLY, parse_on_the_fly
+from speechmill.corpus.errors import command
+from speechmill.corpus.reader import (
+    CorruptCorpus,
+    corrupt_shards,
+    load_info,
+    shard_paths,
+)
+from speechmill.corpus.schema import ALPHABET
+from speechmill.train.data import batches
+from speechmill.train.model import (
+    PRESETS,
+    ModelConfig,
+    build_model,
+    config_for,
+    load_model,
+)
+from speechmill.train.optim import DECAYS, make_optimizer
 
 
 class Budget(keras.callbacks.Callback):
@@ -99,7 +112,9 @@ def parse_args(argv):
     p.add_argument("--weight-decay", type=float, default=1e-3, help="AdamW decoupled weight decay")
     p.add_argument("--ema", type=float, default=0.0, help="keep an exponential moving average of the weights "
                                                            "with this momentum (e.g. 0.999) and end with it")
-    p.add_argument("--no-augment", action="store_true", help="turn off on-the-fly speed/gain/noise")
+    p.add_argument("--augment", default=ON_THE_FLY, metavar="RECIPE",
+                   help="on-the-fly augmentation, in make augment's recipe language (speed, noise, gain)")
+    p.add_argument("--no-augment", action="store_true", help="turn off on-the-fly augmentation")
     p.add_argument("--seed", type=int, default=0)
     sizes = p.add_argument_group("model (a preset, then any field of it)")
     sizes.add_argument("--model", choices=["auto", *PRESETS], default="auto",
@@ -115,22 +130,12 @@ def parse_args(argv):
     return args
 
 
+@command('train')
 def main(argv: list[str] | None = None) -> int:
     """The CLI: a corpus that cannot be trained on (missing, another alphabet, no train split,
     a damaged shard) or an impossible model size ends in one line naming it, exit status 2
     (user's input) or 1 (damaged data)."""
-    try:
-        return train(parse_args(argv))
-    except (CorpusMismatch, FileNotFoundError, ModelConfigError) as e:
-        print(f"speechmill: train: {e}", file=sys.stderr)
-        return 2
-    except CorruptCorpus as e:
-        print(f"speechmill: train: {e}", file=sys.stderr)
-        return 1
-
-
-class CorruptCorpus(RuntimeError):
-    """A shard whose records fail their checksums."""
+    return train(parse_args(argv))
 
 
 def with_named_shard(data: str, info: dict, step):
@@ -146,7 +151,9 @@ def train(args: argparse.Namespace) -> int:
     if args.steps is None and args.epochs is None and args.minutes is None:
         args.epochs = 30
     info = load_info(args.data, alphabet=ALPHABET)
-    shard_paths(args.data, "train", info)            # a corpus without a train split is refused here
+    shard_paths(args.data, info, "train")            # a corpus without a train split is refused here
+    if not args.no_augment:
+        parse_on_the_fly(args.augment)               # a recipe that cannot run on the fly is refused here
     if args.model == "auto":
         args.model = "base" if tf.config.list_physical_devices("GPU") else "small"
     for name, value in training_defaults(args.model).items():
@@ -159,7 +166,7 @@ def train(args: argparse.Namespace) -> int:
     settings = {"data": os.path.abspath(args.data), "preset": args.model, "model": dataclasses.asdict(config),
                 "batch_size": args.batch_size, "accumulate": args.accumulate, "learning_rate": args.learning_rate,
                 "warmup_steps": args.warmup_steps, "decay": args.decay, "weight_decay": args.weight_decay,
-                "ema": args.ema, "augment": not args.no_augment, "seed": args.seed,
+                "ema": args.ema, "augment": None if args.no_augment else args.augment, "seed": args.seed,
                 "alphabet": ALPHABET, "sample_rate": rate}
     with open(os.path.join(args.run, "config.json"), "w") as f:
         json.dump(settings, f, indent=2)
@@ -185,7 +192,7 @@ def train(args: argparse.Namespace) -> int:
     if args.steps is not None:
         epochs = min(epochs, state.get("epochs", 0) + math.ceil((args.steps - state.get("steps", 0)) / steps_per_epoch))
     data = batches(args.data, "train", batch_size=args.batch_size, sample_rate=rate, shuffle=True, seed=args.seed,
-                   augment=not args.no_augment, repeat=True)
+                   augment=None if args.no_augment else args.augment, repeat=True)
     budget = Budget(args.steps, args.minutes, state.get("steps", 0))
     callbacks = [budget, SaveState(args.run, budget, state.get("epochs", 0)),
                  keras.callbacks.CSVLogger(os.path.join(args.run, "history.csv"), append=bool(state)),
@@ -195,8 +202,8 @@ def train(args: argparse.Namespace) -> int:
             data, epochs=epochs, initial_epoch=state.get("epochs", 0), steps_per_epoch=steps_per_epoch,
             callbacks=callbacks, verbose=1 if sys.stdout.isatty() else 2))
     model.save(model_path)
-    from train.export import export
-    from train.evaluate import evaluate_model, print_report
+    from speechmill.train.evaluate import evaluate_model, print_report
+    from speechmill.train.export import export
     export(model, os.path.join(args.run, "export"), rate)
     if "dev" in info["splits"]:
         report = with_named_shard(args.data, info, lambda: evaluate_model(model, args.data, ["dev"], sample_rate=rate))

@@ -18,8 +18,7 @@ import json
 import os
 
 import numpy as np
-
-from corpus.schema import ALPHABET
+from speechmill.corpus.schema import ALPHABET
 
 CHAR_LIST = ["<blank>"] + list(ALPHABET)      # token 0 is the CTC blank, as in the model
 WINDOW_FRAMES = 30                            # 1.2 s at the model's 40 ms frames
@@ -40,8 +39,7 @@ class CannotAlign(ValueError):
 def log_posteriors(model, audio, lengths) -> list[np.ndarray]:
     """A padded batch (float32 [B, N], lengths [B]) -> per utterance [T_i, len(CHAR_LIST)] log-probabilities."""
     import tensorflow as tf
-
-    from train.model import output_lengths, sample_rate_of
+    from speechmill.train.model import output_lengths, sample_rate_of
 
     logits = model({"audio": audio, "audio_length": lengths}, training=False)
     log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1).numpy()
@@ -51,7 +49,11 @@ def log_posteriors(model, audio, lengths) -> list[np.ndarray]:
 
 def align(log_probs: np.ndarray, text: str, frame_seconds: float) -> Alignment:
     """Align ``text`` (normalized, in the corpus alphabet) to one utterance's log-probabilities."""
-    from ctc_segmentation import CtcSegmentationParameters, ctc_segmentation, prepare_text
+    from ctc_segmentation import (
+        CtcSegmentationParameters,
+        ctc_segmentation,
+        prepare_text,
+    )
 
     text = " ".join(text.split())
     if not text:
@@ -128,9 +130,9 @@ class Recognizer:
     """A trained run's model, loaded once: waveforms -> frame log-probabilities, in batches."""
 
     def __init__(self, run: str, batch_size: int = 16):
-        from train.features import HOP_MS
-        from train.layers import SUBSAMPLING
-        from train.model import load_model, sample_rate_of
+        from speechmill.train.features import HOP_MS
+        from speechmill.train.layers import SUBSAMPLING
+        from speechmill.train.model import load_model, sample_rate_of
 
         path = model_file(run)
         self.model = load_model(path)

@@ -8,13 +8,13 @@ corrupt archive raises ``Reject("archive:truncated")`` after the members read so
 """
 from __future__ import annotations
 
+import lzma
 import posixpath
 import tarfile
-import lzma
 import zlib
 from typing import BinaryIO, Iterator
 
-from corpus.reject import Reject
+from speechmill.corpus.reject import Reject
 
 
 def member_problem(member: tarfile.TarInfo) -> tuple[str, str] | None:

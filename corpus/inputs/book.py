@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import re
 
-
-from corpus.inputs.textfile import decode_text
-from corpus.reject import Reject
-from corpus.text import ABBREVIATIONS
+from speechmill.corpus.inputs.textfile import decode_text
+from speechmill.corpus.reject import Reject
+from speechmill.corpus.text import ABBREVIATIONS
 
 _START_RE = re.compile(r"^\s*\*{3}\s*START OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK.*$", re.I | re.M)
 _END_RE = re.compile(r"^\s*\*{3}\s*END OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK.*$", re.I | re.M)

@@ -2,7 +2,7 @@
 
 Socket time-outs bound each read, not a download: a server that drip-feeds a byte every few
 seconds never trips them. ``call_with_deadline(func, args, seconds)`` runs ``func(*args)`` in
-``python -m corpus.inputs.bounded`` (arguments and result pickled over the pipes) and kills the
+``python -m speechmill.corpus.inputs.bounded`` (arguments and result pickled over the pipes) and kills the
 child's whole process group (ffmpeg included) when the deadline passes, raising
 ``Reject(reason)``. A ``Reject`` raised in the child is raised again here; any other error
 fails loudly with the child's traceback.
@@ -17,9 +17,7 @@ import sys
 import traceback
 from typing import Any, Callable
 
-from corpus.reject import Reject
-
-_REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from speechmill.corpus.reject import Reject
 
 
 class ChildError(RuntimeError):
@@ -28,8 +26,8 @@ class ChildError(RuntimeError):
 
 def call_with_deadline(func: Callable, args: tuple, seconds: float, *, reason: str, where: str = "") -> Any:
     """``func(*args)`` in a child process, at most ``seconds`` long; raises Reject(reason) after."""
-    child = subprocess.Popen([sys.executable, "-m", "corpus.inputs.bounded"], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=_REPO, start_new_session=True)
+    child = subprocess.Popen([sys.executable, "-m", "speechmill.corpus.inputs.bounded"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         out, _ = child.communicate(pickle.dumps((func, args)), timeout=seconds)
     except subprocess.TimeoutExpired:

@@ -13,7 +13,7 @@ import time
 import urllib.error
 import urllib.request
 
-from corpus.reject import Reject
+from speechmill.corpus.reject import Reject
 
 log = logging.getLogger("speechmill.fetch")
 CHUNK = 1 << 20

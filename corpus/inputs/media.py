@@ -15,8 +15,7 @@ import tempfile
 import numpy as np
 from pydub import AudioSegment
 from pydub.exceptions import CouldntDecodeError
-
-from corpus.reject import Reject
+from speechmill.corpus.reject import Reject
 
 
 def load_audio(path: str, rate: int, *, where: str = "") -> np.ndarray:

@@ -9,8 +9,7 @@ cp1250 ...). Line ends become LF. When nothing fits, ``Reject(reason)``.
 from __future__ import annotations
 
 from charset_normalizer import from_bytes
-
-from corpus.reject import Reject
+from speechmill.corpus.reject import Reject
 
 # Legacy encodings of Western and Central/Eastern European text files, most common first.
 LEGACY_ENCODINGS = ("cp1252", "cp1250", "cp1251", "cp1257", "iso8859_2", "iso8859_15", "latin_1")

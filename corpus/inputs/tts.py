@@ -9,7 +9,7 @@ Rates are words per minute for all engines: espeak-ng takes them as they are, fl
 festival get a duration stretch of ``ENGINE_WPM / rate`` (their own pace is about
 ``ENGINE_WPM``). Pitch applies to espeak-ng only.
 
-:class:`Synthesizer` runs the engine in a child process (``python -m corpus.inputs.tts``) that
+:class:`Synthesizer` runs the engine in a child process (``python -m speechmill.corpus.inputs.tts``) that
 answers one JSON request per line, gives each request ``timeout`` seconds, kills and restarts
 a stuck child, and checks that a non-empty WAV came back. Failures raise ``Reject`` with
 reasons ``tts:timeout``, ``tts:empty``, ``tts:crash`` or ``tts:voice``.
@@ -39,8 +39,9 @@ import sys
 import tempfile
 import time
 
-from corpus.config import ConfigError
-from corpus.reject import Reject
+from speechmill.corpus.config import ConfigError
+from speechmill.corpus.reject import Reject
+
 
 @functools.lru_cache(maxsize=1)
 def espeak_voices() -> tuple[frozenset[str], frozenset[str]]:
@@ -169,9 +170,8 @@ class Synthesizer:
     def _start(self) -> subprocess.Popen:
         if self._proc is None or self._proc.poll() is not None:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "corpus.inputs.tts"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL, text=True, bufsize=1,
-                cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+                [sys.executable, "-m", "speechmill.corpus.inputs.tts"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL, text=True, bufsize=1)
             self._ask({"warmup": True}, timeout=max(self.timeout, 30.0))
         return self._proc
 

@@ -16,8 +16,7 @@ import os
 from typing import Any
 
 import yt_dlp
-
-from corpus.reject import Reject
+from speechmill.corpus.reject import Reject
 
 META = "meta.json"
 log = logging.getLogger("speechmill.youtube")

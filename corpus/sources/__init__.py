@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from corpus.config import ConfigError
-from corpus.sources.base import COMMON_KEYS, Source, SourceContext
-from corpus.sources.commonvoice import CommonVoiceSource
-from corpus.sources.folder import FolderSource
-from corpus.sources.gutenberg import GutenbergSource
-from corpus.sources.librispeech import LibriSpeechSource
-from corpus.sources.movies import MoviesSource
-from corpus.sources.youtube import YouTubeSource
+from speechmill.corpus.config import ConfigError
+from speechmill.corpus.sources.base import COMMON_KEYS, Source, SourceContext
+from speechmill.corpus.sources.commonvoice import CommonVoiceSource
+from speechmill.corpus.sources.folder import FolderSource
+from speechmill.corpus.sources.gutenberg import GutenbergSource
+from speechmill.corpus.sources.librispeech import LibriSpeechSource
+from speechmill.corpus.sources.movies import MoviesSource
+from speechmill.corpus.sources.youtube import YouTubeSource
 
 REGISTRY: dict[str, type[Source]] = {
     "librispeech": LibriSpeechSource,
@@ -35,4 +35,21 @@ def make_source(table: dict[str, Any], context: SourceContext) -> Source:
     return REGISTRY[kind].from_config(table, context)
 
 
-__all__ = ["COMMON_KEYS", "REGISTRY", "Source", "SourceContext", "make_source"]
+def sources_markdown() -> str:
+    """docs/sources.md: each registered source's layout and licence (its module docstring), its
+    licence string and its config keys, generated from the registry (``make docs`` writes it;
+    a test checks the file is up to date)."""
+    import inspect
+
+    out = ["# Sources", "",
+           "Generated from the source registry (`corpus/sources/`) by `make docs`; do not edit by hand.",
+           f"Every `[[source]]` table also takes {', '.join(f'`{k}`' for k in sorted(COMMON_KEYS))}.", ""]
+    for name, cls in REGISTRY.items():
+        doc = inspect.getdoc(inspect.getmodule(cls)) or ""
+        out += [f"## `type = \"{name}\"`", "", doc, "",
+                f"Keys: {', '.join(f'`{k}`' for k in sorted(cls.KEYS))}.", "",
+                f"Licence recorded in `info.json`: {cls.LICENSE}", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+__all__ = ["COMMON_KEYS", "REGISTRY", "Source", "SourceContext", "make_source", "sources_markdown"]

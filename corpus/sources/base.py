@@ -26,10 +26,11 @@ import abc
 import dataclasses
 from typing import Any, ClassVar, Iterator
 
-from corpus.config import ConfigError, check_keys, check_split, resolve_path
-from corpus.reject import Reject
-from corpus.types import Note, Segment, Unit
-from corpus.workdir import files_identity
+from speechmill.corpus import storage
+from speechmill.corpus.config import ConfigError, check_keys, check_split, resolve_path
+from speechmill.corpus.reject import Reject
+from speechmill.corpus.types import Note, Segment, Unit
+from speechmill.corpus.workdir import files_identity
 
 COMMON_KEYS = frozenset({"type", "split", "limit"})
 
@@ -124,13 +125,11 @@ class Source(abc.ABC):
     @classmethod
     def existing_path(cls, table: dict[str, Any], key: str, context: SourceContext, what: str) -> str:
         """``table[key]`` as a path resolved against the config's folder; it must exist."""
-        from apache_beam.io.filesystems import FileSystems
-
         value = cls.option(table, key, str)
         if value is None:
             raise ConfigError(f"{cls.where()}: needs {key} ({what})")
         path = resolve_path(value, context.base_dir)
-        if not FileSystems.exists(path):
+        if not storage.exists(path):
             raise ConfigError(f"{cls.where()}: {key} {path} does not exist")
         return path
 

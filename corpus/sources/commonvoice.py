@@ -19,14 +19,12 @@ import math
 import posixpath
 from typing import Any, BinaryIO, Iterator
 
-from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
-
-from corpus.config import ConfigError
-from corpus.reject import Reject
-from corpus.schema import SPLITS
-from corpus.sources.base import Source, SourceContext
-from corpus.types import Segment, Unit, slug
+from speechmill.corpus import storage
+from speechmill.corpus.config import ConfigError
+from speechmill.corpus.reject import Reject
+from speechmill.corpus.schema import SPLITS
+from speechmill.corpus.sources.base import Source, SourceContext
+from speechmill.corpus.types import Segment, Unit, slug
 
 LICENSE = "CC0 1.0 (Mozilla Common Voice)"
 REQUIRED_COLUMNS = ("client_id", "path", "sentence")
@@ -43,7 +41,7 @@ class TableRange:
 
 
 def _open(path: str) -> BinaryIO:
-    return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+    return storage.open_read(path)
 
 
 def rows_in_range(f: BinaryIO, start: int, end: int) -> Iterator[tuple[int, bytes]]:
@@ -99,7 +97,7 @@ class CommonVoiceSource(Source):
         if not unit_mb > 0:
             raise ConfigError(f"{cls.where()}: unit_mb must be positive, got {unit_mb}")
         for name in tables:
-            if not FileSystems.exists(f"{path.rstrip('/')}/{name}.tsv"):
+            if not storage.exists(f"{path.rstrip('/')}/{name}.tsv"):
                 raise ConfigError(f"{cls.where()}: tables: {path.rstrip('/')}/{name}.tsv does not exist")
         return cls(path=path.rstrip("/"), tables=tables, unit_mb=float(unit_mb),
                    min_vote_margin=cls.option(table, "min_vote_margin", int, 1), **common)
@@ -109,7 +107,7 @@ class CommonVoiceSource(Source):
         units = []
         for table in self.tables:
             path = f"{self.path}/{table}.tsv"
-            size = FileSystems.match([path])[0].metadata_list[0].size_in_bytes
+            size = storage.size(path)
             for i in range(max(1, math.ceil(size / step))):
                 units.append(Unit(self.name, f"{table}/{i:05d}", TableRange(table, path, i * step, (i + 1) * step)))
         return units

@@ -17,14 +17,12 @@ import dataclasses
 import posixpath
 from typing import Any, Iterator
 
-from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
-
-from corpus.config import ConfigError
-from corpus.inputs.textfile import decode_text
-from corpus.reject import Reject
-from corpus.sources.base import Source, SourceContext
-from corpus.types import Segment, Unit, slug
+from speechmill.corpus import storage
+from speechmill.corpus.config import ConfigError
+from speechmill.corpus.inputs.textfile import decode_text
+from speechmill.corpus.reject import Reject
+from speechmill.corpus.sources.base import Source, SourceContext
+from speechmill.corpus.types import Segment, Unit, slug
 
 LICENSE = "as licensed by the owner of the recordings (set license = ... in the config)"
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".wma", ".aif", ".aiff",
@@ -43,7 +41,7 @@ class Recordings:
 
 
 def _read(path: str) -> bytes:
-    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+    with storage.open_read(path) as f:
         return f.read()
 
 
@@ -85,7 +83,7 @@ class FolderSource(Source):
                    license=cls.option(table, "license", str, LICENSE), **common)
 
     def units(self) -> list[Unit]:
-        files = sorted(m.path for m in FileSystems.match([f"{self.path}/**"])[0].metadata_list)
+        files = sorted(m.path for m in storage.match(f"{self.path}/**"))
         folders: dict[str, list[str]] = {}
         for f in files:
             folders.setdefault(posixpath.dirname(f), []).append(f)

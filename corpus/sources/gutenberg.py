@@ -21,17 +21,20 @@ import posixpath
 import tempfile
 from typing import Any, Iterator
 
-from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
-
-from corpus.inputs.book import book_pieces
-from corpus.config import ConfigError, resolve_path
-from corpus.inputs.fetch import fetch
-from corpus.inputs.tts import Synthesizer, speak_with_program, split_voice, unknown_voices
-from corpus.reject import Reject
-from corpus.sources.base import Source, SourceContext
-from corpus.text import normalize
-from corpus.types import Segment, Unit, slug
+from speechmill.corpus import storage
+from speechmill.corpus.config import ConfigError, resolve_path
+from speechmill.corpus.inputs.book import book_pieces
+from speechmill.corpus.inputs.fetch import fetch
+from speechmill.corpus.inputs.tts import (
+    Synthesizer,
+    speak_with_program,
+    split_voice,
+    unknown_voices,
+)
+from speechmill.corpus.reject import Reject
+from speechmill.corpus.sources.base import Source, SourceContext
+from speechmill.corpus.text import normalize
+from speechmill.corpus.types import Segment, Unit, slug
 
 LICENSE = "Public domain in the USA (Project Gutenberg text); speech synthesized by espeak-ng, flite or festival"
 DEFAULT_MIRROR = "https://www.gutenberg.org/cache/epub/{id}/pg{id}.txt"
@@ -112,7 +115,7 @@ class GutenbergSource(Source):
             book = str(book)
             if not book.isdigit():
                 book = resolve_path(book, base_dir)
-                if not FileSystems.exists(book):
+                if not storage.exists(book):
                     raise ConfigError(f"{where}: book {book} does not exist")
             resolved.append(book)
         fields = cls.options(table, {"voices": (list, None, str), "rates": (list, None, int), "pitches": (list, None, int),
@@ -168,7 +171,7 @@ class GutenbergSource(Source):
             path = fetch(url, self.cache_dir)
             with open(path, "rb") as f:
                 return f.read(), url
-        with FileSystems.open(book, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+        with storage.open_read(book) as f:
             return f.read(), book
 
     def read(self, unit: Unit) -> Iterator[Segment | Reject]:

@@ -15,17 +15,19 @@ import posixpath
 import re
 from typing import Any, Iterator
 
-from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
-
-from corpus.inputs.archive import DEFAULT_MAX_MEMBER_BYTES, TAR_SUFFIXES, iter_members
-from corpus.config import ConfigError, resolve_path
-from corpus.inputs.textfile import decode_text
-from corpus.inputs.fetch import fetch
-from corpus.reject import Reject
-from corpus.sources.base import Source, SourceContext
-from corpus.types import Segment, Unit
-from corpus.workdir import files_identity
+from speechmill.corpus import storage
+from speechmill.corpus.config import ConfigError, resolve_path
+from speechmill.corpus.inputs.archive import (
+    DEFAULT_MAX_MEMBER_BYTES,
+    TAR_SUFFIXES,
+    iter_members,
+)
+from speechmill.corpus.inputs.fetch import fetch
+from speechmill.corpus.inputs.textfile import decode_text
+from speechmill.corpus.reject import Reject
+from speechmill.corpus.sources.base import Source, SourceContext
+from speechmill.corpus.types import Segment, Unit
+from speechmill.corpus.workdir import files_identity
 
 LICENSE = "CC BY 4.0 (LibriSpeech, OpenSLR SLR12)"
 DEFAULT_MIRROR = "https://www.openslr.org/resources/12/{subset}.tar.gz"
@@ -87,7 +89,7 @@ def parse_speakers(text: str) -> dict[str, str]:
 
 
 def _read_bytes(path: str) -> bytes:
-    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+    with storage.open_read(path) as f:
         return f.read()
 
 
@@ -95,11 +97,11 @@ def _is_file(path: str) -> bool:
     """A path that names a file (a folder has no size of its own in FileSystems.match)."""
     if "://" not in path:
         return os.path.isfile(path)
-    return not path.endswith("/") and bool(FileSystems.match([path])[0].metadata_list)
+    return not path.endswith("/") and bool(storage.match(path))
 
 
 def _match(pattern: str) -> list[str]:
-    return sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
+    return sorted(m.path for m in storage.match(pattern))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,7 +152,7 @@ class LibriSpeechSource(Source):
             raise ConfigError(f"{cls.where()}: needs path (a folder, a .tar.gz or a subset name)")
         if path not in SUBSET_MD5 and not _SUBSET_RE.match(path):
             path = resolve_path(path, context.base_dir)
-            if not FileSystems.exists(path):
+            if not storage.exists(path):
                 raise ConfigError(f"{cls.where()}: {path} does not exist "
                                   f"(nor is it a subset name: {', '.join(SUBSET_MD5)})")
             if not path.lower().endswith(TAR_SUFFIXES) and _is_file(path):
@@ -166,7 +168,7 @@ class LibriSpeechSource(Source):
     # ---------------------------------------------------------------- units
 
     def units(self) -> list[Unit]:
-        if _SUBSET_RE.match(self.path) and not FileSystems.exists(self.path):
+        if _SUBSET_RE.match(self.path) and not storage.exists(self.path):
             url = self.mirror.format(subset=self.path)
             md5 = self.md5 if self.md5 is not None else SUBSET_MD5.get(self.path)
             return [Unit(self.name, f"download/{self.path}", Download(url, md5, self.path))]
@@ -200,7 +202,7 @@ class LibriSpeechSource(Source):
             parent = posixpath.dirname(parent)
             candidates.append(f"{parent}/SPEAKERS.TXT")
         for path in candidates:
-            if FileSystems.exists(path):
+            if storage.exists(path):
                 return parse_speakers(_read_bytes(path).decode("utf-8", errors="replace"))
         return {}
 
@@ -249,7 +251,7 @@ class LibriSpeechSource(Source):
         dropped: set[str] = set()                          # ids rejected as duplicates
         genders: dict[str, str] = {}
         pending_bytes = 0
-        with FileSystems.open(archive, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+        with storage.open_read(archive) as f:
             try:
                 for member in iter_members(f, archive, self.max_member_bytes):
                     if isinstance(member, Reject):

@@ -15,25 +15,23 @@ import posixpath
 import tempfile
 from typing import Any, Iterator
 
-from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
-
-from corpus.config import ConfigError
-from corpus.inputs.media import embedded_subtitles, load_audio, video_fps
-from corpus.reject import Reject
-from corpus.sources.base import Source, SourceContext
-from corpus.subtitles.clean import track_language
-from corpus.subtitles.parse import parse_subtitles
-from corpus.subtitles.spans import clean_cues, utterance_spans
-from corpus.subtitles.sync import find_alignment, speech_activity
-from corpus.types import Note, Segment, Unit, slug
+from speechmill.corpus import storage
+from speechmill.corpus.config import ConfigError
+from speechmill.corpus.inputs.media import embedded_subtitles, load_audio, video_fps
+from speechmill.corpus.reject import Reject
+from speechmill.corpus.sources.base import Source, SourceContext
+from speechmill.corpus.subtitles.clean import track_language
+from speechmill.corpus.subtitles.parse import parse_subtitles
+from speechmill.corpus.subtitles.spans import clean_cues, utterance_spans
+from speechmill.corpus.subtitles.sync import find_alignment, speech_activity
+from speechmill.corpus.types import Note, Segment, Unit, slug
 
 LICENSE = "as licensed by the rights holder of each film (check before use)"
 VIDEO_EXTENSIONS = (".mp4", ".mkv", ".avi", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".ts")
 
 
 def _read(path: str) -> bytes:
-    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+    with storage.open_read(path) as f:
         return f.read()
 
 
@@ -82,7 +80,7 @@ class MoviesSource(Source):
         return cls(path=path, license=licence, sample_rate=context.sample_rate, **common, **fields)
 
     def units(self) -> list[Unit]:
-        files = sorted(m.path for m in FileSystems.match([f"{self.path.rstrip('/')}/**"])[0].metadata_list)
+        files = sorted(m.path for m in storage.match(f"{self.path.rstrip('/')}/**"))
         existing = set(files)
         videos = [f for f in files if f.lower().endswith(VIDEO_EXTENSIONS)]
         if not videos:

@@ -19,19 +19,21 @@ import urllib.parse
 from typing import Any, Iterator
 
 import soundfile
-from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
-
-from corpus.config import ConfigError, resolve_path
-from corpus.inputs.bounded import call_with_deadline
-from corpus.inputs.ytdlp import META, Downloader
-from corpus.reject import Reject
-from corpus.sources.base import Source, SourceContext
-from corpus.subtitles.clean import track_language
-from corpus.subtitles.parse import is_rolling, parse_subtitles, unroll
-from corpus.subtitles.spans import clean_cues, trim_to_speech, utterance_spans
-from corpus.subtitles.sync import speech_activity
-from corpus.types import Segment, Unit, slug
+from speechmill.corpus import storage
+from speechmill.corpus.config import ConfigError, resolve_path
+from speechmill.corpus.inputs.bounded import call_with_deadline
+from speechmill.corpus.inputs.ytdlp import META, Downloader
+from speechmill.corpus.reject import Reject
+from speechmill.corpus.sources.base import Source, SourceContext
+from speechmill.corpus.subtitles.clean import track_language
+from speechmill.corpus.subtitles.parse import is_rolling, parse_subtitles, unroll
+from speechmill.corpus.subtitles.spans import (
+    clean_cues,
+    trim_to_speech,
+    utterance_spans,
+)
+from speechmill.corpus.subtitles.sync import speech_activity
+from speechmill.corpus.types import Segment, Unit, slug
 
 LICENSE = "per video: the licence its page states (recorded on each utterance)"
 
@@ -86,9 +88,9 @@ class YouTubeSource(Source):
         urls = list(cls.option(table, "urls", list, [], str))
         if "url_file" in table:
             path = resolve_path(cls.option(table, "url_file", str), context.base_dir)
-            if not FileSystems.exists(path):
+            if not storage.exists(path):
                 raise ConfigError(f"{where}: url_file {path} does not exist")
-            with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+            with storage.open_read(path) as f:
                 urls += [u.strip() for u in f.read().decode("utf-8").splitlines()
                          if u.strip() and not u.lstrip().startswith("#")]
         if not urls:

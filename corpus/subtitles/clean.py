@@ -14,8 +14,8 @@ from __future__ import annotations
 import functools
 import re
 
-from corpus.subtitles.parse import Cue
-from corpus.reject import Reject
+from speechmill.corpus.reject import Reject
+from speechmill.corpus.subtitles.parse import Cue
 
 _HTML_RE = re.compile(r"</?[a-zA-Z][^>]*>")
 _ASS_RE = re.compile(r"\{\\[^}]*\}")

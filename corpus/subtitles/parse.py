@@ -15,9 +15,8 @@ import re
 import pysrt
 import pysubs2
 import webvtt
-
-from corpus.inputs.textfile import decode_text
-from corpus.reject import Reject
+from speechmill.corpus.inputs.textfile import decode_text
+from speechmill.corpus.reject import Reject
 
 _TIMING_RE = re.compile(r"^\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s*-->\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}")
 _VTT_TIME_RE = re.compile(r"(?:(\d+):)?(\d{2}):(\d{2})\.(\d{3})")

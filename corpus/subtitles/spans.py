@@ -9,11 +9,14 @@ contains without running into its neighbours (``refine``). Pure functions on sec
 from __future__ import annotations
 
 import numpy as np
-
-from corpus.reject import Reject
-from corpus.subtitles.clean import check_language, clean_cue_text, merge_continuations
-from corpus.subtitles.parse import Cue
-from corpus.subtitles.sync import FRAME, Alignment
+from speechmill.corpus.reject import Reject
+from speechmill.corpus.subtitles.clean import (
+    check_language,
+    clean_cue_text,
+    merge_continuations,
+)
+from speechmill.corpus.subtitles.parse import Cue
+from speechmill.corpus.subtitles.sync import FRAME, Alignment
 
 Span = tuple[float, float, str]
 

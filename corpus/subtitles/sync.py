@@ -12,8 +12,8 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from speechmill.corpus.frames import FRAME, frame_power
 
-FRAME = 0.01    # seconds per activity frame
 FRAME_RATES = (23.976, 24.0, 25.0)
 RATIOS = tuple(sorted({round(a / b, 6) for a in FRAME_RATES for b in FRAME_RATES}))
 
@@ -37,21 +37,6 @@ def speech_activity(samples: np.ndarray, rate: int, *, hangover: float = 0.15,
     floor, peak = np.percentile(db, 10), np.percentile(db, 99)
     active = db > max(floor + 0.25 * (peak - floor), floor + 6.0)
     return _close_gaps(_drop_bursts(active, int(min_burst / FRAME)), int(hangover / FRAME))
-
-
-def frame_power(samples: np.ndarray, rate: int) -> np.ndarray:
-    """Mean power of each whole 10 ms frame; frames start at round(i * rate * FRAME), so a rate
-    whose frame is not a whole number of samples (22050, 11025 Hz) does not drift."""
-    hop = rate * FRAME
-    n = int(len(samples) // hop)
-    if n == 0:
-        return np.zeros(0, np.float32)
-    if float(hop).is_integer():
-        frames = samples[: n * int(hop)].astype(np.float32).reshape(n, int(hop))
-        return np.einsum("ij,ij->i", frames, frames) / hop
-    bounds = np.rint(np.arange(n + 1) * hop).astype(np.int64)
-    power = np.concatenate(([0.0], np.cumsum(np.square(samples[: bounds[-1]], dtype=np.float64))))
-    return ((power[bounds[1:]] - power[bounds[:-1]]) / np.diff(bounds)).astype(np.float32)
 
 
 def _runs(active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

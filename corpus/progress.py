@@ -15,6 +15,7 @@ import threading
 import time
 from typing import TextIO
 
+from speechmill.corpus.workdir import read_progress
 
 _REAL_STDERR_FD: int | None = None
 
@@ -87,7 +88,7 @@ class JobProgress:
 
     def _read(self) -> dict:
         """The notes so far; never less than before (the folder goes when the job publishes)."""
-        from corpus.workdir import read_progress   # (Beam's FileSystems: only for corpus jobs)
+
 
         done = read_progress(self.folder)
         if done["units"] >= self._best["units"]:

@@ -1,0 +1,148 @@
+"""Files by path or URL: Beam's FileSystems when Beam is installed, plain local files otherwise.
+
+Every module that touches a corpus, a source's inputs or a job's working folder goes through
+these few functions, so reading a corpus (``lm``, ``inspect``, ``report``, training) needs no
+Beam, and the corpus jobs reach ``gs://``, ``s3://`` and the like through Beam unchanged.
+
+    with storage.open_read(path) as f: ...        # binary, uncompressed
+    with storage.create(path) as f: ...           # binary, truncates
+    storage.match(pattern) -> [FileInfo]          # files only; ``*`` within a folder, ``**`` below
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import glob
+import os
+import shutil
+from typing import Any, BinaryIO
+
+
+@dataclasses.dataclass(frozen=True)
+class FileInfo:
+    """One matched file: its path, size in bytes and modification time (seconds)."""
+
+    path: str
+    size: int
+    mtime: float
+
+
+@functools.lru_cache(maxsize=1)
+def _beam() -> Any:
+    """Beam's FileSystems class, or None when Beam is not installed."""
+    try:
+        from apache_beam.io.filesystems import FileSystems
+    except ImportError:
+        return None
+    return FileSystems
+
+
+def _uncompressed() -> Any:
+    from apache_beam.io.filesystem import CompressionTypes
+
+    return CompressionTypes.UNCOMPRESSED
+
+
+def _local(path: str) -> str:
+    """A local path from a path or a ``file://`` URL; other URLs need Beam."""
+    if path.startswith("file://"):
+        return path[len("file://"):]
+    if "://" in path:
+        raise FileNotFoundError(f"{path}: reading URLs needs Beam's file systems: "
+                                "pip install 'speechmill[corpus]'")
+    return path
+
+
+def open_read(path: str) -> BinaryIO:
+    """A binary file opened for reading (no decompression)."""
+    fs = _beam()
+    if fs is not None:
+        return fs.open(path, compression_type=_uncompressed())
+    return open(_local(path), "rb")
+
+
+def create(path: str, mime_type: str = "application/octet-stream") -> BinaryIO:
+    """A binary file opened for writing (created or truncated; no compression)."""
+    fs = _beam()
+    if fs is not None:
+        return fs.create(path, mime_type=mime_type, compression_type=_uncompressed())
+    return open(_local(path), "wb")
+
+
+def read_bytes(path: str) -> bytes:
+    with open_read(path) as f:
+        return f.read()
+
+
+def exists(path: str) -> bool:
+    fs = _beam()
+    return fs.exists(path) if fs is not None else os.path.exists(_local(path))
+
+
+def match(pattern: str) -> list[FileInfo]:
+    """The files a pattern names (``*`` within a folder, ``**`` across folders), sorted by path."""
+    fs = _beam()
+    if fs is not None:
+        found = [FileInfo(m.path, m.size_in_bytes, m.last_updated_in_seconds)
+                 for m in fs.match([pattern])[0].metadata_list]
+    else:
+        found = []
+        for path in glob.glob(_local(pattern), recursive=True, include_hidden=True):
+            if os.path.isfile(path):
+                st = os.stat(path)
+                found.append(FileInfo(path, st.st_size, st.st_mtime))
+    return sorted(found, key=lambda info: info.path)
+
+
+def size(path: str) -> int:
+    """The size of one file in bytes; FileNotFoundError when there is none."""
+    found = match(path)
+    if not found:
+        raise FileNotFoundError(f"{path}: no such file")
+    return found[0].size
+
+
+def delete(paths: list[str]) -> None:
+    """Delete files or folders (a folder with everything in it)."""
+    if not paths:
+        return
+    fs = _beam()
+    if fs is not None:
+        fs.delete(list(paths))
+        return
+    for path in map(_local, paths):
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.remove(path)
+
+
+def delete_if_exists(path: str) -> None:
+    if exists(path):
+        delete([path])
+
+
+def rename(source: str, target: str) -> None:
+    """Move one file or folder to a name that does not exist yet."""
+    fs = _beam()
+    if fs is not None:
+        fs.rename([source], [target])
+    else:
+        os.rename(_local(source), _local(target))
+
+
+def replace(source: str, target: str) -> None:
+    """Move ``source`` over ``target`` (removed first when it exists)."""
+    delete_if_exists(target)
+    rename(source, target)
+
+
+def mkdirs(path: str) -> None:
+    """Make a folder and its parents; nothing when it exists."""
+    if exists(path):
+        return
+    fs = _beam()
+    if fs is not None:
+        fs.mkdirs(path)
+    else:
+        os.makedirs(_local(path), exist_ok=True)
