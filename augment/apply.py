@@ -5,6 +5,7 @@ from a folder (e.g. MUSAN), room impulse responses from a folder, and a few utte
 the corpus itself for babble. Without folders, noise is white/pink/brown/babble and reverb
 uses rooms simulated by pyroomacoustics (``effects.room_rir``).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -12,6 +13,7 @@ import io
 
 import numpy as np
 import soundfile
+
 from speechmill.augment import effects
 from speechmill.augment.recipe import Chain, chain_label
 from speechmill.corpus import storage
@@ -30,22 +32,30 @@ class Banks:
 
     @property
     def noise_kinds(self) -> list[str]:
-        return ["white", "pink", "brown"] + (["babble"] if self.babble else []) + (["bank"] if self.noises else [])
+        return (
+            ["white", "pink", "brown"]
+            + (["babble"] if self.babble else [])
+            + (["bank"] if self.noises else [])
+        )
 
 
 def load_folder(folder: str | None, rate: int, max_seconds: float = 600.0) -> list[np.ndarray]:
     """Every audio file under ``folder`` as float32 mono at ``rate`` (at most ``max_seconds`` each)."""
     if not folder:
         return []
-    paths = sorted(m.path for m in storage.match(f"{folder.rstrip('/')}/**")
-                   if m.path.lower().endswith(AUDIO_EXTENSIONS))
+    paths = sorted(
+        m.path
+        for m in storage.match(f"{folder.rstrip('/')}/**")
+        if m.path.lower().endswith(AUDIO_EXTENSIONS)
+    )
     if not paths:
         raise effects.EffectError(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) under {folder}")
     out = []
     for path in paths:
         with storage.open_read(path) as f:
-            samples, file_rate = soundfile.read(io.BytesIO(f.read()), dtype="float32",
-                                                frames=int(max_seconds * 48000))
+            samples, file_rate = soundfile.read(
+                io.BytesIO(f.read()), dtype="float32", frames=int(max_seconds * 48000)
+            )
         out.append(to_corpus_format(samples, file_rate, rate).astype(np.float32) / 32768.0)
     return out
 
@@ -61,15 +71,19 @@ def apply_chain(x: np.ndarray, rate: int, chain: Chain, banks: Banks, rng_for) -
     return x
 
 
-def augment_utterance(utt: Utterance, chain: Chain, rate: int, banks: Banks, seed: int) -> Utterance:
+def augment_utterance(
+    utt: Utterance, chain: Chain, rate: int, banks: Banks, seed: int
+) -> Utterance:
     """A copy of ``utt`` with the chain applied, a visible id suffix and its ``augment`` field."""
     x = utt.audio.astype(np.float32) / 32768.0
     y = apply_chain(x, rate, chain, banks, lambda what: _rng(seed, utt.id, chain, what))
     suffix, field = chain_label(chain)
     augment = f"{utt.augment},{field}" if utt.augment else field
-    stretch = 1.0                          # word timings follow the effects that change durations
+    stretch = 1.0  # word timings follow the effects that change durations
     for effect, value in chain:
         if effects.EFFECTS[effect].stretches:
             stretch /= value
     times = tuple(round(t * stretch, 3) for t in utt.word_times)
-    return dataclasses.replace(utt, id=utt.id + suffix, audio=float_to_pcm16(y), augment=augment, word_times=times)
+    return dataclasses.replace(
+        utt, id=utt.id + suffix, audio=float_to_pcm16(y), augment=augment, word_times=times
+    )

@@ -18,14 +18,17 @@ takes a value, whether it changes the duration, the numpy function and the on-th
 TensorFlow op, if any). The recipe parser, the labels, ``make augment`` and the on-the-fly
 augmentation in training all read it; adding an effect is one row and its test.
 """
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import soxr
 from scipy import signal
+
 from speechmill.augment.stretch import time_stretch
 from speechmill.corpus.errors import UserError
 
@@ -44,8 +47,10 @@ def check_params(effect: str, value: float) -> None:
     audio is touched)."""
     _check(effect in EFFECTS, f"unknown effect {effect!r}; effects: {', '.join(EFFECTS)}")
     row = EFFECTS[effect]
-    _check(np.isfinite(value) and row.low <= value <= row.high,
-           f"{effect}={value:g} is outside {row.low:g}..{row.high:g} {row.meaning}")
+    _check(
+        np.isfinite(value) and row.low <= value <= row.high,
+        f"{effect}={value:g} is outside {row.low:g}..{row.high:g} {row.meaning}",
+    )
 
 
 def speed(x: np.ndarray, rate: int, factor: float) -> np.ndarray:
@@ -68,8 +73,8 @@ def pitch_shift(x: np.ndarray, rate: int, semitones: float) -> np.ndarray:
     if semitones == 0:
         return x.copy()
     f = 2.0 ** (semitones / 12.0)
-    longer = time_stretch(x, rate, 1.0 / f)              # f times longer, same pitch
-    y = soxr.resample(longer, rate * f, rate)              # back to the length, pitch x f
+    longer = time_stretch(x, rate, 1.0 / f)  # f times longer, same pitch
+    y = soxr.resample(longer, rate * f, rate)  # back to the length, pitch x f
     return _fit(y.astype(np.float32, copy=False), len(x))
 
 
@@ -82,8 +87,13 @@ def rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.dot(x, x) / max(len(x), 1) + 1e-20))
 
 
-def add_noise(x: np.ndarray, noise: np.ndarray, snr_db: float, rng: np.random.Generator,
-              noise_rms: float | None = None) -> np.ndarray:
+def add_noise(
+    x: np.ndarray,
+    noise: np.ndarray,
+    snr_db: float,
+    rng: np.random.Generator,
+    noise_rms: float | None = None,
+) -> np.ndarray:
     """Mix ``noise`` (looped or cut at a random point to the length of ``x``) at ``snr_db``.
 
     ``noise_rms`` may give the noise's RMS when it is known (generated noise of the right
@@ -95,7 +105,7 @@ def add_noise(x: np.ndarray, noise: np.ndarray, snr_db: float, rng: np.random.Ge
     if len(noise) < n:
         noise = np.tile(noise, int(np.ceil(n / len(noise))) + 1)
     start = int(rng.integers(0, len(noise) - n + 1))
-    piece = noise[start:start + n]
+    piece = noise[start : start + n]
     noise_rms = rms(piece) if noise_rms is None or len(noise) != n else noise_rms
     _check(noise_rms > 1e-9, "noise must be a non-silent signal")
     scale = rms(x) / (noise_rms * 10.0 ** (snr_db / 20.0))
@@ -106,7 +116,10 @@ def add_noise(x: np.ndarray, noise: np.ndarray, snr_db: float, rng: np.random.Ge
 
 # 1/f ("pink") noise: a 3-pole, 3-zero filter on white noise (J. O. Smith's approximation, within
 # 0.3 dB of 1/f over 9 octaves); brown (1/f^2) noise: a leaky integrator.
-_PINK = ([0.049922035, -0.095993537, 0.050612699, -0.004408786], [1.0, -2.494956002, 2.017265875, -0.522189400])
+_PINK = (
+    [0.049922035, -0.095993537, 0.050612699, -0.004408786],
+    [1.0, -2.494956002, 2.017265875, -0.522189400],
+)
 _BROWN = ([1.0], [1.0, -0.995])
 
 
@@ -122,7 +135,9 @@ def colored_noise(kind: str, n: int, rng: np.random.Generator) -> np.ndarray:
     return y / rms(y)
 
 
-def babble(utterances: list[np.ndarray], n: int, rng: np.random.Generator, talkers: int = 4) -> np.ndarray:
+def babble(
+    utterances: list[np.ndarray], n: int, rng: np.random.Generator, talkers: int = 4
+) -> np.ndarray:
     """The sum of ``talkers`` utterances drawn from ``utterances``, looped to ``n`` samples."""
     _check(len(utterances) > 0, "babble needs other utterances")
     out = np.zeros(n, np.float32)
@@ -130,7 +145,7 @@ def babble(utterances: list[np.ndarray], n: int, rng: np.random.Generator, talke
         u = utterances[int(index)]
         u = np.tile(u, int(np.ceil(n / len(u))) + 1)
         start = int(rng.integers(0, len(u) - n + 1))
-        out += u[start:start + n] / max(rms(u), 1e-9)
+        out += u[start : start + n] / max(rms(u), 1e-9)
     return out
 
 
@@ -139,12 +154,12 @@ def synthetic_rir(rate: int, rt60: float, rng: np.random.Generator) -> np.ndarra
     check_params("reverb", rt60)
     n = int(rt60 * rate)
     t = np.arange(n) / rate
-    rir = rng.standard_normal(n) * np.exp(-6.9078 * t / rt60)       # -60 dB at rt60
+    rir = rng.standard_normal(n) * np.exp(-6.9078 * t / rt60)  # -60 dB at rt60
     rir[0] = 1.0
     return (rir / np.max(np.abs(rir))).astype(np.float32)
 
 
-ROOM_LIMITS = ((3.0, 12.0), (2.5, 9.0), (2.4, 4.5))      # length, width, height in metres
+ROOM_LIMITS = ((3.0, 12.0), (2.5, 9.0), (2.4, 4.5))  # length, width, height in metres
 MAX_IMAGE_ORDER = 60
 
 
@@ -164,19 +179,26 @@ def room_rir(rate: int, rt60: float, rng: np.random.Generator) -> np.ndarray:
             absorption, order = pra.inverse_sabine(rt60, dims)
         except ValueError:
             continue
-        room = pra.ShoeBox(dims, fs=rate, materials=pra.Material(absorption), max_order=min(order, MAX_IMAGE_ORDER))
+        room = pra.ShoeBox(
+            dims, fs=rate, materials=pra.Material(absorption), max_order=min(order, MAX_IMAGE_ORDER)
+        )
         room.add_source(source)
         room.add_microphone(mic)
         room.compute_rir()
         rir = np.asarray(room.rir[0][0], dtype=np.float64)
-        rir = rir[int(np.argmax(np.abs(rir) > 0.05 * np.max(np.abs(rir)))):]    # start at the direct sound
+        rir = rir[
+            int(np.argmax(np.abs(rir) > 0.05 * np.max(np.abs(rir)))) :
+        ]  # start at the direct sound
         return (rir / np.max(np.abs(rir))).astype(np.float32)
     return synthetic_rir(rate, rt60, rng)
 
 
 def reverb(x: np.ndarray, rir: np.ndarray) -> np.ndarray:
     """Convolve with ``rir``; the output is longer by the tail and has the input's RMS."""
-    _check(rir.ndim == 1 and rir.size > 0 and np.any(rir), "a room impulse response must be a non-zero 1-D signal")
+    _check(
+        rir.ndim == 1 and rir.size > 0 and np.any(rir),
+        "a room impulse response must be a non-zero 1-D signal",
+    )
     y = signal.fftconvolve(x, rir).astype(np.float32)
     return y * (rms(x) / rms(y))
 
@@ -188,7 +210,10 @@ def gain(x: np.ndarray, db: float) -> np.ndarray:
 
 def telephone(x: np.ndarray, rate: int, low: float = 300.0, high: float = 3400.0) -> np.ndarray:
     """Band-limit to a telephone channel (4th-order Butterworth band-pass)."""
-    _check(0 < low < high < rate / 2, f"telephone band {low:g}..{high:g} Hz must lie within 0..{rate / 2:g} Hz")
+    _check(
+        0 < low < high < rate / 2,
+        f"telephone band {low:g}..{high:g} Hz must lie within 0..{rate / 2:g} Hz",
+    )
     sos = signal.butter(4, [low, high], btype="bandpass", fs=rate, output="sos")
     return signal.sosfilt(sos, x).astype(np.float32)
 
@@ -197,9 +222,12 @@ def telephone(x: np.ndarray, rate: int, low: float = 300.0, high: float = 3400.0
 # ``apply(x, rate, value, banks, rng_for)``: ``banks`` holds noise, impulse responses and babble
 # utterances (augment/apply.py Banks); ``rng_for(what)`` is the seeded generator for one draw.
 
+
 def _reverb(x: np.ndarray, rate: int, value: float, banks: Any, rng_for: Callable) -> np.ndarray:
     rng = rng_for("reverb")
-    rir = banks.rirs[int(rng.integers(len(banks.rirs)))] if banks.rirs else room_rir(rate, value, rng)
+    rir = (
+        banks.rirs[int(rng.integers(len(banks.rirs)))] if banks.rirs else room_rir(rate, value, rng)
+    )
     return reverb(x, rir)
 
 
@@ -221,26 +249,64 @@ class Effect:
     """One effect a recipe can name."""
 
     name: str
-    low: float                 # allowed values low..high
+    low: float  # allowed values low..high
     high: float
-    meaning: str               # what the value is, for messages
-    apply: Callable[..., np.ndarray]     # (x, rate, value, banks, rng_for) -> x, float32
-    unit: str = ""             # written after the value in ids and the ``augment`` field
-    takes_value: bool = True   # False: named alone ("telephone"), its value is 1
-    stretches: bool = False    # the duration becomes 1 / value of the original (word times follow)
-    tf_op: str | None = None   # on-the-fly: augment.tf_ops function (audio, value, seed) -> audio
+    meaning: str  # what the value is, for messages
+    apply: Callable[..., np.ndarray]  # (x, rate, value, banks, rng_for) -> x, float32
+    unit: str = ""  # written after the value in ids and the ``augment`` field
+    takes_value: bool = True  # False: named alone ("telephone"), its value is 1
+    stretches: bool = False  # the duration becomes 1 / value of the original (word times follow)
+    tf_op: str | None = None  # on-the-fly: augment.tf_ops function (audio, value, seed) -> audio
 
 
 # In the order a chain applies them.
-EFFECTS: dict[str, Effect] = {e.name: e for e in (
-    Effect("speed", 0.5, 2.0, "a factor", lambda x, rate, v, banks, rng_for: speed(x, rate, v),
-           stretches=True, tf_op="speed"),
-    Effect("tempo", 0.5, 2.0, "a factor", lambda x, rate, v, banks, rng_for: tempo(x, rate, v), stretches=True),
-    Effect("pitch", -12.0, 12.0, "semitones", lambda x, rate, v, banks, rng_for: pitch_shift(x, rate, v), unit="st"),
-    Effect("reverb", 0.05, 3.0, "seconds of RT60", _reverb, unit="s"),
-    Effect("telephone", 0.0, 1.0, "(no value needed)", lambda x, rate, v, banks, rng_for: telephone(x, rate),
-           takes_value=False),
-    Effect("noise", -10.0, 60.0, "dB SNR", _noise, unit="dB", tf_op="noise"),
-    Effect("gain", -40.0, 40.0, "dB", lambda x, rate, v, banks, rng_for: gain(x, v), unit="dB", tf_op="gain"),
-)}
+EFFECTS: dict[str, Effect] = {
+    e.name: e
+    for e in (
+        Effect(
+            "speed",
+            0.5,
+            2.0,
+            "a factor",
+            lambda x, rate, v, banks, rng_for: speed(x, rate, v),
+            stretches=True,
+            tf_op="speed",
+        ),
+        Effect(
+            "tempo",
+            0.5,
+            2.0,
+            "a factor",
+            lambda x, rate, v, banks, rng_for: tempo(x, rate, v),
+            stretches=True,
+        ),
+        Effect(
+            "pitch",
+            -12.0,
+            12.0,
+            "semitones",
+            lambda x, rate, v, banks, rng_for: pitch_shift(x, rate, v),
+            unit="st",
+        ),
+        Effect("reverb", 0.05, 3.0, "seconds of RT60", _reverb, unit="s"),
+        Effect(
+            "telephone",
+            0.0,
+            1.0,
+            "(no value needed)",
+            lambda x, rate, v, banks, rng_for: telephone(x, rate),
+            takes_value=False,
+        ),
+        Effect("noise", -10.0, 60.0, "dB SNR", _noise, unit="dB", tf_op="noise"),
+        Effect(
+            "gain",
+            -40.0,
+            40.0,
+            "dB",
+            lambda x, rate, v, banks, rng_for: gain(x, v),
+            unit="dB",
+            tf_op="gain",
+        ),
+    )
+}
 ORDER = tuple(EFFECTS)

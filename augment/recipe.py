@@ -11,6 +11,7 @@ The effects, their limits and units are the rows of ``augment.effects.EFFECTS``:
 gain (dB). Every choice is drawn from a generator seeded by a stable hash
 of (seed, utterance id, copy, effect), so a recipe is reproducible per utterance.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -18,10 +19,13 @@ import itertools
 import re
 
 import numpy as np
+
 from speechmill.augment.effects import EFFECTS, ORDER, EffectError, check_params
 from speechmill.corpus.types import stable_hash
 
-ON_THE_FLY = "speed=0.9,1.0,1.1;noise=5..20dB@0.5;gain=-6..6dB"   # training's default on-the-fly recipe
+ON_THE_FLY = (
+    "speed=0.9,1.0,1.1;noise=5..20dB@0.5;gain=-6..6dB"  # training's default on-the-fly recipe
+)
 _NUMBER = r"[-+]?\d+(?:\.\d+)?"
 _STEP_RE = re.compile(rf"^(?P<name>[a-z]+)(?:=(?P<spec>[^@]+))?(?:@(?P<p>{_NUMBER}))?$")
 _UNIT_RE = re.compile(r"(?i)(db|st|s|x)$")
@@ -32,8 +36,8 @@ Chain = tuple[tuple[str, float], ...]
 @dataclasses.dataclass(frozen=True)
 class Step:
     effect: str
-    values: tuple[float, ...] = ()             # listed (or one fixed) value
-    low: float | None = None                   # a range draws uniformly in low..high
+    values: tuple[float, ...] = ()  # listed (or one fixed) value
+    low: float | None = None  # a range draws uniformly in low..high
     high: float | None = None
     probability: float = 1.0
 
@@ -51,11 +55,15 @@ class Recipe:
         """The effect chains of this utterance's copies (empty chains are dropped)."""
         listed = [s for s in self.steps if s.multiplies]
         out = []
-        for copy, combo in enumerate(itertools.product(*[s.values for s in listed]) if listed else [()]):
+        for copy, combo in enumerate(
+            itertools.product(*[s.values for s in listed]) if listed else [()]
+        ):
             picked = dict(zip((s.effect for s in listed), combo))
             chain = []
             for step in sorted(self.steps, key=lambda s: ORDER.index(s.effect)):
-                rng = np.random.default_rng(stable_hash("augment", seed, utterance_id, copy, step.effect))
+                rng = np.random.default_rng(
+                    stable_hash("augment", seed, utterance_id, copy, step.effect)
+                )
                 if step.probability < 1.0 and rng.random() >= step.probability:
                     continue
                 if step.effect in picked:
@@ -65,7 +73,7 @@ class Recipe:
                 elif step.low is not None:
                     value = round(float(rng.uniform(step.low, step.high)), 2)
                 else:
-                    value = 1.0                        # an effect that takes no value
+                    value = 1.0  # an effect that takes no value
                 chain.append((step.effect, value))
             if chain:
                 out.append(tuple(chain))
@@ -90,7 +98,9 @@ def parse_recipe(text: str) -> Recipe:
             raise EffectError(f"recipe step {part!r} is not name=values[@probability]")
         name, spec, p = m.group("name"), m.group("spec"), m.group("p")
         if name not in ORDER:
-            raise EffectError(f"recipe step {part!r}: unknown effect {name!r}; effects: {', '.join(ORDER)}")
+            raise EffectError(
+                f"recipe step {part!r}: unknown effect {name!r}; effects: {', '.join(ORDER)}"
+            )
         probability = float(p) if p is not None else 1.0
         if not 0 < probability <= 1:
             raise EffectError(f"recipe step {part!r}: probability must be within 0..1")
@@ -111,7 +121,9 @@ def parse_recipe(text: str) -> Recipe:
             for v in values:
                 check_params(name, v)
             if len(values) > 1 and probability < 1:
-                raise EffectError(f"recipe step {part!r}: listed values make copies; they take no @probability")
+                raise EffectError(
+                    f"recipe step {part!r}: listed values make copies; they take no @probability"
+                )
             steps.append(Step(name, values=values, probability=probability))
     if not steps:
         raise EffectError("empty recipe")
@@ -122,8 +134,10 @@ def parse_recipe(text: str) -> Recipe:
 
 def chain_label(chain: Chain) -> tuple[str, str]:
     """(id suffix, augment field) for a chain, e.g. ("~speed1.1+noise12.3dB", "speed=1.1,noise=12.3dB")."""
+
     def value(effect: str, v: float) -> str:
         return f"{v:g}{EFFECTS[effect].unit}" if EFFECTS[effect].takes_value else ""
+
     suffix = "~" + "+".join(f"{e}{value(e, v)}" for e, v in chain)
     field = ",".join(f"{e}={value(e, v)}" if EFFECTS[e].takes_value else e for e, v in chain)
     return suffix, field
@@ -136,6 +150,8 @@ def parse_on_the_fly(text: str) -> Recipe:
     offline = [s.effect for s in recipe.steps if EFFECTS[s.effect].tf_op is None]
     if offline:
         live = ", ".join(e.name for e in EFFECTS.values() if e.tf_op)
-        raise EffectError(f"on-the-fly recipe {text!r}: {', '.join(offline)} only works offline "
-                          f"(make augment); on the fly: {live}")
+        raise EffectError(
+            f"on-the-fly recipe {text!r}: {', '.join(offline)} only works offline "
+            f"(make augment); on the fly: {live}"
+        )
     return recipe

@@ -6,6 +6,7 @@ frame's waveform (maximum correlation with that frame's natural continuation). T
 on a 4x decimated copy of the signal, one small matrix-vector product per frame; reading and
 overlap-adding the frames is vectorized.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,14 +17,21 @@ def _decimate(x: np.ndarray, q: int) -> np.ndarray:
     return x[: n * q].reshape(n, q).mean(axis=1)
 
 
-def time_stretch(x: np.ndarray, rate: int, factor: float, *, frame_ms: float = 30.0,
-                 tol_ms: float = 12.0, q: int = 4) -> np.ndarray:
+def time_stretch(
+    x: np.ndarray,
+    rate: int,
+    factor: float,
+    *,
+    frame_ms: float = 30.0,
+    tol_ms: float = 12.0,
+    q: int = 4,
+) -> np.ndarray:
     """``x`` played ``factor`` times faster at the same pitch: ``len(x) / factor`` samples."""
     x = np.asarray(x, dtype=np.float32)
     n_out = int(round(len(x) / factor))
     if factor == 1.0 or len(x) == 0:
         return x.copy()
-    frame = 2 * int(rate * frame_ms / 2000 / q) * q        # even, a multiple of 2q
+    frame = 2 * int(rate * frame_ms / 2000 / q) * q  # even, a multiple of 2q
     hop = frame // 2
     tol = int(rate * tol_ms / 1000 / q) * q
     count = n_out // hop + 3
@@ -31,7 +39,7 @@ def time_stretch(x: np.ndarray, rate: int, factor: float, *, frame_ms: float = 3
     # frame k covers input [nominal_k - hop, nominal_k + hop) and lands at output k * hop, so
     # output sample hop + j lines up with input sample j * factor
     padded = np.pad(x, (tol + hop, 4 * frame + 4 * tol))
-    base = nominal + tol                                     # frame starts in `padded` at delta 0
+    base = nominal + tol  # frame starts in `padded` at delta 0
     small = _decimate(padded, q)
     half, t_s = hop // q, tol // q
     # every candidate overlap window of the decimated signal, as rows (a view, no copy)
@@ -39,15 +47,17 @@ def time_stretch(x: np.ndarray, rate: int, factor: float, *, frame_ms: float = 3
     delta = np.zeros(count, np.int64)
     position = int(base[0])
     for k in range(1, count):
-        natural = (position + hop) // q                     # where the previous frame would go on
+        natural = (position + hop) // q  # where the previous frame would go on
         lo = (int(base[k]) - tol) // q
-        scores = windows[lo: lo + 2 * t_s + 1] @ windows[natural]
+        scores = windows[lo : lo + 2 * t_s + 1] @ windows[natural]
         delta[k] = int(np.argmax(scores)) * q - tol
         position = int(base[k]) + int(delta[k])
-    window = np.hanning(frame + 1)[:-1].astype(np.float32)   # periodic Hann: sums to 1 at half overlap
+    window = np.hanning(frame + 1)[:-1].astype(
+        np.float32
+    )  # periodic Hann: sums to 1 at half overlap
     frames = padded[(base + delta)[:, None] + np.arange(frame)] * window
     out = np.zeros((count + 2) * hop, np.float32)
     even, odd = frames[0::2].reshape(-1), frames[1::2].reshape(-1)
     out[: len(even)] += even
-    out[hop: hop + len(odd)] += odd
-    return out[hop: hop + n_out]
+    out[hop : hop + len(odd)] += odd
+    return out[hop : hop + n_out]

@@ -13,9 +13,11 @@ own seed from (seed, element index); on a repeated dataset every epoch draws fre
 their ``tf_op`` (each ``(audio, value, seed) -> audio``); ``augment_dataset`` applies a recipe
 written in the same language as ``make augment`` (augment/recipe.py) with them.
 """
+
 from __future__ import annotations
 
 import tensorflow as tf
+
 from speechmill.augment.effects import EFFECTS
 from speechmill.augment.recipe import ON_THE_FLY, parse_on_the_fly
 
@@ -48,8 +50,15 @@ def change_speed(audio: tf.Tensor, factor) -> tf.Tensor:
     return tf.gather(audio, left) * (1.0 - weight) + tf.gather(audio, right) * weight
 
 
-def spec_augment(features: tf.Tensor, seed: tf.Tensor, *, time_masks: int = 2, time_width: int = 20,
-                 freq_masks: int = 2, freq_width: int = 10) -> tf.Tensor:
+def spec_augment(
+    features: tf.Tensor,
+    seed: tf.Tensor,
+    *,
+    time_masks: int = 2,
+    time_width: int = 20,
+    freq_masks: int = 2,
+    freq_width: int = 10,
+) -> tf.Tensor:
     """Zero ``time_masks`` bands of up to ``time_width`` frames and ``freq_masks`` bands of up to
     ``freq_width`` bins of a [time, freq] feature matrix."""
     t, f = tf.shape(features)[0], tf.shape(features)[1]
@@ -59,8 +68,12 @@ def spec_augment(features: tf.Tensor, seed: tf.Tensor, *, time_masks: int = 2, t
         along_time = i < time_masks
         size, width = (t, time_width) if along_time else (f, freq_width)
         pair = tf.random.experimental.stateless_split(seeds[i], 2)
-        w = tf.random.stateless_uniform([], seed=pair[0], maxval=tf.minimum(width, size) + 1, dtype=tf.int32)
-        start = tf.random.stateless_uniform([], seed=pair[1], maxval=tf.maximum(size - w, 0) + 1, dtype=tf.int32)
+        w = tf.random.stateless_uniform(
+            [], seed=pair[0], maxval=tf.minimum(width, size) + 1, dtype=tf.int32
+        )
+        start = tf.random.stateless_uniform(
+            [], seed=pair[1], maxval=tf.maximum(size - w, 0) + 1, dtype=tf.int32
+        )
         band = tf.logical_and(tf.range(size) >= start, tf.range(size) < start + w)
         band = tf.cast(tf.logical_not(band), features.dtype)
         keep *= band[:, None] if along_time else band[None, :]
@@ -82,7 +95,9 @@ def noise(audio: tf.Tensor, snr_db, seed: tf.Tensor) -> tf.Tensor:
     return add_noise(audio, snr_db, seed)
 
 
-def augment_dataset(dataset: tf.data.Dataset, seed: int, recipe: str = ON_THE_FLY) -> tf.data.Dataset:
+def augment_dataset(
+    dataset: tf.data.Dataset, seed: int, recipe: str = ON_THE_FLY
+) -> tf.data.Dataset:
     """Augment the ``audio`` of each element of a speechmill dataset (see train/data.py) with a
     recipe in ``make augment``'s language: every step, in the table's order, applies to a share
     ``@p`` of the elements (all without ``@``) with a value drawn for each element (one of the
@@ -94,24 +109,33 @@ def augment_dataset(dataset: tf.data.Dataset, seed: int, recipe: str = ON_THE_FL
     def value_of(step, seed_pair):
         if len(step.values) > 1:
             values = tf.constant(step.values, tf.float32)
-            pick = tf.random.stateless_uniform([], seed=seed_pair, maxval=len(step.values), dtype=tf.int32)
+            pick = tf.random.stateless_uniform(
+                [], seed=seed_pair, maxval=len(step.values), dtype=tf.int32
+            )
             return values[pick]
         if step.values:
             return tf.constant(step.values[0], tf.float32)
         if step.low is not None:
-            return tf.random.stateless_uniform([], seed=seed_pair, minval=step.low, maxval=step.high)
+            return tf.random.stateless_uniform(
+                [], seed=seed_pair, minval=step.low, maxval=step.high
+            )
         return tf.constant(1.0, tf.float32)
 
     def one(index, example):
-        seeds = tf.random.experimental.stateless_split(tf.stack([tf.cast(seed, tf.int64), index]), 3 * len(steps))
+        seeds = tf.random.experimental.stateless_split(
+            tf.stack([tf.cast(seed, tf.int64), index]), 3 * len(steps)
+        )
         audio = example["audio"]
         for i in order:
             step, op = steps[i], ops[i]
             value = value_of(step, seeds[3 * i])
             if step.probability < 1.0:
                 chosen = tf.random.stateless_uniform([], seed=seeds[3 * i + 1]) < step.probability
-                audio = tf.cond(chosen, lambda a=audio, o=op, v=value, s=seeds[3 * i + 2]: o(a, v, s),
-                                lambda a=audio: a)
+                audio = tf.cond(
+                    chosen,
+                    lambda a=audio, o=op, v=value, s=seeds[3 * i + 2]: o(a, v, s),
+                    lambda a=audio: a,
+                )
             else:
                 audio = op(audio, value, seeds[3 * i + 2])
         return {**example, "audio": audio, "num_samples": tf.cast(tf.shape(audio)[0], tf.int64)}

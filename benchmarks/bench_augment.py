@@ -4,6 +4,7 @@ x-realtime per core = seconds of audio processed / CPU seconds (this process), b
 on 60 s of espeak-ng speech at 16 kHz. Then the whole `make augment` job with the default
 recipe on a generated corpus: seconds of train audio in / CPU seconds of the job.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,10 +26,17 @@ RATE = 16000
 def speech(seconds: float) -> np.ndarray:
     from speechmill.corpus.inputs.book import book_pieces
 
-    pieces, out, total = book_pieces((REPO / "configs/books/lantern-keepers.txt").read_bytes()), [], 0
+    pieces, out, total = (
+        book_pieces((REPO / "configs/books/lantern-keepers.txt").read_bytes()),
+        [],
+        0,
+    )
     for i, piece in enumerate(pieces):
-        wav = subprocess.run(["espeak-ng", "-v", ["en-us", "en+f3"][i % 2], "--stdout", piece], check=True,
-                             capture_output=True).stdout
+        wav = subprocess.run(
+            ["espeak-ng", "-v", ["en-us", "en+f3"][i % 2], "--stdout", piece],
+            check=True,
+            capture_output=True,
+        ).stdout
         x, rate = soundfile.read(io.BytesIO(wav), dtype="float32")
         out.append(soxr.resample(x, rate, RATE))
         total += len(out[-1]) / RATE
@@ -61,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", default=str(REPO / "build" / "bench"))
     args = parser.parse_args(argv)
     import librosa
+
     from speechmill.augment import effects
+
     try:
         import audiomentations as am
     except ImportError:
@@ -72,38 +82,78 @@ def main(argv: list[str] | None = None) -> int:
     noise = effects.colored_noise("white", len(x), rng)
     rir = effects.synthetic_rir(RATE, 0.4, rng)
     rows = [
-        ("speed 1.1 (resample)", lambda: effects.speed(x, RATE, 1.1),
-         "soxr.resample (bare)", lambda: soxr.resample(x, RATE, RATE / 1.1),
-         "librosa.resample", lambda: librosa.resample(x, orig_sr=RATE, target_sr=int(RATE / 1.1)),
-         None),
-        ("pitch +2 st", lambda: effects.pitch_shift(x, RATE, 2),
-         "librosa.effects.pitch_shift", lambda: librosa.effects.pitch_shift(x, sr=RATE, n_steps=2),
-         None, None,
-         am and am.PitchShift(min_semitones=2, max_semitones=2, p=1.0)),
-        ("tempo 1.1", lambda: effects.tempo(x, RATE, 1.1),
-         "librosa.effects.time_stretch", lambda: librosa.effects.time_stretch(x, rate=1.1),
-         None, None,
-         am and am.TimeStretch(min_rate=1.1, max_rate=1.1, leave_length_unchanged=False, p=1.0)),
-        ("noise 10 dB, generated", lambda: effects.add_noise(x, noise, 10.0, rng, noise_rms=1.0),
-         "numpy add (bare)", lambda: x + 0.1 * noise,
-         None, None,
-         am and am.AddGaussianSNR(min_snr_db=10, max_snr_db=10, p=1.0)),
-        ("noise 10 dB, bank", lambda: effects.add_noise(x, noise, 10.0, rng),
-         "numpy add (bare)", lambda: x + 0.1 * noise,
-         None, None, None),
-        ("reverb (0.4 s RIR)", lambda: effects.reverb(x, rir),
-         "scipy fftconvolve (bare)", lambda: __import__("scipy.signal").signal.fftconvolve(x, rir),
-         None, None, None),
+        (
+            "speed 1.1 (resample)",
+            lambda: effects.speed(x, RATE, 1.1),
+            "soxr.resample (bare)",
+            lambda: soxr.resample(x, RATE, RATE / 1.1),
+            "librosa.resample",
+            lambda: librosa.resample(x, orig_sr=RATE, target_sr=int(RATE / 1.1)),
+            None,
+        ),
+        (
+            "pitch +2 st",
+            lambda: effects.pitch_shift(x, RATE, 2),
+            "librosa.effects.pitch_shift",
+            lambda: librosa.effects.pitch_shift(x, sr=RATE, n_steps=2),
+            None,
+            None,
+            am and am.PitchShift(min_semitones=2, max_semitones=2, p=1.0),
+        ),
+        (
+            "tempo 1.1",
+            lambda: effects.tempo(x, RATE, 1.1),
+            "librosa.effects.time_stretch",
+            lambda: librosa.effects.time_stretch(x, rate=1.1),
+            None,
+            None,
+            am and am.TimeStretch(min_rate=1.1, max_rate=1.1, leave_length_unchanged=False, p=1.0),
+        ),
+        (
+            "noise 10 dB, generated",
+            lambda: effects.add_noise(x, noise, 10.0, rng, noise_rms=1.0),
+            "numpy add (bare)",
+            lambda: x + 0.1 * noise,
+            None,
+            None,
+            am and am.AddGaussianSNR(min_snr_db=10, max_snr_db=10, p=1.0),
+        ),
+        (
+            "noise 10 dB, bank",
+            lambda: effects.add_noise(x, noise, 10.0, rng),
+            "numpy add (bare)",
+            lambda: x + 0.1 * noise,
+            None,
+            None,
+            None,
+        ),
+        (
+            "reverb (0.4 s RIR)",
+            lambda: effects.reverb(x, rir),
+            "scipy fftconvolve (bare)",
+            lambda: __import__("scipy.signal").signal.fftconvolve(x, rir),
+            None,
+            None,
+            None,
+        ),
     ]
     librosa_pitch = xrt(lambda: librosa.effects.pitch_shift(x, sr=RATE, n_steps=2), seconds)
     print(f"\naugmentation effects on {seconds:.0f} s of speech, x-realtime per core (best of 5):")
-    print(f"{'effect':<22} {'speechmill':>10}  {'baseline':<30} {'x-rt':>8} {'ratio':>6}  {'audiomentations':>15}")
+    print(
+        f"{'effect':<22} {'speechmill':>10}  {'baseline':<30} {'x-rt':>8} {'ratio':>6}  {'audiomentations':>15}"
+    )
     for label, ours, base_name, base, alt_name, alt, am_transform in rows:
         mine = xrt(ours, seconds)
         theirs = xrt(base, seconds)
-        am_x = xrt(lambda: am_transform(samples=x, sample_rate=RATE), seconds) if am_transform else None
-        print(f"{label:<22} {mine:>10.0f}  {base_name:<30} {theirs:>8.0f} {mine / theirs:>5.2f}x  "
-              f"{(f'{am_x:.0f}' if am_x else '-'):>15}")
+        am_x = (
+            xrt(lambda: am_transform(samples=x, sample_rate=RATE), seconds)
+            if am_transform
+            else None
+        )
+        print(
+            f"{label:<22} {mine:>10.0f}  {base_name:<30} {theirs:>8.0f} {mine / theirs:>5.2f}x  "
+            f"{(f'{am_x:.0f}' if am_x else '-'):>15}"
+        )
         if alt:
             other = xrt(alt, seconds)
             print(f"{'':<22} {'':>10}  {alt_name:<30} {other:>8.0f} {mine / other:>5.2f}x")
@@ -115,18 +165,34 @@ def main(argv: list[str] | None = None) -> int:
     corpus = work / "augment-input"
     if not (corpus / "info.json").exists():
         from speechmill.pipelines.build_corpus import run as build
-        build(["--config", str(REPO / "configs" / "default.toml"), "--output", str(corpus), "--log-level", "ERROR"])
+
+        build(
+            [
+                "--config",
+                str(REPO / "configs" / "default.toml"),
+                "--output",
+                str(corpus),
+                "--log-level",
+                "ERROR",
+            ]
+        )
     info = json.loads((corpus / "info.json").read_text())
     train_seconds = info["splits"]["train"]["seconds"]
-    code = ("import resource, sys; from pipelines.augment_corpus import run; "
-            f"run(['--input', {str(corpus)!r}, '--output', {str(work / 'augment-output')!r}, '--log-level', 'ERROR', "
-            "'--direct_num_workers=1', '--direct_running_mode=in_memory', '--fresh']); "
-            "r = resource.getrusage(resource.RUSAGE_SELF); print('CPU', r.ru_utime + r.ru_stime)")
+    code = (
+        "import resource, sys; from pipelines.augment_corpus import run; "
+        f"run(['--input', {str(corpus)!r}, '--output', {str(work / 'augment-output')!r}, '--log-level', 'ERROR', "
+        "'--direct_num_workers=1', '--direct_running_mode=in_memory', '--fresh']); "
+        "r = resource.getrusage(resource.RUSAGE_SELF); print('CPU', r.ru_utime + r.ru_stime)"
+    )
     t = time.time()
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
     used = float(out.stdout.strip().splitlines()[-1].split()[1])
-    print(f"\nmake augment, default recipe, on the default corpus ({train_seconds / 60:.1f} min of train speech): "
-          f"{train_seconds / used:.0f}x realtime per core ({used:.1f} CPU s incl. start-up, {time.time() - t:.1f} s wall)")
+    print(
+        f"\nmake augment, default recipe, on the default corpus ({train_seconds / 60:.1f} min of train speech): "
+        f"{train_seconds / used:.0f}x realtime per core ({used:.1f} CPU s incl. start-up, {time.time() - t:.1f} s wall)"
+    )
     marginal_pitch_job(work, librosa_pitch)
     return 0
 
@@ -136,9 +202,25 @@ def job_cpu(corpus: Path, out: Path, recipe: str) -> float:
     import resource
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run([sys.executable, "-m", "speechmill.pipelines.augment_corpus", "--input", str(corpus), "--output", str(out),
-                    "--recipe", recipe, "--fresh", "--log-level", "ERROR"], cwd=REPO, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "speechmill.pipelines.augment_corpus",
+            "--input",
+            str(corpus),
+            "--output",
+            str(out),
+            "--recipe",
+            recipe,
+            "--fresh",
+            "--log-level",
+            "ERROR",
+        ],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
@@ -152,17 +234,30 @@ def marginal_pitch_job(work: Path, librosa_pitch: float) -> None:
     for name, limit in (("small", ["--limit", "120"]), ("full", [])):
         corpus = work / f"pitch-input-{name}"
         if not (corpus / "info.json").exists():
-            build(["--config", str(REPO / "configs" / "default.toml"), "--output", str(corpus), "--log-level", "ERROR",
-                   *limit])
+            build(
+                [
+                    "--config",
+                    str(REPO / "configs" / "default.toml"),
+                    "--output",
+                    str(corpus),
+                    "--log-level",
+                    "ERROR",
+                    *limit,
+                ]
+            )
         seconds = json.loads((corpus / "info.json").read_text())["splits"]["train"]["seconds"]
         cpu = min(job_cpu(corpus, work / f"pitch-output-{name}", "pitch=2") for _ in range(2))
         sizes[name] = (seconds, cpu)
-        print(f"make augment RECIPE=pitch=2, {name} corpus ({seconds / 60:.1f} min train): {cpu:.1f} CPU s "
-              f"in all processes ({seconds / cpu:.0f}x realtime per core incl. start-up)")
+        print(
+            f"make augment RECIPE=pitch=2, {name} corpus ({seconds / 60:.1f} min train): {cpu:.1f} CPU s "
+            f"in all processes ({seconds / cpu:.0f}x realtime per core incl. start-up)"
+        )
     (s0, c0), (s1, c1) = sizes["small"], sizes["full"]
     marginal = (s1 - s0) / max(c1 - c0, 1e-9)
-    print(f"make augment RECIPE=pitch=2, marginal: {marginal:.0f}x realtime per core; librosa.effects.pitch_shift "
-          f"{librosa_pitch:.0f}x on the same speech: {marginal / librosa_pitch:.2f}x (goal 2x)")
+    print(
+        f"make augment RECIPE=pitch=2, marginal: {marginal:.0f}x realtime per core; librosa.effects.pitch_shift "
+        f"{librosa_pitch:.0f}x on the same speech: {marginal / librosa_pitch:.2f}x (goal 2x)"
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ x-realtime per core (film seconds per CPU second):
   - ffsubsync (the tool people use for syncing alone), end to end on the same files,
     when it is installed (`pip install ffsubsync`; `make bench` installs it)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,16 +47,19 @@ def make_film(folder: Path, minutes: float) -> tuple[Path, Path]:
     cues, t, k = [], 3.0, 0
     while True:
         text = lines[k % len(lines)]
-        out = subprocess.run(["espeak-ng", "-v", ["en-us", "en", "en-us+f3"][k % 3], "--stdout", text],
-                             check=True, capture_output=True).stdout
+        out = subprocess.run(
+            ["espeak-ng", "-v", ["en-us", "en", "en-us+f3"][k % 3], "--stdout", text],
+            check=True,
+            capture_output=True,
+        ).stdout
         x, rate = soundfile.read(io.BytesIO(out), dtype="float32")
         y = soxr.resample(x, rate, RATE) * 32768 * 0.6
         loud = np.flatnonzero(np.abs(y) > 300)
-        y = y[loud[0]: loud[-1] + 1]
+        y = y[loud[0] : loud[-1] + 1]
         a = int(t * RATE)
         if a + len(y) >= total - RATE:
             break
-        track[a: a + len(y)] += y
+        track[a : a + len(y)] += y
         cues.append((t, t + len(y) / RATE, text))
         t += len(y) / RATE + rng.uniform(0.8, 4.0)
         k += 1
@@ -64,8 +68,13 @@ def make_film(folder: Path, minutes: float) -> tuple[Path, Path]:
     def stamp(x: float) -> str:
         ms = int(round(x * 1000))
         return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
-    srt.write_text("\n".join(f"{i}\n{stamp((s - OFFSET) / RATIO)} --> {stamp((e - OFFSET) / RATIO)}\n{text}\n"
-                             for i, (s, e, text) in enumerate(cues, start=1)))
+
+    srt.write_text(
+        "\n".join(
+            f"{i}\n{stamp((s - OFFSET) / RATIO)} --> {stamp((e - OFFSET) / RATIO)}\n{text}\n"
+            for i, (s, e, text) in enumerate(cues, start=1)
+        )
+    )
     return wav, srt
 
 
@@ -83,14 +92,18 @@ def speechmill_sync(audio: np.ndarray, srt: Path) -> tuple[float, float, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--minutes", type=float, default=30.0)
     parser.add_argument("--work", default=str(REPO / "build" / "bench"))
     args = parser.parse_args(argv)
     wav, srt = make_film(Path(args.work), args.minutes)
     seconds = soundfile.info(wav).duration
-    print(f"\nfilm: {seconds / 60:.1f} min soundtrack, subtitles shifted {OFFSET:+.1f} s and timed for 25 fps "
-          f"(ratio {RATIO:.5f}) in {wav.parent}")
+    print(
+        f"\nfilm: {seconds / 60:.1f} min soundtrack, subtitles shifted {OFFSET:+.1f} s and timed for 25 fps "
+        f"(ratio {RATIO:.5f}) in {wav.parent}"
+    )
 
     audio, _ = soundfile.read(wav, dtype="int16")
     best = None
@@ -100,26 +113,41 @@ def main(argv: list[str] | None = None) -> int:
         used = cpu_seconds() - start
         best = used if best is None else min(best, used)
     from speechmill.corpus.inputs.media import load_audio
+
     start = cpu_seconds()
     decoded = load_audio(str(wav), RATE)
     speechmill_sync(decoded, srt)
     with_decode = cpu_seconds() - start
-    rows = [("speechmill sync + segmentation (decoded audio)", best, f"{offset:+.3f} s x{ratio:.5f}, {count} utt"),
-            ("speechmill incl. ffmpeg decode of the soundtrack", with_decode, "")]
+    rows = [
+        (
+            "speechmill sync + segmentation (decoded audio)",
+            best,
+            f"{offset:+.3f} s x{ratio:.5f}, {count} utt",
+        ),
+        ("speechmill incl. ffmpeg decode of the soundtrack", with_decode, ""),
+    ]
     ffsubsync = shutil.which("ffsubsync") or str(Path(sys.executable).parent / "ffsubsync")
     if Path(ffsubsync).exists():
         start = cpu_seconds()
-        run = subprocess.run([ffsubsync, str(wav), "-i", str(srt), "-o", str(wav.parent / "ffsubsync-out.srt")],
-                             capture_output=True, text=True)
+        run = subprocess.run(
+            [ffsubsync, str(wav), "-i", str(srt), "-o", str(wav.parent / "ffsubsync-out.srt")],
+            capture_output=True,
+            text=True,
+        )
         used = cpu_seconds() - start
         found = re.search(r"offset seconds: (-?[\d.]+)", run.stderr)
         scale = re.search(r"framerate scale factor: ([\d.]+)", run.stderr)
-        note = (f"{float(found.group(1)):+.3f} s x{float(scale.group(1)):.5f}" if found and scale
-                else f"exit {run.returncode}")
+        note = (
+            f"{float(found.group(1)):+.3f} s x{float(scale.group(1)):.5f}"
+            if found and scale
+            else f"exit {run.returncode}"
+        )
         rows.append(("ffsubsync, end to end (decode + VAD + sync)", used, note))
     else:
         rows.append(("ffsubsync (not installed: pip install ffsubsync)", float("nan"), ""))
-    print(f"\n{'stage':<52} {'CPU s':>7} {'x-realtime/core':>16}  found (truth {OFFSET:+.3f} s x{RATIO:.5f})")
+    print(
+        f"\n{'stage':<52} {'CPU s':>7} {'x-realtime/core':>16}  found (truth {OFFSET:+.3f} s x{RATIO:.5f})"
+    )
     for label, used, note in rows:
         print(f"{label:<52} {used:>7.2f} {seconds / used:>16.0f}  {note}")
     print(f"goal: sync + segmentation >= 200x realtime per core: {seconds / best:.0f}x")

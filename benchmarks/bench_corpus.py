@@ -12,6 +12,7 @@ Stages, on one generated LibriSpeech-layout corpus (espeak-ng speech, FLAC, >= -
   (c) the espeak-ng command line, one call per piece, against the Gutenberg source (pyttsx3)
       speaking the same pieces with the same voice
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,16 +34,23 @@ VOICES = ["en-us", "en", "en-us+f3", "en-gb-scotland", "en-029", "en-gb-x-rp+f2"
 
 
 def peak_mb() -> float:
-    return max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    return (
+        max(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+        )
+        / 1024
+    )
 
 
 # ----------------------------------------------------------------------------- data
+
 
 def make_librispeech(root: Path, minutes: float) -> float:
     """Write a LibriSpeech-layout corpus of at least ``minutes`` of speech; returns seconds."""
     import soundfile
     import soxr
+
     from speechmill.corpus.inputs.book import book_pieces
 
     marker = root / f"done-{minutes}"
@@ -57,8 +65,19 @@ def make_librispeech(root: Path, minutes: float) -> float:
         folder = root / "LibriSpeech" / "train-clean-100" / str(speaker) / str(chapter)
         folder.mkdir(parents=True, exist_ok=True)
         text = pieces[n % len(pieces)]
-        wav = subprocess.run(["espeak-ng", "-v", VOICES[speaker % len(VOICES)], "-s", "165", "--stdout", text.lower()],
-                             check=True, capture_output=True).stdout
+        wav = subprocess.run(
+            [
+                "espeak-ng",
+                "-v",
+                VOICES[speaker % len(VOICES)],
+                "-s",
+                "165",
+                "--stdout",
+                text.lower(),
+            ],
+            check=True,
+            capture_output=True,
+        ).stdout
         x, rate = soundfile.read(io.BytesIO(wav), dtype="float32")
         y = soxr.resample(x, rate, 16000)
         soundfile.write(folder / f"{utt}.flac", y, 16000, subtype="PCM_16")
@@ -82,6 +101,7 @@ def subset(root: Path, src: Path, speakers: int) -> Path:
 
 # ----------------------------------------------------------------------------- measurements (subprocess side)
 
+
 def measure_floor(data: Path, out: Path) -> dict:
     import soundfile
     import tensorflow as tf
@@ -94,11 +114,21 @@ def measure_floor(data: Path, out: Path) -> dict:
             for line in trans.read_text().splitlines():
                 utt, text = line.split(" ", 1)
                 audio, rate = soundfile.read(trans.parent / f"{utt}.flac", dtype="int16")
-                feature = {"id": tf.train.Feature(bytes_list=tf.train.BytesList(value=[utt.encode()])),
-                           "text": tf.train.Feature(bytes_list=tf.train.BytesList(value=[text.encode()])),
-                           "audio": tf.train.Feature(bytes_list=tf.train.BytesList(value=[audio.tobytes()])),
-                           "num_samples": tf.train.Feature(int64_list=tf.train.Int64List(value=[len(audio)]))}
-                writer.write(tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString())
+                feature = {
+                    "id": tf.train.Feature(bytes_list=tf.train.BytesList(value=[utt.encode()])),
+                    "text": tf.train.Feature(bytes_list=tf.train.BytesList(value=[text.encode()])),
+                    "audio": tf.train.Feature(
+                        bytes_list=tf.train.BytesList(value=[audio.tobytes()])
+                    ),
+                    "num_samples": tf.train.Feature(
+                        int64_list=tf.train.Int64List(value=[len(audio)])
+                    ),
+                }
+                writer.write(
+                    tf.train.Example(
+                        features=tf.train.Features(feature=feature)
+                    ).SerializeToString()
+                )
                 seconds += len(audio) / rate
     return {"audio_s": seconds, "cpu_s": cpu_seconds() - start}
 
@@ -107,26 +137,41 @@ def measure_build(config: Path, out: Path) -> dict:
     from speechmill.pipelines.build_corpus import run
 
     start = cpu_seconds()
-    info = run(["--config", str(config), "--output", str(out), "--log-level", "ERROR",
-                "--direct_num_workers=1", "--direct_running_mode=in_memory"])
+    info = run(
+        [
+            "--config",
+            str(config),
+            "--output",
+            str(out),
+            "--log-level",
+            "ERROR",
+            "--direct_num_workers=1",
+            "--direct_running_mode=in_memory",
+        ]
+    )
     audio = sum(s["seconds"] for s in info["splits"].values())
     return {"audio_s": audio, "cpu_s": cpu_seconds() - start}
 
 
 def measure_espeak_cli(voice: str) -> dict:
     import soundfile
+
     from speechmill.corpus.inputs.book import book_pieces
 
     start, seconds = cpu_seconds(), 0.0
     for piece in book_pieces(BOOK.read_bytes()):
-        wav = subprocess.run(["espeak-ng", "-v", voice, "-s", "160", "--stdout", piece], check=True,
-                             capture_output=True).stdout
+        wav = subprocess.run(
+            ["espeak-ng", "-v", voice, "-s", "160", "--stdout", piece],
+            check=True,
+            capture_output=True,
+        ).stdout
         seconds += soundfile.info(io.BytesIO(wav)).duration
     return {"audio_s": seconds, "cpu_s": cpu_seconds() - start}
 
 
 def measure_gutenberg_source(voice: str) -> dict:
     import soundfile
+
     from speechmill.corpus.sources.gutenberg import GutenbergSource
 
     source = GutenbergSource(books=[str(BOOK)], voices=[voice], rates=[160], pitches=[50])
@@ -145,8 +190,13 @@ def best(kind: str, *args: str, repeat: int = 3) -> dict:
 def child(kind: str, *args: str) -> dict:
     """Run one measurement in a fresh interpreter; returns its result plus peak memory."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.bench_corpus", "--child", kind, *args],
-                          cwd=REPO, env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_corpus", "--child", kind, *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr[-3000:])
         raise SystemExit(f"bench: {kind} failed")
@@ -154,7 +204,7 @@ def child(kind: str, *args: str) -> dict:
 
 
 def write_config(path: Path, source: str) -> Path:
-    path.write_text(f'[corpus]\nseed = 1\nmax_seconds = 35.0\n\n[[source]]\n{source}\n')
+    path.write_text(f"[corpus]\nseed = 1\nmax_seconds = 35.0\n\n[[source]]\n{source}\n")
     return path
 
 
@@ -163,17 +213,23 @@ def xrt(result: dict) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--minutes", type=float, default=60.0, help="minutes of generated speech (default 60)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--minutes", type=float, default=60.0, help="minutes of generated speech (default 60)"
+    )
     parser.add_argument("--work", default=str(REPO / "build" / "bench"))
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         kind, rest = args.child[0], args.child[1:]
-        fn = {"floor": lambda: measure_floor(Path(rest[0]), Path(rest[1])),
-              "build": lambda: measure_build(Path(rest[0]), Path(rest[1])),
-              "espeak": lambda: measure_espeak_cli(rest[0]),
-              "gutenberg": lambda: measure_gutenberg_source(rest[0])}[kind]
+        fn = {
+            "floor": lambda: measure_floor(Path(rest[0]), Path(rest[1])),
+            "build": lambda: measure_build(Path(rest[0]), Path(rest[1])),
+            "espeak": lambda: measure_espeak_cli(rest[0]),
+            "gutenberg": lambda: measure_gutenberg_source(rest[0]),
+        }[kind]
         result = fn()
         print(json.dumps({**result, "peak_mb": peak_mb()}))
         return 0
@@ -183,8 +239,10 @@ def main(argv: list[str] | None = None) -> int:
     t = time.time()
     total = make_librispeech(data, args.minutes)
     speakers = len(list((data / "LibriSpeech" / "train-clean-100").iterdir()))
-    print(f"data: {total / 60:.1f} min of espeak-ng speech, {speakers} speakers, LibriSpeech layout "
-          f"({time.time() - t:.0f} s to make or reuse) in {data}")
+    print(
+        f"data: {total / 60:.1f} min of espeak-ng speech, {speakers} speakers, LibriSpeech layout "
+        f"({time.time() - t:.0f} s to make or reuse) in {data}"
+    )
     half = subset(work / f"half-{args.minutes:g}", data, max(1, speakers // 2))
     tiny = subset(work / f"tiny-{args.minutes:g}", data, 1)
 
@@ -193,12 +251,17 @@ def main(argv: list[str] | None = None) -> int:
     for name, folder in (("tiny", tiny), ("half", half), ("full", data)):
         config = write_config(work / f"{name}.toml", f'type = "librispeech"\npath = "{folder}"')
         runs[name] = best("build", str(config), str(work / f"out-{name}"))
-    steady = {"audio_s": runs["full"]["audio_s"] - runs["tiny"]["audio_s"],
-              "cpu_s": runs["full"]["cpu_s"] - runs["tiny"]["cpu_s"]}
+    steady = {
+        "audio_s": runs["full"]["audio_s"] - runs["tiny"]["audio_s"],
+        "cpu_s": runs["full"]["cpu_s"] - runs["tiny"]["cpu_s"],
+    }
     voice = "en-us"
     cli = best("espeak", voice)
     source = best("gutenberg", voice)
-    tts_config = write_config(work / "tts.toml", f'type = "gutenberg"\nbooks = ["{BOOK}"]\nvoices = ["{voice}"]\nrates = [160]')
+    tts_config = write_config(
+        work / "tts.toml",
+        f'type = "gutenberg"\nbooks = ["{BOOK}"]\nvoices = ["{voice}"]\nrates = [160]',
+    )
     tts_build = best("build", str(tts_config), str(work / "out-tts"))
 
     rows = [
@@ -209,15 +272,25 @@ def main(argv: list[str] | None = None) -> int:
         ("(c) Gutenberg source (pyttsx3 on libespeak-ng)", source, cli),
         ("(c) Gutenberg build, whole job (Beam DirectRunner)", tts_build, cli),
     ]
-    print(f"\n{'stage':<66} {'audio min':>9} {'CPU s':>7} {'x-realtime/core':>16} {'vs baseline':>11}")
+    print(
+        f"\n{'stage':<66} {'audio min':>9} {'CPU s':>7} {'x-realtime/core':>16} {'vs baseline':>11}"
+    )
     for label, r, base in rows:
         ratio = f"{xrt(r) / xrt(base):.2f}x" if base else "baseline"
-        print(f"{label:<66} {r['audio_s'] / 60:>9.1f} {r['cpu_s']:>7.2f} {xrt(r):>16.0f} {ratio:>11}")
-    print("\npeak memory of a LibriSpeech build (MB): "
-          + ", ".join(f"{name} {runs[name]['audio_s'] / 60:.1f} min -> {runs[name]['peak_mb']:.0f}"
-                      for name in ("tiny", "half", "full")))
-    print(f"goals: (b) steady >= 0.5x floor: {xrt(steady) / xrt(floor):.2f}x; "
-          f"Gutenberg source >= 0.5x espeak-ng: {xrt(source) / xrt(cli):.2f}x")
+        print(
+            f"{label:<66} {r['audio_s'] / 60:>9.1f} {r['cpu_s']:>7.2f} {xrt(r):>16.0f} {ratio:>11}"
+        )
+    print(
+        "\npeak memory of a LibriSpeech build (MB): "
+        + ", ".join(
+            f"{name} {runs[name]['audio_s'] / 60:.1f} min -> {runs[name]['peak_mb']:.0f}"
+            for name in ("tiny", "half", "full")
+        )
+    )
+    print(
+        f"goals: (b) steady >= 0.5x floor: {xrt(steady) / xrt(floor):.2f}x; "
+        f"Gutenberg source >= 0.5x espeak-ng: {xrt(source) / xrt(cli):.2f}x"
+    )
     return 0
 
 

@@ -4,6 +4,7 @@ Wall-clock seconds of `make corpus` on the default config (default runner): a cl
 ``--fresh``; then a build killed once 60 % of its work units are finished, and the same command
 run again, which reuses those units and builds the rest. Best of ``--repeat``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,17 +20,46 @@ REPO = Path(__file__).resolve().parent.parent
 
 def build(out: Path, *extra: str) -> float:
     start = time.time()
-    subprocess.run([sys.executable, "-m", "speechmill.pipelines.build_corpus", "--config", str(REPO / "configs" / "default.toml"),
-                    "--output", str(out), "--log-level", "ERROR", *extra], cwd=REPO, check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "speechmill.pipelines.build_corpus",
+            "--config",
+            str(REPO / "configs" / "default.toml"),
+            "--output",
+            str(out),
+            "--log-level",
+            "ERROR",
+            *extra,
+        ],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    )
     return time.time() - start
 
 
 def killed_at(out: Path, units: int, share: float) -> None:
     """Start a fresh build and kill it (and its workers) once ``share`` of its units are done."""
-    job = subprocess.Popen([sys.executable, "-m", "speechmill.pipelines.build_corpus", "--config",
-                            str(REPO / "configs" / "default.toml"), "--output", str(out), "--fresh",
-                            "--log-level", "ERROR"], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           start_new_session=True)
+    job = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "speechmill.pipelines.build_corpus",
+            "--config",
+            str(REPO / "configs" / "default.toml"),
+            "--output",
+            str(out),
+            "--fresh",
+            "--log-level",
+            "ERROR",
+        ],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     while len(list((out / ".parts").glob("*.json"))) < share * units and job.poll() is None:
         time.sleep(0.05)
     os.killpg(job.pid, signal.SIGKILL)
@@ -48,8 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.repeat):
         killed_at(out, units, 0.6)
         resumed.append(build(out))
-    print(f"\nresume: default corpus ({units} units), clean build {clean:.1f} s wall; killed at 60 % and run again: "
-          f"{min(resumed):.1f} s ({min(resumed) / clean:.2f}x of a clean build; nothing reused would be 1.0x)")
+    print(
+        f"\nresume: default corpus ({units} units), clean build {clean:.1f} s wall; killed at 60 % and run again: "
+        f"{min(resumed):.1f} s ({min(resumed) / clean:.2f}x of a clean build; nothing reused would be 1.0x)"
+    )
     return 0
 
 

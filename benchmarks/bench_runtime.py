@@ -10,6 +10,7 @@ faster than real time) and x-realtime per core (their inverse). ``--model RUN`` 
 trained run; by default an untrained ``small`` model (the forward pass costs the same; the
 beam search is cheaper on a trained model's peaky outputs).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,7 +37,10 @@ def test_audio(corpus: str) -> list[np.ndarray]:
     out = []
     for name in info["splits"]["test"]["shards"]:
         with open(Path(corpus) / name, "rb") as f:
-            out += [decode_utterance(r).audio.astype(np.float32) / 32768.0 for r in read_records(f, name)]
+            out += [
+                decode_utterance(r).audio.astype(np.float32) / 32768.0
+                for r in read_records(f, name)
+            ]
     return out
 
 
@@ -51,13 +55,26 @@ def rtf(label: str, audio_seconds: float, work) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--corpus", default=str(REPO / "build" / "corpus"))
-    parser.add_argument("--model", default=None, help="a trained run or export (default: an untrained small model)")
-    parser.add_argument("--lm", default=None, help="an LM folder (default: built from the corpus's train split)")
+    parser.add_argument(
+        "--model", default=None, help="a trained run or export (default: an untrained small model)"
+    )
+    parser.add_argument(
+        "--lm", default=None, help="an LM folder (default: built from the corpus's train split)"
+    )
     args = parser.parse_args(argv)
     if not (Path(args.corpus) / "info.json").exists():
         from speechmill.pipelines.build_corpus import run as build
 
-        build(["--config", str(REPO / "configs" / "default.toml"), "--output", args.corpus, "--log-level", "ERROR"])
+        build(
+            [
+                "--config",
+                str(REPO / "configs" / "default.toml"),
+                "--output",
+                args.corpus,
+                "--log-level",
+                "ERROR",
+            ]
+        )
     work = Path(tempfile.mkdtemp(prefix="speechmill-bench-runtime-"))
     model = args.model
     if model is None:
@@ -85,23 +102,40 @@ def main(argv: list[str] | None = None) -> int:
     lite = load_recognizer(model, "tflite", threads=1)
     saved = load_recognizer(model, "savedmodel")
     lm = load_lm(lm_folder)
-    for u in utterances[:2]:                      # warm up both backends
+    for u in utterances[:2]:  # warm up both backends
         lite.log_probs(u), saved.log_probs(u)
     outputs = []
-    rtf("LiteRT forward pass + greedy (1 thread)", seconds,
-        lambda: outputs.extend(lite.log_probs(u) for u in utterances) or [greedy(o) for o in outputs])
-    rtf("SavedModel (TensorFlow) forward pass + greedy", seconds,
-        lambda: [greedy(saved.log_probs(u)) for u in utterances])
-    rtf("beam search width 32 alone (on the LiteRT outputs)", seconds, lambda: [beam_search(o, 32) for o in outputs])
-    rtf("beam search width 32 + word LM alone", seconds, lambda: [beam_search(o, 32, lm) for o in outputs])
+    rtf(
+        "LiteRT forward pass + greedy (1 thread)",
+        seconds,
+        lambda: (
+            outputs.extend(lite.log_probs(u) for u in utterances) or [greedy(o) for o in outputs]
+        ),
+    )
+    rtf(
+        "SavedModel (TensorFlow) forward pass + greedy",
+        seconds,
+        lambda: [greedy(saved.log_probs(u)) for u in utterances],
+    )
+    rtf(
+        "beam search width 32 alone (on the LiteRT outputs)",
+        seconds,
+        lambda: [beam_search(o, 32) for o in outputs],
+    )
+    rtf(
+        "beam search width 32 + word LM alone",
+        seconds,
+        lambda: [beam_search(o, 32, lm) for o in outputs],
+    )
     pause = np.zeros(int(0.6 * 16000), np.float32)
     stream = np.concatenate([x for u in utterances for x in (u, pause)])
     live = LiveTranscriber(text_of(lite), 16000)
 
     def listen() -> None:
         for i in range(0, len(stream), 1600):
-            live.feed(stream[i:i + 1600])
+            live.feed(stream[i : i + 1600])
         live.finish()
+
     rtf("listen: LiteRT greedy, partial every 0.5 s (a stream)", len(stream) / 16000, listen)
     print(f"  listen printed {len(live.finals)} final lines for {len(utterances)} utterances")
     return 0

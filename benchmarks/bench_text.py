@@ -7,6 +7,7 @@ ranges, decades, years, roman numerals, addresses and abbreviations): sentences 
 alphabet, "and" inside numbers and hyphens ignored), the quantity rows each gets wrong, and how
 often the two agree. NeMo's English grammars compile once into ``--cache`` (about 20 s).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,9 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cache", default=str(REPO / "build" / "bench" / "nemo"))
     args = parser.parse_args(argv)
+    from test_normalization_table import canonical, rows
+
     from speechmill.corpus.reject import Reject
     from speechmill.corpus.text import fold_to_alphabet, normalize
-    from test_normalization_table import canonical, rows
 
     table = rows()
     written = [w for _, w, _, _ in table]
@@ -55,10 +57,13 @@ def main(argv: list[str] | None = None) -> int:
         start = time.time()
         nemo = Normalizer(input_case="cased", lang="en", cache_dir=args.cache)
         print(f"nemo-text-processing: grammars ready in {time.time() - start:.0f} s")
+
         def nemo_read(text: str) -> str:
             try:
-                return " ".join(fold_to_alphabet(nemo.normalize(text, punct_post_process=True)).split())
-            except Reject:                          # digits or symbols left unread
+                return " ".join(
+                    fold_to_alphabet(nemo.normalize(text, punct_post_process=True)).split()
+                )
+            except Reject:  # digits or symbols left unread
                 return ""
 
         engines["nemo-text-processing"] = nemo_read
@@ -69,16 +74,27 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\ntext normalization on {len(table)} sentences of the tests' written->spoken table:")
     print(f"{'engine':<22} {'sentences/s/core':>17} {'read right':>11} {'quantity rows wrong':>20}")
     for name, fn in engines.items():
-        right = sum(canonical(got) == canonical(want) for got, (_, _, want, _) in zip(outputs[name], table))
-        bad_quantity = sum(got not in ("REJECT",) and canonical(got) != canonical(want)
-                           for got, (_, _, want, q) in zip(outputs[name], table) if q)
-        print(f"{name:<22} {per_second(fn, written):>17.0f} {right / len(table):>10.1%} {bad_quantity:>20}")
+        right = sum(
+            canonical(got) == canonical(want) for got, (_, _, want, _) in zip(outputs[name], table)
+        )
+        bad_quantity = sum(
+            got not in ("REJECT",) and canonical(got) != canonical(want)
+            for got, (_, _, want, q) in zip(outputs[name], table)
+            if q
+        )
+        print(
+            f"{name:<22} {per_second(fn, written):>17.0f} {right / len(table):>10.1%} {bad_quantity:>20}"
+        )
     if len(outputs) == 2:
         a, b = outputs.values()
         same = sum(canonical(x) == canonical(y) for x, y in zip(a, b))
         print(f"agreement between the two: {same / len(table):.1%} of sentences")
         for (category, w, want, _), x, y in list(zip(table, a, b)):
-            if canonical(x) != canonical(y) and category in ("money", "decimal", "signed") and canonical(x) == canonical(want):
+            if (
+                canonical(x) != canonical(y)
+                and category in ("money", "decimal", "signed")
+                and canonical(x) == canonical(want)
+            ):
                 print(f"  e.g. {w!r}: speechmill {x!r}; nemo {y!r}")
                 break
     return 0

@@ -8,6 +8,7 @@ the forward pass alone in batches of 16 (what any verifier must pay), the forwar
 CTC segmentation of every transcript in one process, and the whole Beam job on the default
 runner (reading, re-timing, writing shards; Beam and TensorFlow start-up included).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,10 @@ REPO = Path(__file__).resolve().parent.parent
 
 def cpu_seconds() -> float:
     """CPU time of this process and its finished children, all threads."""
-    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    me, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
     return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
 
 
@@ -54,12 +58,25 @@ def load_corpus(corpus: str) -> list:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--corpus", default=str(REPO / "build" / "bench" / "augment-input"))
-    parser.add_argument("--model", default=None, help="a trained run (default: an untrained default-size model)")
+    parser.add_argument(
+        "--model", default=None, help="a trained run (default: an untrained default-size model)"
+    )
     args = parser.parse_args(argv)
     if not (Path(args.corpus) / "info.json").exists():
         from speechmill.pipelines.build_corpus import run as build
-        build(["--config", str(REPO / "configs" / "default.toml"), "--output", args.corpus, "--log-level", "ERROR"])
+
+        build(
+            [
+                "--config",
+                str(REPO / "configs" / "default.toml"),
+                "--output",
+                args.corpus,
+                "--log-level",
+                "ERROR",
+            ]
+        )
     import numpy as np
+
     from speechmill.train.verify import CannotAlign, Recognizer, align
 
     with tempfile.TemporaryDirectory(prefix="speechmill-bench-verify-") as tmp:
@@ -68,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         seconds = sum(u.num_samples for u in utterances) / 16000
         waves = [u.audio.astype(np.float32) / 32768.0 for u in utterances]
         recognizer = Recognizer(str(run))
-        recognizer.posteriors(waves[:16])                      # warm up
+        recognizer.posteriors(waves[:16])  # warm up
         start = cpu_seconds()
         posteriors = recognizer.posteriors(waves)
         forward = cpu_seconds() - start
@@ -81,18 +98,44 @@ def main(argv: list[str] | None = None) -> int:
         segmentation = cpu_seconds() - start
         out = Path(tmp) / "verified"
         before, wall = cpu_seconds(), time.time()
-        subprocess.run([sys.executable, "-m", "speechmill.pipelines.verify_corpus", "--input", args.corpus, "--output", str(out),
-                        "--model", str(run), "--min-score", "-1000", "--progress", "none", "--log-level", "ERROR"],
-                       cwd=REPO, check=True, capture_output=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "speechmill.pipelines.verify_corpus",
+                "--input",
+                args.corpus,
+                "--output",
+                str(out),
+                "--model",
+                str(run),
+                "--min-score",
+                "-1000",
+                "--progress",
+                "none",
+                "--log-level",
+                "ERROR",
+            ],
+            cwd=REPO,
+            check=True,
+            capture_output=True,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        )
         job, wall = cpu_seconds() - before, time.time() - wall
     which = f"run {args.model}" if args.model else "an untrained default-size model"
-    print(f"\nverify: {len(utterances)} utterances, {seconds / 60:.1f} min of speech, {which}; "
-          "x-realtime per core (audio s / CPU s):")
+    print(
+        f"\nverify: {len(utterances)} utterances, {seconds / 60:.1f} min of speech, {which}; "
+        "x-realtime per core (audio s / CPU s):"
+    )
     print(f"  {'forward pass alone (the floor)':<44} {seconds / forward:8.1f}x")
-    print(f"  {'forward pass + CTC segmentation':<44} {seconds / (forward + segmentation):8.1f}x"
-          f"   (segmentation alone {seconds / segmentation:.0f}x)")
-    print(f"  {'make verify, whole job, default runner':<44} {seconds / job:8.1f}x"
-          f"   ({wall:.1f} s wall on {os.cpu_count()} cores, start-up included)")
+    print(
+        f"  {'forward pass + CTC segmentation':<44} {seconds / (forward + segmentation):8.1f}x"
+        f"   (segmentation alone {seconds / segmentation:.0f}x)"
+    )
+    print(
+        f"  {'make verify, whole job, default runner':<44} {seconds / job:8.1f}x"
+        f"   ({wall:.1f} s wall on {os.cpu_count()} cores, start-up included)"
+    )
     return 0
 
 

@@ -2,6 +2,7 @@
 
 Pure functions on bytes and numpy arrays; decoding errors raise ``Reject("audio:decode")``.
 """
+
 from __future__ import annotations
 
 import io
@@ -9,10 +10,13 @@ import io
 import numpy as np
 import soundfile
 import soxr
+
 from speechmill.corpus.reject import Reject
 
 
-def decode(data: bytes, *, where: str = "", fallback_rate: int | None = None) -> tuple[np.ndarray, int]:
+def decode(
+    data: bytes, *, where: str = "", fallback_rate: int | None = None
+) -> tuple[np.ndarray, int]:
     """Encoded audio (FLAC, WAV, OGG, MP3 ... anything libsndfile reads) -> (samples, rate).
 
     Samples are int16 when the file is 16-bit PCM, else float32; shape (n,) or (n, channels).
@@ -28,7 +32,7 @@ def decode(data: bytes, *, where: str = "", fallback_rate: int | None = None) ->
             rate = f.samplerate
     except (soundfile.LibsndfileError, RuntimeError, ValueError) as e:
         if fallback_rate is None or _looks_like_libsndfile_format(data):
-            problem = getattr(e, "error_string", None) or str(e)    # not the repr of our BytesIO
+            problem = getattr(e, "error_string", None) or str(e)  # not the repr of our BytesIO
             raise Reject("audio:decode", f"cannot decode audio: {problem}", where=where) from None
         from speechmill.corpus.inputs.media import decode_with_ffmpeg
 
@@ -50,7 +54,11 @@ def to_corpus_format(samples: np.ndarray, rate: int, target_rate: int) -> np.nda
         samples = samples.astype(np.float32).mean(axis=1) if samples.shape[1] > 1 else samples[:, 0]
     if rate == target_rate and samples.dtype == np.int16:
         return np.ascontiguousarray(samples)
-    x = samples.astype(np.float32) / 32768.0 if samples.dtype == np.int16 else samples.astype(np.float32)
+    x = (
+        samples.astype(np.float32) / 32768.0
+        if samples.dtype == np.int16
+        else samples.astype(np.float32)
+    )
     if rate != target_rate:
         x = soxr.resample(x, rate, target_rate, quality="HQ")
     return float_to_pcm16(x)

@@ -7,11 +7,14 @@ one utterance at a time; it returns small :class:`PartResult` records that later
 to cut the parts into shards by byte ranges. ``build_or_reuse`` takes a finished unit of the
 same identity from the output folder's unit cache instead (see corpus/workdir.py).
 """
+
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
+
 from speechmill.corpus import audio as audio_lib
 from speechmill.corpus.config import CorpusSettings
 from speechmill.corpus.parts import PartResult, PartWriter
@@ -27,7 +30,7 @@ if TYPE_CHECKING:
 
 def assign_split(group: str, settings: CorpusSettings) -> str:
     """A stable split for a group: the same group always lands in the same split."""
-    u = stable_hash("split", settings.seed, group) / 2.0 ** 64
+    u = stable_hash("split", settings.seed, group) / 2.0**64
     if u < settings.test_fraction:
         return "test"
     if u < settings.test_fraction + settings.dev_fraction:
@@ -39,7 +42,9 @@ def to_utterance(segment: Segment, source: str, settings: CorpusSettings) -> Utt
     """A segment as found -> a clean utterance at the corpus rate; raises Reject."""
     where = segment.origin
     if isinstance(segment.audio, (bytes, bytearray)):
-        samples, rate = audio_lib.decode(bytes(segment.audio), where=where, fallback_rate=settings.sample_rate)
+        samples, rate = audio_lib.decode(
+            bytes(segment.audio), where=where, fallback_rate=settings.sample_rate
+        )
     else:
         samples, rate = np.asarray(segment.audio), int(segment.sample_rate or 0)
         if rate <= 0:
@@ -47,25 +52,53 @@ def to_utterance(segment: Segment, source: str, settings: CorpusSettings) -> Utt
     pcm = audio_lib.to_corpus_format(samples, rate, settings.sample_rate)
     seconds = pcm.shape[0] / settings.sample_rate
     if seconds < settings.min_seconds:
-        raise Reject("duration:short", f"{seconds:.2f} s < min_seconds {settings.min_seconds}", where=where)
+        raise Reject(
+            "duration:short", f"{seconds:.2f} s < min_seconds {settings.min_seconds}", where=where
+        )
     if seconds > settings.max_seconds:
-        raise Reject("duration:long", f"{seconds:.2f} s > max_seconds {settings.max_seconds}", where=where)
+        raise Reject(
+            "duration:long", f"{seconds:.2f} s > max_seconds {settings.max_seconds}", where=where
+        )
     text = normalize(segment.text_raw, where=where)
     cps = len(text) / seconds
     if cps > settings.max_chars_per_second:
-        raise Reject("rate:fast", f"{cps:.1f} chars/s > {settings.max_chars_per_second} "
-                     "(transcript too long for the audio)", where=where)
+        raise Reject(
+            "rate:fast",
+            f"{cps:.1f} chars/s > {settings.max_chars_per_second} "
+            "(transcript too long for the audio)",
+            where=where,
+        )
     if cps < settings.min_chars_per_second:
-        raise Reject("rate:slow", f"{cps:.1f} chars/s < {settings.min_chars_per_second} "
-                     "(transcript too short for the audio)", where=where)
-    return Utterance(id=segment.id, source=source, speaker=segment.speaker, group=segment.group,
-                     text=text, text_raw=segment.text_raw, audio=pcm, license=segment.license,
-                     origin=segment.origin, synthetic=segment.synthetic, gender=segment.gender,
-                     captions=segment.captions)
+        raise Reject(
+            "rate:slow",
+            f"{cps:.1f} chars/s < {settings.min_chars_per_second} "
+            "(transcript too short for the audio)",
+            where=where,
+        )
+    return Utterance(
+        id=segment.id,
+        source=source,
+        speaker=segment.speaker,
+        group=segment.group,
+        text=text,
+        text_raw=segment.text_raw,
+        audio=pcm,
+        license=segment.license,
+        origin=segment.origin,
+        synthetic=segment.synthetic,
+        gender=segment.gender,
+        captions=segment.captions,
+    )
 
 
-def build_or_reuse(source: Source, unit: Unit, settings: CorpusSettings, cache: UnitCache, table: int,
-                   identity: str) -> Iterator[PartResult | RejectRecord | Note | UnitDone]:
+def build_or_reuse(
+    source: Source,
+    unit: Unit,
+    settings: CorpusSettings,
+    cache: UnitCache,
+    table: int,
+    identity: str,
+) -> Iterator[PartResult | RejectRecord | Note | UnitDone]:
     """A unit's results from the cache when a finished unit of the same identity is there,
     else built (and then stored); always ends with the unit's UnitDone marker."""
     digest = unit_digest(table, unit)
@@ -75,15 +108,22 @@ def build_or_reuse(source: Source, unit: Unit, settings: CorpusSettings, cache: 
     else:
         cache.forget(digest)
         items = []
-        for item in build_unit(source, unit, settings, lambda split: cache.part_path(digest, split), table):
+        for item in build_unit(
+            source, unit, settings, lambda split: cache.part_path(digest, split), table
+        ):
             items.append(item)
             yield item
         cache.store(digest, identity, items)
     yield UnitDone(digest)
 
 
-def build_unit(source: Source, unit: Unit, settings: CorpusSettings, part_path: Callable[[str], str],
-               table: int = 0) -> Iterator[PartResult | RejectRecord | Note]:
+def build_unit(
+    source: Source,
+    unit: Unit,
+    settings: CorpusSettings,
+    part_path: Callable[[str], str],
+    table: int = 0,
+) -> Iterator[PartResult | RejectRecord | Note]:
     """Read one unit, clean every segment, write the survivors to ``part_path(split)``; yield
     parts, rejects and notes."""
     writers: dict[str, PartWriter] = {}
@@ -99,8 +139,9 @@ def build_unit(source: Source, unit: Unit, settings: CorpusSettings, part_path: 
             try:
                 utt = to_utterance(item, source.name, settings)
             except Reject as reject:
-                yield record_reject(reject, source=source.name, stage="clean", item_id=item.id,
-                                    where=item.origin)
+                yield record_reject(
+                    reject, source=source.name, stage="clean", item_id=item.id, where=item.origin
+                )
                 continue
             split = source.split or item.split or assign_split(item.group, settings)
             if split not in writers:
@@ -110,8 +151,13 @@ def build_unit(source: Source, unit: Unit, settings: CorpusSettings, part_path: 
             if source.limit is not None and accepted >= source.limit:
                 break
     except Reject as reject:
-        yield record_reject(reject, source=source.name, stage="unit", item_id=f"{source.name}/{unit.key}",
-                            where=unit.key)
+        yield record_reject(
+            reject,
+            source=source.name,
+            stage="unit",
+            item_id=f"{source.name}/{unit.key}",
+            where=unit.key,
+        )
     finally:
         for writer in writers.values():
             writer.file.close()

@@ -4,6 +4,7 @@
 :class:`ConfigError` before any work starts. Relative paths in source tables are resolved
 against the folder holding the config file (paths with a scheme such as ``gs://`` are kept).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -17,7 +18,7 @@ from speechmill.corpus.schema import SPLITS
 
 
 class ConfigError(UserError, ValueError):
-    label = "config error"     # "speechmill: config error: ..."
+    label = "config error"  # "speechmill: config error: ..."
 
     """A configuration that cannot describe a build."""
 
@@ -41,20 +42,33 @@ class CorpusSettings:
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
             value, kind = getattr(self, field.name), field.type
-            ok = {"int": isinstance(value, int) and not isinstance(value, bool),
-                  "float": isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value),
-                  "str": isinstance(value, str)}[kind]
+            ok = {
+                "int": isinstance(value, int) and not isinstance(value, bool),
+                "float": isinstance(value, (int, float))
+                and not isinstance(value, bool)
+                and math.isfinite(value),
+                "str": isinstance(value, str),
+            }[kind]
             if not ok:
                 what = {"int": "a whole number", "float": "a number", "str": "a string"}[kind]
                 raise ConfigError(f"[corpus] {field.name} must be {what}, got {value!r}")
         checks = [
             (8000 <= self.sample_rate <= 48000, "sample_rate must be within 8000..48000"),
             (0 < self.min_seconds < self.max_seconds, "need 0 < min_seconds < max_seconds"),
-            (0 <= self.min_chars_per_second < self.max_chars_per_second,
-             "need 0 <= min_chars_per_second < max_chars_per_second"),
-            (0 <= self.dev_fraction and 0 <= self.test_fraction and self.dev_fraction + self.test_fraction < 1,
-             "dev_fraction + test_fraction must be below 1"),
-            (1e-3 <= self.shard_mb <= 1e5, "shard_mb must be within 0.001..100000 (megabytes per shard)"),
+            (
+                0 <= self.min_chars_per_second < self.max_chars_per_second,
+                "need 0 <= min_chars_per_second < max_chars_per_second",
+            ),
+            (
+                0 <= self.dev_fraction
+                and 0 <= self.test_fraction
+                and self.dev_fraction + self.test_fraction < 1,
+                "dev_fraction + test_fraction must be below 1",
+            ),
+            (
+                1e-3 <= self.shard_mb <= 1e5,
+                "shard_mb must be within 0.001..100000 (megabytes per shard)",
+            ),
             (0 <= self.max_reject_fraction <= 1, "max_reject_fraction must be within 0..1"),
         ]
         for ok, message in checks:
@@ -69,8 +83,8 @@ class CorpusSettings:
 @dataclasses.dataclass(frozen=True)
 class BuildConfig:
     settings: CorpusSettings
-    sources: tuple[dict[str, Any], ...]   # raw [[source]] tables, checked by each source
-    base_dir: str                          # folder relative paths are resolved against
+    sources: tuple[dict[str, Any], ...]  # raw [[source]] tables, checked by each source
+    base_dir: str  # folder relative paths are resolved against
 
 
 def resolve_path(path: str, base_dir: str) -> str:
@@ -84,7 +98,9 @@ def resolve_path(path: str, base_dir: str) -> str:
 def check_keys(table: dict[str, Any], known: set[str], where: str) -> None:
     unknown = sorted(set(table) - known)
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}")
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}"
+        )
 
 
 def check_split(split: Any, where: str) -> str | None:
@@ -110,7 +126,9 @@ def parse_config(data: dict[str, Any], base_dir: str, where: str = "config") -> 
         raise ConfigError(f"{where}: needs at least one [[source]] table")
     if not all(isinstance(s, dict) for s in sources):
         raise ConfigError(f"{where}: source must be [[source]] tables")
-    return BuildConfig(settings=settings, sources=tuple(dict(s) for s in sources), base_dir=base_dir)
+    return BuildConfig(
+        settings=settings, sources=tuple(dict(s) for s in sources), base_dir=base_dir
+    )
 
 
 def load_config(path: str) -> BuildConfig:
@@ -123,7 +141,9 @@ def load_config(path: str) -> BuildConfig:
     except IsADirectoryError:
         raise ConfigError(f"{path} is a folder, not a config file") from None
     except UnicodeDecodeError as e:
-        raise ConfigError(f"{path}: not UTF-8 text (TOML files are UTF-8): {e.reason} at byte {e.start}") from None
+        raise ConfigError(
+            f"{path}: not UTF-8 text (TOML files are UTF-8): {e.reason} at byte {e.start}"
+        ) from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
     except OSError as e:

@@ -7,6 +7,7 @@ error class that means one of these derives from it, so ``speechmill`` maps an e
 line and an exit status in one place (``speechmill/cli.py``); anything else is a bug and keeps
 its traceback.
 """
+
 from __future__ import annotations
 
 import errno
@@ -14,7 +15,7 @@ import functools
 import os
 import re
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 
 class UserError(Exception):
@@ -33,7 +34,9 @@ class MissingExtra(UserError, ImportError):
     """A library of an optional part of speechmill is not installed; says which extra has it."""
 
     def __init__(self, library: str, extra: str, purpose: str):
-        super().__init__(f"{purpose} needs {library}, which is not installed: pip install 'speechmill[{extra}]'")
+        super().__init__(
+            f"{purpose} needs {library}, which is not installed: pip install 'speechmill[{extra}]'"
+        )
 
 
 class UsageError(UserError, ValueError):
@@ -44,7 +47,7 @@ class CorruptCorpus(DataError, ValueError):
     """A corpus file that cannot be read: info.json that is not JSON, a damaged shard or record."""
 
 
-VERBOSE_ENV = "SPEECHMILL_VERBOSE"      # set by ``speechmill --verbose``: failures keep their traceback
+VERBOSE_ENV = "SPEECHMILL_VERBOSE"  # set by ``speechmill --verbose``: failures keep their traceback
 _OUR_LINE_RE = re.compile(r"(speechmill: .*?)(?: \[while running '[^']*'\])?$")
 
 
@@ -66,9 +69,16 @@ def one_line(error: BaseException, command: str = "") -> tuple[str, int] | None:
     first = text.splitlines()[0] if text else type(error).__name__
     ours = our_line(error)
     label = getattr(error, "label", command)
-    plain = ours or (first if first.startswith("speechmill:") else
-                     f"speechmill: {label + ': ' if label else ''}{first}")
-    if isinstance(error, OSError) and error.errno == errno.ENOSPC or "No space left on device" in text:
+    plain = ours or (
+        first
+        if first.startswith("speechmill:")
+        else f"speechmill: {label + ': ' if label else ''}{first}"
+    )
+    if (
+        isinstance(error, OSError)
+        and error.errno == errno.ENOSPC
+        or "No space left on device" in text
+    ):
         where = getattr(error, "filename", None) or "the output folder"
         return f"speechmill: the disk is full writing {where}", 1
     if isinstance(error, (UserError, FileNotFoundError, NotADirectoryError)):

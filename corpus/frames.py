@@ -1,10 +1,11 @@
 """Short-time power of audio in 10 ms frames, for speech/pause decisions (subtitle sync, the
 runtime's sentence cuts). numpy only."""
+
 from __future__ import annotations
 
 import numpy as np
 
-FRAME = 0.01     # seconds
+FRAME = 0.01  # seconds
 
 
 def frame_power(samples: np.ndarray, rate: int) -> np.ndarray:

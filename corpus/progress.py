@@ -6,6 +6,7 @@ output folder: the DirectRunner, a Dask cluster, and on Dataflow/Flink/Spark thr
 FileSystems. ``JobProgress`` polls those notes in a thread: a live tqdm bar when standard error is
 a terminal, a plain line every ``interval`` seconds otherwise (CI, log files).
 """
+
 from __future__ import annotations
 
 import os
@@ -40,14 +41,18 @@ def describe(done: dict, total_units: int, elapsed: float) -> str:
     if 0 < units < total_units:
         left = elapsed / units * (total_units - units)
         eta = f", ETA {int(left // 60)}:{int(left % 60):02d}"
-    return (f"{units}/{max(total_units, units)} units, {done['utterances']} utt, {done['seconds'] / 3600:.2f} h, "
-            f"{rate:.0f}x realtime{eta}, {done['rejects']} rejects")
+    return (
+        f"{units}/{max(total_units, units)} units, {done['utterances']} utt, {done['seconds'] / 3600:.2f} h, "
+        f"{rate:.0f}x realtime{eta}, {done['rejects']} rejects"
+    )
 
 
 class JobProgress:
     """Context manager: shows a job's progress while the block runs."""
 
-    def __init__(self, folder: str, total_units: int, label: str, mode: str = "auto", interval: float = 10.0):
+    def __init__(
+        self, folder: str, total_units: int, label: str, mode: str = "auto", interval: float = 10.0
+    ):
         self.folder, self.total, self.label, self.interval = folder, total_units, label, interval
         stream = _stream()
         self.mode = ("bar" if stream.isatty() else "lines") if mode == "auto" else mode
@@ -57,7 +62,7 @@ class JobProgress:
         self._thread = threading.Thread(target=self._run, daemon=True)
         self.start = time.time()
 
-    def __enter__(self) -> "JobProgress":
+    def __enter__(self) -> JobProgress:
         if self.mode != "none":
             self._thread.start()
         return self
@@ -71,9 +76,17 @@ class JobProgress:
         if self.mode == "bar":
             from tqdm import tqdm
 
-            width = shutil.get_terminal_size(fallback=(100, 20)).columns or 100   # a pty may report 0
-            with tqdm(total=self.total, desc=f"speechmill: {self.label}", unit="unit", file=self.stream,
-                      ncols=width, leave=False) as bar:
+            width = (
+                shutil.get_terminal_size(fallback=(100, 20)).columns or 100
+            )  # a pty may report 0
+            with tqdm(
+                total=self.total,
+                desc=f"speechmill: {self.label}",
+                unit="unit",
+                file=self.stream,
+                ncols=width,
+                leave=False,
+            ) as bar:
                 while not self._stop.wait(0.5):
                     self._update_bar(bar)
                 self._update_bar(bar)
@@ -83,12 +96,14 @@ class JobProgress:
             if time.time() - last >= self.interval:
                 last = time.time()
                 done = self._read()
-                print(f"speechmill: {self.label}: {describe(done, self.total, time.time() - self.start)}",
-                      file=self.stream, flush=True)
+                print(
+                    f"speechmill: {self.label}: {describe(done, self.total, time.time() - self.start)}",
+                    file=self.stream,
+                    flush=True,
+                )
 
     def _read(self) -> dict:
         """The notes so far; never less than before (the folder goes when the job publishes)."""
-
 
         done = read_progress(self.folder)
         if done["units"] >= self._best["units"]:
@@ -100,8 +115,11 @@ class JobProgress:
         bar.total = max(self.total, done["units"])
         bar.n = done["units"]
         rate = done["seconds"] / max(time.time() - self.start, 1e-9)
-        bar.set_postfix_str(f"{done['utterances']} utt, {done['seconds'] / 3600:.2f} h, {rate:.0f}x rt, "
-                            f"{done['rejects']} rejects", refresh=True)
+        bar.set_postfix_str(
+            f"{done['utterances']} utt, {done['seconds'] / 3600:.2f} h, {rate:.0f}x rt, "
+            f"{done['rejects']} rejects",
+            refresh=True,
+        )
 
 
 def progress_iter(items, total: int | None, label: str, unit: str = "item", interval: float = 10.0):
@@ -111,8 +129,15 @@ def progress_iter(items, total: int | None, label: str, unit: str = "item", inte
         from tqdm import tqdm
 
         width = shutil.get_terminal_size(fallback=(100, 20)).columns or 100
-        yield from tqdm(items, total=total, desc=f"speechmill: {label}", unit=unit, file=stream, ncols=width,
-                        leave=False)
+        yield from tqdm(
+            items,
+            total=total,
+            desc=f"speechmill: {label}",
+            unit=unit,
+            file=stream,
+            ncols=width,
+            leave=False,
+        )
         return
     start = last = time.time()
     for done, item in enumerate(items, start=1):
@@ -121,4 +146,6 @@ def progress_iter(items, total: int | None, label: str, unit: str = "item", inte
             last = time.time()
             rate = done / (last - start)
             left = f", ETA {int((total - done) / rate)} s" if total and rate else ""
-            print(f"speechmill: {label}: {done}/{total or '?'} {unit}s{left}", file=stream, flush=True)
+            print(
+                f"speechmill: {label}: {done}/{total or '?'} {unit}s{left}", file=stream, flush=True
+            )

@@ -8,13 +8,15 @@ any file system Beam knows when it is installed), without TensorFlow.
     for utt in utterances(folder, info, "dev"): ...
     for work in shard_ranges(split, path, 32): ... read_range(work)
 """
+
 from __future__ import annotations
 
 import dataclasses
 import io
 import json
 import os
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from speechmill.corpus import storage
 from speechmill.corpus.errors import CorruptCorpus
@@ -28,7 +30,9 @@ from speechmill.corpus.schema import (
 from speechmill.corpus.tfrecord import read_records, record_offsets
 
 
-def load_info(folder: str, *, sample_rate: int | None = None, alphabet: str | None = None) -> dict[str, Any]:
+def load_info(
+    folder: str, *, sample_rate: int | None = None, alphabet: str | None = None
+) -> dict[str, Any]:
     """A finished corpus's checked ``info.json``; FileNotFoundError, CorpusMismatch or
     CorruptCorpus otherwise."""
     path = f"{folder.rstrip('/')}/{INFO_FILE}"
@@ -47,13 +51,19 @@ def load_info(folder: str, *, sample_rate: int | None = None, alphabet: str | No
 def shard_paths(folder: str, info: dict[str, Any], split: str) -> list[str]:
     """The shard files of one split, as info.json lists them; CorpusMismatch when it has no such split."""
     if split not in info["splits"]:
-        raise CorpusMismatch(f"{folder}: no {split} split; it has {', '.join(info['splits']) or 'none'}")
+        raise CorpusMismatch(
+            f"{folder}: no {split} split; it has {', '.join(info['splits']) or 'none'}"
+        )
     return [f"{folder.rstrip('/')}/{name}" for name in info["splits"][split]["shards"]]
 
 
 def all_shards(folder: str, info: dict[str, Any]) -> list[tuple[str, str]]:
     """(split, path) of every shard of a corpus, splits in name order."""
-    return [(split, path) for split in sorted(info["splits"]) for path in shard_paths(folder, info, split)]
+    return [
+        (split, path)
+        for split in sorted(info["splits"])
+        for path in shard_paths(folder, info, split)
+    ]
 
 
 def shard_records(path: str) -> Iterator[bytes]:
@@ -105,8 +115,10 @@ def shard_ranges(split: str, path: str, per_unit: int | None) -> list[ShardRange
     with storage.open_read(path) as f:
         offsets = record_offsets(f, size, path)
     step = per_unit or max(1, len(offsets) - 1)
-    return [ShardRange(split, path, offsets[i], offsets[min(i + step, len(offsets) - 1)], i)
-            for i in range(0, len(offsets) - 1, step)]
+    return [
+        ShardRange(split, path, offsets[i], offsets[min(i + step, len(offsets) - 1)], i)
+        for i in range(0, len(offsets) - 1, step)
+    ]
 
 
 def read_range(work: ShardRange) -> Iterator[bytes]:

@@ -3,6 +3,7 @@
 Sources and cleaning steps raise :class:`Reject` (or yield one for an item they skip);
 the build turns each into one ledger line. Any other exception is a bug and fails the job.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -11,7 +12,7 @@ import logging
 import re
 
 log = logging.getLogger("speechmill.rejects")
-_ADDRESS_RE = re.compile(r" (?:object )?at 0x[0-9a-fA-F]+")    # object reprs differ from run to run
+_ADDRESS_RE = re.compile(r" (?:object )?at 0x[0-9a-fA-F]+")  # object reprs differ from run to run
 
 
 class Reject(Exception):
@@ -49,11 +50,24 @@ class RejectRecord:
         return f"rejected {self.id or '(unit)'} [{self.reason}]{where}: {self.detail}"
 
 
-def record_reject(reject: Reject, *, source: str, stage: str, item_id: str = "",
-                  where: str = "", seconds: float = 0.0) -> RejectRecord:
+def record_reject(
+    reject: Reject,
+    *,
+    source: str,
+    stage: str,
+    item_id: str = "",
+    where: str = "",
+    seconds: float = 0.0,
+) -> RejectRecord:
     """Turn a Reject into a ledger record and log the one-line message."""
-    record = RejectRecord(source=source, id=reject.item_id or item_id, stage=stage,
-                          reason=reject.reason, detail=_ADDRESS_RE.sub("", reject.detail),
-                          where=reject.where or where, seconds=round(seconds, 3))
+    record = RejectRecord(
+        source=source,
+        id=reject.item_id or item_id,
+        stage=stage,
+        reason=reject.reason,
+        detail=_ADDRESS_RE.sub("", reject.detail),
+        where=reject.where or where,
+        seconds=round(seconds, 3),
+    )
     log.warning(record.log_line())
     return record

@@ -5,49 +5,68 @@ with the ``protobuf`` library alone, so a worker never imports TensorFlow. Reade
 parse the same bytes with TensorFlow through :func:`parse_example`. ``info.json`` and the
 rejects ledger that sit beside the shards are described here too.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
 from speechmill.corpus.errors import UserError
 
-SCHEMA_VERSION = 3    # 2: adds `captions`; 3: adds `verify_score` and `word_times` (make verify)
-READABLE_VERSIONS = (2, 3)   # a version-2 record reads as an unverified one
+SCHEMA_VERSION = 3  # 2: adds `captions`; 3: adds `verify_score` and `word_times` (make verify)
+READABLE_VERSIONS = (2, 3)  # a version-2 record reads as an unverified one
 # Token 0 is the CTC blank/pad; the character at index i has token id i + 1.
 ALPHABET = " 'abcdefghijklmnopqrstuvwxyz"
 INFO_FILE = "info.json"
 LEDGER_FILE = "rejects.jsonl"
 SPLITS = ("train", "dev", "test")
 
-BYTES_FIELDS = ("id", "source", "speaker", "gender", "group", "text", "text_raw",
-                "audio", "license", "origin", "augment", "captions")
+BYTES_FIELDS = (
+    "id",
+    "source",
+    "speaker",
+    "gender",
+    "group",
+    "text",
+    "text_raw",
+    "audio",
+    "license",
+    "origin",
+    "augment",
+    "captions",
+)
 INT_FIELDS = ("num_samples", "synthetic")
-FLOAT_FIELDS = ("verify_score", "word_times")   # written only for verified utterances
+FLOAT_FIELDS = ("verify_score", "word_times")  # written only for verified utterances
 
 
 @dataclasses.dataclass(frozen=True)
 class Utterance:
     """One training example: mono PCM16 audio at the corpus rate plus its transcript."""
 
-    id: str                 # "<source>/<native id>", augmented copies get "~effect" suffixes
-    source: str             # registry name of the source
-    speaker: str            # speaker id, namespaced by source
-    group: str              # what must not leak across splits (speaker, book, channel, ...)
-    text: str               # normalized transcript, every character in ALPHABET
-    text_raw: str           # transcript as found
-    audio: np.ndarray       # int16, mono
+    id: str  # "<source>/<native id>", augmented copies get "~effect" suffixes
+    source: str  # registry name of the source
+    speaker: str  # speaker id, namespaced by source
+    group: str  # what must not leak across splits (speaker, book, channel, ...)
+    text: str  # normalized transcript, every character in ALPHABET
+    text_raw: str  # transcript as found
+    audio: np.ndarray  # int16, mono
     license: str = ""
-    origin: str = ""        # where the item came from (path or URL)
+    origin: str = ""  # where the item came from (path or URL)
     synthetic: bool = False
-    gender: str = ""        # "f", "m" or ""
-    augment: str = ""       # "" or the effect chain, e.g. "speed=1.1,noise=12dB"
-    captions: str = ""      # "manual" or "auto" for caption/subtitle transcripts, else ""
-    verify_score: float | None = None    # make verify's CTC-segmentation score (<= 0), None: not verified
-    word_times: tuple[float, ...] = ()   # make verify: start, end (s) of each word of ``text``, flattened
+    gender: str = ""  # "f", "m" or ""
+    augment: str = ""  # "" or the effect chain, e.g. "speed=1.1,noise=12dB"
+    captions: str = ""  # "manual" or "auto" for caption/subtitle transcripts, else ""
+    verify_score: float | None = (
+        None  # make verify's CTC-segmentation score (<= 0), None: not verified
+    )
+    word_times: tuple[
+        float, ...
+    ] = ()  # make verify: start, end (s) of each word of ``text``, flattened
 
     @property
     def num_samples(self) -> int:
@@ -57,13 +76,18 @@ class Utterance:
     def words(self) -> list[tuple[str, float, float]]:
         """(word, start, end) in seconds of this record's audio; [] when not verified."""
         times = self.word_times
-        return [(w, times[2 * i], times[2 * i + 1]) for i, w in enumerate(self.text.split())] if times else []
+        return (
+            [(w, times[2 * i], times[2 * i + 1]) for i, w in enumerate(self.text.split())]
+            if times
+            else []
+        )
 
 
 def _example_message_class():
     """Build a message class wire-compatible with tensorflow/core/example/example.proto."""
-    f = descriptor_pb2.FileDescriptorProto(name="speechmill/example.proto",
-                                           package="speechmill.tf", syntax="proto3")
+    f = descriptor_pb2.FileDescriptorProto(
+        name="speechmill/example.proto", package="speechmill.tf", syntax="proto3"
+    )
     T = descriptor_pb2.FieldDescriptorProto
     rep, opt = T.LABEL_REPEATED, T.LABEL_OPTIONAL
 
@@ -80,16 +104,28 @@ def _example_message_class():
     message("Int64List", ("value", T.TYPE_INT64, rep, None))
     feature = message("Feature")
     feature.oneof_decl.add(name="kind")
-    for number, fname, type_name in ((1, "bytes_list", "BytesList"), (2, "float_list", "FloatList"),
-                                     (3, "int64_list", "Int64List")):
-        feature.field.add(name=fname, number=number, type=T.TYPE_MESSAGE, label=opt,
-                          type_name=f".speechmill.tf.{type_name}", oneof_index=0)
-    features = message("Features", ("feature", T.TYPE_MESSAGE, rep, ".speechmill.tf.Features.FeatureEntry"))
+    for number, fname, type_name in (
+        (1, "bytes_list", "BytesList"),
+        (2, "float_list", "FloatList"),
+        (3, "int64_list", "Int64List"),
+    ):
+        feature.field.add(
+            name=fname,
+            number=number,
+            type=T.TYPE_MESSAGE,
+            label=opt,
+            type_name=f".speechmill.tf.{type_name}",
+            oneof_index=0,
+        )
+    features = message(
+        "Features", ("feature", T.TYPE_MESSAGE, rep, ".speechmill.tf.Features.FeatureEntry")
+    )
     entry = features.nested_type.add(name="FeatureEntry")
     entry.options.map_entry = True
     entry.field.add(name="key", number=1, type=T.TYPE_STRING, label=opt)
-    entry.field.add(name="value", number=2, type=T.TYPE_MESSAGE, label=opt,
-                    type_name=".speechmill.tf.Feature")
+    entry.field.add(
+        name="value", number=2, type=T.TYPE_MESSAGE, label=opt, type_name=".speechmill.tf.Feature"
+    )
     message("Example", ("features", T.TYPE_MESSAGE, opt, ".speechmill.tf.Features"))
     pool = descriptor_pool.DescriptorPool()
     pool.Add(f)
@@ -102,9 +138,13 @@ _Example = _example_message_class()
 def encode_utterance(utt: Utterance) -> bytes:
     """Utterance -> serialized tf.train.Example (audio as little-endian PCM16 bytes)."""
     if utt.audio.dtype != np.int16 or utt.audio.ndim != 1:
-        raise TypeError(f"{utt.id}: audio must be a 1-D int16 array, got {utt.audio.dtype} {utt.audio.shape}")
+        raise TypeError(
+            f"{utt.id}: audio must be a 1-D int16 array, got {utt.audio.dtype} {utt.audio.shape}"
+        )
     values: dict[str, Any] = {
-        f.name: getattr(utt, f.name) for f in dataclasses.fields(utt) if f.name not in ("audio",) + FLOAT_FIELDS
+        f.name: getattr(utt, f.name)
+        for f in dataclasses.fields(utt)
+        if f.name not in ("audio",) + FLOAT_FIELDS
     }
     values["audio"] = utt.audio.astype("<i2", copy=False).tobytes()
     values["num_samples"] = utt.num_samples
@@ -113,12 +153,16 @@ def encode_utterance(utt: Utterance) -> bytes:
     feature_map = example.features.feature
     for name in BYTES_FIELDS:
         value = values[name]
-        feature_map[name].bytes_list.value.append(value if isinstance(value, bytes) else value.encode("utf-8"))
+        feature_map[name].bytes_list.value.append(
+            value if isinstance(value, bytes) else value.encode("utf-8")
+        )
     for name in INT_FIELDS:
         feature_map[name].int64_list.value.append(int(values[name]))
     if utt.verify_score is not None:
         if len(utt.word_times) != 2 * len(utt.text.split()):
-            raise ValueError(f"{utt.id}: {len(utt.word_times)} word times for {len(utt.text.split())} words")
+            raise ValueError(
+                f"{utt.id}: {len(utt.word_times)} word times for {len(utt.text.split())} words"
+            )
         feature_map["verify_score"].float_list.value.append(utt.verify_score)
         feature_map["word_times"].float_list.value.extend(utt.word_times)
     return example.SerializeToString(deterministic=True)
@@ -132,12 +176,18 @@ def decode_utterance(serialized: bytes) -> Utterance:
     audio = np.frombuffer(text.pop("audio"), dtype="<i2").astype(np.int16)
     num_samples = fmap["num_samples"].int64_list.value[0]
     if audio.shape[0] != num_samples:
-        raise ValueError(f"record {text['id']!r}: {audio.shape[0]} samples, header says {num_samples}")
+        raise ValueError(
+            f"record {text['id']!r}: {audio.shape[0]} samples, header says {num_samples}"
+        )
     fields = {k: v.decode("utf-8") for k, v in text.items()}
     verified = "verify_score" in fmap
-    return Utterance(audio=audio, synthetic=bool(fmap["synthetic"].int64_list.value[0]), **fields,
-                     verify_score=fmap["verify_score"].float_list.value[0] if verified else None,
-                     word_times=tuple(fmap["word_times"].float_list.value) if verified else ())
+    return Utterance(
+        audio=audio,
+        synthetic=bool(fmap["synthetic"].int64_list.value[0]),
+        **fields,
+        verify_score=fmap["verify_score"].float_list.value[0] if verified else None,
+        word_times=tuple(fmap["word_times"].float_list.value) if verified else (),
+    )
 
 
 def tf_feature_spec() -> dict:
@@ -161,8 +211,10 @@ def parse_example(serialized):
     features = tf.io.parse_single_example(serialized, tf_feature_spec())
     pcm = tf.io.decode_raw(features["audio"], tf.int16, little_endian=True)
     check = tf.debugging.assert_equal(
-        tf.cast(tf.shape(pcm)[0], tf.int64), features["num_samples"],
-        message="record audio length differs from num_samples")
+        tf.cast(tf.shape(pcm)[0], tf.int64),
+        features["num_samples"],
+        message="record audio length differs from num_samples",
+    )
     with tf.control_dependencies([check]):
         features["audio"] = tf.cast(pcm, tf.float32) / 32768.0
     return features
@@ -170,19 +222,29 @@ def parse_example(serialized):
 
 # ----------------------------------------------------------------------------- info.json
 
+
 class CorpusMismatch(UserError, ValueError):
     """A corpus that this reader cannot use (schema version, sample rate, alphabet)."""
 
 
-def check_info(info: Mapping[str, Any], *, sample_rate: int | None = None,
-               alphabet: str | None = None, where: str = "corpus") -> None:
+def check_info(
+    info: Mapping[str, Any],
+    *,
+    sample_rate: int | None = None,
+    alphabet: str | None = None,
+    where: str = "corpus",
+) -> None:
     """Refuse a corpus whose info.json does not match what the reader expects."""
     version = info.get("schema_version")
     if version not in READABLE_VERSIONS:
-        raise CorpusMismatch(f"{where}: schema version {version}, this speechmill reads "
-                             f"{', '.join(map(str, READABLE_VERSIONS))}")
+        raise CorpusMismatch(
+            f"{where}: schema version {version}, this speechmill reads "
+            f"{', '.join(map(str, READABLE_VERSIONS))}"
+        )
     if sample_rate is not None and info.get("sample_rate") != sample_rate:
-        raise CorpusMismatch(f"{where}: sample rate {info.get('sample_rate')} Hz, expected {sample_rate} Hz")
+        raise CorpusMismatch(
+            f"{where}: sample rate {info.get('sample_rate')} Hz, expected {sample_rate} Hz"
+        )
     if alphabet is not None and info.get("alphabet") != alphabet:
         raise CorpusMismatch(f"{where}: alphabet {info.get('alphabet')!r}, expected {alphabet!r}")
 

@@ -7,12 +7,14 @@ fraction, then swaps the staged shards, ledger and ``info.json`` into the output
 ``info.json`` is removed first and written last, so a folder with an ``info.json`` is always
 a complete corpus, and a re-run replaces the previous build rather than adding to it.
 """
+
 from __future__ import annotations
 
 import collections
 import dataclasses
 import math
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from speechmill.corpus import storage
 from speechmill.corpus.config import CorpusSettings
@@ -39,8 +41,8 @@ class TooManyRejects(DataError, RuntimeError):
 @dataclasses.dataclass(frozen=True)
 class ShardSpec:
     split: str
-    name: str                                   # e.g. "train-00001-of-00004.tfrecord"
-    ranges: tuple[tuple[str, int, int], ...]    # (part path, start byte, end byte)
+    name: str  # e.g. "train-00001-of-00004.tfrecord"
+    ranges: tuple[tuple[str, int, int], ...]  # (part path, start byte, end byte)
     examples: int
     samples: int
 
@@ -53,7 +55,9 @@ def apply_limits(parts: Iterable[PartResult], limits: Mapping[int, int | None]) 
         if part.table in budget:
             n = min(len(part.ends), budget[part.table])
             budget[part.table] -= n
-            part = dataclasses.replace(part, ends=part.ends[:n], samples=part.samples[:n], spelled=part.spelled[:n])
+            part = dataclasses.replace(
+                part, ends=part.ends[:n], samples=part.samples[:n], spelled=part.spelled[:n]
+            )
         if part.ends:
             kept.append(part)
     return kept
@@ -66,7 +70,10 @@ def plan_shards(parts: Iterable[PartResult], settings: CorpusSettings) -> list[S
         by_split[part.split].append(part)
     specs = []
     for split in sorted(by_split):
-        ordered = sorted(by_split[split], key=lambda p: (stable_hash("order", settings.seed, p.source, p.unit_key), p.unit_key))
+        ordered = sorted(
+            by_split[split],
+            key=lambda p: (stable_hash("order", settings.seed, p.source, p.unit_key), p.unit_key),
+        )
         total = sum(p.ends[-1] for p in ordered)
         n_records = sum(len(p.ends) for p in ordered)
         count = max(1, min(n_records, math.ceil(total / (settings.shard_mb * 1e6))))
@@ -79,7 +86,9 @@ def plan_shards(parts: Iterable[PartResult], settings: CorpusSettings) -> list[S
                 shards[index].append((part.path, start, end, 1, samples))
                 written += end - start
                 start = end
-        shards = [s for s in shards if s]          # a record larger than a shard leaves a gap: no empty files
+        shards = [
+            s for s in shards if s
+        ]  # a record larger than a shard leaves a gap: no empty files
         count = len(shards)
         for index, records in enumerate(shards):
             ranges: list[list[Any]] = []
@@ -88,9 +97,15 @@ def plan_shards(parts: Iterable[PartResult], settings: CorpusSettings) -> list[S
                     ranges[-1][2] = end
                 else:
                     ranges.append([path, start, end])
-            specs.append(ShardSpec(split=split, name=f"{split}-{index:05d}-of-{count:05d}.tfrecord",
-                                   ranges=tuple(tuple(r) for r in ranges), examples=len(records),
-                                   samples=sum(r[4] for r in records)))
+            specs.append(
+                ShardSpec(
+                    split=split,
+                    name=f"{split}-{index:05d}-of-{count:05d}.tfrecord",
+                    ranges=tuple(tuple(r) for r in ranges),
+                    examples=len(records),
+                    samples=sum(r[4] for r in records),
+                )
+            )
     return specs
 
 
@@ -105,7 +120,7 @@ def write_shard(spec: ShardSpec, staging_dir: str) -> str:
                 while left:
                     block = f.read(min(COPY_CHUNK, left))
                     if not block:
-                        raise IOError(f"{part}: ends before byte {end}")
+                        raise OSError(f"{part}: ends before byte {end}")
                     out.write(block)
                     left -= len(block)
     return path
@@ -116,9 +131,15 @@ def _write_text(path: str, text: str) -> None:
         f.write(text.encode("utf-8"))
 
 
-def build_info(specs: list[ShardSpec], parts: list[PartResult], rejects: list[RejectRecord],
-               settings: CorpusSettings, sources: list[dict[str, Any]],
-               notes: list[Note] = (), extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def build_info(
+    specs: list[ShardSpec],
+    parts: list[PartResult],
+    rejects: list[RejectRecord],
+    settings: CorpusSettings,
+    sources: list[dict[str, Any]],
+    notes: list[Note] = (),
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """The ``info.json`` document for a build (no timestamps: identical builds, identical files)."""
     rate = settings.sample_rate
     splits = {}
@@ -126,8 +147,12 @@ def build_info(specs: list[ShardSpec], parts: list[PartResult], rejects: list[Re
         mine = [s for s in specs if s.split == split]
         if mine:
             samples = sum(s.samples for s in mine)
-            splits[split] = {"examples": sum(s.examples for s in mine), "seconds": round(samples / rate, 3),
-                             "hours": round(samples / rate / 3600, 4), "shards": [s.name for s in mine]}
+            splits[split] = {
+                "examples": sum(s.examples for s in mine),
+                "seconds": round(samples / rate, 3),
+                "hours": round(samples / rate / 3600, 4),
+                "shards": [s.name for s in mine],
+            }
     by_source: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     for part in parts:
         by_source[part.source]["examples"] += len(part.ends)
@@ -136,19 +161,37 @@ def build_info(specs: list[ShardSpec], parts: list[PartResult], rejects: list[Re
     rejected: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     for r in rejects:
         rejected[r.source][r.reason] += 1
-    source_info = [{**s, "examples": by_source[s["type"]]["examples"],
-                    "hours": round(by_source[s["type"]]["samples"] / rate / 3600, 4),
-                    "cleaning": {"spelled_out": by_source[s["type"]]["spelled"],
-                                 "rejects": dict(sorted(rejected[s["type"]].items()))}}
-                   for s in sources]
+    source_info = [
+        {
+            **s,
+            "examples": by_source[s["type"]]["examples"],
+            "hours": round(by_source[s["type"]]["samples"] / rate / 3600, 4),
+            "cleaning": {
+                "spelled_out": by_source[s["type"]]["spelled"],
+                "rejects": dict(sorted(rejected[s["type"]].items())),
+            },
+        }
+        for s in sources
+    ]
     reasons = collections.Counter(r.reason for r in rejects)
     return {
-        "schema_version": SCHEMA_VERSION, "sample_rate": rate, "alphabet": ALPHABET,
-        "audio": "pcm16le mono", "seed": settings.seed, "splits": splits,
-        "rejects": {"total": len(rejects), "by_reason": dict(sorted(reasons.items())), "ledger": LEDGER_FILE},
-        "sources": source_info, "settings": dataclasses.asdict(settings),
-        "alignment": [{"source": n.source, "item": n.item, **n.facts}
-                      for n in sorted(notes, key=lambda n: (n.source, n.item))],
+        "schema_version": SCHEMA_VERSION,
+        "sample_rate": rate,
+        "alphabet": ALPHABET,
+        "audio": "pcm16le mono",
+        "seed": settings.seed,
+        "splits": splits,
+        "rejects": {
+            "total": len(rejects),
+            "by_reason": dict(sorted(reasons.items())),
+            "ledger": LEDGER_FILE,
+        },
+        "sources": source_info,
+        "settings": dataclasses.asdict(settings),
+        "alignment": [
+            {"source": n.source, "item": n.item, **n.facts}
+            for n in sorted(notes, key=lambda n: (n.source, n.item))
+        ],
         **(extra or {}),
     }
 
@@ -160,9 +203,17 @@ def reject_fraction(parts: list[PartResult], rejects: list[RejectRecord]) -> flo
     return len(rejects) / total if total else 0.0
 
 
-def publish(out_dir: str, staging_dir: str, specs: list[ShardSpec], parts: list[PartResult],
-            rejects: list[RejectRecord], settings: CorpusSettings, sources: list[dict[str, Any]],
-            notes: list[Note] = (), extra: Mapping[str, Any] | None = None) -> dict:
+def publish(
+    out_dir: str,
+    staging_dir: str,
+    specs: list[ShardSpec],
+    parts: list[PartResult],
+    rejects: list[RejectRecord],
+    settings: CorpusSettings,
+    sources: list[dict[str, Any]],
+    notes: list[Note] = (),
+    extra: Mapping[str, Any] | None = None,
+) -> dict:
     """Move a finished build into ``out_dir``; raises TooManyRejects and publishes nothing."""
     rejects = sorted(rejects)
     ledger = "".join(r.to_json() + "\n" for r in rejects)
@@ -173,7 +224,8 @@ def publish(out_dir: str, staging_dir: str, specs: list[ShardSpec], parts: list[
         raise TooManyRejects(
             f"speechmill: {fraction:.0%} of the input was rejected (max_reject_fraction "
             f"{settings.max_reject_fraction:.0%}; top reasons {dict(reasons)}); nothing published; "
-            f"ledger: {staging_dir}/{LEDGER_FILE}")
+            f"ledger: {staging_dir}/{LEDGER_FILE}"
+        )
     info = build_info(specs, parts, rejects, settings, sources, notes, extra)
     info_path = f"{out_dir}/{INFO_FILE}"
     if storage.exists(info_path):

@@ -8,36 +8,79 @@ A quantity is never changed: signs, decimal parts, scale words and currencies ar
 A form that a careful reader could not read without guessing (``01.10.2010``: January or
 October?) raises ``Reject("text:ambiguous")``.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from num2words import num2words
+
 from speechmill.corpus.reject import Reject
 
-MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-          "november", "december"]
+MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 _MONTH_ABBR = {m[:3]: m for m in MONTHS} | {"sept": "september"}
-_MONTH = r"(?P<month>" + "|".join(sorted(set(MONTHS) | set(_MONTH_ABBR), key=len, reverse=True)) + r")\.?"
-CURRENCIES = {"$": ("dollar", "dollars", "cent", "cents"), "£": ("pound", "pounds", "penny", "pence"),
-              "€": ("euro", "euros", "cent", "cents"), "¥": ("yen", "yen", None, None),
-              "₹": ("rupee", "rupees", "paisa", "paise")}
+_MONTH = (
+    r"(?P<month>"
+    + "|".join(sorted(set(MONTHS) | set(_MONTH_ABBR), key=len, reverse=True))
+    + r")\.?"
+)
+CURRENCIES = {
+    "$": ("dollar", "dollars", "cent", "cents"),
+    "£": ("pound", "pounds", "penny", "pence"),
+    "€": ("euro", "euros", "cent", "cents"),
+    "¥": ("yen", "yen", None, None),
+    "₹": ("rupee", "rupees", "paisa", "paise"),
+}
 SCALES = ("thousand", "million", "billion", "trillion")
 UNITS = {  # symbol: (singular, plural)
-    "km/h": ("kilometer per hour", "kilometers per hour"), "mph": ("mile per hour", "miles per hour"),
-    "kg": ("kilogram", "kilograms"), "mg": ("milligram", "milligrams"), "g": ("gram", "grams"),
-    "km": ("kilometer", "kilometers"), "cm": ("centimeter", "centimeters"), "mm": ("millimeter", "millimeters"),
-    "m": ("meter", "meters"), "mi": ("mile", "miles"), "ft": ("foot", "feet"), "lb": ("pound", "pounds"),
-    "lbs": ("pound", "pounds"), "oz": ("ounce", "ounces"), "ml": ("milliliter", "milliliters"),
-    "l": ("liter", "liters"), "kHz": ("kilohertz", "kilohertz"), "Hz": ("hertz", "hertz"),
-    "MB": ("megabyte", "megabytes"), "GB": ("gigabyte", "gigabytes"), "kB": ("kilobyte", "kilobytes"),
-    "TB": ("terabyte", "terabytes"), "kW": ("kilowatt", "kilowatts"), "W": ("watt", "watts"),
-    "V": ("volt", "volts"), "°C": ("degree celsius", "degrees celsius"),
-    "°F": ("degree fahrenheit", "degrees fahrenheit"), "°": ("degree", "degrees"),
-    "h": ("hour", "hours"), "min": ("minute", "minutes"), "s": ("second", "seconds"), "ms": ("millisecond", "milliseconds"),
+    "km/h": ("kilometer per hour", "kilometers per hour"),
+    "mph": ("mile per hour", "miles per hour"),
+    "kg": ("kilogram", "kilograms"),
+    "mg": ("milligram", "milligrams"),
+    "g": ("gram", "grams"),
+    "km": ("kilometer", "kilometers"),
+    "cm": ("centimeter", "centimeters"),
+    "mm": ("millimeter", "millimeters"),
+    "m": ("meter", "meters"),
+    "mi": ("mile", "miles"),
+    "ft": ("foot", "feet"),
+    "lb": ("pound", "pounds"),
+    "lbs": ("pound", "pounds"),
+    "oz": ("ounce", "ounces"),
+    "ml": ("milliliter", "milliliters"),
+    "l": ("liter", "liters"),
+    "kHz": ("kilohertz", "kilohertz"),
+    "Hz": ("hertz", "hertz"),
+    "MB": ("megabyte", "megabytes"),
+    "GB": ("gigabyte", "gigabytes"),
+    "kB": ("kilobyte", "kilobytes"),
+    "TB": ("terabyte", "terabytes"),
+    "kW": ("kilowatt", "kilowatts"),
+    "W": ("watt", "watts"),
+    "V": ("volt", "volts"),
+    "°C": ("degree celsius", "degrees celsius"),
+    "°F": ("degree fahrenheit", "degrees fahrenheit"),
+    "°": ("degree", "degrees"),
+    "h": ("hour", "hours"),
+    "min": ("minute", "minutes"),
+    "s": ("second", "seconds"),
+    "ms": ("millisecond", "milliseconds"),
 }
-_POWERS = {"^2": "square", "^3": "cubic"}          # text.py writes superscripts ² ³ as ^2 ^3
+_POWERS = {"^2": "square", "^3": "cubic"}  # text.py writes superscripts ² ³ as ^2 ^3
 FRACTIONS = {2: ("half", "halves"), 4: ("quarter", "quarters")}
 _NUM = r"[0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?|\.[0-9]+"
 _SIGNED = rf"(?P<sign>(?<![\w.])[-+])?(?P<num>{_NUM})"
@@ -83,6 +126,7 @@ def plural_unit(value: str, unit: tuple[str, str]) -> str:
 
 # ----------------------------------------------------------------------------- rules
 
+
 def _email(m: re.Match) -> str:
     user, domain = m.group("user"), m.group("domain")
     return f" {_dotted(user)} at {_dotted(domain)} "
@@ -90,8 +134,10 @@ def _email(m: re.Match) -> str:
 
 def _url(m: re.Match) -> str:
     scheme = m.group("scheme")
-    spoken = {"http://": "h t t p colon slash slash ", "https://": "h t t p s colon slash slash "}.get(
-        (scheme or "").lower(), "")
+    spoken = {
+        "http://": "h t t p colon slash slash ",
+        "https://": "h t t p s colon slash slash ",
+    }.get((scheme or "").lower(), "")
     host, path = m.group("host"), m.group("path") or ""
     spoken += _dotted(host)
     for part in filter(None, path.split("/")):
@@ -110,7 +156,9 @@ def _dotted(text: str) -> str:
         elif piece.isdigit():
             parts.append(digits(piece))
         elif piece:
-            parts.append(" ".join(digits(p) if p.isdigit() else p for p in re.split(r"([0-9]+)", piece) if p))
+            parts.append(
+                " ".join(digits(p) if p.isdigit() else p for p in re.split(r"([0-9]+)", piece) if p)
+            )
     return " ".join(parts)
 
 
@@ -134,9 +182,9 @@ def _iso_date(m: re.Match) -> str:
 
 def _numeric_date(m: re.Match) -> str:
     a, b, y = int(m.group("a")), int(m.group("b")), m.group("y")
-    if a > 12 and b <= 12:           # day first
+    if a > 12 and b <= 12:  # day first
         day, month = a, b
-    elif b > 12 and a <= 12:         # month first
+    elif b > 12 and a <= 12:  # month first
         day, month = b, a
     elif a == b and a <= 12:
         day, month = a, a
@@ -164,12 +212,20 @@ def _day_month(m: re.Match) -> str:
 def _clock(m: re.Match) -> str:
     hours, minutes, seconds = int(m.group("h")), int(m.group("mi")), m.group("s")
     half = (m.group("half") or "").lower().replace(".", "").replace(" ", "")
-    if seconds is not None and not half:       # a duration: h:mm:ss
-        parts = [f"{words(hours)} {'hour' if hours == 1 else 'hours'}" if hours else "",
-                 f"{words(minutes)} {'minute' if minutes == 1 else 'minutes'}" if minutes else "",
-                 f"{words(int(seconds))} {'second' if int(seconds) == 1 else 'seconds'}" if int(seconds) else ""]
+    if seconds is not None and not half:  # a duration: h:mm:ss
+        parts = [
+            f"{words(hours)} {'hour' if hours == 1 else 'hours'}" if hours else "",
+            f"{words(minutes)} {'minute' if minutes == 1 else 'minutes'}" if minutes else "",
+            f"{words(int(seconds))} {'second' if int(seconds) == 1 else 'seconds'}"
+            if int(seconds)
+            else "",
+        ]
         parts = [p for p in parts if p]
-        return " " + (" and ".join(parts) if len(parts) < 3 else f"{parts[0]} {parts[1]} and {parts[2]}") + " "
+        return (
+            " "
+            + (" and ".join(parts) if len(parts) < 3 else f"{parts[0]} {parts[1]} and {parts[2]}")
+            + " "
+        )
     if seconds is not None and int(seconds):
         raise Reject("text:ambiguous", f"time {m.group(0)!r} with seconds")
     if minutes == 0:
@@ -184,11 +240,13 @@ def _clock(m: re.Match) -> str:
 def _money(m: re.Match) -> str:
     one, many, sub_one, sub_many = CURRENCIES[m.group("cur")]
     article = m.group("article") or ""
-    if article and not m.group("scale") and "." not in m.group("num"):    # "a $20 bill": a twenty dollar bill
+    if (
+        article and not m.group("scale") and "." not in m.group("num")
+    ):  # "a $20 bill": a twenty dollar bill
         return f" {article}{words(int(m.group('num').replace(',', '')))} {one} "
     number, scale = m.group("num").replace(",", ""), m.group("scale")
     sign = "minus " if m.group("sign") == "-" else ""
-    if scale:                            # "$2.5 million" -> "two point five million dollars"
+    if scale:  # "$2.5 million" -> "two point five million dollars"
         return f" {article}{sign}{cardinal(number)} {scale.lower()} {many} "
     whole, _, cents = number.partition(".")
     if cents and (len(cents) != 2 or sub_one is None):
@@ -211,7 +269,9 @@ def _money_range(m: re.Match) -> str:
 def _measure(m: re.Match) -> str:
     value, unit = m.group("num"), m.group("unit")
     power, article = m.group("power"), m.group("article") or ""
-    name = UNITS[unit][0] if article else plural_unit(value, UNITS[unit])    # "a 5 cm gap": a five centimeter gap
+    name = (
+        UNITS[unit][0] if article else plural_unit(value, UNITS[unit])
+    )  # "a 5 cm gap": a five centimeter gap
     if power:
         name = f"{_POWERS[power]} {name}"
     return f" {article}{signed(m.group('sign'), value)} {name} "
@@ -279,7 +339,9 @@ def house_number(number: str) -> str:
         head, tail = number[:-2], number[-2:]
         if tail == "00":
             return f"{words(int(head))} hundred"
-        return f"{words(int(head))} {'oh ' + words(int(tail)) if tail[0] == '0' else words(int(tail))}"
+        return (
+            f"{words(int(head))} {'oh ' + words(int(tail)) if tail[0] == '0' else words(int(tail))}"
+        )
     return words(int(number))
 
 
@@ -289,39 +351,130 @@ def _signed_number(m: re.Match) -> str:
 
 Rule = tuple[re.Pattern, Callable[[re.Match], str]]
 RULES: list[Rule] = [
-    (re.compile(r"(?P<user>[A-Za-z0-9._+-]+)@(?P<domain>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"), _email),
-    (re.compile(rf"(?P<scheme>https?://)?(?P<host>(?:www\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.{_TLD})"
-                rf"(?P<path>(?:/[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)*/?)(?![A-Za-z0-9])"), _url),
-    (re.compile(r"(?<![\w.])(?:\+[0-9]{1,3}[ -])?(?:\([0-9]{3}\) ?|[0-9]{3}-)[0-9]{3}-[0-9]{4}(?![\w])"), _phone),
+    (
+        re.compile(r"(?P<user>[A-Za-z0-9._+-]+)@(?P<domain>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"),
+        _email,
+    ),
+    (
+        re.compile(
+            rf"(?P<scheme>https?://)?(?P<host>(?:www\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.{_TLD})"
+            rf"(?P<path>(?:/[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)*/?)(?![A-Za-z0-9])"
+        ),
+        _url,
+    ),
+    (
+        re.compile(
+            r"(?<![\w.])(?:\+[0-9]{1,3}[ -])?(?:\([0-9]{3}\) ?|[0-9]{3}-)[0-9]{3}-[0-9]{4}(?![\w])"
+        ),
+        _phone,
+    ),
     (re.compile(r"(?<![\w.])\+[0-9]{1,3}(?: [0-9]{2,4}){2,4}(?![\w])"), _phone),
     (re.compile(r"(?<![\w.-])[0-9]{3}-[0-9]{4}(?![\w-])"), _phone),
-    (re.compile(r"(?<![\w.-])(?P<y>1[0-9]{3}|20[0-9]{2})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})(?![\w-])"), _iso_date),
-    (re.compile(r"(?<![\w.])(?P<a>[0-9]{1,2})[./](?P<b>[0-9]{1,2})[./](?P<y>[0-9]{4}|[0-9]{2})(?![\w]|\.[0-9])"), _numeric_date),
-    (re.compile(rf"(?i)(?<![\w])(?P<the>the\s+)?(?P<day>[0-9]{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?:,?\s+(?P<year>[0-9]{{4}}))?(?![\w])"),
-     _day_month),
-    (re.compile(rf"(?i)(?<![\w]){_MONTH}\s+(?P<day>[0-9]{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<year>[0-9]{{4}}))?(?![\w])"),
-     _month_day),
-    (re.compile(rf"(?i)(?<![\w]){_MONTH}\s+(?P<y>1[0-9]{{3}}|20[0-9]{{2}})(?![\w])"),
-     lambda m: f" {_MONTH_ABBR.get(m.group('month').lower().rstrip('.'), m.group('month').lower())} {year(int(m.group('y')))} "),
-    (re.compile(r"(?i)(?<![\w.])(?P<h>[0-9]{1,2})[:.](?P<mi>[0-5][0-9])(?::(?P<s>[0-5][0-9]))?"
-                r"(?:\s*(?P<half>[ap]\.\s?m\.|[ap]m\b))"), _clock),
-    (re.compile(r"(?<![\w.:])(?P<h>[0-9]{1,2}):(?P<mi>[0-5][0-9])(?::(?P<s>[0-5][0-9]))?(?P<half>)(?![\w:])"), _clock),
-    (re.compile(r"(?i)(?<![\w])(?P<prefix>mid-|early |late )?'?(?P<d>[0-9]{2}|1[0-9]{3}|20[0-9]{2})'?s(?![\w])"), _decade),
-    (re.compile(rf"(?P<cur>[$£€¥₹])(?P<a>{_NUM})\s?(?:-|–|to)\s?[$£€¥₹]?(?P<b>{_NUM})"
-                rf"(?:\s+(?P<scale>{'|'.join(SCALES)})\b)?"), _money_range),
-    (re.compile(rf"(?P<article>\b[Aa]n? )?(?P<sign>(?<![\w.])-)?(?P<cur>[$£€¥₹])\s?(?P<num>{_NUM})(?:\s*(?P<scale>{'|'.join(SCALES)})\b)?",
-                re.IGNORECASE), _money),
+    (
+        re.compile(
+            r"(?<![\w.-])(?P<y>1[0-9]{3}|20[0-9]{2})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})(?![\w-])"
+        ),
+        _iso_date,
+    ),
+    (
+        re.compile(
+            r"(?<![\w.])(?P<a>[0-9]{1,2})[./](?P<b>[0-9]{1,2})[./](?P<y>[0-9]{4}|[0-9]{2})(?![\w]|\.[0-9])"
+        ),
+        _numeric_date,
+    ),
+    (
+        re.compile(
+            rf"(?i)(?<![\w])(?P<the>the\s+)?(?P<day>[0-9]{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?:,?\s+(?P<year>[0-9]{{4}}))?(?![\w])"
+        ),
+        _day_month,
+    ),
+    (
+        re.compile(
+            rf"(?i)(?<![\w]){_MONTH}\s+(?P<day>[0-9]{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<year>[0-9]{{4}}))?(?![\w])"
+        ),
+        _month_day,
+    ),
+    (
+        re.compile(rf"(?i)(?<![\w]){_MONTH}\s+(?P<y>1[0-9]{{3}}|20[0-9]{{2}})(?![\w])"),
+        lambda m: (
+            f" {_MONTH_ABBR.get(m.group('month').lower().rstrip('.'), m.group('month').lower())} {year(int(m.group('y')))} "
+        ),
+    ),
+    (
+        re.compile(
+            r"(?i)(?<![\w.])(?P<h>[0-9]{1,2})[:.](?P<mi>[0-5][0-9])(?::(?P<s>[0-5][0-9]))?"
+            r"(?:\s*(?P<half>[ap]\.\s?m\.|[ap]m\b))"
+        ),
+        _clock,
+    ),
+    (
+        re.compile(
+            r"(?<![\w.:])(?P<h>[0-9]{1,2}):(?P<mi>[0-5][0-9])(?::(?P<s>[0-5][0-9]))?(?P<half>)(?![\w:])"
+        ),
+        _clock,
+    ),
+    (
+        re.compile(
+            r"(?i)(?<![\w])(?P<prefix>mid-|early |late )?'?(?P<d>[0-9]{2}|1[0-9]{3}|20[0-9]{2})'?s(?![\w])"
+        ),
+        _decade,
+    ),
+    (
+        re.compile(
+            rf"(?P<cur>[$£€¥₹])(?P<a>{_NUM})\s?(?:-|–|to)\s?[$£€¥₹]?(?P<b>{_NUM})"
+            rf"(?:\s+(?P<scale>{'|'.join(SCALES)})\b)?"
+        ),
+        _money_range,
+    ),
+    (
+        re.compile(
+            rf"(?P<article>\b[Aa]n? )?(?P<sign>(?<![\w.])-)?(?P<cur>[$£€¥₹])\s?(?P<num>{_NUM})(?:\s*(?P<scale>{'|'.join(SCALES)})\b)?",
+            re.IGNORECASE,
+        ),
+        _money,
+    ),
     (re.compile(rf"{_SIGNED}\s?(?:%|per\s?cent\b)"), _percent),
-    (re.compile(rf"(?P<article>\b[Aa]n? )?{_SIGNED}\s?(?P<unit>{'|'.join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))})"
-                rf"(?P<power>\^[23])?(?![\w])"), _measure),
-    (re.compile(rf"(?<![\w])(?P<unit>{'|'.join(re.escape(u) for u in UNITS)})(?P<power>\^[23])(?![\w])"), _bare_power_unit),
-    (re.compile(r"(?<![\w./])(?:(?P<whole>[0-9]+)\s+)?(?P<a>[0-9]+)/(?P<b>[0-9]+)(?![\w/])"), _fraction),
-    (re.compile(r"(?<![\w.-])(?P<a>1[0-9]{3}|20[0-9]{2})\s?(?:-|–|to)\s?(?P<b>1[0-9]{3}|20[0-9]{2})(?![\w-])"), _year_range),
+    (
+        re.compile(
+            rf"(?P<article>\b[Aa]n? )?{_SIGNED}\s?(?P<unit>{'|'.join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))})"
+            rf"(?P<power>\^[23])?(?![\w])"
+        ),
+        _measure,
+    ),
+    (
+        re.compile(
+            rf"(?<![\w])(?P<unit>{'|'.join(re.escape(u) for u in UNITS)})(?P<power>\^[23])(?![\w])"
+        ),
+        _bare_power_unit,
+    ),
+    (
+        re.compile(r"(?<![\w./])(?:(?P<whole>[0-9]+)\s+)?(?P<a>[0-9]+)/(?P<b>[0-9]+)(?![\w/])"),
+        _fraction,
+    ),
+    (
+        re.compile(
+            r"(?<![\w.-])(?P<a>1[0-9]{3}|20[0-9]{2})\s?(?:-|–|to)\s?(?P<b>1[0-9]{3}|20[0-9]{2})(?![\w-])"
+        ),
+        _year_range,
+    ),
     (re.compile(rf"(?<![\w.-])(?P<a>{_NUM})\s?(?:-|–)\s?(?P<b>{_NUM})(?![\w-])"), _number_range),
-    (re.compile(r"(?i)(?<![\w.])_?(?P<n>[0-9]+(?:,[0-9]{3})*)_?(?:st|nd|rd|th)_?(?![\w])"), _ordinal),
-    (re.compile(rf"(?i)(?<![\w])(?P<cue>{_YEAR_CUES})\s+(?P<y>1[0-9]{{3}}|20[0-9]{{2}})(?![\w.,]?[0-9])"), _year),
-    (re.compile(r"(?<![\w.,])(?P<n>[0-9]{1,5})(?P<letter>[A-Za-z])?\s+(?P<rest>(?:[A-Z][a-z]+\s+)+(?i:Street|St\.?|Avenue|"
-                r"Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Lane|Ln\.?|Drive|Dr\.?|Place|Way|Court|Square)(?![\w]))"), _address),
+    (
+        re.compile(r"(?i)(?<![\w.])_?(?P<n>[0-9]+(?:,[0-9]{3})*)_?(?:st|nd|rd|th)_?(?![\w])"),
+        _ordinal,
+    ),
+    (
+        re.compile(
+            rf"(?i)(?<![\w])(?P<cue>{_YEAR_CUES})\s+(?P<y>1[0-9]{{3}}|20[0-9]{{2}})(?![\w.,]?[0-9])"
+        ),
+        _year,
+    ),
+    (
+        re.compile(
+            r"(?<![\w.,])(?P<n>[0-9]{1,5})(?P<letter>[A-Za-z])?\s+(?P<rest>(?:[A-Z][a-z]+\s+)+(?i:Street|St\.?|Avenue|"
+            r"Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Lane|Ln\.?|Drive|Dr\.?|Place|Way|Court|Square)(?![\w]))"
+        ),
+        _address,
+    ),
     (re.compile(_SIGNED), _signed_number),
 ]
 

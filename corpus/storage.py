@@ -8,6 +8,7 @@ Beam, and the corpus jobs reach ``gs://``, ``s3://`` and the like through Beam u
     with storage.create(path) as f: ...           # binary, truncates
     storage.match(pattern) -> [FileInfo]          # files only; ``*`` within a folder, ``**`` below
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -46,10 +47,11 @@ def _uncompressed() -> Any:
 def _local(path: str) -> str:
     """A local path from a path or a ``file://`` URL; other URLs need Beam."""
     if path.startswith("file://"):
-        return path[len("file://"):]
+        return path[len("file://") :]
     if "://" in path:
-        raise FileNotFoundError(f"{path}: reading URLs needs Beam's file systems: "
-                                "pip install 'speechmill[corpus]'")
+        raise FileNotFoundError(
+            f"{path}: reading URLs needs Beam's file systems: pip install 'speechmill[corpus]'"
+        )
     return path
 
 
@@ -83,8 +85,10 @@ def match(pattern: str) -> list[FileInfo]:
     """The files a pattern names (``*`` within a folder, ``**`` across folders), sorted by path."""
     fs = _beam()
     if fs is not None:
-        found = [FileInfo(m.path, m.size_in_bytes, m.last_updated_in_seconds)
-                 for m in fs.match([pattern])[0].metadata_list]
+        found = [
+            FileInfo(m.path, m.size_in_bytes, m.last_updated_in_seconds)
+            for m in fs.match([pattern])[0].metadata_list
+        ]
     else:
         found = []
         for path in glob.glob(_local(pattern), recursive=True, include_hidden=True):

@@ -9,6 +9,7 @@ numbers), unicode quotes and dashes folded, accents removed and other punctuatio
 Text in another script raises ``Reject("text:oov")``; a form that cannot be read without
 guessing ``Reject("text:ambiguous")``; text that normalizes to nothing ``Reject("text:empty")``.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,37 +19,148 @@ from speechmill.corpus.reject import Reject
 from speechmill.corpus.schema import ALPHABET
 from speechmill.corpus.spoken import ordinal, spell_out, words
 
-_FOLD = str.maketrans({
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'", "\u00b4": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
-    "\u2010": "-", "\u2011": "-", "\u2012": " - ", "\u2013": " - ", "\u2014": " - ", "\u2015": " - ",
-    "\u2212": "-", "\u2026": "...", "\u00a0": " ", "\u00b2": "^2", "\u00b3": "^3", "\u00bd": " and a half", "\u00bc": " and a quarter",
-})
-_LIGATURES = {"æ": "ae", "œ": "oe", "ß": "ss", "ø": "o", "ł": "l", "đ": "d", "þ": "th", "ð": "d", "ı": "i"}
+_FOLD = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "`": "'",
+        "\u00b4": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u2033": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": " - ",
+        "\u2013": " - ",
+        "\u2014": " - ",
+        "\u2015": " - ",
+        "\u2212": "-",
+        "\u2026": "...",
+        "\u00a0": " ",
+        "\u00b2": "^2",
+        "\u00b3": "^3",
+        "\u00bd": " and a half",
+        "\u00bc": " and a quarter",
+    }
+)
+_LIGATURES = {
+    "æ": "ae",
+    "œ": "oe",
+    "ß": "ss",
+    "ø": "o",
+    "ł": "l",
+    "đ": "d",
+    "þ": "th",
+    "ð": "d",
+    "ı": "i",
+}
 
 # Abbreviations that end in a period: read out in full (case-sensitive, word-initial).
 ABBREVIATIONS = {
-    "Mr.": "mister", "Mrs.": "missus", "Ms.": "miss", "Dr.": "doctor", "Prof.": "professor",
-    "Jr.": "junior", "Sr.": "senior", "Capt.": "captain", "Col.": "colonel", "Gen.": "general",
-    "Lt.": "lieutenant", "Sgt.": "sergeant", "Rev.": "reverend", "Hon.": "honorable",
-    "Gov.": "governor", "Mt.": "mount", "Ave.": "avenue", "Rd.": "road", "Co.": "company",
-    "Bros.": "brothers", "vs.": "versus", "etc.": "et cetera", "e.g.": "for example",
-    "i.e.": "that is", "approx.": "approximately", "Jan.": "january", "Feb.": "february",
-    "Aug.": "august", "Sept.": "september", "Oct.": "october", "Nov.": "november", "Dec.": "december",
+    "Mr.": "mister",
+    "Mrs.": "missus",
+    "Ms.": "miss",
+    "Dr.": "doctor",
+    "Prof.": "professor",
+    "Jr.": "junior",
+    "Sr.": "senior",
+    "Capt.": "captain",
+    "Col.": "colonel",
+    "Gen.": "general",
+    "Lt.": "lieutenant",
+    "Sgt.": "sergeant",
+    "Rev.": "reverend",
+    "Hon.": "honorable",
+    "Gov.": "governor",
+    "Mt.": "mount",
+    "Ave.": "avenue",
+    "Rd.": "road",
+    "Co.": "company",
+    "Bros.": "brothers",
+    "vs.": "versus",
+    "etc.": "et cetera",
+    "e.g.": "for example",
+    "i.e.": "that is",
+    "approx.": "approximately",
+    "Jan.": "january",
+    "Feb.": "february",
+    "Aug.": "august",
+    "Sept.": "september",
+    "Oct.": "october",
+    "Nov.": "november",
+    "Dec.": "december",
 }
-_ABBREV_RE = re.compile(r"(?<![\w.])(" + "|".join(re.escape(a) for a in sorted(ABBREVIATIONS, key=len, reverse=True)) + r")")
+_ABBREV_RE = re.compile(
+    r"(?<![\w.])("
+    + "|".join(re.escape(a) for a in sorted(ABBREVIATIONS, key=len, reverse=True))
+    + r")"
+)
 _SAINT_STREET_RE = re.compile(r"(?<![\w.])St\.(\s+|$)(?=([A-Z])?)")
 _NUMBER_SIGN_RE = re.compile(r"(?<![\w.])No\.(?=\s*[0-9])")
 
 # A capitalized word followed by a roman numeral: a ruler's number ("Louis XVI" -> the sixteenth);
 # a lone "I" only before punctuation or the end (else it is the pronoun).
-_REGNAL_RE = re.compile(r"\b(?P<name>[A-Z][a-z]+) (?P<numeral>[IVXL]{2,}|[VXL]\b|I(?=[.,;:!?)]|$))(?![\w'])")
-PRONOUN_I_WORDS = {"and", "so", "but", "then", "yes", "no", "oh", "now", "here", "there", "as", "if", "when", "than",
-                   "or", "nor", "because", "where", "who", "what", "said", "me", "not", "even", "only", "nor", "was"}
-CARDINAL_NUMERAL_WORDS = {"war", "type", "class", "phase", "stage", "apollo", "super", "schedule", "appendix",
-                          "article", "title", "grade", "level", "vatican", "mark", "model", "series", "version"}
-_HEADING_RE = re.compile(r"\b(chapter|book|part|volume|act|scene|section|canto|letter|stave)\s+([IVXLCDM]+)\b(\.?)",
-                         re.IGNORECASE)
+_REGNAL_RE = re.compile(
+    r"\b(?P<name>[A-Z][a-z]+) (?P<numeral>[IVXL]{2,}|[VXL]\b|I(?=[.,;:!?)]|$))(?![\w'])"
+)
+PRONOUN_I_WORDS = {
+    "and",
+    "so",
+    "but",
+    "then",
+    "yes",
+    "no",
+    "oh",
+    "now",
+    "here",
+    "there",
+    "as",
+    "if",
+    "when",
+    "than",
+    "or",
+    "nor",
+    "because",
+    "where",
+    "who",
+    "what",
+    "said",
+    "me",
+    "not",
+    "even",
+    "only",
+    "was",
+}
+CARDINAL_NUMERAL_WORDS = {
+    "war",
+    "type",
+    "class",
+    "phase",
+    "stage",
+    "apollo",
+    "super",
+    "schedule",
+    "appendix",
+    "article",
+    "title",
+    "grade",
+    "level",
+    "vatican",
+    "mark",
+    "model",
+    "series",
+    "version",
+}
+_HEADING_RE = re.compile(
+    r"\b(chapter|book|part|volume|act|scene|section|canto|letter|stave)\s+([IVXLCDM]+)\b(\.?)",
+    re.IGNORECASE,
+)
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
 _APOSTROPHE_RE = re.compile(r"(?<![a-z])'|'(?![a-z])")
 
@@ -56,7 +168,9 @@ _APOSTROPHE_RE = re.compile(r"(?<![a-z])'|'(?![a-z])")
 def roman_to_int(numeral: str) -> int:
     """'XIV' -> 14. Raises ValueError for something that is not a well-formed numeral."""
     values = [_ROMAN[c] for c in numeral.upper()]
-    total = sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values))
+    total = sum(
+        -v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values)
+    )
     if total <= 0 or _int_to_roman(total) != numeral.upper():
         raise ValueError(f"not a roman numeral: {numeral!r}")
     return total
@@ -64,8 +178,21 @@ def roman_to_int(numeral: str) -> int:
 
 def _int_to_roman(n: int) -> str:
     out = []
-    for value, letters in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
-                           (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+    for value, letters in (
+        (1000, "M"),
+        (900, "CM"),
+        (500, "D"),
+        (400, "CD"),
+        (100, "C"),
+        (90, "XC"),
+        (50, "L"),
+        (40, "XL"),
+        (10, "X"),
+        (9, "IX"),
+        (5, "V"),
+        (4, "IV"),
+        (1, "I"),
+    ):
         count, n = divmod(n, value)
         out.append(letters * count)
     return "".join(out)
@@ -81,7 +208,9 @@ def _heading(m: re.Match) -> str:
 def _regnal(m: re.Match) -> str:
     """'Henry III' -> 'Henry the third' (a ruler's or pope's number), 'World War II' -> 'World War two'."""
     name, numeral = m.group("name"), m.group("numeral")
-    if numeral == "I" and name.lower() in PRONOUN_I_WORDS:       # "So I." is the pronoun, not "so the first"
+    if (
+        numeral == "I" and name.lower() in PRONOUN_I_WORDS
+    ):  # "So I." is the pronoun, not "so the first"
         return m.group(0)
     try:
         n = roman_to_int(numeral)
@@ -110,8 +239,12 @@ def fold_to_alphabet(text: str, *, where: str = "") -> str:
         elif unicodedata.category(ch).startswith("L"):
             base = "".join(c for c in unicodedata.normalize("NFKD", ch) if c in ALPHABET)
             if not base:
-                raise Reject("text:oov", f"character {ch!r} (U+{ord(ch):04X}, "
-                             f"{unicodedata.name(ch, 'unnamed')}) is outside the alphabet", where=where)
+                raise Reject(
+                    "text:oov",
+                    f"character {ch!r} (U+{ord(ch):04X}, "
+                    f"{unicodedata.name(ch, 'unnamed')}) is outside the alphabet",
+                    where=where,
+                )
             out.append(base)
         elif unicodedata.category(ch).startswith("N"):
             raise Reject("text:oov", f"unspoken number symbol {ch!r}", where=where)

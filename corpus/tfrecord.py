@@ -3,12 +3,15 @@
 Writers use any binary file object, so Beam's FileSystems (local, gs://, s3://) carry the
 bytes; TensorFlow's TFRecordDataset reads the result.
 """
+
 from __future__ import annotations
 
 import struct
-from typing import BinaryIO, Iterator
+from collections.abc import Iterator
+from typing import BinaryIO
 
 import google_crc32c
+
 from speechmill.corpus.errors import CorruptCorpus
 
 _MASK_DELTA = 0xA282EAD8
@@ -23,8 +26,14 @@ def masked_crc(data: bytes) -> int:
 def frame(record: bytes) -> bytes:
     """One record as the bytes that go into a .tfrecord file."""
     header = struct.pack("<Q", len(record))
-    return b"".join((header, struct.pack("<I", masked_crc(header)), record,
-                     struct.pack("<I", masked_crc(record))))
+    return b"".join(
+        (
+            header,
+            struct.pack("<I", masked_crc(header)),
+            record,
+            struct.pack("<I", masked_crc(record)),
+        )
+    )
 
 
 def read_records(f: BinaryIO, where: str = "tfrecord") -> Iterator[bytes]:
@@ -43,7 +52,11 @@ def read_records(f: BinaryIO, where: str = "tfrecord") -> Iterator[bytes]:
             raise CorruptCorpus(f"{where}: corrupt record length at byte {position}")
         payload = f.read(length)
         tail = f.read(4)
-        if len(payload) < length or len(tail) < 4 or struct.unpack("<I", tail)[0] != masked_crc(payload):
+        if (
+            len(payload) < length
+            or len(tail) < 4
+            or struct.unpack("<I", tail)[0] != masked_crc(payload)
+        ):
             raise CorruptCorpus(f"{where}: corrupt or truncated record at byte {position}")
         position += 16 + length
         yield payload

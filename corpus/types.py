@@ -6,6 +6,7 @@ one voice); its ``payload`` is a small frozen dataclass that the source defines.
 :class:`Segment` is an audio span and its transcript as a source found them, before cleaning.
 A :class:`Note` carries facts about one input file into ``info.json``.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,27 +20,29 @@ import numpy as np
 class Unit:
     """One piece of work: a transcript file, an archive, a book spoken by one voice, ..."""
 
-    source: str                  # registry name of the source that reads it
-    key: str                     # unique and stable within a corpus; orders and names parts
-    payload: Any = dataclasses.field(default=None, hash=False, compare=False)   # the source's frozen dataclass
+    source: str  # registry name of the source that reads it
+    key: str  # unique and stable within a corpus; orders and names parts
+    payload: Any = dataclasses.field(
+        default=None, hash=False, compare=False
+    )  # the source's frozen dataclass
 
 
 @dataclasses.dataclass
 class Segment:
     """An audio span and its transcript as a source found them (before cleaning)."""
 
-    id: str                          # "<source>/<native id>"
+    id: str  # "<source>/<native id>"
     speaker: str
     group: str
     text_raw: str
-    audio: bytes | np.ndarray        # encoded file bytes, or samples at ``sample_rate``
+    audio: bytes | np.ndarray  # encoded file bytes, or samples at ``sample_rate``
     origin: str
     license: str
-    sample_rate: int | None = None   # required when ``audio`` is an array
+    sample_rate: int | None = None  # required when ``audio`` is an array
     synthetic: bool = False
     gender: str = ""
-    split: str | None = None         # the source's own split (e.g. LibriSpeech subsets)
-    captions: str = ""               # "manual" / "auto" when the transcript is a caption track
+    split: str | None = None  # the source's own split (e.g. LibriSpeech subsets)
+    captions: str = ""  # "manual" / "auto" when the transcript is a caption track
 
 
 @dataclasses.dataclass(frozen=True)

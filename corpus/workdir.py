@@ -11,6 +11,7 @@ notes) and each part's size and sha1. A re-run with the same identity reuses the
 checking the files; anything else rebuilds it. The identity covers the ``[[source]]`` table,
 the settings that shape the parts, the unit, and its inputs' sizes and modification times.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -21,7 +22,8 @@ import os
 import socket
 import sys
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from speechmill.corpus import storage
 from speechmill.corpus.errors import DataError
@@ -53,11 +55,17 @@ def output_lock(out_dir: str) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip() or "another process"
-            raise OutputBusy(f"speechmill: {out_dir} is being written by another job ({holder}); "
-                             "wait for it to finish or choose another output folder") from None
+            raise OutputBusy(
+                f"speechmill: {out_dir} is being written by another job ({holder}); "
+                "wait for it to finish or choose another output folder"
+            ) from None
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}, since {time.strftime('%H:%M:%S')}: "
-                      f"{' '.join(sys.argv[:1])}\n".encode(), 0)
+        os.pwrite(
+            fd,
+            f"pid {os.getpid()} on {socket.gethostname()}, since {time.strftime('%H:%M:%S')}: "
+            f"{' '.join(sys.argv[:1])}\n".encode(),
+            0,
+        )
         yield
     finally:
         os.close(fd)
@@ -108,7 +116,6 @@ class UnitCache:
     def load(self, digest: str, identity: str) -> list | None:
         """The unit's stored results when its identity matches and its files are intact, else None."""
 
-
         path = self._manifest(digest)
         if not storage.exists(path):
             return None
@@ -124,9 +131,15 @@ class UnitCache:
             full = f"{self.folder}/{part['name']}"
             if _sha1_of(full, part["ends"][-1]) != part["sha1"]:
                 return None
-            items.append(PartResult(path=full, ends=tuple(part["ends"]), samples=tuple(part["samples"]),
-                                    spelled=tuple(part.get("spelled", ())),
-                                    **{k: part[k] for k in ("source", "table", "unit_key", "split", "sha1")}))
+            items.append(
+                PartResult(
+                    path=full,
+                    ends=tuple(part["ends"]),
+                    samples=tuple(part["samples"]),
+                    spelled=tuple(part.get("spelled", ())),
+                    **{k: part[k] for k in ("source", "table", "unit_key", "split", "sha1")},
+                )
+            )
         items += [RejectRecord(**r) for r in manifest["rejects"]]
         items += [Note(**n) for n in manifest["notes"]]
         return items
@@ -134,14 +147,27 @@ class UnitCache:
     def store(self, digest: str, identity: str, items: list) -> None:
         """Write the manifest of a finished unit (atomically: a killed job leaves none)."""
 
-
-        parts = [{"name": i.path.rsplit("/", 1)[-1], "source": i.source, "table": i.table,
-                  "unit_key": i.unit_key, "split": i.split,
-                  "ends": list(i.ends), "samples": list(i.samples), "sha1": i.sha1, "spelled": list(i.spelled)}
-                 for i in items if isinstance(i, PartResult)]
-        manifest = {"identity": identity, "parts": parts,
-                    "rejects": [dataclasses.asdict(i) for i in items if isinstance(i, RejectRecord)],
-                    "notes": [dataclasses.asdict(i) for i in items if isinstance(i, Note)]}
+        parts = [
+            {
+                "name": i.path.rsplit("/", 1)[-1],
+                "source": i.source,
+                "table": i.table,
+                "unit_key": i.unit_key,
+                "split": i.split,
+                "ends": list(i.ends),
+                "samples": list(i.samples),
+                "sha1": i.sha1,
+                "spelled": list(i.spelled),
+            }
+            for i in items
+            if isinstance(i, PartResult)
+        ]
+        manifest = {
+            "identity": identity,
+            "parts": parts,
+            "rejects": [dataclasses.asdict(i) for i in items if isinstance(i, RejectRecord)],
+            "notes": [dataclasses.asdict(i) for i in items if isinstance(i, Note)],
+        }
         path = self._manifest(digest)
         with storage.create(path + ".tmp") as f:
             f.write(json.dumps(manifest, sort_keys=True).encode("utf-8"))
@@ -159,8 +185,11 @@ class UnitCache:
         """Delete the files of units that are not in ``keep`` (gone from the config)."""
         if not storage.exists(self.folder):
             return
-        stale = [m.path for m in storage.match(f"{self.folder}/*")
-                 if m.path.rsplit("/", 1)[-1].split("-")[0].split(".")[0] not in keep]
+        stale = [
+            m.path
+            for m in storage.match(f"{self.folder}/*")
+            if m.path.rsplit("/", 1)[-1].split("-")[0].split(".")[0] not in keep
+        ]
         if stale:
             storage.delete(stale)
 
@@ -191,11 +220,12 @@ def note_progress(folder: str, digest: str, items: list, sample_rate: int) -> No
     """Record that a unit is done (built or reused) with its utterances, seconds and rejects,
     for the job's progress display (one small file per unit; any runner, any file system)."""
 
-
     parts = [i for i in items if isinstance(i, PartResult)]
-    facts = {"utterances": sum(len(p.ends) for p in parts),
-             "seconds": round(sum(sum(p.samples) for p in parts) / sample_rate, 3),
-             "rejects": sum(isinstance(i, RejectRecord) for i in items)}
+    facts = {
+        "utterances": sum(len(p.ends) for p in parts),
+        "seconds": round(sum(sum(p.samples) for p in parts) / sample_rate, 3),
+        "rejects": sum(isinstance(i, RejectRecord) for i in items),
+    }
     with storage.create(f"{folder}/{digest}.json") as f:
         f.write(json.dumps(facts).encode("utf-8"))
 
@@ -212,7 +242,7 @@ def read_progress(folder: str) -> dict[str, float]:
             with storage.open_read(path) as f:
                 facts = json.loads(f.read())
         except (OSError, ValueError):
-            continue                                  # being written right now: next time
+            continue  # being written right now: next time
         totals["units"] += 1
         for key in ("utterances", "seconds", "rejects"):
             totals[key] += facts.get(key, 0)

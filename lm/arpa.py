@@ -21,12 +21,14 @@ The estimate follows Chen & Goodman (1998) as KenLM's ``lmplz`` does it (Heafiel
 Orders whose count-of-counts cannot give discounts (t1..t4 not all > 0, typical of tiny
 texts) fall back to the discounts D1 = 0.5, D2 = 1.0, D3+ = 1.5 and say so in ``Model.notes``.
 """
+
 from __future__ import annotations
 
 import collections
 import dataclasses
 import math
-from typing import Iterable, TextIO
+from collections.abc import Iterable
+from typing import TextIO
 
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
 FALLBACK_DISCOUNTS = (0.5, 1.0, 1.5)
@@ -42,7 +44,7 @@ def count_ngrams(sentences: Iterable[str], order: int) -> dict[Ngram, int]:
         words = [BOS, *sentence.split(), EOS]
         for n in range(1, order + 1):
             for i in range(len(words) - n + 1):
-                gram = tuple(words[i:i + n])
+                gram = tuple(words[i : i + n])
                 if gram != (BOS,):
                     counts[gram] += 1
     return dict(counts)
@@ -55,8 +57,11 @@ def adjusted_counts(raw: dict[Ngram, int], order: int) -> dict[Ngram, int]:
     for gram in raw:
         if len(gram) >= 2:
             left[gram[1:]] += 1
-    return {gram: count if len(gram) == order or gram[0] == BOS else left[gram]
-            for gram, count in raw.items() if len(gram) == order or gram[0] == BOS or left[gram] > 0}
+    return {
+        gram: count if len(gram) == order or gram[0] == BOS else left[gram]
+        for gram, count in raw.items()
+        if len(gram) == order or gram[0] == BOS or left[gram] > 0
+    }
 
 
 def discounts(counts: Iterable[int]) -> tuple[float, float, float] | None:
@@ -74,8 +79,10 @@ def discounts(counts: Iterable[int]) -> tuple[float, float, float] | None:
 class Model:
     order: int
     vocabulary: list[str]
-    probability: list[dict[Ngram, float]]      # per order (index n - 1): n-gram -> p(w | h), interpolated
-    backoff: list[dict[Ngram, float]]          # per order: context n-gram -> gamma
+    probability: list[
+        dict[Ngram, float]
+    ]  # per order (index n - 1): n-gram -> p(w | h), interpolated
+    backoff: list[dict[Ngram, float]]  # per order: context n-gram -> gamma
     discounts: list[tuple[float, float, float]]
     notes: list[str]
 
@@ -90,7 +97,9 @@ def estimate(raw: dict[Ngram, int], order: int) -> Model:
     for n in range(1, order + 1):
         d = discounts(by_order[n - 1].values())
         if d is None:
-            notes.append(f"order {n}: too few n-grams for estimated discounts; using {FALLBACK_DISCOUNTS}")
+            notes.append(
+                f"order {n}: too few n-grams for estimated discounts; using {FALLBACK_DISCOUNTS}"
+            )
             d = FALLBACK_DISCOUNTS
         ds.append(d)
 
@@ -109,7 +118,9 @@ def estimate(raw: dict[Ngram, int], order: int) -> Model:
         gamma = {h: sum(ds[n - 1][k] * kinds[h][k] for k in range(3)) / totals[h] for h in totals}
         for gram, count in by_order[n - 1].items():
             h = gram[:-1]
-            lower = probability[n - 2][gram[1:]] if n > 1 else 1.0 / (len(vocabulary) - 1)   # <s> is never predicted
+            lower = (
+                probability[n - 2][gram[1:]] if n > 1 else 1.0 / (len(vocabulary) - 1)
+            )  # <s> is never predicted
             probability[n - 1][gram] = (count - discount(n, count)) / totals[h] + gamma[h] * lower
         if n == 1:
             probability[0][(UNK,)] = gamma[()] / (len(vocabulary) - 1)

@@ -17,6 +17,7 @@ Writes ``OUTPUT/lm.arpa`` (interpolated modified Kneser–Ney, lm/arpa.py) and `
 (order, sentences, words, vocabulary, discounts, sources, the decoder's alpha/beta), each
 through a temporary file and a rename.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,7 +52,9 @@ def text_sentences(path: str) -> tuple[list[str], int]:
     with open(path, "rb") as f:
         raw = f.read()
     if b"PROJECT GUTENBERG" in raw.upper()[:200_000]:
-        pieces = [sentence for paragraph in book_paragraphs(raw, where=path) for sentence in paragraph]
+        pieces = [
+            sentence for paragraph in book_paragraphs(raw, where=path) for sentence in paragraph
+        ]
     else:
         pieces = [line for line in decode_text(raw, path).split("\n") if line.strip()]
     sentences, skipped = [], 0
@@ -67,7 +70,9 @@ def build_lm(data: str | None, texts: list[str], output: str, order: int = 3) ->
     """Estimate the model from the corpus's train transcripts and the text files; -> lm.json facts."""
     sentences, sources, skipped = [], {}, 0
     if data:
-        train = sorted(set(corpus_transcripts(data, ("train",))))    # one text read by many voices counts once
+        train = sorted(
+            set(corpus_transcripts(data, ("train",)))
+        )  # one text read by many voices counts once
         sentences += train
         sources[f"{data} (train split)"] = len(train)
     for path in texts:
@@ -76,9 +81,11 @@ def build_lm(data: str | None, texts: list[str], output: str, order: int = 3) ->
         sources[path] = len(found)
         skipped += dropped
     if not sentences:
-        raise FileNotFoundError("no sentences for a language model: give a corpus with a train split or text files")
+        raise FileNotFoundError(
+            "no sentences for a language model: give a corpus with a train split or text files"
+        )
     held_out = corpus_transcripts(data, ("dev", "test")) if data else []
-    text_only = "\n".join(sentences[sources.get(f"{data} (train split)", 0):])
+    text_only = "\n".join(sentences[sources.get(f"{data} (train split)", 0) :])
     overlap = sum(1 for t in set(held_out) if t in text_only)
     model = estimate(count_ngrams(sentences, order), order)
     os.makedirs(output, exist_ok=True)
@@ -86,22 +93,35 @@ def build_lm(data: str | None, texts: list[str], output: str, order: int = 3) ->
         write_arpa(model, f)
     os.replace(os.path.join(output, ARPA + ".tmp"), os.path.join(output, ARPA))
     previous = read_facts(output)
-    facts = {"order": order, "sentences": len(sentences), "words": sum(len(s.split()) for s in sentences),
-             "vocabulary": len(model.vocabulary) - 2, "discounts": [list(map(lambda d: round(d, 4), d))
-                                                                   for d in model.discounts],
-             "notes": model.notes, "sources": sources, "skipped_lines": skipped,
-             "held_out_in_text": overlap, "held_out": len(set(held_out)),
-             "alpha": previous.get("alpha", DEFAULT_ALPHA), "beta": previous.get("beta", DEFAULT_BETA)}
+    facts = {
+        "order": order,
+        "sentences": len(sentences),
+        "words": sum(len(s.split()) for s in sentences),
+        "vocabulary": len(model.vocabulary) - 2,
+        "discounts": [list(map(lambda d: round(d, 4), d)) for d in model.discounts],
+        "notes": model.notes,
+        "sources": sources,
+        "skipped_lines": skipped,
+        "held_out_in_text": overlap,
+        "held_out": len(set(held_out)),
+        "alpha": previous.get("alpha", DEFAULT_ALPHA),
+        "beta": previous.get("beta", DEFAULT_BETA),
+    }
     write_facts(output, facts)
     return facts
 
 
-@command('lm')
+@command("lm")
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="speechmill lm", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-                                description="Build a word n-gram language model (ARPA, modified Kneser-Ney) from a "
-                                            "corpus's train transcripts and text files, for beam-search decoding.")
-    p.add_argument("--data", default=None, help="corpus folder whose train split's transcripts are used")
+    p = argparse.ArgumentParser(
+        prog="speechmill lm",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Build a word n-gram language model (ARPA, modified Kneser-Ney) from a "
+        "corpus's train transcripts and text files, for beam-search decoding.",
+    )
+    p.add_argument(
+        "--data", default=None, help="corpus folder whose train split's transcripts are used"
+    )
     p.add_argument("--text", nargs="*", default=[], help="text files or Project Gutenberg books")
     p.add_argument("--output", required=True, help="folder for lm.arpa and lm.json")
     p.add_argument("--order", type=int, default=3, help="n-gram order")
@@ -112,13 +132,18 @@ def main(argv: list[str] | None = None) -> int:
         if not os.path.isfile(path):
             raise FileNotFoundError(f"{path}: no such text file")
     facts = build_lm(args.data, args.text, args.output, args.order)
-    print(f"speechmill: lm: {facts['order']}-gram model of {facts['sentences']:,} sentences, {facts['words']:,} words, "
-          f"{facts['vocabulary']:,} distinct -> {lm_path(args.output)}")
+    print(
+        f"speechmill: lm: {facts['order']}-gram model of {facts['sentences']:,} sentences, {facts['words']:,} words, "
+        f"{facts['vocabulary']:,} distinct -> {lm_path(args.output)}"
+    )
     for note in facts["notes"]:
         print(f"speechmill: lm: {note}")
     if facts["held_out_in_text"]:
-        print(f"speechmill: lm: warning: {facts['held_out_in_text']} of {facts['held_out']} dev/test transcripts occur "
-              f"in the text files; WER with this LM will look better than it is", file=sys.stderr)
+        print(
+            f"speechmill: lm: warning: {facts['held_out_in_text']} of {facts['held_out']} dev/test transcripts occur "
+            f"in the text files; WER with this LM will look better than it is",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -13,6 +13,7 @@ word that begins no word of the LM's vocabulary costs ``alpha * OOV_PREFIX_LOG``
 beams do not drift into letter strings no word continues. :class:`WordLM` wraps a KenLM model
 (ARPA or KenLM binary; the vocabulary for the partial-word check is read from an ARPA file).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -20,12 +21,13 @@ import math
 import os
 
 import numpy as np
+
 from speechmill.corpus.schema import ALPHABET
 
 LN10 = math.log(10.0)
 NEG_INF = -math.inf
-OOV_PREFIX_LOG = -10.0            # natural log, times alpha: a partial word no vocabulary word starts with
-TOKEN_MIN_LOG = -5.0              # characters below this log-probability (0.7 %) in a frame are not tried there
+OOV_PREFIX_LOG = -10.0  # natural log, times alpha: a partial word no vocabulary word starts with
+TOKEN_MIN_LOG = -5.0  # characters below this log-probability (0.7 %) in a frame are not tried there
 
 
 def greedy(log_probs: np.ndarray) -> str:
@@ -76,7 +78,11 @@ class WordLM:
         self.path, self.alpha, self.beta = path, alpha, beta
         self.model = kenlm.Model(path)
         vocabulary = arpa_vocabulary(path)
-        self.prefixes = None if vocabulary is None else {w[:i] for w in vocabulary for i in range(1, len(w) + 1)}
+        self.prefixes = (
+            None
+            if vocabulary is None
+            else {w[:i] for w in vocabulary for i in range(1, len(w) + 1)}
+        )
         self._cache: dict[tuple[int, str], tuple[float, object]] = {}
 
     def start(self):
@@ -110,10 +116,10 @@ class WordLM:
 
 @dataclasses.dataclass
 class _Beam:
-    blank: float = NEG_INF          # log P(prefix, path ends in blank)
-    label: float = NEG_INF          # log P(prefix, path ends in its last character)
-    lm: float = 0.0                 # fused LM score of the completed words (+ partial-word penalty)
-    state: object = None            # LM state after the completed words
+    blank: float = NEG_INF  # log P(prefix, path ends in blank)
+    label: float = NEG_INF  # log P(prefix, path ends in its last character)
+    lm: float = 0.0  # fused LM score of the completed words (+ partial-word penalty)
+    state: object = None  # LM state after the completed words
 
     @property
     def total(self) -> float:
@@ -159,15 +165,17 @@ def beam_search(log_probs: np.ndarray, beam: int = 32, lm: WordLM | None = None)
                 p = float(frame[c])
                 char = ALPHABET[c - 1]
                 if c == space and (not prefix or last == " "):
-                    here.label = _add(here.label, total + p)          # no leading or double spaces
+                    here.label = _add(here.label, total + p)  # no leading or double spaces
                 elif char == last:
-                    here.label = _add(here.label, b.label + p)        # the same character, held
+                    here.label = _add(here.label, b.label + p)  # the same character, held
                     extended = extend(prefix, char, b)
                     extended.label = _add(extended.label, b.blank + p)
                 else:
                     extended = extend(prefix, char, b)
                     extended.label = _add(extended.label, total + p)
-        beams = dict(sorted(fresh.items(), key=lambda kv: kv[1].total + kv[1].lm, reverse=True)[:beam])
+        beams = dict(
+            sorted(fresh.items(), key=lambda kv: kv[1].total + kv[1].lm, reverse=True)[:beam]
+        )
 
     def final(prefix: str, b: _Beam) -> float:
         score = b.total + b.lm

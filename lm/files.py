@@ -1,6 +1,7 @@
 """An LM folder as ``make lm`` writes it: ``lm.arpa`` (the model) and ``lm.json`` (what it was
 built from, and the decoder weights alpha and beta that ``make eval TUNE=1`` chose).
 Light on purpose: the runtime loads LMs without the corpus tools."""
+
 from __future__ import annotations
 
 import json
@@ -36,5 +37,8 @@ def load_lm(where: str, alpha: float | None = None, beta: float | None = None):
     from speechmill.lm.decode import WordLM
 
     facts = read_facts(where) if os.path.isdir(where) else {}
-    return WordLM(lm_path(where), facts.get("alpha", DEFAULT_ALPHA) if alpha is None else alpha,
-                  facts.get("beta", DEFAULT_BETA) if beta is None else beta)
+    return WordLM(
+        lm_path(where),
+        facts.get("alpha", DEFAULT_ALPHA) if alpha is None else alpha,
+        facts.get("beta", DEFAULT_BETA) if beta is None else beta,
+    )

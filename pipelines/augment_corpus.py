@@ -12,15 +12,17 @@ atomic publish as a build, so the same guarantees hold (identical output for the
 recipe and seed on any worker count; a re-run reuses finished ranges unless ``--fresh``;
 one job per output folder). ``info.json`` records the recipe, the seed and the input corpus.
 """
+
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
-from typing import Iterator
+from collections.abc import Iterator
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
+
 from speechmill.augment.apply import Banks, augment_utterance, load_folder
 from speechmill.augment.effects import EffectError
 from speechmill.augment.recipe import Recipe, parse_recipe
@@ -57,7 +59,9 @@ from speechmill.pipelines.transforms import (
 log = logging.getLogger("speechmill.augment")
 DEFAULT_RECIPE = "speed=0.9,1.1;noise=5..20dB@0.5;pitch=-2..2@0.3"
 BABBLE_UTTERANCES = 40
-RECORDS_PER_UNIT = 32          # train records per work unit: fixed, so the output never depends on the worker count
+RECORDS_PER_UNIT = (
+    32  # train records per work unit: fixed, so the output never depends on the worker count
+)
 
 
 def babble_bank(shards: list[str], count: int) -> list:
@@ -75,16 +79,28 @@ class AugmentRanges(CachedRanges):
     """ShardRange -> PartResults (originals + copies), RejectRecords and its UnitDone marker;
     a range an earlier run into the same output finished with the same identity is reused."""
 
-    def __init__(self, recipe: Recipe, settings: CorpusSettings, parts_dir: str, train_shards: list[str],
-                 noise_dir: str | None, rir_dir: str | None, job: str, progress: str | None = None):
+    def __init__(
+        self,
+        recipe: Recipe,
+        settings: CorpusSettings,
+        parts_dir: str,
+        train_shards: list[str],
+        noise_dir: str | None,
+        rir_dir: str | None,
+        job: str,
+        progress: str | None = None,
+    ):
         super().__init__("augment", parts_dir, job, settings.sample_rate, progress)
         self.recipe, self.settings = recipe, settings
         self.train_shards, self.noise_dir, self.rir_dir = train_shards, noise_dir, rir_dir
 
     def setup(self) -> None:
         rate = self.settings.sample_rate
-        self.banks = Banks(noises=load_folder(self.noise_dir, rate), rirs=load_folder(self.rir_dir, rate),
-                           babble=babble_bank(self.train_shards, BABBLE_UTTERANCES))
+        self.banks = Banks(
+            noises=load_folder(self.noise_dir, rate),
+            rirs=load_folder(self.rir_dir, rate),
+            babble=babble_bank(self.train_shards, BABBLE_UTTERANCES),
+        )
 
     def work(self, work: ShardRange, parts: RangeParts) -> Iterator[RejectRecord]:
         for record in read_range(work):
@@ -94,10 +110,17 @@ class AugmentRanges(CachedRanges):
                 continue
             for chain in self.recipe.chains(utt.id, self.settings.seed):
                 try:
-                    copy = augment_utterance(utt, chain, self.settings.sample_rate, self.banks, self.settings.seed)
+                    copy = augment_utterance(
+                        utt, chain, self.settings.sample_rate, self.banks, self.settings.seed
+                    )
                 except EffectError as e:
-                    yield record_reject(Reject("augment:effect", str(e)), source=utt.source,
-                                        stage="augment", item_id=utt.id, where=work.path)
+                    yield record_reject(
+                        Reject("augment:effect", str(e)),
+                        source=utt.source,
+                        stage="augment",
+                        item_id=utt.id,
+                        where=work.path,
+                    )
                     continue
                 parts.write(copy)
                 Metrics.counter("augment", "copies").inc()
@@ -105,14 +128,20 @@ class AugmentRanges(CachedRanges):
 
 def parse_args(argv: list[str] | None):
     parser = argparse.ArgumentParser(
-        prog="speechmill augment", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        prog="speechmill augment",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         description="Augment the train split of a speechmill corpus into a new corpus. Any other --flag "
-                    "goes to Beam's PipelineOptions.")
+        "goes to Beam's PipelineOptions.",
+    )
     parser.add_argument("--input", required=True, help="corpus folder made by make corpus")
     parser.add_argument("--output", required=True, help="output folder (a new corpus)")
     parser.add_argument("--recipe", default=DEFAULT_RECIPE, help="augmentation recipe")
-    parser.add_argument("--seed", type=int, default=None, help="seed (None: the input corpus's seed)")
-    parser.add_argument("--noise-dir", default=None, help="folder of noise recordings (e.g. MUSAN noise)")
+    parser.add_argument(
+        "--seed", type=int, default=None, help="seed (None: the input corpus's seed)"
+    )
+    parser.add_argument(
+        "--noise-dir", default=None, help="folder of noise recordings (e.g. MUSAN noise)"
+    )
     parser.add_argument("--rir-dir", default=None, help="folder of room impulse responses")
     add_job_options(parser, "redo every range")
     return parser.parse_known_args(argv)
@@ -125,41 +154,81 @@ def run(argv: list[str] | None = None) -> dict:
     recipe = parse_recipe(known.recipe)
     source_dir, out_dir = known.input.rstrip("/"), known.output.rstrip("/")
     if same_folder(source_dir, out_dir):
-        raise UsageError(f"--output {out_dir} is the input corpus; write the augmented corpus to another folder "
-                         "(augmenting in place would replace the input and compound copies on every run)")
+        raise UsageError(
+            f"--output {out_dir} is the input corpus; write the augmented corpus to another folder "
+            "(augmenting in place would replace the input and compound copies on every run)"
+        )
     info = load_info(source_dir)
-    settings = CorpusSettings(**{**info["settings"], **({"seed": known.seed} if known.seed is not None else {})})
+    settings = CorpusSettings(
+        **{**info["settings"], **({"seed": known.seed} if known.seed is not None else {})}
+    )
     shards = all_shards(source_dir, info)
     train = [path for split, path in shards if split == "train"]
-    units = [r for split, path in shards
-             for r in shard_ranges(split, path, RECORDS_PER_UNIT if split == "train" else None)]
+    units = [
+        r
+        for split, path in shards
+        for r in shard_ranges(split, path, RECORDS_PER_UNIT if split == "train" else None)
+    ]
     for folder in (known.noise_dir, known.rir_dir):
-        load_folder(folder, settings.sample_rate, max_seconds=0.01)    # fail early on a bad folder
-    extra = {"augment": {"recipe": recipe.text, "seed": settings.seed, "input": source_dir,
-                         "noise_dir": known.noise_dir, "rir_dir": known.rir_dir},
-             "alignment": info.get("alignment", [])}
+        load_folder(folder, settings.sample_rate, max_seconds=0.01)  # fail early on a bad folder
+    extra = {
+        "augment": {
+            "recipe": recipe.text,
+            "seed": settings.seed,
+            "input": source_dir,
+            "noise_dir": known.noise_dir,
+            "rir_dir": known.rir_dir,
+        },
+        "alignment": info.get("alignment", []),
+    }
     sources_meta = [{"type": s["type"], "license": s["license"]} for s in info["sources"]]
-    job = fingerprint(SCHEMA_VERSION, recipe.text, settings.seed, settings.sample_rate,
-                      *(files_identity([f"{d.rstrip('/')}/**"]) if d else None for d in (known.noise_dir, known.rir_dir)))
+    job = fingerprint(
+        SCHEMA_VERSION,
+        recipe.text,
+        settings.seed,
+        settings.sample_rate,
+        *(
+            files_identity([f"{d.rstrip('/')}/**"]) if d else None
+            for d in (known.noise_dir, known.rir_dir)
+        ),
+    )
     with output_lock(out_dir):
         staging = fresh_staging(out_dir, known.fresh)
         with JobProgress(progress_dir(staging), len(units), "augment", known.progress):
+
             def steps(p: beam.Pipeline) -> None:
-                (p
-                 | "Ranges" >> beam.Create(units)
-                 | "Spread ranges" >> beam.Reshuffle()
-                 | "Augment" >> beam.ParDo(AugmentRanges(recipe, settings, parts_dir(out_dir), train, known.noise_dir,
-                                                         known.rir_dir, job, progress_dir(staging)))
-                 | "Write corpus" >> WriteCorpus(settings, out_dir, staging, sources_meta, extra=extra))
+                (
+                    p
+                    | "Ranges" >> beam.Create(units)
+                    | "Spread ranges" >> beam.Reshuffle()
+                    | "Augment"
+                    >> beam.ParDo(
+                        AugmentRanges(
+                            recipe,
+                            settings,
+                            parts_dir(out_dir),
+                            train,
+                            known.noise_dir,
+                            known.rir_dir,
+                            job,
+                            progress_dir(staging),
+                        )
+                    )
+                    | "Write corpus"
+                    >> WriteCorpus(settings, out_dir, staging, sources_meta, extra=extra)
+                )
+
             run_pipeline(steps, beam_args, known.dask)
     return load_info(out_dir)
 
 
-@command('augment')
+@command("augment")
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO)
     info = run(argv)
-    splits = ", ".join(f"{n} {s['examples']} utt / {s['hours']:.2f} h" for n, s in info["splits"].items())
+    splits = ", ".join(
+        f"{n} {s['examples']} utt / {s['hours']:.2f} h" for n, s in info["splits"].items()
+    )
     print(f"speechmill: augmented corpus built with recipe {info['augment']['recipe']!r}: {splits}")
     return 0
 
@@ -168,4 +237,5 @@ if __name__ == "__main__":
     # Run the module's own import, not __main__: classes pickled for the workers are then
     # found by their module name in every worker process.
     from speechmill.pipelines.augment_corpus import main as _main
+
     sys.exit(_main())

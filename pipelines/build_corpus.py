@@ -14,6 +14,7 @@ executes completely:
       | GroupByKey(one key)   | FlatMap(plan shards)             # small metadata only
       | Reshuffle | Map(write shard) | GroupByKey(one key) | Map(publish)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,10 +22,11 @@ import dataclasses
 import logging
 import os
 import sys
-from typing import Iterator
+from collections.abc import Iterator
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
+
 from speechmill.corpus.build import build_or_reuse
 from speechmill.corpus.config import BuildConfig, ConfigError, load_config
 from speechmill.corpus.errors import command
@@ -56,7 +58,11 @@ from speechmill.pipelines.transforms import (
 log = logging.getLogger("speechmill.build")
 DEFAULT_CONFIG = "configs/default.toml"
 DEFAULT_OUTPUT = "build/corpus"
-NOT_SHAPING_PARTS = {"shard_mb", "max_reject_fraction", "cache_dir"}   # settings a unit's parts do not depend on
+NOT_SHAPING_PARTS = {
+    "shard_mb",
+    "max_reject_fraction",
+    "cache_dir",
+}  # settings a unit's parts do not depend on
 
 
 class ExpandUnits(beam.DoFn):
@@ -80,27 +86,38 @@ class BuildUnits(beam.DoFn):
     """(source index, unit) -> PartResult, RejectRecord, Note and UnitDone elements: each unit
     built, or reused from the output folder's unit cache when it is unchanged (corpus.build)."""
 
-    def __init__(self, sources: list[Source], settings, parts_dir: str, tables: list[str], progress: str | None = None):
+    def __init__(
+        self,
+        sources: list[Source],
+        settings,
+        parts_dir: str,
+        tables: list[str],
+        progress: str | None = None,
+    ):
         self.sources = sources
         self.settings = settings
         self.parts_dir = parts_dir
-        self.tables = tables          # fingerprint of each [[source]] table and the settings
-        self.progress = progress      # folder for one progress note per finished unit
+        self.tables = tables  # fingerprint of each [[source]] table and the settings
+        self.progress = progress  # folder for one progress note per finished unit
 
     def setup(self) -> None:
         for source in self.sources:
             source.setup()
 
     def process(self, element) -> Iterator[PartResult | RejectRecord | Note]:
-        if isinstance(element, RejectRecord):       # a unit that could not be expanded
+        if isinstance(element, RejectRecord):  # a unit that could not be expanded
             Metrics.counter("rejects", element.reason).inc()
             yield element
             return
         index, unit = element
         source = self.sources[index]
-        identity = fingerprint(self.tables[index], unit.key, repr(unit.payload), source.input_identity(unit))
+        identity = fingerprint(
+            self.tables[index], unit.key, repr(unit.payload), source.input_identity(unit)
+        )
         items = []
-        for item in build_or_reuse(source, unit, self.settings, UnitCache(self.parts_dir), index, identity):
+        for item in build_or_reuse(
+            source, unit, self.settings, UnitCache(self.parts_dir), index, identity
+        ):
             if isinstance(item, RejectRecord):
                 Metrics.counter("rejects", item.reason).inc()
             elif isinstance(item, PartResult):
@@ -117,10 +134,14 @@ class BuildUnits(beam.DoFn):
             source.close()
 
 
-def configured_sources(config: BuildConfig, limit: int | None = None) -> tuple[list[Source], list[tuple[int, Unit]]]:
+def configured_sources(
+    config: BuildConfig, limit: int | None = None
+) -> tuple[list[Source], list[tuple[int, Unit]]]:
     """The configured sources and their (table index, unit) pairs; raises ConfigError."""
     settings = config.settings
-    context = SourceContext(base_dir=config.base_dir, cache_dir=settings.cache_path, sample_rate=settings.sample_rate)
+    context = SourceContext(
+        base_dir=config.base_dir, cache_dir=settings.cache_path, sample_rate=settings.sample_rate
+    )
     sources = [make_source(t, context) for t in config.sources]
     if limit is not None:
         for source in sources:
@@ -131,33 +152,53 @@ def configured_sources(config: BuildConfig, limit: int | None = None) -> tuple[l
     return sources, units
 
 
-def build_pipeline(p: beam.Pipeline, config: BuildConfig, out_dir: str, sources: list[Source],
-                   units: list[tuple[int, Unit]], fresh: bool = False) -> None:
+def build_pipeline(
+    p: beam.Pipeline,
+    config: BuildConfig,
+    out_dir: str,
+    sources: list[Source],
+    units: list[tuple[int, Unit]],
+    fresh: bool = False,
+) -> None:
     """Add the whole build to ``p``. Finished units of an earlier run into ``out_dir`` are
     reused unless ``fresh``."""
     settings = config.settings
     staging = fresh_staging(out_dir, fresh)
     limits = {i: s.limit for i, s in enumerate(sources)}
-    sources_meta = [{"type": name, "license": lic} for name, lic in sorted({(s.name, s.license) for s in sources})]
+    sources_meta = [
+        {"type": name, "license": lic}
+        for name, lic in sorted({(s.name, s.license) for s in sources})
+    ]
     shaping = {k: v for k, v in dataclasses.asdict(settings).items() if k not in NOT_SHAPING_PARTS}
-    tables = [fingerprint(SCHEMA_VERSION, shaping, table, source.limit) for table, source in zip(config.sources, sources)]
-    (p
-     | "Units" >> beam.Create(units)
-     | "Expand units" >> beam.ParDo(ExpandUnits(sources))
-     | "Spread units" >> beam.Reshuffle()
-     | "Read, clean, write parts" >> beam.ParDo(BuildUnits(sources, settings, parts_dir(out_dir), tables,
-                                                         progress_dir(staging)))
-     | "Write corpus" >> WriteCorpus(settings, out_dir, staging, sources_meta, limits))
+    tables = [
+        fingerprint(SCHEMA_VERSION, shaping, table, source.limit)
+        for table, source in zip(config.sources, sources)
+    ]
+    (
+        p
+        | "Units" >> beam.Create(units)
+        | "Expand units" >> beam.ParDo(ExpandUnits(sources))
+        | "Spread units" >> beam.Reshuffle()
+        | "Read, clean, write parts"
+        >> beam.ParDo(
+            BuildUnits(sources, settings, parts_dir(out_dir), tables, progress_dir(staging))
+        )
+        | "Write corpus" >> WriteCorpus(settings, out_dir, staging, sources_meta, limits)
+    )
 
 
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     parser = argparse.ArgumentParser(
-        prog="speechmill corpus", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        prog="speechmill corpus",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         description="Build a speechmill corpus (TFRecord shards). Any other --flag goes to Beam's "
-                    "PipelineOptions (--runner, --direct_num_workers, ...).")
+        "PipelineOptions (--runner, --direct_num_workers, ...).",
+    )
     parser.add_argument("--config", default=DEFAULT_CONFIG, help="TOML config")
     parser.add_argument("--output", default=DEFAULT_OUTPUT, help="output folder or URL")
-    parser.add_argument("--limit", type=int, default=None, help="max utterances per source (quick trials)")
+    parser.add_argument(
+        "--limit", type=int, default=None, help="max utterances per source (quick trials)"
+    )
     add_job_options(parser, "rebuild every unit")
     return parser.parse_known_args(argv)
 
@@ -174,14 +215,24 @@ def run(argv: list[str] | None = None) -> dict:
         return _run(config, sources, units, out_dir, known, beam_args)
 
 
-def _run(config: BuildConfig, sources: list[Source], units: list[tuple[int, Unit]], out_dir: str,
-         known: argparse.Namespace, beam_args: list[str]) -> dict:
+def _run(
+    config: BuildConfig,
+    sources: list[Source],
+    units: list[tuple[int, Unit]],
+    out_dir: str,
+    known: argparse.Namespace,
+    beam_args: list[str],
+) -> dict:
     with JobProgress(progress_dir(f"{out_dir}/.staging"), len(units), "corpus", known.progress):
-        run_pipeline(lambda p: build_pipeline(p, config, out_dir, sources, units, known.fresh), beam_args, known.dask)
+        run_pipeline(
+            lambda p: build_pipeline(p, config, out_dir, sources, units, known.fresh),
+            beam_args,
+            known.dask,
+        )
     return load_info(out_dir)
 
 
-@command('corpus')
+@command("corpus")
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO)
     info = run(argv)
@@ -190,8 +241,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def summary_line(info: dict) -> str:
-    splits = ", ".join(f"{name} {s['examples']} utt / {s['hours']:.2f} h in {len(s['shards'])} shard(s)"
-                       for name, s in info["splits"].items())
+    splits = ", ".join(
+        f"{name} {s['examples']} utt / {s['hours']:.2f} h in {len(s['shards'])} shard(s)"
+        for name, s in info["splits"].items()
+    )
     return f"speechmill: corpus built: {splits}; rejects {info['rejects']['total']} {info['rejects']['by_reason']}"
 
 
@@ -199,4 +252,5 @@ if __name__ == "__main__":
     # Run the module's own import, not __main__: classes pickled for the workers are then
     # found by their module name in every worker process.
     from speechmill.pipelines.build_corpus import main as _main
+
     sys.exit(_main())

@@ -5,11 +5,13 @@ number of records (``reader.shard_ranges``: fixed, so a job's output never depen
 worker count). ``CachedRanges`` is the DoFn both jobs build on: a range an earlier run into the
 same output finished with the same identity is reused from ``OUT/.parts``.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import apache_beam as beam
+
 from speechmill.corpus.parts import WRITTEN_FORM_RE, PartResult, PartWriter
 from speechmill.corpus.reader import ShardRange
 from speechmill.corpus.schema import Utterance
@@ -39,14 +41,19 @@ class RangeParts:
         if record is None:
             self.writers[utt.source].write(utt)
         else:
-            self.writers[utt.source].write_framed(frame(record), utt.num_samples, bool(WRITTEN_FORM_RE.search(utt.text_raw)))
+            self.writers[utt.source].write_framed(
+                frame(record), utt.num_samples, bool(WRITTEN_FORM_RE.search(utt.text_raw))
+            )
 
     def close(self) -> None:
         for w in self.writers.values():
             w.file.close()
 
-    def results(self, work: "ShardRange") -> list[PartResult]:
-        return [w.result(source, 0, f"{work.key}/{source}", work.split) for source, w in sorted(self.writers.items())]
+    def results(self, work: ShardRange) -> list[PartResult]:
+        return [
+            w.result(source, 0, f"{work.key}/{source}", work.split)
+            for source, w in sorted(self.writers.items())
+        ]
 
 
 class CachedRanges(beam.DoFn):
@@ -57,7 +64,9 @@ class CachedRanges(beam.DoFn):
     reused when its identity (the job's fingerprint, the range and the input shard's size and
     time) is that of a finished unit in ``parts_dir``."""
 
-    def __init__(self, name: str, parts_dir: str, job: str, sample_rate: int, progress: str | None = None):
+    def __init__(
+        self, name: str, parts_dir: str, job: str, sample_rate: int, progress: str | None = None
+    ):
         self.name, self.parts_dir, self.job = name, parts_dir, job
         self.sample_rate, self.progress = sample_rate, progress
 
@@ -71,7 +80,9 @@ class CachedRanges(beam.DoFn):
         items = cache.load(digest, identity)
         if items is None:
             cache.forget(digest)
-            parts = RangeParts(lambda source: cache.part_path(digest, f"{work.split}.{slug(source)}"))
+            parts = RangeParts(
+                lambda source: cache.part_path(digest, f"{work.split}.{slug(source)}")
+            )
             try:
                 items = list(self.work(work, parts))
             finally:

@@ -21,6 +21,7 @@ Work units are ranges of 32 records of any split (the model is loaded once per w
 ``setup``); output goes through the same unit cache, shard plan and atomic publish as a build.
 Same input, model and settings -> byte-identical output.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,11 +32,12 @@ import logging
 import os
 import re
 import sys
-from typing import Iterator
+from collections.abc import Iterator
 
 import apache_beam as beam
 import numpy as np
 from apache_beam.metrics import Metrics
+
 from speechmill.corpus.config import CorpusSettings
 from speechmill.corpus.errors import UsageError, command
 from speechmill.corpus.progress import JobProgress
@@ -66,11 +68,13 @@ from speechmill.pipelines.transforms import (
 )
 
 log = logging.getLogger("speechmill.verify")
-MIN_SCORE = -4.75         # see the README: between right cues (>= -4.35) and swapped or music ones (<= -5.12)
-MARGIN = 0.15             # seconds of audio kept around the aligned speech
-CONTEXT = 2.0             # seconds heard on each side of a cue re-read from its film
+MIN_SCORE = (
+    -4.75
+)  # see the README: between right cues (>= -4.35) and swapped or music ones (<= -5.12)
+MARGIN = 0.15  # seconds of audio kept around the aligned speech
+CONTEXT = 2.0  # seconds heard on each side of a cue re-read from its film
 RECORDS_PER_UNIT = 32
-RETIMED_SECONDS = 0.01    # an edge that moved more than this counts as retimed
+RETIMED_SECONDS = 0.01  # an edge that moved more than this counts as retimed
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 ORIGIN_TIME_RE = re.compile(r"^(?P<path>.+)#t=(?P<start>\d+(?:\.\d+)?),(?P<end>\d+(?:\.\d+)?)$")
 
@@ -119,19 +123,28 @@ def window_for(utt: Utterance, rate: int, context: float) -> Window:
         audio = load_window(path, rate, offset, end + context - offset)
     except Reject:
         return own
-    if len(audio) < int((end - offset) * rate):      # the file changed since the build
+    if len(audio) < int((end - offset) * rate):  # the file changed since the build
         return own
     return Window(audio, (round(start - offset, 3), round(end - offset, 3)), path, offset)
 
 
 def _moved(window: Window, start: float, end: float) -> bool:
-    return abs(start - window.own[0]) > RETIMED_SECONDS or abs(end - window.own[1]) > RETIMED_SECONDS
+    return (
+        abs(start - window.own[0]) > RETIMED_SECONDS or abs(end - window.own[1]) > RETIMED_SECONDS
+    )
 
 
 class VerifyRanges(CachedRanges):
     """ShardRange -> PartResults of the kept utterances, RejectRecords, a Note of scores per source."""
 
-    def __init__(self, verify: VerifySettings, rate: int, parts_dir: str, job: str, progress: str | None = None):
+    def __init__(
+        self,
+        verify: VerifySettings,
+        rate: int,
+        parts_dir: str,
+        job: str,
+        progress: str | None = None,
+    ):
         super().__init__("verify", parts_dir, job, rate, progress)
         self.verify, self.rate = verify, rate
 
@@ -140,11 +153,15 @@ class VerifyRanges(CachedRanges):
 
         self.recognizer = Recognizer(self.verify.model, self.verify.batch_size)
         if self.recognizer.sample_rate != self.rate:
-            raise UsageError(f"{self.verify.model}: the model hears {self.recognizer.sample_rate} Hz, "
-                             f"the corpus is {self.rate} Hz")
+            raise UsageError(
+                f"{self.verify.model}: the model hears {self.recognizer.sample_rate} Hz, "
+                f"the corpus is {self.rate} Hz"
+            )
 
     def skipped(self, utt: Utterance) -> bool:
-        return (utt.source in self.verify.skip_sources) or (self.verify.skip_synthetic and utt.synthetic)
+        return (utt.source in self.verify.skip_sources) or (
+            self.verify.skip_synthetic and utt.synthetic
+        )
 
     def work(self, work: ShardRange, parts: RangeParts) -> Iterator[RejectRecord | Note]:
         from speechmill.train.verify import CannotAlign, align, judge
@@ -153,8 +170,14 @@ class VerifyRanges(CachedRanges):
         utterances = [decode_utterance(r) for r in records]
         checked = [i for i, u in enumerate(utterances) if not self.skipped(u)]
         windows = {i: window_for(utterances[i], self.rate, self.verify.context) for i in checked}
-        posteriors = dict(zip(checked, self.recognizer.posteriors(
-            [windows[i].audio.astype(np.float32) / 32768.0 for i in checked])))
+        posteriors = dict(
+            zip(
+                checked,
+                self.recognizer.posteriors(
+                    [windows[i].audio.astype(np.float32) / 32768.0 for i in checked]
+                ),
+            )
+        )
         scores: dict[str, list[float]] = collections.defaultdict(list)
         counts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
         for i, (utt, record) in enumerate(zip(utterances, records)):
@@ -169,8 +192,13 @@ class VerifyRanges(CachedRanges):
                 counts[utt.source]["rejected"] += 1
                 yield self._reject(utt, "verify:unalignable", str(e), work)
                 continue
-            verdict = judge(alignment, min_score=self.verify.min_score, margin=self.verify.margin,
-                            window_seconds=len(window.audio) / self.rate, own=window.own)
+            verdict = judge(
+                alignment,
+                min_score=self.verify.min_score,
+                margin=self.verify.margin,
+                window_seconds=len(window.audio) / self.rate,
+                own=window.own,
+            )
             scores[utt.source].append(verdict.score)
             if not verdict.kept:
                 counts[utt.source]["rejected"] += 1
@@ -189,12 +217,23 @@ class VerifyRanges(CachedRanges):
             origin = f"{window.media}#t={window.offset + verdict.start:.2f},{window.offset + verdict.end:.2f}"
         Metrics.counter("verify", "kept").inc()
         score = float(np.float32(verdict.score))
-        return dataclasses.replace(utt, audio=window.audio[a:b].copy(), origin=origin, verify_score=score,
-                                   word_times=verdict.word_times)
+        return dataclasses.replace(
+            utt,
+            audio=window.audio[a:b].copy(),
+            origin=origin,
+            verify_score=score,
+            word_times=verdict.word_times,
+        )
 
     def _reject(self, utt: Utterance, reason: str, detail: str, work: ShardRange) -> RejectRecord:
-        return record_reject(Reject(reason, detail), source=utt.source, stage="verify", item_id=utt.id,
-                             where=utt.origin or work.path, seconds=utt.num_samples / self.rate)
+        return record_reject(
+            Reject(reason, detail),
+            source=utt.source,
+            stage="verify",
+            item_id=utt.id,
+            where=utt.origin or work.path,
+            seconds=utt.num_samples / self.rate,
+        )
 
 
 def summarize(notes: list[Note], verify: dict) -> dict:
@@ -204,33 +243,64 @@ def summarize(notes: list[Note], verify: dict) -> dict:
     for source in sorted({n.source for n in notes}):
         mine = [n.facts for n in notes if n.source == source]
         scores = np.array([s for f in mine for s in f["scores"]], dtype=np.float64)
-        entry = {k: sum(f.get(k, 0) for f in mine) for k in ("kept", "retimed", "rejected", "skipped")}
+        entry = {
+            k: sum(f.get(k, 0) for f in mine) for k in ("kept", "retimed", "rejected", "skipped")
+        }
         if len(scores):
-            entry["score_quantiles"] = {str(q): round(float(np.quantile(scores, q)), 3) for q in QUANTILES}
+            entry["score_quantiles"] = {
+                str(q): round(float(np.quantile(scores, q)), 3) for q in QUANTILES
+            }
         by_source[source] = entry
     return {"verify": {**verify, "sources": by_source}}
 
 
 def parse_args(argv: list[str] | None):
     parser = argparse.ArgumentParser(
-        prog="speechmill verify", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        prog="speechmill verify",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         description="Check every utterance of a corpus against its audio with a trained model (CTC "
-                    "segmentation): keep what the model confirms, re-timed to the speech, and send the rest "
-                    "to the ledger. Any other --flag goes to Beam's PipelineOptions.")
-    parser.add_argument("--input", required=True, help="corpus folder made by make corpus or make augment")
+        "segmentation): keep what the model confirms, re-timed to the speech, and send the rest "
+        "to the ledger. Any other --flag goes to Beam's PipelineOptions.",
+    )
+    parser.add_argument(
+        "--input", required=True, help="corpus folder made by make corpus or make augment"
+    )
     parser.add_argument("--output", required=True, help="output folder (a new corpus)")
-    parser.add_argument("--model", required=True, help="trained run folder (make train) or its model.keras")
-    parser.add_argument("--min-score", type=float, default=MIN_SCORE,
-                        help="lowest CTC-segmentation score kept (mean log-probability per frame, <= 0)")
-    parser.add_argument("--margin", type=float, default=MARGIN, help="seconds kept around the aligned speech")
-    parser.add_argument("--context", type=float, default=CONTEXT,
-                        help="seconds heard around an utterance re-read from its film (0: the record only)")
-    parser.add_argument("--skip-synthetic", action="store_true", help="carry TTS utterances over unchecked")
-    parser.add_argument("--skip-source", action="append", default=[], metavar="NAME",
-                        help="carry this source's utterances over unchecked (repeatable)")
+    parser.add_argument(
+        "--model", required=True, help="trained run folder (make train) or its model.keras"
+    )
+    parser.add_argument(
+        "--min-score",
+        type=float,
+        default=MIN_SCORE,
+        help="lowest CTC-segmentation score kept (mean log-probability per frame, <= 0)",
+    )
+    parser.add_argument(
+        "--margin", type=float, default=MARGIN, help="seconds kept around the aligned speech"
+    )
+    parser.add_argument(
+        "--context",
+        type=float,
+        default=CONTEXT,
+        help="seconds heard around an utterance re-read from its film (0: the record only)",
+    )
+    parser.add_argument(
+        "--skip-synthetic", action="store_true", help="carry TTS utterances over unchecked"
+    )
+    parser.add_argument(
+        "--skip-source",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="carry this source's utterances over unchecked (repeatable)",
+    )
     parser.add_argument("--batch-size", type=int, default=16, help="utterances per forward pass")
-    parser.add_argument("--max-reject-fraction", type=float, default=None,
-                        help="fail when more is rejected (None: the input corpus's setting)")
+    parser.add_argument(
+        "--max-reject-fraction",
+        type=float,
+        default=None,
+        help="fail when more is rejected (None: the input corpus's setting)",
+    )
     add_job_options(parser, "re-check every range")
     return parser.parse_known_args(argv)
 
@@ -243,33 +313,80 @@ def run(argv: list[str] | None = None) -> dict:
     quiet_logging(known.log_level)
     source_dir, out_dir = known.input.rstrip("/"), known.output.rstrip("/")
     if same_folder(source_dir, out_dir):
-        raise UsageError(f"--output {out_dir} is the input corpus; write the verified corpus to another folder")
+        raise UsageError(
+            f"--output {out_dir} is the input corpus; write the verified corpus to another folder"
+        )
     if known.min_score > 0:
         raise UsageError(f"--min-score {known.min_score}: scores are log-probabilities, at most 0")
     info = load_info(source_dir)
     model = model_facts(known.model)
-    verify = VerifySettings(model=known.model, min_score=known.min_score, margin=known.margin, context=known.context,
-                            skip_synthetic=known.skip_synthetic, skip_sources=tuple(sorted(known.skip_source)),
-                            batch_size=known.batch_size)
-    overrides = {} if known.max_reject_fraction is None else {"max_reject_fraction": known.max_reject_fraction}
+    verify = VerifySettings(
+        model=known.model,
+        min_score=known.min_score,
+        margin=known.margin,
+        context=known.context,
+        skip_synthetic=known.skip_synthetic,
+        skip_sources=tuple(sorted(known.skip_source)),
+        batch_size=known.batch_size,
+    )
+    overrides = (
+        {}
+        if known.max_reject_fraction is None
+        else {"max_reject_fraction": known.max_reject_fraction}
+    )
     settings = CorpusSettings(**{**info["settings"], **overrides})
-    units = [r for split, path in all_shards(source_dir, info) for r in shard_ranges(split, path, RECORDS_PER_UNIT)]
-    facts = {"input": source_dir, "model": model, "min_score": verify.min_score, "margin": verify.margin,
-             "context": verify.context, "skip_synthetic": verify.skip_synthetic, "skip_sources": list(verify.skip_sources)}
-    extra = {"alignment": info.get("alignment", []), **({"augment": info["augment"]} if "augment" in info else {})}
+    units = [
+        r
+        for split, path in all_shards(source_dir, info)
+        for r in shard_ranges(split, path, RECORDS_PER_UNIT)
+    ]
+    facts = {
+        "input": source_dir,
+        "model": model,
+        "min_score": verify.min_score,
+        "margin": verify.margin,
+        "context": verify.context,
+        "skip_synthetic": verify.skip_synthetic,
+        "skip_sources": list(verify.skip_sources),
+    }
+    extra = {
+        "alignment": info.get("alignment", []),
+        **({"augment": info["augment"]} if "augment" in info else {}),
+    }
     sources_meta = [{"type": s["type"], "license": s["license"]} for s in info["sources"]]
-    job = fingerprint(SCHEMA_VERSION, settings.sample_rate, model["sha256"], dataclasses.replace(verify, model=""))
+    job = fingerprint(
+        SCHEMA_VERSION, settings.sample_rate, model["sha256"], dataclasses.replace(verify, model="")
+    )
     with output_lock(out_dir):
         staging = fresh_staging(out_dir, known.fresh)
         with JobProgress(progress_dir(staging), len(units), "verify", known.progress):
+
             def steps(p: beam.Pipeline) -> None:
-                (p
-                 | "Ranges" >> beam.Create(units)
-                 | "Spread ranges" >> beam.Reshuffle()
-                 | "Verify" >> beam.ParDo(VerifyRanges(verify, settings.sample_rate, parts_dir(out_dir), job,
-                                                       progress_dir(staging)))
-                 | "Write corpus" >> WriteCorpus(settings, out_dir, staging, sources_meta, extra=extra,
-                                                 summarize=functools.partial(summarize, verify=facts)))
+                (
+                    p
+                    | "Ranges" >> beam.Create(units)
+                    | "Spread ranges" >> beam.Reshuffle()
+                    | "Verify"
+                    >> beam.ParDo(
+                        VerifyRanges(
+                            verify,
+                            settings.sample_rate,
+                            parts_dir(out_dir),
+                            job,
+                            progress_dir(staging),
+                        )
+                    )
+                    | "Write corpus"
+                    >> WriteCorpus(
+                        settings,
+                        out_dir,
+                        staging,
+                        sources_meta,
+                        extra=extra,
+                        summarize=functools.partial(summarize, verify=facts),
+                    )
+                )
+
             run_pipeline(steps, beam_args, known.dask)
     return load_info(out_dir)
 
@@ -281,14 +398,19 @@ def summary_line(info: dict) -> str:
     skipped, rejected = sum(s["skipped"] for s in sources), info["rejects"]["by_reason"]
     low = sum(n for r, n in rejected.items() if r.startswith("verify:"))
     checked = kept + low
-    splits = ", ".join(f"{n} {s['examples']} utt / {s['hours']:.2f} h" for n, s in info["splits"].items())
-    return (f"speechmill: verified {checked} utterances: kept {kept} ({retimed} retimed), rejected {low} "
-            f"({low / checked:.0%}) {dict(sorted((r, n) for r, n in rejected.items() if r.startswith('verify:')))}"
-            f"{f', {skipped} carried over unchecked' if skipped else ''}; corpus: {splits}"
-            if checked else f"speechmill: nothing checked ({skipped} carried over unchecked); corpus: {splits}")
+    splits = ", ".join(
+        f"{n} {s['examples']} utt / {s['hours']:.2f} h" for n, s in info["splits"].items()
+    )
+    return (
+        f"speechmill: verified {checked} utterances: kept {kept} ({retimed} retimed), rejected {low} "
+        f"({low / checked:.0%}) {dict(sorted((r, n) for r, n in rejected.items() if r.startswith('verify:')))}"
+        f"{f', {skipped} carried over unchecked' if skipped else ''}; corpus: {splits}"
+        if checked
+        else f"speechmill: nothing checked ({skipped} carried over unchecked); corpus: {splits}"
+    )
 
 
-@command('verify')
+@command("verify")
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO)
     info = run(argv)
@@ -300,4 +422,5 @@ if __name__ == "__main__":
     # Run the module's own import, not __main__: classes pickled for the workers are then
     # found by their module name in every worker process.
     from speechmill.pipelines.verify_corpus import main as _main
+
     sys.exit(_main())

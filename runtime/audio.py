@@ -5,6 +5,7 @@ resampled by soxr; anything else (MP3, M4A, video files ...) is decoded by the `
 program when it is installed. A file that cannot be read raises :class:`AudioError` with one
 line saying why.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -39,10 +40,31 @@ def read_audio(path: str, rate: int) -> np.ndarray:
 
 def _with_ffmpeg(path: str, rate: int) -> np.ndarray:
     if shutil.which("ffmpeg") is None:
-        raise AudioError(f"{path}: not a format soundfile reads, and ffmpeg (which would decode it) is not installed")
-    run = subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", path, "-vn", "-ac", "1", "-ar", str(rate),
-                          "-f", "s16le", "-"], capture_output=True)
+        raise AudioError(
+            f"{path}: not a format soundfile reads, and ffmpeg (which would decode it) is not installed"
+        )
+    run = subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-nostdin",
+            "-i",
+            path,
+            "-vn",
+            "-ac",
+            "1",
+            "-ar",
+            str(rate),
+            "-f",
+            "s16le",
+            "-",
+        ],
+        capture_output=True,
+    )
     if run.returncode != 0 or not run.stdout:
         lines = run.stderr.decode("utf-8", "replace").replace(path, "input").strip().splitlines()
-        raise AudioError(f"{path}: ffmpeg cannot decode it: {lines[-1] if lines else 'no audio stream'}")
+        raise AudioError(
+            f"{path}: ffmpeg cannot decode it: {lines[-1] if lines else 'no audio stream'}"
+        )
     return np.frombuffer(run.stdout, dtype="<i2").astype(np.float32) / 32768.0

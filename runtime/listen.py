@@ -20,6 +20,7 @@ decoded as a final line and one summary goes to stderr: audio seconds, compute s
 real-time factor, and the latency of final lines (from the end of their last loud 10 ms of
 audio arriving to the line being printed).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,9 +28,10 @@ import dataclasses
 import os
 import sys
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
+
 from speechmill.corpus.errors import UserError, command
 from speechmill.runtime.transcribe import (
     add_model_arguments,
@@ -37,15 +39,15 @@ from speechmill.runtime.transcribe import (
     quietest_cut,
 )
 
-FRAME = 0.01                    # seconds per loudness frame
-QUIET_BELOW_PEAK_DB = 30.0      # a frame this far below the stream's loud level is quiet
-QUIET_FLOOR_DB = -55.0          # ... and anything below this level always is
+FRAME = 0.01  # seconds per loudness frame
+QUIET_BELOW_PEAK_DB = 30.0  # a frame this far below the stream's loud level is quiet
+QUIET_FLOOR_DB = -55.0  # ... and anything below this level always is
 
 
 @dataclasses.dataclass
 class Line:
-    kind: str                   # "partial" or "final"
-    start: float                # stream seconds
+    kind: str  # "partial" or "final"
+    start: float  # stream seconds
     end: float
     text: str
     latency: float | None = None
@@ -57,16 +59,24 @@ class Line:
 class LiveTranscriber:
     """Feed float32 samples as they arrive; get the lines to print."""
 
-    def __init__(self, transcribe: Callable[[np.ndarray], str], rate: int, *, step: float = 0.5,
-                 window: float = 15.0, pause: float = 0.4, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        transcribe: Callable[[np.ndarray], str],
+        rate: int,
+        *,
+        step: float = 0.5,
+        window: float = 15.0,
+        pause: float = 0.4,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.transcribe, self.rate, self.clock = transcribe, rate, clock
         self.step, self.window, self.pause = int(step * rate), int(window * rate), pause
         self.buffer = np.zeros(0, np.float32)
-        self.start = 0                      # stream sample where the buffer begins
-        self.undecoded = 0                  # samples fed since the last decode
+        self.start = 0  # stream sample where the buffer begins
+        self.undecoded = 0  # samples fed since the last decode
         self.last_partial = ""
         self.loud_db = QUIET_FLOOR_DB + QUIET_BELOW_PEAK_DB
-        self.arrivals: list[tuple[int, float]] = []      # (stream samples received, clock) per chunk
+        self.arrivals: list[tuple[int, float]] = []  # (stream samples received, clock) per chunk
         self.compute = 0.0
         self.received = 0
         self.finals: list[Line] = []
@@ -86,7 +96,7 @@ class LiveTranscriber:
         self.received += len(samples)
         self.arrivals.append((self.received, self.clock()))
         db = self._frame_db(samples)
-        if len(db):                                     # a slowly falling peak follower of the loud level
+        if len(db):  # a slowly falling peak follower of the loud level
             self.loud_db = max(float(np.max(db)), self.loud_db - 0.002 * len(db))
         self.buffer = np.concatenate([self.buffer, samples.astype(np.float32)])
         self.undecoded += len(samples)
@@ -104,7 +114,7 @@ class LiveTranscriber:
         db = self._frame_db(self.buffer)
         quiet = self._quiet(db)
         if not len(quiet) or quiet.all():
-            if len(self.buffer) > self.window:          # nothing said for a whole window: let it go
+            if len(self.buffer) > self.window:  # nothing said for a whole window: let it go
                 self.start += len(self.buffer)
                 self.buffer = self.buffer[:0]
             return []
@@ -113,11 +123,20 @@ class LiveTranscriber:
             return self._final(len(self.buffer) - int(tail * FRAME * self.rate) // 2)
         if len(self.buffer) >= self.window:
             search = min(len(self.buffer), 3 * self.rate)
-            return self._final(quietest_cut(self.buffer, self.rate, len(self.buffer) - search, len(self.buffer)))
+            return self._final(
+                quietest_cut(self.buffer, self.rate, len(self.buffer) - search, len(self.buffer))
+            )
         text = self._decode(self.buffer)
         if text and text != self.last_partial:
             self.last_partial = text
-            return [Line("partial", self.start / self.rate, (self.start + len(self.buffer)) / self.rate, text)]
+            return [
+                Line(
+                    "partial",
+                    self.start / self.rate,
+                    (self.start + len(self.buffer)) / self.rate,
+                    text,
+                )
+            ]
         return []
 
     def _final(self, cut: int) -> list[Line]:
@@ -133,7 +152,9 @@ class LiveTranscriber:
             return []
         speech_end = begin + int((loud[-1] + 1) * FRAME * self.rate)
         arrived = next((t for received, t in self.arrivals if received >= speech_end), self.clock())
-        line = Line("final", begin / self.rate, (begin + cut) / self.rate, text, self.clock() - arrived)
+        line = Line(
+            "final", begin / self.rate, (begin + cut) / self.rate, text, self.clock() - arrived
+        )
         self.finals.append(line)
         self.arrivals = [(r, t) for r, t in self.arrivals if r >= self.start]
         return [line]
@@ -147,14 +168,21 @@ class LiveTranscriber:
     def summary(self) -> str:
         seconds = self.received / self.rate
         latencies = sorted(line.latency for line in self.finals if line.latency is not None)
-        latency = (f"final lines {len(self.finals)}, latency median {latencies[len(latencies) // 2]:.2f} s, "
-                   f"max {latencies[-1]:.2f} s" if latencies else "no final lines")
+        latency = (
+            f"final lines {len(self.finals)}, latency median {latencies[len(latencies) // 2]:.2f} s, "
+            f"max {latencies[-1]:.2f} s"
+            if latencies
+            else "no final lines"
+        )
         rtf = self.compute / seconds if seconds else 0.0
-        return (f"speechmill: listen: {seconds:.1f} s of audio, {self.compute:.1f} s computing "
-                f"(real-time factor {rtf:.3f}); {latency}")
+        return (
+            f"speechmill: listen: {seconds:.1f} s of audio, {self.compute:.1f} s computing "
+            f"(real-time factor {rtf:.3f}); {latency}"
+        )
 
 
 # ---------------------------------------------------------------------- inputs
+
 
 def stdin_chunks(rate: int, stream_rate: int, chunk_seconds: float = 0.1) -> Iterator[np.ndarray]:
     """Float32 chunks at ``rate`` from raw s16le mono PCM at ``stream_rate`` on standard input."""
@@ -177,7 +205,9 @@ def stdin_chunks(rate: int, stream_rate: int, chunk_seconds: float = 0.1) -> Ite
         yield resampler.resample_chunk(np.zeros(0, np.float32), last=True)
 
 
-def microphone_chunks(rate: int, device: str | None, chunk_seconds: float = 0.1) -> Iterator[np.ndarray]:
+def microphone_chunks(
+    rate: int, device: str | None, chunk_seconds: float = 0.1
+) -> Iterator[np.ndarray]:
     """Float32 chunks at ``rate`` from a microphone (sounddevice / PortAudio) until Ctrl-C."""
     import queue
 
@@ -187,15 +217,24 @@ def microphone_chunks(rate: int, device: str | None, chunk_seconds: float = 0.1)
         from speechmill.corpus.errors import MissingExtra
 
         raise MissingExtra("sounddevice", "runtime", "microphone input") from None
-    except OSError as e:                     # the module is there, PortAudio is not
-        raise MicrophoneError(f"no microphone input: {e} (Debian: apt-get install libportaudio2)") from None
+    except OSError as e:  # the module is there, PortAudio is not
+        raise MicrophoneError(
+            f"no microphone input: {e} (Debian: apt-get install libportaudio2)"
+        ) from None
     chunks: queue.Queue = queue.Queue()
     try:
-        stream = sounddevice.InputStream(samplerate=rate, channels=1, dtype="float32", device=device,
-                                         blocksize=int(rate * chunk_seconds),
-                                         callback=lambda data, frames, when, status: chunks.put(data[:, 0].copy()))
+        stream = sounddevice.InputStream(
+            samplerate=rate,
+            channels=1,
+            dtype="float32",
+            device=device,
+            blocksize=int(rate * chunk_seconds),
+            callback=lambda data, frames, when, status: chunks.put(data[:, 0].copy()),
+        )
     except Exception as e:  # PortAudio raises its own error types for a missing or busy device
-        raise MicrophoneError(f"cannot open the microphone{f' {device}' if device else ''}: {e}") from None
+        raise MicrophoneError(
+            f"cannot open the microphone{f' {device}' if device else ''}: {e}"
+        ) from None
     with stream:
         while True:
             yield chunks.get()
@@ -205,17 +244,31 @@ class MicrophoneError(UserError, OSError):
     """No microphone to listen to."""
 
 
-@command('listen')
+@command("listen")
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="speechmill listen", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-                                description="Transcribe a live stream: raw s16le mono PCM on standard input, or a "
-                                            "microphone. Prints 'partial' and 'final' lines as the speech comes.")
+    p = argparse.ArgumentParser(
+        prog="speechmill listen",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Transcribe a live stream: raw s16le mono PCM on standard input, or a "
+        "microphone. Prints 'partial' and 'final' lines as the speech comes.",
+    )
     add_model_arguments(p)
-    p.add_argument("--input", default="auto", help="'-' (standard input), 'mic', 'mic:DEVICE', or auto: standard "
-                                                   "input unless it is a terminal")
-    p.add_argument("--rate", type=int, default=None, help="sample rate of the PCM on standard input (default: the model's)")
+    p.add_argument(
+        "--input",
+        default="auto",
+        help="'-' (standard input), 'mic', 'mic:DEVICE', or auto: standard "
+        "input unless it is a terminal",
+    )
+    p.add_argument(
+        "--rate",
+        type=int,
+        default=None,
+        help="sample rate of the PCM on standard input (default: the model's)",
+    )
     p.add_argument("--step", type=float, default=0.5, help="seconds of new audio between decodes")
-    p.add_argument("--window", type=float, default=15.0, help="longest piece before a forced cut (seconds)")
+    p.add_argument(
+        "--window", type=float, default=15.0, help="longest piece before a forced cut (seconds)"
+    )
     p.add_argument("--pause", type=float, default=0.4, help="quiet seconds that end a final line")
     p.add_argument("--finals-only", action="store_true", help="print only final lines")
     args = p.parse_args(argv)

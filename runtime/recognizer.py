@@ -8,12 +8,14 @@ on LiteRT, TensorFlow not needed; its ops are TFLite builtins) and ``savedmodel`
 SavedModel's ``log_probs`` endpoint, needs TensorFlow). ``auto`` takes tflite when the export
 has a builtin-ops model and LiteRT is installed, the SavedModel otherwise.
 """
+
 from __future__ import annotations
 
 import json
 import os
 
 import numpy as np
+
 from speechmill.corpus.errors import UsageError
 
 BACKENDS = ("auto", "tflite", "savedmodel")
@@ -44,8 +46,10 @@ class TFLiteRecognizer(Recognizer):
             from speechmill.corpus.errors import MissingExtra
 
             raise MissingExtra("ai-edge-litert", "runtime", "the tflite backend") from None
-        self.interpreter = Interpreter(model_path=os.path.join(export, facts["tflite"]),
-                                       num_threads=threads or os.cpu_count() or 1)
+        self.interpreter = Interpreter(
+            model_path=os.path.join(export, facts["tflite"]),
+            num_threads=threads or os.cpu_count() or 1,
+        )
         self.runner = self.interpreter.get_signature_runner("log_probs")
 
     def log_probs(self, samples: np.ndarray) -> np.ndarray:
@@ -67,7 +71,7 @@ class SavedModelRecognizer(Recognizer):
 
             raise MissingExtra("tensorflow", "train", "the savedmodel backend") from None
         self._tf = tf
-        self.loaded = tf.saved_model.load(export)          # keep the object alive: it owns the variables
+        self.loaded = tf.saved_model.load(export)  # keep the object alive: it owns the variables
 
     def log_probs(self, samples: np.ndarray) -> np.ndarray:
         return self.loaded.log_probs(self._tf.constant(samples, self._tf.float32)).numpy()
@@ -75,10 +79,14 @@ class SavedModelRecognizer(Recognizer):
 
 def export_folder(model: str) -> tuple[str, dict]:
     """A run folder or an export folder -> (export folder, its export.json)."""
-    export = os.path.join(model, "export") if os.path.isdir(os.path.join(model, "export")) else model
+    export = (
+        os.path.join(model, "export") if os.path.isdir(os.path.join(model, "export")) else model
+    )
     path = os.path.join(export, "export.json")
     if not os.path.exists(path):
-        raise FileNotFoundError(f"{model}: no exported model (a run folder with export/, or an export folder)")
+        raise FileNotFoundError(
+            f"{model}: no exported model (a run folder with export/, or an export folder)"
+        )
     with open(path) as f:
         return export, json.load(f)
 
@@ -96,11 +104,17 @@ def load_recognizer(model: str, backend: str = "auto", threads: int | None = Non
     builtin = bool(facts.get("tflite")) and facts.get("tflite_builtin_only", False)
     if backend == "tflite" or (backend == "auto" and builtin and litert_available()):
         if not facts.get("tflite"):
-            raise FileNotFoundError(f"{export}: no model.tflite ({facts.get('tflite_error', 'not exported')})")
+            raise FileNotFoundError(
+                f"{export}: no model.tflite ({facts.get('tflite_error', 'not exported')})"
+            )
         if not builtin:
-            raise FileNotFoundError(f"{export}: model.tflite needs TensorFlow's Flex ops; use --backend savedmodel")
+            raise FileNotFoundError(
+                f"{export}: model.tflite needs TensorFlow's Flex ops; use --backend savedmodel"
+            )
         return TFLiteRecognizer(export, facts, threads)
     if "log_probs" not in facts.get("endpoints", []):
-        raise FileNotFoundError(f"{export}: exported before the log_probs endpoint existed; export it again "
-                                "(python -m speechmill.train.export --run RUN)")
+        raise FileNotFoundError(
+            f"{export}: exported before the log_probs endpoint existed; export it again "
+            "(python -m speechmill.train.export --run RUN)"
+        )
     return SavedModelRecognizer(export, facts)

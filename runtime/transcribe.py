@@ -9,14 +9,16 @@ pause between words), so memory stays flat whatever the file's length. Greedy de
 default; ``--beam N`` for a beam search, ``--lm`` for beam search with a word language model.
 No TensorFlow is needed with the tflite backend (``pip install speechmill[runtime]``).
 """
+
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
+
 from speechmill.corpus.errors import command
 from speechmill.corpus.progress import progress_iter
 from speechmill.runtime.audio import AudioError, read_audio
@@ -24,7 +26,19 @@ from speechmill.runtime.recognizer import BACKENDS, Recognizer, load_recognizer
 
 CHUNK_SECONDS, SEARCH_SECONDS = 30.0, 5.0
 DEFAULT_BEAM = 32
-AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".wma", ".webm", ".mp4", ".mkv")
+AUDIO_EXTENSIONS = (
+    ".wav",
+    ".flac",
+    ".mp3",
+    ".ogg",
+    ".opus",
+    ".m4a",
+    ".aac",
+    ".wma",
+    ".webm",
+    ".mp4",
+    ".mkv",
+)
 
 
 def audio_files(paths: list[str]) -> list[str]:
@@ -32,7 +46,11 @@ def audio_files(paths: list[str]) -> list[str]:
     for path in paths:
         if os.path.isdir(path):
             for root, _, names in sorted(os.walk(path)):
-                out += [os.path.join(root, n) for n in sorted(names) if n.lower().endswith(AUDIO_EXTENSIONS)]
+                out += [
+                    os.path.join(root, n)
+                    for n in sorted(names)
+                    if n.lower().endswith(AUDIO_EXTENSIONS)
+                ]
         else:
             out.append(path)
     return out
@@ -49,8 +67,12 @@ def quietest_cut(samples: np.ndarray, rate: int, lo: int, hi: int) -> int:
     return lo + int(round((int(np.argmin(smooth)) + 0.5) * rate * 0.01))
 
 
-def chunk_bounds(samples: np.ndarray, rate: int, max_seconds: float = CHUNK_SECONDS,
-                 search_seconds: float = SEARCH_SECONDS) -> list[tuple[int, int]]:
+def chunk_bounds(
+    samples: np.ndarray,
+    rate: int,
+    max_seconds: float = CHUNK_SECONDS,
+    search_seconds: float = SEARCH_SECONDS,
+) -> list[tuple[int, int]]:
     """(start, end) sample ranges that cover ``samples`` once, each at most ``max_seconds`` long,
     cut in the quietest 150 ms within the last ``search_seconds`` of each piece."""
     bounds, start, limit = [], 0, int(max_seconds * rate)
@@ -76,17 +98,33 @@ def text_of(recognizer: Recognizer, beam: int = 0, lm=None) -> Callable[[np.ndar
         if lm is None and not beam:
             return greedy(log_probs)
         return beam_search(log_probs, beam or DEFAULT_BEAM, lm)
+
     return transcribe
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
     """The options transcribe and listen share: model, backend, decoder."""
     p.add_argument("--model", required=True, help="run folder or export folder")
-    p.add_argument("--backend", choices=BACKENDS, default="auto",
-                   help="tflite (LiteRT, no TensorFlow), savedmodel (TensorFlow), or auto: tflite when it can")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads for the tflite backend (default: all)")
-    p.add_argument("--beam", type=int, default=0, help="beam search of this width (0: greedy unless --lm)")
-    p.add_argument("--lm", default=None, help="word language model: make lm's folder or a KenLM .arpa/.bin file")
+    p.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="auto",
+        help="tflite (LiteRT, no TensorFlow), savedmodel (TensorFlow), or auto: tflite when it can",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads for the tflite backend (default: all)",
+    )
+    p.add_argument(
+        "--beam", type=int, default=0, help="beam search of this width (0: greedy unless --lm)"
+    )
+    p.add_argument(
+        "--lm",
+        default=None,
+        help="word language model: make lm's folder or a KenLM .arpa/.bin file",
+    )
 
 
 def decoder_from(args: argparse.Namespace) -> tuple[Recognizer, Callable[[np.ndarray], str]]:
@@ -99,11 +137,14 @@ def decoder_from(args: argparse.Namespace) -> tuple[Recognizer, Callable[[np.nda
     return recognizer, text_of(recognizer, args.beam, lm)
 
 
-@command('transcribe')
+@command("transcribe")
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="speechmill transcribe", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-                                description="Transcribe audio files with a speechmill model: one path<TAB>text "
-                                            "line per file on standard output.")
+    p = argparse.ArgumentParser(
+        prog="speechmill transcribe",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Transcribe audio files with a speechmill model: one path<TAB>text "
+        "line per file on standard output.",
+    )
     add_model_arguments(p)
     p.add_argument("paths", nargs="+", help="audio files or folders")
     args = p.parse_args(argv)
@@ -111,11 +152,16 @@ def main(argv: list[str] | None = None) -> int:
     rate = recognizer.sample_rate
     failed = 0
     files = audio_files(args.paths)
-    for path in progress_iter(files, len(files), "transcribe", unit="file") if len(files) > 1 else files:
+    for path in (
+        progress_iter(files, len(files), "transcribe", unit="file") if len(files) > 1 else files
+    ):
         try:
             samples = read_audio(path, rate)
         except (AudioError, FileNotFoundError) as e:
-            print(f"speechmill: cannot read {path}: {str(e).replace(path + ': ', '')}", file=sys.stderr)
+            print(
+                f"speechmill: cannot read {path}: {str(e).replace(path + ': ', '')}",
+                file=sys.stderr,
+            )
             failed += 1
             continue
         print(f"{path}\t{transcribe_long(samples, rate, transcribe)}", flush=True)

@@ -6,6 +6,7 @@ librosa and audiomentations, the whole job), train (tf.data input), verify (make
 the forward pass alone), resume (a killed build run
 again), text (the normalizer beside nemo-text-processing).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,12 +19,17 @@ from speechmill.corpus.errors import UserError, command
 BENCHES = ("corpus", "captions", "augment", "train", "verify", "runtime", "resume", "text")
 
 
-@command('bench')
+@command("bench")
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="speechmill bench", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-                                description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="speechmill bench",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description=__doc__.splitlines()[0],
+    )
     p.add_argument("--only", default=",".join(BENCHES), help="comma-separated benchmarks to run")
-    p.add_argument("--minutes", type=float, default=60, help="minutes of speech the corpus benchmark generates")
+    p.add_argument(
+        "--minutes", type=float, default=60, help="minutes of speech the corpus benchmark generates"
+    )
     args = p.parse_args(argv)
     chosen = [b for b in args.only.split(",") if b]
     unknown = sorted(set(chosen) - set(BENCHES))
@@ -32,9 +38,15 @@ def main(argv: list[str] | None = None) -> int:
     checkout = source_checkout()
     failed = 0
     for name in chosen:
-        extra = {"corpus": ["--minutes", str(args.minutes)], "captions": ["--minutes", "30"]}.get(name, [])
-        failed += subprocess.run([sys.executable, "-m", f"benchmarks.bench_{name}", *extra],
-                                 cwd=checkout).returncode != 0
+        extra = {"corpus": ["--minutes", str(args.minutes)], "captions": ["--minutes", "30"]}.get(
+            name, []
+        )
+        failed += (
+            subprocess.run(
+                [sys.executable, "-m", f"benchmarks.bench_{name}", *extra], cwd=checkout
+            ).returncode
+            != 0
+        )
     return 1 if failed else 0
 
 
@@ -42,6 +54,8 @@ def source_checkout() -> str:
     """The repository folder that holds ``benchmarks/`` (benchmarks are not installed)."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     if not os.path.isfile(os.path.join(root, "benchmarks", "__init__.py")):
-        raise UserError("speechmill: the benchmarks run from a source checkout (git clone, then make bench); "
-                        "this installation has none")
+        raise UserError(
+            "speechmill: the benchmarks run from a source checkout (git clone, then make bench); "
+            "this installation has none"
+        )
     return root

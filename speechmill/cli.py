@@ -17,6 +17,7 @@ missing folder, a corpus that does not fit a model, a bad recipe), 1 for data or
 environment (too many rejects, a damaged shard, a busy or full output folder). A bug still
 shows its traceback.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,26 +30,62 @@ from speechmill.corpus.errors import VERBOSE_ENV, one_line
 __all__ = ["main", "one_line"]
 
 COMMANDS = {
-    "corpus": ("speechmill.pipelines.build_corpus", "build a corpus from a config: sources -> TFRecord shards + info.json"),
-    "augment": ("speechmill.pipelines.augment_corpus", "a new corpus with augmented copies of a corpus's train split"),
+    "corpus": (
+        "speechmill.pipelines.build_corpus",
+        "build a corpus from a config: sources -> TFRecord shards + info.json",
+    ),
+    "augment": (
+        "speechmill.pipelines.augment_corpus",
+        "a new corpus with augmented copies of a corpus's train split",
+    ),
     "train": ("speechmill.train.train", "train the CTC recognizer on a corpus"),
-    "verify": ("speechmill.pipelines.verify_corpus", "check every utterance with a trained model; keep and re-time what it confirms"),
+    "verify": (
+        "speechmill.pipelines.verify_corpus",
+        "check every utterance with a trained model; keep and re-time what it confirms",
+    ),
     "eval": ("speechmill.train.evaluate", "WER / CER of a trained run on a corpus"),
-    "lm": ("speechmill.lm.build", "a word n-gram language model from a corpus's train transcripts and text files"),
-    "listen": ("speechmill.runtime.listen", "transcribe a live stream (PCM on standard input, or a microphone)"),
-    "transcribe": ("speechmill.runtime.transcribe", "transcribe audio files or folders with a trained run (TensorFlow not needed)"),
-    "report": ("speechmill.report", "an HTML page about a corpus (or a training run) to look at and listen to"),
+    "lm": (
+        "speechmill.lm.build",
+        "a word n-gram language model from a corpus's train transcripts and text files",
+    ),
+    "listen": (
+        "speechmill.runtime.listen",
+        "transcribe a live stream (PCM on standard input, or a microphone)",
+    ),
+    "transcribe": (
+        "speechmill.runtime.transcribe",
+        "transcribe audio files or folders with a trained run (TensorFlow not needed)",
+    ),
+    "report": (
+        "speechmill.report",
+        "an HTML page about a corpus (or a training run) to look at and listen to",
+    ),
     "inspect": ("speechmill.inspect", "print records of a corpus, write some as WAV files"),
-    "bench": ("speechmill.bench", "throughput of each stage beside the library a user would use instead"),
+    "bench": (
+        "speechmill.bench",
+        "throughput of each stage beside the library a user would use instead",
+    ),
 }
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="speechmill", formatter_class=argparse.RawDescriptionHelpFormatter,
-                                description="speechmill: build, augment, inspect and train on speech corpora.",
-                                epilog="commands:\n" + "\n".join(f"  {name:<11} {text}"
-                                                                 for name, (_, text) in COMMANDS.items())
-                                + "\n\n`speechmill COMMAND --help` lists a command's options and their defaults.")
-    p.add_argument("-v", "--verbose", action="store_true", help="show every library message and full tracebacks")
-    p.add_argument("command", choices=sorted(COMMANDS), metavar="COMMAND", help="one of the commands below")
+    p = argparse.ArgumentParser(
+        prog="speechmill",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="speechmill: build, augment, inspect and train on speech corpora.",
+        epilog="commands:\n"
+        + "\n".join(f"  {name:<11} {text}" for name, (_, text) in COMMANDS.items())
+        + "\n\n`speechmill COMMAND --help` lists a command's options and their defaults.",
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="show every library message and full tracebacks",
+    )
+    p.add_argument(
+        "command", choices=sorted(COMMANDS), metavar="COMMAND", help="one of the commands below"
+    )
     p.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return p
 
@@ -68,8 +105,16 @@ def main(argv: list[str] | None = None) -> int:
         return _run(module_name, args.args, verbose=False)
 
 
-EXTRA_OF = {"apache_beam": "corpus", "pyttsx3": "corpus", "pydub": "corpus", "tensorflow": "train",
-            "keras": "train", "jiwer": "train", "ai_edge_litert": "runtime", "kenlm": "runtime"}
+EXTRA_OF = {
+    "apache_beam": "corpus",
+    "pyttsx3": "corpus",
+    "pydub": "corpus",
+    "tensorflow": "train",
+    "keras": "train",
+    "jiwer": "train",
+    "ai_edge_litert": "runtime",
+    "kenlm": "runtime",
+}
 
 
 def _run(module_name: str, argv: list[str], verbose: bool) -> int:
@@ -79,13 +124,16 @@ def _run(module_name: str, argv: list[str], verbose: bool) -> int:
         top = (error.name or "").split(".")[0]
         if top not in EXTRA_OF or verbose:
             raise
-        print(f"speechmill: {module_name.split('.')[-1].replace('_', ' ')} needs {top}, which is not installed: "
-              f"pip install 'speechmill[{EXTRA_OF[top]}]' (or 'speechmill[all]')", file=sys.stderr)
+        print(
+            f"speechmill: {module_name.split('.')[-1].replace('_', ' ')} needs {top}, which is not installed: "
+            f"pip install 'speechmill[{EXTRA_OF[top]}]' (or 'speechmill[all]')",
+            file=sys.stderr,
+        )
         return 2
     if verbose:
-        os.environ[VERBOSE_ENV] = "1"      # the command's failures keep their traceback
+        os.environ[VERBOSE_ENV] = "1"  # the command's failures keep their traceback
     try:
-        return int(module.main(argv) or 0)     # each command maps its errors (corpus/errors.py)
+        return int(module.main(argv) or 0)  # each command maps its errors (corpus/errors.py)
     except KeyboardInterrupt:
         print("speechmill: interrupted", file=sys.stderr)
         return 130

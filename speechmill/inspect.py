@@ -7,6 +7,7 @@ write some as WAV files.
 Records are read with the corpus contract (corpus/schema.py) without TensorFlow; ``--play``
 sends the chosen records to ``aplay`` or ``ffplay`` when one is installed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,28 +24,53 @@ from speechmill.corpus.schema import SPLITS, Utterance
 
 
 def describe(utt: Utterance, rate: int) -> str:
-    extra = "".join(f" {k}={v}" for k, v in (("augment", utt.augment), ("captions", utt.captions)) if v)
-    return (f"{utt.id}\t{utt.speaker}\t{utt.num_samples / rate:.2f} s\t{utt.text}\n"
-            f"    raw: {utt.text_raw}\n    origin: {utt.origin}  licence: {utt.license}"
-            f"{'  synthetic' if utt.synthetic else ''}{extra}"
-            + (f"\n    verified: score {utt.verify_score:.2f}, words "
-               + " ".join(f"{w}@{a:.2f}-{b:.2f}" for w, a, b in utt.words) if utt.verify_score is not None else ""))
+    extra = "".join(
+        f" {k}={v}" for k, v in (("augment", utt.augment), ("captions", utt.captions)) if v
+    )
+    return (
+        f"{utt.id}\t{utt.speaker}\t{utt.num_samples / rate:.2f} s\t{utt.text}\n"
+        f"    raw: {utt.text_raw}\n    origin: {utt.origin}  licence: {utt.license}"
+        f"{'  synthetic' if utt.synthetic else ''}{extra}"
+        + (
+            f"\n    verified: score {utt.verify_score:.2f}, words "
+            + " ".join(f"{w}@{a:.2f}-{b:.2f}" for w, a, b in utt.words)
+            if utt.verify_score is not None
+            else ""
+        )
+    )
 
 
-@command('inspect')
+@command("inspect")
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="speechmill inspect", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-                                description="Print records of a speechmill corpus, write some as WAV files.")
+    p = argparse.ArgumentParser(
+        prog="speechmill inspect",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Print records of a speechmill corpus, write some as WAV files.",
+    )
     p.add_argument("corpus", help="corpus folder")
-    p.add_argument("--split", choices=SPLITS, default=None, help="only this split (None: every split)")
+    p.add_argument(
+        "--split", choices=SPLITS, default=None, help="only this split (None: every split)"
+    )
     p.add_argument("-n", type=int, default=5, help="records to show per split")
-    p.add_argument("--id", default=None, help="show only the record with this id (searches every split)")
-    p.add_argument("--dump-wav", default=None, metavar="DIR", help="also write the shown records as WAV files here")
+    p.add_argument(
+        "--id", default=None, help="show only the record with this id (searches every split)"
+    )
+    p.add_argument(
+        "--dump-wav",
+        default=None,
+        metavar="DIR",
+        help="also write the shown records as WAV files here",
+    )
     p.add_argument("--play", action="store_true", help="play the shown records (aplay or ffplay)")
     args = p.parse_args(argv)
     info = load_info(args.corpus)
     rate = info["sample_rate"]
-    print(f"{args.corpus}: " + ", ".join(f"{s} {v['examples']} utt / {v['hours']:.2f} h" for s, v in info["splits"].items()))
+    print(
+        f"{args.corpus}: "
+        + ", ".join(
+            f"{s} {v['examples']} utt / {v['hours']:.2f} h" for s, v in info["splits"].items()
+        )
+    )
     shown = []
     for split in [args.split] if args.split else [s for s in SPLITS if s in info["splits"]]:
         count = 0
@@ -68,9 +94,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.play:
             player = shutil.which("aplay") or shutil.which("ffplay")
             if player is None:
-                print("speechmill: inspect: --play needs aplay (alsa-utils) or ffplay (ffmpeg)", file=sys.stderr)
+                print(
+                    "speechmill: inspect: --play needs aplay (alsa-utils) or ffplay (ffmpeg)",
+                    file=sys.stderr,
+                )
                 return 1
             tmp = os.path.join(args.dump_wav or "/tmp", "speechmill-play.wav")
             soundfile.write(tmp, utt.audio, rate, subtype="PCM_16")
-            subprocess.run([player, "-q", tmp] if player.endswith("aplay") else [player, "-nodisp", "-autoexit", tmp])
+            subprocess.run(
+                [player, "-q", tmp]
+                if player.endswith("aplay")
+                else [player, "-nodisp", "-autoexit", tmp]
+            )
     return 0

@@ -8,6 +8,7 @@ Beam's logged copies of a failed step's traceback are skipped too (the job raise
 and the CLI prints it). Real warnings and our own reject lines still show; ``--verbose`` skips
 all of it.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -16,29 +17,40 @@ import re
 import sys
 import threading
 import warnings
-from typing import Iterator
+from collections.abc import Iterator
 
-NOISE = re.compile("|".join([
-    r"apitools not found, and bigquery client libraries",           # Beam's GCP extras, not installed
-    r"No semi_persistent_directory found",                          # Beam SDK worker start-up
-    r"Discarding unparseable args",                                 # Beam options meant for other runners
-    r"Logging handler created",
-    r"^WARNING: All log messages before absl::InitializeLog",       # TensorFlow / XLA start-up
-    r"^[IWE]\d{4} [0-9:.]+ +\d+ \S+\.(?:cc|h):\d+\]",               # absl-formatted C++ log lines
-    r"Could not find cuda drivers|failed call to cuInit|Unable to register cu(?:DNN|FFT|BLAS) factory",
-    r"oneDNN custom operations are on|TF-TRT Warning|computation placer already registered",
-    r"This TensorFlow binary is optimized to use available CPU instructions",
-    r"To enable the following instructions: .* in other operations, rebuild TensorFlow",
-]))
+NOISE = re.compile(
+    "|".join(
+        [
+            r"apitools not found, and bigquery client libraries",  # Beam's GCP extras, not installed
+            r"No semi_persistent_directory found",  # Beam SDK worker start-up
+            r"Discarding unparseable args",  # Beam options meant for other runners
+            r"Logging handler created",
+            r"^WARNING: All log messages before absl::InitializeLog",  # TensorFlow / XLA start-up
+            r"^[IWE]\d{4} [0-9:.]+ +\d+ \S+\.(?:cc|h):\d+\]",  # absl-formatted C++ log lines
+            r"Could not find cuda drivers|failed call to cuInit|Unable to register cu(?:DNN|FFT|BLAS) factory",
+            r"oneDNN custom operations are on|TF-TRT Warning|computation placer already registered",
+            r"This TensorFlow binary is optimized to use available CPU instructions",
+            r"To enable the following instructions: .* in other operations, rebuild TensorFlow",
+        ]
+    )
+)
 # Beam logs a failed worker step with its traceback, in the worker and again in the job service;
 # the job then raises it, and speechmill prints it as one line (or, for a bug, with the
 # traceback). These blocks are skipped up to the next log record.
-BEAM_ERROR_BLOCK = re.compile(r"^ERROR:apache_beam\.runners\.(?:common|worker\.sdk_worker|portability\.local_job_service|"
-                              r"portability\.fn_api_runner\.\w+|worker\.operations):")
-OUR_LOGGERS = re.compile(r"^(?:INFO|WARNING):speechmill\.\w+:")     # "speechmill: rejected ..." reads better
+BEAM_ERROR_BLOCK = re.compile(
+    r"^ERROR:apache_beam\.runners\.(?:common|worker\.sdk_worker|portability\.local_job_service|"
+    r"portability\.fn_api_runner\.\w+|worker\.operations):"
+)
+OUR_LOGGERS = re.compile(
+    r"^(?:INFO|WARNING):speechmill\.\w+:"
+)  # "speechmill: rejected ..." reads better
 LOG_RECORD = re.compile(r"^(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):[\w.]+:|^speechmill:")
 _PYTHON_WARNINGS = [
-    (r"`shuffle=True` was passed, but will be ignored", UserWarning),   # Keras, about our own tf.data input
+    (
+        r"`shuffle=True` was passed, but will be ignored",
+        UserWarning,
+    ),  # Keras, about our own tf.data input
 ]
 
 
@@ -71,8 +83,12 @@ def filtered_stderr() -> Iterator[int]:
                     continue
                 skipping = False
                 if not NOISE.search(line):
-                    os.write(real, OUR_LOGGERS.sub("speechmill: ", line).encode("utf-8") if OUR_LOGGERS.match(line)
-                             else raw)
+                    os.write(
+                        real,
+                        OUR_LOGGERS.sub("speechmill: ", line).encode("utf-8")
+                        if OUR_LOGGERS.match(line)
+                        else raw,
+                    )
 
     thread = threading.Thread(target=pump, daemon=True)
     thread.start()
@@ -80,5 +96,5 @@ def filtered_stderr() -> Iterator[int]:
         yield real
     finally:
         sys.stderr.flush()
-        os.dup2(real, 2)                 # the last writer of the pipe goes: the pump sees its end
+        os.dup2(real, 2)  # the last writer of the pipe goes: the pump sees its end
         thread.join(timeout=5)

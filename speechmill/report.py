@@ -11,6 +11,7 @@ Every number taken from ``info.json`` carries ``data-info="path.in.info"`` so a 
 it; a small script marks each audio element once the browser has decoded it and lists any
 script error in ``#selftest`` (the page checks itself when opened).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,7 +31,7 @@ from speechmill.corpus.errors import command
 from speechmill.corpus.reader import load_info, utterances
 
 SAMPLES_PER_SPLIT = 12
-MAX_RECORDS = 20000            # per split, for the statistics (a note says when more were left out)
+MAX_RECORDS = 20000  # per split, for the statistics (a note says when more were left out)
 STYLE = """body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
 h1{margin-bottom:.2em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left}
@@ -69,7 +70,7 @@ def _svg(fig) -> str:
     fig.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(fig)
     text = buffer.getvalue()
-    return text[text.index("<svg"):]
+    return text[text.index("<svg") :]
 
 
 def _histogram(values_by_split: dict[str, list[float]], title: str, xlabel: str) -> str:
@@ -130,64 +131,90 @@ def corpus_report(corpus: str, samples: int = SAMPLES_PER_SPLIT) -> str:
             speaker_hours[utt.speaker] += seconds / 3600
             if index % step == 0 and len(picked[split]) < samples:
                 picked[split].append(utt)
-    out = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>speechmill corpus: "
-           f"{html.escape(corpus)}</title><style>{STYLE}</style></head><body>",
-           f"<h1>Corpus <code>{html.escape(corpus)}</code></h1>",
-           f"<p class='muted'>schema {info['schema_version']}, {rate} Hz mono PCM16, seed {info['seed']}, "
-           f"alphabet <code>{html.escape(info['alphabet'])}</code></p>",
-           "<h2>Splits</h2><table><tr><th>split</th><th>utterances</th><th>hours</th><th>speakers</th>"
-           "<th>shards</th></tr>"]
+    out = [
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>speechmill corpus: "
+        f"{html.escape(corpus)}</title><style>{STYLE}</style></head><body>",
+        f"<h1>Corpus <code>{html.escape(corpus)}</code></h1>",
+        f"<p class='muted'>schema {info['schema_version']}, {rate} Hz mono PCM16, seed {info['seed']}, "
+        f"alphabet <code>{html.escape(info['alphabet'])}</code></p>",
+        "<h2>Splits</h2><table><tr><th>split</th><th>utterances</th><th>hours</th><th>speakers</th>"
+        "<th>shards</th></tr>",
+    ]
     for split, facts in info["splits"].items():
-        out.append(f"<tr><td>{split}</td>{_num(facts['examples'], f'splits.{split}.examples')}"
-                   f"{_num(facts['hours'], f'splits.{split}.hours')}<td class='n'>{len(speakers[split])}</td>"
-                   f"<td class='n'>{len(facts['shards'])}</td></tr>")
+        out.append(
+            f"<tr><td>{split}</td>{_num(facts['examples'], f'splits.{split}.examples')}"
+            f"{_num(facts['hours'], f'splits.{split}.hours')}<td class='n'>{len(speakers[split])}</td>"
+            f"<td class='n'>{len(facts['shards'])}</td></tr>"
+        )
     out.append("</table>")
     if partial:
-        out.append(f"<p class='muted'>Statistics below use the first {MAX_RECORDS} utterances of each split.</p>")
-    out.append("<h2>Sources</h2><table><tr><th>source</th><th>licence</th><th>utterances</th><th>hours</th>"
-               "<th>written forms read out</th><th>rejects</th></tr>")
+        out.append(
+            f"<p class='muted'>Statistics below use the first {MAX_RECORDS} utterances of each split.</p>"
+        )
+    out.append(
+        "<h2>Sources</h2><table><tr><th>source</th><th>licence</th><th>utterances</th><th>hours</th>"
+        "<th>written forms read out</th><th>rejects</th></tr>"
+    )
     for i, source in enumerate(info["sources"]):
         cleaning = source.get("cleaning", {})
         rejected = ", ".join(f"{k} {v}" for k, v in cleaning.get("rejects", {}).items()) or "none"
-        out.append(f"<tr><td>{html.escape(source['type'])}</td><td>{html.escape(source['license'])}</td>"
-                   f"{_num(source['examples'], f'sources.{i}.examples')}{_num(source['hours'], f'sources.{i}.hours')}"
-                   f"<td class='n'>{cleaning.get('spelled_out', '')}</td><td>{html.escape(rejected)}</td></tr>")
+        out.append(
+            f"<tr><td>{html.escape(source['type'])}</td><td>{html.escape(source['license'])}</td>"
+            f"{_num(source['examples'], f'sources.{i}.examples')}{_num(source['hours'], f'sources.{i}.hours')}"
+            f"<td class='n'>{cleaning.get('spelled_out', '')}</td><td>{html.escape(rejected)}</td></tr>"
+        )
     out.append("</table><h2>Durations, speaking rate, speakers</h2><div class='charts'>")
     out.append(f"<figure>{_histogram(durations, 'utterance durations', 'seconds')}</figure>")
-    out.append(f"<figure>{_histogram(rates, 'characters per second', 'characters / second')}</figure>")
+    out.append(
+        f"<figure>{_histogram(rates, 'characters per second', 'characters / second')}</figure>"
+    )
     out.append(f"<figure>{_speaker_share(speaker_hours)}</figure></div>")
     out += _rejects_section(corpus, info)
     if info.get("alignment"):
-        out.append("<h2>Subtitle alignment</h2><table><tr><th>film</th><th>subtitles</th><th>offset (s)</th>"
-                   "<th>ratio</th><th>score</th><th>cues</th></tr>")
+        out.append(
+            "<h2>Subtitle alignment</h2><table><tr><th>film</th><th>subtitles</th><th>offset (s)</th>"
+            "<th>ratio</th><th>score</th><th>cues</th></tr>"
+        )
         for i, a in enumerate(info["alignment"]):
-            out.append(f"<tr><td>{html.escape(a['item'])}</td><td>{html.escape(str(a.get('subtitles', '')))}</td>"
-                       f"{_num(a.get('offset'), f'alignment.{i}.offset', '{:+.3f}')}"
-                       f"{_num(a.get('ratio'), f'alignment.{i}.ratio', '{:.5f}')}"
-                       f"{_num(a.get('score'), f'alignment.{i}.score', '{:.3f}')}<td class='n'>{a.get('cues', '')}</td></tr>")
+            out.append(
+                f"<tr><td>{html.escape(a['item'])}</td><td>{html.escape(str(a.get('subtitles', '')))}</td>"
+                f"{_num(a.get('offset'), f'alignment.{i}.offset', '{:+.3f}')}"
+                f"{_num(a.get('ratio'), f'alignment.{i}.ratio', '{:.5f}')}"
+                f"{_num(a.get('score'), f'alignment.{i}.score', '{:.3f}')}<td class='n'>{a.get('cues', '')}</td></tr>"
+            )
         out.append("</table>")
     if info.get("augment"):
         a = info["augment"]
-        out.append(f"<h2>Augmentation</h2><p>recipe <code data-info='augment.recipe'>{html.escape(a['recipe'])}</code>, "
-                   f"seed {a['seed']}, input <code>{html.escape(a['input'])}</code></p>")
+        out.append(
+            f"<h2>Augmentation</h2><p>recipe <code data-info='augment.recipe'>{html.escape(a['recipe'])}</code>, "
+            f"seed {a['seed']}, input <code>{html.escape(a['input'])}</code></p>"
+        )
     if info.get("verify"):
-        out.append(f"<h2>Verification</h2><pre>{html.escape(json.dumps(info['verify'], indent=1))}</pre>")
+        out.append(
+            f"<h2>Verification</h2><pre>{html.escape(json.dumps(info['verify'], indent=1))}</pre>"
+        )
     out.append("<h2>Listen</h2>")
     for split, utts in picked.items():
-        out.append(f"<h3>{split}</h3><table><tr><th>audio</th><th>transcript</th><th>speaker</th><th>s</th></tr>")
+        out.append(
+            f"<h3>{split}</h3><table><tr><th>audio</th><th>transcript</th><th>speaker</th><th>s</th></tr>"
+        )
         for utt in utts:
-            out.append(f"<tr><td><audio controls preload='none' data-id='{html.escape(utt.id)}' "
-                       f"src='{_wav_data(utt.audio, rate)}'></audio></td><td>{html.escape(utt.text)}"
-                       f"<div class='muted'>{html.escape(utt.id)}</div></td><td>{html.escape(utt.speaker)}</td>"
-                       f"<td class='n'>{utt.num_samples / rate:.2f}</td></tr>")
+            out.append(
+                f"<tr><td><audio controls preload='none' data-id='{html.escape(utt.id)}' "
+                f"src='{_wav_data(utt.audio, rate)}'></audio></td><td>{html.escape(utt.text)}"
+                f"<div class='muted'>{html.escape(utt.id)}</div></td><td>{html.escape(utt.speaker)}</td>"
+                f"<td class='n'>{utt.num_samples / rate:.2f}</td></tr>"
+            )
         out.append("</table>")
     out.append(SELFTEST + "</body></html>")
     return "\n".join(out)
 
 
 def _rejects_section(corpus: str, info: dict, examples: int = 3) -> list[str]:
-    out = [f"<h2>Rejects</h2><p><span data-info='rejects.total'>{info['rejects']['total']}</span> rejected "
-           f"items; the ledger is <code>{html.escape(info['rejects']['ledger'])}</code>.</p>"]
+    out = [
+        f"<h2>Rejects</h2><p><span data-info='rejects.total'>{info['rejects']['total']}</span> rejected "
+        f"items; the ledger is <code>{html.escape(info['rejects']['ledger'])}</code>.</p>"
+    ]
     if not info["rejects"]["total"]:
         return out
     by_reason: dict[str, list[dict]] = collections.defaultdict(list)
@@ -200,9 +227,13 @@ def _rejects_section(corpus: str, info: dict, examples: int = 3) -> list[str]:
                     by_reason[record["reason"]].append(record)
     out.append("<table><tr><th>reason</th><th>count</th><th>examples</th></tr>")
     for reason, count in info["rejects"]["by_reason"].items():
-        shown = "<br>".join(html.escape(f"{r['id'] or '(unit)'}: {r['detail']}")[:300] for r in by_reason[reason])
-        out.append(f"<tr><td><code>{html.escape(reason)}</code></td>{_num(count, f'rejects.by_reason.{reason}')}"
-                   f"<td>{shown}</td></tr>")
+        shown = "<br>".join(
+            html.escape(f"{r['id'] or '(unit)'}: {r['detail']}")[:300] for r in by_reason[reason]
+        )
+        out.append(
+            f"<tr><td><code>{html.escape(reason)}</code></td>{_num(count, f'rejects.by_reason.{reason}')}"
+            f"<td>{shown}</td></tr>"
+        )
     out.append("</table>")
     return out
 
@@ -215,10 +246,12 @@ def run_report(run: str) -> str:
     import matplotlib.pyplot as plt
 
     config = json.load(open(os.path.join(run, "config.json")))
-    out = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>speechmill run: {html.escape(run)}"
-           f"</title><style>{STYLE}</style></head><body><h1>Training run <code>{html.escape(run)}</code></h1>",
-           f"<p class='muted'>corpus <code>{html.escape(config.get('data', ''))}</code>, "
-           f"{config.get('sample_rate')} Hz, model {html.escape(json.dumps(config.get('model', {})))}</p>"]
+    out = [
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>speechmill run: {html.escape(run)}"
+        f"</title><style>{STYLE}</style></head><body><h1>Training run <code>{html.escape(run)}</code></h1>",
+        f"<p class='muted'>corpus <code>{html.escape(config.get('data', ''))}</code>, "
+        f"{config.get('sample_rate')} Hz, model {html.escape(json.dumps(config.get('model', {})))}</p>",
+    ]
     history = os.path.join(run, "history.csv")
     if os.path.exists(history):
         with open(history) as f:
@@ -231,36 +264,53 @@ def run_report(run: str) -> str:
         out.append(f"<h2>Loss</h2><figure>{_svg(fig)}</figure>")
     evals = sorted(f for f in os.listdir(run) if f.startswith("eval") and f.endswith(".json"))
     if evals:
-        out.append("<h2>Evaluation</h2><table><tr><th>file</th><th>split</th><th>decoder</th><th>WER</th><th>CER</th>"
-                   "<th>utterances</th></tr>")
+        out.append(
+            "<h2>Evaluation</h2><table><tr><th>file</th><th>split</th><th>decoder</th><th>WER</th><th>CER</th>"
+            "<th>utterances</th></tr>"
+        )
         for name in evals:
             for split, r in json.load(open(os.path.join(run, name))).items():
-                out.append(f"<tr><td>{name}</td><td>{split}</td><td>{r['decoder']}</td><td class='n'>{r['wer']:.3f}"
-                           f"</td><td class='n'>{r['cer']:.3f}</td><td class='n'>{r['examples']}</td></tr>")
+                out.append(
+                    f"<tr><td>{name}</td><td>{split}</td><td>{r['decoder']}</td><td class='n'>{r['wer']:.3f}"
+                    f"</td><td class='n'>{r['cer']:.3f}</td><td class='n'>{r['examples']}</td></tr>"
+                )
         out.append("</table>")
     out.append(SELFTEST + "</body></html>")
     return "\n".join(out)
 
 
-@command('report')
+@command("report")
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="speechmill report", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-                                description="Write a self-contained HTML report of a corpus or a training run.")
-    p.add_argument("folder", help="a corpus folder (info.json) or a training run folder (config.json)")
-    p.add_argument("-o", "--output", default=None, help="HTML file to write (None: FOLDER/report.html)")
-    p.add_argument("--samples", type=int, default=SAMPLES_PER_SPLIT, help="utterances to listen to per split")
+    p = argparse.ArgumentParser(
+        prog="speechmill report",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Write a self-contained HTML report of a corpus or a training run.",
+    )
+    p.add_argument(
+        "folder", help="a corpus folder (info.json) or a training run folder (config.json)"
+    )
+    p.add_argument(
+        "-o", "--output", default=None, help="HTML file to write (None: FOLDER/report.html)"
+    )
+    p.add_argument(
+        "--samples", type=int, default=SAMPLES_PER_SPLIT, help="utterances to listen to per split"
+    )
     args = p.parse_args(argv)
     if os.path.exists(os.path.join(args.folder, "info.json")):
         page = corpus_report(args.folder, args.samples)
     elif os.path.exists(os.path.join(args.folder, "config.json")):
         page = run_report(args.folder)
     else:
-        raise FileNotFoundError(f"{args.folder}: neither a corpus (info.json) nor a training run (config.json)")
+        raise FileNotFoundError(
+            f"{args.folder}: neither a corpus (info.json) nor a training run (config.json)"
+        )
     output = args.output or os.path.join(args.folder, "report.html")
     with open(output, "w", encoding="utf-8") as f:
         f.write(page)
-    print(f"speechmill: report written to {output} ({os.path.getsize(output) / 1e6:.1f} MB); "
-          f"open it in a browser: file://{os.path.abspath(output)}")
+    print(
+        f"speechmill: report written to {output} ({os.path.getsize(output) / 1e6:.1f} MB); "
+        f"open it in a browser: file://{os.path.abspath(output)}"
+    )
     return 0
 
 

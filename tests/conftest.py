@@ -1,4 +1,5 @@
 """Shared fixtures: small corpora made on the spot with espeak-ng, and a build helper."""
+
 from __future__ import annotations
 
 import contextlib
@@ -9,8 +10,8 @@ import subprocess
 import textwrap
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pytest
@@ -45,8 +46,11 @@ SPEAKERS_TXT = textwrap.dedent("""\
 
 def speak(text: str, voice: str = "en-us", rate: int = 170, sample_rate: int = 16000) -> np.ndarray:
     """espeak-ng speech for ``text`` as int16 samples at ``sample_rate``."""
-    wav = subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "--stdout", text],
-                         check=True, capture_output=True).stdout
+    wav = subprocess.run(
+        ["espeak-ng", "-v", voice, "-s", str(rate), "--stdout", text],
+        check=True,
+        capture_output=True,
+    ).stdout
     x, rate_in = soundfile.read(io.BytesIO(wav), dtype="float32")
     y = soxr.resample(x, rate_in, sample_rate)
     return np.clip(np.rint(y * 32768), -32768, 32767).astype(np.int16)
@@ -78,7 +82,9 @@ def write_librispeech(root: Path, sentences: dict[str, str] = SENTENCES) -> Path
         soundfile.write(folder / f"{utt_id}.flac", speak(text.lower()), 16000, subtype="PCM_16")
         chapters.setdefault(folder, []).append(f"{utt_id} {text}")
     for folder, lines in chapters.items():
-        (folder / f"{folder.parent.name}-{folder.name}.trans.txt").write_text("\n".join(lines) + "\n")
+        (folder / f"{folder.parent.name}-{folder.name}.trans.txt").write_text(
+            "\n".join(lines) + "\n"
+        )
     return base
 
 
@@ -98,8 +104,16 @@ def librispeech(tmp_path_factory) -> Path:
     """A clean LibriSpeech-layout folder: 9 utterances, 3 speakers, dev-clean + train-clean-100."""
     return write_librispeech(tmp_path_factory.mktemp("ls"))
 
-def make_movie(folder: Path, name: str, lines: list[str], first: float = 4.0, gap: float = 1.6,
-               extra: list[tuple[float, np.ndarray]] = (), tail: float = 3.0) -> list[tuple[float, float, str]]:
+
+def make_movie(
+    folder: Path,
+    name: str,
+    lines: list[str],
+    first: float = 4.0,
+    gap: float = 1.6,
+    extra: list[tuple[float, np.ndarray]] = (),
+    tail: float = 3.0,
+) -> list[tuple[float, float, str]]:
     """Write ``name.mkv``: each line spoken by espeak-ng at a known time, ``extra`` sounds added
     at given times, ``tail`` seconds after the last line; returns (start, end, line) of the
     speech as spoken."""
@@ -109,36 +123,62 @@ def make_movie(folder: Path, name: str, lines: list[str], first: float = 4.0, ga
     for line in lines:
         speech = speak(line, rate=175)
         loud = np.flatnonzero(np.abs(speech) > 300)
-        speech = speech[loud[0]: loud[-1] + 1]                   # exact speech extent: the truth
+        speech = speech[loud[0] : loud[-1] + 1]  # exact speech extent: the truth
         placed.append((t, t + len(speech) / RATE, line))
         pieces.append((int(t * RATE), speech))
         t += len(speech) / RATE + gap
-    track = (rng.normal(0, 30, int((t + tail) * RATE))).astype(np.int16)      # quiet room noise
+    track = (rng.normal(0, 30, int((t + tail) * RATE))).astype(np.int16)  # quiet room noise
     for start, speech in pieces + [(int(t0 * RATE), sound) for t0, sound in extra]:
-        track[start:start + len(speech)] += speech
+        track[start : start + len(speech)] += speech
     wav = folder / f"{name}.wav"
     soundfile.write(wav, track, RATE)
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=black:s=64x48:r=5",
-                    "-i", str(wav), "-shortest", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "pcm_s16le",
-                    str(folder / f"{name}.mkv")], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=black:s=64x48:r=5",
+            "-i",
+            str(wav),
+            "-shortest",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "pcm_s16le",
+            str(folder / f"{name}.mkv"),
+        ],
+        check=True,
+    )
     wav.unlink()
     return placed
 
 
 def srt(cues: list[tuple[float, float, str]], offset: float, ratio: float, extra: str = "") -> str:
     """An SRT whose times are the true times mapped back: sub = (audio - offset) / ratio."""
+
     def stamp(x: float) -> str:
         ms = int(round(x * 1000))
         return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
-    blocks = [f"{i}\n{stamp((s - offset) / ratio)} --> {stamp((e - offset) / ratio)}\n{text}"
-              for i, (s, e, text) in enumerate(cues, start=1)]
+
+    blocks = [
+        f"{i}\n{stamp((s - offset) / ratio)} --> {stamp((e - offset) / ratio)}\n{text}"
+        for i, (s, e, text) in enumerate(cues, start=1)
+    ]
     return "\n\n".join(blocks) + "\n\n" + extra
 
 
 def write_config(path: Path, body: str, corpus: str = "") -> Path:
     seed = "" if "seed" in corpus else "seed = 7"
-    path.write_text(f"[corpus]\n{seed}\ncache_dir = \"{path.parent / 'cache'}\"\n"
-                    f"{textwrap.dedent(corpus)}\n" + textwrap.dedent(body))
+    path.write_text(
+        f'[corpus]\n{seed}\ncache_dir = "{path.parent / "cache"}"\n'
+        f"{textwrap.dedent(corpus)}\n" + textwrap.dedent(body)
+    )
     return path
 
 
@@ -206,12 +246,15 @@ class _SiteHandler(http.server.BaseHTTPRequestHandler):
         start = int(rng.split("=")[1].split("-")[0]) if rng else 0
         self.send_response(206 if rng else 200)
         self.send_header("Content-Length", str(len(data) - start))
-        self.send_header("Content-Type", "text/html" if self.path.endswith(".html") else "application/octet-stream")
+        self.send_header(
+            "Content-Type",
+            "text/html" if self.path.endswith(".html") else "application/octet-stream",
+        )
         self.end_headers()
         body = data[start:]
         if self.path in site.drip:
             for i in range(len(body)):
-                self.wfile.write(body[i:i + 1])
+                self.wfile.write(body[i : i + 1])
                 self.wfile.flush()
                 time.sleep(0.3)
             return
@@ -247,12 +290,14 @@ def loopback_site():
 def librispeech_corpus(tmp_path_factory, librispeech) -> Path:
     """The `librispeech` folder built into a corpus (dev 3, train 6 utterances)."""
     folder = tmp_path_factory.mktemp("built")
-    config = write_config(folder / "c.toml", f'[[source]]\ntype = "librispeech"\npath = "{librispeech}"\n')
+    config = write_config(
+        folder / "c.toml", f'[[source]]\ntype = "librispeech"\npath = "{librispeech}"\n'
+    )
     build(config, folder / "corpus")
     return folder / "corpus"
 
 
-VERIFY_VOICE = ("en-us", 175)      # the voice of the verification tests' film and of its model's corpus
+VERIFY_VOICE = ("en-us", 175)  # the voice of the verification tests' film and of its model's corpus
 
 
 @pytest.fixture(scope="session")
@@ -265,24 +310,52 @@ def verify_model(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("verify-model")
     books = Path(__file__).resolve().parent.parent / "configs" / "books"
     voice, rate = VERIFY_VOICE
-    config = write_config(folder / "tts.toml", f"""
+    config = write_config(
+        folder / "tts.toml",
+        f"""
         [[source]]
         type = "gutenberg"
-        books = ["{books / 'lantern-keepers.txt'}", "{books / 'the-clockmaker.txt'}"]
+        books = ["{books / "lantern-keepers.txt"}", "{books / "the-clockmaker.txt"}"]
         voices = ["{voice}"]
         rates = [{rate}]
         split = "train"
 
         [[source]]
         type = "gutenberg"
-        books = ["{books / 'notes-from-a-lighthouse.txt'}"]
+        books = ["{books / "notes-from-a-lighthouse.txt"}"]
         voices = ["{voice}"]
         rates = [{rate}]
         split = "dev"
-        """, corpus="max_seconds = 12.0")
+        """,
+        corpus="max_seconds = 12.0",
+    )
     build(config, folder / "corpus")
     run = folder / "run"
-    assert train(["--data", str(folder / "corpus"), "--run", str(run), "--steps", "1000", "--batch-size", "8",
-                  "--model", "bigru", "--rnn-units", "96", "--learning-rate", "2e-3",
-                  "--warmup-steps", "0", "--decay", "constant", "--weight-decay", "0"]) == 0
+    assert (
+        train(
+            [
+                "--data",
+                str(folder / "corpus"),
+                "--run",
+                str(run),
+                "--steps",
+                "1000",
+                "--batch-size",
+                "8",
+                "--model",
+                "bigru",
+                "--rnn-units",
+                "96",
+                "--learning-rate",
+                "2e-3",
+                "--warmup-steps",
+                "0",
+                "--decay",
+                "constant",
+                "--weight-decay",
+                "0",
+            ]
+        )
+        == 0
+    )
     return run

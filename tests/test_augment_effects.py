@@ -1,10 +1,12 @@
 """Effects measured on espeak-ng speech: durations, pitch, SNR, reverb tails, determinism."""
+
 from __future__ import annotations
 
 import librosa
 import numpy as np
 import pytest
 from conftest import speak
+
 from speechmill.augment import effects
 from speechmill.augment.recipe import chain_label, parse_recipe
 
@@ -13,8 +15,10 @@ RATE = 16000
 
 @pytest.fixture(scope="module")
 def speech() -> np.ndarray:
-    parts = [speak("the lamps along the river road were lit at six every evening"),
-             speak("nobody spoke until the great wheel began to turn", voice="en+f3")]
+    parts = [
+        speak("the lamps along the river road were lit at six every evening"),
+        speak("nobody spoke until the great wheel began to turn", voice="en+f3"),
+    ]
     return np.concatenate(parts).astype(np.float32) / 32768.0
 
 
@@ -54,7 +58,9 @@ def test_babble_from_other_utterances(speech):
     rng = np.random.default_rng(1)
     others = [speech[:8000], speech[8000:20000], speech[20000:]]
     noisy = effects.add_noise(speech, effects.babble(others, len(speech), rng), 5.0, rng)
-    assert 20 * np.log10(effects.rms(speech) / effects.rms(noisy - speech)) == pytest.approx(5.0, abs=0.5)
+    assert 20 * np.log10(effects.rms(speech) / effects.rms(noisy - speech)) == pytest.approx(
+        5.0, abs=0.5
+    )
 
 
 def test_reverb_adds_the_tail_and_keeps_the_level(speech):
@@ -68,14 +74,26 @@ def test_reverb_adds_the_tail_and_keeps_the_level(speech):
 def test_simulated_rooms_ring_for_about_their_rt60_and_are_seeded():
     import pyroomacoustics as pra
 
-    measured = {rt60: [pra.experimental.measure_rt60(effects.room_rir(RATE, rt60, np.random.default_rng(i)), RATE)
-                       for i in range(6)] for rt60 in (0.3, 1.2)}
-    for rt60, values in measured.items():          # image sources vs Sabine: the same order, not the same value
+    measured = {
+        rt60: [
+            pra.experimental.measure_rt60(
+                effects.room_rir(RATE, rt60, np.random.default_rng(i)), RATE
+            )
+            for i in range(6)
+        ]
+        for rt60 in (0.3, 1.2)
+    }
+    for (
+        rt60,
+        values,
+    ) in measured.items():  # image sources vs Sabine: the same order, not the same value
         assert 0.7 * rt60 < np.median(values) < 2.0 * rt60, (rt60, values)
     assert np.mean(measured[1.2]) > 2 * np.mean(measured[0.3])
     rir = effects.room_rir(RATE, 0.5, np.random.default_rng(7))
     assert np.array_equal(rir, effects.room_rir(RATE, 0.5, np.random.default_rng(7)))
-    assert np.abs(rir[0]) >= 0.05 and np.abs(rir).max() == pytest.approx(1.0)       # starts at the direct sound
+    assert np.abs(rir[0]) >= 0.05 and np.abs(rir).max() == pytest.approx(
+        1.0
+    )  # starts at the direct sound
 
 
 def test_telephone_removes_low_and_high_frequencies(speech):
@@ -83,14 +101,18 @@ def test_telephone_removes_low_and_high_frequencies(speech):
     spectrum = np.abs(np.fft.rfft(band)) ** 2
     freqs = np.fft.rfftfreq(len(band), 1 / RATE)
     inside = spectrum[(freqs > 400) & (freqs < 3000)].sum()
-    assert spectrum[freqs > 5000].sum() < 0.01 * inside and spectrum[freqs < 100].sum() < 0.01 * inside
+    assert (
+        spectrum[freqs > 5000].sum() < 0.01 * inside and spectrum[freqs < 100].sum() < 0.01 * inside
+    )
 
 
 def test_same_seed_same_output_and_different_utterances_differ():
     recipe = parse_recipe("speed=0.9,1.1;noise=5..20dB@0.5;pitch=-2..2@0.3")
     assert recipe.chains("a/1", 7) == recipe.chains("a/1", 7)
     chains = [recipe.chains(f"a/{i}", 7) for i in range(200)]
-    assert all(len(c) == 2 and c[0][0] == ("speed", 0.9) and c[1][0] == ("speed", 1.1) for c in chains)
+    assert all(
+        len(c) == 2 and c[0][0] == ("speed", 0.9) and c[1][0] == ("speed", 1.1) for c in chains
+    )
     with_noise = sum(any(e == "noise" for e, _ in chain) for c in chains for chain in c) / 400
     with_pitch = sum(any(e == "pitch" for e, _ in chain) for c in chains for chain in c) / 400
     assert 0.4 < with_noise < 0.6 and 0.2 < with_pitch < 0.4
@@ -99,21 +121,30 @@ def test_same_seed_same_output_and_different_utterances_differ():
 
 
 def test_fixed_effects_make_exactly_one_copy():
-    for text, chain in [("pitch=2", (("pitch", 2.0),)), ("speed=1.1", (("speed", 1.1),)),
-                        ("noise=10dB", (("noise", 10.0),))]:
+    for text, chain in [
+        ("pitch=2", (("pitch", 2.0),)),
+        ("speed=1.1", (("speed", 1.1),)),
+        ("noise=10dB", (("noise", 10.0),)),
+    ]:
         assert parse_recipe(text).chains("x", 0) == [chain]
-    assert chain_label((("speed", 1.1), ("noise", 12.3))) == ("~speed1.1+noise12.3dB", "speed=1.1,noise=12.3dB")
+    assert chain_label((("speed", 1.1), ("noise", 12.3))) == (
+        "~speed1.1+noise12.3dB",
+        "speed=1.1,noise=12.3dB",
+    )
 
 
-@pytest.mark.parametrize("text, message", [
-    ("speed=3", "speed=3 is outside 0.5..2"),
-    ("pitch=-2..30", "pitch=30 is outside -12..12"),
-    ("noise=loud", "'loud' is not a number"),
-    ("echo=2", "unknown effect 'echo'"),
-    ("noise=5..20dB@1.5", "probability must be within 0..1"),
-    ("speed=0.9,1.1@0.5", "take no @probability"),
-    ("noise=20..5", "range 20..5 is empty"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("speed=3", "speed=3 is outside 0.5..2"),
+        ("pitch=-2..30", "pitch=30 is outside -12..12"),
+        ("noise=loud", "'loud' is not a number"),
+        ("echo=2", "unknown effect 'echo'"),
+        ("noise=5..20dB@1.5", "probability must be within 0..1"),
+        ("speed=0.9,1.1@0.5", "take no @probability"),
+        ("noise=20..5", "range 20..5 is empty"),
+    ],
+)
 def test_bad_parameters_fail_before_any_work(text, message):
     with pytest.raises(effects.EffectError, match=message):
         parse_recipe(text)
@@ -135,5 +166,5 @@ def test_colored_noise_has_its_spectral_slope(kind, slope):
     noise = effects.colored_noise(kind, RATE * 20, np.random.default_rng(2))
     freqs, psd = signal.welch(noise, fs=RATE, nperseg=4096)
     band = (freqs >= 100) & (freqs <= 4000)
-    fitted = np.polyfit(np.log10(freqs[band]), 10 * np.log10(psd[band]), 1)[0]      # dB per decade
+    fitted = np.polyfit(np.log10(freqs[band]), 10 * np.log10(psd[band]), 1)[0]  # dB per decade
     assert fitted == pytest.approx(slope, abs=2.0)

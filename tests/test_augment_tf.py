@@ -1,10 +1,12 @@
 """On-the-fly augmentation ops in TensorFlow: levels, lengths, masks, determinism, tf.data use."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import tensorflow as tf
 from conftest import speak
+
 from speechmill.augment import tf_ops
 
 RATE = 16000
@@ -12,16 +14,22 @@ RATE = 16000
 
 @pytest.fixture(scope="module")
 def audio() -> tf.Tensor:
-    return tf.constant(speak("the keeper climbs the tower every half hour").astype(np.float32) / 32768.0)
+    return tf.constant(
+        speak("the keeper climbs the tower every half hour").astype(np.float32) / 32768.0
+    )
 
 
 def test_noise_at_snr_and_stateless_determinism(audio):
     seed = tf.constant([1, 2])
     noisy = tf_ops.add_noise(audio, 10.0, seed)
     noise = (noisy - audio).numpy()
-    assert 20 * np.log10(np.sqrt(np.mean(audio.numpy() ** 2)) / np.sqrt(np.mean(noise ** 2))) == pytest.approx(10, abs=0.5)
+    assert 20 * np.log10(
+        np.sqrt(np.mean(audio.numpy() ** 2)) / np.sqrt(np.mean(noise**2))
+    ) == pytest.approx(10, abs=0.5)
     assert np.array_equal(noisy.numpy(), tf_ops.add_noise(audio, 10.0, seed).numpy())
-    assert not np.array_equal(noisy.numpy(), tf_ops.add_noise(audio, 10.0, tf.constant([1, 3])).numpy())
+    assert not np.array_equal(
+        noisy.numpy(), tf_ops.add_noise(audio, 10.0, tf.constant([1, 3])).numpy()
+    )
 
 
 def test_speed_changes_length(audio):
@@ -37,18 +45,19 @@ def test_gain_is_one_factor_per_utterance_drawn_across_the_range(audio):
     for seed in range(40):
         out = tf_ops.random_gain(audio, -6.0, 6.0, tf.constant([seed, 4])).numpy()
         ratio = out[loud] / x[loud]
-        assert np.allclose(ratio, ratio[0], rtol=1e-5)                     # one gain for the whole utterance
+        assert np.allclose(ratio, ratio[0], rtol=1e-5)  # one gain for the whole utterance
         gains.append(20 * np.log10(ratio[0]))
         again = tf_ops.random_gain(audio, -6.0, 6.0, tf.constant([seed, 4])).numpy()
-        assert np.array_equal(out, again)                                  # stateless: same seed, same gain
+        assert np.array_equal(out, again)  # stateless: same seed, same gain
     assert all(-6.0 <= g <= 6.0 for g in gains)
     assert min(gains) < -4.0 and max(gains) > 4.0 and len({round(g, 3) for g in gains}) == 40
 
 
 def test_spec_augment_masks_bands_and_keeps_shape():
     features = tf.ones([200, 80])
-    masked = tf_ops.spec_augment(features, tf.constant([5, 6]), time_masks=2, time_width=20, freq_masks=2,
-                                 freq_width=10).numpy()
+    masked = tf_ops.spec_augment(
+        features, tf.constant([5, 6]), time_masks=2, time_width=20, freq_masks=2, freq_width=10
+    ).numpy()
     assert masked.shape == (200, 80)
     zero_rows = int((masked == 0).all(axis=1).sum())
     zero_cols = int((masked == 0).all(axis=0).sum())
@@ -57,9 +66,11 @@ def test_spec_augment_masks_bands_and_keeps_shape():
 
 
 def test_augment_dataset_works_in_tf_data_and_differs_each_epoch(audio):
-    dataset = tf.data.Dataset.from_tensors({"audio": audio, "num_samples": tf.constant(audio.shape[0], tf.int64)})
+    dataset = tf.data.Dataset.from_tensors(
+        {"audio": audio, "num_samples": tf.constant(audio.shape[0], tf.int64)}
+    )
     out = list(tf_ops.augment_dataset(dataset.repeat(4), seed=3).as_numpy_iterator())
     assert all(len(e["audio"]) == e["num_samples"] for e in out)
-    assert len({e["audio"][:1000].tobytes() for e in out}) > 1          # fresh effects per epoch
+    assert len({e["audio"][:1000].tobytes() for e in out}) > 1  # fresh effects per epoch
     again = list(tf_ops.augment_dataset(dataset.repeat(4), seed=3).as_numpy_iterator())
     assert all(np.array_equal(a["audio"], b["audio"]) for a, b in zip(out, again))

@@ -1,4 +1,5 @@
 """Project Gutenberg layout: boilerplate, contents, notes and illustrations never get spoken."""
+
 from speechmill.corpus.inputs.book import book_pieces, sentences
 
 BOOK = """\ufeffThe Project Gutenberg eBook of A Test\r
@@ -37,24 +38,43 @@ Footer licence text that must not be spoken.\r
 def test_only_the_body_is_spoken():
     pieces = book_pieces(BOOK.encode("utf-8"), min_words=4, max_words=30)
     text = " ".join(pieces)
-    for unwanted in ("Licence", "licence", "CONTENTS", "Illustration", "Transcriber", "START OF", "END OF", "[1]", "_"):
+    for unwanted in (
+        "Licence",
+        "licence",
+        "CONTENTS",
+        "Illustration",
+        "Transcriber",
+        "START OF",
+        "END OF",
+        "[1]",
+        "_",
+    ):
         assert unwanted not in text
-    assert "The First Part" not in text and "CHAPTER" not in text          # headings are not glued to sentences
+    assert (
+        "The First Part" not in text and "CHAPTER" not in text
+    )  # headings are not glued to sentences
     assert text.startswith("Mr. Brown opened the door.")
     assert text.endswith("she walked on along the very long road.")
     assert all(len(p.split()) <= 30 for p in pieces)
 
 
 def test_older_marker_and_cp1252_encoding():
-    raw = ("*** START OF THIS PROJECT GUTENBERG EBOOK OLD ***\n\nA caf\u00e9 stood by the road "
-           "and its owner served coffee to everyone who passed.\n\n"
-           "*** END OF THIS PROJECT GUTENBERG EBOOK OLD ***\n").encode("cp1252")
-    assert book_pieces(raw) == ["A caf\u00e9 stood by the road and its owner served coffee to everyone who passed."]
+    raw = (
+        "*** START OF THIS PROJECT GUTENBERG EBOOK OLD ***\n\nA caf\u00e9 stood by the road "
+        "and its owner served coffee to everyone who passed.\n\n"
+        "*** END OF THIS PROJECT GUTENBERG EBOOK OLD ***\n"
+    ).encode("cp1252")
+    assert book_pieces(raw) == [
+        "A caf\u00e9 stood by the road and its owner served coffee to everyone who passed."
+    ]
 
 
 def test_sentences_do_not_split_after_abbreviations():
     assert sentences("Mr. Brown met Dr. Grey at St. Paul's. They talked. Then he left!") == [
-        "Mr. Brown met Dr. Grey at St. Paul's.", "They talked.", "Then he left!"]
+        "Mr. Brown met Dr. Grey at St. Paul's.",
+        "They talked.",
+        "Then he left!",
+    ]
 
 
 def test_long_sentences_are_cut_into_pieces():
@@ -116,11 +136,14 @@ End of the Project Gutenberg EBook of Harbour Lights, by A. Writer
 
 
 def test_old_layout_credits_contents_illustrations_headings_and_colophon_are_not_spoken():
-    for end_line in ("End of the Project Gutenberg EBook of Harbour Lights",
-                     "End of Project Gutenberg\u2019s Harbour Lights, by A. Writer"):
+    for end_line in (
+        "End of the Project Gutenberg EBook of Harbour Lights",
+        "End of Project Gutenberg\u2019s Harbour Lights, by A. Writer",
+    ):
         book = OLD_LAYOUT.replace("End of the Project Gutenberg EBook of Harbour Lights", end_line)
         pieces = book_pieces(book.encode("utf-8"), min_words=4, max_words=40)
         assert pieces == [
             "The keeper climbed the stairs at dusk and trimmed the wick before the light was lit.",
             "He watched the sea until the morning came, and then he slept until noon.",
-            "The storm came from the north and the ships stayed in the harbour all week."]
+            "The storm came from the north and the ships stayed in the harbour all week.",
+        ]

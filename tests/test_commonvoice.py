@@ -1,4 +1,5 @@
 """Common Voice layout: own splits kept, votes checked, large tables read in parallel byte ranges."""
+
 from __future__ import annotations
 
 import io
@@ -6,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import build, read_corpus, read_ledger, speak, write_audio, write_config
+
 from speechmill.corpus.sources.commonvoice import gender_code, rows_in_range
 from speechmill.corpus.text import normalize
 
@@ -20,54 +22,96 @@ def write_commonvoice(root: Path, tables: dict[str, list[tuple]]) -> Path:
     for table, rows in tables.items():
         lines = [HEADER]
         for row in rows:
-            client, sentence, up, down, gender = (*row, 2, 0, "female_feminine")[:5] if len(row) == 2 else row
+            client, sentence, up, down, gender = (
+                (*row, 2, 0, "female_feminine")[:5] if len(row) == 2 else row
+            )
             number += 1
             clip = f"common_voice_en_{number}.mp3"
             write_audio(root / "clips" / clip, speak(sentence))
-            lines.append(f"{client * 8}\t{clip}\ts{number}\t{sentence}\t\t{up}\t{down}\tthirties\t{gender}\t\t\ten\t")
+            lines.append(
+                f"{client * 8}\t{clip}\ts{number}\t{sentence}\t\t{up}\t{down}\tthirties\t{gender}\t\t\ten\t"
+            )
         (root / f"{table}.tsv").write_text("\n".join(lines) + "\n")
     return root
 
 
 def test_own_splits_speakers_genders_and_votes(tmp_path):
-    root = write_commonvoice(tmp_path / "en", {
-        "validated": [("a1", "The kettle began to sing."), ("a1", "She closed the window."),
-                      ("b2", "A dog barked twice.", 1, 3, "male_masculine"),      # down-voted
-                      ("c3", "Rain fell all night.", 0, 0, ""),                  # never validated
-                      ("d4", "The bell rang at noon.", 3, 1, "male")]})
-    config = write_config(tmp_path / "cv.toml", f"""
+    root = write_commonvoice(
+        tmp_path / "en",
+        {
+            "validated": [
+                ("a1", "The kettle began to sing."),
+                ("a1", "She closed the window."),
+                ("b2", "A dog barked twice.", 1, 3, "male_masculine"),  # down-voted
+                ("c3", "Rain fell all night.", 0, 0, ""),  # never validated
+                ("d4", "The bell rang at noon.", 3, 1, "male"),
+            ]
+        },
+    )
+    config = write_config(
+        tmp_path / "cv.toml",
+        f"""
         [[source]]
         type = "commonvoice"
         path = "{root}"
         tables = ["validated"]
         split = "train"
-        """, corpus="max_reject_fraction = 0.5")
+        """,
+        corpus="max_reject_fraction = 0.5",
+    )
     out = tmp_path / "corpus"
     info = build(config, out)
 
     rows = read_corpus(out, "train")
-    assert sorted(r["text"] for r in rows) == sorted(normalize(t) for t in (
-        "The kettle began to sing.", "She closed the window.", "The bell rang at noon."))
-    assert {r["speaker"] for r in rows} == {"commonvoice/a1a1a1a1a1a1a1a1", "commonvoice/d4d4d4d4d4d4d4d4"}
+    assert sorted(r["text"] for r in rows) == sorted(
+        normalize(t)
+        for t in ("The kettle began to sing.", "She closed the window.", "The bell rang at noon.")
+    )
+    assert {r["speaker"] for r in rows} == {
+        "commonvoice/a1a1a1a1a1a1a1a1",
+        "commonvoice/d4d4d4d4d4d4d4d4",
+    }
     assert all(r["speaker"] == r["group"] for r in rows)
     assert {r["gender"] for r in rows if r["speaker"].endswith("a1")} == {"f"}
     assert {r["gender"] for r in rows if r["speaker"].endswith("d4")} == {"m"}
     reasons = {r["id"]: (r["reason"], r["detail"]) for r in read_ledger(out)}
-    assert reasons["commonvoice/common_voice_en_1003"] == ("votes:down", "1 up-votes, 3 down-votes (min_vote_margin 1)")
+    assert reasons["commonvoice/common_voice_en_1003"] == (
+        "votes:down",
+        "1 up-votes, 3 down-votes (min_vote_margin 1)",
+    )
     assert reasons["commonvoice/common_voice_en_1004"][0] == "votes:unvalidated"
-    assert {s["type"]: s["license"] for s in info["sources"]} == {"commonvoice": "CC0 1.0 (Mozilla Common Voice)"}
+    assert {s["type"]: s["license"] for s in info["sources"]} == {
+        "commonvoice": "CC0 1.0 (Mozilla Common Voice)"
+    }
 
 
 def test_split_tables_keep_their_split_and_a_missing_clip_is_a_ledger_line(tmp_path):
-    root = write_commonvoice(tmp_path / "en", {"train": [("a1", "The kettle began to sing.")],
-                                               "dev": [("b2", "A dog barked twice.")],
-                                               "test": [("c3", "Rain fell all night."), ("c3", "Then it stopped.")]})
+    root = write_commonvoice(
+        tmp_path / "en",
+        {
+            "train": [("a1", "The kettle began to sing.")],
+            "dev": [("b2", "A dog barked twice.")],
+            "test": [("c3", "Rain fell all night."), ("c3", "Then it stopped.")],
+        },
+    )
     (root / "clips" / "common_voice_en_1004.mp3").unlink()
     out = tmp_path / "corpus"
-    info = build(write_config(tmp_path / "cv.toml", f'[[source]]\ntype = "commonvoice"\npath = "{root}"\n',
-                              corpus="max_reject_fraction = 0.5"), out)
-    assert {s: info["splits"][s]["examples"] for s in info["splits"]} == {"train": 1, "dev": 1, "test": 1}
-    assert [(r["id"], r["reason"]) for r in read_ledger(out)] == [("commonvoice/common_voice_en_1004", "audio:missing")]
+    info = build(
+        write_config(
+            tmp_path / "cv.toml",
+            f'[[source]]\ntype = "commonvoice"\npath = "{root}"\n',
+            corpus="max_reject_fraction = 0.5",
+        ),
+        out,
+    )
+    assert {s: info["splits"][s]["examples"] for s in info["splits"]} == {
+        "train": 1,
+        "dev": 1,
+        "test": 1,
+    }
+    assert [(r["id"], r["reason"]) for r in read_ledger(out)] == [
+        ("commonvoice/common_voice_en_1004", "audio:missing")
+    ]
 
 
 class CountingReader(io.BytesIO):
@@ -90,8 +134,10 @@ class CountingReader(io.BytesIO):
 
 @pytest.mark.parametrize("step", [1, 7, 40, 97, 100_000])
 def test_byte_ranges_cover_every_row_once_and_read_only_their_own_range(step):
-    lines = [HEADER.encode()] + [f"client{i}\tclip{i}.mp3\ts{i}\tsentence number {i}{'!' * (i % 13)}".encode()
-                                 for i in range(200)]
+    lines = [HEADER.encode()] + [
+        f"client{i}\tclip{i}.mp3\ts{i}\tsentence number {i}{'!' * (i % 13)}".encode()
+        for i in range(200)
+    ]
     data = b"\n".join(lines) + b"\n"
     seen, longest = [], max(len(line) + 1 for line in lines)
     for start in range(0, len(data), step):
@@ -102,8 +148,17 @@ def test_byte_ranges_cover_every_row_once_and_read_only_their_own_range(step):
     assert seen == [line + b"\n" for line in lines[1:]]
 
 
-@pytest.mark.parametrize("value, code", [("male", "m"), ("female", "f"), ("male_masculine", "m"),
-                                         ("female_feminine", "f"), ("non-binary", ""), ("", "")])
+@pytest.mark.parametrize(
+    "value, code",
+    [
+        ("male", "m"),
+        ("female", "f"),
+        ("male_masculine", "m"),
+        ("female_feminine", "f"),
+        ("non-binary", ""),
+        ("", ""),
+    ],
+)
 def test_gender_codes(value, code):
     assert gender_code(value) == code
 
@@ -113,10 +168,15 @@ def test_a_large_table_becomes_parallel_units(tmp_path):
 
     root = tmp_path / "en"
     (root / "clips").mkdir(parents=True)
-    (root / "train.tsv").write_text(HEADER + "\n" + "".join(f"c{i}\tx{i}.mp3\ts\tA line.\t\t2\t0\t\t\t\t\ten\t\n"
-                                                            for i in range(5000)))
-    source = make_source({"type": "commonvoice", "path": str(root), "tables": ["train"], "unit_mb": 0.05},
-                         SourceContext(base_dir=str(tmp_path)))
+    (root / "train.tsv").write_text(
+        HEADER
+        + "\n"
+        + "".join(f"c{i}\tx{i}.mp3\ts\tA line.\t\t2\t0\t\t\t\t\ten\t\n" for i in range(5000))
+    )
+    source = make_source(
+        {"type": "commonvoice", "path": str(root), "tables": ["train"], "unit_mb": 0.05},
+        SourceContext(base_dir=str(tmp_path)),
+    )
     units = source.units()
     size = (root / "train.tsv").stat().st_size
     assert len(units) == -(-size // int(0.05 * (1 << 20))) > 1

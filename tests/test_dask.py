@@ -1,13 +1,17 @@
 """The same Beam job on a real Dask distributed cluster gives the same corpus."""
+
 from conftest import build, read_corpus, write_config
 
 
 def test_direct_runner_and_local_dask_cluster_build_the_same_corpus(tmp_path, librispeech):
-    config = write_config(tmp_path / "c.toml", f"""
+    config = write_config(
+        tmp_path / "c.toml",
+        f"""
         [[source]]
         type = "librispeech"
         path = "{librispeech}"
-        """)
+        """,
+    )
     direct = build(config, tmp_path / "direct")
     dask = build(config, tmp_path / "dask", "--dask", "local:2")
     assert direct == dask
@@ -17,4 +21,6 @@ def test_direct_runner_and_local_dask_cluster_build_the_same_corpus(tmp_path, li
         for x, y in zip(a, b):
             assert x["text"] == y["text"] and (x["audio"] == y["audio"]).all()
         for name in direct["splits"][split]["shards"]:
-            assert (tmp_path / "direct" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes()
+            assert (tmp_path / "direct" / name).read_bytes() == (
+                tmp_path / "dask" / name
+            ).read_bytes()

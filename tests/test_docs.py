@@ -1,4 +1,5 @@
 """The manual's generated parts match the code they describe."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Gutenberg books spoken by pyttsx3/espeak-ng across a voice x rate x pitch matrix."""
+
 import json
 from pathlib import Path
 
@@ -33,7 +34,9 @@ Licence footer.
 def gutenberg_config(tmp_path, voices, rates="[160]", pitches="[50]", extra=""):
     book = tmp_path / "two-rivers.txt"
     book.write_text(BOOK)
-    return write_config(tmp_path / "tts.toml", f"""
+    return write_config(
+        tmp_path / "tts.toml",
+        f"""
         [[source]]
         type = "gutenberg"
         books = ["{book}"]
@@ -43,7 +46,9 @@ def gutenberg_config(tmp_path, voices, rates="[160]", pitches="[50]", extra=""):
         split = "train"
         min_words = 4
         {extra}
-        """, corpus="max_reject_fraction = 0.6")
+        """,
+        corpus="max_reject_fraction = 0.6",
+    )
 
 
 def test_voice_matrix_becomes_speakers_of_one_book_group(tmp_path):
@@ -52,28 +57,37 @@ def test_voice_matrix_becomes_speakers_of_one_book_group(tmp_path):
 
     rows = read_corpus(out, "train")
     speakers = {r["speaker"] for r in rows}
-    assert speakers == {"gutenberg/en-us@140wpm-p50", "gutenberg/en-us@190wpm-p50",
-                        "gutenberg/en+f3@140wpm-p50", "gutenberg/en+f3@190wpm-p50"}
+    assert speakers == {
+        "gutenberg/en-us@140wpm-p50",
+        "gutenberg/en-us@190wpm-p50",
+        "gutenberg/en+f3@140wpm-p50",
+        "gutenberg/en+f3@190wpm-p50",
+    }
     assert {r["group"] for r in rows} == {"gutenberg/two-rivers"}
     assert all(r["synthetic"] == 1 for r in rows)
     texts = {r["text"] for r in rows}
     assert "the ferry left the north bank at seven o'clock every morning" in " ".join(texts)
     assert not any("contents" in t or "licence" in t or "gutenberg" in t for t in texts)
     per_speaker = {s: sorted(r["text"] for r in rows if r["speaker"] == s) for s in speakers}
-    assert len({tuple(v) for v in per_speaker.values()}) == 1      # every voice speaks the same pieces
+    assert len({tuple(v) for v in per_speaker.values()}) == 1  # every voice speaks the same pieces
     # Faster speech is shorter speech.
     dur = {s: sum(r["num_samples"] for r in rows if r["speaker"] == s) for s in speakers}
     assert dur["gutenberg/en-us@190wpm-p50"] < 0.9 * dur["gutenberg/en-us@140wpm-p50"]
     for r in rows:
         assert 16000 * 1.0 < r["num_samples"] < 16000 * 20 and np.abs(r["audio"]).max() > 0.05
-    assert info["sources"][0]["type"] == "gutenberg" and "Gutenberg" in info["sources"][0]["license"]
+    assert (
+        info["sources"][0]["type"] == "gutenberg" and "Gutenberg" in info["sources"][0]["license"]
+    )
 
 
 def test_an_unknown_voice_is_a_config_error_naming_it(tmp_path):
     from speechmill.corpus.config import ConfigError
 
     with pytest.raises(ConfigError, match="no voice xx-no-such-voice, en-us[+]zz9"):
-        build(gutenberg_config(tmp_path, '["en-us", "xx-no-such-voice", "en-us+zz9"]'), tmp_path / "corpus")
+        build(
+            gutenberg_config(tmp_path, '["en-us", "xx-no-such-voice", "en-us+zz9"]'),
+            tmp_path / "corpus",
+        )
 
 
 def test_a_synthesis_past_its_time_bound_goes_to_the_ledger(tmp_path):
@@ -81,7 +95,9 @@ def test_a_synthesis_past_its_time_bound_goes_to_the_ledger(tmp_path):
     config = gutenberg_config(tmp_path, '["en-us"]', extra="timeout_seconds = 0.001")
     with pytest.raises(RuntimeError, match="speechmill: 100% of the input was rejected"):
         build(config, out)
-    ledger = [json.loads(line) for line in (out / ".staging" / "rejects.jsonl").read_text().splitlines()]
+    ledger = [
+        json.loads(line) for line in (out / ".staging" / "rejects.jsonl").read_text().splitlines()
+    ]
     assert ledger and {r["reason"] for r in ledger} == {"tts:timeout"}
     assert all("no speech after" in r["detail"] and "piece" in r["where"] for r in ledger)
     assert not (out / "info.json").exists()
@@ -89,8 +105,14 @@ def test_a_synthesis_past_its_time_bound_goes_to_the_ledger(tmp_path):
 
 def test_default_config_builds_three_splits_with_held_out_voices(tmp_path):
     out = tmp_path / "corpus"
-    info = build(REPO / "configs" / "default.toml", out, "--limit", "2", "--direct_num_workers=1",
-                 "--direct_running_mode=in_memory")
+    info = build(
+        REPO / "configs" / "default.toml",
+        out,
+        "--limit",
+        "2",
+        "--direct_num_workers=1",
+        "--direct_running_mode=in_memory",
+    )
     assert set(info["splits"]) == {"train", "dev", "test"}
     voices = {split: {r["speaker"] for r in read_corpus(out, split)} for split in info["splits"]}
     assert not (voices["train"] & voices["dev"]) and not (voices["train"] & voices["test"])

@@ -7,6 +7,7 @@ without the heavy libraries (every import counts, those inside functions too).
     augment/     effects (numpy; TF ops apart)
     corpus/      contract, sources, cleaning, storage, the corpus reader
 """
+
 from __future__ import annotations
 
 import ast
@@ -15,13 +16,31 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-FOLDERS = {"corpus": "corpus", "augment": "augment", "lm": "lm", "runtime": "runtime", "train": "train",
-           "pipelines": "pipelines", "speechmill": "speechmill"}
-RANK = {"corpus": 0, "augment": 1, "lm": 2, "runtime": 3, "train": 4, "pipelines": 5, "speechmill": 6}
+FOLDERS = {
+    "corpus": "corpus",
+    "augment": "augment",
+    "lm": "lm",
+    "runtime": "runtime",
+    "train": "train",
+    "pipelines": "pipelines",
+    "speechmill": "speechmill",
+}
+RANK = {
+    "corpus": 0,
+    "augment": 1,
+    "lm": 2,
+    "runtime": 3,
+    "train": 4,
+    "pipelines": 5,
+    "speechmill": 6,
+}
 HEAVY = ("tensorflow", "keras", "apache_beam")
 # The few places a lower layer may reach a heavy library, each inside a function, each for a reason.
 ALLOWED_HEAVY = {
-    ("speechmill.corpus.schema", "tensorflow"): "parse_example: the reader's half of the record contract",
+    (
+        "speechmill.corpus.schema",
+        "tensorflow",
+    ): "parse_example: the reader's half of the record contract",
     ("speechmill.corpus.storage", "apache_beam"): "Beam's file systems when Beam is installed",
     ("speechmill.augment.tf_ops", "tensorflow"): "the on-the-fly ops (training imports them)",
     ("speechmill.runtime.recognizer", "tensorflow"): "the SavedModel backend, only when asked for",
@@ -41,7 +60,11 @@ def module_name(path: Path) -> str:
 
 def layer_of(module: str) -> str:
     parts = module.split(".")
-    return parts[1] if len(parts) > 1 and parts[1] in RANK and parts[1] != "speechmill" else "speechmill"
+    return (
+        parts[1]
+        if len(parts) > 1 and parts[1] in RANK and parts[1] != "speechmill"
+        else "speechmill"
+    )
 
 
 def imports_of(path: Path) -> set[str]:
@@ -57,20 +80,28 @@ def imports_of(path: Path) -> set[str]:
 
 
 def graph() -> dict[str, set[str]]:
-    modules = {module_name(p): p for folder in FOLDERS.values() for p in (REPO / folder).rglob("*.py")}
+    modules = {
+        module_name(p): p for folder in FOLDERS.values() for p in (REPO / folder).rglob("*.py")
+    }
     edges = {}
     for name, path in modules.items():
         edges[name] = {m for m in imports_of(path) if m in modules and m != name}
-        edges[name] |= {"heavy:" + m.split(".")[0] for m in imports_of(path) if m.split(".")[0] in HEAVY}
+        edges[name] |= {
+            "heavy:" + m.split(".")[0] for m in imports_of(path) if m.split(".")[0] in HEAVY
+        }
     return edges
 
 
 def test_only_one_top_level_package_is_installed(tmp_path):
     """`pip install speechmill` gives `speechmill` and nothing named corpus, train, lm ..."""
-    code = ("import importlib.util, sys; import speechmill.corpus.schema, speechmill.train, speechmill.lm;"
-            "print(sorted(n for n in ('corpus', 'train', 'lm', 'runtime', 'pipelines', 'augment', 'benchmarks')"
-            " if importlib.util.find_spec(n)))")
-    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    code = (
+        "import importlib.util, sys; import speechmill.corpus.schema, speechmill.train, speechmill.lm;"
+        "print(sorted(n for n in ('corpus', 'train', 'lm', 'runtime', 'pipelines', 'augment', 'benchmarks')"
+        " if importlib.util.find_spec(n)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
     assert done.stdout.strip() == "[]", done.stdout
 
 
@@ -94,7 +125,7 @@ def test_no_import_cycles():
         state[node] = "open"
         for nxt in sorted(edges.get(node, ())):
             if state.get(nxt) == "open":
-                cycles.append(" -> ".join(path[path.index(nxt):] + [nxt]))
+                cycles.append(" -> ".join(path[path.index(nxt) :] + [nxt]))
             elif nxt not in state:
                 visit(nxt, path + [nxt])
         state[node] = "done"
@@ -106,9 +137,14 @@ def test_no_import_cycles():
 
 
 def test_lower_layers_do_not_import_tensorflow_or_beam():
-    wrong = [f"{module} imports {target[6:]}" for module, targets in graph().items() for target in targets
-             if target.startswith("heavy:") and layer_of(module) in NO_HEAVY
-             and (module, target[6:]) not in ALLOWED_HEAVY]
+    wrong = [
+        f"{module} imports {target[6:]}"
+        for module, targets in graph().items()
+        for target in targets
+        if target.startswith("heavy:")
+        and layer_of(module) in NO_HEAVY
+        and (module, target[6:]) not in ALLOWED_HEAVY
+    ]
     assert not wrong, "\n".join(sorted(wrong))
 
 
@@ -124,7 +160,9 @@ sys.meta_path.insert(0, Block())
 
 def test_a_corpus_is_read_without_tensorflow_or_beam(librispeech_corpus):
     """The reader, inspect and the language-model build read a corpus with TF and Beam absent."""
-    code = BLOCK + f"""
+    code = (
+        BLOCK
+        + f"""
 from speechmill.corpus.reader import load_info, utterances, corrupt_shards
 from speechmill.lm.build import corpus_transcripts
 import speechmill.inspect, speechmill.report
@@ -136,6 +174,7 @@ assert corrupt_shards(folder, info) == []
 assert len(corpus_transcripts(folder, ('train',))) == info['splits']['train']['examples']
 print(n)
 """
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) > 0

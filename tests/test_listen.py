@@ -1,6 +1,7 @@
 """Live transcription (make listen) and the TensorFlow-free runtime: a recording piped at
 real-time pace against the offline transcript, the cutting rules, and transcribe/listen run
 in a process where TensorFlow, Keras and Beam cannot be imported."""
+
 from __future__ import annotations
 
 import subprocess
@@ -14,13 +15,16 @@ import numpy as np
 import pytest
 import soundfile
 from conftest import VERIFY_VOICE, speak
+
 from speechmill.runtime.listen import LiveTranscriber
 
 RATE = 16000
-SPOKEN = ["The keeper climbed the tower before the storm came in.",
-          "Every night he lit the lamp and watched the sea.",
-          "The ships passed by the rocks and nobody was lost.",
-          "In the morning he wrote the weather in his book."]
+SPOKEN = [
+    "The keeper climbed the tower before the storm came in.",
+    "Every night he lit the lamp and watched the sea.",
+    "The ships passed by the rocks and nobody was lost.",
+    "In the morning he wrote the weather in his book.",
+]
 
 
 def recording(lines: list[str], pause: float = 0.9) -> tuple[np.ndarray, list[tuple[float, float]]]:
@@ -37,20 +41,27 @@ def recording(lines: list[str], pause: float = 0.9) -> tuple[np.ndarray, list[tu
     return np.concatenate(pieces), spans
 
 
-def pipe_at_real_time(command: list[str], samples: np.ndarray, chunk: float = 0.1) -> list[tuple[float, str]]:
+def pipe_at_real_time(
+    command: list[str], samples: np.ndarray, chunk: float = 0.1
+) -> list[tuple[float, str]]:
     """Run ``command`` with the samples as s16le on stdin, written at real-time pace;
     -> (seconds after the start, line) for each stdout line, and the stderr text."""
-    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
     step = 2 * int(RATE * chunk)
     lines: list[tuple[float, str]] = []
-    reader = threading.Thread(target=lambda: lines.extend((time.monotonic(), l.decode().rstrip("\n"))
-                                                          for l in process.stdout))
+    reader = threading.Thread(
+        target=lambda: lines.extend(
+            (time.monotonic(), l.decode().rstrip("\n")) for l in process.stdout
+        )
+    )
     reader.start()
-    time.sleep(8.0)                              # let the model load before the speaker starts
+    time.sleep(8.0)  # let the model load before the speaker starts
     began = time.monotonic()
     for i in range(0, len(pcm), step):
-        process.stdin.write(pcm[i:i + step])
+        process.stdin.write(pcm[i : i + step])
         process.stdin.flush()
         time.sleep(max(0.0, began + (i + step) / (2 * RATE) - time.monotonic()))
     process.stdin.close()
@@ -69,10 +80,21 @@ def test_live_lines_match_the_offline_transcript_at_real_time_pace(tmp_path, ver
     recognizer = load_recognizer(str(verify_model))
     offline = transcribe_long(samples, RATE, text_of(recognizer))
     truth = " ".join(jiwer.RemovePunctuation()(line.lower()) for line in SPOKEN)
-    assert jiwer.cer(truth, offline) < 0.5                        # the model hears the sentences
+    assert jiwer.cer(truth, offline) < 0.5  # the model hears the sentences
 
-    lines, err = pipe_at_real_time([sys.executable, "-m", "speechmill.cli", "listen", "--model", str(verify_model),
-                                    "--input", "-"], samples)
+    lines, err = pipe_at_real_time(
+        [
+            sys.executable,
+            "-m",
+            "speechmill.cli",
+            "listen",
+            "--model",
+            str(verify_model),
+            "--input",
+            "-",
+        ],
+        samples,
+    )
     finals = [(t, line.split(None, 3)) for t, line in lines if line.startswith("final")]
     partials = [(t, line.split(None, 3)) for t, line in lines if line.startswith("partial")]
     assert len(finals) == len(SPOKEN) and len(partials) >= len(SPOKEN)
@@ -82,10 +104,10 @@ def test_live_lines_match_the_offline_transcript_at_real_time_pace(tmp_path, ver
     assert jiwer.cer(truth, live) <= jiwer.cer(truth, offline) + 0.05, (truth, offline, live)
     assert jiwer.cer(offline, live) <= 0.3, (offline, live)
     for (arrived, (_, start, end, _)), (said_from, said_to) in zip(finals, spans):
-        assert float(start) <= said_from and said_to <= float(end)              # each final holds one sentence
-        assert arrived - said_to < 2.5                                           # and comes soon after it ends
+        assert float(start) <= said_from and said_to <= float(end)  # each final holds one sentence
+        assert arrived - said_to < 2.5  # and comes soon after it ends
     first_partial = partials[0][0]
-    assert first_partial < spans[0][1]                           # words show while the first sentence goes on
+    assert first_partial < spans[0][1]  # words show while the first sentence goes on
     assert "real-time factor" in err and "latency median" in err
 
 
@@ -95,33 +117,54 @@ def bursts(layout: list[tuple[str, float]]) -> np.ndarray:
     out = []
     for kind, seconds in layout:
         n = int(seconds * RATE)
-        out.append(0.3 * np.sin(np.arange(n) * 0.2) * (1 + 0.1 * rng.standard_normal(n)) if kind == "tone"
-                   else 0.0005 * rng.standard_normal(n))
+        out.append(
+            0.3 * np.sin(np.arange(n) * 0.2) * (1 + 0.1 * rng.standard_normal(n))
+            if kind == "tone"
+            else 0.0005 * rng.standard_normal(n)
+        )
     return np.concatenate(out).astype(np.float32)
 
 
 def feed_all(live: LiveTranscriber, samples: np.ndarray, chunk: float = 0.1):
     lines = []
     for i in range(0, len(samples), int(chunk * RATE)):
-        lines += live.feed(samples[i:i + int(chunk * RATE)])
+        lines += live.feed(samples[i : i + int(chunk * RATE)])
     return lines + live.finish()
 
 
 def test_finals_cut_in_pauses_and_cover_the_stream_once():
     heard = []
-    live = LiveTranscriber(lambda s: heard.append(len(s)) or f"n{len(s)}", RATE, step=0.5, window=6.0, pause=0.4)
-    samples = bursts([("quiet", 0.6), ("tone", 2.0), ("quiet", 0.8), ("tone", 1.5), ("quiet", 0.2),
-                      ("tone", 1.0), ("quiet", 1.0), ("tone", 9.0), ("quiet", 0.3)])
+    live = LiveTranscriber(
+        lambda s: heard.append(len(s)) or f"n{len(s)}", RATE, step=0.5, window=6.0, pause=0.4
+    )
+    samples = bursts(
+        [
+            ("quiet", 0.6),
+            ("tone", 2.0),
+            ("quiet", 0.8),
+            ("tone", 1.5),
+            ("quiet", 0.2),
+            ("tone", 1.0),
+            ("quiet", 1.0),
+            ("tone", 9.0),
+            ("quiet", 0.3),
+        ]
+    )
     lines = feed_all(live, samples)
     finals = [line for line in lines if line.kind == "final"]
     # decisions every 0.5 s; a pause is 0.4 s of quiet, cut in its middle: 2.8 s (tone ends 2.6), then
     # 6.3 s (the 0.2 s gap at 4.9 s is no pause; the tone ends at 6.1 s)
-    assert [f.end for f in finals[:2]] == [pytest.approx(2.8, abs=0.01), pytest.approx(6.3, abs=0.01)]
-    assert finals[0].start == 0 and all(a.end == b.start for a, b in zip(finals, finals[1:]))   # no gap, no overlap
+    assert [f.end for f in finals[:2]] == [
+        pytest.approx(2.8, abs=0.01),
+        pytest.approx(6.3, abs=0.01),
+    ]
+    assert finals[0].start == 0 and all(
+        a.end == b.start for a, b in zip(finals, finals[1:])
+    )  # no gap, no overlap
     assert finals[-1].end == pytest.approx(len(samples) / RATE, abs=0.01)
-    assert any(7.1 < f.end < 16.1 for f in finals)                   # the 9 s tone: a forced cut inside it
+    assert any(7.1 < f.end < 16.1 for f in finals)  # the 9 s tone: a forced cut inside it
     assert all(f.end - f.start <= 6.5 for f in finals)
-    assert max(heard) <= 6.5 * RATE                                  # no decode beyond the window
+    assert max(heard) <= 6.5 * RATE  # no decode beyond the window
     assert all(f.latency is not None and f.latency >= 0 for f in finals)
     assert sum(1 for line in lines if line.kind == "partial") >= 4
 
@@ -150,6 +193,7 @@ sys.exit(status)
 def tiny_export(tmp_path_factory) -> Path:
     """An exported tiny Conformer with peaky random outputs (non-trivial text)."""
     import keras
+
     from speechmill.train.export import export
     from speechmill.train.model import build_model, config_for
 
@@ -179,22 +223,61 @@ def test_the_runtime_transcribes_files_and_streams_without_tensorflow(tmp_path, 
 
     saved = load_recognizer(str(export), backend="savedmodel")
     expected_greedy = text_of(saved)(soundfile.read(tmp_path / "talk.flac", dtype="float32")[0])
-    expected_lm = text_of(saved, 8, load_lm(str(tmp_path / "lm")))(soundfile.read(tmp_path / "talk.flac",
-                                                                                  dtype="float32")[0])
+    expected_lm = text_of(saved, 8, load_lm(str(tmp_path / "lm")))(
+        soundfile.read(tmp_path / "talk.flac", dtype="float32")[0]
+    )
     runner = tmp_path / "no_tf.py"
     runner.write_text(BLOCKER)
-    run = subprocess.run([sys.executable, str(runner), "transcribe", "--model", str(export),
-                          str(tmp_path / "talk.flac")], capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(runner),
+            "transcribe",
+            "--model",
+            str(export),
+            str(tmp_path / "talk.flac"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.split("\t", 1)[1].strip() == expected_greedy
-    run = subprocess.run([sys.executable, str(runner), "transcribe", "--model", str(export), "--lm",
-                          str(tmp_path / "lm"), "--beam", "8", str(tmp_path / "talk.flac")],
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(runner),
+            "transcribe",
+            "--model",
+            str(export),
+            "--lm",
+            str(tmp_path / "lm"),
+            "--beam",
+            "8",
+            str(tmp_path / "talk.flac"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.split("\t", 1)[1].strip() == expected_lm
     pcm = (samples * 32767).astype("<i2").tobytes()
-    run = subprocess.run([sys.executable, str(runner), "listen", "--model", str(export), "--input", "-",
-                          "--finals-only"], input=pcm, capture_output=True, timeout=120)
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(runner),
+            "listen",
+            "--model",
+            str(export),
+            "--input",
+            "-",
+            "--finals-only",
+        ],
+        input=pcm,
+        capture_output=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr.decode()
     finals = run.stdout.decode().strip().splitlines()
     assert finals and all(line.startswith("final") for line in finals)
@@ -202,8 +285,21 @@ def test_the_runtime_transcribes_files_and_streams_without_tensorflow(tmp_path, 
 
 
 def test_a_missing_microphone_is_one_line(tiny_export):
-    run = subprocess.run([sys.executable, "-m", "speechmill.cli", "listen", "--model", str(tiny_export),
-                          "--input", "mic"], capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "speechmill.cli",
+            "listen",
+            "--model",
+            str(tiny_export),
+            "--input",
+            "mic",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 2
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and ("microphone" in lines[0]), lines

@@ -1,11 +1,13 @@
 """make lm: modified Kneser-Ney estimation against hand-computed counts, ARPA read back by
 KenLM, the LM-fused CTC beam search, and the lm / eval command lines."""
+
 from __future__ import annotations
 
 import json
 
 import numpy as np
 import pytest
+
 from speechmill.corpus.schema import ALPHABET
 from speechmill.lm.arpa import (
     FALLBACK_DISCOUNTS,
@@ -37,10 +39,10 @@ def kenlm_prob(model, context: list[str], word: str) -> float:
 
 
 def test_discounts_follow_the_count_of_counts():
-    counts = [1] * 10 + [2] * 5 + [3] * 3 + [4] * 2 + [9] * 7      # t1..t4 = 10, 5, 3, 2
+    counts = [1] * 10 + [2] * 5 + [3] * 3 + [4] * 2 + [9] * 7  # t1..t4 = 10, 5, 3, 2
     # Y = 10 / (10 + 2*5) = 0.5; D1 = 1 - 2*0.5*5/10; D2 = 2 - 3*0.5*3/5; D3+ = 3 - 4*0.5*2/3
     assert discounts(counts) == pytest.approx((0.5, 1.1, 3 - 4 / 3))
-    assert discounts([1, 1, 2, 3]) is None                           # no count of 4: cannot estimate
+    assert discounts([1, 1, 2, 3]) is None  # no count of 4: cannot estimate
 
 
 def test_a_bigram_model_matches_hand_computed_probabilities(tmp_path):
@@ -62,10 +64,12 @@ def test_a_bigram_model_matches_hand_computed_probabilities(tmp_path):
     assert p2[("a", "c")] == pytest.approx((1 - 0.5) / 3 + 0.5 * p1[("c",)])
     assert model.backoff[0][("a",)] == pytest.approx(0.5)
 
-    lm = kenlm.Model(str(tmp_path / "lm.arpa"))                     # KenLM reads it and agrees
+    lm = kenlm.Model(str(tmp_path / "lm.arpa"))  # KenLM reads it and agrees
     assert kenlm_prob(lm, ["a"], "b") == pytest.approx(p2[("a", "b")], rel=1e-5)
-    assert kenlm_prob(lm, ["a"], "a") == pytest.approx(0.5 * p1[("a",)], rel=1e-5)   # unseen: backoff
-    assert kenlm_prob(lm, ["a"], "zebra") == pytest.approx(0.5 * 0.1, rel=1e-5)       # <unk>
+    assert kenlm_prob(lm, ["a"], "a") == pytest.approx(
+        0.5 * p1[("a",)], rel=1e-5
+    )  # unseen: backoff
+    assert kenlm_prob(lm, ["a"], "zebra") == pytest.approx(0.5 * 0.1, rel=1e-5)  # <unk>
 
 
 def test_every_context_is_a_probability_distribution(tmp_path):
@@ -75,12 +79,23 @@ def test_every_context_is_a_probability_distribution(tmp_path):
     words = "the a cat dog sat on mat ran far away big small red old ship sea".split()
     sentences = [" ".join(rng.choice(words, rng.integers(2, 10))) for _ in range(1500)]
     model = write_model(tmp_path / "lm.arpa", sentences, 4)
-    assert not any("order 4" in note for note in model.notes)           # the top order has estimated discounts
+    assert not any(
+        "order 4" in note for note in model.notes
+    )  # the top order has estimated discounts
     assert model.discounts[3] != FALLBACK_DISCOUNTS
     lm = kenlm.Model(str(tmp_path / "lm.arpa"))
     vocabulary = [w for w in model.vocabulary if w != "<s>"]
-    for context in ([], ["the"], ["the", "cat"], ["on", "the", "mat"], ["zebra"], ["big", "zebra", "sea"]):
-        assert sum(kenlm_prob(lm, context, w) for w in vocabulary) == pytest.approx(1.0, abs=1e-4), context
+    for context in (
+        [],
+        ["the"],
+        ["the", "cat"],
+        ["on", "the", "mat"],
+        ["zebra"],
+        ["big", "zebra", "sea"],
+    ):
+        assert sum(kenlm_prob(lm, context, w) for w in vocabulary) == pytest.approx(
+            1.0, abs=1e-4
+        ), context
 
 
 def frames(chars: list[dict[str, float]]) -> np.ndarray:
@@ -100,17 +115,21 @@ def spoken(text: str) -> list[dict[str, float]]:
 
 
 def test_the_language_model_picks_the_word_the_sounds_leave_open(tmp_path):
-    write_model(tmp_path / "lm.arpa", ["the red cat sat", "a red cat ran", "the red dog", "the cat is red"] * 3, 3)
+    write_model(
+        tmp_path / "lm.arpa",
+        ["the red cat sat", "a red cat ran", "the red dog", "the cat is red"] * 3,
+        3,
+    )
     lm = WordLM(str(tmp_path / "lm.arpa"), alpha=0.5, beta=1.0)
     heard = frames(spoken("the r") + [{"a": 0.55, "e": 0.4}, {"_": 0.9}] + spoken("d cat"))
-    assert greedy(heard) == beam_search(heard, 16) == "the rad cat"             # the sounds alone
-    assert beam_search(heard, 16, lm) == "the red cat"                            # with the LM
-    clear = frames(spoken("a  dog sat"))                                          # double space collapses
+    assert greedy(heard) == beam_search(heard, 16) == "the rad cat"  # the sounds alone
+    assert beam_search(heard, 16, lm) == "the red cat"  # with the LM
+    clear = frames(spoken("a  dog sat"))  # double space collapses
     assert greedy(clear) == beam_search(clear, 8) == beam_search(clear, 8, lm) == "a dog sat"
 
 
 def test_repeated_letters_need_a_blank_between_them():
-    held = frames([{"l": 0.9}, {"l": 0.9}, {"o": 0.9}])            # l held over two frames: one l
+    held = frames([{"l": 0.9}, {"l": 0.9}, {"o": 0.9}])  # l held over two frames: one l
     apart = frames([{"l": 0.9}, {"_": 0.9}, {"l": 0.9}, {"o": 0.9}])
     assert greedy(held) == beam_search(held, 8) == "lo"
     assert greedy(apart) == beam_search(apart, 8) == "llo"
@@ -121,17 +140,41 @@ def test_lm_command_builds_from_train_transcripts_and_books(tmp_path, librispeec
     from speechmill.lm.build import text_sentences
 
     book = tmp_path / "book.txt"
-    book.write_text("*** START OF THE PROJECT GUTENBERG EBOOK TEST ***\n\nCHAPTER I.\n\n"
-                    "The lamp was lit at 9 o'clock. It burned all night!\n\n"
-                    "*** END OF THE PROJECT GUTENBERG EBOOK TEST ***\n")
+    book.write_text(
+        "*** START OF THE PROJECT GUTENBERG EBOOK TEST ***\n\nCHAPTER I.\n\n"
+        "The lamp was lit at 9 o'clock. It burned all night!\n\n"
+        "*** END OF THE PROJECT GUTENBERG EBOOK TEST ***\n"
+    )
     plain = tmp_path / "lines.txt"
-    plain.write_text("The sea was calm.\n\n\u4e2d\u6587 only\nOld ships sail on.\n", encoding="utf-8")
-    assert text_sentences(str(book)) == (["the lamp was lit at nine o'clock", "it burned all night"], 0)
+    plain.write_text(
+        "The sea was calm.\n\n\u4e2d\u6587 only\nOld ships sail on.\n", encoding="utf-8"
+    )
+    assert text_sentences(str(book)) == (
+        ["the lamp was lit at nine o'clock", "it burned all night"],
+        0,
+    )
     assert text_sentences(str(plain)) == (["the sea was calm", "old ships sail on"], 1)
     out = tmp_path / "lm"
-    assert lm_main(["--data", str(librispeech_corpus), "--text", str(book), str(plain), "--output", str(out)]) == 0
+    assert (
+        lm_main(
+            [
+                "--data",
+                str(librispeech_corpus),
+                "--text",
+                str(book),
+                str(plain),
+                "--output",
+                str(out),
+            ]
+        )
+        == 0
+    )
     facts = json.loads((out / "lm.json").read_text())
-    assert facts["sources"][str(book)] == 2 and facts["sources"][str(plain)] == 2 and facts["skipped_lines"] == 1
+    assert (
+        facts["sources"][str(book)] == 2
+        and facts["sources"][str(plain)] == 2
+        and facts["skipped_lines"] == 1
+    )
     assert facts["held_out_in_text"] == 0 and facts["order"] == 3
     assert facts["sentences"] == 4 + facts["sources"][f"{librispeech_corpus} (train split)"]
     arpa = (out / "lm.arpa").read_text()
@@ -142,36 +185,100 @@ def test_lm_command_builds_from_train_transcripts_and_books(tmp_path, librispeec
         lm_main(["--text", str(tmp_path / "missing.txt"), "--output", str(out)])
 
 
-def test_held_out_transcripts_in_the_text_are_counted_and_warned(tmp_path, librispeech_corpus, capsys):
+def test_held_out_transcripts_in_the_text_are_counted_and_warned(
+    tmp_path, librispeech_corpus, capsys
+):
     from speechmill.lm.build import corpus_transcripts
     from speechmill.lm.build import main as lm_main
 
     leaked = corpus_transcripts(str(librispeech_corpus), ("dev", "test"))[:2]
     text = tmp_path / "leak.txt"
     text.write_text("\n".join(leaked) + "\nsomething else entirely\n")
-    assert lm_main(["--data", str(librispeech_corpus), "--text", str(text), "--output", str(tmp_path / "lm")]) == 0
-    assert json.loads((tmp_path / "lm" / "lm.json").read_text())["held_out_in_text"] == len(set(leaked))
+    assert (
+        lm_main(
+            [
+                "--data",
+                str(librispeech_corpus),
+                "--text",
+                str(text),
+                "--output",
+                str(tmp_path / "lm"),
+            ]
+        )
+        == 0
+    )
+    assert json.loads((tmp_path / "lm" / "lm.json").read_text())["held_out_in_text"] == len(
+        set(leaked)
+    )
     assert "dev/test transcripts occur in the text files" in capsys.readouterr().err
 
 
-def test_eval_reports_greedy_beam_and_lm_side_by_side_and_tunes_the_weights(tmp_path, librispeech_corpus, capsys):
+def test_eval_reports_greedy_beam_and_lm_side_by_side_and_tunes_the_weights(
+    tmp_path, librispeech_corpus, capsys
+):
     from speechmill.lm.build import main as lm_main
     from speechmill.train.evaluate import ALPHAS, BETAS
     from speechmill.train.evaluate import main as evaluate
     from speechmill.train.train import main as train
 
     run = tmp_path / "run"
-    assert train(["--data", str(librispeech_corpus), "--run", str(run), "--steps", "2", "--model", "small",
-                  "--d-model", "16", "--heads", "2", "--layers", "1", "--conv-channels", "4", "--batch-size", "4"]) == 0
+    assert (
+        train(
+            [
+                "--data",
+                str(librispeech_corpus),
+                "--run",
+                str(run),
+                "--steps",
+                "2",
+                "--model",
+                "small",
+                "--d-model",
+                "16",
+                "--heads",
+                "2",
+                "--layers",
+                "1",
+                "--conv-channels",
+                "4",
+                "--batch-size",
+                "4",
+            ]
+        )
+        == 0
+    )
     assert lm_main(["--data", str(librispeech_corpus), "--output", str(tmp_path / "lm")]) == 0
     capsys.readouterr()
-    assert evaluate(["--model", str(run), "--data", str(librispeech_corpus), "--splits", "dev", "--beam", "4",
-                     "--lm", str(tmp_path / "lm"), "--tune"]) == 0
+    assert (
+        evaluate(
+            [
+                "--model",
+                str(run),
+                "--data",
+                str(librispeech_corpus),
+                "--splits",
+                "dev",
+                "--beam",
+                "4",
+                "--lm",
+                str(tmp_path / "lm"),
+                "--tune",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     report = json.loads(next(run.glob("eval-*-beam4+lm.json")).read_text())
-    assert list(report["dev"]["decoders"]) == ["greedy", "beam4", "beam4+lm"] and report["dev"]["decoder"] == "beam4+lm"
+    assert (
+        list(report["dev"]["decoders"]) == ["greedy", "beam4", "beam4+lm"]
+        and report["dev"]["decoder"] == "beam4+lm"
+    )
     for line in ("dev    greedy", "dev    beam4 ", "dev    beam4+lm"):
         assert line in out
     facts = json.loads((tmp_path / "lm" / "lm.json").read_text())
-    assert len(facts["tuning"]) == len(ALPHAS) * len(BETAS) and facts["alpha"] in ALPHAS and facts["beta"] in BETAS
+    assert (
+        len(facts["tuning"]) == len(ALPHAS) * len(BETAS)
+        and facts["alpha"] in ALPHAS
+        and facts["beta"] in BETAS
+    )
     assert report["dev"]["lm"]["alpha"] == facts["alpha"] and report["dev"]["examples"] == 3

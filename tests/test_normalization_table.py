@@ -2,21 +2,36 @@
 for this project): at least 90 % read as a careful reader would (ignoring "and" inside numbers
 and hyphens), and not one output that changes a quantity (sign, decimal part, scale word,
 currency) on the rows marked Q: those are read exactly or rejected as ambiguous."""
+
 from __future__ import annotations
 
 import collections
 from pathlib import Path
 
 import pytest
+
 from speechmill.corpus.reject import Reject
 from speechmill.corpus.text import normalize
 
 TABLE = Path(__file__).parent / "data" / "normalization.tsv"
-NUMBER_WORDS = set("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-                   "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
-                   "hundred thousand million billion trillion first second third fourth fifth sixth seventh "
-                   "eighth ninth tenth".split())
-QUANTITY_NOUNS = {"dollar", "dollars", "pound", "pounds", "euro", "euros", "hour", "hours", "minute", "minutes"}
+NUMBER_WORDS = set(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
+    "hundred thousand million billion trillion first second third fourth fifth sixth seventh "
+    "eighth ninth tenth".split()
+)
+QUANTITY_NOUNS = {
+    "dollar",
+    "dollars",
+    "pound",
+    "pounds",
+    "euro",
+    "euros",
+    "hour",
+    "hours",
+    "minute",
+    "minutes",
+}
 
 
 def rows() -> list[tuple[str, str, str, bool]]:
@@ -31,9 +46,16 @@ def rows() -> list[tuple[str, str, str, bool]]:
 def canonical(text: str) -> str:
     """Drop "and" inside a number or amount (one hundred and five, two dollars and five cents) and hyphens."""
     tokens = text.replace("-", " ").split()
-    keep = [t for i, t in enumerate(tokens)
-            if not (t == "and" and 0 < i < len(tokens) - 1 and tokens[i - 1] in NUMBER_WORDS | QUANTITY_NOUNS
-                    and tokens[i + 1] in NUMBER_WORDS)]
+    keep = [
+        t
+        for i, t in enumerate(tokens)
+        if not (
+            t == "and"
+            and 0 < i < len(tokens) - 1
+            and tokens[i - 1] in NUMBER_WORDS | QUANTITY_NOUNS
+            and tokens[i + 1] in NUMBER_WORDS
+        )
+    ]
     return " ".join(keep)
 
 
@@ -50,8 +72,22 @@ def test_the_table_is_broad():
     table = rows()
     categories = collections.Counter(c for c, *_ in table)
     assert len(table) >= 300
-    for category in ("cardinal", "ordinal", "decimal", "money", "measure", "date", "time", "telephone",
-                     "electronic", "fraction", "range", "roman", "address", "abbreviation"):
+    for category in (
+        "cardinal",
+        "ordinal",
+        "decimal",
+        "money",
+        "measure",
+        "date",
+        "time",
+        "telephone",
+        "electronic",
+        "fraction",
+        "range",
+        "roman",
+        "address",
+        "abbreviation",
+    ):
         assert categories[category] >= 5, category
 
 
@@ -59,8 +95,9 @@ def test_at_least_90_percent_are_read_as_a_careful_reader_would():
     table = rows()
     wrong = [(w, s, read(w)) for _, w, s, _ in table if canonical(read(w)) != canonical(s)]
     share = 1 - len(wrong) / len(table)
-    assert share >= 0.90, f"{share:.1%} right; wrong: " + "; ".join(f"{w!r} -> {got!r} (want {s!r})"
-                                                                    for w, s, got in wrong[:40])
+    assert share >= 0.90, f"{share:.1%} right; wrong: " + "; ".join(
+        f"{w!r} -> {got!r} (want {s!r})" for w, s, got in wrong[:40]
+    )
 
 
 @pytest.mark.parametrize("category, written, spoken, quantity", [r for r in rows() if r[3]])
@@ -69,7 +106,9 @@ def test_no_output_changes_a_quantity(category, written, spoken, quantity):
     assert got == "REJECT" or canonical(got) == canonical(spoken), (written, got)
 
 
-@pytest.mark.parametrize("category, written, spoken, quantity", [r for r in rows() if r[2] == "REJECT"])
+@pytest.mark.parametrize(
+    "category, written, spoken, quantity", [r for r in rows() if r[2] == "REJECT"]
+)
 def test_ambiguous_forms_are_rejected_not_guessed(category, written, spoken, quantity):
     with pytest.raises(Reject) as caught:
         normalize(written)

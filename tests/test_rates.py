@@ -1,4 +1,5 @@
 """The corpus rate is a parameter: build, sync subtitles and train at 8 kHz and 22.05 kHz."""
+
 from __future__ import annotations
 
 import json
@@ -8,9 +9,23 @@ import pytest
 import soundfile
 import tensorflow as tf
 from conftest import build, read_corpus, write_config
+
 from speechmill.train.features import LogMel, frames_for
 
-TINY = ["--model", "small", "--d-model", "16", "--heads", "2", "--layers", "1", "--conv-channels", "4", "--batch-size", "4"]
+TINY = [
+    "--model",
+    "small",
+    "--d-model",
+    "16",
+    "--heads",
+    "2",
+    "--layers",
+    "1",
+    "--conv-channels",
+    "4",
+    "--batch-size",
+    "4",
+]
 
 
 @pytest.mark.parametrize("rate", [8000, 22050])
@@ -18,8 +33,11 @@ def test_build_and_train_at_another_rate(tmp_path, librispeech, rate):
     from speechmill.runtime.recognizer import load_recognizer
     from speechmill.train.train import main as train
 
-    config = write_config(tmp_path / "c.toml", f'[[source]]\ntype = "librispeech"\npath = "{librispeech}"\n',
-                          corpus=f"sample_rate = {rate}")
+    config = write_config(
+        tmp_path / "c.toml",
+        f'[[source]]\ntype = "librispeech"\npath = "{librispeech}"\n',
+        corpus=f"sample_rate = {rate}",
+    )
     out = tmp_path / "corpus"
     info = build(config, out)
     assert info["sample_rate"] == rate
@@ -38,9 +56,12 @@ def test_build_and_train_at_another_rate(tmp_path, librispeech, rate):
     assert json.loads((run / "config.json").read_text())["sample_rate"] == rate
     report = json.loads((run / "eval.json").read_text())
     assert report["dev"]["examples"] == 3 and np.isfinite(report["dev"]["cer"])
-    recognizer = load_recognizer(str(run / "export"))             # LiteRT, builtin ops, at this rate too
+    recognizer = load_recognizer(str(run / "export"))  # LiteRT, builtin ops, at this rate too
     assert recognizer.backend == "tflite" and recognizer.sample_rate == rate
-    assert recognizer.log_probs(np.zeros(rate, np.float32)).shape == (25, 29)      # 1 s: 25 frames, blank + 28
+    assert recognizer.log_probs(np.zeros(rate, np.float32)).shape == (
+        25,
+        29,
+    )  # 1 s: 25 frames, blank + 28
 
 
 @pytest.mark.parametrize("rate", [8000, 22050])
@@ -49,8 +70,11 @@ def test_movies_decode_and_sync_at_the_corpus_rate(tmp_path, rate):
 
     placed = make_movie(tmp_path, "harbour", LINES[:5], first=2.0)
     (tmp_path / "harbour.srt").write_text(srt(placed, offset=1.3, ratio=1.0))
-    config = write_config(tmp_path / "m.toml", f'[[source]]\ntype = "movies"\npath = "{tmp_path}"\nsplit = "train"\n',
-                          corpus=f"sample_rate = {rate}")
+    config = write_config(
+        tmp_path / "m.toml",
+        f'[[source]]\ntype = "movies"\npath = "{tmp_path}"\nsplit = "train"\n',
+        corpus=f"sample_rate = {rate}",
+    )
     out = tmp_path / "corpus"
     info = build(config, out)
     assert abs(info["alignment"][0]["offset"] - 1.3) <= 0.05

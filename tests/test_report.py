@@ -1,6 +1,7 @@
 """`speechmill report`: a self-contained page, opened in a real headless browser (Debian's
 chromium driven by playwright): no script or console error, the numbers equal info.json's,
 every audio element holds a decodable file, and the screenshot is not blank."""
+
 from __future__ import annotations
 
 import json
@@ -28,11 +29,16 @@ def open_in_browser(page_path: Path, screenshot: Path) -> tuple[dict, dict, list
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(page_path.resolve().as_uri())
-            page.wait_for_function("() => { const t = document.getElementById('selftest').textContent;"
-                                   " if (!t) return false; const r = JSON.parse(t);"
-                                   " return r.decoded + r.failed.length === r.audio; }", timeout=90000)
+            page.wait_for_function(
+                "() => { const t = document.getElementById('selftest').textContent;"
+                " if (!t) return false; const r = JSON.parse(t);"
+                " return r.decoded + r.failed.length === r.audio; }",
+                timeout=90000,
+            )
             selftest = json.loads(page.inner_text("#selftest"))
-            shown = page.eval_on_selector_all("[data-info]", "els => els.map(e => [e.dataset.info, e.textContent])")
+            shown = page.eval_on_selector_all(
+                "[data-info]", "els => els.map(e => [e.dataset.info, e.textContent])"
+            )
             page.screenshot(path=str(screenshot))
         finally:
             browser.close()
@@ -50,15 +56,18 @@ def not_blank(png: Path) -> bool:
     from PIL import Image
 
     pixels = np.asarray(Image.open(png).convert("L"), dtype=np.float32)
-    return pixels.std() > 10 and (pixels < 200).mean() > 0.005       # text and charts, not an empty page
+    return pixels.std() > 10 and (pixels < 200).mean() > 0.005  # text and charts, not an empty page
 
 
 @pytest.fixture(scope="module")
 def corpus_with_rejects(tmp_path_factory, librispeech) -> Path:
     folder = tmp_path_factory.mktemp("report")
     copy = with_corrupt_flac(librispeech, folder, "26-495-0002")
-    config = write_config(folder / "c.toml", f'[[source]]\ntype = "librispeech"\npath = "{copy}"\n',
-                          corpus="max_reject_fraction = 0.5")
+    config = write_config(
+        folder / "c.toml",
+        f'[[source]]\ntype = "librispeech"\npath = "{copy}"\n',
+        corpus="max_reject_fraction = 0.5",
+    )
     build(config, folder / "corpus")
     return folder / "corpus"
 
@@ -69,29 +78,57 @@ def test_the_corpus_report_loads_shows_info_json_and_plays(tmp_path, corpus_with
     page = tmp_path / "report.html"
     assert report([str(corpus_with_rejects), "-o", str(page), "--samples", "4"]) == 0
     text = page.read_text()
-    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", text)      # self-contained: nothing to fetch
+    assert not re.search(
+        r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", text
+    )  # self-contained: nothing to fetch
     selftest, shown, errors = open_in_browser(page, tmp_path / "shot.png")
     assert errors == [] and selftest["errors"] == []
     info = json.loads((corpus_with_rejects / "info.json").read_text())
     assert selftest["audio"] == sum(min(4, s["examples"]) for s in info["splits"].values())
     assert selftest["decoded"] == selftest["audio"] and selftest["failed"] == []
-    assert {"splits.train.examples", "splits.dev.hours", "rejects.total", "rejects.by_reason.audio:decode"} <= set(shown)
+    assert {
+        "splits.train.examples",
+        "splits.dev.hours",
+        "rejects.total",
+        "rejects.by_reason.audio:decode",
+    } <= set(shown)
     for key, value in shown.items():
         expected = lookup(info, key)
-        assert float(value) == pytest.approx(float(expected), abs=1e-3) if isinstance(expected, (int, float)) \
-            else value == str(expected), key
-    assert "audio:decode" in text and "26-495-0002" in text            # the reject, with its example
+        assert (
+            float(value) == pytest.approx(float(expected), abs=1e-3)
+            if isinstance(expected, (int, float))
+            else value == str(expected)
+        ), key
+    assert "audio:decode" in text and "26-495-0002" in text  # the reject, with its example
     assert not_blank(tmp_path / "shot.png")
 
 
 def test_a_training_run_report(tmp_path, librispeech_corpus):
+    from speechmill.report import main as report
     from speechmill.train.train import main as train
 
-    from speechmill.report import main as report
-
     run = tmp_path / "run"
-    assert train(["--data", str(librispeech_corpus), "--run", str(run), "--steps", "2", "--rnn-units", "16",
-                  "--rnn-layers", "1", "--conv-channels", "4", "--batch-size", "4"]) == 0
+    assert (
+        train(
+            [
+                "--data",
+                str(librispeech_corpus),
+                "--run",
+                str(run),
+                "--steps",
+                "2",
+                "--rnn-units",
+                "16",
+                "--rnn-layers",
+                "1",
+                "--conv-channels",
+                "4",
+                "--batch-size",
+                "4",
+            ]
+        )
+        == 0
+    )
     assert report([str(run)]) == 0
     page = run / "report.html"
     text = page.read_text()

@@ -1,5 +1,6 @@
 """Nothing redone, one writer: a killed build resumes from its finished units, new tables build
 only their units, changed inputs rebuild theirs, and a second job on the same OUT is refused."""
+
 from __future__ import annotations
 
 import os
@@ -24,11 +25,15 @@ Nobody in the village remembered a night when she had missed one of them.
 VOICES = ["en-us", "en", "en-us+f3", "en-gb-scotland", "en-029", "en-us+m3"]
 
 
-def tts_config(tmp_path: Path, voices: list[str], name: str = "tts.toml", extra_table: str = "") -> Path:
+def tts_config(
+    tmp_path: Path, voices: list[str], name: str = "tts.toml", extra_table: str = ""
+) -> Path:
     book = tmp_path / "lamps.txt"
     if not book.exists():
         book.write_text(BOOK)
-    return write_config(tmp_path / name, f"""
+    return write_config(
+        tmp_path / name,
+        f"""
         [[source]]
         type = "gutenberg"
         books = ["{book}"]
@@ -37,7 +42,8 @@ def tts_config(tmp_path: Path, voices: list[str], name: str = "tts.toml", extra_
         split = "train"
         min_words = 4
         {extra_table}
-        """)
+        """,
+    )
 
 
 def manifests(out: Path) -> dict[str, int]:
@@ -45,15 +51,29 @@ def manifests(out: Path) -> dict[str, int]:
 
 
 def corpus_files(out: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and not p.name.startswith(".")}
+    return {
+        p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and not p.name.startswith(".")
+    }
 
 
 def test_a_killed_build_resumes_and_ends_byte_identical_to_a_clean_one(tmp_path):
     config = tts_config(tmp_path, VOICES)
     out = tmp_path / "resumed"
-    job = subprocess.Popen([sys.executable, "-m", "speechmill.pipelines.build_corpus", "--config", str(config),
-                            "--output", str(out), *IN_PROCESS], cwd=REPO,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    job = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "speechmill.pipelines.build_corpus",
+            "--config",
+            str(config),
+            "--output",
+            str(out),
+            *IN_PROCESS,
+        ],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 120
     while time.time() < deadline and len(list((out / ".parts").glob("*.json"))) < 4:
         time.sleep(0.05)
@@ -65,7 +85,7 @@ def test_a_killed_build_resumes_and_ends_byte_identical_to_a_clean_one(tmp_path)
     info = build(config, out)
     after = manifests(out)
     assert len(after) == 12
-    assert {name: after[name] for name in finished} == finished          # finished units were not redone
+    assert {name: after[name] for name in finished} == finished  # finished units were not redone
 
     clean = build(config, tmp_path / "clean")
     assert info == clean and corpus_files(out) == corpus_files(tmp_path / "clean")
@@ -78,25 +98,34 @@ def test_new_tables_build_only_their_units_and_changed_inputs_rebuild(tmp_path, 
     before = manifests(out)
     assert len(before) == 4
 
-    grown = tts_config(tmp_path, VOICES[:2], "grown.toml", extra_table=f"""
+    grown = tts_config(
+        tmp_path,
+        VOICES[:2],
+        "grown.toml",
+        extra_table=f"""
         [[source]]
         type = "librispeech"
         path = "{librispeech}"
-        """)
+        """,
+    )
     info = build(grown, out)
     after = manifests(out)
     assert len(after) == 4 + 3 and {name: after[name] for name in before} == before
-    assert build(grown, tmp_path / "clean") == info and corpus_files(out) == corpus_files(tmp_path / "clean")
+    assert build(grown, tmp_path / "clean") == info and corpus_files(out) == corpus_files(
+        tmp_path / "clean"
+    )
 
-    (tmp_path / "lamps.txt").write_text(BOOK.replace("six", "seven"))     # the book changed: its units rebuild
+    (tmp_path / "lamps.txt").write_text(
+        BOOK.replace("six", "seven")
+    )  # the book changed: its units rebuild
     build(grown, out)
     again = manifests(out)
     assert sum(again[n] != after[n] for n in after) == 4
 
-    build(grown, out, "--fresh", *IN_PROCESS)                              # --fresh: everything again
+    build(grown, out, "--fresh", *IN_PROCESS)  # --fresh: everything again
     assert all(mtime != again[name] for name, mtime in manifests(out).items())
 
-    build(base, out)                                                       # a table removed: its files go
+    build(base, out)  # a table removed: its files go
     assert len(manifests(out)) == 4 and len(list((out / ".parts").glob("*.tfrecord"))) == 4
 
 
@@ -114,21 +143,31 @@ def test_a_second_job_on_the_same_output_is_refused_in_one_line(tmp_path, capsys
     assert main(["--config", str(config), "--output", str(out), *IN_PROCESS]) == 0
 
 
-def test_augment_reuses_finished_ranges_and_spreads_one_shard_over_units(tmp_path, librispeech_corpus):
+def test_augment_reuses_finished_ranges_and_spreads_one_shard_over_units(
+    tmp_path, librispeech_corpus
+):
     from speechmill.pipelines.augment_corpus import run
 
     def augment(out: Path, recipe: str, *extra: str) -> dict:
-        return run(["--input", str(librispeech_corpus), "--output", str(out), "--recipe", recipe, *extra])
+        return run(
+            ["--input", str(librispeech_corpus), "--output", str(out), "--recipe", recipe, *extra]
+        )
 
     out = tmp_path / "aug"
     first = augment(out, "speed=0.9,1.1", *IN_PROCESS)
     before = manifests(out)
     assert augment(out, "speed=0.9,1.1", *IN_PROCESS) == first and manifests(out) == before
-    other = augment(tmp_path / "two", "speed=0.9,1.1", "--direct_num_workers=2",
-                    "--direct_running_mode=multi_processing")
+    other = augment(
+        tmp_path / "two",
+        "speed=0.9,1.1",
+        "--direct_num_workers=2",
+        "--direct_running_mode=multi_processing",
+    )
     assert other == first and corpus_files(tmp_path / "two") == corpus_files(out)
     augment(out, "speed=1.2", *IN_PROCESS)
-    assert all(mtime != before.get(name) for name, mtime in manifests(out).items() if name in before)
+    assert all(
+        mtime != before.get(name) for name, mtime in manifests(out).items() if name in before
+    )
 
 
 @pytest.mark.parametrize("records, per_unit, units", [(6, 32, 1), (70, 32, 3), (64, 32, 2)])
@@ -143,5 +182,6 @@ def test_shards_are_cut_into_record_ranges(tmp_path, records, per_unit, units):
     assert len(ranges) == units and ranges[0].start == 0 and ranges[-1].end == path.stat().st_size
     data = path.read_bytes()
     import io
-    got = [r for unit in ranges for r in read_records(io.BytesIO(data[unit.start:unit.end]))]
+
+    got = [r for unit in ranges for r in read_records(io.BytesIO(data[unit.start : unit.end]))]
     assert got == payloads

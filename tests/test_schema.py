@@ -1,9 +1,11 @@
 """The record format: written without TensorFlow, read by TensorFlow, checked on read."""
+
 import json
 
 import numpy as np
 import pytest
 import tensorflow as tf
+
 from speechmill.corpus.schema import (
     ALPHABET,
     SCHEMA_VERSION,
@@ -18,10 +20,21 @@ from speechmill.corpus.tfrecord import frame, read_records
 
 
 def utterance(**overrides):
-    values = dict(id="librispeech/1-2-0003", source="librispeech", speaker="librispeech/1", group="librispeech/1",
-                  text="it's a test", text_raw="It's a TEST!", audio=np.array([0, 1, -1, 32767, -32768], np.int16),
-                  license="CC BY 4.0", origin="/data/1-2-0003.flac", synthetic=True, gender="f", augment="speed=1.1",
-                  captions="auto")
+    values = dict(
+        id="librispeech/1-2-0003",
+        source="librispeech",
+        speaker="librispeech/1",
+        group="librispeech/1",
+        text="it's a test",
+        text_raw="It's a TEST!",
+        audio=np.array([0, 1, -1, 32767, -32768], np.int16),
+        license="CC BY 4.0",
+        origin="/data/1-2-0003.flac",
+        synthetic=True,
+        gender="f",
+        augment="speed=1.1",
+        captions="auto",
+    )
     values.update(overrides)
     return Utterance(**values)
 
@@ -33,8 +46,19 @@ def test_protobuf_written_record_parses_in_tensorflow(tmp_path):
     parsed = [parse_example(r) for r in tf.data.TFRecordDataset(str(path))]
     assert len(parsed) == 2
     first = parsed[0]
-    for name in ("id", "source", "speaker", "group", "text", "text_raw", "license", "origin", "gender", "augment",
-                 "captions"):
+    for name in (
+        "id",
+        "source",
+        "speaker",
+        "group",
+        "text",
+        "text_raw",
+        "license",
+        "origin",
+        "gender",
+        "augment",
+        "captions",
+    ):
         assert first[name].numpy().decode() == getattr(utt, name)
     assert first["num_samples"].numpy() == 5 and first["synthetic"].numpy() == 1
     np.testing.assert_array_equal(first["audio"].numpy(), utt.audio / 32768.0)
@@ -46,7 +70,7 @@ def test_reader_checks_num_samples():
     from speechmill.corpus.schema import _Example
 
     example = _Example.FromString(encode_utterance(utterance()))
-    example.features.feature["num_samples"].int64_list.value[0] = 6        # audio holds 5
+    example.features.feature["num_samples"].int64_list.value[0] = 6  # audio holds 5
     bad = example.SerializeToString()
     with pytest.raises(ValueError):
         decode_utterance(bad)
@@ -68,8 +92,16 @@ def test_info_mismatch_is_refused_with_a_clear_message():
 def test_corpus_reader_refuses_before_reading(tmp_path):
     from speechmill.train.data import split_dataset
 
-    (tmp_path / "info.json").write_text(json.dumps({"schema_version": SCHEMA_VERSION, "sample_rate": 8000, "alphabet": ALPHABET,
-                                                    "splits": {"train": {"shards": ["missing.tfrecord"]}}}))
+    (tmp_path / "info.json").write_text(
+        json.dumps(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "sample_rate": 8000,
+                "alphabet": ALPHABET,
+                "splits": {"train": {"shards": ["missing.tfrecord"]}},
+            }
+        )
+    )
     with pytest.raises(CorpusMismatch, match="8000 Hz"):
         split_dataset(str(tmp_path), "train", sample_rate=16000)
     with pytest.raises(FileNotFoundError, match="not a finished speechmill corpus"):

@@ -4,13 +4,14 @@ A new source adds one row to ``ROWS``: a function that writes a small input of t
 shape and returns the ``[[source]]`` table plus the transcripts the corpus must hold. Nothing
 else here changes, and a registered source without a row fails ``test_every_source_has_a_row``.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import json
 import pickle
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from conftest import (
@@ -24,6 +25,7 @@ from conftest import (
     write_config,
     write_librispeech,
 )
+
 from speechmill.corpus.config import ConfigError
 from speechmill.corpus.inputs.book import book_pieces
 from speechmill.corpus.schema import ALPHABET
@@ -39,12 +41,16 @@ from speechmill.corpus.text import normalize
 
 @dataclasses.dataclass
 class Row:
-    table: dict          # the [[source]] table, paths filled in
-    texts: set[str]      # every normalized transcript the built corpus must hold, no more
+    table: dict  # the [[source]] table, paths filled in
+    texts: set[str]  # every normalized transcript the built corpus must hold, no more
 
 
-LINES = ["The lamps were lit at six.", "Martha carried the ladder up the hill.",
-         "Nobody expected the river to rise so fast.", "Two boats were tied at the landing."]
+LINES = [
+    "The lamps were lit at six.",
+    "Martha carried the ladder up the hill.",
+    "Nobody expected the river to rise so fast.",
+    "Two boats were tied at the landing.",
+]
 
 
 def librispeech_row(folder: Path, site: LoopbackSite) -> Row:
@@ -68,7 +74,16 @@ def gutenberg_row(folder: Path, site: LoopbackSite) -> Row:
     book = folder / "lamps.txt"
     book.write_text(BOOK)
     texts = {normalize(p) for p in book_pieces(BOOK.encode(), min_words=4, max_words=40)}
-    return Row({"type": "gutenberg", "books": [str(book)], "voices": ["en-us"], "rates": [170], "min_words": 4}, texts)
+    return Row(
+        {
+            "type": "gutenberg",
+            "books": [str(book)],
+            "voices": ["en-us"],
+            "rates": [170],
+            "min_words": 4,
+        },
+        texts,
+    )
 
 
 def movies_row(folder: Path, site: LoopbackSite) -> Row:
@@ -76,8 +91,10 @@ def movies_row(folder: Path, site: LoopbackSite) -> Row:
 
     placed = make_movie(folder, "lamps", LINES)
     (folder / "lamps.en.srt").write_text(srt(placed, offset=0.0, ratio=1.0))
-    return Row({"type": "movies", "path": str(folder), "license": "CC BY 4.0 (made by the tests)"},
-               {normalize(line) for line in LINES})
+    return Row(
+        {"type": "movies", "path": str(folder), "license": "CC BY 4.0 (made by the tests)"},
+        {normalize(line) for line in LINES},
+    )
 
 
 def youtube_row(folder: Path, site: LoopbackSite) -> Row:
@@ -85,16 +102,30 @@ def youtube_row(folder: Path, site: LoopbackSite) -> Row:
 
     placed = video_with_speech(folder, "lamps", LINES[:2])
     site.files["/lamps.mp4"] = (folder / "lamps.mp4").read_bytes()
-    site.files["/lamps.vtt"] = ("WEBVTT\n\n" + "\n".join(
-        f"{stamp(s - 0.1)} --> {stamp(e + 0.1)}\n{line}\n" for s, e, line in placed)).encode()
+    site.files["/lamps.vtt"] = (
+        "WEBVTT\n\n"
+        + "\n".join(f"{stamp(s - 0.1)} --> {stamp(e + 0.1)}\n{line}\n" for s, e, line in placed)
+    ).encode()
     site.files["/watch/lamps.html"] = page("/lamps.mp4", "/lamps.vtt")
-    return Row({"type": "youtube", "urls": [f"{site.url}/watch/lamps.html"], "retries": 0, "sleep_subtitles": 0},
-               {normalize(line) for line in LINES[:2]})
+    return Row(
+        {
+            "type": "youtube",
+            "urls": [f"{site.url}/watch/lamps.html"],
+            "retries": 0,
+            "sleep_subtitles": 0,
+        },
+        {normalize(line) for line in LINES[:2]},
+    )
 
 
 def folder_row(folder: Path, site: LoopbackSite) -> Row:
     root = folder / "recordings"
-    takes = {"alice/a1.wav": LINES[0], "alice/day2/a2.flac": LINES[1], "bob/b1.mp3": LINES[2], "bob/b2.m4a": LINES[3]}
+    takes = {
+        "alice/a1.wav": LINES[0],
+        "alice/day2/a2.flac": LINES[1],
+        "bob/b1.mp3": LINES[2],
+        "bob/b2.m4a": LINES[3],
+    }
     for name, line in takes.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -106,8 +137,14 @@ def folder_row(folder: Path, site: LoopbackSite) -> Row:
 def commonvoice_row(folder: Path, site: LoopbackSite) -> Row:
     from test_commonvoice import write_commonvoice
 
-    root = write_commonvoice(folder / "en", {"train": [("c1", LINES[0]), ("c2", LINES[1])], "dev": [("c3", LINES[2])],
-                                             "test": [("c4", LINES[3])]})
+    root = write_commonvoice(
+        folder / "en",
+        {
+            "train": [("c1", LINES[0]), ("c2", LINES[1])],
+            "dev": [("c3", LINES[2])],
+            "test": [("c4", LINES[3])],
+        },
+    )
     return Row({"type": "commonvoice", "path": str(root)}, {normalize(line) for line in LINES})
 
 
@@ -151,10 +188,12 @@ def test_the_class_states_the_contract(row):
 
 def test_bad_tables_are_config_errors_naming_the_key(row):
     kind, r, folder = row
-    for extra, words in [({"colour": "red"}, ["unknown key(s) colour", f"[[source]] {kind}"]),
-                         ({"limit": 0}, ["limit must be a positive integer"]),
-                         ({"limit": "5"}, ["limit must be a positive integer"]),
-                         ({"split": "valid"}, ["split must be one of train, dev, test"])]:
+    for extra, words in [
+        ({"colour": "red"}, ["unknown key(s) colour", f"[[source]] {kind}"]),
+        ({"limit": 0}, ["limit must be a positive integer"]),
+        ({"limit": "5"}, ["limit must be a positive integer"]),
+        ({"split": "valid"}, ["split must be one of train, dev, test"]),
+    ]:
         with pytest.raises(ConfigError) as caught:
             make_source({**r.table, **extra}, _context(folder))
         assert all(w in str(caught.value) for w in words), (extra, str(caught.value))
@@ -170,7 +209,10 @@ def test_units_are_stable_unique_picklable_and_typed(row):
     assert [(u.key, u.payload) for u in clone.units()] == [(u.key, u.payload) for u in units]
     for unit in units:
         assert unit.source == kind
-        assert dataclasses.is_dataclass(unit.payload) and type(unit.payload).__dataclass_params__.frozen
+        assert (
+            dataclasses.is_dataclass(unit.payload)
+            and type(unit.payload).__dataclass_params__.frozen
+        )
 
 
 @pytest.fixture(scope="module")
@@ -186,7 +228,9 @@ def test_builds_end_to_end_and_reads_back_through_tf_data(built):
     kind, r, folder, out, info = built
     source = make_source(r.table, _context(folder))
     assert info["rejects"]["total"] == 0, json.dumps(info["rejects"])
-    assert {"type": kind, "license": source.license} in [{k: s[k] for k in ("type", "license")} for s in info["sources"]]
+    assert {"type": kind, "license": source.license} in [
+        {k: s[k] for k in ("type", "license")} for s in info["sources"]
+    ]
     rows = [row for split in info["splits"] for row in read_corpus(out, split)]
     assert {row["text"] for row in rows} == r.texts and len(rows) == len(r.texts)
     for row in rows:

@@ -1,4 +1,5 @@
 """Training side: batches, CTC loss, the train CLI with resume, export round trip, transcribe."""
+
 from __future__ import annotations
 
 import json
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 import soundfile
 import tensorflow as tf
+
 from speechmill.corpus.schema import ALPHABET, CorpusMismatch
 from speechmill.train.data import BUCKET_SECONDS, MAX_LABEL, batches, ids_to_text
 from speechmill.train.model import (
@@ -21,10 +23,26 @@ from speechmill.train.model import (
     output_lengths,
 )
 
-TINY = ["--model", "small", "--d-model", "32", "--heads", "2", "--layers", "1", "--kernel-size", "7", "--conv-channels", "8",
-        "--batch-size", "4"]
-TINY_SIZES = {"conformer": dict(d_model=32, heads=2, layers=1, kernel_size=7, conv_channels=8),
-              "bigru": dict(rnn_units=32, rnn_layers=1, conv_channels=8)}
+TINY = [
+    "--model",
+    "small",
+    "--d-model",
+    "32",
+    "--heads",
+    "2",
+    "--layers",
+    "1",
+    "--kernel-size",
+    "7",
+    "--conv-channels",
+    "8",
+    "--batch-size",
+    "4",
+]
+TINY_SIZES = {
+    "conformer": dict(d_model=32, heads=2, layers=1, kernel_size=7, conv_channels=8),
+    "bigru": dict(rnn_units=32, rnn_layers=1, conv_channels=8),
+}
 
 
 def test_batches_have_bounded_shapes_and_true_lengths(librispeech_corpus):
@@ -33,11 +51,18 @@ def test_batches_have_bounded_shapes_and_true_lengths(librispeech_corpus):
         width = x["audio"].shape[1]
         assert width in [s * 16000 for s in BUCKET_SECONDS]
         assert y["labels"].shape[1] == MAX_LABEL
-        for audio, length, labels, label_length, text in zip(x["audio"].numpy(), x["audio_length"].numpy(),
-                                                             y["labels"].numpy(), y["label_length"].numpy(),
-                                                             x["text"].numpy()):
+        for audio, length, labels, label_length, text in zip(
+            x["audio"].numpy(),
+            x["audio_length"].numpy(),
+            y["labels"].numpy(),
+            y["label_length"].numpy(),
+            x["text"].numpy(),
+        ):
             assert 0 < length <= width and not audio[length:].any()
-            assert ids_to_text(labels[:label_length]) == text.decode() and not labels[label_length:].any()
+            assert (
+                ids_to_text(labels[:label_length]) == text.decode()
+                and not labels[label_length:].any()
+            )
             seen += 1
     assert seen == 6
 
@@ -45,7 +70,9 @@ def test_batches_have_bounded_shapes_and_true_lengths(librispeech_corpus):
 @pytest.mark.parametrize("preset", ["small", "bigru"])
 def test_ctc_loss_is_finite_and_falls(librispeech_corpus, preset):
     keras.utils.set_random_seed(0)
-    model = build_model(config_for(preset, **TINY_SIZES["bigru" if preset == "bigru" else "conformer"]))
+    model = build_model(
+        config_for(preset, **TINY_SIZES["bigru" if preset == "bigru" else "conformer"])
+    )
     model.compile(optimizer=keras.optimizers.Adam(3e-3), jit_compile=False)
     data = batches(str(librispeech_corpus), "train", batch_size=6).cache().repeat()
     history = model.fit(data, steps_per_epoch=12, epochs=2, verbose=0).history["loss"]
@@ -57,11 +84,17 @@ def test_ctc_loss_is_finite_and_falls(librispeech_corpus, preset):
 
 @pytest.mark.parametrize("rate", [8000, 16000, 22050, 44100])
 def test_output_lengths_follow_the_audio_at_any_rate(rate):
-    window = round(0.025 * rate)           # one 25 ms window, 1 s and 10 s of audio
-    assert output_lengths(tf.constant([window, rate, 10 * rate]), rate).numpy().tolist() == [1, 25, 250]
+    window = round(0.025 * rate)  # one 25 ms window, 1 s and 10 s of audio
+    assert output_lengths(tf.constant([window, rate, 10 * rate]), rate).numpy().tolist() == [
+        1,
+        25,
+        250,
+    ]
 
 
-def test_train_cli_resumes_exports_and_transcribes(tmp_path, librispeech_corpus, librispeech, capsys):
+def test_train_cli_resumes_exports_and_transcribes(
+    tmp_path, librispeech_corpus, librispeech, capsys
+):
     from speechmill.runtime.transcribe import main as transcribe
     from speechmill.train.train import main as train
 
@@ -69,25 +102,41 @@ def test_train_cli_resumes_exports_and_transcribes(tmp_path, librispeech_corpus,
     assert train(["--data", str(librispeech_corpus), "--run", str(run), "--steps", "2", *TINY]) == 0
     assert json.loads((run / "state.json").read_text())["steps"] == 2
     assert train(["--data", str(librispeech_corpus), "--run", str(run), "--steps", "4", *TINY]) == 0
-    assert json.loads((run / "state.json").read_text())["steps"] == 4           # resumed, not restarted
+    assert json.loads((run / "state.json").read_text())["steps"] == 4  # resumed, not restarted
     for name in ("config.json", "model.keras", "history.csv", "eval.json", "export/export.json"):
         assert (run / name).exists(), name
-    settings = json.loads((run / "config.json").read_text())           # the small preset's schedule, our batch
-    assert (settings["batch_size"], settings["learning_rate"], settings["warmup_steps"]) == (4, 2e-3, 300)
+    settings = json.loads(
+        (run / "config.json").read_text()
+    )  # the small preset's schedule, our batch
+    assert (settings["batch_size"], settings["learning_rate"], settings["warmup_steps"]) == (
+        4,
+        2e-3,
+        300,
+    )
     assert json.loads((run / "eval.json").read_text())["dev"]["examples"] == 3
-    loads = subprocess.run([sys.executable, "-c", "import sys; from train.model import load_model; "
-                            "load_model(sys.argv[1])", str(run / "model.keras")], capture_output=True, text=True)
-    assert loads.returncode == 0, loads.stderr[-500:]              # a fresh process finds our LR schedule
+    loads = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from train.model import load_model; load_model(sys.argv[1])",
+            str(run / "model.keras"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert loads.returncode == 0, loads.stderr[-500:]  # a fresh process finds our LR schedule
 
     folder = tmp_path / "audio"
     folder.mkdir()
     for flac in sorted(librispeech.glob("dev-clean/*/*/*.flac"))[:2]:
         shutil.copy(flac, folder)
     data, _ = soundfile.read(next(folder.glob("*.flac")), dtype="float32")
-    soundfile.write(folder / "stereo-32k.wav", np.stack([data, data], axis=1).repeat(2, axis=0), 32000)
+    soundfile.write(
+        folder / "stereo-32k.wav", np.stack([data, data], axis=1).repeat(2, axis=0), 32000
+    )
     (folder / "broken.mp3").write_bytes(b"not audio at all")
     capsys.readouterr()
-    assert transcribe(["--model", str(run), str(folder)]) == 1                   # one unreadable file
+    assert transcribe(["--model", str(run), str(folder)]) == 1  # one unreadable file
     out, err = capsys.readouterr()
     lines = out.rstrip("\n").split("\n")
     assert len(lines) == 3 and all(line.count("\t") == 1 for line in lines)
@@ -103,12 +152,19 @@ def test_export_transcribes_exactly_as_the_model_does_on_both_backends(tmp_path,
     model = build_model(config_for("small", **TINY_SIZES["conformer"]))
     logits = model.get_layer("logits")
     kernel, bias = logits.get_weights()
-    logits.set_weights([kernel * 40.0, bias])          # peaky random outputs: non-trivial transcripts
+    logits.set_weights([kernel * 40.0, bias])  # peaky random outputs: non-trivial transcripts
     facts = export(model, str(tmp_path / "export"), 16000)
-    assert facts["tflite"] == "model.tflite" and facts["tflite_builtin_only"] is True   # no Flex delegate needed
+    assert (
+        facts["tflite"] == "model.tflite" and facts["tflite_builtin_only"] is True
+    )  # no Flex delegate needed
     lite = load_recognizer(str(tmp_path / "export"))
     saved = load_recognizer(str(tmp_path / "export"), backend="savedmodel")
-    assert (lite.backend, saved.backend, lite.sample_rate, lite.frame_seconds) == ("tflite", "savedmodel", 16000, 0.04)
+    assert (lite.backend, saved.backend, lite.sample_rate, lite.frame_seconds) == (
+        "tflite",
+        "savedmodel",
+        16000,
+        0.04,
+    )
     served = tf.saved_model.load(str(tmp_path / "export"))
     for flac in sorted(librispeech.glob("*/*/*/*.flac"))[:3]:
         audio = soundfile.read(flac, dtype="float32")[0]
@@ -145,70 +201,113 @@ def test_no_train_split_and_a_damaged_shard_are_one_line_each(tmp_path, librispe
     info = json.loads((dev_only / "info.json").read_text())
     del info["splits"]["train"]
     (dev_only / "info.json").write_text(json.dumps(info))
-    assert train(["--data", str(dev_only), "--run", str(tmp_path / "r1"), "--steps", "1", *TINY]) == 2
+    assert (
+        train(["--data", str(dev_only), "--run", str(tmp_path / "r1"), "--steps", "1", *TINY]) == 2
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"speechmill: train: {dev_only}: no train split; it has dev"]
 
     damaged = tmp_path / "damaged"
     shutil.copytree(librispeech_corpus, damaged)
-    shard = damaged / json.loads((damaged / "info.json").read_text())["splits"]["train"]["shards"][0]
+    shard = (
+        damaged / json.loads((damaged / "info.json").read_text())["splits"]["train"]["shards"][0]
+    )
     data = bytearray(shard.read_bytes())
-    data[len(data) // 2] ^= 0xFF                          # one flipped byte inside a record
+    data[len(data) // 2] ^= 0xFF  # one flipped byte inside a record
     shard.write_bytes(bytes(data))
-    assert train(["--data", str(damaged), "--run", str(tmp_path / "r2"), "--steps", "2", "--no-augment", *TINY]) == 1
+    assert (
+        train(
+            [
+                "--data",
+                str(damaged),
+                "--run",
+                str(tmp_path / "r2"),
+                "--steps",
+                "2",
+                "--no-augment",
+                *TINY,
+            ]
+        )
+        == 1
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and str(shard) in err[0] and "corrupt" in err[0] and "at byte" in err[0]
 
 
 def test_long_recordings_are_cut_at_pauses_into_bounded_pieces():
     from conftest import speak
+
     from speechmill.runtime.transcribe import chunk_bounds, transcribe_long
 
     rate = 16000
     rng = np.random.default_rng(0)
     pieces, pauses = [], []
-    for i in range(30):                                     # ~100 s of speech with pauses between
+    for i in range(30):  # ~100 s of speech with pauses between
         pieces.append(speak("the keeper climbs the tower every half hour and lights the lamp"))
         gap = np.zeros(int(rate * rng.uniform(0.3, 0.8)), np.int16)
         pauses.append((sum(map(len, pieces)), sum(map(len, pieces)) + len(gap)))
         pieces.append(gap)
     samples = np.concatenate(pieces)
     bounds = chunk_bounds(samples, rate, max_seconds=20, search_seconds=4)
-    assert bounds[0][0] == 0 and bounds[-1][1] == len(samples) and len(bounds) >= len(samples) / (20 * rate)
+    assert (
+        bounds[0][0] == 0
+        and bounds[-1][1] == len(samples)
+        and len(bounds) >= len(samples) / (20 * rate)
+    )
     assert all(b[0] == a[1] for a, b in zip(bounds, bounds[1:]))
     assert all(end - start <= 20 * rate for start, end in bounds)
-    for _, cut in bounds[:-1]:                               # every cut falls in a pause
-        assert any(lo <= cut <= hi for lo, hi in pauses) or not np.abs(samples[cut - 800:cut + 800]).any(), cut / rate
+    for _, cut in bounds[:-1]:  # every cut falls in a pause
+        assert (
+            any(lo <= cut <= hi for lo, hi in pauses)
+            or not np.abs(samples[cut - 800 : cut + 800]).any()
+        ), cut / rate
 
     seen = []
     text = transcribe_long(samples, rate, lambda piece: seen.append(int(piece.shape[0])) or "word")
-    assert max(seen) <= 30 * rate and sum(seen) == len(samples) and text == " ".join(["word"] * len(seen))
+    assert (
+        max(seen) <= 30 * rate
+        and sum(seen) == len(samples)
+        and text == " ".join(["word"] * len(seen))
+    )
 
 
 def test_batches_hold_only_utterances_ctc_can_align():
     from speechmill.train.data import ctc_frames_needed
 
     assert int(ctc_frames_needed(tf.constant([3, 4, 4, 5, 5, 5]))) == 6 + 3
-    rate, frames = 16000, 25                      # one second of audio: 25 logit frames
+    rate, frames = 16000, 25  # one second of audio: 25 logit frames
     assert int(output_lengths(rate, rate)) == frames
-    needed = [int(ctc_frames_needed(tf.constant(list(ids)))) for ids in ([1] * 13, [1, 2] * 12, [1] * 24)]
-    assert needed == [25, 24, 47]                 # 13 equal letters need 25 frames: just fits; 24 need 47
+    needed = [
+        int(ctc_frames_needed(tf.constant(list(ids)))) for ids in ([1] * 13, [1, 2] * 12, [1] * 24)
+    ]
+    assert needed == [25, 24, 47]  # 13 equal letters need 25 frames: just fits; 24 need 47
 
 
 def test_ctc_loss_is_finite_on_fast_augmented_speech(tmp_path):
     from conftest import build, write_config
 
     book = tmp_path / "fast.txt"
-    book.write_text("*** START OF THE PROJECT GUTENBERG EBOOK FAST ***\n\n" + "\n\n".join(
-        "Mississippi bookkeepers keep looking, will Anna see Otto's three little kittens soon" for _ in range(6))
-        + "\n\n*** END OF THE PROJECT GUTENBERG EBOOK FAST ***\n")
-    config = write_config(tmp_path / "c.toml", f'[[source]]\ntype = "gutenberg"\nbooks = ["{book}"]\nrates = [200, 240, 280]\n'
-                          f'split = "train"\nmin_words = 4\n', corpus="max_chars_per_second = 60")
+    book.write_text(
+        "*** START OF THE PROJECT GUTENBERG EBOOK FAST ***\n\n"
+        + "\n\n".join(
+            "Mississippi bookkeepers keep looking, will Anna see Otto's three little kittens soon"
+            for _ in range(6)
+        )
+        + "\n\n*** END OF THE PROJECT GUTENBERG EBOOK FAST ***\n"
+    )
+    config = write_config(
+        tmp_path / "c.toml",
+        f'[[source]]\ntype = "gutenberg"\nbooks = ["{book}"]\nrates = [200, 240, 280]\n'
+        f'split = "train"\nmin_words = 4\n',
+        corpus="max_chars_per_second = 60",
+    )
     build(config, tmp_path / "corpus")
     model = build_model(config_for("small", **TINY_SIZES["conformer"]))
     seen = 0
     for seed in range(3):
-        for x, y in batches(str(tmp_path / "corpus"), "train", batch_size=4, augment=True, shuffle=True, seed=seed):
+        for x, y in batches(
+            str(tmp_path / "corpus"), "train", batch_size=4, augment=True, shuffle=True, seed=seed
+        ):
             losses = ctc_loss(y["labels"], model(x), x["audio_length"], 16000).numpy()
             assert np.isfinite(losses).all()
             seen += len(losses)
@@ -217,13 +316,21 @@ def test_ctc_loss_is_finite_on_fast_augmented_speech(tmp_path):
 
 @pytest.mark.parametrize("preset", ["small"])
 def test_padding_never_changes_what_the_model_says_about_real_frames(preset):
-    model = build_model(config_for(preset, **TINY_SIZES["bigru" if preset == "bigru" else "conformer"]))
+    model = build_model(
+        config_for(preset, **TINY_SIZES["bigru" if preset == "bigru" else "conformer"])
+    )
     audio = tf.random.stateless_normal([1, 3 * 16000], seed=[3, 4]) * 0.1
     for length in (16000 + 123, 2 * 16000 + 401):
         n = int(output_lengths(length, 16000))
-        alone = model({"audio": audio[:, :length], "audio_length": tf.constant([length])}).numpy()[0]
-        padded = model({"audio": tf.pad(audio[:, :length], [[0, 0], [0, 3 * 16000 - length]]),
-                        "audio_length": tf.constant([length])}).numpy()[0]
+        alone = model({"audio": audio[:, :length], "audio_length": tf.constant([length])}).numpy()[
+            0
+        ]
+        padded = model(
+            {
+                "audio": tf.pad(audio[:, :length], [[0, 0], [0, 3 * 16000 - length]]),
+                "audio_length": tf.constant([length]),
+            }
+        ).numpy()[0]
         assert alone.shape[0] == n
         np.testing.assert_allclose(padded[:n], alone, atol=1e-4)
 
@@ -232,16 +339,38 @@ def test_presets_grow_and_bad_sizes_are_refused(tmp_path, librispeech_corpus, ca
     from speechmill.train.model import ModelConfigError
     from speechmill.train.train import main as train
 
-    sizes = {name: build_model(config_for(name)).count_params() for name in ("small", "base", "large")}
+    sizes = {
+        name: build_model(config_for(name)).count_params() for name in ("small", "base", "large")
+    }
     assert 1_500_000 < sizes["small"] < 5_000_000
     assert 5e6 < sizes["base"] < 30e6
     assert 30e6 < sizes["large"] < 150e6
     assert set(PRESETS) == {"small", "base", "large", "bigru"}
     with pytest.raises(ModelConfigError, match="unknown model preset"):
         config_for("huge")
-    assert train(["--data", str(librispeech_corpus), "--run", str(tmp_path / "r"), "--steps", "1",
-                  "--model", "base", "--d-model", "30", "--heads", "4"]) == 2
-    assert capsys.readouterr().err.strip() == "speechmill: train: --d-model 30 is not a multiple of --heads 4"
+    assert (
+        train(
+            [
+                "--data",
+                str(librispeech_corpus),
+                "--run",
+                str(tmp_path / "r"),
+                "--steps",
+                "1",
+                "--model",
+                "base",
+                "--d-model",
+                "30",
+                "--heads",
+                "4",
+            ]
+        )
+        == 2
+    )
+    assert (
+        capsys.readouterr().err.strip()
+        == "speechmill: train: --d-model 30 is not a multiple of --heads 4"
+    )
 
 
 def test_spec_augment_masks_bands_and_spans_inside_each_utterance():
@@ -250,16 +379,18 @@ def test_spec_augment_masks_bands_and_spans_inside_each_utterance():
     layer = SpecAugment(freq_masks=2, freq_width=10, time_masks=3, time_fraction=0.1, seed=7)
     features = tf.ones([64, 200, 80])
     frames = tf.constant([200, 120, 40, 1] * 16)
-    assert np.array_equal(layer(features, frames).numpy(), features.numpy())           # inference: identity
+    assert np.array_equal(layer(features, frames).numpy(), features.numpy())  # inference: identity
     out = layer(features, frames, training=True).numpy()
-    masked_bins = (out == 0).all(axis=1).sum(axis=1)             # mel bins zero over all frames
-    masked_frames = (out == 0).all(axis=2)                       # frames zero over all bins
+    masked_bins = (out == 0).all(axis=1).sum(axis=1)  # mel bins zero over all frames
+    masked_frames = (out == 0).all(axis=2)  # frames zero over all bins
     assert masked_bins.max() <= 20 and masked_bins.max() > 0
     for row, n in zip(masked_frames, frames.numpy()):
-        assert row.sum() <= 3 * int(0.1 * n)                     # spans scale with the utterance
-    assert masked_frames[:, 120:].sum() == masked_frames[0::4, 120:].sum()   # only the 200-frame rows go there
+        assert row.sum() <= 3 * int(0.1 * n)  # spans scale with the utterance
+    assert (
+        masked_frames[:, 120:].sum() == masked_frames[0::4, 120:].sum()
+    )  # only the 200-frame rows go there
     again = SpecAugment(freq_masks=2, freq_width=10, time_masks=3, time_fraction=0.1, seed=7)
-    assert np.array_equal(again(features, frames, training=True).numpy(), out)           # seeded
+    assert np.array_equal(again(features, frames, training=True).numpy(), out)  # seeded
 
 
 def test_frequency_warp_moves_a_voice_up_or_down_in_training_only():
@@ -282,13 +413,15 @@ def test_frequency_warp_moves_a_voice_up_or_down_in_training_only():
     lengths = tf.constant([rate] * 16)
     layer, plain = LogMel(rate, 80, warp=0.2, seed=3), LogMel(rate, 80)
     batch = tones(*[1000] * 16)
-    assert np.allclose(layer(batch, lengths)[0].numpy(), plain(batch, lengths)[0].numpy())   # inference: no warp
+    assert np.allclose(
+        layer(batch, lengths)[0].numpy(), plain(batch, lengths)[0].numpy()
+    )  # inference: no warp
     warped = peak_bins(layer, batch, training=True)
     low, high = peak_bins(plain, tones(780, 1220))
-    assert low <= warped.min() and warped.max() <= high                      # 1 kHz moved by 0.8 ... 1.2
-    assert warped.min() < peak_bins(plain, batch)[0] < warped.max()           # some down, some up
+    assert low <= warped.min() and warped.max() <= high  # 1 kHz moved by 0.8 ... 1.2
+    assert warped.min() < peak_bins(plain, batch)[0] < warped.max()  # some down, some up
     again = LogMel(rate, 80, warp=0.2, seed=3)
-    assert np.array_equal(peak_bins(again, batch, training=True), warped)    # seeded
+    assert np.array_equal(peak_bins(again, batch, training=True), warped)  # seeded
 
 
 def test_warmup_then_inverse_square_root_decay():
@@ -310,7 +443,7 @@ def test_gradient_accumulation_updates_once_per_n_batches(librispeech_corpus):
     kernel = model.get_layer("logits").kernel
     before = kernel.numpy().copy()
     model.fit(data, steps_per_epoch=2, epochs=1, verbose=0)
-    assert np.array_equal(kernel.numpy(), before)                      # 2 batches: still accumulating
+    assert np.array_equal(kernel.numpy(), before)  # 2 batches: still accumulating
     model.fit(data, steps_per_epoch=1, epochs=1, verbose=0)
-    assert not np.array_equal(kernel.numpy(), before)                  # the 3rd batch makes the update
+    assert not np.array_equal(kernel.numpy(), before)  # the 3rd batch makes the update
     assert int(model.optimizer.iterations) == 1

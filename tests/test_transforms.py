@@ -1,9 +1,11 @@
 """The Beam transforms on their own, with TestPipeline + assert_that."""
+
 from __future__ import annotations
 
 import apache_beam as beam
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
+
 from speechmill.corpus.config import CorpusSettings
 from speechmill.corpus.parts import PartResult
 from speechmill.corpus.reject import RejectRecord
@@ -20,28 +22,51 @@ def test_build_units_writes_parts_and_routes_rejects(tmp_path, librispeech):
     (tmp_path / "nope.trans.txt").write_text("999-1-0000 A LINE WITH NO AUDIO\n")
     parts_dir = tmp_path / "parts"
     parts_dir.mkdir()
-    expected = [("dev", 3), ("train", 3), ("train", 3), ("reject", "audio:missing")] + [("done", None)] * 4
+    expected = [("dev", 3), ("train", 3), ("train", 3), ("reject", "audio:missing")] + [
+        ("done", None)
+    ] * 4
     for run in ("built", "reused"):
         with TestPipeline() as p:
-            out = (p | beam.Create(units + [(0, broken)])
-                   | beam.ParDo(BuildUnits([source], CorpusSettings(), str(parts_dir), ["table-0"])))
-            summary = out | beam.Map(lambda r: (r.split, len(r.ends)) if isinstance(r, PartResult)
-                                     else ("reject", r.reason) if isinstance(r, RejectRecord) else ("done", None))
+            out = (
+                p
+                | beam.Create(units + [(0, broken)])
+                | beam.ParDo(BuildUnits([source], CorpusSettings(), str(parts_dir), ["table-0"]))
+            )
+            summary = out | beam.Map(
+                lambda r: (
+                    (r.split, len(r.ends))
+                    if isinstance(r, PartResult)
+                    else ("reject", r.reason)
+                    if isinstance(r, RejectRecord)
+                    else ("done", None)
+                )
+            )
             assert_that(summary, equal_to(expected))
         parts = {p.name: p.stat().st_mtime_ns for p in parts_dir.glob("*.tfrecord")}
         assert len(parts) == 3 and len(list(parts_dir.glob("*.json"))) == 4
         if run == "built":
             first = parts
-    assert parts == first                   # the second run rewrote nothing
+    assert parts == first  # the second run rewrote nothing
 
 
 def test_expand_units_passes_plain_units_and_turns_failures_into_rejects(tmp_path, loopback_site):
     librispeech = LibriSpeechSource(path="dev-clean", cache_dir=str(tmp_path))
-    youtube = YouTubeSource(urls=[f"{loopback_site.url}/missing.html"], retries=0, timeout_seconds=2)
+    youtube = YouTubeSource(
+        urls=[f"{loopback_site.url}/missing.html"], retries=0, timeout_seconds=2
+    )
     plain = Unit("librispeech", "download/dev-clean", Download("x", None, "dev-clean"))
     with TestPipeline() as p:
-        out = (p | beam.Create([(0, plain), (1, youtube.units()[0])])
-               | beam.ParDo(ExpandUnits([librispeech, youtube])))
-        summary = out | beam.Map(lambda r: ("reject", r.reason, r.stage) if isinstance(r, RejectRecord)
-                                 else ("unit", r[1].key))
-        assert_that(summary, equal_to([("unit", "download/dev-clean"), ("reject", "youtube:unavailable", "expand")]))
+        out = (
+            p
+            | beam.Create([(0, plain), (1, youtube.units()[0])])
+            | beam.ParDo(ExpandUnits([librispeech, youtube]))
+        )
+        summary = out | beam.Map(
+            lambda r: (
+                ("reject", r.reason, r.stage) if isinstance(r, RejectRecord) else ("unit", r[1].key)
+            )
+        )
+        assert_that(
+            summary,
+            equal_to([("unit", "download/dev-clean"), ("reject", "youtube:unavailable", "expand")]),
+        )

@@ -1,5 +1,6 @@
 """TTS speech is what espeak-ng says for each piece alone, at the piece's own settings, and
 identical from build to build (many units per worker, voices and rates changing between units)."""
+
 from __future__ import annotations
 
 import io
@@ -33,8 +34,11 @@ RATES = [150, 190]
 
 def espeak_alone(text: str, voice: str, rate: int, pitch: int) -> float:
     """Seconds of speech espeak-ng's own command gives for ``text`` at these settings."""
-    wav = subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-p", str(pitch), "--stdout", text],
-                         check=True, capture_output=True).stdout
+    wav = subprocess.run(
+        ["espeak-ng", "-v", voice, "-s", str(rate), "-p", str(pitch), "--stdout", text],
+        check=True,
+        capture_output=True,
+    ).stdout
     info = soundfile.info(io.BytesIO(wav))
     return info.frames / info.samplerate
 
@@ -42,7 +46,9 @@ def espeak_alone(text: str, voice: str, rate: int, pitch: int) -> float:
 def test_multi_voice_books_are_identical_and_each_piece_has_its_own_settings(tmp_path):
     book = tmp_path / "lanterns.txt"
     book.write_text(BOOK)
-    config = write_config(tmp_path / "tts.toml", f"""
+    config = write_config(
+        tmp_path / "tts.toml",
+        f"""
         [[source]]
         type = "gutenberg"
         books = ["{book}"]
@@ -51,39 +57,52 @@ def test_multi_voice_books_are_identical_and_each_piece_has_its_own_settings(tmp
         split = "train"
         min_words = 4
         max_words = 20
-        """)
+        """,
+    )
     first = build(config, tmp_path / "a")
     second = build(config, tmp_path / "b")
     assert first == second
-    assert first["sources"][0]["cleaning"]["spelled_out"] == len(VOICES) * len(RATES)     # the number sentence
+    assert first["sources"][0]["cleaning"]["spelled_out"] == len(VOICES) * len(
+        RATES
+    )  # the number sentence
     for name in first["splits"]["train"]["shards"]:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
     rows = read_corpus(tmp_path / "a", "train")
     assert len(rows) == 5 * len(VOICES) * len(RATES)
-    for row in rows:          # e.g. gutenberg/lanterns/en-us+f3@150wpm-p50/00000
+    for row in rows:  # e.g. gutenberg/lanterns/en-us+f3@150wpm-p50/00000
         voice, rest = row["id"].split("/")[2].split("@")
         rate = int(rest.split("wpm")[0])
         # The audio is what the engine says for the stored transcript alone, at this setting:
         # within 2 % (libespeak-ng carries a few ms of state between pieces; a wrong rate is
         # 15-25 % off, and the raw text of the number sentence is read 20 % longer).
         expected = espeak_alone(row["text"], voice.replace("_", "+"), rate, 50)
-        assert abs(row["num_samples"] / 16000 - expected) < 0.02 * expected, (row["id"], row["num_samples"], expected)
+        assert abs(row["num_samples"] / 16000 - expected) < 0.02 * expected, (
+            row["id"],
+            row["num_samples"],
+            expected,
+        )
         if "1847" in row["text_raw"]:
             raw = espeak_alone(row["text_raw"], voice.replace("_", "+"), rate, 50)
-            assert abs(raw - expected) > 0.1 * expected         # the check tells the two readings apart
+            assert abs(raw - expected) > 0.1 * expected  # the check tells the two readings apart
 
 
 def test_the_tts_child_dies_with_the_build(tmp_path):
     # The build's main process marks itself and starts a worker (like Beam's SDK workers, which
     # outlive a killed job for a while); the worker's TTS child must go when the build goes.
-    worker = ("import time\nfrom corpus.inputs.tts import Synthesizer\ns = Synthesizer()\n"
-              "s.speak('hello there', 'en-us', 160, 50)\nimport os\nprint(os.getpid(), s._proc.pid, flush=True)\n"
-              "time.sleep(60)\n")
-    job = ("import subprocess, sys\nfrom corpus.inputs.tts import mark_job\nmark_job()\n"
-           f"w = subprocess.Popen([sys.executable, '-c', {worker!r}], stdout=sys.stdout)\nw.wait()\n")
+    worker = (
+        "import time\nfrom corpus.inputs.tts import Synthesizer\ns = Synthesizer()\n"
+        "s.speak('hello there', 'en-us', 160, 50)\nimport os\nprint(os.getpid(), s._proc.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    job = (
+        "import subprocess, sys\nfrom corpus.inputs.tts import mark_job\nmark_job()\n"
+        f"w = subprocess.Popen([sys.executable, '-c', {worker!r}], stdout=sys.stdout)\nw.wait()\n"
+    )
     repo = Path(__file__).resolve().parent.parent
-    build_process = subprocess.Popen([sys.executable, "-c", job], stdout=subprocess.PIPE, text=True, cwd=repo)
+    build_process = subprocess.Popen(
+        [sys.executable, "-c", job], stdout=subprocess.PIPE, text=True, cwd=repo
+    )
     worker_pid, child = (int(pid) for pid in build_process.stdout.readline().split())
     try:
         os.kill(build_process.pid, signal.SIGKILL)
@@ -108,12 +127,37 @@ def program_alone(engine: str, voice: str, text: str, stretch: float, tmp_path: 
     """Seconds of speech flite's or festival's own command gives for ``text`` alone."""
     out = tmp_path / "alone.wav"
     if engine == "flite":
-        subprocess.run(["flite", "-voice", voice, "--setf", f"duration_stretch={stretch:.4f}", "-t", text, "-o", str(out)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [
+                "flite",
+                "-voice",
+                voice,
+                "--setf",
+                f"duration_stretch={stretch:.4f}",
+                "-t",
+                text,
+                "-o",
+                str(out),
+            ],
+            check=True,
+            capture_output=True,
+        )
     else:
         (tmp_path / "alone.txt").write_text(text)
-        subprocess.run(["text2wave", "-eval", f"(voice_{voice})", "-eval", f"(Parameter.set 'Duration_Stretch {stretch})",
-                        str(tmp_path / "alone.txt"), "-o", str(out)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                "text2wave",
+                "-eval",
+                f"(voice_{voice})",
+                "-eval",
+                f"(Parameter.set 'Duration_Stretch {stretch})",
+                str(tmp_path / "alone.txt"),
+                "-o",
+                str(out),
+            ],
+            check=True,
+            capture_output=True,
+        )
     return soundfile.info(out).duration
 
 
@@ -121,7 +165,9 @@ def test_flite_and_festival_voices_speak_their_share_of_the_pieces(tmp_path):
     book = tmp_path / "lanterns.txt"
     book.write_text(BOOK)
     voices = ["en-us", "flite:slt", "flite:awb", "festival:kal_diphone", "festival:ked_diphone"]
-    config = write_config(tmp_path / "tts.toml", f"""
+    config = write_config(
+        tmp_path / "tts.toml",
+        f"""
         [[source]]
         type = "gutenberg"
         books = ["{book}"]
@@ -131,14 +177,17 @@ def test_flite_and_festival_voices_speak_their_share_of_the_pieces(tmp_path):
         split = "train"
         min_words = 4
         max_words = 20
-        """)
+        """,
+    )
     first = build(config, tmp_path / "a")
-    assert build(config, tmp_path / "b") == first                    # the same pieces to the same voices again
+    assert build(config, tmp_path / "b") == first  # the same pieces to the same voices again
     rows = read_corpus(tmp_path / "a", "train")
     by_piece = {}
     for row in rows:
         by_piece.setdefault(row["id"].rsplit("/", 1)[1], []).append(row["speaker"])
-    assert len(by_piece) == 5 and all(len(set(s)) == 2 for s in by_piece.values())     # two voices per piece
+    assert len(by_piece) == 5 and all(
+        len(set(s)) == 2 for s in by_piece.values()
+    )  # two voices per piece
     speakers = {row["speaker"] for row in rows}
     assert {"gutenberg/flite_slt@150wpm", "gutenberg/festival_kal_diphone@150wpm"} & speakers
     durations = []
@@ -149,6 +198,9 @@ def test_flite_and_festival_voices_speak_their_share_of_the_pieces(tmp_path):
             expected = program_alone(engine, voice, row["text"], 170 / 150, tmp_path)
             # the record is the engine's speech of its own transcript (a batch shifted by one piece
             # would be off by seconds: the pieces differ in length by far more than 1 %)
-            assert abs(row["num_samples"] / 16000 - expected) < 0.01 * expected + 0.01, (row["id"], expected)
+            assert abs(row["num_samples"] / 16000 - expected) < 0.01 * expected + 0.01, (
+                row["id"],
+                expected,
+            )
             durations.append(expected)
     assert len(durations) >= 4 and max(durations) > 1.3 * min(durations)

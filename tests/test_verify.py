@@ -4,6 +4,7 @@ what it confirms and sends the rest to the ledger.
 The acceptance film: 30 spoken lines with 3 s between them and a stretch of music. Its
 subtitles have the right text and time for most lines, the texts of 3 lines (10 %) passed
 round among themselves, 3 cues 1.5 s late or early, and a cue over the music."""
+
 from __future__ import annotations
 
 import hashlib
@@ -23,6 +24,7 @@ from conftest import (
     srt,
     write_config,
 )
+
 from speechmill.corpus.schema import decode_utterance
 from speechmill.corpus.tfrecord import read_records
 from speechmill.pipelines.verify_corpus import MIN_SCORE
@@ -59,16 +61,18 @@ LINES = [
     "A letter arrived from the bank on a Monday morning.",
     "The lamps in the street were lit one after another.",
 ]
-SWAPPED = (4, 14, 24)                       # each gets the next one's text (the last the first's)
-SHIFTED = {8: 1.5, 18: -1.5, 27: 1.5}       # seconds the cue is late (+) or early (-)
+SWAPPED = (4, 14, 24)  # each gets the next one's text (the last the first's)
+SHIFTED = {8: 1.5, 18: -1.5, 27: 1.5}  # seconds the cue is late (+) or early (-)
 MUSIC_CUE = "And then we walked home along the river together."
 
 
 def music(seconds: float, rate: int = 16000) -> np.ndarray:
     """A chord with vibrato, pulsing twice a second: loud and voiced, but no words."""
     t = np.arange(int(seconds * rate)) / rate
-    chord = sum(np.sin(2 * np.pi * f * t * (1 + 0.003 * np.sin(2 * np.pi * 5 * t))) / (k + 1)
-                for k, f in enumerate((220.0, 277.2, 329.6, 440.0, 554.4)))
+    chord = sum(
+        np.sin(2 * np.pi * f * t * (1 + 0.003 * np.sin(2 * np.pi * 5 * t))) / (k + 1)
+        for k, f in enumerate((220.0, 277.2, 329.6, 440.0, 554.4))
+    )
     pulse = 0.5 + 0.5 * (np.sin(2 * np.pi * 2 * t) > 0)
     return (chord * pulse * 3000).astype(np.int16)
 
@@ -82,8 +86,10 @@ def film(tmp_path_factory) -> tuple[Path, list]:
     first, gap = 2.0, 3.0
     placed = make_movie(films, "film", LINES, first=first, gap=gap, tail=9.0)
     music_at = placed[-1][1] + 2.0
-    placed = make_movie(films, "film", LINES, first=first, gap=gap, tail=9.0, extra=[(music_at, music(5.0))])
-    assert VERIFY_VOICE == ("en-us", 175)          # make_movie speaks as the model's corpus does
+    placed = make_movie(
+        films, "film", LINES, first=first, gap=gap, tail=9.0, extra=[(music_at, music(5.0))]
+    )
+    assert VERIFY_VOICE == ("en-us", 175)  # make_movie speaks as the model's corpus does
     cues = [list(c) for c in placed]
     for i, j in zip(SWAPPED, SWAPPED[1:] + SWAPPED[:1]):
         cues[i][2] = placed[j][2]
@@ -92,14 +98,17 @@ def film(tmp_path_factory) -> tuple[Path, list]:
         cues[i][1] += shift
     cues.append([music_at + 0.5, music_at + 4.5, MUSIC_CUE])
     (films / "film.srt").write_text(srt([tuple(c) for c in cues], 0.0, 1.0))
-    config = write_config(folder / "film.toml", f"""
+    config = write_config(
+        folder / "film.toml",
+        f"""
         [[source]]
         type = "movies"
         path = "{films}"
         split = "train"
-        """)
+        """,
+    )
     info = build(config, folder / "corpus")
-    assert info["splits"]["train"]["examples"] == len(LINES) + 1      # the builder kept every cue
+    assert info["splits"]["train"]["examples"] == len(LINES) + 1  # the builder kept every cue
     return folder / "corpus", placed
 
 
@@ -124,20 +133,25 @@ def records(folder: Path) -> dict[str, object]:
 
 
 def digests(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.iterdir())
+        if p.is_file() and not p.name.startswith(".")
+    }
 
 
 def test_verify_rejects_wrong_cues_and_retimes_shifted_ones(tmp_path, film, verify_model):
     corpus, placed = film
     out = tmp_path / "verified"
-    info = verify(corpus, out, verify_model)          # the default runner: one process per core
+    info = verify(corpus, out, verify_model)  # the default runner: one process per core
 
     kept = records(out)
     ids = [f"movies/film/{i:05d}" for i in range(len(LINES) + 1)]
     music_id = ids[-1]
     correct = [ids[i] for i in range(len(LINES)) if i not in SWAPPED and i not in SHIFTED]
-    caught = [ids[i] for i in SWAPPED if ids[i] not in kept] + ([music_id] if music_id not in kept else [])
+    caught = [ids[i] for i in SWAPPED if ids[i] not in kept] + (
+        [music_id] if music_id not in kept else []
+    )
     assert len(caught) >= 0.9 * (len(SWAPPED) + 1), caught
     false_rejects = [i for i in correct if i not in kept]
     assert len(false_rejects) <= 0.05 * len(correct), false_rejects
@@ -156,7 +170,13 @@ def test_verify_rejects_wrong_cues_and_retimes_shifted_ones(tmp_path, film, veri
         words = utt.words
         assert [w for w, _, _ in words] == utt.text.split()
         assert all(a < b <= c for (_, a, b), (_, c, _) in zip(words, words[1:]))
-        assert abs(t0 + words[0][1] - start) <= 0.2 and abs(t0 + words[-1][2] - end) <= 0.2, (i, t0, words, start, end)
+        assert abs(t0 + words[0][1] - start) <= 0.2 and abs(t0 + words[-1][2] - end) <= 0.2, (
+            i,
+            t0,
+            words,
+            start,
+            end,
+        )
         assert abs(utt.num_samples / 16000 - (t1 - t0)) <= 0.02
         assert utt.verify_score >= MIN_SCORE
     assert all(ids[i] in kept for i in SHIFTED)
@@ -167,33 +187,46 @@ def test_verify_rejects_wrong_cues_and_retimes_shifted_ones(tmp_path, film, veri
     assert movies["retimed"] >= len(SHIFTED)
     quantiles = list(movies["score_quantiles"].values())
     assert quantiles == sorted(quantiles) and quantiles[-1] <= 0
-    assert section["model"]["sha256"] == hashlib.sha256((verify_model / "model.keras").read_bytes()).hexdigest()
+    assert (
+        section["model"]["sha256"]
+        == hashlib.sha256((verify_model / "model.keras").read_bytes()).hexdigest()
+    )
     assert section["min_score"] == MIN_SCORE and info["schema_version"] == 3
-    assert info["alignment"][0]["item"] == "movies/film"                 # the build's sync facts carried over
+    assert info["alignment"][0]["item"] == "movies/film"  # the build's sync facts carried over
 
-    rows = read_corpus(out, "train")                                     # tf.data reads the new fields
+    rows = read_corpus(out, "train")  # tf.data reads the new fields
     assert len(rows) == len(kept) and all(MIN_SCORE <= r["verify_score"] <= 0 for r in rows)
 
-    again = tmp_path / "again"                                           # one process, fresh: same bytes
+    again = tmp_path / "again"  # one process, fresh: same bytes
     verify(corpus, again, verify_model, *IN_PROCESS)
     assert digests(again) == digests(out)
 
 
-def test_unverified_records_pass_unchanged_and_labels_exact_by_construction_can_skip(tmp_path, verify_model):
+def test_unverified_records_pass_unchanged_and_labels_exact_by_construction_can_skip(
+    tmp_path, verify_model
+):
     corpus = verify_model.parent / "corpus"
     out = tmp_path / "skipped"
     info = verify(corpus, out, verify_model, "--skip-synthetic", *IN_PROCESS)
-    assert serialized(out) == serialized(corpus)                 # every record carried over as it was
-    assert info["verify"]["sources"]["gutenberg"]["skipped"] == sum(s["examples"] for s in info["splits"].values())
+    assert serialized(out) == serialized(corpus)  # every record carried over as it was
+    assert info["verify"]["sources"]["gutenberg"]["skipped"] == sum(
+        s["examples"] for s in info["splits"].values()
+    )
 
     checked = verify(corpus, tmp_path / "checked", verify_model, "--min-score", "-50", *IN_PROCESS)
     before, after = records(corpus), records(tmp_path / "checked")
-    assert before.keys() == after.keys() and checked["verify"]["sources"]["gutenberg"]["rejected"] == 0
-    for uid, utt in after.items():                   # no film to re-read: cut inside its own audio
+    assert (
+        before.keys() == after.keys() and checked["verify"]["sources"]["gutenberg"]["rejected"] == 0
+    )
+    for uid, utt in after.items():  # no film to re-read: cut inside its own audio
         whole = before[uid].audio
         assert utt.verify_score is not None and utt.num_samples <= len(whole)
-        start = np.flatnonzero(np.all(np.lib.stride_tricks.sliding_window_view(whole, 64) == utt.audio[:64], axis=1))
-        assert len(start) >= 1 and np.array_equal(whole[start[0]:start[0] + utt.num_samples], utt.audio)
+        start = np.flatnonzero(
+            np.all(np.lib.stride_tricks.sliding_window_view(whole, 64) == utt.audio[:64], axis=1)
+        )
+        assert len(start) >= 1 and np.array_equal(
+            whole[start[0] : start[0] + utt.num_samples], utt.audio
+        )
 
 
 def test_the_model_hears_a_film_cue_with_context_but_an_augmented_copy_as_it_is(film):
@@ -205,9 +238,12 @@ def test_the_model_hears_a_film_cue_with_context_but_an_augmented_copy_as_it_is(
     utt = records(corpus)["movies/film/00003"]
     window = window_for(utt, 16000, 2.0)
     assert window.media.endswith("film.mkv") and window.own[0] == pytest.approx(2.0, abs=0.01)
-    a = int(round(window.own[0] * 16000))          # the origin's times have 10 ms steps
-    errors = [np.abs(window.audio[a + lag:a + lag + 8000].astype(int) - utt.audio[:8000]).mean() for lag in range(-160, 161)]
-    assert min(errors) <= 2                        # the same sound, within 10 ms of where it was
+    a = int(round(window.own[0] * 16000))  # the origin's times have 10 ms steps
+    errors = [
+        np.abs(window.audio[a + lag : a + lag + 8000].astype(int) - utt.audio[:8000]).mean()
+        for lag in range(-160, 161)
+    ]
+    assert min(errors) <= 2  # the same sound, within 10 ms of where it was
     copy = dataclasses.replace(utt, id=utt.id + "~speed1.1", augment="speed=1.1")
     assert window_for(copy, 16000, 2.0).audio is copy.audio
     assert window_for(utt, 16000, 0.0).audio is utt.audio
@@ -217,25 +253,67 @@ def test_verify_refuses_what_it_cannot_do(tmp_path, film, verify_model):
     from speechmill.pipelines.verify_corpus import main
 
     corpus, _ = film
-    assert main(["--input", str(corpus), "--output", str(corpus), "--model", str(verify_model)]) == 2
-    assert main(["--input", str(corpus), "--output", str(tmp_path / "o"), "--model", str(tmp_path)]) == 2
-    assert main(["--input", str(tmp_path), "--output", str(tmp_path / "o"), "--model", str(verify_model)]) == 2
+    assert (
+        main(["--input", str(corpus), "--output", str(corpus), "--model", str(verify_model)]) == 2
+    )
+    assert (
+        main(["--input", str(corpus), "--output", str(tmp_path / "o"), "--model", str(tmp_path)])
+        == 2
+    )
+    assert (
+        main(
+            [
+                "--input",
+                str(tmp_path),
+                "--output",
+                str(tmp_path / "o"),
+                "--model",
+                str(verify_model),
+            ]
+        )
+        == 2
+    )
 
 
 # ----------------------------------------------------------------------------- the pure parts
+
 
 def test_judge_keeps_cuts_and_rejects():
     from speechmill.train.verify import Alignment, judge
 
     words = (("a", 1.0, 1.2), ("cat", 1.4, 1.9))
-    kept = judge(Alignment(-1.0, 1.0, 1.9, words), min_score=-4.5, margin=0.15, window_seconds=5.0, own=(0.8, 2.0))
+    kept = judge(
+        Alignment(-1.0, 1.0, 1.9, words),
+        min_score=-4.5,
+        margin=0.15,
+        window_seconds=5.0,
+        own=(0.8, 2.0),
+    )
     assert kept.kept and (kept.start, kept.end) == (0.85, 2.05)
     assert kept.word_times == pytest.approx((0.15, 0.35, 0.55, 1.05))
-    edge = judge(Alignment(-1.0, 0.05, 4.95, words), min_score=-4.5, margin=0.15, window_seconds=5.0, own=(0, 5))
-    assert (edge.start, edge.end) == (0.0, 5.0)                          # never outside the audio
-    low = judge(Alignment(-6.0, 1.0, 1.9, words), min_score=-4.5, margin=0.15, window_seconds=5.0, own=(0.8, 2.0))
+    edge = judge(
+        Alignment(-1.0, 0.05, 4.95, words),
+        min_score=-4.5,
+        margin=0.15,
+        window_seconds=5.0,
+        own=(0, 5),
+    )
+    assert (edge.start, edge.end) == (0.0, 5.0)  # never outside the audio
+    low = judge(
+        Alignment(-6.0, 1.0, 1.9, words),
+        min_score=-4.5,
+        margin=0.15,
+        window_seconds=5.0,
+        own=(0.8, 2.0),
+    )
     assert low.reason == "verify:low-score" and "-6.000" in low.detail
-    away = judge(Alignment(-1.0, 3.0, 3.9, words), min_score=-4.5, margin=0.15, window_seconds=5.0, own=(0.8, 2.0))
+    away = judge(
+        Alignment(-1.0, 3.0, 3.9, words),
+        min_score=-4.5,
+        margin=0.15,
+        window_seconds=5.0,
+        own=(0.8, 2.0),
+    )
     assert away.reason == "verify:elsewhere"
 
 
@@ -245,13 +323,20 @@ def test_origin_times_and_score_summary():
 
     assert origin_time("/films/a b.mkv#t=12.30,15.10") == ("/films/a b.mkv", 12.3, 15.1)
     assert origin_time("LibriSpeech/dev-clean/84/121123/84-121123-0000.flac") is None
-    notes = [Note("movies", "verify/a", {"scores": [-1.0, -2.0], "kept": 2, "retimed": 1}),
-             Note("movies", "verify/b", {"scores": [-3.0, -9.0], "kept": 1, "rejected": 1}),
-             Note("gutenberg", "verify/c", {"scores": [], "skipped": 4})]
+    notes = [
+        Note("movies", "verify/a", {"scores": [-1.0, -2.0], "kept": 2, "retimed": 1}),
+        Note("movies", "verify/b", {"scores": [-3.0, -9.0], "kept": 1, "rejected": 1}),
+        Note("gutenberg", "verify/c", {"scores": [], "skipped": 4}),
+    ]
     section = summarize(notes, {"min_score": -4.5})["verify"]
     assert section["min_score"] == -4.5
-    assert section["sources"]["movies"] == {"kept": 3, "retimed": 1, "rejected": 1, "skipped": 0, "score_quantiles": {
-        "0.05": -8.1, "0.25": -4.5, "0.5": -2.5, "0.75": -1.75, "0.95": -1.15}}
+    assert section["sources"]["movies"] == {
+        "kept": 3,
+        "retimed": 1,
+        "rejected": 1,
+        "skipped": 0,
+        "score_quantiles": {"0.05": -8.1, "0.25": -4.5, "0.5": -2.5, "0.75": -1.75, "0.95": -1.15},
+    }
     assert section["sources"]["gutenberg"] == {"kept": 0, "retimed": 0, "rejected": 0, "skipped": 4}
 
 
@@ -259,10 +344,20 @@ def test_augmented_copies_keep_word_timings_in_step_with_the_audio():
     from speechmill.augment.apply import Banks, augment_utterance
     from speechmill.corpus.schema import Utterance
 
-    utt = Utterance(id="x/1", source="x", speaker="s", group="g", text="a cat", text_raw="A cat",
-                    audio=(np.sin(np.arange(16000) / 5) * 8000).astype(np.int16), verify_score=-1.0,
-                    word_times=(0.1, 0.3, 0.5, 0.9))
-    copy = augment_utterance(utt, (("speed", 1.25),), 16000, Banks(noises=[], rirs=[], babble=[]), 1)
+    utt = Utterance(
+        id="x/1",
+        source="x",
+        speaker="s",
+        group="g",
+        text="a cat",
+        text_raw="A cat",
+        audio=(np.sin(np.arange(16000) / 5) * 8000).astype(np.int16),
+        verify_score=-1.0,
+        word_times=(0.1, 0.3, 0.5, 0.9),
+    )
+    copy = augment_utterance(
+        utt, (("speed", 1.25),), 16000, Banks(noises=[], rirs=[], babble=[]), 1
+    )
     assert copy.word_times == pytest.approx((0.08, 0.24, 0.4, 0.72))
     assert copy.num_samples == pytest.approx(16000 / 1.25, abs=40) and copy.verify_score == -1.0
     assert not math.isnan(copy.verify_score)

@@ -1,8 +1,10 @@
 """The verification core: CTC segmentation of a transcript against frame log-probabilities."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from speechmill.train.verify import CHAR_LIST, CannotAlign, align, log_posteriors
 
 FRAME = 0.04
@@ -36,7 +38,9 @@ def test_a_transcript_of_other_words_scores_low():
 
 def test_a_shifted_utterance_is_found_where_it_is():
     late = align(peaked("the cat sat", first=60, step=3), "the cat sat", FRAME)
-    assert late.words[0][1] == pytest.approx(60 * FRAME) and late.words[-1][2] == pytest.approx((60 + 30) * FRAME + FRAME)
+    assert late.words[0][1] == pytest.approx(60 * FRAME) and late.words[-1][2] == pytest.approx(
+        (60 + 30) * FRAME + FRAME
+    )
 
 
 def test_text_that_cannot_fit_is_refused():
@@ -48,11 +52,14 @@ def test_text_that_cannot_fit_is_refused():
 
 def test_model_posteriors_are_log_probabilities_cut_to_each_true_length():
     import tensorflow as tf
+
     from speechmill.train.model import build_model, config_for, output_lengths
 
     model = build_model(config_for("small", d_model=16, heads=2, layers=1, conv_channels=4))
     lengths = tf.constant([16000, 9000], tf.int32)
-    audio = tf.random.stateless_normal([2, 16000], seed=[1, 2]) * tf.sequence_mask(lengths, 16000, tf.float32)
+    audio = tf.random.stateless_normal([2, 16000], seed=[1, 2]) * tf.sequence_mask(
+        lengths, 16000, tf.float32
+    )
     out = log_posteriors(model, audio, lengths)
     assert [len(o) for o in out] == output_lengths(lengths, 16000).numpy().tolist()
     for o in out:

@@ -1,4 +1,5 @@
 """yt-dlp end to end against a loopback web server: HTML pages with <video> and <track>."""
+
 from __future__ import annotations
 
 import subprocess
@@ -16,12 +17,16 @@ from conftest import (
     speak,
     write_config,
 )
+
 from speechmill.corpus.subtitles.parse import is_rolling, parse_vtt, unroll
 from speechmill.corpus.text import normalize
 
 RATE = 16000
-ROLLING = ["the miller opened the gate at dawn", "three carts waited in the lane outside",
-           "nobody spoke until the wheel began to turn"]
+ROLLING = [
+    "the miller opened the gate at dawn",
+    "three carts waited in the lane outside",
+    "nobody spoke until the wheel began to turn",
+]
 MANUAL = ["The lamps were lit at six.", "Martha carried the ladder."]
 
 
@@ -31,15 +36,35 @@ def video_with_speech(folder: Path, name: str, lines: list[str]) -> list[tuple[f
     for line in lines:
         s = speak(line)
         loud = np.flatnonzero(np.abs(s) > 300)
-        s = s[loud[0]: loud[-1] + 1]
+        s = s[loud[0] : loud[-1] + 1]
         placed.append((t, t + len(s) / RATE, line))
         track += [s, np.zeros(int(1.5 * RATE), np.int16)]
         t += len(s) / RATE + 1.5
     wav = folder / f"{name}.wav"
     soundfile.write(wav, np.concatenate(track), RATE)
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=gray:s=64x48:r=5", "-i", str(wav),
-                    "-shortest", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(folder / f"{name}.mp4")],
-                   check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=gray:s=64x48:r=5",
+            "-i",
+            str(wav),
+            "-shortest",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            str(folder / f"{name}.mp4"),
+        ],
+        check=True,
+    )
     return placed
 
 
@@ -50,8 +75,12 @@ def stamp(x: float) -> str:
 
 def rolling_vtt(placed: list[tuple[float, float, str]]) -> str:
     """YouTube-style rolling captions: word timings, each line repeated in the next cue."""
-    words = [(s + (e - s) * i / len(line.split()), w) for s, e, line in placed for i, w in enumerate(line.split())]
-    lines = [words[i:i + 4] for i in range(0, len(words), 4)]
+    words = [
+        (s + (e - s) * i / len(line.split()), w)
+        for s, e, line in placed
+        for i, w in enumerate(line.split())
+    ]
+    lines = [words[i : i + 4] for i in range(0, len(words), 4)]
     out, previous = ["WEBVTT\nKind: captions\nLanguage: en\n"], ""
     for k, line in enumerate(lines):
         start = line[0][0]
@@ -65,9 +94,11 @@ def rolling_vtt(placed: list[tuple[float, float, str]]) -> str:
 
 
 def page(video: str, track: str) -> bytes:
-    return (f'<html><head><title>{video}</title></head><body><video controls><source src="{video}" '
-            f'type="video/mp4"><track kind="captions" src="{track}" srclang="en" label="English"></video>'
-            f"</body></html>").encode()
+    return (
+        f'<html><head><title>{video}</title></head><body><video controls><source src="{video}" '
+        f'type="video/mp4"><track kind="captions" src="{track}" srclang="en" label="English"></video>'
+        f"</body></html>"
+    ).encode()
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +114,10 @@ def _serve_videos(server: LoopbackSite, folder: Path, rolling, manual):
     server.files["/rolling.mp4"] = (folder / "rolling.mp4").read_bytes()
     server.files["/manual.mp4"] = (folder / "manual.mp4").read_bytes()
     server.files["/rolling.vtt"] = rolling_vtt(rolling).encode()
-    server.files["/manual.vtt"] = ("WEBVTT\n\n" + "\n".join(
-        f"{stamp(s - 0.1)} --> {stamp(e + 0.1)}\n{line}\n" for s, e, line in manual)).encode()
+    server.files["/manual.vtt"] = (
+        "WEBVTT\n\n"
+        + "\n".join(f"{stamp(s - 0.1)} --> {stamp(e + 0.1)}\n{line}\n" for s, e, line in manual)
+    ).encode()
     server.files["/watch/rolling.html"] = page("/rolling.mp4", "/rolling.vtt")
     server.files["/watch/manual.html"] = page("/manual.mp4", "/manual.vtt")
     server.files["/watch/slow.html"] = page("/manual.mp4", "/manual.vtt")
@@ -94,7 +127,9 @@ def _serve_videos(server: LoopbackSite, folder: Path, rolling, manual):
 
 def youtube_config(tmp_path: Path, site: LoopbackSite, allow_auto: bool = True) -> Path:
     urls = [f"{site.url}/watch/{name}.html" for name in ("rolling", "manual", "missing", "slow")]
-    return write_config(tmp_path / "yt.toml", f"""
+    return write_config(
+        tmp_path / "yt.toml",
+        f"""
         [[source]]
         type = "youtube"
         urls = {urls!r}
@@ -103,7 +138,9 @@ def youtube_config(tmp_path: Path, site: LoopbackSite, allow_auto: bool = True) 
         sleep_subtitles = 0
         timeout_seconds = 1.5
         split = "train"
-        """, corpus="max_reject_fraction = 0.5")
+        """,
+        corpus="max_reject_fraction = 0.5",
+    )
 
 
 def test_captioned_videos_build_and_broken_urls_go_to_the_ledger(tmp_path, site):
@@ -117,7 +154,9 @@ def test_captioned_videos_build_and_broken_urls_go_to_the_ledger(tmp_path, site)
     # Rolling auto-captions: every spoken word exactly once, cut at the pauses.
     assert " ".join(r["text"] for r in rolling).split() == " ".join(ROLLING).split()
     assert [r["text"] for r in rolling] == ROLLING
-    assert {r["captions"] for r in rolling} == {"auto"} and {r["captions"] for r in manual} == {"manual"}
+    assert {r["captions"] for r in rolling} == {"auto"} and {r["captions"] for r in manual} == {
+        "manual"
+    }
     assert [r["text"] for r in manual] == [normalize(line) for line in MANUAL]
     for row, (start, end, _) in zip(rolling + manual, truth["rolling"] + truth["manual"]):
         t0, t1 = (float(x) for x in row["origin"].split("#t=")[1].split(","))
@@ -143,7 +182,7 @@ def test_rolling_captions_need_allow_auto(tmp_path, site):
     out = tmp_path / "corpus"
     config = youtube_config(tmp_path, server, allow_auto=False)
     with pytest.raises(RuntimeError, match="speechmill: .* rejected"):
-        build(config, out)     # 3 of 4 videos rejected: over the threshold
+        build(config, out)  # 3 of 4 videos rejected: over the threshold
     ledger = (out / ".staging" / "rejects.jsonl").read_text()
     assert "subtitle:auto" in ledger and "allow_auto" in ledger
 
@@ -166,7 +205,9 @@ def test_licence_filter_keeps_only_matching_videos():
     for licence in (None, "Standard YouTube License"):
         with pytest.raises(Reject) as caught:
             source._check_license({"license": licence}, "u")
-        assert caught.value.reason == "youtube:license" and "creative commons" in caught.value.detail
+        assert (
+            caught.value.reason == "youtube:license" and "creative commons" in caught.value.detail
+        )
 
 
 def test_a_page_with_several_videos_fans_out_to_one_unit_each(site):
@@ -174,40 +215,58 @@ def test_a_page_with_several_videos_fans_out_to_one_unit_each(site):
 
     server, _ = site
     server.files["/watch/two.html"] = (
-        b'<html><head><title>two</title></head><body>'
+        b"<html><head><title>two</title></head><body>"
         b'<video><source src="/rolling.mp4" type="video/mp4"><track kind="captions" src="/rolling.vtt" srclang="en"></video>'
         b'<video><source src="/manual.mp4" type="video/mp4"><track kind="captions" src="/manual.vtt" srclang="en"></video>'
-        b'</body></html>')
+        b"</body></html>"
+    )
     source = YouTubeSource(urls=[f"{server.url}/watch/two.html"], retries=0)
     units = list(source.expand(source.units()[0]))
     assert [u.payload.item for u in units] == [1, 2]
-    assert len({u.key for u in units}) == 2 and all(u.payload.url.endswith("two.html") for u in units)
+    assert len({u.key for u in units}) == 2 and all(
+        u.payload.url.endswith("two.html") for u in units
+    )
 
 
 def test_a_web_page_served_as_captions_and_a_malformed_cue_reach_the_ledger(tmp_path, site):
     server, truth = site
-    server.files["/page.vtt"] = b"<!DOCTYPE html><html><head><title>Sign in</title></head><body>Consent</body></html>"
+    server.files["/page.vtt"] = (
+        b"<!DOCTYPE html><html><head><title>Sign in</title></head><body>Consent</body></html>"
+    )
     server.files["/watch/html-captions.html"] = page("/manual.mp4", "/page.vtt")
-    broken = server.files["/manual.vtt"].decode().replace("\n\n", "\n\n00:00:0x.000 --> soon\nA broken cue\n\n", 1)
+    broken = (
+        server.files["/manual.vtt"]
+        .decode()
+        .replace("\n\n", "\n\n00:00:0x.000 --> soon\nA broken cue\n\n", 1)
+    )
     server.files["/broken.vtt"] = broken.encode()
     server.files["/watch/broken-cue.html"] = page("/manual.mp4", "/broken.vtt")
-    config = write_config(tmp_path / "yt.toml", f"""
+    config = write_config(
+        tmp_path / "yt.toml",
+        f"""
         [[source]]
         type = "youtube"
         urls = ["{server.url}/watch/html-captions.html", "{server.url}/watch/broken-cue.html"]
         retries = 0
         sleep_subtitles = 0
         split = "train"
-        """, corpus="max_reject_fraction = 0.6")
+        """,
+        corpus="max_reject_fraction = 0.6",
+    )
     out = tmp_path / "corpus"
     info = build(config, out)
 
     ledger = read_ledger(out)
-    assert [(r["reason"], r["stage"]) for r in ledger if "page.vtt" in r["detail"] + r["where"]
-            or "web page" in r["detail"]] == [("subtitle:malformed", "unit")]
+    assert [
+        (r["reason"], r["stage"])
+        for r in ledger
+        if "page.vtt" in r["detail"] + r["where"] or "web page" in r["detail"]
+    ] == [("subtitle:malformed", "unit")]
     cue = [r for r in ledger if r["reason"] == "subtitle:malformed-cue"]
     assert len(cue) == 1 and "A broken cue" in cue[0]["detail"]
-    assert info["rejects"]["total"] == 2 and info["splits"]["train"]["examples"] == len(truth["manual"])
+    assert info["rejects"]["total"] == 2 and info["splits"]["train"]["examples"] == len(
+        truth["manual"]
+    )
 
 
 def test_an_empty_caption_file_is_a_reject_not_silence():
@@ -226,7 +285,9 @@ def test_a_drip_feeding_server_is_cut_off_by_the_deadline(tmp_path, site):
     server, truth = site
     server.files["/watch/drip.html"] = page("/manual.mp4", "/manual.vtt")
     server.drip.add("/watch/drip.html")
-    config = write_config(tmp_path / "yt.toml", f"""
+    config = write_config(
+        tmp_path / "yt.toml",
+        f"""
         [[source]]
         type = "youtube"
         urls = ["{server.url}/watch/drip.html", "{server.url}/watch/manual.html"]
@@ -235,7 +296,9 @@ def test_a_drip_feeding_server_is_cut_off_by_the_deadline(tmp_path, site):
         timeout_seconds = 2
         deadline_seconds = 4
         split = "train"
-        """, corpus="max_reject_fraction = 0.6")
+        """,
+        corpus="max_reject_fraction = 0.6",
+    )
     start = time.time()
     info = build(config, tmp_path / "corpus")
     assert time.time() - start < 30

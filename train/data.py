@@ -6,15 +6,25 @@ tensors: ``id``, ``text``, ``audio`` as float32, ``num_samples``, ``speaker``, .
 version, sample rate, alphabet) by the corpus reader (corpus/reader.py) before any shard is
 opened; TensorFlow reads the shard files themselves.
 """
+
 from __future__ import annotations
 
 import tensorflow as tf
+
 from speechmill.corpus.reader import load_info, shard_paths
 from speechmill.corpus.schema import ALPHABET, parse_example
 
 
-def split_dataset(corpus_dir: str, split: str, *, sample_rate: int | None = None, alphabet: str | None = None,
-                  shuffle: bool = False, seed: int = 0, cycle_length: int = 4) -> tf.data.Dataset:
+def split_dataset(
+    corpus_dir: str,
+    split: str,
+    *,
+    sample_rate: int | None = None,
+    alphabet: str | None = None,
+    shuffle: bool = False,
+    seed: int = 0,
+    cycle_length: int = 4,
+) -> tf.data.Dataset:
     """Decoded utterances of one split; with ``shuffle``, shards are read interleaved in a
     seeded order (records keep their order within a shard)."""
     info = load_info(corpus_dir, sample_rate=sample_rate, alphabet=alphabet)
@@ -22,15 +32,19 @@ def split_dataset(corpus_dir: str, split: str, *, sample_rate: int | None = None
     files = tf.data.Dataset.from_tensor_slices(paths)
     if shuffle:
         files = files.shuffle(len(paths), seed=seed)
-    records = files.interleave(tf.data.TFRecordDataset, cycle_length=cycle_length,
-                               num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    records = files.interleave(
+        tf.data.TFRecordDataset,
+        cycle_length=cycle_length,
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True,
+    )
     return records.map(parse_example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
 # ----------------------------------------------------------------------------- training input
 
-BUCKET_SECONDS = (3, 5, 7, 9, 12, 16, 21, 31)     # audio is padded up to one of these lengths
-MAX_LABEL = 600                                    # characters; labels are padded to this width
+BUCKET_SECONDS = (3, 5, 7, 9, 12, 16, 21, 31)  # audio is padded up to one of these lengths
+MAX_LABEL = 600  # characters; labels are padded to this width
 
 
 def text_to_ids(text: tf.Tensor) -> tf.Tensor:
@@ -49,13 +63,24 @@ def ids_to_text(ids) -> str:
 
 def _to_model_inputs(example):
     labels = text_to_ids(example["text"])
-    return ({"audio": example["audio"], "audio_length": tf.cast(example["num_samples"], tf.int32)},
-            {"labels": labels, "label_length": tf.shape(labels)[0]})
+    return (
+        {"audio": example["audio"], "audio_length": tf.cast(example["num_samples"], tf.int32)},
+        {"labels": labels, "label_length": tf.shape(labels)[0]},
+    )
 
 
-def batches(corpus_dir: str, split: str, *, batch_size: int = 16, sample_rate: int = 16000,
-            shuffle: bool = False, seed: int = 0, augment: str | None = None, repeat: bool = False,
-            keep_meta: bool = False) -> tf.data.Dataset:
+def batches(
+    corpus_dir: str,
+    split: str,
+    *,
+    batch_size: int = 16,
+    sample_rate: int = 16000,
+    shuffle: bool = False,
+    seed: int = 0,
+    augment: str | None = None,
+    repeat: bool = False,
+    keep_meta: bool = False,
+) -> tf.data.Dataset:
     """Padded batches for a CTC model: ``({"audio", "audio_length"}, {"labels", "label_length"})``.
 
     Utterances are bucketed by length and padded to the bucket's bound, so a batch has one of
@@ -65,7 +90,9 @@ def batches(corpus_dir: str, split: str, *, batch_size: int = 16, sample_rate: i
     from speechmill.augment.tf_ops import augment_dataset
     from speechmill.train.model import output_lengths
 
-    dataset = split_dataset(corpus_dir, split, sample_rate=sample_rate, alphabet=ALPHABET, shuffle=shuffle, seed=seed)
+    dataset = split_dataset(
+        corpus_dir, split, sample_rate=sample_rate, alphabet=ALPHABET, shuffle=shuffle, seed=seed
+    )
     limit = BUCKET_SECONDS[-1] * sample_rate
     dataset = dataset.filter(lambda ex: ex["num_samples"] < int(limit * 0.9))
     if repeat:
@@ -85,16 +112,29 @@ def batches(corpus_dir: str, split: str, *, batch_size: int = 16, sample_rate: i
     # CTC needs a logit frame per label plus one between repeated letters (see train/model.py
     # output_lengths); fast speech sped up by augmentation can fall short, and one impossible
     # utterance makes the batch loss infinite.
-    dataset = dataset.filter(lambda x, y: tf.logical_and(
-        y["label_length"] <= MAX_LABEL,
-        ctc_frames_needed(y["labels"]) <= output_lengths(x["audio_length"], sample_rate)))
+    dataset = dataset.filter(
+        lambda x, y: tf.logical_and(
+            y["label_length"] <= MAX_LABEL,
+            ctc_frames_needed(y["labels"]) <= output_lengths(x["audio_length"], sample_rate),
+        )
+    )
     bounds = [s * sample_rate for s in BUCKET_SECONDS]
-    padded = ({"audio": [None], "audio_length": [], **({"id": [], "text": [], "source": []} if keep_meta else {})},
-              {"labels": [MAX_LABEL], "label_length": []})
+    padded = (
+        {
+            "audio": [None],
+            "audio_length": [],
+            **({"id": [], "text": [], "source": []} if keep_meta else {}),
+        },
+        {"labels": [MAX_LABEL], "label_length": []},
+    )
     dataset = dataset.bucket_by_sequence_length(
-        lambda x, y: x["audio_length"], bucket_boundaries=bounds[:-1],
-        bucket_batch_sizes=[batch_size] * len(bounds), padded_shapes=padded, pad_to_bucket_boundary=False,
-        drop_remainder=False)
+        lambda x, y: x["audio_length"],
+        bucket_boundaries=bounds[:-1],
+        bucket_batch_sizes=[batch_size] * len(bounds),
+        padded_shapes=padded,
+        pad_to_bucket_boundary=False,
+        drop_remainder=False,
+    )
     dataset = dataset.map(lambda x, y: (_pad_audio(x, bounds), y))
     return dataset.prefetch(tf.data.AUTOTUNE)
 

@@ -4,6 +4,7 @@ language model (``--lm build/lm``, made by ``make lm``), side by side over the s
 outputs. ``--tune`` picks the LM weights (alpha, beta) on the dev split by a small grid and
 keeps them in the LM's lm.json. ``make eval MODEL=<run> DATA=<corpus> [BEAM=32] [LM=build/lm]``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,6 +15,7 @@ import sys
 
 import jiwer
 import numpy as np
+
 from speechmill.corpus.errors import command
 from speechmill.corpus.progress import progress_iter
 from speechmill.corpus.reader import load_info
@@ -27,7 +29,7 @@ def log_probabilities(logits, lengths) -> list[np.ndarray]:
     logits = np.asarray(logits, dtype=np.float64)
     shifted = logits - logits.max(axis=-1, keepdims=True)
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-    return [log_probs[i, :int(n)] for i, n in enumerate(lengths)]
+    return [log_probs[i, : int(n)] for i, n in enumerate(lengths)]
 
 
 def decoders(beam_width: int = 0, lm=None) -> dict:
@@ -49,20 +51,31 @@ ALPHAS, BETAS = (0.25, 0.5, 0.8, 1.2, 1.6), (0.0, 1.0, 2.0, 3.0)
 
 def error_rates(references: list[str], hypotheses: list[str]) -> dict:
     """WER and CER (jiwer) over a list of utterances; empty hypotheses count as all deletions."""
-    hyps = [h if h.strip() else "\u2205" for h in hypotheses]      # jiwer wants non-empty strings
-    return {"wer": round(float(jiwer.wer(references, hyps)), 4), "cer": round(float(jiwer.cer(references, hyps)), 4),
-            "examples": len(references)}
+    hyps = [h if h.strip() else "\u2205" for h in hypotheses]  # jiwer wants non-empty strings
+    return {
+        "wer": round(float(jiwer.wer(references, hyps)), 4),
+        "cer": round(float(jiwer.cer(references, hyps)), 4),
+        "examples": len(references),
+    }
 
 
-def model_outputs(model, corpus: str, split: str, *, sample_rate: int = 16000, batch_size: int = 16):
+def model_outputs(
+    model, corpus: str, split: str, *, sample_rate: int = 16000, batch_size: int = 16
+):
     """(references, sources, log-probabilities) of every utterance of a split, in corpus order."""
     info = load_info(corpus)
     refs, sources, outputs = [], [], []
     total = -(-info["splits"][split]["examples"] // batch_size) if split in info["splits"] else None
-    for x, _ in progress_iter(batches(corpus, split, batch_size=batch_size, sample_rate=sample_rate, keep_meta=True),
-                              total, f"eval {split}", unit="batch"):
+    for x, _ in progress_iter(
+        batches(corpus, split, batch_size=batch_size, sample_rate=sample_rate, keep_meta=True),
+        total,
+        f"eval {split}",
+        unit="batch",
+    ):
         logits = model({"audio": x["audio"], "audio_length": x["audio_length"]}, training=False)
-        lengths = np.minimum(output_lengths(x["audio_length"], sample_rate).numpy(), logits.shape[1])
+        lengths = np.minimum(
+            output_lengths(x["audio_length"], sample_rate).numpy(), logits.shape[1]
+        )
         outputs += log_probabilities(logits, lengths)
         refs += [t.decode() for t in x["text"].numpy()]
         sources += [s.decode() for s in x["source"].numpy()]
@@ -78,30 +91,55 @@ def tune_lm(lm, refs: list[str], outputs: list[np.ndarray], beam_width: int = DE
     for alpha in ALPHAS:
         for beta in BETAS:
             lm.alpha, lm.beta = alpha, beta
-            grid.append([alpha, beta, error_rates(refs, [beam_search(lp, beam_width, lm) for lp in outputs])["wer"]])
+            grid.append(
+                [
+                    alpha,
+                    beta,
+                    error_rates(refs, [beam_search(lp, beam_width, lm) for lp in outputs])["wer"],
+                ]
+            )
     alpha, beta, wer = min(grid, key=lambda g: (g[2], g[0], g[1]))
     lm.alpha, lm.beta = alpha, beta
     return {"alpha": alpha, "beta": beta, "wer": wer, "grid": grid}
 
 
-def evaluate_model(model, corpus: str, splits: list[str], *, sample_rate: int = 16000, beam_width: int = 0,
-                   lm=None, batch_size: int = 16, examples: int = 3) -> dict:
+def evaluate_model(
+    model,
+    corpus: str,
+    splits: list[str],
+    *,
+    sample_rate: int = 16000,
+    beam_width: int = 0,
+    lm=None,
+    batch_size: int = 16,
+    examples: int = 3,
+) -> dict:
     """{split: {wer, cer, examples, decoder, decoders: {name: {wer, cer}}, by_source: {...},
     samples: [...]}}; the top-level figures are the last decoder's (beam + LM when given)."""
     report = {}
     for split in splits:
-        refs, sources, outputs = model_outputs(model, corpus, split, sample_rate=sample_rate, batch_size=batch_size)
-        results = {name: [decode(lp) for lp in outputs] for name, decode in decoders(beam_width, lm).items()}
+        refs, sources, outputs = model_outputs(
+            model, corpus, split, sample_rate=sample_rate, batch_size=batch_size
+        )
+        results = {
+            name: [decode(lp) for lp in outputs]
+            for name, decode in decoders(beam_width, lm).items()
+        }
         name, hyps = list(results.items())[-1]
         by_source = collections.defaultdict(lambda: ([], []))
         for r, h, s in zip(refs, hyps, sources):
             by_source[s][0].append(r)
             by_source[s][1].append(h)
-        report[split] = {**error_rates(refs, hyps), "decoder": name,
-                         "decoders": {n: error_rates(refs, h) for n, h in results.items()},
-                         "by_source": {s: error_rates(*v) for s, v in sorted(by_source.items())},
-                         "samples": [{"reference": r, **{n: h[i] for n, h in results.items()}}
-                                     for i, r in enumerate(refs[:examples])]}
+        report[split] = {
+            **error_rates(refs, hyps),
+            "decoder": name,
+            "decoders": {n: error_rates(refs, h) for n, h in results.items()},
+            "by_source": {s: error_rates(*v) for s, v in sorted(by_source.items())},
+            "samples": [
+                {"reference": r, **{n: h[i] for n, h in results.items()}}
+                for i, r in enumerate(refs[:examples])
+            ],
+        }
         if lm is not None:
             report[split]["lm"] = {"path": lm.path, "alpha": lm.alpha, "beta": lm.beta}
     return report
@@ -110,31 +148,57 @@ def evaluate_model(model, corpus: str, splits: list[str], *, sample_rate: int = 
 def print_report(report: dict) -> None:
     for split, r in report.items():
         for name, d in r.get("decoders", {r["decoder"]: r}).items():
-            print(f"{split:<6} {name:<12} WER {d['wer']:.3f}  CER {d['cer']:.3f}  ({d['examples']} utterances)")
+            print(
+                f"{split:<6} {name:<12} WER {d['wer']:.3f}  CER {d['cer']:.3f}  ({d['examples']} utterances)"
+            )
         for source, s in r["by_source"].items():
-            print(f"         {source:<12} WER {s['wer']:.3f}  CER {s['cer']:.3f}  ({s['examples']}, {r['decoder']})")
+            print(
+                f"         {source:<12} WER {s['wer']:.3f}  CER {s['cer']:.3f}  ({s['examples']}, {r['decoder']})"
+            )
         for sample in r["samples"]:
             print(f"         ref: {sample['reference']}")
             for name in r.get("decoders", {}):
                 print(f"         {name}: {sample[name]}")
 
 
-@command('eval')
+@command("eval")
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="speechmill eval", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-                                description="Evaluate a speechmill run on a corpus (WER / CER per split and source).")
+    p = argparse.ArgumentParser(
+        prog="speechmill eval",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Evaluate a speechmill run on a corpus (WER / CER per split and source).",
+    )
     p.add_argument("--model", required=True, help="run folder (holds model.keras)")
     p.add_argument("--data", required=True, help="corpus folder")
     p.add_argument("--splits", default="dev,test", help="comma-separated splits to evaluate")
-    p.add_argument("--beam", type=int, default=0, help="also decode by beam search of this width (0: greedy only)")
-    p.add_argument("--lm", default=None, help="also decode by beam search with this language model (make lm's folder "
-                                              "or a KenLM .arpa/.bin file)")
-    p.add_argument("--alpha", type=float, default=None, help="LM weight (default: the LM folder's lm.json)")
-    p.add_argument("--beta", type=float, default=None, help="word insertion bonus (default: lm.json)")
-    p.add_argument("--tune", action="store_true", help="choose alpha and beta on the dev split and keep them in lm.json")
+    p.add_argument(
+        "--beam",
+        type=int,
+        default=0,
+        help="also decode by beam search of this width (0: greedy only)",
+    )
+    p.add_argument(
+        "--lm",
+        default=None,
+        help="also decode by beam search with this language model (make lm's folder "
+        "or a KenLM .arpa/.bin file)",
+    )
+    p.add_argument(
+        "--alpha", type=float, default=None, help="LM weight (default: the LM folder's lm.json)"
+    )
+    p.add_argument(
+        "--beta", type=float, default=None, help="word insertion bonus (default: lm.json)"
+    )
+    p.add_argument(
+        "--tune",
+        action="store_true",
+        help="choose alpha and beta on the dev split and keep them in lm.json",
+    )
     args = p.parse_args(argv)
     if not os.path.exists(os.path.join(args.model, "config.json")):
-        raise FileNotFoundError(f"{args.model}: not a training run (no config.json; make train RUN=... makes one)")
+        raise FileNotFoundError(
+            f"{args.model}: not a training run (no config.json; make train RUN=... makes one)"
+        )
     info = load_info(args.data, alphabet=ALPHABET)
     config = json.load(open(os.path.join(args.model, "config.json")))
     load_info(args.data, sample_rate=config["sample_rate"], alphabet=config["alphabet"])
@@ -148,15 +212,33 @@ def main(argv: list[str] | None = None) -> int:
         if args.tune:
             if "dev" not in info["splits"]:
                 raise FileNotFoundError(f"{args.data}: no dev split to tune the LM weights on")
-            refs, _, outputs = model_outputs(model, args.data, "dev", sample_rate=info["sample_rate"])
+            refs, _, outputs = model_outputs(
+                model, args.data, "dev", sample_rate=info["sample_rate"]
+            )
             tuned = tune_lm(lm, refs, outputs, args.beam or DEFAULT_BEAM)
-            print(f"speechmill: eval: LM weights alpha {tuned['alpha']} beta {tuned['beta']} (dev WER {tuned['wer']:.3f})")
+            print(
+                f"speechmill: eval: LM weights alpha {tuned['alpha']} beta {tuned['beta']} (dev WER {tuned['wer']:.3f})"
+            )
             if os.path.isdir(args.lm):
-                write_facts(args.lm, {**read_facts(args.lm), "alpha": tuned["alpha"], "beta": tuned["beta"],
-                                      "tuned_on": os.path.abspath(args.data), "tuning": tuned["grid"]})
-    report = evaluate_model(model, args.data, splits, sample_rate=info["sample_rate"], beam_width=args.beam, lm=lm)
+                write_facts(
+                    args.lm,
+                    {
+                        **read_facts(args.lm),
+                        "alpha": tuned["alpha"],
+                        "beta": tuned["beta"],
+                        "tuned_on": os.path.abspath(args.data),
+                        "tuning": tuned["grid"],
+                    },
+                )
+    report = evaluate_model(
+        model, args.data, splits, sample_rate=info["sample_rate"], beam_width=args.beam, lm=lm
+    )
     print_report(report)
-    name = f"eval-{os.path.basename(os.path.abspath(args.data))}-{report[splits[0]]['decoder']}.json" if splits else "eval.json"
+    name = (
+        f"eval-{os.path.basename(os.path.abspath(args.data))}-{report[splits[0]]['decoder']}.json"
+        if splits
+        else "eval.json"
+    )
     with open(os.path.join(args.model, name), "w") as f:
         json.dump(report, f, indent=2)
     return 0

@@ -11,6 +11,7 @@ BiGRU's masked loop) is converted with them and marked ``tflite_builtin_only: fa
 
     python -m speechmill.train.export --run build/run      # export a run's model.keras again
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,6 +21,7 @@ import sys
 
 import keras
 import tensorflow as tf
+
 from speechmill.corpus.errors import command
 from speechmill.corpus.schema import ALPHABET
 from speechmill.train.features import HOP_MS, window_samples
@@ -32,7 +34,7 @@ CHARS = tf.constant([""] + list(ALPHABET))
 def greedy_text(logits, logit_lengths):
     """[B, T, V] logits -> [B] strings (greedy CTC: best path, repeats merged, blanks dropped)."""
     decoded, _ = keras.ops.ctc_decode(logits, logit_lengths, strategy="greedy", mask_index=0)
-    ids = tf.maximum(tf.cast(decoded[0], tf.int32), 0)              # -1 padding -> "" (index 0)
+    ids = tf.maximum(tf.cast(decoded[0], tf.int32), 0)  # -1 padding -> "" (index 0)
     return tf.strings.reduce_join(tf.gather(CHARS, ids), axis=-1)
 
 
@@ -52,6 +54,7 @@ def transcribe_fn(model):
     def transcribe(audio):
         logits, lengths = _logits(model, audio)
         return greedy_text(logits, lengths)[0]
+
     return transcribe
 
 
@@ -61,6 +64,7 @@ def log_probs_fn(model):
     def log_probs(audio):
         logits, _ = _logits(model, audio)
         return tf.nn.log_softmax(tf.cast(logits[0], tf.float32), axis=-1)
+
     return log_probs
 
 
@@ -71,15 +75,22 @@ def export(model, path: str, sample_rate: int) -> dict:
     archive.add_endpoint("transcribe", transcribe_fn(model), input_signature=signature)
     archive.add_endpoint("log_probs", log_probs_fn(model), input_signature=signature)
     archive.write_out(path, verbose=False)
-    facts = {"sample_rate": sample_rate, "alphabet": ALPHABET, "endpoint": "transcribe",
-             "endpoints": ["transcribe", "log_probs"], "frame_seconds": SUBSAMPLING * HOP_MS / 1000,
-             "tflite": None, "tflite_builtin_only": None}
+    facts = {
+        "sample_rate": sample_rate,
+        "alphabet": ALPHABET,
+        "endpoint": "transcribe",
+        "endpoints": ["transcribe", "log_probs"],
+        "frame_seconds": SUBSAMPLING * HOP_MS / 1000,
+        "tflite": None,
+        "tflite_builtin_only": None,
+    }
     errors = []
     for builtin_only in (True, False):
         try:
             converter = tf.lite.TFLiteConverter.from_saved_model(path, signature_keys=["log_probs"])
             converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS] + (
-                [] if builtin_only else [tf.lite.OpsSet.SELECT_TF_OPS])
+                [] if builtin_only else [tf.lite.OpsSet.SELECT_TF_OPS]
+            )
             with open(os.path.join(path, "model.tflite"), "wb") as f:
                 f.write(converter.convert())
             facts.update(tflite="model.tflite", tflite_builtin_only=builtin_only)
@@ -96,14 +107,20 @@ def export(model, path: str, sample_rate: int) -> dict:
 def _first_error_line(error: Exception) -> str:
     """The converter's first line that says which op failed, else its first line."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    named = [line for line in lines if "op is neither a custom op nor a flex op" in line or "error:" in line]
+    named = [
+        line
+        for line in lines
+        if "op is neither a custom op nor a flex op" in line or "error:" in line
+    ]
     return ((named or lines or [type(error).__name__])[0])[:300]
 
 
-@command('export')
+@command("export")
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m speechmill.train.export",
-                                description="Export a training run's model.keras again into RUN/export.")
+    p = argparse.ArgumentParser(
+        prog="python -m speechmill.train.export",
+        description="Export a training run's model.keras again into RUN/export.",
+    )
     p.add_argument("--run", required=True, help="run folder (holds model.keras)")
     args = p.parse_args(argv)
     path = os.path.join(args.run, "model.keras")
@@ -111,8 +128,10 @@ def main(argv: list[str] | None = None) -> int:
         raise FileNotFoundError(f"{args.run}: no model.keras")
     model = load_model(path)
     facts = export(model, os.path.join(args.run, "export"), sample_rate_of(model))
-    print(f"speechmill: exported {args.run}/export (tflite: {facts['tflite']}, builtin ops only: "
-          f"{facts['tflite_builtin_only']})")
+    print(
+        f"speechmill: exported {args.run}/export (tflite: {facts['tflite']}, builtin ops only: "
+        f"{facts['tflite_builtin_only']})"
+    )
     return 0
 
 

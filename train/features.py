@@ -10,6 +10,7 @@ utterance's spectrum along the frequency axis by a random factor in [1 - warp, 1
 tract, at the same tempo and pitch contour). This module owns the frame arithmetic:
 ``frames_for`` is the one definition of how many frames a length gives.
 """
+
 from __future__ import annotations
 
 import keras
@@ -57,25 +58,38 @@ def warp_frequencies(power, factors):
 class LogMel(keras.layers.Layer):
     """(audio [B, N] float32, lengths [B]) -> (normalized log-mel [B, T, n_mels], frame lengths [B])."""
 
-    def __init__(self, sample_rate: int = 16000, n_mels: int = 80, warp: float = 0.0, seed: int | None = None,
-                 **kwargs):
+    def __init__(
+        self,
+        sample_rate: int = 16000,
+        n_mels: int = 80,
+        warp: float = 0.0,
+        seed: int | None = None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.sample_rate, self.n_mels, self.warp, self.seed = sample_rate, n_mels, warp, seed
         # only a warping layer holds a seed state, so models saved without one still load
         self.generator = keras.random.SeedGenerator(seed) if warp > 0 else None
         high = min(MEL_HIGH_HZ, 0.475 * sample_rate)
-        self.mel = tf.signal.linear_to_mel_weight_matrix(n_mels, fft_size(sample_rate) // 2 + 1, sample_rate,
-                                                         MEL_LOW_HZ, high)
+        self.mel = tf.signal.linear_to_mel_weight_matrix(
+            n_mels, fft_size(sample_rate) // 2 + 1, sample_rate, MEL_LOW_HZ, high
+        )
 
     def log_mel(self, audio, training=False):
         """audio [B, N] -> natural-log mel energies [B, frames, n_mels] before normalization
         (frequency-warped when ``training`` and ``warp`` > 0)."""
         audio = tf.cast(audio, tf.float32)
         rate = self.sample_rate
-        spectrum = tf.signal.stft(audio, window_samples(rate), hop_samples(rate), fft_size(rate), pad_end=False)
-        power = tf.square(tf.math.real(spectrum)) + tf.square(tf.math.imag(spectrum))   # TFLite builtins
+        spectrum = tf.signal.stft(
+            audio, window_samples(rate), hop_samples(rate), fft_size(rate), pad_end=False
+        )
+        power = tf.square(tf.math.real(spectrum)) + tf.square(
+            tf.math.imag(spectrum)
+        )  # TFLite builtins
         if training and self.warp > 0:
-            factors = keras.random.uniform(tf.shape(audio)[:1], 1.0 - self.warp, 1.0 + self.warp, seed=self.generator)
+            factors = keras.random.uniform(
+                tf.shape(audio)[:1], 1.0 - self.warp, 1.0 + self.warp, seed=self.generator
+            )
             power = warp_frequencies(power, factors)
         return tf.math.log(tf.tensordot(power, self.mel, 1) + 1e-6)
 
@@ -89,5 +103,10 @@ class LogMel(keras.layers.Layer):
         return (features - mean) * tf.math.rsqrt(var + 1e-5) * mask, frames
 
     def get_config(self):
-        return {**super().get_config(), "sample_rate": self.sample_rate, "n_mels": self.n_mels, "warp": self.warp,
-                "seed": self.seed}
+        return {
+            **super().get_config(),
+            "sample_rate": self.sample_rate,
+            "n_mels": self.n_mels,
+            "warp": self.warp,
+            "seed": self.seed,
+        }

@@ -6,6 +6,7 @@ frames' outputs independent of how much padding a batch carries: padded frames a
 before any convolution over time and are never attended to. SpecAugment (Park et al. 2019)
 only runs with ``training=True`` and draws its masks from a Keras ``SeedGenerator``.
 """
+
 from __future__ import annotations
 
 import math
@@ -13,7 +14,7 @@ import math
 import keras
 import tensorflow as tf
 
-SUBSAMPLING = 4        # two stride-2 convolutions: one output frame per 4 feature frames
+SUBSAMPLING = 4  # two stride-2 convolutions: one output frame per 4 feature frames
 
 
 def subsampled_length(frames):
@@ -28,8 +29,15 @@ class SpecAugment(keras.layers.Layer):
     utterance's own length set to 0 (the per-utterance mean after normalization). The spans
     lie inside the real frames. Identity unless ``training``."""
 
-    def __init__(self, freq_masks: int = 2, freq_width: int = 27, time_masks: int = 2,
-                 time_fraction: float = 0.05, seed: int | None = None, **kwargs):
+    def __init__(
+        self,
+        freq_masks: int = 2,
+        freq_width: int = 27,
+        time_masks: int = 2,
+        time_fraction: float = 0.05,
+        seed: int | None = None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.freq_masks, self.freq_width = freq_masks, freq_width
         self.time_masks, self.time_fraction = time_masks, time_fraction
@@ -42,8 +50,12 @@ class SpecAugment(keras.layers.Layer):
         positions = tf.range(axis_size, dtype=tf.float32)[None, :]
         keep = tf.ones([batch, axis_size], tf.float32)
         for _ in range(count):
-            width = tf.floor(keras.random.uniform([batch], seed=self.generator) * (width_limit + 1.0))
-            start = tf.floor(keras.random.uniform([batch], seed=self.generator) * tf.maximum(extent - width, 0.0))
+            width = tf.floor(
+                keras.random.uniform([batch], seed=self.generator) * (width_limit + 1.0)
+            )
+            start = tf.floor(
+                keras.random.uniform([batch], seed=self.generator) * tf.maximum(extent - width, 0.0)
+            )
             inside = (positions >= start[:, None]) & (positions < (start + width)[:, None])
             keep *= 1.0 - tf.cast(inside, tf.float32)
         return keep
@@ -55,14 +67,26 @@ class SpecAugment(keras.layers.Layer):
         features = tf.cast(features, tf.float32)
         length = tf.cast(frames, tf.float32)
         bins = tf.cast(tf.shape(features)[2], tf.float32)
-        keep_f = self._spans(self.freq_masks, float(self.freq_width), tf.fill(tf.shape(length), bins),
-                             tf.shape(features)[2])
-        keep_t = self._spans(self.time_masks, tf.floor(self.time_fraction * length), length, tf.shape(features)[1])
+        keep_f = self._spans(
+            self.freq_masks,
+            float(self.freq_width),
+            tf.fill(tf.shape(length), bins),
+            tf.shape(features)[2],
+        )
+        keep_t = self._spans(
+            self.time_masks, tf.floor(self.time_fraction * length), length, tf.shape(features)[1]
+        )
         return tf.cast(features * keep_f[:, None, :] * keep_t[:, :, None], dtype)
 
     def get_config(self):
-        return {**super().get_config(), "freq_masks": self.freq_masks, "freq_width": self.freq_width,
-                "time_masks": self.time_masks, "time_fraction": self.time_fraction, "seed": self.seed}
+        return {
+            **super().get_config(),
+            "freq_masks": self.freq_masks,
+            "freq_width": self.freq_width,
+            "time_masks": self.time_masks,
+            "time_fraction": self.time_fraction,
+            "seed": self.seed,
+        }
 
 
 @keras.saving.register_keras_serializable(package="speechmill")
@@ -75,8 +99,12 @@ class Subsample(keras.layers.Layer):
     def __init__(self, channels: int = 32, **kwargs):
         super().__init__(**kwargs)
         self.channels = channels
-        self.convs = [keras.layers.Conv2D(channels, 3, strides=2, padding="valid", activation="relu",
-                                          name=f"conv_{i}") for i in range(2)]
+        self.convs = [
+            keras.layers.Conv2D(
+                channels, 3, strides=2, padding="valid", activation="relu", name=f"conv_{i}"
+            )
+            for i in range(2)
+        ]
 
     def build(self, input_shape):
         bins = input_shape[-1]
@@ -88,7 +116,7 @@ class Subsample(keras.layers.Layer):
         self.out_bins = bins
 
     def call(self, features, frames):
-        x = tf.expand_dims(features, -1)                  # (not x[..., None]: TFLite has no 4-D new-axis slice)
+        x = tf.expand_dims(features, -1)  # (not x[..., None]: TFLite has no 4-D new-axis slice)
         for conv in self.convs:
             frames = (frames + 1) // 2
             x = conv(tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]))
@@ -129,14 +157,34 @@ class ConformerBlock(keras.layers.Layer):
     The convolution module uses LayerNorm where the paper has BatchNorm: batch statistics
     would mix padded frames and other utterances into a real frame's output."""
 
-    def __init__(self, dim: int = 144, heads: int = 4, ff_mult: int = 4, kernel_size: int = 15,
-                 dropout: float = 0.1, **kwargs):
+    def __init__(
+        self,
+        dim: int = 144,
+        heads: int = 4,
+        ff_mult: int = 4,
+        kernel_size: int = 15,
+        dropout: float = 0.1,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
-        self.dim, self.heads, self.ff_mult, self.kernel_size, self.dropout = dim, heads, ff_mult, kernel_size, dropout
+        self.dim, self.heads, self.ff_mult, self.kernel_size, self.dropout = (
+            dim,
+            heads,
+            ff_mult,
+            kernel_size,
+            dropout,
+        )
         L = keras.layers
-        self.ff = [[L.LayerNormalization(epsilon=1e-5, name=f"ff{i}_norm"),
-                    L.Dense(ff_mult * dim, activation="silu", name=f"ff{i}_in"), L.Dropout(dropout),
-                    L.Dense(dim, name=f"ff{i}_out"), L.Dropout(dropout)] for i in range(2)]
+        self.ff = [
+            [
+                L.LayerNormalization(epsilon=1e-5, name=f"ff{i}_norm"),
+                L.Dense(ff_mult * dim, activation="silu", name=f"ff{i}_in"),
+                L.Dropout(dropout),
+                L.Dense(dim, name=f"ff{i}_out"),
+                L.Dropout(dropout),
+            ]
+            for i in range(2)
+        ]
         self.attention_norm = L.LayerNormalization(epsilon=1e-5, name="mhsa_norm")
         self.attention = L.MultiHeadAttention(heads, dim // heads, dropout=dropout, name="mhsa")
         self.attention_dropout = L.Dropout(dropout)
@@ -172,16 +220,24 @@ class ConformerBlock(keras.layers.Layer):
         x = x + 0.5 * self._feed_forward(0, x, training)
         attention_mask = tf.logical_and(mask[:, None, :], mask[:, :, None])
         h = self.attention_norm(x)
-        x = x + self.attention_dropout(self.attention(h, h, attention_mask=attention_mask, training=training),
-                                       training=training)
+        x = x + self.attention_dropout(
+            self.attention(h, h, attention_mask=attention_mask, training=training),
+            training=training,
+        )
         h = self.pointwise_in(self.conv_norm(x))
-        h = h[..., :self.dim] * tf.sigmoid(h[..., self.dim:])          # GLU
-        h = self.depthwise(h * frame_mask)                              # padding never reaches real frames
+        h = h[..., : self.dim] * tf.sigmoid(h[..., self.dim :])  # GLU
+        h = self.depthwise(h * frame_mask)  # padding never reaches real frames
         h = self.pointwise_out(tf.nn.silu(self.depthwise_norm(h)))
         x = x + self.conv_dropout(h, training=training)
         x = x + 0.5 * self._feed_forward(1, x, training)
         return self.out_norm(x) * frame_mask
 
     def get_config(self):
-        return {**super().get_config(), "dim": self.dim, "heads": self.heads, "ff_mult": self.ff_mult,
-                "kernel_size": self.kernel_size, "dropout": self.dropout}
+        return {
+            **super().get_config(),
+            "dim": self.dim,
+            "heads": self.heads,
+            "ff_mult": self.ff_mult,
+            "kernel_size": self.kernel_size,
+            "dropout": self.dropout,
+        }

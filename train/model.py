@@ -12,12 +12,14 @@ kernel) over the true logit and label lengths, never the padded widths.
 ``output_lengths(audio_length, sample_rate)`` gives the logit lengths: the feature frames that
 ``train/features.py`` defines, then the subsampling of ``train/layers.py``.
 """
+
 from __future__ import annotations
 
 import dataclasses
 
 import keras
 import tensorflow as tf
+
 from speechmill.corpus.errors import UserError
 from speechmill.corpus.schema import ALPHABET
 from speechmill.train.features import LogMel, frames_for
@@ -37,6 +39,7 @@ class ModelConfig:
     """Model sizes; the defaults are the ``small`` preset. Fields of the other architecture
     are ignored (``rnn_*`` by a Conformer, ``d_model``/``heads``/``layers``/``kernel_size`` by
     a BiGRU)."""
+
     architecture: str = "conformer"
     n_mels: int = 80
     conv_channels: int = 32
@@ -47,25 +50,44 @@ class ModelConfig:
     rnn_units: int = 192
     rnn_layers: int = 2
     dropout: float = 0.1
-    freq_warp: float = 0.15      # training: spectra stretched by a factor in [1 - w, 1 + w] (VTLP)
-    freq_masks: int = 2          # SpecAugment: bands of up to freq_width mel bins (of 80)
-    freq_width: int = 13         # lighter than the paper's 27: a 25-minute CPU budget learns faster
-    time_masks: int = 2          # SpecAugment: spans of up to time_fraction of the utterance
+    freq_warp: float = 0.15  # training: spectra stretched by a factor in [1 - w, 1 + w] (VTLP)
+    freq_masks: int = 2  # SpecAugment: bands of up to freq_width mel bins (of 80)
+    freq_width: int = 13  # lighter than the paper's 27: a 25-minute CPU budget learns faster
+    time_masks: int = 2  # SpecAugment: spans of up to time_fraction of the utterance
     time_fraction: float = 0.05
     sample_rate: int = 16000
 
     @property
     def vocabulary(self) -> int:
-        return len(ALPHABET) + 1          # + blank
+        return len(ALPHABET) + 1  # + blank
 
 
 PRESETS: dict[str, dict] = {
-    "small": {},                                                  # CPU trials
-    "base": {"conv_channels": 128, "d_model": 256, "layers": 12, "kernel_size": 31, "freq_width": 27,
-             "time_masks": 10},
-    "large": {"conv_channels": 256, "d_model": 512, "heads": 8, "layers": 16, "kernel_size": 31,
-              "freq_width": 27, "time_masks": 10},
-    "bigru": {"architecture": "bigru", "conv_channels": 32, "freq_warp": 0.0, "freq_masks": 0, "time_masks": 0},
+    "small": {},  # CPU trials
+    "base": {
+        "conv_channels": 128,
+        "d_model": 256,
+        "layers": 12,
+        "kernel_size": 31,
+        "freq_width": 27,
+        "time_masks": 10,
+    },
+    "large": {
+        "conv_channels": 256,
+        "d_model": 512,
+        "heads": 8,
+        "layers": 16,
+        "kernel_size": 31,
+        "freq_width": 27,
+        "time_masks": 10,
+    },
+    "bigru": {
+        "architecture": "bigru",
+        "conv_channels": 32,
+        "freq_warp": 0.0,
+        "freq_masks": 0,
+        "time_masks": 0,
+    },
 }
 
 
@@ -76,12 +98,20 @@ class ModelConfigError(UserError, ValueError):
 def config_for(preset: str = "small", **overrides) -> ModelConfig:
     """The preset's config with ``overrides`` (fields set to None keep the preset's value)."""
     if preset not in PRESETS:
-        raise ModelConfigError(f"unknown model preset {preset!r}; choose one of {', '.join(PRESETS)}")
-    config = ModelConfig(**{**PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None}})
+        raise ModelConfigError(
+            f"unknown model preset {preset!r}; choose one of {', '.join(PRESETS)}"
+        )
+    config = ModelConfig(
+        **{**PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None}}
+    )
     if config.architecture not in ARCHITECTURES:
-        raise ModelConfigError(f"unknown architecture {config.architecture!r}; choose one of {', '.join(ARCHITECTURES)}")
+        raise ModelConfigError(
+            f"unknown architecture {config.architecture!r}; choose one of {', '.join(ARCHITECTURES)}"
+        )
     if config.architecture == "conformer" and config.d_model % config.heads:
-        raise ModelConfigError(f"--d-model {config.d_model} is not a multiple of --heads {config.heads}")
+        raise ModelConfigError(
+            f"--d-model {config.d_model} is not a multiple of --heads {config.heads}"
+        )
     return config
 
 
@@ -100,7 +130,9 @@ class CTCModel(keras.Model):
     """Keras model whose loss is CTC over the real (unpadded) lengths."""
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        return tf.reduce_mean(ctc_loss(y["labels"], y_pred, x["audio_length"], sample_rate_of(self)))
+        return tf.reduce_mean(
+            ctc_loss(y["labels"], y_pred, x["audio_length"], sample_rate_of(self))
+        )
 
 
 def ctc_loss(labels, logits, audio_length, sample_rate: int):
@@ -111,9 +143,15 @@ def ctc_loss(labels, logits, audio_length, sample_rate: int):
     TensorFlow runs a scan over the padded label width, ~20x slower on CPU for our batches.
     """
     logit_length = tf.minimum(output_lengths(audio_length, sample_rate), tf.shape(logits)[1])
-    sparse = tf.sparse.from_dense(tf.cast(labels, tf.int32))      # drops the 0 padding
-    return tf.nn.ctc_loss(labels=sparse, logits=tf.cast(logits, tf.float32), label_length=None,
-                          logit_length=logit_length, logits_time_major=False, blank_index=0)
+    sparse = tf.sparse.from_dense(tf.cast(labels, tf.int32))  # drops the 0 padding
+    return tf.nn.ctc_loss(
+        labels=sparse,
+        logits=tf.cast(logits, tf.float32),
+        label_length=None,
+        logit_length=logit_length,
+        logits_time_major=False,
+        blank_index=0,
+    )
 
 
 @keras.saving.register_keras_serializable(package="speechmill")
@@ -143,32 +181,55 @@ def build_model(config: ModelConfig = ModelConfig(), seed: int | None = None) ->
     """A fresh model for ``config``; ``seed`` seeds SpecAugment's masks and the frequency warp."""
     audio = keras.Input(shape=(None,), name="audio", dtype="float32")
     audio_length = keras.Input(shape=(), name="audio_length", dtype="int32")
-    warp_seed = None if seed is None else seed + 1           # not SpecAugment's stream
-    features, frames = LogMel(config.sample_rate, config.n_mels, config.freq_warp, seed=warp_seed,
-                              name="log_mel")(audio, audio_length)
-    features = SpecAugment(config.freq_masks, round(config.freq_width * config.n_mels / 80), config.time_masks,
-                           config.time_fraction, seed=seed, name="spec_augment")(features, frames)
+    warp_seed = None if seed is None else seed + 1  # not SpecAugment's stream
+    features, frames = LogMel(
+        config.sample_rate, config.n_mels, config.freq_warp, seed=warp_seed, name="log_mel"
+    )(audio, audio_length)
+    features = SpecAugment(
+        config.freq_masks,
+        round(config.freq_width * config.n_mels / 80),
+        config.time_masks,
+        config.time_fraction,
+        seed=seed,
+        name="spec_augment",
+    )(features, frames)
     if config.architecture == "conformer":
         x, _ = Subsample(config.conv_channels, name="subsample")(features, frames)
         mask = FrameMask(config.sample_rate, name="frame_mask")(x, audio_length)
         x = keras.layers.Dense(config.d_model, name="project")(x)
         x = keras.layers.Dropout(config.dropout)(AddPositions(name="positions")(x, mask))
         for i in range(config.layers):
-            x = ConformerBlock(config.d_model, config.heads, 4, config.kernel_size, config.dropout,
-                               name=f"conformer_{i}")(x, mask)
-    else:      # the first speechmill model, layer for layer (the verifier's MIN_SCORE was measured with it)
+            x = ConformerBlock(
+                config.d_model,
+                config.heads,
+                4,
+                config.kernel_size,
+                config.dropout,
+                name=f"conformer_{i}",
+            )(x, mask)
+    else:  # the first speechmill model, layer for layer (the verifier's MIN_SCORE was measured with it)
         x = keras.layers.Reshape((-1, config.n_mels, 1))(features)
         for i in range(2):
-            x = keras.layers.Conv2D(config.conv_channels, 3, strides=2, padding="same", activation="relu",
-                                    name=f"subsample_{i}")(x)
+            x = keras.layers.Conv2D(
+                config.conv_channels,
+                3,
+                strides=2,
+                padding="same",
+                activation="relu",
+                name=f"subsample_{i}",
+            )(x)
         x = keras.layers.Reshape((-1, ((config.n_mels + 3) // 4) * config.conv_channels))(x)
         mask = FrameMask(config.sample_rate, name="frame_mask")(x, audio_length)
         x = keras.layers.Dense(2 * config.rnn_units, activation="relu", name="project")(x)
         x = keras.layers.Dropout(config.dropout)(x)
         for i in range(config.rnn_layers):
-            x = keras.layers.Bidirectional(keras.layers.GRU(config.rnn_units, return_sequences=True),
-                                           name=f"bigru_{i}")(x, mask=mask)
+            x = keras.layers.Bidirectional(
+                keras.layers.GRU(config.rnn_units, return_sequences=True), name=f"bigru_{i}"
+            )(x, mask=mask)
             x = keras.layers.Dropout(config.dropout)(x)
     logits = keras.layers.Dense(config.vocabulary, dtype="float32", name="logits")(x)
-    return CTCModel(inputs={"audio": audio, "audio_length": audio_length}, outputs=logits,
-                    name=f"speechmill_{config.architecture}")
+    return CTCModel(
+        inputs={"audio": audio, "audio_length": audio_length},
+        outputs=logits,
+        name=f"speechmill_{config.architecture}",
+    )

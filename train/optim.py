@@ -7,10 +7,12 @@ Transformer schedule, needs no total) or ``"constant"``. With ``accumulate`` > 1
 made every ``accumulate`` batches from the mean of their gradients, so the effective batch is
 ``batch_size * accumulate`` and the schedule counts updates, not batches.
 """
+
 from __future__ import annotations
 
 import keras
 import tensorflow as tf
+
 from speechmill.corpus.errors import UsageError
 
 DECAYS = ("rsqrt", "constant")
@@ -29,19 +31,33 @@ class WarmupDecay(keras.optimizers.schedules.LearningRateSchedule):
         step = tf.cast(step, tf.float32) + 1.0
         warmup = float(max(self.warmup_steps, 1))
         rising = self.peak * step / warmup
-        after = self.peak * tf.sqrt(warmup / step) if self.decay == "rsqrt" else tf.constant(self.peak)
+        after = (
+            self.peak * tf.sqrt(warmup / step) if self.decay == "rsqrt" else tf.constant(self.peak)
+        )
         return tf.where(step < warmup, rising, after)
 
     def get_config(self):
         return {"peak": self.peak, "warmup_steps": self.warmup_steps, "decay": self.decay}
 
 
-def make_optimizer(peak: float, warmup_steps: int, decay: str = "rsqrt", *, weight_decay: float = 1e-3,
-                   clipnorm: float = 5.0, accumulate: int = 1, ema: float = 0.0) -> keras.optimizers.Optimizer:
+def make_optimizer(
+    peak: float,
+    warmup_steps: int,
+    decay: str = "rsqrt",
+    *,
+    weight_decay: float = 1e-3,
+    clipnorm: float = 5.0,
+    accumulate: int = 1,
+    ema: float = 0.0,
+) -> keras.optimizers.Optimizer:
     """AdamW on :class:`WarmupDecay`; ``accumulate`` >= 2 turns on gradient accumulation and
     ``ema`` > 0 keeps an exponential moving average of the weights (momentum ``ema``) that
     replaces them at the end of training."""
     return keras.optimizers.AdamW(
-        WarmupDecay(peak, warmup_steps, decay), weight_decay=weight_decay, clipnorm=clipnorm,
+        WarmupDecay(peak, warmup_steps, decay),
+        weight_decay=weight_decay,
+        clipnorm=clipnorm,
         gradient_accumulation_steps=accumulate if accumulate > 1 else None,
-        use_ema=ema > 0, ema_momentum=ema if ema > 0 else 0.99)
+        use_ema=ema > 0,
+        ema_momentum=ema if ema > 0 else 0.99,
+    )

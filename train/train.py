@@ -12,6 +12,7 @@ saved every epoch and at the end; a re-run resumes from it), ``state.json`` (epo
 done), ``history.csv`` and TensorBoard logs in ``logs/``. At the end the model is exported
 (``export/``) and evaluated on the dev split (greedy CER/WER printed and kept in ``eval.json``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,6 +25,7 @@ import time
 
 import keras
 import tensorflow as tf
+
 from speechmill.augment.recipe import ON_THE_FLY, parse_on_the_fly
 from speechmill.corpus.errors import command
 from speechmill.corpus.reader import (
@@ -55,7 +57,9 @@ class Budget(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         self.steps += 1
         over_steps = self.max_steps is not None and self.steps >= self.max_steps
-        over_time = self.max_minutes is not None and time.time() - self.start >= 60 * self.max_minutes
+        over_time = (
+            self.max_minutes is not None and time.time() - self.start >= 60 * self.max_minutes
+        )
         if over_steps or over_time:
             self.model.stop_training = True
 
@@ -70,7 +74,10 @@ class SaveState(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.model.save(os.path.join(self.run, "model.keras"))
         with open(os.path.join(self.run, "state.json"), "w") as f:
-            json.dump({"epochs": epoch + 1, "steps": self.budget.steps, "loss": (logs or {}).get("loss")}, f)
+            json.dump(
+                {"epochs": epoch + 1, "steps": self.budget.steps, "loss": (logs or {}).get("loss")},
+                f,
+            )
 
 
 # How a preset trains unless told otherwise. The small Conformer on a CPU budget learns fastest
@@ -92,9 +99,12 @@ def strategy_for_devices() -> tf.distribute.Strategy:
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(prog="speechmill train", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-                                description="Train the speechmill CTC recognizer on a corpus (the budget that is "
-                                            "reached first stops training; none given: 30 epochs).")
+    p = argparse.ArgumentParser(
+        prog="speechmill train",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Train the speechmill CTC recognizer on a corpus (the budget that is "
+        "reached first stops training; none given: 30 epochs).",
+    )
     p.add_argument("--data", required=True, help="corpus folder (make corpus / make augment)")
     p.add_argument("--run", required=True, help="run folder: checkpoints, logs, export")
     budget = p.add_argument_group("budget (the first reached stops training)")
@@ -102,35 +112,67 @@ def parse_args(argv):
     budget.add_argument("--epochs", type=int, default=None)
     budget.add_argument("--minutes", type=float, default=None)
     p.add_argument("--batch-size", type=int, default=None, help="small: 8, other presets: 16")
-    p.add_argument("--accumulate", type=int, default=1, metavar="N",
-                   help="batches per optimizer update (gradient accumulation: effective batch N x batch size)")
-    p.add_argument("--learning-rate", type=float, default=None,
-                   help="peak learning rate (after warm-up); small: 2e-3, other presets: 1e-3")
-    p.add_argument("--warmup-steps", type=int, default=None,
-                   help="optimizer updates of linear warm-up; small: 300, other presets: 500")
-    p.add_argument("--decay", choices=DECAYS, default="rsqrt", help="after warm-up: 1/sqrt(step) or constant")
+    p.add_argument(
+        "--accumulate",
+        type=int,
+        default=1,
+        metavar="N",
+        help="batches per optimizer update (gradient accumulation: effective batch N x batch size)",
+    )
+    p.add_argument(
+        "--learning-rate",
+        type=float,
+        default=None,
+        help="peak learning rate (after warm-up); small: 2e-3, other presets: 1e-3",
+    )
+    p.add_argument(
+        "--warmup-steps",
+        type=int,
+        default=None,
+        help="optimizer updates of linear warm-up; small: 300, other presets: 500",
+    )
+    p.add_argument(
+        "--decay", choices=DECAYS, default="rsqrt", help="after warm-up: 1/sqrt(step) or constant"
+    )
     p.add_argument("--weight-decay", type=float, default=1e-3, help="AdamW decoupled weight decay")
-    p.add_argument("--ema", type=float, default=0.0, help="keep an exponential moving average of the weights "
-                                                           "with this momentum (e.g. 0.999) and end with it")
-    p.add_argument("--augment", default=ON_THE_FLY, metavar="RECIPE",
-                   help="on-the-fly augmentation, in make augment's recipe language (speed, noise, gain)")
+    p.add_argument(
+        "--ema",
+        type=float,
+        default=0.0,
+        help="keep an exponential moving average of the weights "
+        "with this momentum (e.g. 0.999) and end with it",
+    )
+    p.add_argument(
+        "--augment",
+        default=ON_THE_FLY,
+        metavar="RECIPE",
+        help="on-the-fly augmentation, in make augment's recipe language (speed, noise, gain)",
+    )
     p.add_argument("--no-augment", action="store_true", help="turn off on-the-fly augmentation")
     p.add_argument("--seed", type=int, default=0)
     sizes = p.add_argument_group("model (a preset, then any field of it)")
-    sizes.add_argument("--model", choices=["auto", *PRESETS], default="auto",
-                       help="small: Conformer for CPU trials; base, large: Conformers for GPUs; bigru: the BiGRU; "
-                            "auto: base when TensorFlow sees a GPU, else small")
+    sizes.add_argument(
+        "--model",
+        choices=["auto", *PRESETS],
+        default="auto",
+        help="small: Conformer for CPU trials; base, large: Conformers for GPUs; bigru: the BiGRU; "
+        "auto: base when TensorFlow sees a GPU, else small",
+    )
     for field in dataclasses.fields(ModelConfig):
         if field.name not in ("sample_rate", "architecture"):
-            sizes.add_argument(f"--{field.name.replace('_', '-')}", type=type(field.default), default=None,
-                               help=f"small: {field.default}")
+            sizes.add_argument(
+                f"--{field.name.replace('_', '-')}",
+                type=type(field.default),
+                default=None,
+                help=f"small: {field.default}",
+            )
     args = p.parse_args(argv)
     if args.accumulate < 1:
         p.error("--accumulate must be >= 1")
     return args
 
 
-@command('train')
+@command("train")
 def main(argv: list[str] | None = None) -> int:
     """The CLI: a corpus that cannot be trained on (missing, another alphabet, no train split,
     a damaged shard) or an impossible model size ends in one line naming it, exit status 2
@@ -144,69 +186,135 @@ def with_named_shard(data: str, info: dict, step):
         return step()
     except tf.errors.DataLossError as e:
         problems = corrupt_shards(data, info)
-        raise CorruptCorpus("; ".join(problems) if problems else f"{data}: {e.message.splitlines()[0]}") from None
+        raise CorruptCorpus(
+            "; ".join(problems) if problems else f"{data}: {e.message.splitlines()[0]}"
+        ) from None
 
 
 def train(args: argparse.Namespace) -> int:
     if args.steps is None and args.epochs is None and args.minutes is None:
         args.epochs = 30
     info = load_info(args.data, alphabet=ALPHABET)
-    shard_paths(args.data, info, "train")            # a corpus without a train split is refused here
+    shard_paths(args.data, info, "train")  # a corpus without a train split is refused here
     if not args.no_augment:
-        parse_on_the_fly(args.augment)               # a recipe that cannot run on the fly is refused here
+        parse_on_the_fly(args.augment)  # a recipe that cannot run on the fly is refused here
     if args.model == "auto":
         args.model = "base" if tf.config.list_physical_devices("GPU") else "small"
     for name, value in training_defaults(args.model).items():
         if getattr(args, name) is None:
             setattr(args, name, value)
     rate = info["sample_rate"]
-    config = config_for(args.model, **{f.name: getattr(args, f.name, None) for f in dataclasses.fields(ModelConfig)
-                                       if f.name != "sample_rate"}, sample_rate=rate)
+    config = config_for(
+        args.model,
+        **{
+            f.name: getattr(args, f.name, None)
+            for f in dataclasses.fields(ModelConfig)
+            if f.name != "sample_rate"
+        },
+        sample_rate=rate,
+    )
     os.makedirs(args.run, exist_ok=True)
-    settings = {"data": os.path.abspath(args.data), "preset": args.model, "model": dataclasses.asdict(config),
-                "batch_size": args.batch_size, "accumulate": args.accumulate, "learning_rate": args.learning_rate,
-                "warmup_steps": args.warmup_steps, "decay": args.decay, "weight_decay": args.weight_decay,
-                "ema": args.ema, "augment": None if args.no_augment else args.augment, "seed": args.seed,
-                "alphabet": ALPHABET, "sample_rate": rate}
+    settings = {
+        "data": os.path.abspath(args.data),
+        "preset": args.model,
+        "model": dataclasses.asdict(config),
+        "batch_size": args.batch_size,
+        "accumulate": args.accumulate,
+        "learning_rate": args.learning_rate,
+        "warmup_steps": args.warmup_steps,
+        "decay": args.decay,
+        "weight_decay": args.weight_decay,
+        "ema": args.ema,
+        "augment": None if args.no_augment else args.augment,
+        "seed": args.seed,
+        "alphabet": ALPHABET,
+        "sample_rate": rate,
+    }
     with open(os.path.join(args.run, "config.json"), "w") as f:
         json.dump(settings, f, indent=2)
     if tf.config.list_physical_devices("GPU"):
         keras.mixed_precision.set_global_policy("mixed_float16")
     keras.utils.set_random_seed(args.seed)
-    state_path, model_path = os.path.join(args.run, "state.json"), os.path.join(args.run, "model.keras")
-    state = json.load(open(state_path)) if os.path.exists(state_path) and os.path.exists(model_path) else {}
+    state_path, model_path = (
+        os.path.join(args.run, "state.json"),
+        os.path.join(args.run, "model.keras"),
+    )
+    state = (
+        json.load(open(state_path))
+        if os.path.exists(state_path) and os.path.exists(model_path)
+        else {}
+    )
     strategy = strategy_for_devices()
     with strategy.scope():
         if state:
             model = load_model(model_path)
-            print(f"speechmill: resuming {args.run} after {state['epochs']} epochs / {state['steps']} steps")
+            print(
+                f"speechmill: resuming {args.run} after {state['epochs']} epochs / {state['steps']} steps"
+            )
         else:
             model = build_model(config, seed=args.seed)
-            model.compile(optimizer=make_optimizer(args.learning_rate, args.warmup_steps, args.decay,
-                                                   weight_decay=args.weight_decay, accumulate=args.accumulate,
-                                                   ema=args.ema), jit_compile=False)
-            print(f"speechmill: {args.model} model ({config.architecture}), {model.count_params():,} parameters")
+            model.compile(
+                optimizer=make_optimizer(
+                    args.learning_rate,
+                    args.warmup_steps,
+                    args.decay,
+                    weight_decay=args.weight_decay,
+                    accumulate=args.accumulate,
+                    ema=args.ema,
+                ),
+                jit_compile=False,
+            )
+            print(
+                f"speechmill: {args.model} model ({config.architecture}), {model.count_params():,} parameters"
+            )
     train_examples = info["splits"]["train"]["examples"]
     steps_per_epoch = max(1, math.ceil(train_examples / args.batch_size))
-    epochs = args.epochs if args.epochs is not None else 10 ** 6
+    epochs = args.epochs if args.epochs is not None else 10**6
     if args.steps is not None:
-        epochs = min(epochs, state.get("epochs", 0) + math.ceil((args.steps - state.get("steps", 0)) / steps_per_epoch))
-    data = batches(args.data, "train", batch_size=args.batch_size, sample_rate=rate, shuffle=True, seed=args.seed,
-                   augment=None if args.no_augment else args.augment, repeat=True)
+        epochs = min(
+            epochs,
+            state.get("epochs", 0)
+            + math.ceil((args.steps - state.get("steps", 0)) / steps_per_epoch),
+        )
+    data = batches(
+        args.data,
+        "train",
+        batch_size=args.batch_size,
+        sample_rate=rate,
+        shuffle=True,
+        seed=args.seed,
+        augment=None if args.no_augment else args.augment,
+        repeat=True,
+    )
     budget = Budget(args.steps, args.minutes, state.get("steps", 0))
-    callbacks = [budget, SaveState(args.run, budget, state.get("epochs", 0)),
-                 keras.callbacks.CSVLogger(os.path.join(args.run, "history.csv"), append=bool(state)),
-                 keras.callbacks.TensorBoard(os.path.join(args.run, "logs"), update_freq=50)]
+    callbacks = [
+        budget,
+        SaveState(args.run, budget, state.get("epochs", 0)),
+        keras.callbacks.CSVLogger(os.path.join(args.run, "history.csv"), append=bool(state)),
+        keras.callbacks.TensorBoard(os.path.join(args.run, "logs"), update_freq=50),
+    ]
     if state.get("epochs", 0) < epochs and (args.steps is None or budget.steps < args.steps):
-        with_named_shard(args.data, info, lambda: model.fit(
-            data, epochs=epochs, initial_epoch=state.get("epochs", 0), steps_per_epoch=steps_per_epoch,
-            callbacks=callbacks, verbose=1 if sys.stdout.isatty() else 2))
+        with_named_shard(
+            args.data,
+            info,
+            lambda: model.fit(
+                data,
+                epochs=epochs,
+                initial_epoch=state.get("epochs", 0),
+                steps_per_epoch=steps_per_epoch,
+                callbacks=callbacks,
+                verbose=1 if sys.stdout.isatty() else 2,
+            ),
+        )
     model.save(model_path)
     from speechmill.train.evaluate import evaluate_model, print_report
     from speechmill.train.export import export
+
     export(model, os.path.join(args.run, "export"), rate)
     if "dev" in info["splits"]:
-        report = with_named_shard(args.data, info, lambda: evaluate_model(model, args.data, ["dev"], sample_rate=rate))
+        report = with_named_shard(
+            args.data, info, lambda: evaluate_model(model, args.data, ["dev"], sample_rate=rate)
+        )
         print_report(report)
         with open(os.path.join(args.run, "eval.json"), "w") as f:
             json.dump(report, f, indent=2)

@@ -10,6 +10,7 @@ character, so one wrong stretch pulls it down and audio around the text does not
 the text covers, and each word's start and end. ``judge`` turns an alignment into the verdict
 ``make verify`` acts on (keep with new edges, or reject with a reason).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -18,16 +19,17 @@ import json
 import os
 
 import numpy as np
+
 from speechmill.corpus.schema import ALPHABET
 
-CHAR_LIST = ["<blank>"] + list(ALPHABET)      # token 0 is the CTC blank, as in the model
-WINDOW_FRAMES = 30                            # 1.2 s at the model's 40 ms frames
+CHAR_LIST = ["<blank>"] + list(ALPHABET)  # token 0 is the CTC blank, as in the model
+WINDOW_FRAMES = 30  # 1.2 s at the model's 40 ms frames
 
 
 @dataclasses.dataclass(frozen=True)
 class Alignment:
-    score: float                                 # <= 0; higher is a better match
-    start: float                                 # seconds: first character's start, last one's end
+    score: float  # <= 0; higher is a better match
+    start: float  # seconds: first character's start, last one's end
     end: float
     words: tuple[tuple[str, float, float], ...]  # (word, start, end) in seconds
 
@@ -39,6 +41,7 @@ class CannotAlign(ValueError):
 def log_posteriors(model, audio, lengths) -> list[np.ndarray]:
     """A padded batch (float32 [B, N], lengths [B]) -> per utterance [T_i, len(CHAR_LIST)] log-probabilities."""
     import tensorflow as tf
+
     from speechmill.train.model import output_lengths, sample_rate_of
 
     logits = model({"audio": audio, "audio_length": lengths}, training=False)
@@ -63,10 +66,12 @@ def align(log_probs: np.ndarray, text: str, frame_seconds: float) -> Alignment:
     config = CtcSegmentationParameters(char_list=CHAR_LIST, blank=0, index_duration=frame_seconds)
     ground_truth, begins = prepare_text(config, [text])
     try:
-        timings, char_probs, _ = ctc_segmentation(config, np.asarray(log_probs, dtype=np.float64), ground_truth)
-    except AssertionError as e:                  # the library's own "audio is shorter than text"
+        timings, char_probs, _ = ctc_segmentation(
+            config, np.asarray(log_probs, dtype=np.float64), ground_truth
+        )
+    except AssertionError as e:  # the library's own "audio is shorter than text"
         raise CannotAlign(str(e)) from None
-    first = begins[0] + 1                        # ground truth index of the text's first character
+    first = begins[0] + 1  # ground truth index of the text's first character
     last = first + len(text) - 1
     a = int(round(timings[first] / frame_seconds))
     b = int(round(timings[last] / frame_seconds)) + 1
@@ -74,7 +79,9 @@ def align(log_probs: np.ndarray, text: str, frame_seconds: float) -> Alignment:
     words, position = [], 0
     for word in text.split(" "):
         i, j = first + position, first + position + len(word) - 1
-        words.append((word, round(float(timings[i]), 3), round(float(timings[j]) + frame_seconds, 3)))
+        words.append(
+            (word, round(float(timings[i]), 3), round(float(timings[j]) + frame_seconds, 3))
+        )
         position += len(word) + 1
     return Alignment(score=score, start=words[0][1], end=words[-1][2], words=tuple(words))
 
@@ -89,24 +96,31 @@ def _min_window_mean(values: np.ndarray, width: int) -> float:
 
 # ----------------------------------------------------------------------------- verdicts
 
+
 @dataclasses.dataclass(frozen=True)
 class Verdict:
     """What make verify does with one utterance: keep it cut to [start, end) of its window, or reject."""
 
     score: float
-    reason: str = ""                      # "" keeps the utterance; else a ledger reason
+    reason: str = ""  # "" keeps the utterance; else a ledger reason
     detail: str = ""
-    start: float = 0.0                    # seconds into the window the model heard
+    start: float = 0.0  # seconds into the window the model heard
     end: float = 0.0
-    word_times: tuple[float, ...] = ()    # relative to ``start``
+    word_times: tuple[float, ...] = ()  # relative to ``start``
 
     @property
     def kept(self) -> bool:
         return not self.reason
 
 
-def judge(alignment: Alignment, *, min_score: float, margin: float, window_seconds: float,
-          own: tuple[float, float]) -> Verdict:
+def judge(
+    alignment: Alignment,
+    *,
+    min_score: float,
+    margin: float,
+    window_seconds: float,
+    own: tuple[float, float],
+) -> Verdict:
     """An alignment -> a verdict. ``own`` is where the utterance was in the window before
     (seconds); the aligned text must overlap it (a transcript found only in a neighbour's
     speech is not this utterance's). Kept utterances are cut to the aligned speech plus
@@ -115,9 +129,12 @@ def judge(alignment: Alignment, *, min_score: float, margin: float, window_secon
     if score < min_score:
         return Verdict(score, "verify:low-score", f"score {score:.3f} < min_score {min_score}")
     if alignment.end <= own[0] or alignment.start >= own[1]:
-        return Verdict(score, "verify:elsewhere",
-                       f"text found at {alignment.start:.2f}-{alignment.end:.2f} s, outside the utterance's own "
-                       f"{own[0]:.2f}-{own[1]:.2f} s")
+        return Verdict(
+            score,
+            "verify:elsewhere",
+            f"text found at {alignment.start:.2f}-{alignment.end:.2f} s, outside the utterance's own "
+            f"{own[0]:.2f}-{own[1]:.2f} s",
+        )
     start = round(max(0.0, alignment.start - margin), 3)
     end = round(min(window_seconds, alignment.end + margin), 3)
     times = tuple(round(t - start, 3) for _, a, b in alignment.words for t in (a, b))
@@ -125,6 +142,7 @@ def judge(alignment: Alignment, *, min_score: float, margin: float, window_secon
 
 
 # ----------------------------------------------------------------------------- the model
+
 
 class Recognizer:
     """A trained run's model, loaded once: waveforms -> frame log-probabilities, in batches."""
@@ -137,7 +155,7 @@ class Recognizer:
         path = model_file(run)
         self.model = load_model(path)
         self.sample_rate = sample_rate_of(self.model)
-        self.frame_seconds = SUBSAMPLING * HOP_MS / 1000     # one logit frame: 40 ms
+        self.frame_seconds = SUBSAMPLING * HOP_MS / 1000  # one logit frame: 40 ms
         self.batch_size = batch_size
 
     def posteriors(self, waves: list[np.ndarray]) -> list[np.ndarray]:
@@ -150,11 +168,11 @@ class Recognizer:
         order = sorted(range(len(waves)), key=lambda i: (len(waves[i]), i))
         out: list[np.ndarray | None] = [None] * len(waves)
         for k in range(0, len(order), self.batch_size):
-            chosen = order[k:k + self.batch_size]
+            chosen = order[k : k + self.batch_size]
             width = max(len(waves[i]) for i in chosen)
             batch = np.zeros((len(chosen), width), np.float32)
             for row, i in enumerate(chosen):
-                batch[row, :len(waves[i])] = waves[i]
+                batch[row, : len(waves[i])] = waves[i]
             lengths = tf.constant([len(waves[i]) for i in chosen], tf.int32)
             for i, lp in zip(chosen, log_posteriors(self.model, tf.constant(batch), lengths)):
                 out[i] = lp

@@ -6,13 +6,15 @@ whose path is absolute or escapes the archive root, links and special files are 
 compressed archive can hold a huge member; its bytes are skipped, never held). A truncated or
 corrupt archive raises ``Reject("archive:truncated")`` after the members read so far.
 """
+
 from __future__ import annotations
 
 import lzma
 import posixpath
 import tarfile
 import zlib
-from typing import BinaryIO, Iterator
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from speechmill.corpus.reject import Reject
 
@@ -35,8 +37,9 @@ TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz
 DEFAULT_MAX_MEMBER_BYTES = 256 << 20
 
 
-def iter_members(fileobj: BinaryIO, where: str,
-                 max_member_bytes: int = DEFAULT_MAX_MEMBER_BYTES) -> Iterator[tuple[str, bytes] | Reject]:
+def iter_members(
+    fileobj: BinaryIO, where: str, max_member_bytes: int = DEFAULT_MAX_MEMBER_BYTES
+) -> Iterator[tuple[str, bytes] | Reject]:
     """Yield (normalized path, bytes) for each safe regular file, in archive order."""
     try:
         with tarfile.open(fileobj=fileobj, mode="r|*") as tar:
@@ -48,14 +51,27 @@ def iter_members(fileobj: BinaryIO, where: str,
                 if member.isdir():
                     continue
                 if member.size > max_member_bytes:
-                    yield Reject("archive:too-large", f"member {member.name!r} holds {member.size / (1 << 20):.0f} MB, "
-                                 f"more than max_member_mb {max_member_bytes / (1 << 20):g}", item_id=member.name,
-                                 where=where)
+                    yield Reject(
+                        "archive:too-large",
+                        f"member {member.name!r} holds {member.size / (1 << 20):.0f} MB, "
+                        f"more than max_member_mb {max_member_bytes / (1 << 20):g}",
+                        item_id=member.name,
+                        where=where,
+                    )
                     continue
                 handle = tar.extractfile(member)
                 data = handle.read() if handle else b""
                 if len(data) != member.size:
                     raise tarfile.ReadError(f"member {member.name!r} is cut short")
                 yield posixpath.normpath(member.name), data
-    except (tarfile.ReadError, tarfile.StreamError, EOFError, zlib.error, lzma.LZMAError, OSError) as e:
-        raise Reject("archive:truncated", f"archive is truncated or corrupt: {e}", where=where) from None
+    except (
+        tarfile.ReadError,
+        tarfile.StreamError,
+        EOFError,
+        zlib.error,
+        lzma.LZMAError,
+        OSError,
+    ) as e:
+        raise Reject(
+            "archive:truncated", f"archive is truncated or corrupt: {e}", where=where
+        ) from None

@@ -8,6 +8,7 @@ lists of illustrations, ``[Illustration: ...]``/``[Copyright ...]`` tags (also a
 lines), transcriber's notes, footnotes, chapter headings and publishers' colophons; split into
 sentences and pack them into pieces of ``min_words``..``max_words`` words.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,33 +17,54 @@ from speechmill.corpus.inputs.textfile import decode_text
 from speechmill.corpus.reject import Reject
 from speechmill.corpus.text import ABBREVIATIONS
 
-_START_RE = re.compile(r"^\s*\*{3}\s*START OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK.*$", re.I | re.M)
+_START_RE = re.compile(
+    r"^\s*\*{3}\s*START OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK.*$", re.I | re.M
+)
 _END_RE = re.compile(r"^\s*\*{3}\s*END OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK.*$", re.I | re.M)
-_OLD_END_RE = re.compile(r"^\s*End of (?:the |this )?Project Gutenberg(?:['\u2019]s)?\b.*$", re.I | re.M)
+_OLD_END_RE = re.compile(
+    r"^\s*End of (?:the |this )?Project Gutenberg(?:['\u2019]s)?\b.*$", re.I | re.M
+)
 _CONTENTS_RE = re.compile(r"^\s*(?:TABLE OF )?CONTENTS\.?\s*$", re.I)
-_BRACKET_BLOCK_RE = re.compile(r"\[(?:Illustration|Footnote|Transcriber['\u2019]?s? Note|Sidenote|Copyright|"
-                               r"Frontispiece|Decoration)[^\]]*\]", re.I | re.S)
-_CREDITS_RE = re.compile(r"^\s*(?:Produced by|E-?text prepared by|This e-?(?:text|book) was (?:produced|prepared)|"
-                         r"Transcribed from|Scanned by|Proofread by|HTML version by)\b", re.I)
-_HEADING_START_RE = re.compile(r"^(?:CHAPTER|BOOK|PART|VOLUME|ACT|SCENE|SECTION|CANTO|STAVE|LETTER)\s+"
-                               r"(?:[IVXLCDM]+|[0-9]+|[A-Z]+)\b\.?", re.I)
+_BRACKET_BLOCK_RE = re.compile(
+    r"\[(?:Illustration|Footnote|Transcriber['\u2019]?s? Note|Sidenote|Copyright|"
+    r"Frontispiece|Decoration)[^\]]*\]",
+    re.I | re.S,
+)
+_CREDITS_RE = re.compile(
+    r"^\s*(?:Produced by|E-?text prepared by|This e-?(?:text|book) was (?:produced|prepared)|"
+    r"Transcribed from|Scanned by|Proofread by|HTML version by)\b",
+    re.I,
+)
+_HEADING_START_RE = re.compile(
+    r"^(?:CHAPTER|BOOK|PART|VOLUME|ACT|SCENE|SECTION|CANTO|STAVE|LETTER)\s+"
+    r"(?:[IVXLCDM]+|[0-9]+|[A-Z]+)\b\.?",
+    re.I,
+)
 _ILLUSTRATIONS_RE = re.compile(r"^\s*(?:LIST OF )?ILLUSTRATIONS\.?\s*$", re.I)
-_PAGE_ENTRY_RE = re.compile(r"(?:\.\s*){2,}\s*[0-9ivxlc]+\s*$|\s{2,}[0-9ivxlc]+\s*$|^\s*(?:Frontispiece|Page)\b", re.I | re.M)
-_COLOPHON_RE = re.compile(r"^\s*(?:THE END|FINIS|(?:Printed|Published|Made) (?:in|by) .*|.*\b(?:Press|Printers?),? "
-                          r"[A-Z][a-z]+\.?)\s*$")
+_PAGE_ENTRY_RE = re.compile(
+    r"(?:\.\s*){2,}\s*[0-9ivxlc]+\s*$|\s{2,}[0-9ivxlc]+\s*$|^\s*(?:Frontispiece|Page)\b",
+    re.I | re.M,
+)
+_COLOPHON_RE = re.compile(
+    r"^\s*(?:THE END|FINIS|(?:Printed|Published|Made) (?:in|by) .*|.*\b(?:Press|Printers?),? "
+    r"[A-Z][a-z]+\.?)\s*$"
+)
 _NOTE_HEADING_RE = re.compile(r"^\s*Transcriber'?s? Notes?\b", re.I)
 _FOOTNOTE_MARK_RE = re.compile(r"\[(?:\d+|[A-Z]|\*)\]")
 _ITALICS_RE = re.compile(r"(?<!\w)_([^_]+)_(?!\w)")
 _SENTENCE_END_RE = re.compile(r"""([.!?]+["')\]]*)\s+(?=["'(\[]?[A-Z0-9])""")
 _CLAUSE_RE = re.compile(r"(?<=[,;:])\s+")
-_PROTECTED = sorted((a for a in ABBREVIATIONS if a[0].isupper()), key=len, reverse=True) + ["St.", "No."]
+_PROTECTED = sorted((a for a in ABBREVIATIONS if a[0].isupper()), key=len, reverse=True) + [
+    "St.",
+    "No.",
+]
 
 
 def strip_boilerplate(text: str) -> str:
     """Keep what lies between the START and END markers (the whole text if there are none)."""
     start = _START_RE.search(text)
     if start:
-        text = text[start.end():]
+        text = text[start.end() :]
     ends = [m.start() for m in (_END_RE.search(text), _OLD_END_RE.search(text)) if m]
     if ends:
         text = text[: min(ends)]
@@ -61,12 +83,16 @@ def drop_front_matter(blocks: list[str]) -> list[str]:
     A contents list runs from a CONTENTS heading to the point where the body repeats its first
     entry (the first chapter heading); without such a repeat, up to the first long paragraph.
     """
-    out = [b for b in blocks if not (_NOTE_HEADING_RE.match(b) or _CREDITS_RE.match(b) or _COLOPHON_RE.match(b))]
+    out = [
+        b
+        for b in blocks
+        if not (_NOTE_HEADING_RE.match(b) or _CREDITS_RE.match(b) or _COLOPHON_RE.match(b))
+    ]
     out = [b for b in out if not is_contents_paragraph(b)]
     for i, block in enumerate(out):
         if not _CONTENTS_RE.match(block):
             continue
-        entries = out[i + 1:]
+        entries = out[i + 1 :]
         first = _heading_words(entries[0]) if entries else []
         for j, later in enumerate(entries[1:], start=i + 2):
             if first and _heading_words(later)[: len(first)] == first and len(later.split()) < 12:
@@ -80,14 +106,20 @@ def drop_front_matter(blocks: list[str]) -> list[str]:
 
 def is_contents_paragraph(block: str) -> bool:
     """A contents list printed as one paragraph: "CONTENTS CHAPTER I ... CHAPTER II ..."."""
-    return (bool(re.match(r"^(?:TABLE OF )?CONTENTS\b", block, re.I))
-            and len(re.findall(r"\b(?:CHAPTER|BOOK|PART|ACT)\s+[IVXLCDM0-9]+\b", block, re.I)) >= 2)
+    return (
+        bool(re.match(r"^(?:TABLE OF )?CONTENTS\b", block, re.I))
+        and len(re.findall(r"\b(?:CHAPTER|BOOK|PART|ACT)\s+[IVXLCDM0-9]+\b", block, re.I)) >= 2
+    )
 
 
 def is_heading(block: str) -> bool:
     """A chapter heading ("CHAPTER I. Loomings", "BOOK II"), or a short all-capitals title line."""
     words = block.split()
-    if _HEADING_START_RE.match(block) and len(words) <= 12 and not re.search(r"[.!?]\W*\S+\s+\S+.*[.!?]", block):
+    if (
+        _HEADING_START_RE.match(block)
+        and len(words) <= 12
+        and not re.search(r"[.!?]\W*\S+\s+\S+.*[.!?]", block)
+    ):
         return True
     letters = [c for c in block if c.isalpha()]
     return len(words) <= 8 and bool(letters) and all(c.isupper() for c in letters)
@@ -100,7 +132,11 @@ def drop_illustration_lists(blocks: list[str]) -> list[str]:
         if _ILLUSTRATIONS_RE.match(block):
             skipping = True
             continue
-        if skipping and (_PAGE_ENTRY_RE.search(block) or len(block.split()) <= 10 and not block.rstrip().endswith(".")):
+        if skipping and (
+            _PAGE_ENTRY_RE.search(block)
+            or len(block.split()) <= 10
+            and not block.rstrip().endswith(".")
+        ):
             continue
         skipping = False
         out.append(block)
@@ -177,7 +213,11 @@ def pack(blocks: list[list[str]], min_words: int, max_words: int) -> list[str]:
             current = []
     if current:
         tail = " ".join(current)
-        if pieces and len(tail.split()) < min_words and len(pieces[-1].split()) + len(tail.split()) <= max_words:
+        if (
+            pieces
+            and len(tail.split()) < min_words
+            and len(pieces[-1].split()) + len(tail.split()) <= max_words
+        ):
             pieces[-1] = f"{pieces[-1]} {tail}"
         else:
             pieces.append(tail)
@@ -187,7 +227,7 @@ def pack(blocks: list[list[str]], min_words: int, max_words: int) -> list[str]:
 def book_paragraphs(raw: bytes, *, where: str = "") -> list[list[str]]:
     """Book file bytes -> its prose paragraphs as lists of sentences, in reading order."""
     text = strip_boilerplate(decode_text(raw, where, reason="book:encoding"))
-    text = _BRACKET_BLOCK_RE.sub(" ", text)                 # tags may run across blank lines
+    text = _BRACKET_BLOCK_RE.sub(" ", text)  # tags may run across blank lines
     listed = drop_illustration_lists(raw_paragraphs(text))
     blocks = [clean_block(b) for b in drop_front_matter([" ".join(b.split()) for b in listed])]
     blocks = [b for b in blocks if b and not is_heading(b)]
@@ -197,7 +237,9 @@ def book_paragraphs(raw: bytes, *, where: str = "") -> list[list[str]]:
     return paragraphs
 
 
-def book_pieces(raw: bytes, *, min_words: int = 8, max_words: int = 40, where: str = "") -> list[str]:
+def book_pieces(
+    raw: bytes, *, min_words: int = 8, max_words: int = 40, where: str = ""
+) -> list[str]:
     """Book file bytes -> the pieces of text to speak, in reading order."""
     pieces = pack(book_paragraphs(raw, where=where), min_words, max_words)
     if not pieces:

@@ -7,6 +7,7 @@ child's whole process group (ffmpeg included) when the deadline passes, raising
 ``Reject(reason)``. A ``Reject`` raised in the child is raised again here; any other error
 fails loudly with the child's traceback.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,7 +16,8 @@ import signal
 import subprocess
 import sys
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from speechmill.corpus.reject import Reject
 
@@ -24,22 +26,33 @@ class ChildError(RuntimeError):
     """The function failed in the child with an error that is not a Reject (a bug)."""
 
 
-def call_with_deadline(func: Callable, args: tuple, seconds: float, *, reason: str, where: str = "") -> Any:
+def call_with_deadline(
+    func: Callable, args: tuple, seconds: float, *, reason: str, where: str = ""
+) -> Any:
     """``func(*args)`` in a child process, at most ``seconds`` long; raises Reject(reason) after."""
-    child = subprocess.Popen([sys.executable, "-m", "speechmill.corpus.inputs.bounded"], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "speechmill.corpus.inputs.bounded"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         out, _ = child.communicate(pickle.dumps((func, args)), timeout=seconds)
     except subprocess.TimeoutExpired:
         os.killpg(child.pid, signal.SIGKILL)
         child.communicate()
-        raise Reject(reason, f"not finished after {seconds:g} s (deadline_seconds)", where=where) from None
+        raise Reject(
+            reason, f"not finished after {seconds:g} s (deadline_seconds)", where=where
+        ) from None
     finally:
         if child.poll() is None:
             os.killpg(child.pid, signal.SIGKILL)
             child.wait()
     if not out:
-        raise ChildError(f"the child process for {getattr(func, '__name__', func)} died (exit {child.returncode})")
+        raise ChildError(
+            f"the child process for {getattr(func, '__name__', func)} died (exit {child.returncode})"
+        )
     kind, value = pickle.loads(out)
     if kind == "reject":
         raise value

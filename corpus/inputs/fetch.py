@@ -4,6 +4,7 @@
 missing. A partial download is kept as ``<name>.part`` and resumed on the next call. Network
 failures and checksum mismatches raise ``Reject`` with reasons ``fetch:http``/``fetch:md5``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -46,12 +47,21 @@ def _download_once(url: str, part: str, timeout: float) -> None:
             for block in iter(lambda: response.read(CHUNK), b""):
                 out.write(block)
         expected = response.headers.get("Content-Length")
-        if expected is not None and os.path.getsize(part) < (have if resumed else 0) + int(expected):
+        if expected is not None and os.path.getsize(part) < (have if resumed else 0) + int(
+            expected
+        ):
             raise ConnectionError("connection closed before the end of the file")
 
 
-def fetch(url: str, cache_dir: str, *, md5: str | None = None, retries: int = 4,
-          timeout: float = 60.0, backoff: float = 1.0) -> str:
+def fetch(
+    url: str,
+    cache_dir: str,
+    *,
+    md5: str | None = None,
+    retries: int = 4,
+    timeout: float = 60.0,
+    backoff: float = 1.0,
+) -> str:
     """Download ``url`` into ``cache_dir`` (resuming a partial file) and return the local path."""
     os.makedirs(cache_dir, exist_ok=True)
     path = os.path.join(cache_dir, cache_name(url))
@@ -63,7 +73,7 @@ def fetch(url: str, cache_dir: str, *, md5: str | None = None, retries: int = 4,
             _download_once(url, part, timeout)
             break
         except urllib.error.HTTPError as e:
-            if e.code == 416:       # asked to resume past the end: the part is complete
+            if e.code == 416:  # asked to resume past the end: the part is complete
                 break
             if e.code < 500 and e.code != 429:
                 raise Reject("fetch:http", f"HTTP {e.code} {e.reason}", where=url) from None
@@ -71,9 +81,11 @@ def fetch(url: str, cache_dir: str, *, md5: str | None = None, retries: int = 4,
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as e:
             error = str(getattr(e, "reason", e))
         if attempt == retries:
-            raise Reject("fetch:http", f"download failed after {retries + 1} tries: {error}", where=url)
+            raise Reject(
+                "fetch:http", f"download failed after {retries + 1} tries: {error}", where=url
+            )
         log.warning("%s: %s; retrying (%d/%d)", url, error, attempt + 1, retries)
-        time.sleep(backoff * 2 ** attempt)
+        time.sleep(backoff * 2**attempt)
     if md5 is not None:
         got = file_md5(part)
         if got != md5:

@@ -6,6 +6,7 @@ ffmpeg itself to down-mix and resample so a long film never sits in memory at 48
 ``embedded_subtitles(path) -> bytes | None`` extracts the first subtitle stream as SRT.
 Failures raise ``Reject`` (``audio:decode``, ``subtitle:extract``).
 """
+
 from __future__ import annotations
 
 import os
@@ -15,6 +16,7 @@ import tempfile
 import numpy as np
 from pydub import AudioSegment
 from pydub.exceptions import CouldntDecodeError
+
 from speechmill.corpus.reject import Reject
 
 
@@ -22,11 +24,16 @@ def load_audio(path: str, rate: int, *, where: str = "") -> np.ndarray:
     """A media file -> mono int16 samples at ``rate``; rejects name ``where`` (default: the path)."""
     where = where or path
     try:
-        segment = AudioSegment.from_file(path, parameters=["-ac", "1", "-ar", str(rate), "-sample_fmt", "s16"])
+        segment = AudioSegment.from_file(
+            path, parameters=["-ac", "1", "-ar", str(rate), "-sample_fmt", "s16"]
+        )
     except (CouldntDecodeError, IndexError, OSError) as e:
         lines = str(e).replace(path, "input").strip().splitlines()
-        raise Reject("audio:decode", f"ffmpeg cannot decode the audio: {lines[-1] if lines else type(e).__name__}",
-                     where=where) from None
+        raise Reject(
+            "audio:decode",
+            f"ffmpeg cannot decode the audio: {lines[-1] if lines else type(e).__name__}",
+            where=where,
+        ) from None
     segment = segment.set_channels(1).set_frame_rate(rate).set_sample_width(2)
     samples = np.frombuffer(segment.raw_data, dtype="<i2").astype(np.int16)
     if samples.size == 0:
@@ -38,12 +45,36 @@ def load_window(path: str, rate: int, start: float, seconds: float) -> np.ndarra
     """``seconds`` of a media file's audio from ``start`` -> mono int16 at ``rate`` (fewer samples
     at its end). ffmpeg seeks in the input before decoding, so a late window of a long film
     costs about what an early one does. Raises Reject ``audio:decode``."""
-    run = subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-ss", f"{max(0.0, start):.3f}", "-t", f"{seconds:.3f}",
-                          "-i", path, "-vn", "-ac", "1", "-ar", str(rate), "-f", "s16le", "-"], capture_output=True)
+    run = subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-nostdin",
+            "-ss",
+            f"{max(0.0, start):.3f}",
+            "-t",
+            f"{seconds:.3f}",
+            "-i",
+            path,
+            "-vn",
+            "-ac",
+            "1",
+            "-ar",
+            str(rate),
+            "-f",
+            "s16le",
+            "-",
+        ],
+        capture_output=True,
+    )
     if run.returncode != 0:
         lines = run.stderr.decode("utf-8", "replace").replace(path, "input").strip().splitlines()
-        raise Reject("audio:decode", f"ffmpeg cannot decode the audio: {lines[-1] if lines else run.returncode}",
-                     where=path)
+        raise Reject(
+            "audio:decode",
+            f"ffmpeg cannot decode the audio: {lines[-1] if lines else run.returncode}",
+            where=path,
+        )
     return np.frombuffer(run.stdout, dtype="<i2").astype(np.int16)
 
 
@@ -59,8 +90,22 @@ def decode_with_ffmpeg(data: bytes, rate: int, *, where: str = "") -> np.ndarray
 
 def video_fps(path: str) -> float | None:
     """The frame rate of a media file's first video stream (ffprobe), or None."""
-    probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=r_frame_rate",
-                            "-of", "csv=p=0", path], capture_output=True, text=True)
+    probe = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "stream=r_frame_rate",
+            "-of",
+            "csv=p=0",
+            path,
+        ],
+        capture_output=True,
+        text=True,
+    )
     num, _, den = probe.stdout.strip().partition("/")
     try:
         return float(num) / float(den or 1) if probe.returncode == 0 and num else None
@@ -70,13 +115,33 @@ def video_fps(path: str) -> float | None:
 
 def embedded_subtitles(path: str) -> bytes | None:
     """The first subtitle stream of a media file as SRT bytes, or None if it has none."""
-    probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "s", "-show_entries",
-                            "stream=index", "-of", "csv=p=0", path], capture_output=True, text=True)
+    probe = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-select_streams",
+            "s",
+            "-show_entries",
+            "stream=index",
+            "-of",
+            "csv=p=0",
+            path,
+        ],
+        capture_output=True,
+        text=True,
+    )
     if probe.returncode != 0 or not probe.stdout.strip():
         return None
-    run = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-map", "0:s:0", "-f", "srt", "-"],
-                         capture_output=True)
+    run = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", path, "-map", "0:s:0", "-f", "srt", "-"],
+        capture_output=True,
+    )
     if run.returncode != 0:
-        raise Reject("subtitle:extract", f"ffmpeg could not extract the subtitle stream: "
-                     f"{run.stderr.decode(errors='replace').strip()[-200:]}", where=path)
+        raise Reject(
+            "subtitle:extract",
+            f"ffmpeg could not extract the subtitle stream: "
+            f"{run.stderr.decode(errors='replace').strip()[-200:]}",
+            where=path,
+        )
     return run.stdout

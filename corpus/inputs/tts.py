@@ -25,6 +25,7 @@ milliseconds: libespeak-ng carries a little state from one synthesis to the next
 every work unit starts a fresh child, so a corpus is byte-identical from build to build). The
 child exits when its parent or the job that marked itself with :func:`mark_job` is gone.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -50,21 +51,34 @@ def espeak_voices() -> tuple[frozenset[str], frozenset[str]]:
     Voices are espeak-ng voice files such as ``en-us`` or ``gmw/en-gb-x-rp`` (MBROLA voices
     are left out: they need extra data); variants are the part after ``+``, such as ``f3``.
     """
+
     def files(arg: str) -> list[str]:
         try:
-            out = subprocess.run(["espeak-ng", arg], check=True, capture_output=True, text=True).stdout
+            out = subprocess.run(
+                ["espeak-ng", arg], check=True, capture_output=True, text=True
+            ).stdout
         except FileNotFoundError:
-            raise ConfigError("espeak-ng is not installed (Debian/Ubuntu: apt-get install espeak-ng)") from None
+            raise ConfigError(
+                "espeak-ng is not installed (Debian/Ubuntu: apt-get install espeak-ng)"
+            ) from None
         return [line.split()[4].lower() for line in out.splitlines()[1:] if len(line.split()) >= 5]
 
-    voices = {name for f in files("--voices") if not f.startswith("mb/") for name in (f, f.rsplit("/", 1)[-1])}
+    voices = {
+        name
+        for f in files("--voices")
+        if not f.startswith("mb/")
+        for name in (f, f.rsplit("/", 1)[-1])
+    }
     variants = {f.rsplit("/", 1)[-1] for f in files("--voices=variant")}
     return frozenset(voices), frozenset(variants)
 
 
 ENGINES = ("espeak", "flite", "festival")
 ENGINE_WPM = 170.0
-INSTALL = {"flite": "apt-get install flite", "festival": "apt-get install festival festvox-kallpc16k"}
+INSTALL = {
+    "flite": "apt-get install flite",
+    "festival": "apt-get install festival festvox-kallpc16k",
+}
 
 
 def split_voice(name: str) -> tuple[str, str]:
@@ -75,10 +89,12 @@ def split_voice(name: str) -> tuple[str, str]:
     return "espeak", name
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def program_voices(engine: str) -> frozenset[str]:
     """The voices flite or festival offer here; ConfigError when the program is missing."""
-    command = {"flite": ["flite", "-lv"], "festival": ["festival", "-b", "(print (voice.list))"]}[engine]
+    command = {"flite": ["flite", "-lv"], "festival": ["festival", "-b", "(print (voice.list))"]}[
+        engine
+    ]
     try:
         out = subprocess.run(command, check=True, capture_output=True, text=True, timeout=60).stdout
     except FileNotFoundError:
@@ -104,16 +120,25 @@ def unknown_voices(requested: list[str]) -> list[str]:
     return bad
 
 
-def speak_with_program(engine: str, texts: list[str], voice: str, rate: int, timeout: float,
-                       workdir: str) -> list[bytes | Reject]:
+def speak_with_program(
+    engine: str, texts: list[str], voice: str, rate: int, timeout: float, workdir: str
+) -> list[bytes | Reject]:
     """flite or festival speaking each text (WAV bytes at the voice's own rate) or a Reject."""
     stretch = ENGINE_WPM / rate
     if engine == "flite":
-        return [_flite(text, voice, stretch, timeout, os.path.join(workdir, f"{i}.wav")) for i, text in enumerate(texts)]
+        return [
+            _flite(text, voice, stretch, timeout, os.path.join(workdir, f"{i}.wav"))
+            for i, text in enumerate(texts)
+        ]
     results = _festival_batch(texts, voice, stretch, timeout * max(1, len(texts)) / 4, workdir)
-    if results is None:                           # the batch failed: speak one by one to find the culprit
-        results = [(_festival_batch([text], voice, stretch, timeout, workdir) or
-                    [Reject("tts:crash", "festival failed on this text")])[0] for text in texts]
+    if results is None:  # the batch failed: speak one by one to find the culprit
+        results = [
+            (
+                _festival_batch([text], voice, stretch, timeout, workdir)
+                or [Reject("tts:crash", "festival failed on this text")]
+            )[0]
+            for text in texts
+        ]
     return results
 
 
@@ -129,16 +154,33 @@ def _read_wav(path: str, engine: str) -> bytes | Reject:
 
 def _flite(text: str, voice: str, stretch: float, timeout: float, path: str) -> bytes | Reject:
     try:
-        run = subprocess.run(["flite", "-voice", voice, "--setf", f"duration_stretch={stretch:.4f}", "-t", text,
-                              "-o", path], capture_output=True, timeout=timeout)
+        run = subprocess.run(
+            [
+                "flite",
+                "-voice",
+                voice,
+                "--setf",
+                f"duration_stretch={stretch:.4f}",
+                "-t",
+                text,
+                "-o",
+                path,
+            ],
+            capture_output=True,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired:
         return Reject("tts:timeout", f"flite gave no speech after {timeout:.0f} s")
     if run.returncode != 0:
-        return Reject("tts:crash", f"flite failed: {run.stderr.decode('utf-8', 'replace').strip()[-200:]}")
+        return Reject(
+            "tts:crash", f"flite failed: {run.stderr.decode('utf-8', 'replace').strip()[-200:]}"
+        )
     return _read_wav(path, "flite")
 
 
-def _festival_batch(texts: list[str], voice: str, stretch: float, timeout: float, workdir: str) -> list | None:
+def _festival_batch(
+    texts: list[str], voice: str, stretch: float, timeout: float, workdir: str
+) -> list | None:
     """One ``festival -b`` run speaking every text; None when festival fails or hangs."""
     paths = [os.path.join(workdir, f"festival-{i}.wav") for i in range(len(texts))]
     script = [f"(voice_{voice})", f"(Parameter.set 'Duration_Stretch {stretch:.4f})"]
@@ -164,14 +206,19 @@ class Synthesizer:
         self.timeout = timeout
         self._proc: subprocess.Popen | None = None
         self._dir = tempfile.mkdtemp(prefix="speechmill-tts-")
-        atexit.register(shutil.rmtree, self._dir, True)    # runners may skip DoFn.teardown
+        atexit.register(shutil.rmtree, self._dir, True)  # runners may skip DoFn.teardown
         self._count = 0
 
     def _start(self) -> subprocess.Popen:
         if self._proc is None or self._proc.poll() is not None:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "speechmill.corpus.inputs.tts"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL, text=True, bufsize=1)
+                [sys.executable, "-m", "speechmill.corpus.inputs.tts"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                bufsize=1,
+            )
             self._ask({"warmup": True}, timeout=max(self.timeout, 30.0))
         return self._proc
 
@@ -204,8 +251,10 @@ class Synthesizer:
         self._start()
         self._count += 1
         path = os.path.join(self._dir, f"{self._count}.wav")
-        reply = self._ask({"text": text, "voice": voice, "rate": rate, "pitch": pitch, "path": path},
-                          timeout=self.timeout)
+        reply = self._ask(
+            {"text": text, "voice": voice, "rate": rate, "pitch": pitch, "path": path},
+            timeout=self.timeout,
+        )
         if not reply.get("ok"):
             raise Reject(reply.get("reason", "tts:error"), reply.get("detail", ""))
         try:
@@ -271,7 +320,7 @@ def _serve() -> None:
 
     parent, job = os.getppid(), _job_pid()
 
-    def watch_parent() -> None:            # the worker or the build was killed: do not outlive it
+    def watch_parent() -> None:  # the worker or the build was killed: do not outlive it
         while os.getppid() == parent and (job is None or _exists(job)):
             time.sleep(0.5)
         os._exit(0)
@@ -293,12 +342,18 @@ def _serve() -> None:
             sys.stdout.flush()
             continue
         if _espeak.SetVoiceByName(request["voice"].encode("utf-8")) != _espeak.EE_OK:
-            reply = {"ok": False, "reason": "tts:voice", "detail": f"espeak-ng has no voice {request['voice']!r}"}
+            reply = {
+                "ok": False,
+                "reason": "tts:voice",
+                "detail": f"espeak-ng has no voice {request['voice']!r}",
+            }
         else:
             _espeak.SetParameter(_espeak.RATE, int(request["rate"]), 0)
             _espeak.SetParameter(_espeak.PITCH, int(request["pitch"]), 0)
             chunks.clear()
-            _espeak.Synth(request["text"].encode("utf-8"), flags=_espeak.CHARS_UTF8 | _espeak.ENDPAUSE)
+            _espeak.Synth(
+                request["text"].encode("utf-8"), flags=_espeak.CHARS_UTF8 | _espeak.ENDPAUSE
+            )
             with wave.open(request["path"], "wb") as f:
                 f.setnchannels(1)
                 f.setsampwidth(2)

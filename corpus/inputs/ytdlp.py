@@ -7,6 +7,7 @@ page that embeds several); ``fetch(...)`` writes ``media.wav`` (mono at the corp
 caption files and ``meta.json`` into a video's cache folder and appends the id to the
 folder's ``archive.txt``. Failures raise ``Reject``.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,6 +17,7 @@ import os
 from typing import Any
 
 import yt_dlp
+
 from speechmill.corpus.reject import Reject
 
 META = "meta.json"
@@ -47,12 +49,19 @@ class Downloader:
     sample_rate: int = 16000
 
     def options(self, **extra: Any) -> dict[str, Any]:
-        backoff = lambda n: min(30.0, 1.0 * 2 ** n)   # noqa: E731 - yt-dlp wants a callable
-        return {"quiet": True, "no_warnings": True, "noprogress": True, "logger": _QuietLogger(),
-                "socket_timeout": self.timeout_seconds,
-                "retries": self.retries, "fragment_retries": self.retries, "extractor_retries": self.retries,
-                "retry_sleep_functions": {"http": backoff, "fragment": backoff, "extractor": backoff},
-                **extra}
+        backoff = lambda n: min(30.0, 1.0 * 2**n)  # noqa: E731 - yt-dlp wants a callable
+        return {
+            "quiet": True,
+            "no_warnings": True,
+            "noprogress": True,
+            "logger": _QuietLogger(),
+            "socket_timeout": self.timeout_seconds,
+            "retries": self.retries,
+            "fragment_retries": self.retries,
+            "extractor_retries": self.retries,
+            "retry_sleep_functions": {"http": backoff, "fragment": backoff, "extractor": backoff},
+            **extra,
+        }
 
     def list_videos(self, url: str, depth: int = 0) -> list[tuple[str, str, int | None]]:
         """A video, playlist, channel or page URL -> (url, id, item) of each video on it."""
@@ -68,11 +77,11 @@ class Downloader:
             if entry is None:
                 continue
             if entry.get("_type") in ("url", "url_transparent") and entry.get("url"):
-                if entry.get("ie_key") == "YoutubeTab" and depth < 2:     # a channel's tab or playlist
+                if entry.get("ie_key") == "YoutubeTab" and depth < 2:  # a channel's tab or playlist
                     videos += self.list_videos(entry["url"], depth + 1)
                 else:
                     videos.append((entry["url"], entry["id"], None))
-            else:      # a page with several embedded videos: pick one by its position
+            else:  # a page with several embedded videos: pick one by its position
                 videos.append((url, entry["id"], index))
         return videos
 
@@ -80,11 +89,17 @@ class Downloader:
         """Download one video's best audio and captions into ``folder`` and write its META."""
         os.makedirs(folder, exist_ok=True)
         options = self.options(
-            format="bestaudio/best", outtmpl=os.path.join(folder, "media.%(ext)s"), noplaylist=item is None,
-            writesubtitles=True, writeautomaticsub=self.allow_auto, subtitleslangs=list(self.languages),
-            subtitlesformat="vtt/srt/best", sleep_interval_subtitles=self.sleep_subtitles,
+            format="bestaudio/best",
+            outtmpl=os.path.join(folder, "media.%(ext)s"),
+            noplaylist=item is None,
+            writesubtitles=True,
+            writeautomaticsub=self.allow_auto,
+            subtitleslangs=list(self.languages),
+            subtitlesformat="vtt/srt/best",
+            sleep_interval_subtitles=self.sleep_subtitles,
             postprocessors=[{"key": "FFmpegExtractAudio", "preferredcodec": "wav"}],
-            postprocessor_args={"extractaudio": ["-ar", str(self.sample_rate), "-ac", "1"]})
+            postprocessor_args={"extractaudio": ["-ar", str(self.sample_rate), "-ac", "1"]},
+        )
         if item is not None:
             options["playlist_items"] = str(item)
         try:
@@ -97,13 +112,30 @@ class Downloader:
         except yt_dlp.utils.YoutubeDLError as e:
             raise Reject("youtube:download", _message(e), where=url) from None
         requested = info.get("requested_subtitles") or {}
-        meta = {key: info.get(key) for key in ("id", "title", "uploader", "uploader_id", "channel", "channel_id",
-                                               "license", "webpage_url", "extractor_key")}
+        meta = {
+            key: info.get(key)
+            for key in (
+                "id",
+                "title",
+                "uploader",
+                "uploader_id",
+                "channel",
+                "channel_id",
+                "license",
+                "webpage_url",
+                "extractor_key",
+            )
+        }
         meta["url"] = url
         meta["audio"] = "media.wav"
-        meta["captions"] = {lang: {"file": os.path.basename(sub["filepath"]),
-                                   "kind": "manual" if lang in (info.get("subtitles") or {}) else "auto"}
-                            for lang, sub in requested.items() if sub.get("filepath")}
+        meta["captions"] = {
+            lang: {
+                "file": os.path.basename(sub["filepath"]),
+                "kind": "manual" if lang in (info.get("subtitles") or {}) else "auto",
+            }
+            for lang, sub in requested.items()
+            if sub.get("filepath")
+        }
         meta_path = os.path.join(folder, META)
         with open(meta_path + ".part", "w") as f:
             json.dump(meta, f, indent=1, sort_keys=True)
@@ -117,5 +149,8 @@ class Downloader:
             return
         found = info.get("license") or ""
         if not any(wanted.lower() in found.lower() for wanted in self.licenses):
-            raise Reject("youtube:license", f"licence {found or 'unknown'!r} matches none of {list(self.licenses)}",
-                         where=url)
+            raise Reject(
+                "youtube:license",
+                f"licence {found or 'unknown'!r} matches none of {list(self.licenses)}",
+                where=url,
+            )

@@ -4,6 +4,7 @@ Adding a corpus is one new module here (a :class:`Source` subclass), one line in
 and one fixture row in ``tests/test_sources.py``. Code outside this package imports the
 contract from here, never from the modules inside it.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -31,7 +32,9 @@ def make_source(table: dict[str, Any], context: SourceContext) -> Source:
     """A ``[[source]]`` table -> a configured source; unknown types list the known ones."""
     kind = table.get("type")
     if kind not in REGISTRY:
-        raise ConfigError(f"[[source]]: unknown type {kind!r}; known types: {', '.join(sorted(REGISTRY))}")
+        raise ConfigError(
+            f"[[source]]: unknown type {kind!r}; known types: {', '.join(sorted(REGISTRY))}"
+        )
     return REGISTRY[kind].from_config(table, context)
 
 
@@ -41,14 +44,25 @@ def sources_markdown() -> str:
     a test checks the file is up to date)."""
     import inspect
 
-    out = ["# Sources", "",
-           "Generated from the source registry (`corpus/sources/`) by `make docs`; do not edit by hand.",
-           f"Every `[[source]]` table also takes {', '.join(f'`{k}`' for k in sorted(COMMON_KEYS))}.", ""]
+    out = [
+        "# Sources",
+        "",
+        "Generated from the source registry (`corpus/sources/`) by `make docs`; do not edit by hand.",
+        f"Every `[[source]]` table also takes {', '.join(f'`{k}`' for k in sorted(COMMON_KEYS))}.",
+        "",
+    ]
     for name, cls in REGISTRY.items():
         doc = inspect.getdoc(inspect.getmodule(cls)) or ""
-        out += [f"## `type = \"{name}\"`", "", doc, "",
-                f"Keys: {', '.join(f'`{k}`' for k in sorted(cls.KEYS))}.", "",
-                f"Licence recorded in `info.json`: {cls.LICENSE}", ""]
+        out += [
+            f'## `type = "{name}"`',
+            "",
+            doc,
+            "",
+            f"Keys: {', '.join(f'`{k}`' for k in sorted(cls.KEYS))}.",
+            "",
+            f"Licence recorded in `info.json`: {cls.LICENSE}",
+            "",
+        ]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -20,11 +20,13 @@ shardable work units and turns one unit into segments:
 Each source module documents its input layout and licence at its top, defines a frozen
 dataclass for its unit payload, and adds one line to the registry in ``__init__.py``.
 """
+
 from __future__ import annotations
 
 import abc
 import dataclasses
-from typing import Any, ClassVar, Iterator
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
 from speechmill.corpus import storage
 from speechmill.corpus.config import ConfigError, check_keys, check_split, resolve_path
@@ -55,7 +57,7 @@ class Source(abc.ABC):
 
     @classmethod
     @abc.abstractmethod
-    def from_config(cls, table: dict[str, Any], context: SourceContext) -> "Source":
+    def from_config(cls, table: dict[str, Any], context: SourceContext) -> Source:
         """A ``[[source]]`` table -> a configured source (raises ConfigError)."""
 
     @property
@@ -84,8 +86,11 @@ class Source(abc.ABC):
         """What the unit's output depends on besides the config and the payload: by default the
         size and modification time of every absolute path or storage URL in the payload. A
         re-run reuses a finished unit only while this is unchanged."""
-        paths = [p for p in _strings_in(unit.payload)
-                 if p.startswith("/") or p.split("://", 1)[0] in ("gs", "s3", "hdfs", "file")]
+        paths = [
+            p
+            for p in _strings_in(unit.payload)
+            if p.startswith("/") or p.split("://", 1)[0] in ("gs", "s3", "hdfs", "file")
+        ]
         return files_identity(paths)
 
     # ------------------------------------------------------------ helpers for from_config
@@ -99,13 +104,21 @@ class Source(abc.ABC):
         """Check the table's keys against ``KEYS``; return its checked ``split`` and ``limit``."""
         check_keys(table, set(cls.KEYS | COMMON_KEYS), cls.where())
         limit = table.get("limit")
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 1
+        ):
             raise ConfigError(f"{cls.where()}: limit must be a positive integer, got {limit!r}")
         return {"split": check_split(table.get("split"), cls.where()), "limit": limit}
 
     @classmethod
-    def option(cls, table: dict[str, Any], key: str, kind: type | tuple[type, ...], default: Any = None,
-               each: type | tuple[type, ...] | None = None) -> Any:
+    def option(
+        cls,
+        table: dict[str, Any],
+        key: str,
+        kind: type | tuple[type, ...],
+        default: Any = None,
+        each: type | tuple[type, ...] | None = None,
+    ) -> Any:
         """``table[key]`` checked to be of ``kind`` (and a list's items of ``each``; an error
         names the key), else ``default``."""
         if key not in table:
@@ -114,7 +127,9 @@ class Source(abc.ABC):
         if not _is(value, kind):
             raise ConfigError(f"{cls.where()}: {key} must be {_names(kind)}, got {value!r}")
         if each is not None and not all(_is(item, each) for item in value):
-            raise ConfigError(f"{cls.where()}: {key} must be a list of {_names(each, plural=True)}, got {value!r}")
+            raise ConfigError(
+                f"{cls.where()}: {key} must be a list of {_names(each, plural=True)}, got {value!r}"
+            )
         return value
 
     @classmethod
@@ -123,7 +138,9 @@ class Source(abc.ABC):
         return {key: cls.option(table, key, *args) for key, args in spec.items() if key in table}
 
     @classmethod
-    def existing_path(cls, table: dict[str, Any], key: str, context: SourceContext, what: str) -> str:
+    def existing_path(
+        cls, table: dict[str, Any], key: str, context: SourceContext, what: str
+    ) -> str:
         """``table[key]`` as a path resolved against the config's folder; it must exist."""
         value = cls.option(table, key, str)
         if value is None:
@@ -155,9 +172,23 @@ def _is(value: Any, kind: type | tuple[type, ...]) -> bool:
 
 
 def _names(kind: type | tuple[type, ...], plural: bool = False) -> str:
-    names = {int: "a whole number", float: "a number", str: "a string", bool: "true or false", list: "a list"}
-    plurals = {int: "whole numbers", float: "numbers", str: "strings", bool: "booleans", list: "lists"}
+    names = {
+        int: "a whole number",
+        float: "a number",
+        str: "a string",
+        bool: "true or false",
+        list: "a list",
+    }
+    plurals = {
+        int: "whole numbers",
+        float: "numbers",
+        str: "strings",
+        bool: "booleans",
+        list: "lists",
+    }
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if float in kinds:
-        kinds = tuple(k for k in kinds if k is not int)           # "a number" covers whole ones
-    return " or ".join(dict.fromkeys((plurals if plural else names).get(k, k.__name__) for k in kinds))
+        kinds = tuple(k for k in kinds if k is not int)  # "a number" covers whole ones
+    return " or ".join(
+        dict.fromkeys((plurals if plural else names).get(k, k.__name__) for k in kinds)
+    )

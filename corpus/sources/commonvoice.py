@@ -12,12 +12,14 @@ Voice makes them speaker-disjoint), other tables get the stable hash split by sp
 table is read in parallel and no unit reads more of it than its own range (plus the header).
 Licence: CC0 1.0.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import math
 import posixpath
-from typing import Any, BinaryIO, Iterator
+from collections.abc import Iterator
+from typing import Any, BinaryIO
 
 from speechmill.corpus import storage
 from speechmill.corpus.config import ConfigError
@@ -34,7 +36,7 @@ REQUIRED_COLUMNS = ("client_id", "path", "sentence")
 class TableRange:
     """The rows of one table that start within bytes [start, end)."""
 
-    table: str          # "train", "validated", ...
+    table: str  # "train", "validated", ...
     path: str
     start: int
     end: int
@@ -52,7 +54,7 @@ def rows_in_range(f: BinaryIO, start: int, end: int) -> Iterator[tuple[int, byte
         offset = header_end
         f.seek(offset)
     else:
-        f.seek(start - 1)                       # a line starting exactly at `start` is ours
+        f.seek(start - 1)  # a line starting exactly at `start` is ours
         offset = start - 1 + len(f.readline())
     while offset < end:
         line = f.readline()
@@ -84,23 +86,36 @@ class CommonVoiceSource(Source):
     KEYS = frozenset({"path", "tables", "min_vote_margin", "unit_mb"})
 
     @classmethod
-    def from_config(cls, table: dict[str, Any], context: SourceContext) -> "CommonVoiceSource":
+    def from_config(cls, table: dict[str, Any], context: SourceContext) -> CommonVoiceSource:
         common = cls.common_keys(table)
-        path = cls.existing_path(table, "path", context, "a Common Voice locale folder with clips/ and *.tsv")
+        path = cls.existing_path(
+            table, "path", context, "a Common Voice locale folder with clips/ and *.tsv"
+        )
         tables = tuple(cls.option(table, "tables", list, ["train", "dev", "test"]))
         if not tables or not all(isinstance(t, str) and t for t in tables):
-            raise ConfigError(f"{cls.where()}: tables must be a list of table names such as \"train\", \"validated\"")
+            raise ConfigError(
+                f'{cls.where()}: tables must be a list of table names such as "train", "validated"'
+            )
         if "validated" in tables and set(tables) & set(SPLITS):
-            raise ConfigError(f"{cls.where()}: tables: validated already holds train, dev and test; "
-                              "list either validated or the split tables")
+            raise ConfigError(
+                f"{cls.where()}: tables: validated already holds train, dev and test; "
+                "list either validated or the split tables"
+            )
         unit_mb = cls.option(table, "unit_mb", (int, float), 4.0)
         if not unit_mb > 0:
             raise ConfigError(f"{cls.where()}: unit_mb must be positive, got {unit_mb}")
         for name in tables:
             if not storage.exists(f"{path.rstrip('/')}/{name}.tsv"):
-                raise ConfigError(f"{cls.where()}: tables: {path.rstrip('/')}/{name}.tsv does not exist")
-        return cls(path=path.rstrip("/"), tables=tables, unit_mb=float(unit_mb),
-                   min_vote_margin=cls.option(table, "min_vote_margin", int, 1), **common)
+                raise ConfigError(
+                    f"{cls.where()}: tables: {path.rstrip('/')}/{name}.tsv does not exist"
+                )
+        return cls(
+            path=path.rstrip("/"),
+            tables=tables,
+            unit_mb=float(unit_mb),
+            min_vote_margin=cls.option(table, "min_vote_margin", int, 1),
+            **common,
+        )
 
     def units(self) -> list[Unit]:
         step = max(1, int(self.unit_mb * (1 << 20)))
@@ -109,7 +124,13 @@ class CommonVoiceSource(Source):
             path = f"{self.path}/{table}.tsv"
             size = storage.size(path)
             for i in range(max(1, math.ceil(size / step))):
-                units.append(Unit(self.name, f"{table}/{i:05d}", TableRange(table, path, i * step, (i + 1) * step)))
+                units.append(
+                    Unit(
+                        self.name,
+                        f"{table}/{i:05d}",
+                        TableRange(table, path, i * step, (i + 1) * step),
+                    )
+                )
         return units
 
     def read(self, unit: Unit) -> Iterator[Segment | Reject]:
@@ -119,7 +140,11 @@ class CommonVoiceSource(Source):
             columns = f.readline().decode("utf-8", errors="replace").rstrip("\r\n").split("\t")
             missing = [c for c in REQUIRED_COLUMNS if c not in columns]
             if missing:
-                raise Reject("commonvoice:header", f"no column {', '.join(missing)} in the header", where=work.path)
+                raise Reject(
+                    "commonvoice:header",
+                    f"no column {', '.join(missing)} in the header",
+                    where=work.path,
+                )
             for offset, line in rows_in_range(f, work.start, work.end):
                 where = f"{work.path} at byte {offset}"
                 if not line.strip():
@@ -127,39 +152,69 @@ class CommonVoiceSource(Source):
                 try:
                     fields = line.decode("utf-8").rstrip("\r\n").split("\t")
                 except UnicodeDecodeError:
-                    yield Reject("text:encoding", "row is not UTF-8", item_id=f"{self.name}/{work.table}@{offset}",
-                                 where=where)
+                    yield Reject(
+                        "text:encoding",
+                        "row is not UTF-8",
+                        item_id=f"{self.name}/{work.table}@{offset}",
+                        where=where,
+                    )
                     continue
                 if len(fields) < len(columns):
-                    yield Reject("commonvoice:row", f"{len(fields)} fields, the header names {len(columns)}",
-                                 item_id=f"{self.name}/{work.table}@{offset}", where=where)
+                    yield Reject(
+                        "commonvoice:row",
+                        f"{len(fields)} fields, the header names {len(columns)}",
+                        item_id=f"{self.name}/{work.table}@{offset}",
+                        where=where,
+                    )
                     continue
                 yield from self._row(dict(zip(columns, fields)), split, where)
 
-    def _row(self, row: dict[str, str], split: str | None, where: str) -> Iterator[Segment | Reject]:
+    def _row(
+        self, row: dict[str, str], split: str | None, where: str
+    ) -> Iterator[Segment | Reject]:
         clip = row["path"]
         item_id = f"{self.name}/{slug(clip.rsplit('.', 1)[0])}"
         if "up_votes" in row and "down_votes" in row:
             try:
                 up, down = int(row["up_votes"] or 0), int(row["down_votes"] or 0)
             except ValueError:
-                yield Reject("commonvoice:row", f"votes {row['up_votes']!r}/{row['down_votes']!r} are not numbers",
-                             item_id=item_id, where=where)
+                yield Reject(
+                    "commonvoice:row",
+                    f"votes {row['up_votes']!r}/{row['down_votes']!r} are not numbers",
+                    item_id=item_id,
+                    where=where,
+                )
                 return
             if up - down < self.min_vote_margin:
                 reason = "votes:down" if down else "votes:unvalidated"
-                yield Reject(reason, f"{up} up-votes, {down} down-votes (min_vote_margin {self.min_vote_margin})",
-                             item_id=item_id, where=where)
+                yield Reject(
+                    reason,
+                    f"{up} up-votes, {down} down-votes (min_vote_margin {self.min_vote_margin})",
+                    item_id=item_id,
+                    where=where,
+                )
                 return
         audio_path = f"{self.path}/clips/{posixpath.basename(clip)}"
         try:
             with _open(audio_path) as f:
                 audio = f.read()
-        except (OSError, IOError):
-            yield Reject("audio:missing", "the clip named in the table is not in clips/", item_id=item_id,
-                         where=audio_path)
+        except OSError:
+            yield Reject(
+                "audio:missing",
+                "the clip named in the table is not in clips/",
+                item_id=item_id,
+                where=audio_path,
+            )
             return
         speaker = f"{self.name}/{slug(row['client_id'])[:16]}"
-        yield Segment(id=item_id, speaker=speaker, group=speaker, text_raw=row["sentence"], audio=audio,
-                      origin=audio_path, license=self.license, gender=gender_code(row.get("gender", "")),
-                      split=split)
+        yield Segment(
+            id=item_id,
+            speaker=speaker,
+            group=speaker,
+            text_raw=row["sentence"],
+            audio=audio,
+            origin=audio_path,
+            license=self.license,
+            gender=gender_code(row.get("gender", "")),
+            split=split,
+        )

@@ -11,11 +11,13 @@ a transcript without a recording, in a folder that holds recordings, as ``audio:
 (text files named README, LICENSE, NOTES ... are documentation, not transcripts).
 Licence: whatever the recordings' owner says; set ``license``.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import posixpath
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from speechmill.corpus import storage
 from speechmill.corpus.config import ConfigError
@@ -25,10 +27,26 @@ from speechmill.corpus.sources.base import Source, SourceContext
 from speechmill.corpus.types import Segment, Unit, slug
 
 LICENSE = "as licensed by the owner of the recordings (set license = ... in the config)"
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".wma", ".aif", ".aiff",
-                    ".au", ".caf", ".w64", ".webm", ".mka")
+AUDIO_EXTENSIONS = (
+    ".wav",
+    ".flac",
+    ".ogg",
+    ".oga",
+    ".opus",
+    ".mp3",
+    ".m4a",
+    ".aac",
+    ".wma",
+    ".aif",
+    ".aiff",
+    ".au",
+    ".caf",
+    ".w64",
+    ".webm",
+    ".mka",
+)
 TRANSCRIPT_EXTENSIONS = (".txt", ".lab")
-DOCUMENTATION = ("readme", "license", "licence", "copying", "notes", "changelog")   # not transcripts
+DOCUMENTATION = ("readme", "license", "licence", "copying", "notes", "changelog")  # not transcripts
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,17 +88,24 @@ class FolderSource(Source):
     KEYS = frozenset({"path", "speaker_level", "files_per_unit", "license"})
 
     @classmethod
-    def from_config(cls, table: dict[str, Any], context: SourceContext) -> "FolderSource":
+    def from_config(cls, table: dict[str, Any], context: SourceContext) -> FolderSource:
         common = cls.common_keys(table)
-        path = cls.existing_path(table, "path", context, "a folder of recordings with transcripts beside them")
+        path = cls.existing_path(
+            table, "path", context, "a folder of recordings with transcripts beside them"
+        )
         level = cls.option(table, "speaker_level", int, 1)
         per_unit = cls.option(table, "files_per_unit", int, 200)
         if level < 0:
             raise ConfigError(f"{cls.where()}: speaker_level must be 0 or more, got {level}")
         if per_unit < 1:
             raise ConfigError(f"{cls.where()}: files_per_unit must be positive, got {per_unit}")
-        return cls(path=path.rstrip("/"), speaker_level=level, files_per_unit=per_unit,
-                   license=cls.option(table, "license", str, LICENSE), **common)
+        return cls(
+            path=path.rstrip("/"),
+            speaker_level=level,
+            files_per_unit=per_unit,
+            license=cls.option(table, "license", str, LICENSE),
+            **common,
+        )
 
     def units(self) -> list[Unit]:
         files = sorted(m.path for m in storage.match(f"{self.path}/**"))
@@ -89,8 +114,12 @@ class FolderSource(Source):
             folders.setdefault(posixpath.dirname(f), []).append(f)
         units = []
         for folder, names in sorted(folders.items()):
-            by_stem = {_stem(n): n for n in names if n.lower().endswith(TRANSCRIPT_EXTENSIONS)
-                       and not posixpath.basename(n).lower().startswith(DOCUMENTATION)}
+            by_stem = {
+                _stem(n): n
+                for n in names
+                if n.lower().endswith(TRANSCRIPT_EXTENSIONS)
+                and not posixpath.basename(n).lower().startswith(DOCUMENTATION)
+            }
             audio = [n for n in names if n.lower().endswith(AUDIO_EXTENSIONS)]
             if not audio:
                 continue
@@ -98,11 +127,18 @@ class FolderSource(Source):
             orphans = tuple(sorted(set(by_stem.values()) - {t for _, t in pairs if t}))
             relative = posixpath.relpath(folder, self.path)
             for start in range(0, len(pairs), self.files_per_unit):
-                chunk = tuple(pairs[start:start + self.files_per_unit])
-                units.append(Unit(self.name, f"{relative}/{start // self.files_per_unit:05d}",
-                                  Recordings(chunk, orphans if start == 0 else ())))
+                chunk = tuple(pairs[start : start + self.files_per_unit])
+                units.append(
+                    Unit(
+                        self.name,
+                        f"{relative}/{start // self.files_per_unit:05d}",
+                        Recordings(chunk, orphans if start == 0 else ()),
+                    )
+                )
         if not units:
-            raise ConfigError(f"{self.where()}: no audio files ({', '.join(AUDIO_EXTENSIONS)}) under {self.path}")
+            raise ConfigError(
+                f"{self.where()}: no audio files ({', '.join(AUDIO_EXTENSIONS)}) under {self.path}"
+            )
         return units
 
     def speaker_of(self, audio_path: str) -> str:
@@ -118,8 +154,12 @@ class FolderSource(Source):
         for audio, transcript in work.pairs:
             item_id = f"{self.name}/{_native_id(audio, self.path)}"
             if transcript is None:
-                yield Reject("text:missing", f"no {' or '.join(TRANSCRIPT_EXTENSIONS)} file beside the recording",
-                             item_id=item_id, where=audio)
+                yield Reject(
+                    "text:missing",
+                    f"no {' or '.join(TRANSCRIPT_EXTENSIONS)} file beside the recording",
+                    item_id=item_id,
+                    where=audio,
+                )
                 continue
             try:
                 text = decode_text(_read(transcript), transcript, reason="text:encoding")
@@ -128,9 +168,19 @@ class FolderSource(Source):
                 yield reject
                 continue
             speaker = f"{self.name}/{self.speaker_of(audio)}"
-            yield Segment(id=item_id, speaker=speaker, group=speaker, text_raw=" ".join(text.split()),
-                          audio=_read(audio), origin=audio, license=self.license)
+            yield Segment(
+                id=item_id,
+                speaker=speaker,
+                group=speaker,
+                text_raw=" ".join(text.split()),
+                audio=_read(audio),
+                origin=audio,
+                license=self.license,
+            )
         for transcript in work.orphans:
-            yield Reject("audio:missing", "transcript has no recording beside it",
-                         item_id=f"{self.name}/{_native_id(transcript, self.path)}",
-                         where=transcript)
+            yield Reject(
+                "audio:missing",
+                "transcript has no recording beside it",
+                item_id=f"{self.name}/{_native_id(transcript, self.path)}",
+                where=transcript,
+            )

@@ -12,6 +12,7 @@ same choice on any runner). The engine speaks each piece's normalized transcript
 text (espeak-ng would read ``1847`` as "one thousand eight hundred forty seven" under a label
 "eighteen forty seven"); the raw piece is kept as ``text_raw``.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,7 +20,8 @@ import hashlib
 import itertools
 import posixpath
 import tempfile
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from speechmill.corpus import storage
 from speechmill.corpus.config import ConfigError, resolve_path
@@ -51,7 +53,9 @@ def speaker_name(voice: str, rate: int, pitch: int | None) -> str:
     return f"{slug(voice)}@{rate}wpm" + (f"-p{pitch}" if pitch is not None else "")
 
 
-def voice_settings(voices: list[str], rates: list[int], pitches: list[int]) -> list[tuple[str, int, int | None]]:
+def voice_settings(
+    voices: list[str], rates: list[int], pitches: list[int]
+) -> list[tuple[str, int, int | None]]:
     """(voice, rate, pitch) of every setting; voices of flite and festival get pitch None."""
     out = []
     for voice, rate in itertools.product(voices, rates):
@@ -66,7 +70,9 @@ def speaks_piece(book: str, index: int, setting: str, settings: list[str], per_p
     """Whether ``setting`` is one of the ``per_piece`` settings that speak piece ``index``."""
     if not per_piece or per_piece >= len(settings):
         return True
-    rank = sorted(settings, key=lambda s: hashlib.sha256(f"{book}/{index}/{s}".encode()).hexdigest())
+    rank = sorted(
+        settings, key=lambda s: hashlib.sha256(f"{book}/{index}/{s}".encode()).hexdigest()
+    )
     return setting in rank[:per_piece]
 
 
@@ -99,17 +105,30 @@ class GutenbergSource(Source):
 
     name = "gutenberg"
     LICENSE = LICENSE
-    KEYS = frozenset({"books", "voices", "rates", "pitches", "mirror", "timeout_seconds", "min_words", "max_words",
-                      "voices_per_piece"})
+    KEYS = frozenset(
+        {
+            "books",
+            "voices",
+            "rates",
+            "pitches",
+            "mirror",
+            "timeout_seconds",
+            "min_words",
+            "max_words",
+            "voices_per_piece",
+        }
+    )
 
     @classmethod
-    def from_config(cls, table: dict[str, Any], context: SourceContext) -> "GutenbergSource":
+    def from_config(cls, table: dict[str, Any], context: SourceContext) -> GutenbergSource:
         where = cls.where()
         common = cls.common_keys(table)
         base_dir = context.base_dir
         books = cls.option(table, "books", list, None, (str, int))
         if not books:
-            raise ConfigError(f"{where}: needs books = [...] (paths to .txt files or Gutenberg ids)")
+            raise ConfigError(
+                f"{where}: needs books = [...] (paths to .txt files or Gutenberg ids)"
+            )
         resolved = []
         for book in books:
             book = str(book)
@@ -118,23 +137,39 @@ class GutenbergSource(Source):
                 if not storage.exists(book):
                     raise ConfigError(f"{where}: book {book} does not exist")
             resolved.append(book)
-        fields = cls.options(table, {"voices": (list, None, str), "rates": (list, None, int), "pitches": (list, None, int),
-                                     "mirror": (str,), "timeout_seconds": ((int, float),), "min_words": (int,),
-                                     "max_words": (int,), "voices_per_piece": (int,)})
+        fields = cls.options(
+            table,
+            {
+                "voices": (list, None, str),
+                "rates": (list, None, int),
+                "pitches": (list, None, int),
+                "mirror": (str,),
+                "timeout_seconds": ((int, float),),
+                "min_words": (int,),
+                "max_words": (int,),
+                "voices_per_piece": (int,),
+            },
+        )
         source = cls(books=resolved, cache_dir=context.cache_dir, **common, **fields)
         for rate in source.rates:
             if not 80 <= int(rate) <= 450:
-                raise ConfigError(f"{where}: rate {rate} outside espeak-ng's 80..450 words per minute")
+                raise ConfigError(
+                    f"{where}: rate {rate} outside espeak-ng's 80..450 words per minute"
+                )
         for pitch in source.pitches:
             if not 0 <= int(pitch) <= 100:
                 raise ConfigError(f"{where}: pitch {pitch} outside 0..100")
         bad = unknown_voices(source.voices)
         if bad:
-            raise ConfigError(f"{where}: no voice {', '.join(bad)}; voices are espeak-ng voice files such as en-us, "
-                              "en-gb-x-rp, en-029, optionally with a variant such as +f3 (`espeak-ng --voices=en`), "
-                              "flite:NAME (`flite -lv`) or festival:NAME (`festival -b '(print (voice.list))'`)")
+            raise ConfigError(
+                f"{where}: no voice {', '.join(bad)}; voices are espeak-ng voice files such as en-us, "
+                "en-gb-x-rp, en-029, optionally with a variant such as +f3 (`espeak-ng --voices=en`), "
+                "flite:NAME (`flite -lv`) or festival:NAME (`festival -b '(print (voice.list))'`)"
+            )
         if source.voices_per_piece < 0:
-            raise ConfigError(f"{where}: voices_per_piece must be >= 0 (0: every voice speaks every piece)")
+            raise ConfigError(
+                f"{where}: voices_per_piece must be >= 0 (0: every voice speaks every piece)"
+            )
         if not 0 < source.min_words <= source.max_words:
             raise ConfigError(f"{where}: need 0 < min_words <= max_words")
         return source
@@ -143,8 +178,11 @@ class GutenbergSource(Source):
         keys = [book_key(b) for b in self.books]
         if len(set(keys)) != len(keys):
             raise ConfigError(f"[[source]] gutenberg: two books share a name: {sorted(keys)}")
-        return [Unit(self.name, f"{book_key(book)}/{speaker_name(v, r, p)}", SpokenBook(book, v, r, p))
-                for book in self.books for v, r, p in voice_settings(self.voices, self.rates, self.pitches)]
+        return [
+            Unit(self.name, f"{book_key(book)}/{speaker_name(v, r, p)}", SpokenBook(book, v, r, p))
+            for book in self.books
+            for v, r, p in voice_settings(self.voices, self.rates, self.pitches)
+        ]
 
     # ---------------------------------------------------------------- worker state
 
@@ -182,12 +220,14 @@ class GutenbergSource(Source):
         settings = [speaker_name(*s) for s in voice_settings(self.voices, self.rates, self.pitches)]
         speaker = f"{self.name}/{voice_setting}"
         group = f"{self.name}/{book_key(p.book)}"
-        chosen: list[tuple[int, str, str]] = []             # (index, item id, transcript)
+        chosen: list[tuple[int, str, str]] = []  # (index, item id, transcript)
         for index, text in enumerate(pieces):
-            if not speaks_piece(book_key(p.book), index, voice_setting, settings, self.voices_per_piece):
+            if not speaks_piece(
+                book_key(p.book), index, voice_setting, settings, self.voices_per_piece
+            ):
                 continue
             item_id = f"{group}/{voice_setting}/{index:05d}"
-            try:   # speak the transcript itself: an engine reads digits and symbols its own way
+            try:  # speak the transcript itself: an engine reads digits and symbols its own way
                 chosen.append((index, item_id, normalize(text, where=f"{origin} piece {index}")))
             except Reject as reject:
                 reject.item_id, reject.where = item_id, f"{origin} piece {index}"
@@ -197,15 +237,25 @@ class GutenbergSource(Source):
                 wav.item_id, wav.where = item_id, f"{origin} piece {index}"
                 yield wav
                 continue
-            yield Segment(id=item_id, speaker=speaker, group=group, text_raw=pieces[index], audio=wav,
-                          origin=f"{origin}#piece={index}", license=self.license, synthetic=True)
+            yield Segment(
+                id=item_id,
+                speaker=speaker,
+                group=group,
+                text_raw=pieces[index],
+                audio=wav,
+                origin=f"{origin}#piece={index}",
+                license=self.license,
+                synthetic=True,
+            )
 
     def _speak(self, p: SpokenBook, texts: list[str]) -> Iterator[bytes | Reject]:
         """WAV bytes or a Reject per text, in order."""
         engine, voice = split_voice(p.voice)
         if engine != "espeak":
             with tempfile.TemporaryDirectory(prefix="speechmill-tts-") as workdir:
-                yield from speak_with_program(engine, texts, voice, p.rate, self.timeout_seconds, workdir)
+                yield from speak_with_program(
+                    engine, texts, voice, p.rate, self.timeout_seconds, workdir
+                )
             return
         self.setup()
         self._synth.restart()

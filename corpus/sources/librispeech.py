@@ -6,6 +6,7 @@ one work unit per chapter; an archive is one unit read front to back. The offici
 (dev-*, test-*, train-*) gives the split unless the config sets ``split``; ``group`` is the
 speaker, so a speaker never spans two splits.
 """
+
 from __future__ import annotations
 
 import collections
@@ -13,7 +14,8 @@ import dataclasses
 import os
 import posixpath
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from speechmill.corpus import storage
 from speechmill.corpus.config import ConfigError, resolve_path
@@ -42,7 +44,7 @@ SUBSET_MD5 = {
     "train-other-500": "d1a0fd59409feb2c614ce4d30c387708",
 }
 _SUBSET_RE = re.compile(r"^(dev|test|train)-(clean|other)(-\d+)?$")
-MAX_PENDING_BYTES = 512 << 20   # archive audio waiting for its transcript before it is rejected
+MAX_PENDING_BYTES = 512 << 20  # archive audio waiting for its transcript before it is rejected
 
 
 def split_of_path(path: str) -> str | None:
@@ -72,8 +74,13 @@ def duplicate_rejects(duplicates: dict[str, int], source: str, where: str) -> It
     """One ``text:duplicate-id`` per line of an id that several transcript lines give."""
     for utt_id, count in sorted(duplicates.items()):
         for line in range(1, count + 1):
-            yield Reject("text:duplicate-id", f"{count} transcript lines give this id (line {line} of {count}); "
-                         "none can be trusted", item_id=f"{source}/{utt_id}", where=where)
+            yield Reject(
+                "text:duplicate-id",
+                f"{count} transcript lines give this id (line {line} of {count}); "
+                "none can be trusted",
+                item_id=f"{source}/{utt_id}",
+                where=where,
+            )
 
 
 def parse_speakers(text: str) -> dict[str, str]:
@@ -145,7 +152,7 @@ class LibriSpeechSource(Source):
     KEYS = frozenset({"path", "mirror", "md5", "max_member_mb"})
 
     @classmethod
-    def from_config(cls, table: dict[str, Any], context: SourceContext) -> "LibriSpeechSource":
+    def from_config(cls, table: dict[str, Any], context: SourceContext) -> LibriSpeechSource:
         common = cls.common_keys(table)
         path = cls.option(table, "path", str)
         if path is None:
@@ -153,17 +160,28 @@ class LibriSpeechSource(Source):
         if path not in SUBSET_MD5 and not _SUBSET_RE.match(path):
             path = resolve_path(path, context.base_dir)
             if not storage.exists(path):
-                raise ConfigError(f"{cls.where()}: {path} does not exist "
-                                  f"(nor is it a subset name: {', '.join(SUBSET_MD5)})")
+                raise ConfigError(
+                    f"{cls.where()}: {path} does not exist "
+                    f"(nor is it a subset name: {', '.join(SUBSET_MD5)})"
+                )
             if not path.lower().endswith(TAR_SUFFIXES) and _is_file(path):
-                raise ConfigError(f"{cls.where()}: {path}: unsupported archive type; give a folder or a "
-                                  f"{', '.join(TAR_SUFFIXES)} archive (unpack a .zip first)")
-        max_mb = cls.option(table, "max_member_mb", (int, float), DEFAULT_MAX_MEMBER_BYTES / (1 << 20))
+                raise ConfigError(
+                    f"{cls.where()}: {path}: unsupported archive type; give a folder or a "
+                    f"{', '.join(TAR_SUFFIXES)} archive (unpack a .zip first)"
+                )
+        max_mb = cls.option(
+            table, "max_member_mb", (int, float), DEFAULT_MAX_MEMBER_BYTES / (1 << 20)
+        )
         if not max_mb > 0:
             raise ConfigError(f"{cls.where()}: max_member_mb must be positive, got {max_mb}")
-        return cls(path=path, mirror=cls.option(table, "mirror", str, DEFAULT_MIRROR),
-                   md5=cls.option(table, "md5", str), cache_dir=context.cache_dir,
-                   max_member_bytes=int(max_mb * (1 << 20)), **common)
+        return cls(
+            path=path,
+            mirror=cls.option(table, "mirror", str, DEFAULT_MIRROR),
+            md5=cls.option(table, "md5", str),
+            cache_dir=context.cache_dir,
+            max_member_bytes=int(max_mb * (1 << 20)),
+            **common,
+        )
 
     # ---------------------------------------------------------------- units
 
@@ -176,8 +194,13 @@ class LibriSpeechSource(Source):
             return [Unit(self.name, f"archive/{posixpath.basename(self.path)}", Archive(self.path))]
         root = self.path.rstrip("/")
         # the root may be a chapter, a speaker, a subset, LibriSpeech/ or the folder above it
-        transcripts = sorted({p for depth in ("", "/*", "/*/*", "/*/*/*", "/*/*/*/*")
-                              for p in _match(f"{root}{depth}/*.trans.txt")})
+        transcripts = sorted(
+            {
+                p
+                for depth in ("", "/*", "/*/*", "/*/*/*", "/*/*/*/*")
+                for p in _match(f"{root}{depth}/*.trans.txt")
+            }
+        )
         if not transcripts:
             raise ConfigError(f"[[source]] librispeech: no *.trans.txt under {root}")
         genders = self._speaker_genders(root)
@@ -185,8 +208,13 @@ class LibriSpeechSource(Source):
         for path in transcripts:
             speaker = posixpath.basename(path).split("-")[0]
             chapter = posixpath.basename(path).split(".")[0]
-            units.append(Unit(self.name, f"folder/{split_of_path(path) or '-'}/{chapter}",
-                              Chapter(path, genders.get(speaker, ""))))
+            units.append(
+                Unit(
+                    self.name,
+                    f"folder/{split_of_path(path) or '-'}/{chapter}",
+                    Chapter(path, genders.get(speaker, "")),
+                )
+            )
         return units
 
     def input_identity(self, unit: Unit) -> list:
@@ -198,7 +226,7 @@ class LibriSpeechSource(Source):
     def _speaker_genders(self, root: str) -> dict[str, str]:
         candidates = [f"{root}/SPEAKERS.TXT", f"{root}/LibriSpeech/SPEAKERS.TXT"]
         parent = root
-        for _ in range(3):        # a subset, speaker or chapter folder: SPEAKERS.TXT is above it
+        for _ in range(3):  # a subset, speaker or chapter folder: SPEAKERS.TXT is above it
             parent = posixpath.dirname(parent)
             candidates.append(f"{parent}/SPEAKERS.TXT")
         for path in candidates:
@@ -208,11 +236,21 @@ class LibriSpeechSource(Source):
 
     # ---------------------------------------------------------------- reading
 
-    def _segment(self, utt_id: str, text: str, audio: bytes, origin: str, gender: str,
-                 split: str | None) -> Segment:
+    def _segment(
+        self, utt_id: str, text: str, audio: bytes, origin: str, gender: str, split: str | None
+    ) -> Segment:
         speaker = f"{self.name}/{utt_id.split('-')[0]}"
-        return Segment(id=f"{self.name}/{utt_id}", speaker=speaker, group=speaker, text_raw=text,
-                       audio=audio, origin=origin, license=self.license, gender=gender, split=split)
+        return Segment(
+            id=f"{self.name}/{utt_id}",
+            speaker=speaker,
+            group=speaker,
+            text_raw=text,
+            audio=audio,
+            origin=origin,
+            license=self.license,
+            gender=gender,
+            split=split,
+        )
 
     def read(self, unit: Unit) -> Iterator[Segment | Reject]:
         work = unit.payload
@@ -222,33 +260,45 @@ class LibriSpeechSource(Source):
             archive = fetch(work.url, self.cache_dir, md5=work.md5)
             yield from self._read_archive(archive, split_of_path(work.subset))
         else:
-            yield from self._read_archive(work.path, split_of_path(posixpath.basename(work.path).split(".")[0]))
+            yield from self._read_archive(
+                work.path, split_of_path(posixpath.basename(work.path).split(".")[0])
+            )
 
     def _read_chapter(self, transcript_path: str, gender: str) -> Iterator[Segment | Reject]:
         folder = posixpath.dirname(transcript_path)
-        lines, duplicates = parse_transcripts(decode_text(_read_bytes(transcript_path), transcript_path,
-                                                          reason="text:encoding"))
+        lines, duplicates = parse_transcripts(
+            decode_text(_read_bytes(transcript_path), transcript_path, reason="text:encoding")
+        )
         yield from duplicate_rejects(duplicates, self.name, transcript_path)
         flacs = {posixpath.basename(p)[: -len(".flac")]: p for p in _match(f"{folder}/*.flac")}
         split = split_of_path(transcript_path)
         for utt_id in sorted((set(lines) | set(flacs)) - set(duplicates)):
             item = f"{self.name}/{utt_id}"
             if utt_id not in flacs:
-                yield Reject("audio:missing", "transcript line has no audio file", item_id=item,
-                             where=transcript_path)
+                yield Reject(
+                    "audio:missing",
+                    "transcript line has no audio file",
+                    item_id=item,
+                    where=transcript_path,
+                )
             elif utt_id not in lines:
-                yield Reject("text:missing", "audio file has no transcript line", item_id=item,
-                             where=flacs[utt_id])
+                yield Reject(
+                    "text:missing",
+                    "audio file has no transcript line",
+                    item_id=item,
+                    where=flacs[utt_id],
+                )
             else:
-                yield self._segment(utt_id, lines[utt_id], _read_bytes(flacs[utt_id]), flacs[utt_id],
-                                    gender, split)
+                yield self._segment(
+                    utt_id, lines[utt_id], _read_bytes(flacs[utt_id]), flacs[utt_id], gender, split
+                )
 
     def _read_archive(self, archive: str, split: str | None) -> Iterator[Segment | Reject]:
         """Stream an archive; audio waits in memory until its chapter's transcript arrives."""
-        transcripts: dict[str, dict[str, str]] = {}       # chapter folder -> lines
-        pending: dict[str, tuple[str, bytes]] = {}        # utt id -> (member path, flac bytes)
+        transcripts: dict[str, dict[str, str]] = {}  # chapter folder -> lines
+        pending: dict[str, tuple[str, bytes]] = {}  # utt id -> (member path, flac bytes)
         seen: set[str] = set()
-        dropped: set[str] = set()                          # ids rejected as duplicates
+        dropped: set[str] = set()  # ids rejected as duplicates
         genders: dict[str, str] = {}
         pending_bytes = 0
         with storage.open_read(archive) as f:
@@ -265,7 +315,9 @@ class LibriSpeechSource(Source):
                         genders = parse_speakers(data.decode("utf-8", errors="replace"))
                     elif base.endswith(".trans.txt"):
                         try:
-                            lines, duplicates = parse_transcripts(decode_text(data, origin, reason="text:encoding"))
+                            lines, duplicates = parse_transcripts(
+                                decode_text(data, origin, reason="text:encoding")
+                            )
                         except Reject as reject:
                             yield reject
                             continue
@@ -280,8 +332,14 @@ class LibriSpeechSource(Source):
                                 member_name, audio = pending.pop(utt_id)
                                 pending_bytes -= len(audio)
                                 seen.add(utt_id)
-                                yield self._segment(utt_id, lines[utt_id], audio, f"{archive}!{member_name}",
-                                                    genders.get(utt_id.split("-")[0], ""), member_split)
+                                yield self._segment(
+                                    utt_id,
+                                    lines[utt_id],
+                                    audio,
+                                    f"{archive}!{member_name}",
+                                    genders.get(utt_id.split("-")[0], ""),
+                                    member_split,
+                                )
                     elif base.endswith(".flac"):
                         utt_id = base[: -len(".flac")]
                         lines = transcripts.get(posixpath.dirname(name))
@@ -289,11 +347,21 @@ class LibriSpeechSource(Source):
                             continue
                         if lines is not None and utt_id in lines:
                             seen.add(utt_id)
-                            yield self._segment(utt_id, lines[utt_id], data, origin,
-                                                genders.get(utt_id.split("-")[0], ""), member_split)
+                            yield self._segment(
+                                utt_id,
+                                lines[utt_id],
+                                data,
+                                origin,
+                                genders.get(utt_id.split("-")[0], ""),
+                                member_split,
+                            )
                         elif lines is not None:
-                            yield Reject("text:missing", "audio file has no transcript line",
-                                         item_id=f"{self.name}/{utt_id}", where=origin)
+                            yield Reject(
+                                "text:missing",
+                                "audio file has no transcript line",
+                                item_id=f"{self.name}/{utt_id}",
+                                where=origin,
+                            )
                         else:
                             pending[utt_id] = (name, data)
                             pending_bytes += len(data)
@@ -301,17 +369,33 @@ class LibriSpeechSource(Source):
                                 old_id, (old_name, old) = next(iter(pending.items()))
                                 del pending[old_id]
                                 pending_bytes -= len(old)
-                                yield Reject("text:missing", "no transcript before the audio-buffer limit",
-                                             item_id=f"{self.name}/{old_id}", where=f"{archive}!{old_name}")
+                                yield Reject(
+                                    "text:missing",
+                                    "no transcript before the audio-buffer limit",
+                                    item_id=f"{self.name}/{old_id}",
+                                    where=f"{archive}!{old_name}",
+                                )
             except Reject:
                 for utt_id, (name, _) in sorted(pending.items()):
-                    yield Reject("archive:truncated", "audio read, but its transcript lay past the damage",
-                                 item_id=f"{self.name}/{utt_id}", where=f"{archive}!{name}")
+                    yield Reject(
+                        "archive:truncated",
+                        "audio read, but its transcript lay past the damage",
+                        item_id=f"{self.name}/{utt_id}",
+                        where=f"{archive}!{name}",
+                    )
                 raise
         for utt_id, (name, _) in sorted(pending.items()):
-            yield Reject("text:missing", "audio file has no transcript line",
-                         item_id=f"{self.name}/{utt_id}", where=f"{archive}!{name}")
+            yield Reject(
+                "text:missing",
+                "audio file has no transcript line",
+                item_id=f"{self.name}/{utt_id}",
+                where=f"{archive}!{name}",
+            )
         for folder, lines in sorted(transcripts.items()):
             for utt_id in sorted(set(lines) - seen):
-                yield Reject("audio:missing", "transcript line has no audio file",
-                             item_id=f"{self.name}/{utt_id}", where=f"{archive}!{folder}")
+                yield Reject(
+                    "audio:missing",
+                    "transcript line has no audio file",
+                    item_id=f"{self.name}/{utt_id}",
+                    where=f"{archive}!{folder}",
+                )

@@ -7,13 +7,15 @@ m4v, mpg, ts) is one work unit and one ``group``. Its subtitles come from ``name
 offset and framerate ratio are found from speech activity (a file scoring below
 ``min_sync_score`` is rejected whole), and cues are merged into utterances cut at pauses.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import os
 import posixpath
 import tempfile
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from speechmill.corpus import storage
 from speechmill.corpus.config import ConfigError
@@ -38,8 +40,9 @@ def _read(path: str) -> bytes:
 def subtitle_for(video: str, existing: set[str], languages: list[str]) -> str | None:
     """The subtitle file beside ``video`` that best matches, or None."""
     stem = video.rsplit(".", 1)[0]
-    for candidate in ([f"{stem}.{lang}.{ext}" for lang in languages for ext in ("srt", "vtt", "sub")]
-                      + [f"{stem}.srt", f"{stem}.vtt", f"{stem}.sub"]):
+    for candidate in [
+        f"{stem}.{lang}.{ext}" for lang in languages for ext in ("srt", "vtt", "sub")
+    ] + [f"{stem}.srt", f"{stem}.vtt", f"{stem}.sub"]:
         if candidate in existing:
             return candidate
     return None
@@ -71,11 +74,17 @@ class MoviesSource(Source):
     KEYS = frozenset({"path", "languages", "max_offset", "min_sync_score", "license"})
 
     @classmethod
-    def from_config(cls, table: dict[str, Any], context: SourceContext) -> "MoviesSource":
+    def from_config(cls, table: dict[str, Any], context: SourceContext) -> MoviesSource:
         common = cls.common_keys(table)
         path = cls.existing_path(table, "path", context, "a folder of video files")
-        fields = cls.options(table, {"languages": (list, None, str), "max_offset": ((int, float),),
-                                     "min_sync_score": ((int, float),)})
+        fields = cls.options(
+            table,
+            {
+                "languages": (list, None, str),
+                "max_offset": ((int, float),),
+                "min_sync_score": ((int, float),),
+            },
+        )
         licence = cls.option(table, "license", str, LICENSE)
         return cls(path=path, license=licence, sample_rate=context.sample_rate, **common, **fields)
 
@@ -84,9 +93,17 @@ class MoviesSource(Source):
         existing = set(files)
         videos = [f for f in files if f.lower().endswith(VIDEO_EXTENSIONS)]
         if not videos:
-            raise ConfigError(f"[[source]] movies: no video files ({', '.join(VIDEO_EXTENSIONS)}) under {self.path}")
-        return [Unit(self.name, slug(posixpath.basename(v).rsplit(".", 1)[0]),
-                     Film(v, subtitle_for(v, existing, self.languages))) for v in videos]
+            raise ConfigError(
+                f"[[source]] movies: no video files ({', '.join(VIDEO_EXTENSIONS)}) under {self.path}"
+            )
+        return [
+            Unit(
+                self.name,
+                slug(posixpath.basename(v).rsplit(".", 1)[0]),
+                Film(v, subtitle_for(v, existing, self.languages)),
+            )
+            for v in videos
+        ]
 
     def read(self, unit: Unit) -> Iterator[Segment | Reject | Note]:
         video, subtitles = unit.payload.video, unit.payload.subtitles
@@ -94,14 +111,17 @@ class MoviesSource(Source):
         movie = f"{self.name}/{unit.key}"
         with tempfile.TemporaryDirectory(prefix="speechmill-movie-") as tmp:
             local = video
-            if "://" in video:          # ffmpeg reads local files; copy from remote storage first
+            if "://" in video:  # ffmpeg reads local files; copy from remote storage first
                 local = os.path.join(tmp, posixpath.basename(video))
                 with open(local, "wb") as f:
                     f.write(_read(video))
             raw = _read(subtitles) if subtitles else embedded_subtitles(local)
             if raw is None:
-                raise Reject("subtitle:missing", "no subtitle file beside the video and no embedded stream",
-                             where=video)
+                raise Reject(
+                    "subtitle:missing",
+                    "no subtitle file beside the video and no embedded stream",
+                    where=video,
+                )
             where = subtitles or f"{video} (embedded subtitles)"
             fps = video_fps(local) if subtitles and subtitles.lower().endswith(".sub") else None
             cues, rejects = parse_subtitles(raw, subtitles or "embedded.srt", where, fps=fps)
@@ -113,15 +133,35 @@ class MoviesSource(Source):
                 raise Reject("subtitle:empty", "no spoken cues in the subtitles", where=where)
             audio = load_audio(local, rate)
         speech = speech_activity(audio, rate)
-        alignment = find_alignment(speech, [(s, e) for s, e, _ in spans], max_offset=self.max_offset)
-        facts = {"file": video, "subtitles": where, "offset": alignment.offset, "ratio": alignment.ratio,
-                 "score": alignment.score, "cues": len(spans)}
+        alignment = find_alignment(
+            speech, [(s, e) for s, e, _ in spans], max_offset=self.max_offset
+        )
+        facts = {
+            "file": video,
+            "subtitles": where,
+            "offset": alignment.offset,
+            "ratio": alignment.ratio,
+            "score": alignment.score,
+            "cues": len(spans),
+        }
         yield Note(self.name, movie, facts)
         if alignment.score < self.min_sync_score:
-            raise Reject("sync:low-score", f"best match offset {alignment.offset:+.2f} s, ratio {alignment.ratio:.5f}, "
-                         f"score {alignment.score:.2f} < min_sync_score {self.min_sync_score}", where=where)
+            raise Reject(
+                "sync:low-score",
+                f"best match offset {alignment.offset:+.2f} s, ratio {alignment.ratio:.5f}, "
+                f"score {alignment.score:.2f} < min_sync_score {self.min_sync_score}",
+                where=where,
+            )
         for index, (start, end, text) in enumerate(utterance_spans(spans, speech, alignment)):
             a, b = int(start * rate), int(end * rate)
-            yield Segment(id=f"{movie}/{index:05d}", speaker=movie, group=movie, text_raw=text,
-                          audio=audio[a:b], sample_rate=rate, origin=f"{video}#t={start:.2f},{end:.2f}",
-                          license=self.license, captions="manual")
+            yield Segment(
+                id=f"{movie}/{index:05d}",
+                speaker=movie,
+                group=movie,
+                text_raw=text,
+                audio=audio[a:b],
+                sample_rate=rate,
+                origin=f"{video}#t={start:.2f},{end:.2f}",
+                license=self.license,
+                captions="manual",
+            )

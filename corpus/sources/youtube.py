@@ -9,6 +9,7 @@ automatic ones only with ``allow_auto``. Downloads land in ``cache_dir/youtube/<
 finished ids in ``cache_dir/youtube/archive.txt`` (yt-dlp's archive format), so a re-run skips
 finished videos. The channel is the ``group``, the uploader the ``speaker``.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,9 +17,11 @@ import hashlib
 import json
 import os
 import urllib.parse
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import soundfile
+
 from speechmill.corpus import storage
 from speechmill.corpus.config import ConfigError, resolve_path
 from speechmill.corpus.inputs.bounded import call_with_deadline
@@ -78,11 +81,23 @@ class YouTubeSource(Source):
 
     name = "youtube"
     LICENSE = LICENSE
-    KEYS = frozenset({"urls", "url_file", "languages", "allow_auto", "licenses", "retries", "sleep_subtitles",
-                      "timeout_seconds", "deadline_seconds", "max_gap"})
+    KEYS = frozenset(
+        {
+            "urls",
+            "url_file",
+            "languages",
+            "allow_auto",
+            "licenses",
+            "retries",
+            "sleep_subtitles",
+            "timeout_seconds",
+            "deadline_seconds",
+            "max_gap",
+        }
+    )
 
     @classmethod
-    def from_config(cls, table: dict[str, Any], context: SourceContext) -> "YouTubeSource":
+    def from_config(cls, table: dict[str, Any], context: SourceContext) -> YouTubeSource:
         where = cls.where()
         common = cls.common_keys(table)
         urls = list(cls.option(table, "urls", list, [], str))
@@ -91,26 +106,53 @@ class YouTubeSource(Source):
             if not storage.exists(path):
                 raise ConfigError(f"{where}: url_file {path} does not exist")
             with storage.open_read(path) as f:
-                urls += [u.strip() for u in f.read().decode("utf-8").splitlines()
-                         if u.strip() and not u.lstrip().startswith("#")]
+                urls += [
+                    u.strip()
+                    for u in f.read().decode("utf-8").splitlines()
+                    if u.strip() and not u.lstrip().startswith("#")
+                ]
         if not urls:
             raise ConfigError(f"{where}: needs urls = [...] or url_file")
-        fields = cls.options(table, {"languages": (list, None, str), "allow_auto": (bool,), "licenses": (list, None, str),
-                                     "retries": (int,), "sleep_subtitles": ((int, float),),
-                                     "timeout_seconds": ((int, float),), "max_gap": ((int, float),),
-                                     "deadline_seconds": ((int, float),)})
-        return cls(urls=urls, cache_dir=os.path.join(context.cache_dir, "youtube"),
-                   sample_rate=context.sample_rate, **common, **fields)
+        fields = cls.options(
+            table,
+            {
+                "languages": (list, None, str),
+                "allow_auto": (bool,),
+                "licenses": (list, None, str),
+                "retries": (int,),
+                "sleep_subtitles": ((int, float),),
+                "timeout_seconds": ((int, float),),
+                "max_gap": ((int, float),),
+                "deadline_seconds": ((int, float),),
+            },
+        )
+        return cls(
+            urls=urls,
+            cache_dir=os.path.join(context.cache_dir, "youtube"),
+            sample_rate=context.sample_rate,
+            **common,
+            **fields,
+        )
 
     # ---------------------------------------------------------------- yt-dlp
 
     @property
     def downloader(self) -> Downloader:
-        return Downloader(tuple(self.languages), self.allow_auto, None if self.licenses is None else tuple(self.licenses),
-                          self.retries, self.sleep_subtitles, self.timeout_seconds, self.sample_rate)
+        return Downloader(
+            tuple(self.languages),
+            self.allow_auto,
+            None if self.licenses is None else tuple(self.licenses),
+            self.retries,
+            self.sleep_subtitles,
+            self.timeout_seconds,
+            self.sample_rate,
+        )
 
     def units(self) -> list[Unit]:
-        return [Unit(self.name, f"url/{hashlib.sha1(u.encode()).hexdigest()[:12]}", PageUrl(u)) for u in self.urls]
+        return [
+            Unit(self.name, f"url/{hashlib.sha1(u.encode()).hexdigest()[:12]}", PageUrl(u))
+            for u in self.urls
+        ]
 
     def expand(self, unit: Unit) -> Iterator[Unit | Reject]:
         """A configured URL -> one unit per video (playlists and channels fan out), listed in a
@@ -120,8 +162,13 @@ class YouTubeSource(Source):
             return
         url = unit.payload.url
         try:
-            videos = call_with_deadline(self.downloader.list_videos, (url,), self.deadline_seconds,
-                                        reason="youtube:deadline", where=url)
+            videos = call_with_deadline(
+                self.downloader.list_videos,
+                (url,),
+                self.deadline_seconds,
+                reason="youtube:deadline",
+                where=url,
+            )
         except Reject as reject:
             reject.item_id = url
             yield reject
@@ -136,9 +183,13 @@ class YouTubeSource(Source):
         folder = os.path.join(self.cache_dir, slug(video.id))
         meta_path = os.path.join(folder, META)
         if not os.path.exists(meta_path):
-            call_with_deadline(self.downloader.fetch, (video.url, video.item, folder,
-                                                       os.path.join(self.cache_dir, "archive.txt")),
-                               self.deadline_seconds, reason="youtube:deadline", where=video.url)
+            call_with_deadline(
+                self.downloader.fetch,
+                (video.url, video.item, folder, os.path.join(self.cache_dir, "archive.txt")),
+                self.deadline_seconds,
+                reason="youtube:deadline",
+                where=video.url,
+            )
         with open(meta_path) as f:
             return folder, json.load(f)
 
@@ -151,10 +202,16 @@ class YouTubeSource(Source):
         folder, meta = self._download(unit)
         url = meta.get("webpage_url") or meta["url"]
         self._check_license(meta, url)
-        choice = next((meta["captions"][lang] for lang in self.languages if lang in meta["captions"]), None)
+        choice = next(
+            (meta["captions"][lang] for lang in self.languages if lang in meta["captions"]), None
+        )
         if choice is None or (choice["kind"] == "auto" and not self.allow_auto):
-            raise Reject("subtitle:missing", f"no captions in {self.languages}"
-                         + ("" if self.allow_auto else " (automatic captions need allow_auto = true)"), where=url)
+            raise Reject(
+                "subtitle:missing",
+                f"no captions in {self.languages}"
+                + ("" if self.allow_auto else " (automatic captions need allow_auto = true)"),
+                where=url,
+            )
         video = f"{self.name}/{slug(meta['id'])}"
         with open(os.path.join(folder, choice["file"]), "rb") as f:
             cues, rejects = parse_subtitles(f.read(), choice["file"], url)
@@ -166,18 +223,34 @@ class YouTubeSource(Source):
         speech = speech_activity(audio, rate)
         if is_rolling(cues):
             if not self.allow_auto:
-                raise Reject("subtitle:auto", "the caption track is rolling automatic captions; "
-                             "set allow_auto = true to use them", where=url)
+                raise Reject(
+                    "subtitle:auto",
+                    "the caption track is rolling automatic captions; "
+                    "set allow_auto = true to use them",
+                    where=url,
+                )
             kind = "auto"
             spans = trim_to_speech(unroll(cues), speech)
         else:
             spans, cleaning = clean_cues(cues, video, url, track_language(self.languages))
             yield from cleaning
-        channel = meta.get("channel_id") or meta.get("channel") or meta.get("uploader_id") or _host(url)
+        channel = (
+            meta.get("channel_id") or meta.get("channel") or meta.get("uploader_id") or _host(url)
+        )
         uploader = meta.get("uploader_id") or meta.get("uploader") or channel
         licence = meta.get("license") or "unknown (see the video page)"
-        for index, (start, end, text) in enumerate(utterance_spans(spans, speech, max_gap=self.max_gap)):
+        for index, (start, end, text) in enumerate(
+            utterance_spans(spans, speech, max_gap=self.max_gap)
+        ):
             a, b = int(start * rate), int(end * rate)
-            yield Segment(id=f"{video}/{index:05d}", speaker=f"{self.name}/{slug(uploader)}",
-                          group=f"{self.name}/{slug(channel)}", text_raw=text, audio=audio[a:b], sample_rate=rate,
-                          origin=f"{url}#t={start:.2f},{end:.2f}", license=licence, captions=kind)
+            yield Segment(
+                id=f"{video}/{index:05d}",
+                speaker=f"{self.name}/{slug(uploader)}",
+                group=f"{self.name}/{slug(channel)}",
+                text_raw=text,
+                audio=audio[a:b],
+                sample_rate=rate,
+                origin=f"{url}#t={start:.2f},{end:.2f}",
+                license=licence,
+                captions=kind,
+            )

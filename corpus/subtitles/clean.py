@@ -9,6 +9,7 @@ confidently in another language than the track's (``text:language``, py3langid).
 ``merge_continuations`` joins cues that continue with an ellipsis (``going to...`` /
 ``...the market``). The shared normalizer in ``corpus.text`` runs after this.
 """
+
 from __future__ import annotations
 
 import functools
@@ -20,13 +21,16 @@ from speechmill.corpus.subtitles.parse import Cue
 _HTML_RE = re.compile(r"</?[a-zA-Z][^>]*>")
 _ASS_RE = re.compile(r"\{\\[^}]*\}")
 _SOUND_RE = re.compile(r"\[[^\]]*\]|\([^)]*\)|\*[^*]*\*")
-_SPEAKER_RE = re.compile(r"^\s*(?:-\s*)?(?:[A-Z][A-Z0-9 .'#&-]{0,30}(?:\s*\([^)]*\))?|\[[^\]]+\]|\([^)]+\)):\s*")
+_SPEAKER_RE = re.compile(
+    r"^\s*(?:-\s*)?(?:[A-Z][A-Z0-9 .'#&-]{0,30}(?:\s*\([^)]*\))?|\[[^\]]+\]|\([^)]+\)):\s*"
+)
 _DASH_RE = re.compile(r"^\s*[-\u2010-\u2015]+\s*")
 _SONG = ("\u266a", "\u266b", "\u266c", "#")
 _CREDIT_RE = re.compile(
     r"(?i)\b(?:www\.|https?://)|\.(?:com|org|net|tv)\b|\b(?:sync(?:ed|hro(?:nized)?)?|corrected|ripped|encoded|"
     r"subtitl(?:ed|es|ing)|captions?(?:ed|ing)?|translat(?:ed|ion)|transcri(?:bed|pt)|resync(?:ed)?)\s+(?:and\s+\w+\s+)?by\b|"
-    r"\b(?:original\s+)?air\s*date\b|\bsubtitles?\s*:|\bopensubtitles\b|\baddic7ed\b|\bsupport us\b|^\s*==.*==\s*$")
+    r"\b(?:original\s+)?air\s*date\b|\bsubtitles?\s*:|\bopensubtitles\b|\baddic7ed\b|\bsupport us\b|^\s*==.*==\s*$"
+)
 MIN_LANGUAGE_WORDS, MIN_LANGUAGE_CONFIDENCE = 3, 0.9
 
 
@@ -57,8 +61,22 @@ def _identifier():
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
-_ISO639_2 = {"eng": "en", "fre": "fr", "fra": "fr", "ger": "de", "deu": "de", "spa": "es", "ita": "it",
-              "por": "pt", "dut": "nl", "nld": "nl", "rus": "ru", "pol": "pl", "cze": "cs", "ces": "cs"}
+_ISO639_2 = {
+    "eng": "en",
+    "fre": "fr",
+    "fra": "fr",
+    "ger": "de",
+    "deu": "de",
+    "spa": "es",
+    "ita": "it",
+    "por": "pt",
+    "dut": "nl",
+    "nld": "nl",
+    "rus": "ru",
+    "pol": "pl",
+    "cze": "cs",
+    "ces": "cs",
+}
 
 
 def track_language(languages: list[str]) -> str | None:
@@ -76,7 +94,9 @@ def check_language(text: str, language: str | None) -> None:
         return
     found, confidence = _identifier().classify(text)
     if found != language and confidence >= MIN_LANGUAGE_CONFIDENCE:
-        raise Reject("text:language", f"{found!r} ({confidence:.0%} sure), not {language!r}: {text[:60]!r}")
+        raise Reject(
+            "text:language", f"{found!r} ({confidence:.0%} sure), not {language!r}: {text[:60]!r}"
+        )
 
 
 def merge_continuations(cues: list[Cue]) -> list[Cue]:
@@ -84,7 +104,11 @@ def merge_continuations(cues: list[Cue]) -> list[Cue]:
     out: list[Cue] = []
     for cue in cues:
         text = cue.text.strip()
-        if out and out[-1].text.rstrip().endswith(("...", "\u2026")) and text.startswith(("...", "\u2026")):
+        if (
+            out
+            and out[-1].text.rstrip().endswith(("...", "\u2026"))
+            and text.startswith(("...", "\u2026"))
+        ):
             prev = out.pop()
             joined = prev.text.rstrip().rstrip(".\u2026") + " " + text.lstrip(".\u2026 ")
             cue = Cue(prev.start, cue.end, joined, prev.words + cue.words)

@@ -7,6 +7,7 @@ survives. ``parse_vtt`` reads WebVTT with webvtt-py and keeps inline word timing
 (``<00:00:01.234><c> word</c>``). ``is_rolling`` / ``unroll`` detect and repair YouTube's
 rolling auto-captions, where every line is shown again in the next cue.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -15,10 +16,13 @@ import re
 import pysrt
 import pysubs2
 import webvtt
+
 from speechmill.corpus.inputs.textfile import decode_text
 from speechmill.corpus.reject import Reject
 
-_TIMING_RE = re.compile(r"^\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s*-->\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}")
+_TIMING_RE = re.compile(
+    r"^\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s*-->\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}"
+)
 _VTT_TIME_RE = re.compile(r"(?:(\d+):)?(\d{2}):(\d{2})\.(\d{3})")
 _INLINE_RE = re.compile(r"<(\d{2}:\d{2}:\d{2}\.\d{3}|\d{2}:\d{2}\.\d{3})>")
 _TAG_RE = re.compile(r"</?[^>]+>")
@@ -53,7 +57,9 @@ def parse_srt(text: str, where: str = "") -> tuple[list[Cue], list[Reject]]:
             problem = "no 'hh:mm:ss,mmm --> hh:mm:ss,mmm' timing line"
         else:
             try:
-                items = pysrt.SubRipFile.from_string("\n".join(lines), error_handling=pysrt.SubRipFile.ERROR_RAISE)
+                items = pysrt.SubRipFile.from_string(
+                    "\n".join(lines), error_handling=pysrt.SubRipFile.ERROR_RAISE
+                )
             except (pysrt.Error, ValueError) as e:
                 items, problem = [], f"unreadable cue: {e}"
             for item in items:
@@ -63,8 +69,14 @@ def parse_srt(text: str, where: str = "") -> tuple[list[Cue], list[Reject]]:
                 elif item.text.strip():
                     cues.append(Cue(start, end, item.text))
         if problem:
-            rejects.append(Reject("subtitle:malformed-cue", f"block {number} ({block[:40]!r}): {problem}",
-                                  item_id=f"cue{number}", where=where))
+            rejects.append(
+                Reject(
+                    "subtitle:malformed-cue",
+                    f"block {number} ({block[:40]!r}): {problem}",
+                    item_id=f"cue{number}",
+                    where=where,
+                )
+            )
     return cues, rejects
 
 
@@ -110,10 +122,22 @@ def parse_vtt(text: str, where: str = "") -> tuple[list[Cue], list[Reject]]:
             if end <= start:
                 raise ValueError(f"cue ends ({end:.3f} s) before it starts ({start:.3f} s)")
             raw_lines = caption.raw_text.split("\n")
-            words = tuple(w for line in raw_lines if _INLINE_RE.search(line) for w in _words_of(line, start))
-        except (webvtt.errors.MalformedFileError, webvtt.errors.MalformedCaptionError, ValueError) as e:
-            rejects.append(Reject("subtitle:malformed-cue", f"block {number} ({block[:40]!r}): {e}",
-                                  item_id=f"cue{number}", where=where))
+            words = tuple(
+                w for line in raw_lines if _INLINE_RE.search(line) for w in _words_of(line, start)
+            )
+        except (
+            webvtt.errors.MalformedFileError,
+            webvtt.errors.MalformedCaptionError,
+            ValueError,
+        ) as e:
+            rejects.append(
+                Reject(
+                    "subtitle:malformed-cue",
+                    f"block {number} ({block[:40]!r}): {e}",
+                    item_id=f"cue{number}",
+                    where=where,
+                )
+            )
             continue
         if caption.raw_text.strip():
             cues.append(Cue(start, end, _TAG_RE.sub("", caption.raw_text).strip(), words))
@@ -128,31 +152,53 @@ def parse_microdvd(text: str, fps: float | None, where: str = "") -> tuple[list[
     comes from a ``{1}{1}23.976`` first line, else ``fps`` (the film's); without either the file
     cannot be timed and raises Reject."""
     lines = [line for line in text.split("\n") if line.strip()]
-    rejects = [Reject("subtitle:malformed-cue", f"line {number} ({line[:40]!r}): not '{{start}}{{end}}text'",
-                      item_id=f"cue{number}", where=where)
-               for number, line in enumerate(lines, start=1) if not _MICRODVD_RE.match(line)]
+    rejects = [
+        Reject(
+            "subtitle:malformed-cue",
+            f"line {number} ({line[:40]!r}): not '{{start}}{{end}}text'",
+            item_id=f"cue{number}",
+            where=where,
+        )
+        for number, line in enumerate(lines, start=1)
+        if not _MICRODVD_RE.match(line)
+    ]
     good = "\n".join(line for line in lines if _MICRODVD_RE.match(line)) + "\n"
     try:
         events = pysubs2.SSAFile.from_string(good, format_="microdvd", fps=fps)
     except pysubs2.exceptions.UnknownFPSError:
-        raise Reject("subtitle:malformed", "MicroDVD subtitles count frames; the film's frame rate is unknown",
-                     where=where) from None
-    cues = [Cue(e.start / 1000, e.end / 1000, e.plaintext) for e in events if e.end > e.start and e.plaintext.strip()]
+        raise Reject(
+            "subtitle:malformed",
+            "MicroDVD subtitles count frames; the film's frame rate is unknown",
+            where=where,
+        ) from None
+    cues = [
+        Cue(e.start / 1000, e.end / 1000, e.plaintext)
+        for e in events
+        if e.end > e.start and e.plaintext.strip()
+    ]
     return cues, rejects
 
 
-def parse_subtitles(raw: bytes, name: str, where: str = "", fps: float | None = None) -> tuple[list[Cue], list[Reject]]:
+def parse_subtitles(
+    raw: bytes, name: str, where: str = "", fps: float | None = None
+) -> tuple[list[Cue], list[Reject]]:
     """Subtitle file bytes (SRT, VTT or MicroDVD, by content) -> cues and rejects; a file with no
     cue at all (empty, or a web page served in place of captions) raises Reject. ``fps`` times
     MicroDVD files that do not say their frame rate."""
     text = decode_subtitles(raw, where)
     head = text.lstrip()[:200].lower()
     if head.startswith(("<!doctype", "<html", "<?xml")) or "<html" in head:
-        raise Reject("subtitle:malformed", "the subtitle file is a web page (HTML), not subtitles", where=where)
+        raise Reject(
+            "subtitle:malformed",
+            "the subtitle file is a web page (HTML), not subtitles",
+            where=where,
+        )
     if _MICRODVD_RE.match(text) or name.lower().endswith(".sub"):
         cues, rejects = parse_microdvd(text, fps, where)
     elif text.lstrip().startswith("WEBVTT") or name.lower().endswith(".vtt"):
-        cues, rejects = parse_vtt(text if text.lstrip().startswith("WEBVTT") else "WEBVTT\n\n" + text, where)
+        cues, rejects = parse_vtt(
+            text if text.lstrip().startswith("WEBVTT") else "WEBVTT\n\n" + text, where
+        )
     else:
         cues, rejects = parse_srt(text, where)
     if not cues and not rejects:
@@ -167,8 +213,12 @@ def is_rolling(cues: list[Cue]) -> bool:
         return bool(cues and cues[0].words)
     if sum(1 for c in cues if c.words) >= max(1, len(cues) // 4):
         return True
-    repeats = sum(1 for a, b in zip(cues, cues[1:])
-                  if a.text.strip() and b.text.strip().split("\n")[0].strip() == a.text.strip().split("\n")[-1].strip())
+    repeats = sum(
+        1
+        for a, b in zip(cues, cues[1:])
+        if a.text.strip()
+        and b.text.strip().split("\n")[0].strip() == a.text.strip().split("\n")[-1].strip()
+    )
     tiny = sum(1 for c in cues if c.end - c.start <= 0.05)
     return repeats >= 0.5 * (len(cues) - 1) or tiny >= 0.3 * len(cues)
 
@@ -192,7 +242,7 @@ def unroll(cues: list[Cue]) -> list[tuple[float, float, str]]:
         if not line or line == last_line or cue.end - cue.start <= 0.05:
             continue
         if last_line and line.startswith(last_line):
-            line = line[len(last_line):].strip()
+            line = line[len(last_line) :].strip()
         tokens = line.split()
         step = (cue.end - cue.start) / max(1, len(tokens))
         words.extend((cue.start + i * step, t) for i, t in enumerate(tokens))

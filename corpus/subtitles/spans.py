@@ -6,9 +6,11 @@ about 1-20 s cut at pauses (``group_spans``), and fits each utterance's edges to
 contains without running into its neighbours (``refine``). Pure functions on seconds and
 10 ms speech-activity tracks.
 """
+
 from __future__ import annotations
 
 import numpy as np
+
 from speechmill.corpus.reject import Reject
 from speechmill.corpus.subtitles.clean import (
     check_language,
@@ -21,8 +23,9 @@ from speechmill.corpus.subtitles.sync import FRAME, Alignment
 Span = tuple[float, float, str]
 
 
-def group_spans(spans: list[Span], *, max_gap: float = 0.6, max_seconds: float = 20.0,
-                min_seconds: float = 1.0) -> list[Span]:
+def group_spans(
+    spans: list[Span], *, max_gap: float = 0.6, max_seconds: float = 20.0, min_seconds: float = 1.0
+) -> list[Span]:
     """Consecutive (start, end, text) spans -> utterances of up to ``max_seconds``.
 
     A new utterance starts at a pause longer than ``max_gap``, or where adding the next span
@@ -59,8 +62,16 @@ def trim_to_speech(spans: list[Span], speech: np.ndarray, tail: float = 0.05) ->
     return out
 
 
-def refine(start: float, end: float, speech: np.ndarray, *, search: float = 0.4, pad: float = 0.1,
-           lower: float = 0.0, upper: float | None = None) -> tuple[float, float]:
+def refine(
+    start: float,
+    end: float,
+    speech: np.ndarray,
+    *,
+    search: float = 0.4,
+    pad: float = 0.1,
+    lower: float = 0.0,
+    upper: float | None = None,
+) -> tuple[float, float]:
     """Move a span's edges to the speech inside it: the start to where speech begins (within
     ``search`` s), the end to where it stops, plus ``pad``; never past ``lower``/``upper``."""
     n = len(speech)
@@ -76,22 +87,23 @@ def refine(start: float, end: float, speech: np.ndarray, *, search: float = 0.4,
         while s > lo and speech[s - 1]:
             s -= 1
     else:
-        later = np.flatnonzero(window[a - lo:]) if a - lo < len(window) else np.array([], int)
+        later = np.flatnonzero(window[a - lo :]) if a - lo < len(window) else np.array([], int)
         s = a + int(later[0]) if len(later) and later[0] <= int(search / FRAME) else a
     e = b
     if 0 < e <= n and speech[e - 1]:
         while e < hi and speech[e]:
             e += 1
     else:
-        earlier = np.flatnonzero(speech[max(lo, s): e])
+        earlier = np.flatnonzero(speech[max(lo, s) : e])
         e = max(lo, s) + int(earlier[-1]) + 1 if len(earlier) else e
     new_start = max(lower, s * FRAME - pad)
     new_end = min(upper, e * FRAME + pad)
     return (new_start, new_end) if new_end > new_start else (start, end)
 
 
-def clean_cues(cues: list[Cue], item_prefix: str, where: str,
-               language: str | None = None) -> tuple[list[Span], list[Reject]]:
+def clean_cues(
+    cues: list[Cue], item_prefix: str, where: str, language: str | None = None
+) -> tuple[list[Span], list[Reject]]:
     """Parsed cues -> (start, end, spoken text) spans, and a Reject for each song, sound-only,
     credit or other-language cue (``language``: the track's ISO 639-1 code, None: any)."""
     spans, rejects = [], []
@@ -101,13 +113,22 @@ def clean_cues(cues: list[Cue], item_prefix: str, where: str,
             check_language(text, language)
             spans.append((cue.start, cue.end, text))
         except Reject as reject:
-            reject.item_id, reject.where = f"{item_prefix}/cue{number}", f"{where} at {cue.start:.2f} s"
+            reject.item_id, reject.where = (
+                f"{item_prefix}/cue{number}",
+                f"{where} at {cue.start:.2f} s",
+            )
             rejects.append(reject)
     return spans, rejects
 
 
-def utterance_spans(spans: list[Span], speech: np.ndarray, alignment: Alignment | None = None, *,
-                    max_seconds: float = 20.0, max_gap: float = 0.6) -> list[Span]:
+def utterance_spans(
+    spans: list[Span],
+    speech: np.ndarray,
+    alignment: Alignment | None = None,
+    *,
+    max_seconds: float = 20.0,
+    max_gap: float = 0.6,
+) -> list[Span]:
     """Cue spans in subtitle time -> refined utterance spans in audio time."""
     if alignment is not None:
         spans = [(alignment.map(s), alignment.map(e), t) for s, e, t in spans]

@@ -7,11 +7,13 @@ offset within ``max_offset`` seconds that best lines cue activity up with speech
 the cosine similarity of the two binary tracks (1.0 = every cue frame is speech and vice
 versa). A mapped time is ``audio_time = ratio * subtitle_time + offset``.
 """
+
 from __future__ import annotations
 
 import dataclasses
 
 import numpy as np
+
 from speechmill.corpus.frames import FRAME, frame_power
 
 FRAME_RATES = (23.976, 24.0, 25.0)
@@ -20,16 +22,17 @@ RATIOS = tuple(sorted({round(a / b, 6) for a in FRAME_RATES for b in FRAME_RATES
 
 @dataclasses.dataclass(frozen=True)
 class Alignment:
-    offset: float   # seconds added after scaling
-    ratio: float    # audio seconds per subtitle second
-    score: float    # cosine similarity of speech and cue activity, 0..1
+    offset: float  # seconds added after scaling
+    ratio: float  # audio seconds per subtitle second
+    score: float  # cosine similarity of speech and cue activity, 0..1
 
     def map(self, t: float) -> float:
         return self.ratio * t + self.offset
 
 
-def speech_activity(samples: np.ndarray, rate: int, *, hangover: float = 0.15,
-                    min_burst: float = 0.05) -> np.ndarray:
+def speech_activity(
+    samples: np.ndarray, rate: int, *, hangover: float = 0.15, min_burst: float = 0.05
+) -> np.ndarray:
     """Mono audio -> bool per 10 ms frame: is someone speaking?"""
     db = 10 * np.log10(frame_power(samples, rate) + 1e-3)
     if db.size == 0:
@@ -62,19 +65,25 @@ def _close_gaps(active: np.ndarray, max_gap: int) -> np.ndarray:
     return out
 
 
-def cue_activity(cues: list[tuple[float, float]], n_frames: int, ratio: float = 1.0,
-                 offset: float = 0.0) -> np.ndarray:
+def cue_activity(
+    cues: list[tuple[float, float]], n_frames: int, ratio: float = 1.0, offset: float = 0.0
+) -> np.ndarray:
     """(start, end) cue times -> bool per frame after mapping with ratio and offset."""
     track = np.zeros(n_frames, bool)
     for start, end in cues:
         a = int(round((ratio * start + offset) / FRAME))
         b = int(round((ratio * end + offset) / FRAME))
-        track[max(a, 0): max(min(b, n_frames), 0)] = True
+        track[max(a, 0) : max(min(b, n_frames), 0)] = True
     return track
 
 
-def find_alignment(speech: np.ndarray, cues: list[tuple[float, float]], *, max_offset: float = 60.0,
-                   ratios: tuple[float, ...] = RATIOS) -> Alignment:
+def find_alignment(
+    speech: np.ndarray,
+    cues: list[tuple[float, float]],
+    *,
+    max_offset: float = 60.0,
+    ratios: tuple[float, ...] = RATIOS,
+) -> Alignment:
     """The (offset, ratio) that best matches cue activity to speech activity."""
     n = len(speech)
     lag = int(round(max_offset / FRAME))
@@ -92,14 +101,16 @@ def find_alignment(speech: np.ndarray, cues: list[tuple[float, float]], *, max_o
             continue
         # corr[k] = sum_t speech[t] * cue[t - k], for shifts k in -lag..lag
         corr = np.fft.irfft(spectrum * np.conj(np.fft.rfft(cue, size)), size)
-        shifts = np.concatenate((corr[: lag + 1], corr[size - lag:]))
+        shifts = np.concatenate((corr[: lag + 1], corr[size - lag :]))
         ks = np.concatenate((np.arange(0, lag + 1), np.arange(-lag, 0)))
         order = np.argsort(ks)
         ks, shifts = ks[order], shifts[order]
         i = _plateau_middle(shifts)
         score = float(shifts[i]) / np.sqrt(total_cue * total_speech)
         if score > best.score + 1e-9:
-            best = Alignment(offset=round(float(ks[i]) * FRAME, 3), ratio=ratio, score=round(min(score, 1.0), 4))
+            best = Alignment(
+                offset=round(float(ks[i]) * FRAME, 3), ratio=ratio, score=round(min(score, 1.0), 4)
+            )
     return best
 
 
