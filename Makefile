@@ -45,7 +45,7 @@ VERIFY_OUT  = $(if $(filter command line environment,$(origin OUT)),$(OUT),build
 LM_OUT      = $(if $(filter command line environment,$(origin OUT)),$(OUT),build/lm)
 AUGMENT_OUT = $(if $(filter command line environment,$(origin OUT)),$(OUT),build/augmented)
 
-.PHONY: corpus augment train lm verify eval transcribe listen report test bench setup system clean help
+.PHONY: corpus augment train lm verify eval transcribe listen report test test-fast lint docs bench setup system clean help
 
 help:
 	@echo "make corpus [CONFIG=configs/default.toml] [OUT=build/corpus] [LIMIT=n] [FRESH=1] [DASK=local:2|tcp://host:8786] [BEAM_ARGS='--runner=...']"
@@ -57,18 +57,20 @@ help:
 	@echo "make transcribe [MODEL=build/run] FILE=<audio file or folder> [LM=build/lm] [BACKEND=auto|tflite|savedmodel]"
 	@echo "arecord -f S16_LE -r 16000 -c 1 | make listen [MODEL=build/run] [LM=build/lm]   (or INPUT=mic)"
 	@echo "make report [IN=build/corpus]   an HTML page about a corpus (or a run: IN=build/run)"
-	@echo "make test     run the test suite (offline)"
+	@echo "make test     lint, type check and the whole test suite (offline); CI runs exactly this"
+	@echo "make test-fast  the tests not marked slow (the inner loop, under 90 s)"
+	@echo "make docs     regenerate docs/sources.md from the source registry"
 	@echo "make bench    print throughput (x-realtime per core) of each stage beside its baseline"
 
 system:
 	@bash scripts/system_packages.sh $(SYSTEM_PACKAGES)
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "speechmill: needs Python >= 3.11 (found " + sys.version.split()[0] + ")")'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "speechmill: installing the project into $(VENV) (first run takes a few minutes)"
 	@$(PY) -m pip install -q --upgrade pip >/dev/null
-	@$(PY) -m pip install -q -e '.[all,test]'
+	@$(PY) -m pip install -q -c constraints.txt -e '.[all,test]'
 	@touch $@
 
 setup: system $(VENV)/.installed
@@ -87,7 +89,7 @@ verify: setup
 	  $(if $(FRESH),--fresh) $(if $(DASK),--dask $(DASK)) $(BEAM_ARGS)
 
 train: setup
-	$(SM) train --data $(DATA) --run $(RUN) --model $(PRESET) $(if $(STEPS),--steps $(STEPS)) \
+	$(SM) train --data $(DATA) --run $(RUN) --preset $(PRESET) $(if $(STEPS),--steps $(STEPS)) \
 	  $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(MINUTES),--minutes $(MINUTES)) $(if $(ACCUMULATE),--accumulate $(ACCUMULATE))
 
 lm: setup
@@ -106,11 +108,22 @@ listen: setup
 report: setup
 	$(SM) report $(IN)
 
-test: setup
-	$(PY) -m pytest -q tests
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test: lint
+	$(PY) -m pytest -q -n 2 --dist loadgroup tests
+
+test-fast: setup
+	$(PY) -m pytest -q -n 2 --dist loadgroup -m "not slow" tests
+
+docs: setup
+	$(PY) -c 'from speechmill.corpus.sources import sources_markdown; open("docs/sources.md", "w").write(sources_markdown())'
 
 $(VENV)/.bench: $(VENV)/.installed
-	@$(PY) -m pip install -q -e '.[all,test,bench]'
+	@$(PY) -m pip install -q -c constraints.txt -e '.[all,test,bench]'
 	@touch $@
 
 bench: setup $(VENV)/.bench

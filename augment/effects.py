@@ -196,7 +196,7 @@ def room_rir(rate: int, rt60: float, rng: np.random.Generator) -> np.ndarray:
 def reverb(x: np.ndarray, rir: np.ndarray) -> np.ndarray:
     """Convolve with ``rir``; the output is longer by the tail and has the input's RMS."""
     _check(
-        rir.ndim == 1 and rir.size > 0 and np.any(rir),
+        bool(rir.ndim == 1 and rir.size > 0 and np.any(rir)),
         "a room impulse response must be a non-zero 1-D signal",
     )
     y = signal.fftconvolve(x, rir).astype(np.float32)
@@ -309,4 +309,6 @@ EFFECTS: dict[str, Effect] = {
         ),
     )
 }
-ORDER = tuple(EFFECTS)
+ORDER = tuple(
+    EFFECTS
+)  # (the table is the order; readers use EFFECTS itself, so a row added later counts)

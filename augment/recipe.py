@@ -20,7 +20,7 @@ import re
 
 import numpy as np
 
-from speechmill.augment.effects import EFFECTS, ORDER, EffectError, check_params
+from speechmill.augment.effects import EFFECTS, EffectError, check_params
 from speechmill.corpus.types import stable_hash
 
 ON_THE_FLY = (
@@ -60,7 +60,7 @@ class Recipe:
         ):
             picked = dict(zip((s.effect for s in listed), combo))
             chain = []
-            for step in sorted(self.steps, key=lambda s: ORDER.index(s.effect)):
+            for step in sorted(self.steps, key=lambda s: list(EFFECTS).index(s.effect)):
                 rng = np.random.default_rng(
                     stable_hash("augment", seed, utterance_id, copy, step.effect)
                 )
@@ -70,7 +70,7 @@ class Recipe:
                     value = picked[step.effect]
                 elif step.values:
                     value = step.values[0]
-                elif step.low is not None:
+                elif step.low is not None and step.high is not None:
                     value = round(float(rng.uniform(step.low, step.high)), 2)
                 else:
                     value = 1.0  # an effect that takes no value
@@ -97,9 +97,9 @@ def parse_recipe(text: str) -> Recipe:
         if not m:
             raise EffectError(f"recipe step {part!r} is not name=values[@probability]")
         name, spec, p = m.group("name"), m.group("spec"), m.group("p")
-        if name not in ORDER:
+        if name not in EFFECTS:
             raise EffectError(
-                f"recipe step {part!r}: unknown effect {name!r}; effects: {', '.join(ORDER)}"
+                f"recipe step {part!r}: unknown effect {name!r}; effects: {', '.join(EFFECTS)}"
             )
         probability = float(p) if p is not None else 1.0
         if not 0 < probability <= 1:

@@ -2,7 +2,8 @@
 
 Reads the default corpus's train split (building it first when missing), parses records,
 buckets and pads batches of 16, and computes log-mel features with the model's LogMel layer
-inside the pipeline (training runs that layer on the device), without a model. Reports examples/s and x-realtime per core
+inside the pipeline (training runs that layer on the device), without a model. Reports examples/s and
+x-realtime per core
 (seconds of audio per CPU second of the process, all threads), for plain and augmented input.
 """
 

@@ -41,7 +41,7 @@ class CorpusSettings:
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
-            value, kind = getattr(self, field.name), field.type
+            value, kind = getattr(self, field.name), str(field.type)
             ok = {
                 "int": isinstance(value, int) and not isinstance(value, bool),
                 "float": isinstance(value, (int, float))

@@ -97,6 +97,10 @@ def command(name: str) -> Callable[[Callable[..., int]], Callable[..., int]]:
         def run(argv: list[str] | None = None) -> int:
             try:
                 return int(main(argv) or 0)
+            except BrokenPipeError:  # `speechmill inspect ... | head`: the reader has gone
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                return 0
             except Exception as error:  # noqa: BLE001 - sorted by one_line; a bug is raised again
                 found = one_line(error, name)
                 if found is None or os.environ.get(VERBOSE_ENV):

@@ -149,3 +149,34 @@ def progress_iter(items, total: int | None, label: str, unit: str = "item", inte
             print(
                 f"speechmill: {label}: {done}/{total or '?'} {unit}s{left}", file=stream, flush=True
             )
+
+
+def duration(seconds: float) -> str:
+    """Seconds of audio as a person reads them: "2.08 h", "12.5 min", "8.3 s"."""
+    if seconds >= 360:
+        return f"{seconds / 3600:.2f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds:.1f} s"
+
+
+def by_reason(counts: dict[str, int]) -> str:
+    """Reject counts as "audio:decode 2, text:empty 1" (most first), or "none"."""
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return ", ".join(f"{reason} {n}" for reason, n in ranked) or "none"
+
+
+def splits_line(info: dict, shards: bool = False) -> str:
+    """ "dev 3 utt / 8.3 s, train 948 utt / 2.08 h" from an info.json."""
+    return ", ".join(
+        f"{name} {s['examples']} utt / {duration(s.get('seconds', s['hours'] * 3600))}"
+        + (f" in {len(s['shards'])} shard(s)" if shards else "")
+        for name, s in info["splits"].items()
+    )
+
+
+def wants_json(argv: list[str] | None) -> bool:
+    """Did a job's command line ask for ``--json`` (info.json on standard output)?"""
+    import sys
+
+    return "--json" in (sys.argv[1:] if argv is None else argv)

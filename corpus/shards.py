@@ -13,7 +13,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from speechmill.corpus import storage
@@ -137,7 +137,7 @@ def build_info(
     rejects: list[RejectRecord],
     settings: CorpusSettings,
     sources: list[dict[str, Any]],
-    notes: list[Note] = (),
+    notes: Sequence[Note] = (),
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The ``info.json`` document for a build (no timestamps: identical builds, identical files)."""
@@ -211,7 +211,7 @@ def publish(
     rejects: list[RejectRecord],
     settings: CorpusSettings,
     sources: list[dict[str, Any]],
-    notes: list[Note] = (),
+    notes: Sequence[Note] = (),
     extra: Mapping[str, Any] | None = None,
 ) -> dict:
     """Move a finished build into ``out_dir``; raises TooManyRejects and publishes nothing."""

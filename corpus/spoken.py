@@ -85,7 +85,10 @@ FRACTIONS = {2: ("half", "halves"), 4: ("quarter", "quarters")}
 _NUM = r"[0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?|\.[0-9]+"
 _SIGNED = rf"(?P<sign>(?<![\w.])[-+])?(?P<num>{_NUM})"
 _TLD = r"(?:com|org|net|edu|gov|io|uk|de|fr|info|co)"
-_YEAR_CUES = r"(?:in|since|by|until|till|from|of|circa|c\.|year|during|before|after|around|early|late|summer|winter|spring|autumn|fall)"
+_YEAR_CUES = (
+    r"(?:in|since|by|until|till|from|of|circa|c\.|year|during|before|after|around|early|late"
+    r"|summer|winter|spring|autumn|fall)"
+)
 
 
 def words(n: int | float | str, to: str = "cardinal") -> str:
@@ -397,7 +400,8 @@ RULES: list[Rule] = [
     (
         re.compile(rf"(?i)(?<![\w]){_MONTH}\s+(?P<y>1[0-9]{{3}}|20[0-9]{{2}})(?![\w])"),
         lambda m: (
-            f" {_MONTH_ABBR.get(m.group('month').lower().rstrip('.'), m.group('month').lower())} {year(int(m.group('y')))} "
+            f" {_MONTH_ABBR.get(m.group('month').lower().rstrip('.'), m.group('month').lower())}"
+            f" {year(int(m.group('y')))} "
         ),
     ),
     (
@@ -428,7 +432,8 @@ RULES: list[Rule] = [
     ),
     (
         re.compile(
-            rf"(?P<article>\b[Aa]n? )?(?P<sign>(?<![\w.])-)?(?P<cur>[$£€¥₹])\s?(?P<num>{_NUM})(?:\s*(?P<scale>{'|'.join(SCALES)})\b)?",
+            rf"(?P<article>\b[Aa]n? )?(?P<sign>(?<![\w.])-)?(?P<cur>[$£€¥₹])\s?(?P<num>{_NUM})"
+            rf"(?:\s*(?P<scale>{'|'.join(SCALES)})\b)?",
             re.IGNORECASE,
         ),
         _money,
@@ -436,7 +441,8 @@ RULES: list[Rule] = [
     (re.compile(rf"{_SIGNED}\s?(?:%|per\s?cent\b)"), _percent),
     (
         re.compile(
-            rf"(?P<article>\b[Aa]n? )?{_SIGNED}\s?(?P<unit>{'|'.join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))})"
+            rf"(?P<article>\b[Aa]n? )?{_SIGNED}\s?"
+            rf"(?P<unit>{'|'.join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))})"
             rf"(?P<power>\^[23])?(?![\w])"
         ),
         _measure,

@@ -27,6 +27,7 @@ import sys
 from speechmill.corpus.errors import command
 from speechmill.corpus.inputs.book import book_paragraphs
 from speechmill.corpus.inputs.textfile import decode_text
+from speechmill.corpus.options import HelpFormatter
 from speechmill.corpus.reader import load_info, utterances
 from speechmill.corpus.reject import Reject
 from speechmill.corpus.text import normalize
@@ -115,7 +116,7 @@ def build_lm(data: str | None, texts: list[str], output: str, order: int = 3) ->
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="speechmill lm",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
         description="Build a word n-gram language model (ARPA, modified Kneser-Ney) from a "
         "corpus's train transcripts and text files, for beam-search decoding.",
     )

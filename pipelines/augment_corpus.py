@@ -28,7 +28,8 @@ from speechmill.augment.effects import EffectError
 from speechmill.augment.recipe import Recipe, parse_recipe
 from speechmill.corpus.config import CorpusSettings
 from speechmill.corpus.errors import UsageError, command
-from speechmill.corpus.progress import JobProgress
+from speechmill.corpus.options import HelpFormatter
+from speechmill.corpus.progress import JobProgress, splits_line, wants_json
 from speechmill.corpus.reader import (
     ShardRange,
     all_shards,
@@ -39,7 +40,7 @@ from speechmill.corpus.reader import (
     shard_records,
 )
 from speechmill.corpus.reject import Reject, RejectRecord, record_reject
-from speechmill.corpus.schema import SCHEMA_VERSION, decode_utterance
+from speechmill.corpus.schema import SCHEMA_VERSION, decode_utterance, dumps_info
 from speechmill.corpus.workdir import (
     files_identity,
     fingerprint,
@@ -129,7 +130,7 @@ class AugmentRanges(CachedRanges):
 def parse_args(argv: list[str] | None):
     parser = argparse.ArgumentParser(
         prog="speechmill augment",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
         description="Augment the train split of a speechmill corpus into a new corpus. Any other --flag "
         "goes to Beam's PipelineOptions.",
     )
@@ -226,10 +227,12 @@ def run(argv: list[str] | None = None) -> dict:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO)
     info = run(argv)
-    splits = ", ".join(
-        f"{n} {s['examples']} utt / {s['hours']:.2f} h" for n, s in info["splits"].items()
+    if wants_json(argv):
+        print(dumps_info(info).rstrip("\n"))
+        return 0
+    print(
+        f"speechmill: augmented corpus built with recipe {info['augment']['recipe']!r}: {splits_line(info)}"
     )
-    print(f"speechmill: augmented corpus built with recipe {info['augment']['recipe']!r}: {splits}")
     return 0
 
 

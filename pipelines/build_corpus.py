@@ -31,11 +31,12 @@ from speechmill.corpus.build import build_or_reuse
 from speechmill.corpus.config import BuildConfig, ConfigError, load_config
 from speechmill.corpus.errors import command
 from speechmill.corpus.inputs.tts import mark_job
+from speechmill.corpus.options import HelpFormatter
 from speechmill.corpus.parts import PartResult
-from speechmill.corpus.progress import JobProgress
+from speechmill.corpus.progress import JobProgress, by_reason, splits_line, wants_json
 from speechmill.corpus.reader import load_info
 from speechmill.corpus.reject import Reject, RejectRecord, record_reject
-from speechmill.corpus.schema import SCHEMA_VERSION
+from speechmill.corpus.schema import SCHEMA_VERSION, dumps_info
 from speechmill.corpus.sources import Source, SourceContext, make_source
 from speechmill.corpus.types import Note, Unit
 from speechmill.corpus.workdir import (
@@ -190,7 +191,7 @@ def build_pipeline(
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     parser = argparse.ArgumentParser(
         prog="speechmill corpus",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
         description="Build a speechmill corpus (TFRecord shards). Any other --flag goes to Beam's "
         "PipelineOptions (--runner, --direct_num_workers, ...).",
     )
@@ -236,16 +237,14 @@ def _run(
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO)
     info = run(argv)
-    print(summary_line(info))
+    print(dumps_info(info).rstrip("\n") if wants_json(argv) else summary_line(info))
     return 0
 
 
 def summary_line(info: dict) -> str:
-    splits = ", ".join(
-        f"{name} {s['examples']} utt / {s['hours']:.2f} h in {len(s['shards'])} shard(s)"
-        for name, s in info["splits"].items()
-    )
-    return f"speechmill: corpus built: {splits}; rejects {info['rejects']['total']} {info['rejects']['by_reason']}"
+    rejects = info["rejects"]
+    reasons = f" ({by_reason(rejects['by_reason'])})" if rejects["total"] else ""
+    return f"speechmill: corpus built: {splits_line(info, shards=True)}; rejects {rejects['total']}{reasons}"
 
 
 if __name__ == "__main__":

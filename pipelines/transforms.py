@@ -210,3 +210,6 @@ def add_job_options(parser, redo: str) -> None:
         help="auto: a live bar on a terminal, a line every 10 s otherwise",
     )
     parser.add_argument("--log-level", default="INFO", help="level of speechmill's own messages")
+    parser.add_argument(
+        "--json", action="store_true", help="print the new info.json instead of the summary line"
+    )

@@ -40,7 +40,8 @@ from apache_beam.metrics import Metrics
 
 from speechmill.corpus.config import CorpusSettings
 from speechmill.corpus.errors import UsageError, command
-from speechmill.corpus.progress import JobProgress
+from speechmill.corpus.options import HelpFormatter
+from speechmill.corpus.progress import JobProgress, by_reason, splits_line, wants_json
 from speechmill.corpus.reader import (
     ShardRange,
     all_shards,
@@ -50,7 +51,7 @@ from speechmill.corpus.reader import (
     shard_ranges,
 )
 from speechmill.corpus.reject import Reject, RejectRecord, record_reject
-from speechmill.corpus.schema import SCHEMA_VERSION, Utterance, decode_utterance
+from speechmill.corpus.schema import SCHEMA_VERSION, Utterance, decode_utterance, dumps_info
 from speechmill.corpus.types import Note
 from speechmill.corpus.workdir import (
     fingerprint,
@@ -257,7 +258,7 @@ def summarize(notes: list[Note], verify: dict) -> dict:
 def parse_args(argv: list[str] | None):
     parser = argparse.ArgumentParser(
         prog="speechmill verify",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
         description="Check every utterance of a corpus against its audio with a trained model (CTC "
         "segmentation): keep what the model confirms, re-timed to the speech, and send the rest "
         "to the ledger. Any other --flag goes to Beam's PipelineOptions.",
@@ -398,12 +399,11 @@ def summary_line(info: dict) -> str:
     skipped, rejected = sum(s["skipped"] for s in sources), info["rejects"]["by_reason"]
     low = sum(n for r, n in rejected.items() if r.startswith("verify:"))
     checked = kept + low
-    splits = ", ".join(
-        f"{n} {s['examples']} utt / {s['hours']:.2f} h" for n, s in info["splits"].items()
-    )
+    splits = splits_line(info)
+    verify_reasons = {r: n for r, n in rejected.items() if r.startswith("verify:")}
     return (
         f"speechmill: verified {checked} utterances: kept {kept} ({retimed} retimed), rejected {low} "
-        f"({low / checked:.0%}) {dict(sorted((r, n) for r, n in rejected.items() if r.startswith('verify:')))}"
+        f"({low / checked:.0%}{': ' + by_reason(verify_reasons) if low else ''})"
         f"{f', {skipped} carried over unchecked' if skipped else ''}; corpus: {splits}"
         if checked
         else f"speechmill: nothing checked ({skipped} carried over unchecked); corpus: {splits}"
@@ -414,7 +414,7 @@ def summary_line(info: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO)
     info = run(argv)
-    print(summary_line(info))
+    print(dumps_info(info).rstrip("\n") if wants_json(argv) else summary_line(info))
     return 0
 
 

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from speechmill.corpus.errors import UserError, command
+from speechmill.corpus.options import HelpFormatter
 from speechmill.runtime.transcribe import (
     add_model_arguments,
     decoder_from,
@@ -231,7 +232,7 @@ def microphone_chunks(
             blocksize=int(rate * chunk_seconds),
             callback=lambda data, frames, when, status: chunks.put(data[:, 0].copy()),
         )
-    except Exception as e:  # PortAudio raises its own error types for a missing or busy device
+    except Exception as e:  # noqa: BLE001 - PortAudio raises its own error types for a missing or busy device
         raise MicrophoneError(
             f"cannot open the microphone{f' {device}' if device else ''}: {e}"
         ) from None
@@ -248,7 +249,7 @@ class MicrophoneError(UserError, OSError):
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="speechmill listen",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
         description="Transcribe a live stream: raw s16le mono PCM on standard input, or a "
         "microphone. Prints 'partial' and 'final' lines as the speech comes.",
     )

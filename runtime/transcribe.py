@@ -20,6 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 from speechmill.corpus.errors import command
+from speechmill.corpus.options import HelpFormatter
 from speechmill.corpus.progress import progress_iter
 from speechmill.runtime.audio import AudioError, read_audio
 from speechmill.runtime.recognizer import BACKENDS, Recognizer, load_recognizer
@@ -141,7 +142,7 @@ def decoder_from(args: argparse.Namespace) -> tuple[Recognizer, Callable[[np.nda
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="speechmill transcribe",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
         description="Transcribe audio files with a speechmill model: one path<TAB>text "
         "line per file on standard output.",
     )

@@ -15,6 +15,7 @@ import subprocess
 import sys
 
 from speechmill.corpus.errors import UserError, command
+from speechmill.corpus.options import HelpFormatter
 
 BENCHES = ("corpus", "captions", "augment", "train", "verify", "runtime", "resume", "text")
 
@@ -23,7 +24,7 @@ BENCHES = ("corpus", "captions", "augment", "train", "verify", "runtime", "resum
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="speechmill bench",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
         description=__doc__.splitlines()[0],
     )
     p.add_argument("--only", default=",".join(BENCHES), help="comma-separated benchmarks to run")

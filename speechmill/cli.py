@@ -26,6 +26,7 @@ import os
 import sys
 
 from speechmill.corpus.errors import VERBOSE_ENV, one_line
+from speechmill.corpus.options import version
 
 __all__ = ["main", "one_line"]
 
@@ -77,6 +78,7 @@ def parser() -> argparse.ArgumentParser:
         + "\n".join(f"  {name:<11} {text}" for name, (_, text) in COMMANDS.items())
         + "\n\n`speechmill COMMAND --help` lists a command's options and their defaults.",
     )
+    p.add_argument("--version", action="version", version=f"speechmill {version()}")
     p.add_argument(
         "-v",
         "--verbose",

@@ -1,7 +1,7 @@
 """``speechmill inspect CORPUS``: print records (id, speaker, duration, text, provenance) and
 write some as WAV files.
 
-    speechmill inspect build/corpus --split dev -n 5
+    speechmill inspect build/corpus --splits dev --samples 5
     speechmill inspect build/corpus --id gutenberg/lantern-keepers/en-us@150wpm-p50/00003 --dump-wav /tmp/w
 
 Records are read with the corpus contract (corpus/schema.py) without TensorFlow; ``--play``
@@ -19,6 +19,7 @@ import sys
 import soundfile
 
 from speechmill.corpus.errors import command
+from speechmill.corpus.options import HelpFormatter, deprecated
 from speechmill.corpus.reader import load_info, utterances
 from speechmill.corpus.schema import SPLITS, Utterance
 
@@ -44,14 +45,15 @@ def describe(utt: Utterance, rate: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="speechmill inspect",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
         description="Print records of a speechmill corpus, write some as WAV files.",
     )
     p.add_argument("corpus", help="corpus folder")
     p.add_argument(
-        "--split", choices=SPLITS, default=None, help="only this split (None: every split)"
+        "--splits", default=",".join(SPLITS), help="comma-separated splits to show records of"
     )
-    p.add_argument("-n", type=int, default=5, help="records to show per split")
+    deprecated(p, "--split", "--splits", dest="splits")
+    p.add_argument("-n", "--samples", type=int, default=5, help="records to show per split")
     p.add_argument(
         "--id", default=None, help="show only the record with this id (searches every split)"
     )
@@ -63,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--play", action="store_true", help="play the shown records (aplay or ffplay)")
     args = p.parse_args(argv)
+    if args.samples < 0:
+        p.error("--samples must be >= 0")
+    splits = [s for s in args.splits.split(",") if s]
+    unknown = sorted(set(splits) - set(SPLITS))
+    if unknown:
+        p.error(f"unknown split(s) {', '.join(unknown)}; splits: {', '.join(SPLITS)}")
     info = load_info(args.corpus)
     rate = info["sample_rate"]
     print(
@@ -72,15 +80,17 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     shown = []
-    for split in [args.split] if args.split else [s for s in SPLITS if s in info["splits"]]:
+    for split in [s for s in SPLITS if s in splits and s in info["splits"]]:
         count = 0
         for utt in utterances(args.corpus, info, split):
+            if not args.id and count >= args.samples:
+                break
             if args.id and utt.id != args.id:
                 continue
             print(f"[{split}] {describe(utt, rate)}")
             shown.append(utt)
             count += 1
-            if count >= args.n or args.id:
+            if args.id:
                 break
     if args.id and not shown:
         print(f"speechmill: inspect: no record {args.id!r} in {args.corpus}", file=sys.stderr)

@@ -28,6 +28,7 @@ import numpy as np
 import soundfile
 
 from speechmill.corpus.errors import command
+from speechmill.corpus.options import HelpFormatter
 from speechmill.corpus.reader import load_info, utterances
 
 SAMPLES_PER_SPLIT = 12
@@ -283,7 +284,7 @@ def run_report(run: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="speechmill report",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
         description="Write a self-contained HTML report of a corpus or a training run.",
     )
     p.add_argument(

@@ -297,6 +297,14 @@ def librispeech_corpus(tmp_path_factory, librispeech) -> Path:
     return folder / "corpus"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`make test` runs two workers), the tests of the session's trained
+    model run on one worker, so the model is trained once."""
+    for item in items:
+        if "verify_model" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("trained-model"))
+
+
 VERIFY_VOICE = ("en-us", 175)  # the voice of the verification tests' film and of its model's corpus
 
 
@@ -342,7 +350,7 @@ def verify_model(tmp_path_factory) -> Path:
                 "1000",
                 "--batch-size",
                 "8",
-                "--model",
+                "--preset",
                 "bigru",
                 "--rnn-units",
                 "96",

@@ -27,12 +27,14 @@ def median_f0(x: np.ndarray) -> float:
     return float(np.nanmedian(f0[voiced]))
 
 
+@pytest.mark.slow
 def test_speed_changes_duration_and_pitch_together(speech):
     fast = effects.speed(speech, RATE, 1.1)
     assert len(fast) == pytest.approx(len(speech) / 1.1, rel=0.01)
     assert median_f0(fast) / median_f0(speech) == pytest.approx(1.1, rel=0.03)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("semitones", [2, -2])
 def test_pitch_shift_keeps_duration_and_moves_f0(speech, semitones):
     shifted = effects.pitch_shift(speech, RATE, semitones)
@@ -40,6 +42,7 @@ def test_pitch_shift_keeps_duration_and_moves_f0(speech, semitones):
     assert median_f0(shifted) / median_f0(speech) == pytest.approx(2 ** (semitones / 12), rel=0.03)
 
 
+@pytest.mark.slow
 def test_tempo_keeps_pitch(speech):
     slow = effects.tempo(speech, RATE, 0.9)
     assert len(slow) == pytest.approx(len(speech) / 0.9, rel=0.01)
@@ -168,3 +171,46 @@ def test_colored_noise_has_its_spectral_slope(kind, slope):
     band = (freqs >= 100) & (freqs <= 4000)
     fitted = np.polyfit(np.log10(freqs[band]), 10 * np.log10(psd[band]), 1)[0]  # dB per decade
     assert fitted == pytest.approx(slope, abs=2.0)
+
+
+def test_a_new_effect_is_one_table_row(monkeypatch, speech):
+    """Parsing, range checks, labels, application and word-time stretching all read EFFECTS:
+    a new row is enough for `make augment` to use the effect."""
+    from speechmill.augment.apply import Banks, augment_utterance
+    from speechmill.augment.recipe import parse_on_the_fly
+    from speechmill.corpus.errors import UserError
+    from speechmill.corpus.schema import Utterance
+
+    row = effects.Effect(
+        "trim",
+        0.25,
+        4.0,
+        "a factor",
+        lambda x, rate, v, banks, rng_for: x[: int(len(x) / v)],
+        unit="x",
+        stretches=True,
+    )
+    monkeypatch.setitem(effects.EFFECTS, "trim", row)
+    recipe = parse_recipe("trim=2;speed=1.25")
+    (chain,) = recipe.chains("u", seed=1)
+    assert chain == (("speed", 1.25), ("trim", 2.0))  # the table's order, not the text's
+    assert chain_label(chain) == ("~speed1.25+trim2x", "speed=1.25,trim=2x")
+    with pytest.raises(effects.EffectError, match=r"trim=9 is outside 0.25..4 a factor"):
+        parse_recipe("trim=9")
+    with pytest.raises(UserError, match="trim only works offline"):
+        parse_on_the_fly("trim=2")
+    pcm = (speech * 32767).astype(np.int16)
+    utt = Utterance(
+        id="u",
+        source="s",
+        speaker="k",
+        group="g",
+        text="a b",
+        text_raw="a b",
+        audio=pcm,
+        verify_score=-1.0,
+        word_times=(0.0, 0.5, 0.6, 1.0),
+    )
+    copy = augment_utterance(utt, chain, RATE, Banks(), seed=1)
+    assert copy.num_samples == pytest.approx(len(pcm) / 1.25 / 2, abs=2)
+    assert copy.word_times == (0.0, 0.2, 0.24, 0.4)  # word times follow: x 1 / (1.25 * 2)

@@ -74,3 +74,48 @@ def test_augment_dataset_works_in_tf_data_and_differs_each_epoch(audio):
     assert len({e["audio"][:1000].tobytes() for e in out}) > 1  # fresh effects per epoch
     again = list(tf_ops.augment_dataset(dataset.repeat(4), seed=3).as_numpy_iterator())
     assert all(np.array_equal(a["audio"], b["audio"]) for a, b in zip(out, again))
+
+
+def _rms(x) -> float:
+    return float(np.sqrt(np.mean(np.square(x))))
+
+
+def test_the_on_the_fly_recipe_does_what_it_says(audio):
+    """Training's augmentation speaks make augment's recipe language: speed values change the
+    length by exactly 1/value, gain scales by its decibels, noise lands at its SNR, @p applies
+    to about that share, and effects without a TF op are refused."""
+    from speechmill.corpus.errors import UserError
+
+    n = int(audio.shape[0])
+    element = {"audio": audio, "num_samples": tf.constant(n, tf.int64)}
+    dataset = tf.data.Dataset.from_tensors(element).repeat(40)
+
+    out = list(tf_ops.augment_dataset(dataset, seed=1, recipe="speed=0.9,1.1").as_numpy_iterator())
+    lengths = {int(e["num_samples"]) for e in out}
+    assert lengths == {round(n / 0.9), round(n / 1.1)}
+    assert all(len(e["audio"]) == e["num_samples"] for e in out)
+
+    (louder,) = tf_ops.augment_dataset(
+        dataset.take(1), seed=1, recipe="gain=6dB"
+    ).as_numpy_iterator()
+    assert 20 * np.log10(_rms(louder["audio"]) / _rms(audio.numpy())) == pytest.approx(
+        6.0, abs=0.01
+    )
+
+    for e in tf_ops.augment_dataset(
+        dataset.take(5), seed=2, recipe="noise=10dB"
+    ).as_numpy_iterator():
+        noise = e["audio"] - audio.numpy()
+        assert 20 * np.log10(_rms(audio.numpy()) / _rms(noise)) == pytest.approx(10.0, abs=0.2)
+
+    some = list(
+        tf_ops.augment_dataset(dataset, seed=3, recipe="gain=-20..-10@0.5").as_numpy_iterator()
+    )
+    changed = [not np.array_equal(e["audio"], audio.numpy()) for e in some]
+    assert 10 <= sum(changed) <= 30  # about half of 40
+    for e, moved in zip(some, changed):
+        if moved:
+            assert -20.01 <= 20 * np.log10(_rms(e["audio"]) / _rms(audio.numpy())) <= -9.99
+
+    with pytest.raises(UserError, match="reverb only works offline"):
+        tf_ops.augment_dataset(dataset, seed=1, recipe="reverb=0.5")

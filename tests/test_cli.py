@@ -33,17 +33,55 @@ def speechmill(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     )
 
 
-def test_every_command_has_help_with_every_default():
-    from speechmill.cli import COMMANDS
+def test_every_command_has_help_with_every_default(capsys, monkeypatch):
+    """`--help` of every command, in process: each option that has a default value says it once,
+    a required flag or a switch says none, and `--version` names the installed version."""
+    import argparse
+    import importlib
+    from importlib import metadata
 
-    top = speechmill("--help")
-    assert top.returncode == 0 and all(name in top.stdout for name in COMMANDS)
-    for name in COMMANDS:
-        done = speechmill(name, "--help")
-        assert done.returncode == 0, (name, done.stderr)
-        assert f"usage: speechmill {name}" in done.stdout
-        options = [line for line in done.stdout.splitlines() if line.strip().startswith("--")]
-        assert options and "(default:" in done.stdout, name
+    from speechmill.cli import COMMANDS, main
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"speechmill {metadata.version('speechmill')}"
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    top = capsys.readouterr().out
+    assert all(name in top for name in COMMANDS)
+
+    seen: list[argparse.ArgumentParser] = []
+    original = argparse.ArgumentParser.print_help
+
+    def record(self, file=None):
+        seen.append(self)
+        return original(self, file)
+
+    monkeypatch.setattr(argparse.ArgumentParser, "print_help", record)
+    for name, (module, _) in COMMANDS.items():
+        with pytest.raises(SystemExit) as done:
+            importlib.import_module(module).main(["--help"])
+        text = capsys.readouterr().out
+        assert done.value.code == 0 and f"usage: speechmill {name}" in text, name
+        parser = seen[-1]
+        formatter = parser._get_formatter()
+        for action in parser._actions:
+            if not action.option_strings or action.help == argparse.SUPPRESS:
+                continue
+            helped = formatter._get_help_string(action) % vars(action) if action.help else ""
+            where = f"{name} {action.option_strings[-1]}"
+            assert "(default: None)" not in helped, (where, helped)
+            assert helped.lower().count("(default") <= 1, (where, helped)
+            if action.required:
+                assert "(default" not in helped, (where, helped)
+            elif action.default in (None, False) or isinstance(action, argparse._HelpAction):
+                assert helped == (action.help or "") % vars(action), (
+                    where,
+                    helped,
+                )  # nothing added
+            elif "default" not in (action.help or "").lower().replace(str(action.default), ""):
+                assert f"(default: {action.default})" in helped, (where, helped)
 
 
 @pytest.fixture(scope="module")
@@ -54,11 +92,23 @@ def small_config(tmp_path_factory, librispeech) -> Path:
     )
 
 
+@pytest.mark.slow
 def test_a_build_prints_its_summary_and_no_library_noise(tmp_path, small_config):
     done = speechmill("corpus", "--config", str(small_config), "--output", str(tmp_path / "corpus"))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().startswith("speechmill: corpus built: dev 3 utt")
+    line = done.stdout.strip()
+    assert re.fullmatch(
+        r"speechmill: corpus built: dev 3 utt / \d+\.\d s in 1 shard\(s\), train 6 utt / \d+\.\d s in 1 shard\(s\); "
+        r"rejects 0",
+        line,
+    ), line  # a tiny corpus in seconds, not "0.00 h"; no Python dict in the line
     assert not [w for w in NOISE_WORDS if w in done.stderr], done.stderr
+    again = speechmill(
+        "corpus", "--config", str(small_config), "--output", str(tmp_path / "corpus"), "--json"
+    )
+    assert again.returncode == 0 and json.loads(again.stdout) == json.loads(
+        (tmp_path / "corpus" / "info.json").read_text()
+    )
     loud = speechmill(
         "--verbose",
         "corpus",
@@ -127,6 +177,7 @@ def broken_librispeech(tmp_path_factory, librispeech) -> Path:
     return with_corrupt_flac(librispeech, tmp_path_factory.mktemp("broken"), "19-198-0001")
 
 
+@pytest.mark.slow
 def test_failures_end_in_one_line_with_the_right_status(tmp_path, small_config, broken_librispeech):
     strict = write_config(
         tmp_path / "strict.toml",
@@ -243,7 +294,14 @@ def test_inspect_prints_records_and_writes_them_as_wav(tmp_path, librispeech_cor
     from speechmill.corpus.reader import load_info, utterances
 
     done = speechmill(
-        "inspect", str(librispeech_corpus), "--split", "dev", "-n", "2", "--dump-wav", str(tmp_path)
+        "inspect",
+        str(librispeech_corpus),
+        "--splits",
+        "dev",
+        "-n",
+        "2",
+        "--dump-wav",
+        str(tmp_path),
     )
     assert done.returncode == 0, done.stderr
     first = next(utterances(str(librispeech_corpus), load_info(str(librispeech_corpus)), "dev"))
@@ -253,3 +311,20 @@ def test_inspect_prints_records_and_writes_them_as_wav(tmp_path, librispeech_cor
     audio, rate = soundfile.read(wavs[0], dtype="int16")
     assert rate == 16000 and np.array_equal(audio, first.audio)
     assert os.path.getsize(wavs[0]) > 44
+
+
+def test_inspect_counts_pipes_and_old_flags(librispeech_corpus):
+    """`--samples 0` shows no record, `inspect | head` ends quietly, `--split` still works."""
+    none = speechmill("inspect", str(librispeech_corpus), "--samples", "0")
+    assert none.returncode == 0 and "[dev]" not in none.stdout and "[train]" not in none.stdout
+    old = speechmill("inspect", str(librispeech_corpus), "--split", "dev", "-n", "1")
+    assert old.returncode == 0 and old.stdout.count("[dev]") == 1 and "[train]" not in old.stdout
+    assert "--split is deprecated; use --splits" in old.stderr
+    piped = subprocess.run(
+        f"{SPEECHMILL} inspect {librispeech_corpus} --samples 50 | head -n 1",
+        shell=True,
+        capture_output=True,
+        text=True,
+    )
+    assert piped.returncode == 0 and piped.stderr == "", piped.stderr
+    assert len(piped.stdout.splitlines()) == 1

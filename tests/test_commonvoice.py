@@ -11,7 +11,10 @@ from conftest import build, read_corpus, read_ledger, speak, write_audio, write_
 from speechmill.corpus.sources.commonvoice import gender_code, rows_in_range
 from speechmill.corpus.text import normalize
 
-HEADER = "client_id\tpath\tsentence_id\tsentence\tsentence_domain\tup_votes\tdown_votes\tage\tgender\taccents\tvariant\tlocale\tsegment"
+HEADER = "\t".join(
+    "client_id path sentence_id sentence sentence_domain up_votes down_votes age gender accents"
+    " variant locale segment".split()
+)
 
 
 def write_commonvoice(root: Path, tables: dict[str, list[tuple]]) -> Path:

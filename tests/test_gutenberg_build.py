@@ -103,6 +103,7 @@ def test_a_synthesis_past_its_time_bound_goes_to_the_ledger(tmp_path):
     assert not (out / "info.json").exists()
 
 
+@pytest.mark.slow
 def test_default_config_builds_three_splits_with_held_out_voices(tmp_path):
     out = tmp_path / "corpus"
     info = build(

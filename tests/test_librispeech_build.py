@@ -444,7 +444,7 @@ def test_a_zip_is_refused_as_an_unsupported_archive_type(tmp_path):
 def test_tiny_shards_are_never_empty(tmp_path, librispeech):
     out = tmp_path / "corpus"
     info = build(librispeech_config(tmp_path, librispeech, corpus="shard_mb = 0.01"), out)
-    for split, s in info["splits"].items():
+    for _split, s in info["splits"].items():
         assert 0 < len(s["shards"]) <= s["examples"]
         counts = [sum(1 for _ in tf_records(out / name)) for name in s["shards"]]
         assert all(counts) and sum(counts) == s["examples"]  # no empty shard

@@ -54,7 +54,7 @@ def pipe_at_real_time(
     lines: list[tuple[float, str]] = []
     reader = threading.Thread(
         target=lambda: lines.extend(
-            (time.monotonic(), l.decode().rstrip("\n")) for l in process.stdout
+            (time.monotonic(), line.decode().rstrip("\n")) for line in process.stdout
         )
     )
     reader.start()
@@ -71,6 +71,7 @@ def pipe_at_real_time(
     return [(t - began, line) for t, line in lines], err
 
 
+@pytest.mark.slow
 def test_live_lines_match_the_offline_transcript_at_real_time_pace(tmp_path, verify_model):
     from speechmill.runtime.recognizer import load_recognizer
     from speechmill.runtime.transcribe import text_of, transcribe_long

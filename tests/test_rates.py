@@ -13,7 +13,7 @@ from conftest import build, read_corpus, write_config
 from speechmill.train.features import LogMel, frames_for
 
 TINY = [
-    "--model",
+    "--preset",
     "small",
     "--d-model",
     "16",
@@ -28,6 +28,7 @@ TINY = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rate", [8000, 22050])
 def test_build_and_train_at_another_rate(tmp_path, librispeech, rate):
     from speechmill.runtime.recognizer import load_recognizer

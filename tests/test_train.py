@@ -24,7 +24,7 @@ from speechmill.train.model import (
 )
 
 TINY = [
-    "--model",
+    "--preset",
     "small",
     "--d-model",
     "32",
@@ -67,6 +67,7 @@ def test_batches_have_bounded_shapes_and_true_lengths(librispeech_corpus):
     assert seen == 6
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", ["small", "bigru"])
 def test_ctc_loss_is_finite_and_falls(librispeech_corpus, preset):
     keras.utils.set_random_seed(0)
@@ -92,6 +93,7 @@ def test_output_lengths_follow_the_audio_at_any_rate(rate):
     ]
 
 
+@pytest.mark.slow
 def test_train_cli_resumes_exports_and_transcribes(
     tmp_path, librispeech_corpus, librispeech, capsys
 ):
@@ -143,6 +145,7 @@ def test_train_cli_resumes_exports_and_transcribes(
     assert "broken.mp3" in err and len(err.strip().split("\n")) == 1
 
 
+@pytest.mark.slow
 def test_export_transcribes_exactly_as_the_model_does_on_both_backends(tmp_path, librispeech):
     from speechmill.lm.decode import greedy
     from speechmill.runtime.recognizer import load_recognizer
@@ -242,7 +245,7 @@ def test_long_recordings_are_cut_at_pauses_into_bounded_pieces():
     rate = 16000
     rng = np.random.default_rng(0)
     pieces, pauses = [], []
-    for i in range(30):  # ~100 s of speech with pauses between
+    for _i in range(30):  # ~100 s of speech with pauses between
         pieces.append(speak("the keeper climbs the tower every half hour and lights the lamp"))
         gap = np.zeros(int(rate * rng.uniform(0.3, 0.8)), np.int16)
         pauses.append((sum(map(len, pieces)), sum(map(len, pieces)) + len(gap)))
@@ -335,6 +338,7 @@ def test_padding_never_changes_what_the_model_says_about_real_frames(preset):
         np.testing.assert_allclose(padded[:n], alone, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_presets_grow_and_bad_sizes_are_refused(tmp_path, librispeech_corpus, capsys):
     from speechmill.train.model import ModelConfigError
     from speechmill.train.train import main as train
@@ -357,7 +361,7 @@ def test_presets_grow_and_bad_sizes_are_refused(tmp_path, librispeech_corpus, ca
                 str(tmp_path / "r"),
                 "--steps",
                 "1",
-                "--model",
+                "--preset",
                 "base",
                 "--d-model",
                 "30",
@@ -433,6 +437,7 @@ def test_warmup_then_inverse_square_root_decay():
     assert float(WarmupDecay(1e-3, 0, "constant")(5000)) == pytest.approx(1e-3)
 
 
+@pytest.mark.slow
 def test_gradient_accumulation_updates_once_per_n_batches(librispeech_corpus):
     from speechmill.train.optim import make_optimizer
 

@@ -140,6 +140,7 @@ def digests(folder: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 def test_verify_rejects_wrong_cues_and_retimes_shifted_ones(tmp_path, film, verify_model):
     corpus, placed = film
     out = tmp_path / "verified"
@@ -162,7 +163,7 @@ def test_verify_rejects_wrong_cues_and_retimes_shifted_ones(tmp_path, film, veri
         assert "score" in ledger[uid]["detail"] and "film.mkv#t=" in ledger[uid]["where"]
 
     # shifted cues (and every other kept one) come back at the true speech, word timings inside
-    for i, (start, end, line) in enumerate(placed):
+    for i, (start, end, _line) in enumerate(placed):
         utt = kept.get(ids[i])
         if utt is None:
             continue
@@ -202,6 +203,7 @@ def test_verify_rejects_wrong_cues_and_retimes_shifted_ones(tmp_path, film, veri
     assert digests(again) == digests(out)
 
 
+@pytest.mark.slow
 def test_unverified_records_pass_unchanged_and_labels_exact_by_construction_can_skip(
     tmp_path, verify_model
 ):
@@ -249,6 +251,7 @@ def test_the_model_hears_a_film_cue_with_context_but_an_augmented_copy_as_it_is(
     assert window_for(utt, 16000, 0.0).audio is utt.audio
 
 
+@pytest.mark.slow
 def test_verify_refuses_what_it_cannot_do(tmp_path, film, verify_model):
     from speechmill.pipelines.verify_corpus import main
 

@@ -143,6 +143,7 @@ def youtube_config(tmp_path: Path, site: LoopbackSite, allow_auto: bool = True) 
     )
 
 
+@pytest.mark.slow
 def test_captioned_videos_build_and_broken_urls_go_to_the_ledger(tmp_path, site):
     server, truth = site
     out = tmp_path / "corpus"
@@ -216,8 +217,10 @@ def test_a_page_with_several_videos_fans_out_to_one_unit_each(site):
     server, _ = site
     server.files["/watch/two.html"] = (
         b"<html><head><title>two</title></head><body>"
-        b'<video><source src="/rolling.mp4" type="video/mp4"><track kind="captions" src="/rolling.vtt" srclang="en"></video>'
-        b'<video><source src="/manual.mp4" type="video/mp4"><track kind="captions" src="/manual.vtt" srclang="en"></video>'
+        b'<video><source src="/rolling.mp4" type="video/mp4">'
+        b'<track kind="captions" src="/rolling.vtt" srclang="en"></video>'
+        b'<video><source src="/manual.mp4" type="video/mp4">'
+        b'<track kind="captions" src="/manual.vtt" srclang="en"></video>'
         b"</body></html>"
     )
     source = YouTubeSource(urls=[f"{server.url}/watch/two.html"], retries=0)

@@ -17,6 +17,7 @@ import jiwer
 import numpy as np
 
 from speechmill.corpus.errors import command
+from speechmill.corpus.options import HelpFormatter
 from speechmill.corpus.progress import progress_iter
 from speechmill.corpus.reader import load_info
 from speechmill.corpus.schema import ALPHABET
@@ -165,7 +166,7 @@ def print_report(report: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="speechmill eval",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
         description="Evaluate a speechmill run on a corpus (WER / CER per split and source).",
     )
     p.add_argument("--model", required=True, help="run folder (holds model.keras)")

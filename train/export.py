@@ -95,7 +95,7 @@ def export(model, path: str, sample_rate: int) -> dict:
                 f.write(converter.convert())
             facts.update(tflite="model.tflite", tflite_builtin_only=builtin_only)
             break
-        except Exception as e:  # the converter raises many types; the SavedModel stands either way
+        except Exception as e:  # noqa: BLE001 - the converter raises many types; the SavedModel stands either way
             errors.append(_first_error_line(e))
     if facts["tflite"] is None or errors:
         facts["tflite_error"] = errors[0]

@@ -3,7 +3,7 @@
     python -m speechmill.train.train --data build/corpus --run build/run [--steps N | --epochs N | --minutes M]
 
 Keras 3 on TensorFlow: MirroredStrategy over all GPUs when there are several, the default
-strategy otherwise (CPU or one GPU); mixed precision on GPU. ``--model small|base|large|bigru``
+strategy otherwise (CPU or one GPU); mixed precision on GPU. ``--preset small|base|large|bigru``
 picks a preset (train/model.py PRESETS; any size field can be overridden, e.g. ``--layers 8``);
 AdamW on a warm-up + decay schedule (train/optim.py), ``--accumulate N`` for an effective batch
 of N x ``--batch-size``, ``--ema`` for a moving average of the weights. The run folder gets
@@ -28,6 +28,7 @@ import tensorflow as tf
 
 from speechmill.augment.recipe import ON_THE_FLY, parse_on_the_fly
 from speechmill.corpus.errors import command
+from speechmill.corpus.options import HelpFormatter, deprecated
 from speechmill.corpus.reader import (
     CorruptCorpus,
     corrupt_shards,
@@ -101,7 +102,7 @@ def strategy_for_devices() -> tf.distribute.Strategy:
 def parse_args(argv):
     p = argparse.ArgumentParser(
         prog="speechmill train",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
         description="Train the speechmill CTC recognizer on a corpus (the budget that is "
         "reached first stops training; none given: 30 epochs).",
     )
@@ -152,12 +153,13 @@ def parse_args(argv):
     p.add_argument("--seed", type=int, default=0)
     sizes = p.add_argument_group("model (a preset, then any field of it)")
     sizes.add_argument(
-        "--model",
+        "--preset",
         choices=["auto", *PRESETS],
         default="auto",
         help="small: Conformer for CPU trials; base, large: Conformers for GPUs; bigru: the BiGRU; "
         "auto: base when TensorFlow sees a GPU, else small",
     )
+    deprecated(sizes, "--model", "--preset", dest="preset", choices=["auto", *PRESETS])
     for field in dataclasses.fields(ModelConfig):
         if field.name not in ("sample_rate", "architecture"):
             sizes.add_argument(
@@ -198,14 +200,14 @@ def train(args: argparse.Namespace) -> int:
     shard_paths(args.data, info, "train")  # a corpus without a train split is refused here
     if not args.no_augment:
         parse_on_the_fly(args.augment)  # a recipe that cannot run on the fly is refused here
-    if args.model == "auto":
-        args.model = "base" if tf.config.list_physical_devices("GPU") else "small"
-    for name, value in training_defaults(args.model).items():
+    if args.preset == "auto":
+        args.preset = "base" if tf.config.list_physical_devices("GPU") else "small"
+    for name, value in training_defaults(args.preset).items():
         if getattr(args, name) is None:
             setattr(args, name, value)
     rate = info["sample_rate"]
     config = config_for(
-        args.model,
+        args.preset,
         **{
             f.name: getattr(args, f.name, None)
             for f in dataclasses.fields(ModelConfig)
@@ -216,7 +218,7 @@ def train(args: argparse.Namespace) -> int:
     os.makedirs(args.run, exist_ok=True)
     settings = {
         "data": os.path.abspath(args.data),
-        "preset": args.model,
+        "preset": args.preset,
         "model": dataclasses.asdict(config),
         "batch_size": args.batch_size,
         "accumulate": args.accumulate,
@@ -265,7 +267,7 @@ def train(args: argparse.Namespace) -> int:
                 jit_compile=False,
             )
             print(
-                f"speechmill: {args.model} model ({config.architecture}), {model.count_params():,} parameters"
+                f"speechmill: {args.preset} model ({config.architecture}), {model.count_params():,} parameters"
             )
     train_examples = info["splits"]["train"]["examples"]
     steps_per_epoch = max(1, math.ceil(train_examples / args.batch_size))
