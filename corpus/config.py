@@ -8,6 +8,7 @@ against the folder holding the config file (paths with a scheme such as ``gs://`
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import os
 import tomllib
@@ -18,9 +19,15 @@ from speechmill.corpus.schema import SPLITS
 
 
 class ConfigError(UserError, ValueError):
+    """A configuration that cannot describe a build."""
+
     label = "config error"  # "speechmill: config error: ..."
 
-    """A configuration that cannot describe a build."""
+
+def did_you_mean(word: Any, known: Any) -> str:
+    """ " (did you mean 'path'?)" for a near miss among ``known``, else ""."""
+    close = difflib.get_close_matches(str(word), sorted(map(str, known)), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,6 +92,7 @@ class BuildConfig:
     settings: CorpusSettings
     sources: tuple[dict[str, Any], ...]  # raw [[source]] tables, checked by each source
     base_dir: str  # folder relative paths are resolved against
+    where: str = "config"  # the config file, for messages
 
 
 def resolve_path(path: str, base_dir: str) -> str:
@@ -98,8 +106,9 @@ def resolve_path(path: str, base_dir: str) -> str:
 def check_keys(table: dict[str, Any], known: set[str], where: str) -> None:
     unknown = sorted(set(table) - known)
     if unknown:
+        named = ", ".join(f"{key}{did_you_mean(key, known)}" for key in unknown)
         raise ConfigError(
-            f"{where}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}"
+            f"{where}: unknown key(s) {named}; known keys: {', '.join(sorted(known))}"
         )
 
 
@@ -121,13 +130,15 @@ def parse_config(data: dict[str, Any], base_dir: str, where: str = "config") -> 
         settings = CorpusSettings(**corpus)
     except TypeError as e:
         raise ConfigError(f"{where} [corpus]: {e}") from None
+    except ConfigError as e:
+        raise ConfigError(f"{where}: {e}") from None
     sources = data.get("source", [])
     if not isinstance(sources, list) or not sources:
         raise ConfigError(f"{where}: needs at least one [[source]] table")
     if not all(isinstance(s, dict) for s in sources):
         raise ConfigError(f"{where}: source must be [[source]] tables")
     return BuildConfig(
-        settings=settings, sources=tuple(dict(s) for s in sources), base_dir=base_dir
+        settings=settings, sources=tuple(dict(s) for s in sources), base_dir=base_dir, where=where
     )
 
 

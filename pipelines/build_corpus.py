@@ -37,7 +37,7 @@ from speechmill.corpus.progress import JobProgress, by_reason, splits_line, want
 from speechmill.corpus.reader import load_info
 from speechmill.corpus.reject import Reject, RejectRecord, record_reject
 from speechmill.corpus.schema import SCHEMA_VERSION, dumps_info
-from speechmill.corpus.sources import Source, SourceContext, make_source
+from speechmill.corpus.sources import Source, SourceContext, make_sources
 from speechmill.corpus.types import Note, Unit
 from speechmill.corpus.workdir import (
     UnitCache,
@@ -143,7 +143,7 @@ def configured_sources(
     context = SourceContext(
         base_dir=config.base_dir, cache_dir=settings.cache_path, sample_rate=settings.sample_rate
     )
-    sources = [make_source(t, context) for t in config.sources]
+    sources = make_sources(config.sources, context, config.where)
     if limit is not None:
         for source in sources:
             source.limit = limit

@@ -149,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     add_model_arguments(p)
     p.add_argument("paths", nargs="+", help="audio files or folders")
     args = p.parse_args(argv)
+    for path in args.paths:  # before the model is loaded: a typo is the user's, in one line
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{path}: no such file or folder")
     recognizer, transcribe = decoder_from(args)
     rate = recognizer.sample_rate
     failed = 0

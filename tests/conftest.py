@@ -297,6 +297,7 @@ def librispeech_corpus(tmp_path_factory, librispeech) -> Path:
     return folder / "corpus"
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist (`make test` runs two workers), the tests of the session's trained
     model run on one worker, so the model is trained once."""

@@ -6,6 +6,7 @@ import errno
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from conftest import with_corrupt_flac, write_config
+
+from speechmill.corpus.schema import ALPHABET
 
 REPO = Path(__file__).resolve().parent.parent
 SPEECHMILL = str(Path(sys.executable).parent / "speechmill")
@@ -188,6 +191,14 @@ def test_failures_end_in_one_line_with_the_right_status(tmp_path, small_config, 
     assert (
         speechmill("corpus", "--config", str(small_config), "--output", str(built)).returncode == 0
     )
+    fake_run = tmp_path / "run"
+    fake_run.mkdir()
+    (fake_run / "config.json").write_text(json.dumps({"sample_rate": 16000, "alphabet": ALPHABET}))
+    train_only = tmp_path / "train-only"
+    shutil.copytree(built, train_only)
+    info = json.loads((train_only / "info.json").read_text())
+    del info["splits"]["dev"]
+    (train_only / "info.json").write_text(json.dumps(info))
     cases = [
         (["corpus", "--config", str(tmp_path / "missing.toml")], 2, "config file not found"),
         (
@@ -224,9 +235,19 @@ def test_failures_end_in_one_line_with_the_right_status(tmp_path, small_config, 
             "not a training run",
         ),
         (
-            ["transcribe", "--model", str(tmp_path / "nothing"), str(tmp_path / "a.wav")],
+            ["transcribe", "--model", str(tmp_path / "nothing"), str(strict)],
             2,
             "no exported model",
+        ),
+        (
+            ["transcribe", "--model", str(tmp_path / "nothing"), str(tmp_path / "a.wav")],
+            2,
+            "a.wav: no such file or folder",
+        ),
+        (
+            ["eval", "--model", str(fake_run), "--data", str(train_only)],
+            2,
+            "no dev or test split to evaluate on; it has train",
         ),
         (["report", str(tmp_path / "nothing")], 2, "neither a corpus"),
         (["inspect", str(built), "--id", "librispeech/no-such-id"], 2, "no record"),

@@ -13,7 +13,7 @@ from speechmill.corpus.sources import REGISTRY
         (
             '[[source]]\ntype = "podcasts"\npath = "x"',
             "",
-            f"unknown type 'podcasts'; known types: {', '.join(sorted(REGISTRY))}",
+            f"[[source]] #1: unknown type 'podcasts'; known types: {', '.join(sorted(REGISTRY))}",
         ),
         (
             '[[source]]\ntype = "librispeech"\npath = "/no/such/folder"',
@@ -53,7 +53,28 @@ def test_bad_configs_are_refused_before_any_work(tmp_path, body, corpus, message
     with pytest.raises(ConfigError) as caught:
         build(config, tmp_path / "out")
     assert message in str(caught.value)
+    assert str(caught.value).startswith(str(config))  # the file is named
     assert not (tmp_path / "out").exists()
+
+
+def test_config_errors_name_the_table_and_suggest_the_near_key(tmp_path):
+    good = '[[source]]\ntype = "librispeech"\npath = "/"\n'
+    config = write_config(
+        tmp_path / "c.toml", good + '\n[[source]]\ntype = "librispeech"\npth = "dev-clean"'
+    )
+    with pytest.raises(ConfigError) as caught:
+        build(config, tmp_path / "out")
+    assert str(caught.value).startswith(f"{config}: [[source]] #2 librispeech: unknown key(s) pth")
+    assert "(did you mean 'path'?)" in str(caught.value)
+    typo = write_config(tmp_path / "t.toml", '[[source]]\ntype = "librispeach"\npath = "x"')
+    with pytest.raises(
+        ConfigError, match=r"unknown type 'librispeach' \(did you mean 'librispeech'\?\)"
+    ):
+        build(typo, tmp_path / "out")
+    seed = write_config(tmp_path / "s.toml", good, corpus='seed = "x"')
+    with pytest.raises(ConfigError) as caught:
+        build(seed, tmp_path / "out")
+    assert str(caught.value) == f"{seed}: [corpus] seed must be a whole number, got 'x'"
 
 
 def test_cli_reports_config_errors_in_one_line(tmp_path, capsys):
@@ -94,7 +115,7 @@ def test_cli_reports_config_errors_in_one_line(tmp_path, capsys):
         ),
         (
             '[[source]]\ntype = "librispeech"\npath = 42',
-            "[[source]] librispeech: path must be a string, got 42",
+            "[[source]] #1 librispeech: path must be a string, got 42",
         ),
         (
             '[[source]]\ntype = "gutenberg"\nbooks = ["c.toml"]\nrates = ["fast"]',

@@ -13,6 +13,8 @@ import pytest
 import soundfile
 import tensorflow as tf
 
+from speechmill.augment.recipe import ON_THE_FLY
+from speechmill.corpus.reader import load_info
 from speechmill.corpus.schema import ALPHABET, CorpusMismatch
 from speechmill.train.data import BUCKET_SECONDS, MAX_LABEL, batches, ids_to_text
 from speechmill.train.model import (
@@ -102,9 +104,18 @@ def test_train_cli_resumes_exports_and_transcribes(
 
     run = tmp_path / "run"
     assert train(["--data", str(librispeech_corpus), "--run", str(run), "--steps", "2", *TINY]) == 0
-    assert json.loads((run / "state.json").read_text())["steps"] == 2
+    first = json.loads((run / "state.json").read_text())
+    assert first["steps"] == 2
+    capsys.readouterr()
     assert train(["--data", str(librispeech_corpus), "--run", str(run), "--steps", "4", *TINY]) == 0
-    assert json.loads((run / "state.json").read_text())["steps"] == 4  # resumed, not restarted
+    second = json.loads((run / "state.json").read_text())
+    # resumed, not restarted: it says so, counts on from the first run's epochs and steps, and
+    # the history holds both runs' epochs in one sequence (a fresh run would start again at 0)
+    out = capsys.readouterr().out
+    assert f"resuming {run} after {first['epochs']} epochs / 2 steps" in out
+    assert second["steps"] == 4 and second["epochs"] > first["epochs"]
+    epochs = [int(row.split(",")[0]) for row in (run / "history.csv").read_text().splitlines()[1:]]
+    assert epochs == list(range(second["epochs"])), epochs
     for name in ("config.json", "model.keras", "history.csv", "eval.json", "export/export.json"):
         assert (run / name).exists(), name
     settings = json.loads(
@@ -120,7 +131,7 @@ def test_train_cli_resumes_exports_and_transcribes(
         [
             sys.executable,
             "-c",
-            "import sys; from train.model import load_model; load_model(sys.argv[1])",
+            "import sys; from speechmill.train.model import load_model; load_model(sys.argv[1])",
             str(run / "model.keras"),
         ],
         capture_output=True,
@@ -192,8 +203,13 @@ def test_a_corpus_with_another_alphabet_or_rate_is_refused(tmp_path, librispeech
     run = tmp_path / "run8k"
     run.mkdir()
     (run / "config.json").write_text(json.dumps({"sample_rate": 8000, "alphabet": ALPHABET}))
+    assert evaluate(["--model", str(run), "--data", str(librispeech_corpus)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert (
+        line.startswith("speechmill: eval: ") and "sample rate 16000 Hz, expected 8000 Hz" in line
+    )
     with pytest.raises(CorpusMismatch, match="sample rate 16000 Hz, expected 8000 Hz"):
-        evaluate(["--model", str(run), "--data", str(librispeech_corpus)])
+        load_info(str(librispeech_corpus), sample_rate=8000)  # the reader's own error
 
 
 def test_no_train_split_and_a_damaged_shard_are_one_line_each(tmp_path, librispeech_corpus, capsys):
@@ -309,7 +325,12 @@ def test_ctc_loss_is_finite_on_fast_augmented_speech(tmp_path):
     seen = 0
     for seed in range(3):
         for x, y in batches(
-            str(tmp_path / "corpus"), "train", batch_size=4, augment=True, shuffle=True, seed=seed
+            str(tmp_path / "corpus"),
+            "train",
+            batch_size=4,
+            augment=ON_THE_FLY,
+            shuffle=True,
+            seed=seed,
         ):
             losses = ctc_loss(y["labels"], model(x), x["audio_length"], 16000).numpy()
             assert np.isfinite(losses).all()

@@ -20,7 +20,7 @@ from speechmill.corpus.errors import command
 from speechmill.corpus.options import HelpFormatter
 from speechmill.corpus.progress import progress_iter
 from speechmill.corpus.reader import load_info
-from speechmill.corpus.schema import ALPHABET
+from speechmill.corpus.schema import ALPHABET, CorpusMismatch
 from speechmill.train.data import batches
 from speechmill.train.model import load_model, output_lengths
 
@@ -203,8 +203,13 @@ def main(argv: list[str] | None = None) -> int:
     info = load_info(args.data, alphabet=ALPHABET)
     config = json.load(open(os.path.join(args.model, "config.json")))
     load_info(args.data, sample_rate=config["sample_rate"], alphabet=config["alphabet"])
-    model = load_model(os.path.join(args.model, "model.keras"))
     splits = [s for s in args.splits.split(",") if s in info["splits"]]
+    if not splits:
+        raise CorpusMismatch(
+            f"{args.data}: no {' or '.join(args.splits.split(','))} split to evaluate on; "
+            f"it has {', '.join(info['splits']) or 'none'}"
+        )
+    model = load_model(os.path.join(args.model, "model.keras"))
     lm = None
     if args.lm:
         from speechmill.lm.files import load_lm, read_facts, write_facts

@@ -7,9 +7,10 @@ contract from here, never from the modules inside it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from speechmill.corpus.config import ConfigError
+from speechmill.corpus.config import ConfigError, did_you_mean
 from speechmill.corpus.sources.base import COMMON_KEYS, Source, SourceContext
 from speechmill.corpus.sources.commonvoice import CommonVoiceSource
 from speechmill.corpus.sources.folder import FolderSource
@@ -33,9 +34,25 @@ def make_source(table: dict[str, Any], context: SourceContext) -> Source:
     kind = table.get("type")
     if kind not in REGISTRY:
         raise ConfigError(
-            f"[[source]]: unknown type {kind!r}; known types: {', '.join(sorted(REGISTRY))}"
+            f"[[source]]: unknown type {kind!r}{did_you_mean(kind, REGISTRY)}; "
+            f"known types: {', '.join(sorted(REGISTRY))}"
         )
     return REGISTRY[kind].from_config(table, context)
+
+
+def make_sources(
+    tables: Sequence[dict[str, Any]], context: SourceContext, where: str
+) -> list[Source]:
+    """Every ``[[source]]`` table of a config file -> its source; an error names the file and
+    the table's number ("configs/x.toml: [[source]] #2 librispeech: needs path ...")."""
+    sources = []
+    for number, table in enumerate(tables, start=1):
+        try:
+            sources.append(make_source(table, context))
+        except ConfigError as error:
+            text = str(error).replace("[[source]]", f"[[source]] #{number}", 1)
+            raise ConfigError(f"{where}: {text}") from None
+    return sources
 
 
 def sources_markdown() -> str:
@@ -66,4 +83,12 @@ def sources_markdown() -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-__all__ = ["COMMON_KEYS", "REGISTRY", "Source", "SourceContext", "make_source", "sources_markdown"]
+__all__ = [
+    "COMMON_KEYS",
+    "REGISTRY",
+    "Source",
+    "SourceContext",
+    "make_source",
+    "make_sources",
+    "sources_markdown",
+]
