@@ -105,6 +105,10 @@ def test_a_synthesis_past_its_time_bound_goes_to_the_ledger(tmp_path):
 
 @pytest.mark.slow
 def test_default_config_builds_three_splits_with_held_out_voices(tmp_path):
+    """Every voice setting of the default config speaks (every unit speaks its pieces without a
+    reject), and the splits hold different texts and voices."""
+    from speechmill.corpus.config import load_config
+
     out = tmp_path / "corpus"
     info = build(
         REPO / "configs" / "default.toml",
@@ -115,6 +119,10 @@ def test_default_config_builds_three_splits_with_held_out_voices(tmp_path):
         "--direct_running_mode=in_memory",
     )
     assert set(info["splits"]) == {"train", "dev", "test"}
+    assert info["rejects"]["total"] == 0
+    tables = {t["split"]: t for t in load_config(str(REPO / "configs" / "default.toml")).sources}
+    for held_out in ("dev", "test"):
+        assert not set(tables["train"]["voices"]) & set(tables[held_out]["voices"])
+        assert not set(tables["train"]["books"]) & set(tables[held_out]["books"])
     voices = {split: {r["speaker"] for r in read_corpus(out, split)} for split in info["splits"]}
     assert not (voices["train"] & voices["dev"]) and not (voices["train"] & voices["test"])
-    assert info["rejects"]["total"] == 0
