@@ -77,17 +77,17 @@ def main(argv: list[str] | None = None) -> int:
         )
     import numpy as np
 
-    from speechmill.train.verify import CannotAlign, Recognizer, align
+    from speechmill.train.verify import CannotAlign, TrainedModel, align
 
     with tempfile.TemporaryDirectory(prefix="speechmill-bench-verify-") as tmp:
         run = Path(args.model) if args.model else default_model(Path(tmp))
         utterances = load_corpus(args.corpus)
         seconds = sum(u.num_samples for u in utterances) / 16000
         waves = [u.audio.astype(np.float32) / 32768.0 for u in utterances]
-        recognizer = Recognizer(str(run))
-        recognizer.posteriors(waves[:16])  # warm up
+        recognizer = TrainedModel(str(run))
+        recognizer.log_probs(waves[:16])  # warm up
         start = cpu_seconds()
-        posteriors = recognizer.posteriors(waves)
+        posteriors = recognizer.log_probs(waves)
         forward = cpu_seconds() - start
         start = cpu_seconds()
         for u, lp in zip(utterances, posteriors):

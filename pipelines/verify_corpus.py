@@ -150,9 +150,9 @@ class VerifyRanges(CachedRanges):
         self.verify, self.rate = verify, rate
 
     def setup(self) -> None:
-        from speechmill.train.verify import Recognizer
+        from speechmill.train.verify import TrainedModel
 
-        self.recognizer = Recognizer(self.verify.model, self.verify.batch_size)
+        self.recognizer = TrainedModel(self.verify.model, self.verify.batch_size)
         if self.recognizer.sample_rate != self.rate:
             raise UsageError(
                 f"{self.verify.model}: the model hears {self.recognizer.sample_rate} Hz, "
@@ -174,7 +174,7 @@ class VerifyRanges(CachedRanges):
         posteriors = dict(
             zip(
                 checked,
-                self.recognizer.posteriors(
+                self.recognizer.log_probs(
                     [windows[i].audio.astype(np.float32) / 32768.0 for i in checked]
                 ),
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from speechmill.corpus.sources import REGISTRY, sources_markdown
@@ -16,10 +17,23 @@ def test_the_sources_page_is_generated_from_the_registry():
         assert f'## `type = "{name}"`' in page and all(f"`{key}`" in page for key in cls.KEYS)
 
 
-def test_every_page_the_readme_links_exists():
-    import re
+def _slug(heading: str) -> str:
+    """A heading's anchor as GitHub makes it."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
 
-    readme = (REPO / "README.md").read_text()
-    links = re.findall(r"\]\((docs/[^)#]+)", readme)
-    assert links, "the README links the manual's pages"
-    assert [link for link in links if not (REPO / link).exists()] == []
+
+def test_every_link_of_the_manual_reaches_its_page_and_heading():
+    pages = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    anchors = {p: {_slug(h) for h in re.findall(r"^#+ (.+)$", p.read_text(), re.M)} for p in pages}
+    readme = pages[0].read_text()
+    assert re.findall(r"\]\((docs/[^)#]+)", readme), "the README links the manual's pages"
+    broken = []
+    for page in pages:
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text()):
+            if "://" in target:
+                continue
+            path, _, anchor = target.partition("#")
+            full = (page.parent / path).resolve() if path else page
+            if not full.exists() or (anchor and anchor not in anchors.get(full, {anchor})):
+                broken.append(f"{page.name}: {target}")
+    assert broken == []

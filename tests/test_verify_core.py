@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from speechmill.train.verify import CHAR_LIST, CannotAlign, align, log_posteriors
+from speechmill.train.verify import CHAR_LIST, CannotAlign, align, model_log_probs
 
 FRAME = 0.04
 
@@ -60,7 +60,7 @@ def test_model_posteriors_are_log_probabilities_cut_to_each_true_length():
     audio = tf.random.stateless_normal([2, 16000], seed=[1, 2]) * tf.sequence_mask(
         lengths, 16000, tf.float32
     )
-    out = log_posteriors(model, audio, lengths)
+    out = model_log_probs(model, audio, lengths)
     assert [len(o) for o in out] == output_lengths(lengths, 16000).numpy().tolist()
     for o in out:
         assert o.shape[1] == len(CHAR_LIST)

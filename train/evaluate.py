@@ -25,7 +25,7 @@ from speechmill.train.data import batches
 from speechmill.train.model import load_model, output_lengths
 
 
-def log_probabilities(logits, lengths) -> list[np.ndarray]:
+def logits_to_log_probs(logits, lengths) -> list[np.ndarray]:
     """Logits [B, T, V] -> each utterance's natural-log probabilities over its real frames."""
     logits = np.asarray(logits, dtype=np.float64)
     shifted = logits - logits.max(axis=-1, keepdims=True)
@@ -77,7 +77,7 @@ def model_outputs(
         lengths = np.minimum(
             output_lengths(x["audio_length"], sample_rate).numpy(), logits.shape[1]
         )
-        outputs += log_probabilities(logits, lengths)
+        outputs += logits_to_log_probs(logits, lengths)
         refs += [t.decode() for t in x["text"].numpy()]
         sources += [s.decode() for s in x["source"].numpy()]
     return refs, sources, outputs

@@ -193,111 +193,136 @@ def with_named_shard(data: str, info: dict, step):
         ) from None
 
 
-def train(args: argparse.Namespace) -> int:
-    if args.steps is None and args.epochs is None and args.minutes is None:
-        args.epochs = 30
-    info = load_info(args.data, alphabet=ALPHABET)
-    shard_paths(args.data, info, "train")  # a corpus without a train split is refused here
+@dataclasses.dataclass(frozen=True)
+class TrainingConfig:
+    """Everything one training run is made of, resolved once from the command line and the
+    corpus (the preset's defaults filled in, ``auto`` decided), frozen, and saved with the run as
+    ``config.json``; ``fit``, ``export_run`` and ``evaluate_run`` read it and change nothing."""
+
+    data: str
+    run: str
+    preset: str
+    model: ModelConfig
+    batch_size: int
+    accumulate: int
+    learning_rate: float
+    warmup_steps: int
+    decay: str
+    weight_decay: float
+    ema: float
+    augment: str | None  # the on-the-fly recipe, None: off
+    seed: int
+    steps: int | None  # the budget: the first reached stops training
+    epochs: int | None
+    minutes: float | None
+    sample_rate: int
+    alphabet: str = ALPHABET
+
+    def settings(self) -> dict:
+        """``config.json``: what a report, ``eval`` and ``verify`` read back."""
+        out = dataclasses.asdict(self)
+        out["data"] = os.path.abspath(self.data)
+        out.pop("run")
+        return out
+
+
+def training_config(args: argparse.Namespace, info: dict) -> TrainingConfig:
+    """Command line + the corpus's info.json -> the run's frozen config (refuses a corpus
+    without a train split and a recipe that cannot run on the fly)."""
+    shard_paths(args.data, info, "train")
     if not args.no_augment:
-        parse_on_the_fly(args.augment)  # a recipe that cannot run on the fly is refused here
-    if args.preset == "auto":
-        args.preset = "base" if tf.config.list_physical_devices("GPU") else "small"
-    for name, value in training_defaults(args.preset).items():
-        if getattr(args, name) is None:
-            setattr(args, name, value)
-    rate = info["sample_rate"]
-    config = config_for(
-        args.preset,
-        **{
-            f.name: getattr(args, f.name, None)
-            for f in dataclasses.fields(ModelConfig)
-            if f.name != "sample_rate"
-        },
-        sample_rate=rate,
-    )
-    os.makedirs(args.run, exist_ok=True)
-    settings = {
-        "data": os.path.abspath(args.data),
-        "preset": args.preset,
-        "model": dataclasses.asdict(config),
-        "batch_size": args.batch_size,
-        "accumulate": args.accumulate,
-        "learning_rate": args.learning_rate,
-        "warmup_steps": args.warmup_steps,
-        "decay": args.decay,
-        "weight_decay": args.weight_decay,
-        "ema": args.ema,
-        "augment": None if args.no_augment else args.augment,
-        "seed": args.seed,
-        "alphabet": ALPHABET,
-        "sample_rate": rate,
+        parse_on_the_fly(args.augment)
+    preset = args.preset
+    if preset == "auto":
+        preset = "base" if tf.config.list_physical_devices("GPU") else "small"
+    chosen = {name: getattr(args, name) for name in ("batch_size", "learning_rate", "warmup_steps")}
+    schedule = {k: v if v is not None else training_defaults(preset)[k] for k, v in chosen.items()}
+    sizes = {
+        f.name: getattr(args, f.name, None)
+        for f in dataclasses.fields(ModelConfig)
+        if f.name != "sample_rate"
     }
-    with open(os.path.join(args.run, "config.json"), "w") as f:
-        json.dump(settings, f, indent=2)
+    no_budget = args.steps is None and args.epochs is None and args.minutes is None
+    return TrainingConfig(
+        data=args.data,
+        run=args.run,
+        preset=preset,
+        model=config_for(preset, **sizes, sample_rate=info["sample_rate"]),
+        accumulate=args.accumulate,
+        decay=args.decay,
+        weight_decay=args.weight_decay,
+        ema=args.ema,
+        augment=None if args.no_augment else args.augment,
+        seed=args.seed,
+        steps=args.steps,
+        epochs=30 if no_budget else args.epochs,
+        minutes=args.minutes,
+        sample_rate=info["sample_rate"],
+        **schedule,
+    )
+
+
+def fit(config: TrainingConfig, info: dict) -> keras.Model:
+    """Train (or resume) the run's model within its budget; saves ``model.keras`` and
+    ``state.json`` every epoch and at the end."""
     if tf.config.list_physical_devices("GPU"):
         keras.mixed_precision.set_global_policy("mixed_float16")
-    keras.utils.set_random_seed(args.seed)
-    state_path, model_path = (
-        os.path.join(args.run, "state.json"),
-        os.path.join(args.run, "model.keras"),
-    )
-    state = (
-        json.load(open(state_path))
-        if os.path.exists(state_path) and os.path.exists(model_path)
-        else {}
-    )
-    strategy = strategy_for_devices()
-    with strategy.scope():
+    keras.utils.set_random_seed(config.seed)
+    state_path = os.path.join(config.run, "state.json")
+    model_path = os.path.join(config.run, "model.keras")
+    resuming = os.path.exists(state_path) and os.path.exists(model_path)
+    state = json.load(open(state_path)) if resuming else {}
+    with strategy_for_devices().scope():
         if state:
             model = load_model(model_path)
             print(
-                f"speechmill: resuming {args.run} after {state['epochs']} epochs / {state['steps']} steps"
+                f"speechmill: resuming {config.run} after {state['epochs']} epochs / {state['steps']} steps"
             )
         else:
-            model = build_model(config, seed=args.seed)
+            model = build_model(config.model, seed=config.seed)
             model.compile(
                 optimizer=make_optimizer(
-                    args.learning_rate,
-                    args.warmup_steps,
-                    args.decay,
-                    weight_decay=args.weight_decay,
-                    accumulate=args.accumulate,
-                    ema=args.ema,
+                    config.learning_rate,
+                    config.warmup_steps,
+                    config.decay,
+                    weight_decay=config.weight_decay,
+                    accumulate=config.accumulate,
+                    ema=config.ema,
                 ),
                 jit_compile=False,
             )
             print(
-                f"speechmill: {args.preset} model ({config.architecture}), {model.count_params():,} parameters"
+                f"speechmill: {config.preset} model ({config.model.architecture}), "
+                f"{model.count_params():,} parameters"
             )
-    train_examples = info["splits"]["train"]["examples"]
-    steps_per_epoch = max(1, math.ceil(train_examples / args.batch_size))
-    epochs = args.epochs if args.epochs is not None else 10**6
-    if args.steps is not None:
+    steps_per_epoch = max(1, math.ceil(info["splits"]["train"]["examples"] / config.batch_size))
+    epochs = config.epochs if config.epochs is not None else 10**6
+    if config.steps is not None:
         epochs = min(
             epochs,
             state.get("epochs", 0)
-            + math.ceil((args.steps - state.get("steps", 0)) / steps_per_epoch),
+            + math.ceil((config.steps - state.get("steps", 0)) / steps_per_epoch),
         )
     data = batches(
-        args.data,
+        config.data,
         "train",
-        batch_size=args.batch_size,
-        sample_rate=rate,
+        batch_size=config.batch_size,
+        sample_rate=config.sample_rate,
         shuffle=True,
-        seed=args.seed,
-        augment=None if args.no_augment else args.augment,
+        seed=config.seed,
+        augment=config.augment,
         repeat=True,
     )
-    budget = Budget(args.steps, args.minutes, state.get("steps", 0))
+    budget = Budget(config.steps, config.minutes, state.get("steps", 0))
     callbacks = [
         budget,
-        SaveState(args.run, budget, state.get("epochs", 0)),
-        keras.callbacks.CSVLogger(os.path.join(args.run, "history.csv"), append=bool(state)),
-        keras.callbacks.TensorBoard(os.path.join(args.run, "logs"), update_freq=50),
+        SaveState(config.run, budget, state.get("epochs", 0)),
+        keras.callbacks.CSVLogger(os.path.join(config.run, "history.csv"), append=bool(state)),
+        keras.callbacks.TensorBoard(os.path.join(config.run, "logs"), update_freq=50),
     ]
-    if state.get("epochs", 0) < epochs and (args.steps is None or budget.steps < args.steps):
+    if state.get("epochs", 0) < epochs and (config.steps is None or budget.steps < config.steps):
         with_named_shard(
-            args.data,
+            config.data,
             info,
             lambda: model.fit(
                 data,
@@ -309,17 +334,42 @@ def train(args: argparse.Namespace) -> int:
             ),
         )
     model.save(model_path)
-    from speechmill.train.evaluate import evaluate_model, print_report
+    return model
+
+
+def export_run(model: keras.Model, config: TrainingConfig) -> None:
+    """The run's ``export/``: SavedModel and builtin-ops ``model.tflite`` (train/export.py)."""
     from speechmill.train.export import export
 
-    export(model, os.path.join(args.run, "export"), rate)
-    if "dev" in info["splits"]:
-        report = with_named_shard(
-            args.data, info, lambda: evaluate_model(model, args.data, ["dev"], sample_rate=rate)
-        )
-        print_report(report)
-        with open(os.path.join(args.run, "eval.json"), "w") as f:
-            json.dump(report, f, indent=2)
+    export(model, os.path.join(config.run, "export"), config.sample_rate)
+
+
+def evaluate_run(model: keras.Model, config: TrainingConfig, info: dict) -> None:
+    """Greedy CER/WER on the dev split, printed and kept as ``eval.json`` (no dev: nothing)."""
+    from speechmill.train.evaluate import evaluate_model, print_report
+
+    if "dev" not in info["splits"]:
+        return
+    report = with_named_shard(
+        config.data,
+        info,
+        lambda: evaluate_model(model, config.data, ["dev"], sample_rate=config.sample_rate),
+    )
+    print_report(report)
+    with open(os.path.join(config.run, "eval.json"), "w") as f:
+        json.dump(report, f, indent=2)
+
+
+def train(args: argparse.Namespace) -> int:
+    """The steps ``speechmill train`` chains: config, fit, export, dev evaluation."""
+    info = load_info(args.data, alphabet=ALPHABET)
+    config = training_config(args, info)
+    os.makedirs(config.run, exist_ok=True)
+    with open(os.path.join(config.run, "config.json"), "w") as f:
+        json.dump(config.settings(), f, indent=2)
+    model = fit(config, info)
+    export_run(model, config)
+    evaluate_run(model, config, info)
     return 0
 
 

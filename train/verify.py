@@ -1,6 +1,6 @@
 """A transcript checked against its audio by a trained CTC model, with CTC segmentation.
 
-``Recognizer(run)`` loads a trained run's model once and gives each utterance's frame
+``TrainedModel(run)`` loads a trained run's model once and gives each utterance's frame
 log-probabilities over ``CHAR_LIST`` (blank first), in batches of similar lengths.
 ``align(log_probs, text, frame_seconds)`` aligns the transcript to them with the
 ``ctc-segmentation`` library (the one ESPnet, NeMo and SpeechBrain use) and returns an
@@ -38,7 +38,7 @@ class CannotAlign(ValueError):
     """The text does not fit the audio at all (more characters than frames, or no characters)."""
 
 
-def log_posteriors(model, audio, lengths) -> list[np.ndarray]:
+def model_log_probs(model, audio, lengths) -> list[np.ndarray]:
     """A padded batch (float32 [B, N], lengths [B]) -> per utterance [T_i, len(CHAR_LIST)] log-probabilities."""
     import tensorflow as tf
 
@@ -144,7 +144,7 @@ def judge(
 # ----------------------------------------------------------------------------- the model
 
 
-class Recognizer:
+class TrainedModel:
     """A trained run's model, loaded once: waveforms -> frame log-probabilities, in batches."""
 
     def __init__(self, run: str, batch_size: int = 16):
@@ -158,7 +158,7 @@ class Recognizer:
         self.frame_seconds = SUBSAMPLING * HOP_MS / 1000  # one logit frame: 40 ms
         self.batch_size = batch_size
 
-    def posteriors(self, waves: list[np.ndarray]) -> list[np.ndarray]:
+    def log_probs(self, waves: list[np.ndarray]) -> list[np.ndarray]:
         """float32 waveforms at the model's rate -> their log-probabilities, in input order.
 
         Batches hold neighbours in length order, so the padding (and the work) stays small;
@@ -174,7 +174,7 @@ class Recognizer:
             for row, i in enumerate(chosen):
                 batch[row, : len(waves[i])] = waves[i]
             lengths = tf.constant([len(waves[i]) for i in chosen], tf.int32)
-            for i, lp in zip(chosen, log_posteriors(self.model, tf.constant(batch), lengths)):
+            for i, lp in zip(chosen, model_log_probs(self.model, tf.constant(batch), lengths)):
                 out[i] = lp
         return out  # type: ignore[return-value]
 
