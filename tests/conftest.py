@@ -13,6 +13,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+# Training in the tests is reproducible: one thread per TensorFlow op pool and deterministic
+# kernels, so the session's trained model (and every verdict made with it) is the same on
+# every run and under pytest-xdist (each worker is one process on its own core anyway).
+os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
+
 import numpy as np
 import pytest
 import soundfile

@@ -243,6 +243,7 @@ def test_hash_split_keeps_each_speaker_in_one_split(tmp_path, librispeech):
     assert len(all_speakers) == len(set(all_speakers)) == 8
 
 
+@pytest.mark.slow
 def test_same_inputs_and_seed_give_identical_shards_and_reruns_replace(tmp_path, librispeech):
     config = librispeech_config(tmp_path, librispeech, corpus="shard_mb = 0.1")
     first, second = tmp_path / "a", tmp_path / "b"

@@ -56,6 +56,7 @@ def corpus_files(out: Path) -> dict[str, bytes]:
     }
 
 
+@pytest.mark.slow
 def test_a_killed_build_resumes_and_ends_byte_identical_to_a_clean_one(tmp_path):
     config = tts_config(tmp_path, VOICES)
     out = tmp_path / "resumed"
@@ -91,6 +92,7 @@ def test_a_killed_build_resumes_and_ends_byte_identical_to_a_clean_one(tmp_path)
     assert info == clean and corpus_files(out) == corpus_files(tmp_path / "clean")
 
 
+@pytest.mark.slow
 def test_new_tables_build_only_their_units_and_changed_inputs_rebuild(tmp_path, librispeech):
     base = tts_config(tmp_path, VOICES[:2])
     out = tmp_path / "corpus"

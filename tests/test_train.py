@@ -212,6 +212,7 @@ def test_a_corpus_with_another_alphabet_or_rate_is_refused(tmp_path, librispeech
         load_info(str(librispeech_corpus), sample_rate=8000)  # the reader's own error
 
 
+@pytest.mark.slow
 def test_no_train_split_and_a_damaged_shard_are_one_line_each(tmp_path, librispeech_corpus, capsys):
     from speechmill.train.train import main as train
 

@@ -178,6 +178,7 @@ def test_captioned_videos_build_and_broken_urls_go_to_the_ledger(tmp_path, site)
     assert sum("rolling" in line for line in archive) == 1
 
 
+@pytest.mark.slow
 def test_rolling_captions_need_allow_auto(tmp_path, site):
     server, _ = site
     out = tmp_path / "corpus"
@@ -231,6 +232,7 @@ def test_a_page_with_several_videos_fans_out_to_one_unit_each(site):
     )
 
 
+@pytest.mark.slow
 def test_a_web_page_served_as_captions_and_a_malformed_cue_reach_the_ledger(tmp_path, site):
     server, truth = site
     server.files["/page.vtt"] = (
@@ -282,6 +284,7 @@ def test_an_empty_caption_file_is_a_reject_not_silence():
         assert caught.value.reason == "subtitle:empty"
 
 
+@pytest.mark.slow
 def test_a_drip_feeding_server_is_cut_off_by_the_deadline(tmp_path, site):
     import time
 
