@@ -3,26 +3,27 @@
 ``to_utterance`` turns a source's :class:`Segment` into an :class:`Utterance` (decode, mono,
 resample, PCM16, normalize, filter) or raises ``Reject``. ``build_unit`` runs a whole unit
 and streams accepted utterances into TFRecord part files (one per split), so memory holds
-one utterance at a time; it returns small :class:`PartResult` records that later steps use
-to cut the parts into shards by byte ranges. ``build_or_reuse`` takes a finished unit of the
-same identity from the output folder's unit cache instead (see corpus/workdir.py).
+one utterance at a time; it returns the unit's :class:`UnitResult` (totals, rejects, notes)
+and the parts' record indexes, which the unit cache keeps for the shard writers.
+``build_or_reuse`` takes a finished unit of the same identity from the output folder's unit
+cache instead (see corpus/workdir.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from speechmill.corpus import audio as audio_lib
 from speechmill.corpus.config import CorpusSettings
-from speechmill.corpus.parts import PartResult, PartWriter
+from speechmill.corpus.parts import PartIndex, PartWriter, UnitResult
 from speechmill.corpus.reject import Reject, RejectRecord, record_reject
 from speechmill.corpus.schema import Utterance
 from speechmill.corpus.text import normalize
 from speechmill.corpus.types import Note, Segment, Unit, stable_hash
-from speechmill.corpus.workdir import UnitCache, UnitDone, unit_digest
+from speechmill.corpus.workdir import UnitCache, unit_digest
 
 if TYPE_CHECKING:
     from speechmill.corpus.sources import Source
@@ -98,23 +99,19 @@ def build_or_reuse(
     cache: UnitCache,
     table: int,
     identity: str,
-) -> Iterator[PartResult | RejectRecord | Note | UnitDone]:
-    """A unit's results from the cache when a finished unit of the same identity is there,
-    else built (and then stored); always ends with the unit's UnitDone marker."""
+) -> UnitResult:
+    """The unit's result from the cache when a finished unit of the same identity is there,
+    else built (and then stored in the cache with its part files' record index)."""
     digest = unit_digest(table, unit)
     cached = cache.load(digest, identity)
     if cached is not None:
-        yield from cached
-    else:
-        cache.forget(digest)
-        items = []
-        for item in build_unit(
-            source, unit, settings, lambda split: cache.part_path(digest, split), table
-        ):
-            items.append(item)
-            yield item
-        cache.store(digest, identity, items)
-    yield UnitDone(digest)
+        return cached
+    cache.forget(digest)
+    result, indexes = build_unit(
+        source, unit, settings, lambda split: cache.part_path(digest, split), table, digest
+    )
+    cache.store(result, identity, indexes)
+    return result
 
 
 def build_unit(
@@ -123,24 +120,35 @@ def build_unit(
     settings: CorpusSettings,
     part_path: Callable[[str], str],
     table: int = 0,
-) -> Iterator[PartResult | RejectRecord | Note]:
-    """Read one unit, clean every segment, write the survivors to ``part_path(split)``; yield
-    parts, rejects and notes."""
+    digest: str = "",
+) -> tuple[UnitResult, dict[str, PartIndex]]:
+    """Read one unit, clean every segment, write the survivors to ``part_path(split)``; returns
+    the unit's result and each part's record index (by path)."""
     writers: dict[str, PartWriter] = {}
+    rejects: list[RejectRecord] = []
+    notes: list[Note] = []
     accepted = 0
     try:
         for item in source.read(unit):
             if isinstance(item, Reject):
-                yield record_reject(item, source=source.name, stage="read", where=unit.key)
+                rejects.append(
+                    record_reject(item, source=source.name, stage="read", where=unit.key)
+                )
                 continue
             if isinstance(item, Note):
-                yield item
+                notes.append(item)
                 continue
             try:
                 utt = to_utterance(item, source.name, settings)
             except Reject as reject:
-                yield record_reject(
-                    reject, source=source.name, stage="clean", item_id=item.id, where=item.origin
+                rejects.append(
+                    record_reject(
+                        reject,
+                        source=source.name,
+                        stage="clean",
+                        item_id=item.id,
+                        where=item.origin,
+                    )
                 )
                 continue
             split = source.split or item.split or assign_split(item.group, settings)
@@ -151,15 +159,26 @@ def build_unit(
             if source.limit is not None and accepted >= source.limit:
                 break
     except Reject as reject:
-        yield record_reject(
-            reject,
-            source=source.name,
-            stage="unit",
-            item_id=f"{source.name}/{unit.key}",
-            where=unit.key,
+        rejects.append(
+            record_reject(
+                reject,
+                source=source.name,
+                stage="unit",
+                item_id=f"{source.name}/{unit.key}",
+                where=unit.key,
+            )
         )
     finally:
         for writer in writers.values():
-            writer.file.close()
-    for split, writer in sorted(writers.items()):
-        yield writer.result(source.name, table, unit.key, split)
+            writer.close()
+    ordered = sorted(writers.items())
+    result = UnitResult(
+        digest=digest,
+        table=table,
+        source=source.name,
+        unit_key=unit.key,
+        parts=tuple(w.summary(split, source.name, unit.key) for split, w in ordered),
+        rejects=tuple(rejects),
+        notes=tuple(notes),
+    )
+    return result, {w.path: w.index for _, w in ordered}

@@ -1,8 +1,11 @@
-"""A unit's accepted records for one split, written to a part file, and what a job keeps of it.
+"""A unit's accepted records, written to part files, and the one result a unit gives a job.
 
-``PartWriter`` appends framed TFRecords to a part file (through corpus/storage.py) and notes
-each record's end offset, sample count and whether its raw transcript had written forms read
-out; ``PartResult`` is that small summary, which the shard plan and the unit cache use.
+``PartWriter`` appends framed TFRecords to a part file (through corpus/storage.py) and keeps
+the part's **record index** (each record's end offset, sample count and whether its raw
+transcript had written forms read out). The index goes to disk with the unit (the unit cache's
+manifest), never into the job's elements: a job step sees one :class:`UnitResult` per unit,
+whose :class:`PartSummary` rows carry totals only (records, bytes, samples), so the shard plan
+and the whole-corpus facts need memory per unit, never per utterance.
 """
 
 from __future__ import annotations
@@ -13,30 +16,97 @@ import re
 from typing import BinaryIO
 
 from speechmill.corpus import storage
+from speechmill.corpus.reject import RejectRecord
 from speechmill.corpus.schema import Utterance, encode_utterance
 from speechmill.corpus.tfrecord import frame
+from speechmill.corpus.types import Note
 
 WRITTEN_FORM_RE = re.compile(r"[0-9$£€¥₹%&@/°²³+]")  # what the normalizer reads out
 
 
 @dataclasses.dataclass(frozen=True)
-class PartResult:
-    """A unit's accepted utterances for one split, as written to ``path``."""
+class PartIndex:
+    """Per record of one part file: end offset, sample count, written forms read out."""
 
-    source: str
-    table: int  # index of the [[source]] table the unit came from
-    unit_key: str
+    ends: tuple[int, ...]
+    samples: tuple[int, ...]
+    spelled: tuple[bool, ...]
+
+    def head(self, records: int) -> PartIndex:
+        """The index of the first ``records`` records."""
+        return PartIndex(self.ends[:records], self.samples[:records], self.spelled[:records])
+
+    def to_json(self) -> dict:
+        return {
+            "ends": list(self.ends),
+            "samples": list(self.samples),
+            "spelled": list(self.spelled),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> PartIndex:
+        ends = tuple(int(e) for e in data["ends"])
+        return cls(
+            ends,
+            tuple(int(s) for s in data["samples"]),
+            tuple(bool(s) for s in data.get("spelled", ())) or (False,) * len(ends),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class PartSummary:
+    """One part file of a unit (one split; in a range job, one source), as totals."""
+
     split: str
     path: str
-    ends: tuple[int, ...]  # byte offset just after each record
-    samples: tuple[int, ...]  # num_samples of each record
-    sha1: str = ""  # of the part file's bytes
-    spelled: tuple[bool, ...] = ()  # per record: its raw transcript had digits or symbols read out
+    source: str  # of its utterances
+    key: str  # orders the part in its split (the unit's key; a range job adds the source)
+    records: int
+    bytes: int
+    samples: int
+    spelled: int  # records whose raw transcript had digits or symbols read out
+    sha1: str = ""  # of the whole part file
+
+    @classmethod
+    def of(
+        cls, split: str, path: str, source: str, key: str, index: PartIndex, sha1: str = ""
+    ) -> PartSummary:
+        return cls(
+            split=split,
+            path=path,
+            source=source,
+            key=key,
+            records=len(index.ends),
+            bytes=index.ends[-1] if index.ends else 0,
+            samples=sum(index.samples),
+            spelled=sum(index.spelled),
+            sha1=sha1,
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class UnitResult:
+    """Everything one work unit gives a job: its parts (totals), ledger lines and notes."""
+
+    digest: str  # names the unit's files in the unit cache
+    table: int  # index of the [[source]] table the unit came from (0 for corpus -> corpus jobs)
+    source: str  # the source that read it ("" for a range of a corpus -> corpus job)
+    unit_key: str
+    parts: tuple[PartSummary, ...] = ()
+    rejects: tuple[RejectRecord, ...] = ()
+    notes: tuple[Note, ...] = ()
+
+    @property
+    def records(self) -> int:
+        return sum(p.records for p in self.parts)
+
+    @property
+    def samples(self) -> int:
+        return sum(p.samples for p in self.parts)
 
 
 class PartWriter:
-    """Appends framed records to a part file, noting each record's end offset and sample count
-    and the file's sha1."""
+    """Appends framed records to a part file, keeping its record index and sha1."""
 
     def __init__(self, path: str):
         self.path = path
@@ -54,19 +124,6 @@ class PartWriter:
             bool(WRITTEN_FORM_RE.search(utt.text_raw)),
         )
 
-    def result(self, source: str, table: int, unit_key: str, split: str) -> PartResult:
-        return PartResult(
-            source=source,
-            table=table,
-            unit_key=unit_key,
-            split=split,
-            path=self.path,
-            ends=tuple(self.ends),
-            samples=tuple(self.samples),
-            sha1=self.digest.hexdigest(),
-            spelled=tuple(self.spelled),
-        )
-
     def write_framed(self, data: bytes, num_samples: int, spelled: bool = False) -> None:
         """Append one already framed record."""
         self.file.write(data)
@@ -75,3 +132,13 @@ class PartWriter:
         self.ends.append(self.offset)
         self.samples.append(num_samples)
         self.spelled.append(spelled)
+
+    def close(self) -> None:
+        self.file.close()
+
+    @property
+    def index(self) -> PartIndex:
+        return PartIndex(tuple(self.ends), tuple(self.samples), tuple(self.spelled))
+
+    def summary(self, split: str, source: str, key: str) -> PartSummary:
+        return PartSummary.of(split, self.path, source, key, self.index, self.digest.hexdigest())

@@ -33,16 +33,18 @@ def _stream() -> TextIO:
     return sys.stderr
 
 
-def describe(done: dict, total_units: int, elapsed: float) -> str:
-    """'5/12 units, 170 utt, 0.38 h, 510x realtime, ETA 0:06, 0 rejects'."""
+def describe(done: dict, total_units: int | None, elapsed: float) -> str:
+    """'5/12 units, 170 utt, 0.38 h, 510x realtime, ETA 0:06, 0 rejects' ('5 units, ...' when
+    the workers enumerate the units and the total is not known)."""
     units = done["units"]
     rate = done["seconds"] / elapsed if elapsed > 0 else 0.0
     eta = ""
-    if 0 < units < total_units:
+    if total_units and 0 < units < total_units:
         left = elapsed / units * (total_units - units)
         eta = f", ETA {int(left // 60)}:{int(left % 60):02d}"
+    count = f"{units}/{max(total_units, units)}" if total_units else f"{units}"
     return (
-        f"{units}/{max(total_units, units)} units, {done['utterances']} utt, {done['seconds'] / 3600:.2f} h, "
+        f"{count} units, {done['utterances']} utt, {done['seconds'] / 3600:.2f} h, "
         f"{rate:.0f}x realtime{eta}, {done['rejects']} rejects"
     )
 
@@ -51,7 +53,12 @@ class JobProgress:
     """Context manager: shows a job's progress while the block runs."""
 
     def __init__(
-        self, folder: str, total_units: int, label: str, mode: str = "auto", interval: float = 10.0
+        self,
+        folder: str,
+        total_units: int | None,
+        label: str,
+        mode: str = "auto",
+        interval: float = 10.0,
     ):
         self.folder, self.total, self.label, self.interval = folder, total_units, label, interval
         stream = _stream()
@@ -112,7 +119,8 @@ class JobProgress:
 
     def _update_bar(self, bar) -> None:
         done = self._read()
-        bar.total = max(self.total, done["units"])
+        if self.total:
+            bar.total = max(self.total, done["units"])
         bar.n = done["units"]
         rate = done["seconds"] / max(time.time() - self.start, 1e-9)
         bar.set_postfix_str(

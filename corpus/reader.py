@@ -6,6 +6,7 @@ any file system Beam knows when it is installed), without TensorFlow.
 
     info = load_info(folder)                       # checked: schema version, rate, alphabet
     for utt in utterances(folder, info, "dev"): ...
+    for line in rejects(folder, info): ...         # the ledger, piece by piece
     for work in shard_ranges(split, path, 32): ... read_range(work)
 """
 
@@ -22,6 +23,7 @@ from speechmill.corpus import storage
 from speechmill.corpus.errors import CorruptCorpus
 from speechmill.corpus.schema import (
     INFO_FILE,
+    LEDGER_FILE,
     CorpusMismatch,
     Utterance,
     check_info,
@@ -79,6 +81,27 @@ def utterances(folder: str, info: dict[str, Any], split: str) -> Iterator[Uttera
     for path in shard_paths(folder, info, split):
         for record in shard_records(path):
             yield decode_utterance(record)
+
+
+def ledger_paths(folder: str, info: dict[str, Any]) -> list[str]:
+    """The rejects ledger's files: its pieces as info.json lists them (one ``rejects.jsonl``
+    for a corpus built before the ledger came in pieces)."""
+    names = info.get("rejects", {}).get("ledger", LEDGER_FILE)
+    names = [names] if isinstance(names, str) else list(names)
+    return [f"{folder.rstrip('/')}/{name}" for name in names]
+
+
+def rejects(folder: str, info: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every ledger line of a corpus as a dict, piece by piece (streamed: one line in memory)."""
+    for path in ledger_paths(folder, info):
+        if not storage.exists(path):
+            raise CorruptCorpus(f"{path}: a ledger piece info.json lists is missing")
+        with storage.open_read(path) as f:
+            for number, line in enumerate(io.TextIOWrapper(f, encoding="utf-8"), 1):
+                try:
+                    yield json.loads(line)
+                except ValueError:
+                    raise CorruptCorpus(f"{path}:{number}: not a JSON ledger line") from None
 
 
 def corrupt_shards(folder: str, info: dict[str, Any]) -> list[str]:

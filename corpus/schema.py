@@ -23,7 +23,10 @@ READABLE_VERSIONS = (2, 3)  # a version-2 record reads as an unverified one
 # Token 0 is the CTC blank/pad; the character at index i has token id i + 1.
 ALPHABET = " 'abcdefghijklmnopqrstuvwxyz"
 INFO_FILE = "info.json"
-LEDGER_FILE = "rejects.jsonl"
+LEDGER_FILE = (
+    "rejects.jsonl"  # the one-file ledger of corpora built before the ledger came in pieces
+)
+LEDGER_PIECE = "rejects-{index:05d}-of-{count:05d}.jsonl"
 SPLITS = ("train", "dev", "test")
 
 BYTES_FIELDS = (

@@ -1,119 +1,55 @@
-"""Part files -> final shards, ``info.json`` and the rejects ledger, published atomically.
+"""Placed parts -> final shards, the rejects ledger in pieces and ``info.json``, published atomically.
 
-``plan_shards`` decides, from small metadata only, which byte ranges of which part files make
-up each shard (deterministic: the order comes from a stable hash of seed and unit).
-``write_shard`` copies those ranges into a staged shard. ``publish`` checks the reject
-fraction, then swaps the staged shards, ledger and ``info.json`` into the output folder:
-``info.json`` is removed first and written last, so a folder with an ``info.json`` is always
-a complete corpus, and a re-run replaces the previous build rather than adding to it.
+``write_shard`` copies a shard's pieces (corpus/plan.py) into a staged file; ``write_ledger_piece``
+writes one sorted piece of the ledger (a reject goes to piece ``stable_hash(line) % pieces``,
+with as many pieces as ``LEDGER_LINES`` lines need). ``publish`` checks the reject fraction from
+the combined facts (corpus/facts.py), then moves the staged shards and ledger into the output
+folder under their final names: ``info.json`` is removed first and written last, so a folder
+with an ``info.json`` is always a complete corpus, and a re-run replaces the previous build
+rather than adding to it. Nothing here holds more than one shard's pieces, one ledger piece or
+one row per shard.
 """
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from speechmill.corpus import storage
 from speechmill.corpus.config import CorpusSettings
 from speechmill.corpus.errors import DataError
-from speechmill.corpus.parts import PartResult
+from speechmill.corpus.facts import ShardStat
+from speechmill.corpus.plan import Piece, shard_names, shard_ranges
 from speechmill.corpus.reject import RejectRecord
 from speechmill.corpus.schema import (
     ALPHABET,
     INFO_FILE,
-    LEDGER_FILE,
+    LEDGER_PIECE,
     SCHEMA_VERSION,
     SPLITS,
     dumps_info,
 )
-from speechmill.corpus.types import Note, stable_hash
+from speechmill.corpus.types import stable_hash
 
 COPY_CHUNK = 8 << 20
+LEDGER_LINES = 100_000  # about this many lines per ledger piece
 
 
 class TooManyRejects(DataError, RuntimeError):
     """More of the input was rejected than ``max_reject_fraction`` allows."""
 
 
-@dataclasses.dataclass(frozen=True)
-class ShardSpec:
-    split: str
-    name: str  # e.g. "train-00001-of-00004.tfrecord"
-    ranges: tuple[tuple[str, int, int], ...]  # (part path, start byte, end byte)
-    examples: int
-    samples: int
+def staged_shard(staging_dir: str, split: str, raw: int) -> str:
+    return f"{staging_dir}/shard.{split}.{raw:09d}.tfrecord"
 
 
-def apply_limits(parts: Iterable[PartResult], limits: Mapping[int, int | None]) -> list[PartResult]:
-    """Keep at most ``limits[table]`` utterances per [[source]] table, taking units in key order."""
-    budget = {t: n for t, n in limits.items() if n is not None}
-    kept = []
-    for part in sorted(parts, key=lambda p: (p.table, p.unit_key, p.split)):
-        if part.table in budget:
-            n = min(len(part.ends), budget[part.table])
-            budget[part.table] -= n
-            part = dataclasses.replace(
-                part, ends=part.ends[:n], samples=part.samples[:n], spelled=part.spelled[:n]
-            )
-        if part.ends:
-            kept.append(part)
-    return kept
-
-
-def plan_shards(parts: Iterable[PartResult], settings: CorpusSettings) -> list[ShardSpec]:
-    """Cut each split's records into shards of about ``shard_mb`` megabytes."""
-    by_split: dict[str, list[PartResult]] = collections.defaultdict(list)
-    for part in parts:
-        by_split[part.split].append(part)
-    specs = []
-    for split in sorted(by_split):
-        ordered = sorted(
-            by_split[split],
-            key=lambda p: (stable_hash("order", settings.seed, p.source, p.unit_key), p.unit_key),
-        )
-        total = sum(p.ends[-1] for p in ordered)
-        n_records = sum(len(p.ends) for p in ordered)
-        count = max(1, min(n_records, math.ceil(total / (settings.shard_mb * 1e6))))
-        shards: list[list[tuple[str, int, int, int, int]]] = [[] for _ in range(count)]
-        written = 0
-        for part in ordered:
-            start = 0
-            for end, samples in zip(part.ends, part.samples):
-                index = min(count - 1, int(written * count / total))
-                shards[index].append((part.path, start, end, 1, samples))
-                written += end - start
-                start = end
-        shards = [
-            s for s in shards if s
-        ]  # a record larger than a shard leaves a gap: no empty files
-        count = len(shards)
-        for index, records in enumerate(shards):
-            ranges: list[list[Any]] = []
-            for path, start, end, _, _ in records:
-                if ranges and ranges[-1][0] == path and ranges[-1][2] == start:
-                    ranges[-1][2] = end
-                else:
-                    ranges.append([path, start, end])
-            specs.append(
-                ShardSpec(
-                    split=split,
-                    name=f"{split}-{index:05d}-of-{count:05d}.tfrecord",
-                    ranges=tuple(tuple(r) for r in ranges),
-                    examples=len(records),
-                    samples=sum(r[4] for r in records),
-                )
-            )
-    return specs
-
-
-def write_shard(spec: ShardSpec, staging_dir: str) -> str:
-    """Copy a shard's byte ranges into ``staging_dir/spec.name``; returns the path."""
-    path = f"{staging_dir}/{spec.name}"
-    with storage.create(path) as out:
-        for part, start, end in spec.ranges:
+def write_shard(split: str, raw: int, pieces: Iterable[Piece], staging_dir: str) -> ShardStat:
+    """Copy a shard's pieces, in rank order, into its staged file; returns its row."""
+    pieces = sorted(pieces)
+    with storage.create(staged_shard(staging_dir, split, raw)) as out:
+        for part, start, end in shard_ranges(pieces):
             with storage.open_read(part) as f:
                 f.seek(start)
                 left = end - start
@@ -123,7 +59,27 @@ def write_shard(spec: ShardSpec, staging_dir: str) -> str:
                         raise OSError(f"{part}: ends before byte {end}")
                     out.write(block)
                     left -= len(block)
-    return path
+    return ShardStat(split, raw, sum(p.records for p in pieces), sum(p.samples for p in pieces))
+
+
+def ledger_pieces(rejects: int) -> int:
+    """How many pieces a ledger of ``rejects`` lines is written in (at least one)."""
+    return max(1, math.ceil(rejects / LEDGER_LINES))
+
+
+def ledger_piece(record: RejectRecord, pieces: int) -> int:
+    return stable_hash("ledger", record.to_json()) % pieces
+
+
+def write_ledger_piece(
+    index: int, count: int, records: Iterable[RejectRecord], staging_dir: str
+) -> str:
+    """One piece of the ledger, its lines sorted; returns its file name."""
+    name = LEDGER_PIECE.format(index=index, count=count)
+    with storage.create(f"{staging_dir}/{name}", mime_type="text/plain") as f:
+        for record in sorted(records):
+            f.write((record.to_json() + "\n").encode("utf-8"))
+    return name
 
 
 def _write_text(path: str, text: str) -> None:
@@ -131,49 +87,74 @@ def _write_text(path: str, text: str) -> None:
         f.write(text.encode("utf-8"))
 
 
+@dataclasses.dataclass(frozen=True)
+class JobFacts:
+    """What the combiners found: shards, per-source totals, rejects and the job's sections."""
+
+    shards: list[ShardStat]
+    sources: Mapping[str, Mapping[str, int]]  # PartTotals: source -> examples, samples, spelled
+    rejects: Mapping[str, Mapping[str, int]]  # UnitFacts: source -> reason -> count
+    sections: Mapping[str, Any]  # info.json keys from the job's notes (e.g. "alignment")
+
+    @property
+    def accepted(self) -> int:
+        return sum(s["examples"] for s in self.sources.values())
+
+    @property
+    def rejected(self) -> int:
+        return sum(sum(r.values()) for r in self.rejects.values())
+
+    def by_reason(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for reasons in self.rejects.values():
+            for reason, n in reasons.items():
+                out[reason] = out.get(reason, 0) + n
+        return dict(sorted(out.items()))
+
+
+def names_of(shards: list[ShardStat]) -> dict[tuple[str, int], str]:
+    """(split, raw index) -> the published file name of every written shard."""
+    out = {}
+    for split in sorted({s.split for s in shards}):
+        for raw, name in shard_names(split, [s.raw for s in shards if s.split == split]).items():
+            out[(split, raw)] = name
+    return out
+
+
 def build_info(
-    specs: list[ShardSpec],
-    parts: list[PartResult],
-    rejects: list[RejectRecord],
+    facts: JobFacts,
     settings: CorpusSettings,
     sources: list[dict[str, Any]],
-    notes: Sequence[Note] = (),
+    ledger: list[str],
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The ``info.json`` document for a build (no timestamps: identical builds, identical files)."""
+    """The ``info.json`` document for a job (no timestamps: identical jobs, identical files)."""
     rate = settings.sample_rate
+    names = names_of(facts.shards)
     splits = {}
     for split in SPLITS:
-        mine = [s for s in specs if s.split == split]
+        mine = [s for s in facts.shards if s.split == split]
         if mine:
             samples = sum(s.samples for s in mine)
             splits[split] = {
-                "examples": sum(s.examples for s in mine),
+                "examples": sum(s.records for s in mine),
                 "seconds": round(samples / rate, 3),
                 "hours": round(samples / rate / 3600, 4),
-                "shards": [s.name for s in mine],
+                "shards": [names[(split, s.raw)] for s in mine],
             }
-    by_source: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
-    for part in parts:
-        by_source[part.source]["examples"] += len(part.ends)
-        by_source[part.source]["samples"] += sum(part.samples)
-        by_source[part.source]["spelled"] += sum(part.spelled)
-    rejected: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
-    for r in rejects:
-        rejected[r.source][r.reason] += 1
+    empty = {"examples": 0, "samples": 0, "spelled": 0}
     source_info = [
         {
             **s,
-            "examples": by_source[s["type"]]["examples"],
-            "hours": round(by_source[s["type"]]["samples"] / rate / 3600, 4),
+            "examples": facts.sources.get(s["type"], empty)["examples"],
+            "hours": round(facts.sources.get(s["type"], empty)["samples"] / rate / 3600, 4),
             "cleaning": {
-                "spelled_out": by_source[s["type"]]["spelled"],
-                "rejects": dict(sorted(rejected[s["type"]].items())),
+                "spelled_out": facts.sources.get(s["type"], empty)["spelled"],
+                "rejects": dict(sorted(facts.rejects.get(s["type"], {}).items())),
             },
         }
         for s in sources
     ]
-    reasons = collections.Counter(r.reason for r in rejects)
     return {
         "schema_version": SCHEMA_VERSION,
         "sample_rate": rate,
@@ -181,65 +162,62 @@ def build_info(
         "audio": "pcm16le mono",
         "seed": settings.seed,
         "splits": splits,
-        "rejects": {
-            "total": len(rejects),
-            "by_reason": dict(sorted(reasons.items())),
-            "ledger": LEDGER_FILE,
-        },
+        "rejects": {"total": facts.rejected, "by_reason": facts.by_reason(), "ledger": ledger},
         "sources": source_info,
         "settings": dataclasses.asdict(settings),
-        "alignment": [
-            {"source": n.source, "item": n.item, **n.facts}
-            for n in sorted(notes, key=lambda n: (n.source, n.item))
-        ],
+        "alignment": [],
+        **facts.sections,
         **(extra or {}),
     }
 
 
-def reject_fraction(parts: list[PartResult], rejects: list[RejectRecord]) -> float:
+def reject_fraction(accepted: int, rejected: int) -> float:
     """Rejected items / (accepted + rejected items); a rejected unit counts as one item."""
-    accepted = sum(len(p.ends) for p in parts)
-    total = accepted + len(rejects)
-    return len(rejects) / total if total else 0.0
+    total = accepted + rejected
+    return rejected / total if total else 0.0
 
 
 def publish(
     out_dir: str,
     staging_dir: str,
-    specs: list[ShardSpec],
-    parts: list[PartResult],
-    rejects: list[RejectRecord],
+    facts: JobFacts,
+    ledger: list[str],
     settings: CorpusSettings,
     sources: list[dict[str, Any]],
-    notes: Sequence[Note] = (),
     extra: Mapping[str, Any] | None = None,
 ) -> dict:
-    """Move a finished build into ``out_dir``; raises TooManyRejects and publishes nothing."""
-    rejects = sorted(rejects)
-    ledger = "".join(r.to_json() + "\n" for r in rejects)
-    _write_text(f"{staging_dir}/{LEDGER_FILE}", ledger)
-    fraction = reject_fraction(parts, rejects)
-    if fraction > settings.max_reject_fraction or not specs:
-        reasons = collections.Counter(r.reason for r in rejects).most_common(5)
+    """Move a finished job into ``out_dir``; raises TooManyRejects and publishes nothing.
+    ``ledger``: the staged ledger pieces' names (a missing piece is written empty)."""
+    for name in ledger:
+        if not storage.exists(f"{staging_dir}/{name}"):
+            _write_text(f"{staging_dir}/{name}", "")
+    fraction = reject_fraction(facts.accepted, facts.rejected)
+    if fraction > settings.max_reject_fraction or not facts.shards:
+        reasons = sorted(facts.by_reason().items(), key=lambda kv: (-kv[1], kv[0]))[:5]
         raise TooManyRejects(
             f"speechmill: {fraction:.0%} of the input was rejected (max_reject_fraction "
             f"{settings.max_reject_fraction:.0%}; top reasons {dict(reasons)}); nothing published; "
-            f"ledger: {staging_dir}/{LEDGER_FILE}"
+            f"ledger: {staging_dir}/{ledger[0]}"
         )
-    info = build_info(specs, parts, rejects, settings, sources, notes, extra)
+    info = build_info(facts, settings, sources, ledger, extra)
     info_path = f"{out_dir}/{INFO_FILE}"
     if storage.exists(info_path):
         storage.delete([info_path])
-    new_names = {s.name for s in specs}
+    moves = {
+        staged_shard(staging_dir, s, raw): name for (s, raw), name in names_of(facts.shards).items()
+    }
+    moves.update({f"{staging_dir}/{name}": name for name in ledger})
+    keep = set(moves.values())
     old = [m.path for m in storage.match(f"{out_dir}/*-of-*.tfrecord")]
-    stale = [p for p in old if p.rsplit("/", 1)[-1] not in new_names]
+    old += [m.path for m in storage.match(f"{out_dir}/rejects*.jsonl")]
+    stale = [p for p in old if p.rsplit("/", 1)[-1] not in keep]
     if stale:
         storage.delete(stale)
-    for name in sorted(new_names) + [LEDGER_FILE]:
+    for staged, name in sorted(moves.items(), key=lambda kv: kv[1]):
         target = f"{out_dir}/{name}"
         if storage.exists(target):
             storage.delete([target])
-        storage.rename(f"{staging_dir}/{name}", target)
+        storage.rename(staged, target)
     _write_text(f"{staging_dir}/{INFO_FILE}", dumps_info(info))
     storage.rename(f"{staging_dir}/{INFO_FILE}", info_path)
     storage.delete([staging_dir])

@@ -27,7 +27,7 @@ from typing import Any
 
 from speechmill.corpus import storage
 from speechmill.corpus.errors import DataError
-from speechmill.corpus.parts import PartResult
+from speechmill.corpus.parts import PartIndex, PartSummary, UnitResult
 from speechmill.corpus.reject import RejectRecord
 from speechmill.corpus.types import Note, Unit
 
@@ -94,15 +94,12 @@ def unit_digest(table: int, unit: Unit) -> str:
     return hashlib.sha1(f"{table}\x1f{unit.source}\x1f{unit.key}".encode()).hexdigest()[:20]
 
 
-@dataclasses.dataclass(frozen=True)
-class UnitDone:
-    """Marks that a unit (built or reused) belongs to this run: its files are kept."""
-
-    digest: str
-
-
 class UnitCache:
-    """Manifests and part files of finished units in ``folder`` (``OUT/.parts``)."""
+    """Manifests and part files of finished units in ``folder`` (``OUT/.parts``).
+
+    A manifest (``DIGEST.json``) holds the unit's identity, its :class:`UnitResult` and each
+    part's record index; the shard writers read the index from here, so it never travels
+    through the job."""
 
     def __init__(self, folder: str):
         self.folder = folder.rstrip("/")
@@ -110,13 +107,11 @@ class UnitCache:
     def part_path(self, digest: str, split: str) -> str:
         return f"{self.folder}/{digest}-{split}.tfrecord"
 
-    def _manifest(self, digest: str) -> str:
+    def manifest_path(self, digest: str) -> str:
         return f"{self.folder}/{digest}.json"
 
-    def load(self, digest: str, identity: str) -> list | None:
-        """The unit's stored results when its identity matches and its files are intact, else None."""
-
-        path = self._manifest(digest)
+    def _read(self, digest: str) -> dict | None:
+        path = self.manifest_path(digest)
         if not storage.exists(path):
             return None
         try:
@@ -124,51 +119,64 @@ class UnitCache:
                 manifest = json.loads(f.read())
         except (ValueError, OSError):
             return None
-        if manifest.get("identity") != identity:
+        return manifest if isinstance(manifest, dict) else None
+
+    def load(self, digest: str, identity: str) -> UnitResult | None:
+        """The unit's stored result when its identity matches and its files are intact, else None."""
+        manifest = self._read(digest)
+        if manifest is None or manifest.get("identity") != identity or "unit" not in manifest:
             return None
-        items: list = []
+        parts = []
         for part in manifest["parts"]:
             full = f"{self.folder}/{part['name']}"
-            if _sha1_of(full, part["ends"][-1]) != part["sha1"]:
-                return None
-            items.append(
-                PartResult(
-                    path=full,
-                    ends=tuple(part["ends"]),
-                    samples=tuple(part["samples"]),
-                    spelled=tuple(part.get("spelled", ())),
-                    **{k: part[k] for k in ("source", "table", "unit_key", "split", "sha1")},
-                )
+            index = PartIndex.from_json(part["index"])
+            summary = PartSummary.of(
+                part["split"], full, part["source"], part["key"], index, part["sha1"]
             )
-        items += [RejectRecord(**r) for r in manifest["rejects"]]
-        items += [Note(**n) for n in manifest["notes"]]
-        return items
+            if _sha1_of(full, summary.bytes) != part["sha1"]:
+                return None
+            parts.append(summary)
+        unit = manifest["unit"]
+        return UnitResult(
+            digest=digest,
+            table=unit["table"],
+            source=unit["source"],
+            unit_key=unit["unit_key"],
+            parts=tuple(parts),
+            rejects=tuple(RejectRecord(**r) for r in manifest["rejects"]),
+            notes=tuple(Note(**n) for n in manifest["notes"]),
+        )
 
-    def store(self, digest: str, identity: str, items: list) -> None:
-        """Write the manifest of a finished unit (atomically: a killed job leaves none)."""
+    def index(self, digest: str, part_path: str) -> PartIndex:
+        """The record index of one part of a finished unit (OSError when it is gone)."""
+        manifest = self._read(digest)
+        name = part_path.rsplit("/", 1)[-1]
+        for part in (manifest or {}).get("parts", []):
+            if part["name"] == name:
+                return PartIndex.from_json(part["index"])
+        raise OSError(f"{self.manifest_path(digest)}: no record index for {name}")
 
-        parts = [
-            {
-                "name": i.path.rsplit("/", 1)[-1],
-                "source": i.source,
-                "table": i.table,
-                "unit_key": i.unit_key,
-                "split": i.split,
-                "ends": list(i.ends),
-                "samples": list(i.samples),
-                "sha1": i.sha1,
-                "spelled": list(i.spelled),
-            }
-            for i in items
-            if isinstance(i, PartResult)
-        ]
+    def store(self, result: UnitResult, identity: str, indexes: dict[str, PartIndex]) -> None:
+        """Write the manifest of a finished unit (atomically: a killed job leaves none);
+        ``indexes``: each part's record index by part path."""
         manifest = {
             "identity": identity,
-            "parts": parts,
-            "rejects": [dataclasses.asdict(i) for i in items if isinstance(i, RejectRecord)],
-            "notes": [dataclasses.asdict(i) for i in items if isinstance(i, Note)],
+            "unit": {"table": result.table, "source": result.source, "unit_key": result.unit_key},
+            "parts": [
+                {
+                    "name": p.path.rsplit("/", 1)[-1],
+                    "split": p.split,
+                    "source": p.source,
+                    "key": p.key,
+                    "sha1": p.sha1,
+                    "index": indexes[p.path].to_json(),
+                }
+                for p in result.parts
+            ],
+            "rejects": [dataclasses.asdict(r) for r in result.rejects],
+            "notes": [dataclasses.asdict(n) for n in result.notes],
         }
-        path = self._manifest(digest)
+        path = self.manifest_path(result.digest)
         with storage.create(path + ".tmp") as f:
             f.write(json.dumps(manifest, sort_keys=True).encode("utf-8"))
         if storage.exists(path):
@@ -177,7 +185,7 @@ class UnitCache:
 
     def forget(self, digest: str) -> None:
         """Remove a unit's manifest (before it is rebuilt, so a half-rebuilt unit is never reused)."""
-        path = self._manifest(digest)
+        path = self.manifest_path(digest)
         if storage.exists(path):
             storage.delete([path])
 
@@ -216,17 +224,15 @@ def progress_dir(staging: str) -> str:
     return f"{staging.rstrip('/')}/{PROGRESS_DIR}"
 
 
-def note_progress(folder: str, digest: str, items: list, sample_rate: int) -> None:
+def note_progress(folder: str, result: UnitResult, sample_rate: int) -> None:
     """Record that a unit is done (built or reused) with its utterances, seconds and rejects,
     for the job's progress display (one small file per unit; any runner, any file system)."""
-
-    parts = [i for i in items if isinstance(i, PartResult)]
     facts = {
-        "utterances": sum(len(p.ends) for p in parts),
-        "seconds": round(sum(sum(p.samples) for p in parts) / sample_rate, 3),
-        "rejects": sum(isinstance(i, RejectRecord) for i in items),
+        "utterances": result.records,
+        "seconds": round(result.samples / sample_rate, 3),
+        "rejects": len(result.rejects),
     }
-    with storage.create(f"{folder}/{digest}.json") as f:
+    with storage.create(f"{folder}/{result.digest}.json") as f:
         f.write(json.dumps(facts).encode("utf-8"))
 
 

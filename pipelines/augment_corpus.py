@@ -4,8 +4,9 @@
         [--recipe "speed=0.9,1.1;noise=5..20dB@0.5;pitch=-2..2@0.3"] [--seed N] \
         [--noise-dir DIR] [--rir-dir DIR] [any Beam option]
 
-Work units are ranges of 32 train records (found from the TFRecord headers alone), so every
-worker is busy even when the corpus has one train shard; a dev or test shard is one unit.
+Work units are ranges of 32 train records (found by the workers from the TFRecord headers
+alone), so every worker is busy even when the corpus has one train shard; a dev or test shard
+is one unit. The job runs on the skeleton every corpus job shares (pipelines/job.py).
 Train utterances are written as they are plus one copy per effect chain of the recipe; dev and
 test are carried over untouched. Output goes through the same unit cache, shard plan and
 atomic publish as a build, so the same guarantees hold (identical output for the same input,
@@ -20,7 +21,6 @@ import logging
 import sys
 from collections.abc import Iterator
 
-import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from speechmill.augment.apply import Banks, augment_utterance, load_folder
@@ -29,33 +29,21 @@ from speechmill.augment.recipe import Recipe, parse_recipe
 from speechmill.corpus.config import CorpusSettings
 from speechmill.corpus.errors import UsageError, command
 from speechmill.corpus.options import HelpFormatter
-from speechmill.corpus.progress import JobProgress, splits_line, wants_json
+from speechmill.corpus.progress import splits_line, wants_json
 from speechmill.corpus.reader import (
     ShardRange,
     all_shards,
     load_info,
     read_range,
     same_folder,
-    shard_ranges,
     shard_records,
 )
 from speechmill.corpus.reject import Reject, RejectRecord, record_reject
 from speechmill.corpus.schema import SCHEMA_VERSION, decode_utterance, dumps_info
-from speechmill.corpus.workdir import (
-    files_identity,
-    fingerprint,
-    output_lock,
-    parts_dir,
-    progress_dir,
-)
-from speechmill.pipelines.corpus_input import CachedRanges, RangeParts
-from speechmill.pipelines.transforms import (
-    WriteCorpus,
-    add_job_options,
-    fresh_staging,
-    quiet_logging,
-    run_pipeline,
-)
+from speechmill.corpus.workdir import files_identity, fingerprint, parts_dir
+from speechmill.pipelines.corpus_input import CachedRanges, RangeParts, corpus_ranges
+from speechmill.pipelines.job import CorpusJob, JobRun, run_corpus_job
+from speechmill.pipelines.transforms import add_job_options, quiet_logging
 
 log = logging.getLogger("speechmill.augment")
 DEFAULT_RECIPE = "speed=0.9,1.1;noise=5..20dB@0.5;pitch=-2..2@0.3"
@@ -77,8 +65,8 @@ def babble_bank(shards: list[str], count: int) -> list:
 
 
 class AugmentRanges(CachedRanges):
-    """ShardRange -> PartResults (originals + copies), RejectRecords and its UnitDone marker;
-    a range an earlier run into the same output finished with the same identity is reused."""
+    """ShardRange -> its UnitResult (originals + copies, rejects); a range an earlier run into
+    the same output finished with the same identity is reused."""
 
     def __init__(
         self,
@@ -89,9 +77,8 @@ class AugmentRanges(CachedRanges):
         noise_dir: str | None,
         rir_dir: str | None,
         job: str,
-        progress: str | None = None,
     ):
-        super().__init__("augment", parts_dir, job, settings.sample_rate, progress)
+        super().__init__("augment", parts_dir, job)
         self.recipe, self.settings = recipe, settings
         self.train_shards, self.noise_dir, self.rir_dir = train_shards, noise_dir, rir_dir
 
@@ -165,11 +152,6 @@ def run(argv: list[str] | None = None) -> dict:
     )
     shards = all_shards(source_dir, info)
     train = [path for split, path in shards if split == "train"]
-    units = [
-        r
-        for split, path in shards
-        for r in shard_ranges(split, path, RECORDS_PER_UNIT if split == "train" else None)
-    ]
     for folder in (known.noise_dir, known.rir_dir):
         load_folder(folder, settings.sample_rate, max_seconds=0.01)  # fail early on a bad folder
     extra = {
@@ -182,8 +164,7 @@ def run(argv: list[str] | None = None) -> dict:
         },
         "alignment": info.get("alignment", []),
     }
-    sources_meta = [{"type": s["type"], "license": s["license"]} for s in info["sources"]]
-    job = fingerprint(
+    fingerprint_of_job = fingerprint(
         SCHEMA_VERSION,
         recipe.text,
         settings.seed,
@@ -193,34 +174,29 @@ def run(argv: list[str] | None = None) -> dict:
             for d in (known.noise_dir, known.rir_dir)
         ),
     )
-    with output_lock(out_dir):
-        staging = fresh_staging(out_dir, known.fresh)
-        with JobProgress(progress_dir(staging), len(units), "augment", known.progress):
+    job = CorpusJob(
+        label="augment",
+        out_dir=out_dir,
+        settings=settings,
+        sources_meta=[{"type": s["type"], "license": s["license"]} for s in info["sources"]],
+        units=corpus_ranges(shards, per_unit),
+        work=AugmentRanges(
+            recipe,
+            settings,
+            parts_dir(out_dir),
+            train,
+            known.noise_dir,
+            known.rir_dir,
+            fingerprint_of_job,
+        ),
+        extra=extra,
+    )
+    return run_corpus_job(job, JobRun(known.fresh, known.progress, known.dask), beam_args)
 
-            def steps(p: beam.Pipeline) -> None:
-                (
-                    p
-                    | "Ranges" >> beam.Create(units)
-                    | "Spread ranges" >> beam.Reshuffle()
-                    | "Augment"
-                    >> beam.ParDo(
-                        AugmentRanges(
-                            recipe,
-                            settings,
-                            parts_dir(out_dir),
-                            train,
-                            known.noise_dir,
-                            known.rir_dir,
-                            job,
-                            progress_dir(staging),
-                        )
-                    )
-                    | "Write corpus"
-                    >> WriteCorpus(settings, out_dir, staging, sources_meta, extra=extra)
-                )
 
-            run_pipeline(steps, beam_args, known.dask)
-    return load_info(out_dir)
+def per_unit(split: str) -> int | None:
+    """Records per work unit: ranges of train shards, whole dev and test shards."""
+    return RECORDS_PER_UNIT if split == "train" else None
 
 
 @command("augment")

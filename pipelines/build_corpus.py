@@ -7,12 +7,12 @@ Job flags are read here; every other flag goes to Beam's PipelineOptions unchang
 ``--runner=DataflowRunner --project=... --temp_location=gs://...`` works as documented by
 Beam. Without ``--runner`` the DirectRunner runs with one worker process per core.
 
-The graph is linear (every step feeds the next), which every runner, DaskRunner included,
-executes completely:
+The job runs on the skeleton every corpus job shares (pipelines/job.py):
 
-    Create(units) | ParDo(expand) | Reshuffle | ParDo(read+clean+write parts)   # one element per unit
-      | GroupByKey(one key)   | FlatMap(plan shards)             # small metadata only
-      | Reshuffle | Map(write shard) | GroupByKey(one key) | Map(publish)
+    Create(coarse units) | ParDo(expand: chapters, videos ...) | Reshuffle
+      | ParDo(read + clean + write parts) -> one UnitResult per unit (totals only)
+      | WriteCorpus: limits, plan per split, records placed where each part lies, shards
+        written in parallel, combiners for the facts, ledger pieces, atomic publish
 """
 
 from __future__ import annotations
@@ -25,36 +25,21 @@ import sys
 from collections.abc import Iterator
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 
 from speechmill.corpus.build import build_or_reuse
 from speechmill.corpus.config import BuildConfig, ConfigError, load_config
 from speechmill.corpus.errors import command
 from speechmill.corpus.inputs.tts import mark_job
 from speechmill.corpus.options import HelpFormatter
-from speechmill.corpus.parts import PartResult
-from speechmill.corpus.progress import JobProgress, by_reason, splits_line, wants_json
-from speechmill.corpus.reader import load_info
-from speechmill.corpus.reject import Reject, RejectRecord, record_reject
+from speechmill.corpus.parts import UnitResult
+from speechmill.corpus.progress import by_reason, splits_line, wants_json
+from speechmill.corpus.reject import Reject, record_reject
 from speechmill.corpus.schema import SCHEMA_VERSION, dumps_info
 from speechmill.corpus.sources import Source, SourceContext, make_sources
-from speechmill.corpus.types import Note, Unit
-from speechmill.corpus.workdir import (
-    UnitCache,
-    UnitDone,
-    fingerprint,
-    note_progress,
-    output_lock,
-    parts_dir,
-    progress_dir,
-)
-from speechmill.pipelines.transforms import (
-    WriteCorpus,
-    add_job_options,
-    fresh_staging,
-    quiet_logging,
-    run_pipeline,
-)
+from speechmill.corpus.types import Unit
+from speechmill.corpus.workdir import UnitCache, fingerprint, parts_dir
+from speechmill.pipelines.job import CorpusJob, JobRun, run_corpus_job
+from speechmill.pipelines.transforms import add_job_options, quiet_logging
 
 log = logging.getLogger("speechmill.build")
 DEFAULT_CONFIG = "configs/default.toml"
@@ -67,47 +52,42 @@ NOT_SHAPING_PARTS = {
 
 
 class ExpandUnits(beam.DoFn):
-    """(source index, unit) -> the units it stands for (a playlist -> its videos; most sources
-    yield the unit itself) and RejectRecords for what could not be expanded."""
+    """(source index, unit) -> the units it stands for (a playlist -> its videos, a subset ->
+    its chapters; most sources yield the unit itself), and for what could not be expanded a
+    UnitResult holding its ledger line. Runs on the workers, so a source with many units never
+    lists them on the launcher."""
 
     def __init__(self, sources: list[Source]):
         self.sources = sources
 
-    def process(self, element) -> Iterator[tuple[int, Unit] | RejectRecord]:
+    def process(self, element) -> Iterator[tuple[int, Unit] | UnitResult]:
         index, unit = element
         source = self.sources[index]
         for item in source.expand(unit):
             if isinstance(item, Reject):
-                yield record_reject(item, source=source.name, stage="expand", where=unit.key)
+                record = record_reject(item, source=source.name, stage="expand", where=unit.key)
+                digest = fingerprint("expand", index, unit.key, record.to_json())[:20]
+                yield UnitResult(digest, index, source.name, unit.key, rejects=(record,))
             else:
                 yield index, item
 
 
 class BuildUnits(beam.DoFn):
-    """(source index, unit) -> PartResult, RejectRecord, Note and UnitDone elements: each unit
-    built, or reused from the output folder's unit cache when it is unchanged (corpus.build)."""
+    """(source index, unit) -> its UnitResult: built, or reused from the output folder's unit
+    cache when it is unchanged (corpus.build). A UnitResult (an expansion's reject) passes."""
 
-    def __init__(
-        self,
-        sources: list[Source],
-        settings,
-        parts_dir: str,
-        tables: list[str],
-        progress: str | None = None,
-    ):
+    def __init__(self, sources: list[Source], settings, parts_dir: str, tables: list[str]):
         self.sources = sources
         self.settings = settings
         self.parts_dir = parts_dir
         self.tables = tables  # fingerprint of each [[source]] table and the settings
-        self.progress = progress  # folder for one progress note per finished unit
 
     def setup(self) -> None:
         for source in self.sources:
             source.setup()
 
-    def process(self, element) -> Iterator[PartResult | RejectRecord | Note]:
-        if isinstance(element, RejectRecord):  # a unit that could not be expanded
-            Metrics.counter("rejects", element.reason).inc()
+    def process(self, element) -> Iterator[UnitResult]:
+        if isinstance(element, UnitResult):
             yield element
             return
         index, unit = element
@@ -115,20 +95,9 @@ class BuildUnits(beam.DoFn):
         identity = fingerprint(
             self.tables[index], unit.key, repr(unit.payload), source.input_identity(unit)
         )
-        items = []
-        for item in build_or_reuse(
+        yield build_or_reuse(
             source, unit, self.settings, UnitCache(self.parts_dir), index, identity
-        ):
-            if isinstance(item, RejectRecord):
-                Metrics.counter("rejects", item.reason).inc()
-            elif isinstance(item, PartResult):
-                Metrics.counter("utterances", item.split).inc(len(item.ends))
-            elif isinstance(item, UnitDone):
-                Metrics.counter("units", "done").inc()
-                if self.progress:
-                    note_progress(self.progress, item.digest, items, self.settings.sample_rate)
-            items.append(item)
-            yield item
+        )
 
     def teardown(self) -> None:
         for source in self.sources:
@@ -138,7 +107,9 @@ class BuildUnits(beam.DoFn):
 def configured_sources(
     config: BuildConfig, limit: int | None = None
 ) -> tuple[list[Source], list[tuple[int, Unit]]]:
-    """The configured sources and their (table index, unit) pairs; raises ConfigError."""
+    """The configured sources and their (table index, unit) pairs as the launcher lists them
+    (a source whose units are many lists coarse ones that the workers expand); raises
+    ConfigError."""
     settings = config.settings
     context = SourceContext(
         base_dir=config.base_dir, cache_dir=settings.cache_path, sample_rate=settings.sample_rate
@@ -153,38 +124,31 @@ def configured_sources(
     return sources, units
 
 
-def build_pipeline(
-    p: beam.Pipeline,
-    config: BuildConfig,
-    out_dir: str,
-    sources: list[Source],
-    units: list[tuple[int, Unit]],
-    fresh: bool = False,
-) -> None:
-    """Add the whole build to ``p``. Finished units of an earlier run into ``out_dir`` are
-    reused unless ``fresh``."""
+def build_job(
+    config: BuildConfig, out_dir: str, sources: list[Source], units: list[tuple[int, Unit]]
+) -> CorpusJob:
+    """The build as a job on the common skeleton (pipelines/job.py)."""
     settings = config.settings
-    staging = fresh_staging(out_dir, fresh)
-    limits = {i: s.limit for i, s in enumerate(sources)}
-    sources_meta = [
-        {"type": name, "license": lic}
-        for name, lic in sorted({(s.name, s.license) for s in sources})
-    ]
     shaping = {k: v for k, v in dataclasses.asdict(settings).items() if k not in NOT_SHAPING_PARTS}
     tables = [
         fingerprint(SCHEMA_VERSION, shaping, table, source.limit)
         for table, source in zip(config.sources, sources)
     ]
-    (
-        p
-        | "Units" >> beam.Create(units)
-        | "Expand units" >> beam.ParDo(ExpandUnits(sources))
-        | "Spread units" >> beam.Reshuffle()
-        | "Read, clean, write parts"
-        >> beam.ParDo(
-            BuildUnits(sources, settings, parts_dir(out_dir), tables, progress_dir(staging))
-        )
-        | "Write corpus" >> WriteCorpus(settings, out_dir, staging, sources_meta, limits)
+    expands = any(type(s).expand is not Source.expand for s in sources)
+    return CorpusJob(
+        label="corpus",
+        out_dir=out_dir,
+        settings=settings,
+        sources_meta=[
+            {"type": name, "license": lic}
+            for name, lic in sorted({(s.name, s.license) for s in sources})
+        ],
+        units=lambda p: (
+            p | "Units" >> beam.Create(units) | "Expand units" >> beam.ParDo(ExpandUnits(sources))
+        ),
+        work=BuildUnits(sources, settings, parts_dir(out_dir), tables),
+        total_units=None if expands else len(units),
+        limits={i: s.limit for i, s in enumerate(sources)},
     )
 
 
@@ -212,25 +176,8 @@ def run(argv: list[str] | None = None) -> dict:
     config = load_config(known.config)
     out_dir = known.output if "://" in known.output else os.path.abspath(known.output)
     sources, units = configured_sources(config, known.limit)
-    with output_lock(out_dir):
-        return _run(config, sources, units, out_dir, known, beam_args)
-
-
-def _run(
-    config: BuildConfig,
-    sources: list[Source],
-    units: list[tuple[int, Unit]],
-    out_dir: str,
-    known: argparse.Namespace,
-    beam_args: list[str],
-) -> dict:
-    with JobProgress(progress_dir(f"{out_dir}/.staging"), len(units), "corpus", known.progress):
-        run_pipeline(
-            lambda p: build_pipeline(p, config, out_dir, sources, units, known.fresh),
-            beam_args,
-            known.dask,
-        )
-    return load_info(out_dir)
+    job = build_job(config, out_dir, sources, units)
+    return run_corpus_job(job, JobRun(known.fresh, known.progress, known.dask), beam_args)
 
 
 @command("corpus")

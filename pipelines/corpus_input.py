@@ -1,9 +1,11 @@
 """A finished corpus as the input of a corpus -> corpus job (make augment, make verify).
 
-The corpus is read through corpus/reader.py: its shards are cut into work units of a fixed
-number of records (``reader.shard_ranges``: fixed, so a job's output never depends on the
-worker count). ``CachedRanges`` is the DoFn both jobs build on: a range an earlier run into the
-same output finished with the same identity is reused from ``OUT/.parts``.
+The corpus is read through corpus/reader.py. ``corpus_ranges`` makes the job's units as Beam
+steps: one element per shard, which the workers cut into ranges of a fixed number of records
+(``reader.shard_ranges``: fixed, so a job's output never depends on the worker count), so the
+launcher's graph holds the shard list only. ``CachedRanges`` is the DoFn both jobs build on: a
+range an earlier run into the same output finished with the same identity is reused from
+``OUT/.parts``.
 """
 
 from __future__ import annotations
@@ -12,19 +14,31 @@ from collections.abc import Callable, Iterator
 
 import apache_beam as beam
 
-from speechmill.corpus.parts import WRITTEN_FORM_RE, PartResult, PartWriter
-from speechmill.corpus.reader import ShardRange
+from speechmill.corpus.parts import WRITTEN_FORM_RE, PartIndex, PartWriter, UnitResult
+from speechmill.corpus.reader import ShardRange, shard_ranges
+from speechmill.corpus.reject import RejectRecord
 from speechmill.corpus.schema import Utterance
 from speechmill.corpus.tfrecord import frame
-from speechmill.corpus.types import Unit, slug
-from speechmill.corpus.workdir import (
-    UnitCache,
-    UnitDone,
-    files_identity,
-    fingerprint,
-    note_progress,
-    unit_digest,
-)
+from speechmill.corpus.types import Note, Unit, slug
+from speechmill.corpus.workdir import UnitCache, files_identity, fingerprint, unit_digest
+
+
+def corpus_ranges(
+    shards: list[tuple[str, str]], per_unit: Callable[[str], int | None]
+) -> Callable[[beam.Pipeline], beam.PCollection]:
+    """The units of a corpus -> corpus job: (split, shard path) elements that workers cut into
+    ShardRanges of ``per_unit(split)`` records (None: the whole shard)."""
+
+    def units(p: beam.Pipeline) -> beam.PCollection:
+        return (
+            p
+            | "Shards" >> beam.Create(shards)
+            | "Spread shards" >> beam.Reshuffle()
+            | "Cut into ranges"
+            >> beam.FlatMapTuple(lambda split, path: shard_ranges(split, path, per_unit(split)))
+        )
+
+    return units
 
 
 class RangeParts:
@@ -47,38 +61,45 @@ class RangeParts:
 
     def close(self) -> None:
         for w in self.writers.values():
-            w.file.close()
+            w.close()
 
-    def results(self, work: ShardRange) -> list[PartResult]:
-        return [
-            w.result(source, 0, f"{work.key}/{source}", work.split)
-            for source, w in sorted(self.writers.items())
-        ]
+    def result(
+        self, digest: str, work: ShardRange, items: list[RejectRecord | Note]
+    ) -> tuple[UnitResult, dict[str, PartIndex]]:
+        """The unit's result (one part per source, each keyed ``range/source``) and indexes."""
+        ordered = sorted(self.writers.items())
+        result = UnitResult(
+            digest=digest,
+            table=0,
+            source="",
+            unit_key=work.key,
+            parts=tuple(w.summary(work.split, s, f"{work.key}/{s}") for s, w in ordered),
+            rejects=tuple(i for i in items if isinstance(i, RejectRecord)),
+            notes=tuple(i for i in items if isinstance(i, Note)),
+        )
+        return result, {w.path: w.index for _, w in ordered}
 
 
 class CachedRanges(beam.DoFn):
-    """ShardRange -> its results (from ``work``, or reused) and its UnitDone marker.
+    """ShardRange -> its UnitResult (from ``work``, or reused).
 
     Subclasses implement ``work(range, parts)``, writing utterances with ``parts.write`` and
-    yielding RejectRecords (and Notes); the part files' results are added here. A unit is
-    reused when its identity (the job's fingerprint, the range and the input shard's size and
-    time) is that of a finished unit in ``parts_dir``."""
+    yielding RejectRecords (and Notes). A unit is reused when its identity (the job's
+    fingerprint, the range and the input shard's size and time) is that of a finished unit in
+    ``parts_dir``."""
 
-    def __init__(
-        self, name: str, parts_dir: str, job: str, sample_rate: int, progress: str | None = None
-    ):
+    def __init__(self, name: str, parts_dir: str, job: str):
         self.name, self.parts_dir, self.job = name, parts_dir, job
-        self.sample_rate, self.progress = sample_rate, progress
 
     def work(self, work: ShardRange, parts: RangeParts) -> Iterator:
         raise NotImplementedError
 
-    def process(self, work: ShardRange) -> Iterator:
+    def process(self, work: ShardRange) -> Iterator[UnitResult]:
         cache = UnitCache(self.parts_dir)
         digest = unit_digest(0, Unit(self.name, work.key, work))
         identity = fingerprint(self.job, work, files_identity([work.path]))
-        items = cache.load(digest, identity)
-        if items is None:
+        result = cache.load(digest, identity)
+        if result is None:
             cache.forget(digest)
             parts = RangeParts(
                 lambda source: cache.part_path(digest, f"{work.split}.{slug(source)}")
@@ -87,9 +108,6 @@ class CachedRanges(beam.DoFn):
                 items = list(self.work(work, parts))
             finally:
                 parts.close()
-            items += parts.results(work)
-            cache.store(digest, identity, items)
-        yield from items
-        if self.progress:
-            note_progress(self.progress, digest, items, self.sample_rate)
-        yield UnitDone(digest)
+            result, indexes = parts.result(digest, work, items)
+            cache.store(result, identity, indexes)
+        yield result

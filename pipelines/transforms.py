@@ -1,7 +1,8 @@
-"""Beam wiring that both corpus jobs (build and augment) share.
+"""Beam wiring that every corpus job (build, augment, verify) shares.
 
-``WriteCorpus`` is the common tail: gather the small unit results, plan the shards, write them
-in parallel, publish atomically (the work is done by the pure functions in corpus/shards.py).
+``WriteCorpus`` is the common tail: limits, the shard plan from part totals, shards written
+where the parts are, whole-corpus facts by combiners and an atomic publish (the work is done by
+the pure functions in corpus/plan.py, corpus/facts.py and corpus/shards.py).
 ``fresh_staging`` makes a job's work folder, ``beam_options`` fills in runner defaults and
 ``quiet_logging`` keeps Beam's chatter down.
 """
@@ -17,49 +18,145 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from speechmill.corpus import storage
-from speechmill.corpus.parts import PartResult
-from speechmill.corpus.reject import RejectRecord
+from speechmill.corpus.facts import AlignmentNotes, PartTotals, ShardList, UnitFacts
+from speechmill.corpus.plan import (
+    PartRef,
+    PlacedPart,
+    limit_table,
+    part_refs,
+    place_records,
+    plan_split,
+)
 from speechmill.corpus.shards import (
-    ShardSpec,
-    apply_limits,
-    plan_shards,
+    JobFacts,
+    ledger_piece,
+    ledger_pieces,
     publish,
+    write_ledger_piece,
     write_shard,
 )
-from speechmill.corpus.types import Note
-from speechmill.corpus.workdir import UnitCache, UnitDone, parts_dir, progress_dir
+from speechmill.corpus.workdir import UnitCache, parts_dir, progress_dir
+from speechmill.pipelines.combiners import Combine
 
 
-def plan_step(keyed, settings, limits) -> Iterator[Any]:
-    """All unit results -> one ShardSpec per shard, then one ("summary", parts, rejects, notes, units)."""
-    _, results = keyed
-    parts = apply_limits([r for r in results if isinstance(r, PartResult)], limits)
-    rejects = [r for r in results if isinstance(r, RejectRecord)]
-    notes = [r for r in results if isinstance(r, Note)]
-    units = {r.digest for r in results if isinstance(r, UnitDone)}
-    yield from plan_shards(parts, settings)
-    yield ("summary", parts, rejects, notes, units)
+def limit_step(keyed: tuple[int, Any], limits: dict[int, int], folder: str) -> Iterator[PartRef]:
+    """(table, its parts) -> the parts that keep the table's first ``limits[table]`` utterances."""
+    table, refs = keyed
+    cache = UnitCache(folder)
+    yield from limit_table(refs, limits[table], lambda r: cache.index(r.digest, r.part.path))
 
 
-def write_step(item, staging_dir: str):
-    if isinstance(item, ShardSpec):
-        write_shard(item, staging_dir)
-    return item
+def place_step(placed: PlacedPart, folder: str) -> Iterator[tuple[tuple[str, int], Any]]:
+    """A placed part -> ((split, raw shard), piece) for each shard its records fall into."""
+    index = UnitCache(folder).index(placed.digest, placed.path)
+    for raw, piece in place_records(placed, index):
+        yield (placed.split, raw), piece
 
 
 def publish_step(
-    keyed, out_dir: str, staging_dir: str, settings, sources_meta, extra=None, summarize=None
+    _, out_dir, staging, settings, sources_meta, extra, shards, sources, units, sections, pieces
 ) -> dict:
-    _, items = keyed
-    specs = sorted((i for i in items if isinstance(i, ShardSpec)), key=lambda s: s.name)
-    ((_, parts, rejects, notes, units),) = [i for i in items if isinstance(i, tuple)]
-    if summarize is not None:  # the job's notes become its own info.json section
-        extra, notes = {**(extra or {}), **summarize(notes)}, []
-    info = publish(
-        out_dir, staging_dir, specs, parts, rejects, settings, sources_meta, notes, extra
-    )
-    UnitCache(parts_dir(out_dir)).prune(units)  # units no longer in the config
+    """Everything combined -> the published corpus; the unit cache loses units not in this job."""
+    from speechmill.corpus.schema import LEDGER_PIECE
+
+    count = ledger_pieces(units["total"])
+    ledger = [LEDGER_PIECE.format(index=i, count=count) for i in range(count)]
+    facts = JobFacts(shards=shards, sources=sources, rejects=units["rejects"], sections=sections)
+    info = publish(out_dir, staging, facts, ledger, settings, sources_meta, extra)
+    UnitCache(parts_dir(out_dir)).prune(set(units["units"]))  # units no longer in the job
     return info
+
+
+class WriteCorpus(beam.PTransform):
+    """UnitResults -> shards, ledger pieces and info.json published in ``out_dir``.
+
+    The tail every job shares, with no step holding more than one split's part totals:
+    limits per [[source]] table, the plan per split, records placed where each part lies,
+    shards written in parallel, whole-corpus facts by combiners (``notes``: the job's
+    combiner of its units' notes into info.json keys), the ledger in sorted pieces, and an
+    atomic publish once all of them are done (corpus/shards.py).
+    """
+
+    def __init__(
+        self,
+        settings,
+        out_dir: str,
+        staging: str,
+        sources_meta: list,
+        limits: dict | None = None,
+        extra: dict | None = None,
+        notes: Any = None,
+    ):
+        super().__init__()
+        self.settings, self.out_dir, self.staging = settings, out_dir.rstrip("/"), staging
+        self.sources_meta, self.extra = sources_meta, extra
+        self.limits = {t: n for t, n in (limits or {}).items() if n is not None}
+        self.notes = notes if notes is not None else AlignmentNotes()
+
+    def expand(self, results):
+        folder, staging, limits = parts_dir(self.out_dir), self.staging, self.limits
+        seed, shard_mb = self.settings.seed, self.settings.shard_mb
+        side = beam.pvalue.AsSingleton
+        refs = results | "Parts" >> beam.FlatMap(part_refs)
+        limited = (
+            refs
+            | "Parts of limited tables" >> beam.Filter(lambda r: r.table in limits)
+            | "Key by table" >> beam.Map(lambda r: (r.table, r))
+            | "Group tables" >> beam.GroupByKey()
+            | "Apply limits" >> beam.FlatMap(limit_step, limits, folder)
+        )
+        free = refs | "Parts of other tables" >> beam.Filter(lambda r: r.table not in limits)
+        kept = (limited, free) | "Kept parts" >> beam.Flatten()
+        shards = (
+            kept
+            | "Key by split" >> beam.Map(lambda r: (r.part.split, r))
+            | "Group splits" >> beam.GroupByKey()
+            | "Plan splits" >> beam.FlatMap(lambda kv: plan_split(kv[1], seed, shard_mb))
+            | "Spread parts" >> beam.Reshuffle()
+            | "Place records" >> beam.FlatMap(place_step, folder)
+            | "Group shards" >> beam.GroupByKey()
+            | "Write shards"
+            >> beam.MapTuple(lambda key, pieces: write_shard(*key, pieces, staging))
+            | "Shard list" >> beam.CombineGlobally(Combine(ShardList()))
+        )
+        sources = kept | "Source totals" >> beam.CombineGlobally(Combine(PartTotals()))
+        units = results | "Unit facts" >> beam.CombineGlobally(Combine(UnitFacts()))
+        sections = (
+            results
+            | "Notes" >> beam.FlatMap(lambda r: r.notes)
+            | "Note sections" >> beam.CombineGlobally(Combine(self.notes))
+        )
+        pieces = (
+            results
+            | "Rejects" >> beam.FlatMap(lambda r: r.rejects)
+            | "Key by ledger piece"
+            >> beam.Map(lambda r, u: (ledger_piece(r, ledger_pieces(u["total"])), r), side(units))
+            | "Group ledger pieces" >> beam.GroupByKey()
+            | "Write ledger pieces"
+            >> beam.Map(
+                lambda kv, u: write_ledger_piece(kv[0], ledger_pieces(u["total"]), kv[1], staging),
+                side(units),
+            )
+            | "Ledger list" >> beam.combiners.ToList()
+        )
+        return (
+            results.pipeline
+            | "Publish when done" >> beam.Create([None])
+            | "Publish"
+            >> beam.Map(
+                publish_step,
+                self.out_dir,
+                staging,
+                self.settings,
+                self.sources_meta,
+                self.extra,
+                side(shards),
+                side(sources),
+                side(units),
+                side(sections),
+                side(pieces),
+            )
+        )
 
 
 def fresh_staging(out_dir: str, fresh: bool = False) -> str:
@@ -74,56 +171,6 @@ def fresh_staging(out_dir: str, fresh: bool = False) -> str:
     if not storage.exists(parts_dir(out_dir)):
         storage.mkdirs(parts_dir(out_dir))
     return staging
-
-
-class WriteCorpus(beam.PTransform):
-    """Part results and rejects -> shards, ledger and info.json published in ``out_dir``.
-
-    The tail every job shares: gather the small unit results, plan the shards, write them in
-    parallel, then publish atomically (see corpus/shards.py). With ``summarize`` (notes -> dict)
-    the units' notes become extra info.json keys instead of its ``alignment`` list.
-    """
-
-    def __init__(
-        self,
-        settings,
-        out_dir: str,
-        staging: str,
-        sources_meta: list,
-        limits: dict | None = None,
-        extra: dict | None = None,
-        summarize=None,
-    ):
-        super().__init__()
-        self.settings, self.out_dir, self.staging = settings, out_dir.rstrip("/"), staging
-        self.sources_meta, self.limits, self.extra, self.summarize = (
-            sources_meta,
-            limits or {},
-            extra,
-            summarize,
-        )
-
-    def expand(self, results):
-        return (
-            results
-            | "Key results" >> beam.Map(lambda r: ("corpus", r))
-            | "Gather results" >> beam.GroupByKey()
-            | "Plan shards" >> beam.FlatMap(plan_step, self.settings, self.limits)
-            | "Spread shards" >> beam.Reshuffle()
-            | "Write shards" >> beam.Map(write_step, self.staging)
-            | "Key shards" >> beam.Map(lambda r: ("corpus", r))
-            | "Gather shards" >> beam.GroupByKey()
-            | "Publish"
-            >> beam.Map(
-                publish_step,
-                self.out_dir,
-                self.staging,
-                self.settings,
-                self.sources_meta,
-                self.extra,
-                self.summarize,
-            )
-        )
 
 
 def quiet_logging(level: str) -> None:

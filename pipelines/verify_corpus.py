@@ -17,8 +17,11 @@ spoken, and the record is cut there (its ``origin`` gets the new time). Other re
 checked against their own audio. An utterance whose edges moved by more than 10 ms is counted
 as ``verify:retimed`` in info.json, with the score quantiles per source and the model used.
 
-Work units are ranges of 32 records of any split (the model is loaded once per worker, in
-``setup``); output goes through the same unit cache, shard plan and atomic publish as a build.
+Work units are ranges of 32 records of any split, cut by the workers (the model is loaded once
+per worker, in ``setup``); the job runs on the skeleton every corpus job shares
+(pipelines/job.py): the same unit cache, shard plan, combiners and atomic publish as a build.
+The score quantiles come from a fixed-bin histogram (corpus/facts.py), so they are the same
+on any runner and worker count.
 Same input, model and settings -> byte-identical output.
 """
 
@@ -27,46 +30,34 @@ from __future__ import annotations
 import argparse
 import collections
 import dataclasses
-import functools
 import logging
 import os
 import re
 import sys
 from collections.abc import Iterator
 
-import apache_beam as beam
 import numpy as np
 from apache_beam.metrics import Metrics
 
 from speechmill.corpus.config import CorpusSettings
 from speechmill.corpus.errors import UsageError, command
+from speechmill.corpus.facts import ScoreHistogram
 from speechmill.corpus.options import HelpFormatter
-from speechmill.corpus.progress import JobProgress, by_reason, splits_line, wants_json
+from speechmill.corpus.progress import by_reason, splits_line, wants_json
 from speechmill.corpus.reader import (
     ShardRange,
     all_shards,
     load_info,
     read_range,
     same_folder,
-    shard_ranges,
 )
 from speechmill.corpus.reject import Reject, RejectRecord, record_reject
 from speechmill.corpus.schema import SCHEMA_VERSION, Utterance, decode_utterance, dumps_info
 from speechmill.corpus.types import Note
-from speechmill.corpus.workdir import (
-    fingerprint,
-    output_lock,
-    parts_dir,
-    progress_dir,
-)
-from speechmill.pipelines.corpus_input import CachedRanges, RangeParts
-from speechmill.pipelines.transforms import (
-    WriteCorpus,
-    add_job_options,
-    fresh_staging,
-    quiet_logging,
-    run_pipeline,
-)
+from speechmill.corpus.workdir import fingerprint, parts_dir
+from speechmill.pipelines.corpus_input import CachedRanges, RangeParts, corpus_ranges
+from speechmill.pipelines.job import CorpusJob, JobRun, run_corpus_job
+from speechmill.pipelines.transforms import add_job_options, quiet_logging
 
 log = logging.getLogger("speechmill.verify")
 MIN_SCORE = (
@@ -136,7 +127,7 @@ def _moved(window: Window, start: float, end: float) -> bool:
 
 
 class VerifyRanges(CachedRanges):
-    """ShardRange -> PartResults of the kept utterances, RejectRecords, a Note of scores per source."""
+    """ShardRange -> its UnitResult: the kept utterances, rejects, a Note of scores per source."""
 
     def __init__(
         self,
@@ -144,9 +135,8 @@ class VerifyRanges(CachedRanges):
         rate: int,
         parts_dir: str,
         job: str,
-        progress: str | None = None,
     ):
-        super().__init__("verify", parts_dir, job, rate, progress)
+        super().__init__("verify", parts_dir, job)
         self.verify, self.rate = verify, rate
 
     def setup(self) -> None:
@@ -237,24 +227,6 @@ class VerifyRanges(CachedRanges):
         )
 
 
-def summarize(notes: list[Note], verify: dict) -> dict:
-    """The verify units' notes -> info.json's ``verify`` section: the settings and model, and per
-    source the counts and score quantiles."""
-    by_source: dict[str, dict] = {}
-    for source in sorted({n.source for n in notes}):
-        mine = [n.facts for n in notes if n.source == source]
-        scores = np.array([s for f in mine for s in f["scores"]], dtype=np.float64)
-        entry = {
-            k: sum(f.get(k, 0) for f in mine) for k in ("kept", "retimed", "rejected", "skipped")
-        }
-        if len(scores):
-            entry["score_quantiles"] = {
-                str(q): round(float(np.quantile(scores, q)), 3) for q in QUANTILES
-            }
-        by_source[source] = entry
-    return {"verify": {**verify, "sources": by_source}}
-
-
 def parse_args(argv: list[str] | None):
     parser = argparse.ArgumentParser(
         prog="speechmill verify",
@@ -336,11 +308,6 @@ def run(argv: list[str] | None = None) -> dict:
         else {"max_reject_fraction": known.max_reject_fraction}
     )
     settings = CorpusSettings(**{**info["settings"], **overrides})
-    units = [
-        r
-        for split, path in all_shards(source_dir, info)
-        for r in shard_ranges(split, path, RECORDS_PER_UNIT)
-    ]
     facts = {
         "input": source_dir,
         "model": model,
@@ -354,42 +321,20 @@ def run(argv: list[str] | None = None) -> dict:
         "alignment": info.get("alignment", []),
         **({"augment": info["augment"]} if "augment" in info else {}),
     }
-    sources_meta = [{"type": s["type"], "license": s["license"]} for s in info["sources"]]
-    job = fingerprint(
+    fingerprint_of_job = fingerprint(
         SCHEMA_VERSION, settings.sample_rate, model["sha256"], dataclasses.replace(verify, model="")
     )
-    with output_lock(out_dir):
-        staging = fresh_staging(out_dir, known.fresh)
-        with JobProgress(progress_dir(staging), len(units), "verify", known.progress):
-
-            def steps(p: beam.Pipeline) -> None:
-                (
-                    p
-                    | "Ranges" >> beam.Create(units)
-                    | "Spread ranges" >> beam.Reshuffle()
-                    | "Verify"
-                    >> beam.ParDo(
-                        VerifyRanges(
-                            verify,
-                            settings.sample_rate,
-                            parts_dir(out_dir),
-                            job,
-                            progress_dir(staging),
-                        )
-                    )
-                    | "Write corpus"
-                    >> WriteCorpus(
-                        settings,
-                        out_dir,
-                        staging,
-                        sources_meta,
-                        extra=extra,
-                        summarize=functools.partial(summarize, verify=facts),
-                    )
-                )
-
-            run_pipeline(steps, beam_args, known.dask)
-    return load_info(out_dir)
+    job = CorpusJob(
+        label="verify",
+        out_dir=out_dir,
+        settings=settings,
+        sources_meta=[{"type": s["type"], "license": s["license"]} for s in info["sources"]],
+        units=corpus_ranges(all_shards(source_dir, info), lambda split: RECORDS_PER_UNIT),
+        work=VerifyRanges(verify, settings.sample_rate, parts_dir(out_dir), fingerprint_of_job),
+        extra=extra,
+        notes=ScoreHistogram(facts),
+    )
+    return run_corpus_job(job, JobRun(known.fresh, known.progress, known.dask), beam_args)
 
 
 def summary_line(info: dict) -> str:

@@ -27,9 +27,9 @@ import sys
 import numpy as np
 import soundfile
 
-from speechmill.corpus.errors import command
+from speechmill.corpus.errors import CorruptCorpus, command
 from speechmill.corpus.options import HelpFormatter
-from speechmill.corpus.reader import load_info, utterances
+from speechmill.corpus.reader import ledger_paths, load_info, rejects, utterances
 
 SAMPLES_PER_SPLIT = 12
 MAX_RECORDS = 20000  # per split, for the statistics (a note says when more were left out)
@@ -212,20 +212,26 @@ def corpus_report(corpus: str, samples: int = SAMPLES_PER_SPLIT) -> str:
 
 
 def _rejects_section(corpus: str, info: dict, examples: int = 3) -> list[str]:
+    pieces = [p.rsplit("/", 1)[-1] for p in ledger_paths(corpus, info)]
+    where = pieces[0] if len(pieces) == 1 else f"{pieces[0]} … ({len(pieces)} pieces)"
     out = [
         f"<h2>Rejects</h2><p><span data-info='rejects.total'>{info['rejects']['total']}</span> rejected "
-        f"items; the ledger is <code>{html.escape(info['rejects']['ledger'])}</code>.</p>"
+        f"items; the ledger is <code>{html.escape(where)}</code>.</p>"
     ]
     if not info["rejects"]["total"]:
         return out
     by_reason: dict[str, list[dict]] = collections.defaultdict(list)
-    path = os.path.join(corpus, info["rejects"]["ledger"])
-    if os.path.exists(path):
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                record = json.loads(line)
-                if len(by_reason[record["reason"]]) < examples:
-                    by_reason[record["reason"]].append(record)
+    wanted = len(info["rejects"]["by_reason"]) * examples
+    found = 0
+    try:
+        for record in rejects(corpus, info):
+            if len(by_reason[record["reason"]]) < examples:
+                by_reason[record["reason"]].append(record)
+                found += 1
+                if found >= wanted:
+                    break
+    except CorruptCorpus:
+        pass  # the counts come from info.json; examples are what could be read
     out.append("<table><tr><th>reason</th><th>count</th><th>examples</th></tr>")
     for reason, count in info["rejects"]["by_reason"].items():
         shown = "<br>".join(

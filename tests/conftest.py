@@ -206,9 +206,13 @@ def read_corpus(out: Path, split: str) -> list[dict]:
 
 
 def read_ledger(out: Path) -> list[dict]:
+    """Every line of a folder's rejects ledger, all pieces (a published corpus, or a staging
+    folder a refused job left)."""
     import json
 
-    return [json.loads(line) for line in (out / "rejects.jsonl").read_text().splitlines()]
+    pieces = sorted(out.glob("rejects-*-of-*.jsonl"))
+    assert pieces, f"{out}: no ledger pieces"
+    return [json.loads(line) for piece in pieces for line in piece.read_text().splitlines()]
 
 
 class LoopbackSite(http.server.ThreadingHTTPServer):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import build, read_corpus, write_config
+from conftest import build, read_corpus, read_ledger, write_config
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -95,9 +95,7 @@ def test_a_synthesis_past_its_time_bound_goes_to_the_ledger(tmp_path):
     config = gutenberg_config(tmp_path, '["en-us"]', extra="timeout_seconds = 0.001")
     with pytest.raises(RuntimeError, match="speechmill: 100% of the input was rejected"):
         build(config, out)
-    ledger = [
-        json.loads(line) for line in (out / ".staging" / "rejects.jsonl").read_text().splitlines()
-    ]
+    ledger = read_ledger(out / ".staging")
     assert ledger and {r["reason"] for r in ledger} == {"tts:timeout"}
     assert all("no speech after" in r["detail"] and "piece" in r["where"] for r in ledger)
     assert not (out / "info.json").exists()

@@ -186,7 +186,7 @@ def test_archive_is_read_as_a_stream_and_hostile_members_are_rejected(tmp_path, 
     }
     assert not Path("/tmp/speechmill-absolute.txt").exists()
     assert not (hostile_archive.parent.parent / "evil.txt").exists()
-    assert published(out) == ["dev-00000-of-00001.tfrecord", "info.json", "rejects.jsonl"]
+    assert published(out) == ["dev-00000-of-00001.tfrecord", "info.json", "rejects-00000-of-00001.jsonl"]
 
 
 def test_truncated_archive_keeps_what_was_read_and_says_so(tmp_path, librispeech):
@@ -263,7 +263,7 @@ def test_same_inputs_and_seed_give_identical_shards_and_reruns_replace(tmp_path,
     assert published(first) == [
         "dev-00000-of-00001.tfrecord",
         "info.json",
-        "rejects.jsonl",
+        "rejects-00000-of-00001.jsonl",
         "train-00000-of-00001.tfrecord",
     ]
     assert len(read_corpus(first, "train")) == 6
@@ -388,8 +388,8 @@ def test_the_ledger_is_identical_from_run_to_run(tmp_path, bad_librispeech):
     build(
         config, tmp_path / "b", "--direct_num_workers=2", "--direct_running_mode=multi_processing"
     )
-    first = (tmp_path / "a" / "rejects.jsonl").read_text()
-    assert first == (tmp_path / "b" / "rejects.jsonl").read_text()
+    first = (tmp_path / "a" / "rejects-00000-of-00001.jsonl").read_text()
+    assert first == (tmp_path / "b" / "rejects-00000-of-00001.jsonl").read_text()
     assert "0x" not in first and "cannot decode audio: " in first
 
 

@@ -174,8 +174,8 @@ def test_augment_reuses_finished_ranges_and_spreads_one_shard_over_units(
 
 @pytest.mark.parametrize("records, per_unit, units", [(6, 32, 1), (70, 32, 3), (64, 32, 2)])
 def test_shards_are_cut_into_record_ranges(tmp_path, records, per_unit, units):
+    from speechmill.corpus.reader import shard_ranges
     from speechmill.corpus.tfrecord import frame, read_records
-    from speechmill.pipelines.augment_corpus import shard_ranges
 
     path = tmp_path / "train-00000-of-00001.tfrecord"
     payloads = [os.urandom(17 + i) for i in range(records)]

@@ -7,8 +7,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from speechmill.corpus.config import CorpusSettings
-from speechmill.corpus.parts import PartResult
-from speechmill.corpus.reject import RejectRecord
+from speechmill.corpus.parts import UnitResult
 from speechmill.corpus.sources.librispeech import Chapter, Download, LibriSpeechSource
 from speechmill.corpus.sources.youtube import YouTubeSource
 from speechmill.corpus.types import Unit
@@ -22,9 +21,12 @@ def test_build_units_writes_parts_and_routes_rejects(tmp_path, librispeech):
     (tmp_path / "nope.trans.txt").write_text("999-1-0000 A LINE WITH NO AUDIO\n")
     parts_dir = tmp_path / "parts"
     parts_dir.mkdir()
-    expected = [("dev", 3), ("train", 3), ("train", 3), ("reject", "audio:missing")] + [
-        ("done", None)
-    ] * 4
+    expected = [
+        ((("dev", 3),), ()),
+        ((("train", 3),), ()),
+        ((("train", 3),), ()),
+        ((), ("audio:missing",)),
+    ]
     for run in ("built", "reused"):
         with TestPipeline() as p:
             out = (
@@ -34,11 +36,8 @@ def test_build_units_writes_parts_and_routes_rejects(tmp_path, librispeech):
             )
             summary = out | beam.Map(
                 lambda r: (
-                    (r.split, len(r.ends))
-                    if isinstance(r, PartResult)
-                    else ("reject", r.reason)
-                    if isinstance(r, RejectRecord)
-                    else ("done", None)
+                    tuple((p.split, p.records) for p in r.parts),
+                    tuple(j.reason for j in r.rejects),
                 )
             )
             assert_that(summary, equal_to(expected))
@@ -63,7 +62,9 @@ def test_expand_units_passes_plain_units_and_turns_failures_into_rejects(tmp_pat
         )
         summary = out | beam.Map(
             lambda r: (
-                ("reject", r.reason, r.stage) if isinstance(r, RejectRecord) else ("unit", r[1].key)
+                ("reject", r.rejects[0].reason, r.rejects[0].stage)
+                if isinstance(r, UnitResult)
+                else ("unit", r[1].key)
             )
         )
         assert_that(

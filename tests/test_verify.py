@@ -321,8 +321,9 @@ def test_judge_keeps_cuts_and_rejects():
 
 
 def test_origin_times_and_score_summary():
+    from speechmill.corpus.facts import ScoreHistogram
     from speechmill.corpus.types import Note
-    from speechmill.pipelines.verify_corpus import origin_time, summarize
+    from speechmill.pipelines.verify_corpus import origin_time
 
     assert origin_time("/films/a b.mkv#t=12.30,15.10") == ("/films/a b.mkv", 12.3, 15.1)
     assert origin_time("LibriSpeech/dev-clean/84/121123/84-121123-0000.flac") is None
@@ -331,7 +332,19 @@ def test_origin_times_and_score_summary():
         Note("movies", "verify/b", {"scores": [-3.0, -9.0], "kept": 1, "rejected": 1}),
         Note("gutenberg", "verify/c", {"scores": [], "skipped": 4}),
     ]
-    section = summarize(notes, {"min_score": -4.5})["verify"]
+    combiner = ScoreHistogram({"min_score": -4.5})
+
+    def combined(groups):  # as a runner would: each group accumulated apart, then merged
+        accs = []
+        for group in groups:
+            acc = combiner.create()
+            for note in group:
+                acc = combiner.add(acc, note)
+            accs.append(acc)
+        return combiner.extract(combiner.merge(accs))["verify"]
+
+    section = combined([notes])
+    assert combined([[notes[2]], [notes[1]], [notes[0]]]) == section  # any grouping, same facts
     assert section["min_score"] == -4.5
     assert section["sources"]["movies"] == {
         "kept": 3,

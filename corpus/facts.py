@@ -1,0 +1,193 @@
+"""Whole-corpus facts as associative accumulators: the bodies of the jobs' Beam combiners.
+
+Each class has ``create``, ``add``, ``merge`` and ``extract`` (pipelines/combiners.py wraps
+them as ``beam.CombineFn``), so every runner computes them in parallel, in any grouping, with
+the same result; none keeps anything per utterance:
+
+- :class:`PartTotals`: accepted utterances, samples and spelled-out transcripts per source;
+- :class:`UnitFacts`: rejects by source and reason, and the digests of the job's units;
+- :class:`ShardList`: one small row per written shard (split, raw index, records, samples);
+- :class:`AlignmentNotes`: the sources' notes (one per subtitle or caption file) for
+  ``info.json``'s ``alignment`` list;
+- :class:`ScoreHistogram`: verify's counts and a fixed-bin score histogram per source, whose
+  quantiles are the same however the scores were grouped.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+from collections.abc import Iterable
+from typing import Any
+
+from speechmill.corpus.parts import UnitResult
+from speechmill.corpus.plan import PartRef
+from speechmill.corpus.types import Note
+
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+SCORE_BIN = 1000  # scores are counted in bins of 1/1000
+
+
+class PartTotals:
+    """PartRef -> {source: {"examples", "samples", "spelled"}}."""
+
+    def create(self) -> dict[str, list[int]]:
+        return {}
+
+    def add(self, acc: dict[str, list[int]], ref: PartRef) -> dict[str, list[int]]:
+        row = acc.setdefault(ref.part.source, [0, 0, 0])
+        row[0] += ref.part.records
+        row[1] += ref.part.samples
+        row[2] += ref.part.spelled
+        return acc
+
+    def merge(self, accs: Iterable[dict[str, list[int]]]) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for acc in accs:
+            for source, row in acc.items():
+                mine = out.setdefault(source, [0, 0, 0])
+                for i, value in enumerate(row):
+                    mine[i] += value
+        return out
+
+    def extract(self, acc: dict[str, list[int]]) -> dict[str, dict[str, int]]:
+        return {
+            s: {"examples": r[0], "samples": r[1], "spelled": r[2]} for s, r in sorted(acc.items())
+        }
+
+
+class UnitFacts:
+    """UnitResult -> {"rejects": {source: {reason: n}}, "total": rejects, "units": sorted digests}."""
+
+    def create(self) -> tuple[collections.Counter, set[str]]:
+        return collections.Counter(), set()
+
+    def add(self, acc, result: UnitResult):
+        acc[0].update((r.source, r.reason) for r in result.rejects)
+        acc[1].add(result.digest)
+        return acc
+
+    def merge(self, accs):
+        rejects: collections.Counter = collections.Counter()
+        units: set[str] = set()
+        for r, u in accs:
+            rejects.update(r)
+            units |= u
+        return rejects, units
+
+    def extract(self, acc) -> dict[str, Any]:
+        rejects: dict[str, dict[str, int]] = {}
+        for (source, reason), n in sorted(acc[0].items()):
+            rejects.setdefault(source, {})[reason] = n
+        return {"rejects": rejects, "total": sum(acc[0].values()), "units": sorted(acc[1])}
+
+
+@dataclasses.dataclass(frozen=True, order=True)
+class ShardStat:
+    split: str
+    raw: int  # the plan's shard index (published names number the non-empty ones)
+    records: int
+    samples: int
+
+
+class ShardList:
+    """ShardStat -> the sorted list of them (one row per shard)."""
+
+    def create(self) -> list[ShardStat]:
+        return []
+
+    def add(self, acc: list[ShardStat], stat: ShardStat) -> list[ShardStat]:
+        acc.append(stat)
+        return acc
+
+    def merge(self, accs: Iterable[list[ShardStat]]) -> list[ShardStat]:
+        return [s for acc in accs for s in acc]
+
+    def extract(self, acc: list[ShardStat]) -> list[ShardStat]:
+        return sorted(acc)
+
+
+class AlignmentNotes:
+    """Note -> {"alignment": [{source, item, facts...}, ...]} sorted by (source, item)."""
+
+    def create(self) -> list[Note]:
+        return []
+
+    def add(self, acc: list[Note], note: Note) -> list[Note]:
+        acc.append(note)
+        return acc
+
+    def merge(self, accs: Iterable[list[Note]]) -> list[Note]:
+        return [n for acc in accs for n in acc]
+
+    def extract(self, acc: list[Note]) -> dict[str, Any]:
+        return {
+            "alignment": [
+                {"source": n.source, "item": n.item, **n.facts}
+                for n in sorted(acc, key=lambda n: (n.source, n.item))
+            ]
+        }
+
+
+class ScoreHistogram:
+    """Verify's Notes (facts: ``scores`` and counts) -> ``{"verify": {**facts, "sources": ...}}``:
+    per source the counts and score quantiles, from a histogram of scores in bins of
+    1/SCORE_BIN (``facts``: the job's settings and model)."""
+
+    COUNTS = ("kept", "retimed", "rejected", "skipped")
+
+    def __init__(self, facts: dict[str, Any] | None = None):
+        self.facts = facts or {}
+
+    def create(self) -> dict[str, dict[str, collections.Counter]]:
+        return {}
+
+    def add(self, acc, note: Note):
+        entry = acc.setdefault(
+            note.source, {"counts": collections.Counter(), "bins": collections.Counter()}
+        )
+        entry["counts"].update({k: note.facts.get(k, 0) for k in self.COUNTS})
+        entry["bins"].update(round(s * SCORE_BIN) for s in note.facts.get("scores", ()))
+        return acc
+
+    def merge(self, accs):
+        out: dict[str, dict[str, collections.Counter]] = {}
+        for acc in accs:
+            for source, entry in acc.items():
+                mine = out.setdefault(
+                    source, {"counts": collections.Counter(), "bins": collections.Counter()}
+                )
+                mine["counts"].update(entry["counts"])
+                mine["bins"].update(entry["bins"])
+        return out
+
+    def extract(self, acc) -> dict[str, Any]:
+        out = {}
+        for source in sorted(acc):
+            counts, bins = acc[source]["counts"], acc[source]["bins"]
+            entry: dict[str, Any] = {k: int(counts.get(k, 0)) for k in self.COUNTS}
+            if bins:
+                entry["score_quantiles"] = {
+                    str(q): round(histogram_quantile(bins, q), 3) for q in QUANTILES
+                }
+            out[source] = entry
+        return {"verify": {**self.facts, "sources": out}}
+
+
+def histogram_quantile(bins: collections.Counter, q: float) -> float:
+    """The ``q`` quantile (linear between order statistics, as numpy's default) of the values
+    a histogram of bin -> count stands for (value = bin / SCORE_BIN)."""
+    n = sum(bins.values())
+    position = q * (n - 1)
+    low, high = int(position), min(int(position) + 1, n - 1)
+    values: dict[int, float] = {}
+    seen = 0
+    for b in sorted(bins):
+        following = seen + bins[b]
+        for k in (low, high):
+            if seen <= k < following:
+                values[k] = b / SCORE_BIN
+        if high < following:
+            break
+        seen = following
+    return values[low] + (values[high] - values[low]) * (position - low)

@@ -1,0 +1,93 @@
+"""The one skeleton every corpus job runs on: build (``make corpus``), augment and verify.
+
+    job = CorpusJob(label="augment", out_dir=..., settings=..., sources_meta=...,
+                    units=lambda p: p | beam.Create(shards) | beam.FlatMap(ranges),
+                    work=AugmentRanges(...))
+    info = run_corpus_job(job, JobRun(fresh, progress, dask), beam_args)
+
+A job supplies its work units (as a Beam step, so a worker can enumerate them), a DoFn that
+turns one unit into one :class:`~speechmill.corpus.parts.UnitResult`, and its ``info.json``
+extras; the skeleton holds the output lock, makes the staging folder, shows progress, spreads
+the units over the workers, notes each finished unit, and ends in ``WriteCorpus``
+(pipelines/transforms.py): the plan, the shards, the combined facts and the atomic publish.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from speechmill.corpus.config import CorpusSettings
+from speechmill.corpus.parts import UnitResult
+from speechmill.corpus.progress import JobProgress
+from speechmill.corpus.reader import load_info
+from speechmill.corpus.workdir import note_progress, output_lock, progress_dir
+from speechmill.pipelines.transforms import WriteCorpus, fresh_staging, run_pipeline
+
+
+@dataclasses.dataclass(frozen=True)
+class CorpusJob:
+    """What one job brings to the skeleton."""
+
+    label: str  # "corpus", "augment", "verify": names the progress line
+    out_dir: str
+    settings: CorpusSettings
+    sources_meta: list[dict[str, Any]]  # info.json's sources: type and license
+    units: Callable[[beam.Pipeline], beam.PCollection]  # the work units, as Beam steps
+    work: beam.DoFn  # one unit -> one UnitResult
+    total_units: int | None = None  # for the progress bar, when the launcher knows it
+    limits: dict[int, int | None] = dataclasses.field(default_factory=dict)
+    extra: dict[str, Any] | None = None  # info.json keys the job adds
+    notes: Any = None  # corpus/facts.py accumulator of the units' notes (default: alignment)
+
+
+@dataclasses.dataclass(frozen=True)
+class JobRun:
+    """How to run it: the common flags of every job."""
+
+    fresh: bool = False
+    progress: str = "auto"
+    dask: str | None = None
+
+
+def noted(result: UnitResult, folder: str, sample_rate: int) -> UnitResult:
+    """Count a finished unit in the job's metrics and progress notes; pass it on."""
+    Metrics.counter("units", "done").inc()
+    Metrics.counter("utterances", "accepted").inc(result.records)
+    for reject in result.rejects:
+        Metrics.counter("rejects", reject.reason).inc()
+    note_progress(folder, result, sample_rate)
+    return result
+
+
+def run_corpus_job(job: CorpusJob, run: JobRun, beam_args: list[str]) -> dict:
+    """Run a job to the end under the output's lock; returns the published info.json."""
+    with output_lock(job.out_dir):
+        staging = fresh_staging(job.out_dir, run.fresh)
+        notes = progress_dir(staging)
+
+        def steps(p: beam.Pipeline) -> None:
+            (
+                job.units(p)
+                | "Spread units" >> beam.Reshuffle()
+                | "Work" >> beam.ParDo(job.work)
+                | "Note progress" >> beam.Map(noted, notes, job.settings.sample_rate)
+                | "Write corpus"
+                >> WriteCorpus(
+                    job.settings,
+                    job.out_dir,
+                    staging,
+                    job.sources_meta,
+                    limits=job.limits,
+                    extra=job.extra,
+                    notes=job.notes,
+                )
+            )
+
+        with JobProgress(notes, job.total_units, job.label, run.progress):
+            run_pipeline(steps, beam_args, run.dask)
+    return load_info(job.out_dir)
