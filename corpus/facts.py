@@ -2,11 +2,11 @@
 
 Each class has ``create``, ``add``, ``merge`` and ``extract`` (pipelines/combiners.py wraps
 them as ``beam.CombineFn``), so every runner computes them in parallel, in any grouping, with
-the same result; none keeps anything per utterance:
+the same result; none keeps anything per utterance. Per split and per source totals come from
+the shards' :class:`ShardStat` rows (one per shard, summed by ``source_totals``):
 
-- :class:`PartTotals`: accepted utterances, samples and spelled-out transcripts per source;
-- :class:`UnitFacts`: rejects by source and reason, and the digests of the job's units;
-- :class:`ShardList`: one small row per written shard (split, raw index, records, samples);
+- :class:`UnitFacts`: rejects by source and reason, the digests of the job's units, and the
+  job's sections of info.json from its units' notes;
 - :class:`AlignmentNotes`: the sources' notes (one per subtitle or caption file) for
   ``info.json``'s ``alignment`` list;
 - :class:`ScoreHistogram`: verify's counts and a fixed-bin score histogram per source, whose
@@ -21,90 +21,74 @@ from collections.abc import Iterable
 from typing import Any
 
 from speechmill.corpus.parts import UnitResult
-from speechmill.corpus.plan import PartRef
 from speechmill.corpus.types import Note
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 SCORE_BIN = 1000  # scores are counted in bins of 1/1000
 
 
-class PartTotals:
-    """PartRef -> {source: {"examples", "samples", "spelled"}}."""
-
-    def create(self) -> dict[str, list[int]]:
-        return {}
-
-    def add(self, acc: dict[str, list[int]], ref: PartRef) -> dict[str, list[int]]:
-        row = acc.setdefault(ref.part.source, [0, 0, 0])
-        row[0] += ref.part.records
-        row[1] += ref.part.samples
-        row[2] += ref.part.spelled
-        return acc
-
-    def merge(self, accs: Iterable[dict[str, list[int]]]) -> dict[str, list[int]]:
-        out: dict[str, list[int]] = {}
-        for acc in accs:
-            for source, row in acc.items():
-                mine = out.setdefault(source, [0, 0, 0])
-                for i, value in enumerate(row):
-                    mine[i] += value
-        return out
-
-    def extract(self, acc: dict[str, list[int]]) -> dict[str, dict[str, int]]:
-        return {
-            s: {"examples": r[0], "samples": r[1], "spelled": r[2]} for s, r in sorted(acc.items())
-        }
-
-
 class UnitFacts:
-    """UnitResult -> {"rejects": {source: {reason: n}}, "total": rejects, "units": sorted digests}."""
+    """UnitResult -> ``{"rejects": {source: {reason: n}}, "total": rejects, "units": digests,
+    "sections": info.json keys}``; ``notes`` is the job's accumulator of the units' notes
+    (default :class:`AlignmentNotes`)."""
 
-    def create(self) -> tuple[collections.Counter, set[str]]:
-        return collections.Counter(), set()
+    def __init__(self, notes: Any = None):
+        self.notes = notes if notes is not None else AlignmentNotes()
+
+    def create(self) -> tuple[collections.Counter, set[str], Any]:
+        return collections.Counter(), set(), self.notes.create()
 
     def add(self, acc, result: UnitResult):
-        acc[0].update((r.source, r.reason) for r in result.rejects)
-        acc[1].add(result.digest)
-        return acc
+        rejects, units, notes = acc
+        rejects.update((r.source, r.reason) for r in result.rejects)
+        units.add(result.digest)
+        for note in result.notes:
+            notes = self.notes.add(notes, note)
+        return rejects, units, notes
 
     def merge(self, accs):
+        accs = list(accs)
         rejects: collections.Counter = collections.Counter()
         units: set[str] = set()
-        for r, u in accs:
+        for r, u, _ in accs:
             rejects.update(r)
             units |= u
-        return rejects, units
+        return rejects, units, self.notes.merge([n for _, _, n in accs])
 
     def extract(self, acc) -> dict[str, Any]:
         rejects: dict[str, dict[str, int]] = {}
         for (source, reason), n in sorted(acc[0].items()):
             rejects.setdefault(source, {})[reason] = n
-        return {"rejects": rejects, "total": sum(acc[0].values()), "units": sorted(acc[1])}
+        return {
+            "rejects": rejects,
+            "total": sum(acc[0].values()),
+            "units": sorted(acc[1]),
+            "sections": self.notes.extract(acc[2]),
+        }
 
 
 @dataclasses.dataclass(frozen=True, order=True)
 class ShardStat:
+    """One written shard: its plan index, records and samples, and per source (name,
+    records, samples, spelled-out transcripts)."""
+
     split: str
     raw: int  # the plan's shard index (published names number the non-empty ones)
     records: int
     samples: int
+    sources: tuple[tuple[str, int, int, int], ...] = ()
 
 
-class ShardList:
-    """ShardStat -> the sorted list of them (one row per shard)."""
-
-    def create(self) -> list[ShardStat]:
-        return []
-
-    def add(self, acc: list[ShardStat], stat: ShardStat) -> list[ShardStat]:
-        acc.append(stat)
-        return acc
-
-    def merge(self, accs: Iterable[list[ShardStat]]) -> list[ShardStat]:
-        return [s for acc in accs for s in acc]
-
-    def extract(self, acc: list[ShardStat]) -> list[ShardStat]:
-        return sorted(acc)
+def source_totals(shards: Iterable[ShardStat]) -> dict[str, dict[str, int]]:
+    """Per source: examples, samples and spelled-out transcripts, summed over the shards."""
+    out: dict[str, list[int]] = {}
+    for shard in shards:
+        for source, records, samples, spelled in shard.sources:
+            row = out.setdefault(source, [0, 0, 0])
+            row[0] += records
+            row[1] += samples
+            row[2] += spelled
+    return {s: {"examples": r[0], "samples": r[1], "spelled": r[2]} for s, r in sorted(out.items())}
 
 
 class AlignmentNotes:

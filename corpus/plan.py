@@ -67,6 +67,7 @@ class PlacedPart:
     digest: str
     path: str
     split: str
+    source: str
     rank: int
     start: int
     records: int  # the part's first ``records`` records are in the corpus
@@ -96,6 +97,7 @@ def plan_split(refs: Iterable[PartRef], seed: int, shard_mb: float) -> list[Plac
                 ref.digest,
                 ref.part.path,
                 ref.part.split,
+                ref.part.source,
                 rank,
                 start,
                 ref.part.records,
@@ -109,29 +111,40 @@ def plan_split(refs: Iterable[PartRef], seed: int, shard_mb: float) -> list[Plac
 
 @dataclasses.dataclass(frozen=True, order=True)
 class Piece:
-    """Bytes [begin, end) of a part file, ``records`` records of ``samples`` samples in all."""
+    """Bytes [begin, end) of a part file: ``records`` records of ``source``, ``samples``
+    samples and ``spelled`` spelled-out transcripts in all."""
 
     rank: int
     begin: int
     path: str
     end: int
+    source: str
     records: int
     samples: int
+    spelled: int
 
 
 def place_records(placed: PlacedPart, index: PartIndex) -> Iterator[tuple[int, Piece]]:
     """(raw shard index, piece) for each shard the part's records fall into."""
-    pieces: list[list[int]] = []  # [shard, first byte, end byte, records, samples]
+    pieces: list[list[int]] = []  # [shard, first byte, end byte, records, samples, spelled]
     begin = 0
-    for end, samples in zip(index.ends[: placed.records], index.samples):
+    for end, samples, spelled in zip(index.ends[: placed.records], index.samples, index.spelled):
         shard = min(placed.shards - 1, int((placed.start + begin) * placed.shards / placed.total))
-        if pieces and pieces[-1][0] == shard:
-            pieces[-1][2:] = [end, pieces[-1][3] + 1, pieces[-1][4] + samples]
-        else:
-            pieces.append([shard, begin, end, 1, samples])
+        if not pieces or pieces[-1][0] != shard:
+            pieces.append([shard, begin, end, 0, 0, 0])
+        piece = pieces[-1]
+        piece[2], piece[3], piece[4], piece[5] = (
+            end,
+            piece[3] + 1,
+            piece[4] + samples,
+            piece[5] + spelled,
+        )
         begin = end
-    for shard, first, last, records, total in pieces:
-        yield shard, Piece(placed.rank, first, placed.path, last, records, total)
+    for shard, first, last, records, total, spelled in pieces:
+        yield (
+            shard,
+            Piece(placed.rank, first, placed.path, last, placed.source, records, total, spelled),
+        )
 
 
 def shard_ranges(pieces: Iterable[Piece]) -> list[tuple[str, int, int]]:

@@ -20,7 +20,7 @@ from typing import Any
 from speechmill.corpus import storage
 from speechmill.corpus.config import CorpusSettings
 from speechmill.corpus.errors import DataError
-from speechmill.corpus.facts import ShardStat
+from speechmill.corpus.facts import ShardStat, source_totals
 from speechmill.corpus.plan import Piece, shard_names, shard_ranges
 from speechmill.corpus.reject import RejectRecord
 from speechmill.corpus.schema import (
@@ -59,7 +59,17 @@ def write_shard(split: str, raw: int, pieces: Iterable[Piece], staging_dir: str)
                         raise OSError(f"{part}: ends before byte {end}")
                     out.write(block)
                     left -= len(block)
-    return ShardStat(split, raw, sum(p.records for p in pieces), sum(p.samples for p in pieces))
+    sources: dict[str, list[int]] = {}
+    for p in pieces:
+        row = sources.setdefault(p.source, [0, 0, 0])
+        row[0], row[1], row[2] = row[0] + p.records, row[1] + p.samples, row[2] + p.spelled
+    return ShardStat(
+        split,
+        raw,
+        sum(p.records for p in pieces),
+        sum(p.samples for p in pieces),
+        tuple((s, *row) for s, row in sorted(sources.items())),
+    )
 
 
 def ledger_pieces(rejects: int) -> int:
@@ -89,12 +99,16 @@ def _write_text(path: str, text: str) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class JobFacts:
-    """What the combiners found: shards, per-source totals, rejects and the job's sections."""
+    """What the job found: its shards, rejects (UnitFacts) and the sections from its notes."""
 
     shards: list[ShardStat]
-    sources: Mapping[str, Mapping[str, int]]  # PartTotals: source -> examples, samples, spelled
     rejects: Mapping[str, Mapping[str, int]]  # UnitFacts: source -> reason -> count
     sections: Mapping[str, Any]  # info.json keys from the job's notes (e.g. "alignment")
+
+    @property
+    def sources(self) -> dict[str, dict[str, int]]:
+        """Per source: examples, samples, spelled (summed over the shards' rows)."""
+        return source_totals(self.shards)
 
     @property
     def accepted(self) -> int:
@@ -131,6 +145,7 @@ def build_info(
     """The ``info.json`` document for a job (no timestamps: identical jobs, identical files)."""
     rate = settings.sample_rate
     names = names_of(facts.shards)
+    totals = facts.sources
     splits = {}
     for split in SPLITS:
         mine = [s for s in facts.shards if s.split == split]
@@ -146,10 +161,10 @@ def build_info(
     source_info = [
         {
             **s,
-            "examples": facts.sources.get(s["type"], empty)["examples"],
-            "hours": round(facts.sources.get(s["type"], empty)["samples"] / rate / 3600, 4),
+            "examples": totals.get(s["type"], empty)["examples"],
+            "hours": round(totals.get(s["type"], empty)["samples"] / rate / 3600, 4),
             "cleaning": {
-                "spelled_out": facts.sources.get(s["type"], empty)["spelled"],
+                "spelled_out": totals.get(s["type"], empty)["spelled"],
                 "rejects": dict(sorted(facts.rejects.get(s["type"], {}).items())),
             },
         }

@@ -9,8 +9,9 @@ Beam. Without ``--runner`` the DirectRunner runs with one worker process per cor
 
 The job runs on the skeleton every corpus job shares (pipelines/job.py):
 
-    Create(coarse units) | ParDo(expand: chapters, videos ...) | Reshuffle
-      | ParDo(read + clean + write parts) -> one UnitResult per unit (totals only)
+    Create(coarse units) | ParDo(expand) | Reshuffle | ParDo(expand again)  # chapters, videos ...
+      | GroupByKey(unit key): one of each | ParDo(read + clean + write parts)
+      -> one UnitResult per unit (totals only)
       | WriteCorpus: limits, plan per split, records placed where each part lies, shards
         written in parallel, combiners for the facts, ledger pieces, atomic publish
 """
@@ -52,15 +53,19 @@ NOT_SHAPING_PARTS = {
 
 
 class ExpandUnits(beam.DoFn):
-    """(source index, unit) -> the units it stands for (a playlist -> its videos, a subset ->
-    its chapters; most sources yield the unit itself), and for what could not be expanded a
-    UnitResult holding its ledger line. Runs on the workers, so a source with many units never
-    lists them on the launcher."""
+    """(source index, unit) -> the units it stands for (a playlist -> its videos, a folder ->
+    its chapters, a table -> its ranges; most sources yield the unit itself), and for what could
+    not be expanded a UnitResult holding its ledger line. Runs on the workers, in two rounds (a
+    URL file's range -> its URLs -> their videos), so a source with many units never lists them
+    on the launcher."""
 
     def __init__(self, sources: list[Source]):
         self.sources = sources
 
     def process(self, element) -> Iterator[tuple[int, Unit] | UnitResult]:
+        if isinstance(element, UnitResult):  # an earlier round's reject
+            yield element
+            return
         index, unit = element
         source = self.sources[index]
         for item in source.expand(unit):
@@ -122,6 +127,19 @@ def configured_sources(
     if not units:
         raise ConfigError("the configured sources have no work units")
     return sources, units
+
+
+def unit_key(element: tuple[int, Unit] | UnitResult) -> tuple[str, tuple[int, Unit] | UnitResult]:
+    """An element keyed by what it stands for: a unit twice in the input is one unit."""
+    if isinstance(element, UnitResult):
+        return f"result/{element.digest}", element
+    index, unit = element
+    return f"unit/{index}/{unit.key}", element
+
+
+def first_of(key: str, elements) -> tuple[int, Unit] | UnitResult:
+    """One element of a group of equal keys (the same whatever order they came in)."""
+    return min(elements, key=lambda e: repr(e[1].payload) if isinstance(e, tuple) else "")
 
 
 def build_job(

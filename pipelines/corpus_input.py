@@ -36,6 +36,7 @@ def corpus_ranges(
             | "Spread shards" >> beam.Reshuffle()
             | "Cut into ranges"
             >> beam.FlatMapTuple(lambda split, path: shard_ranges(split, path, per_unit(split)))
+            | "Spread ranges" >> beam.Reshuffle()
         )
 
     return units

@@ -7,8 +7,8 @@
 
 A job supplies its work units (as a Beam step, so a worker can enumerate them), a DoFn that
 turns one unit into one :class:`~speechmill.corpus.parts.UnitResult`, and its ``info.json``
-extras; the skeleton holds the output lock, makes the staging folder, shows progress, spreads
-the units over the workers, notes each finished unit, and ends in ``WriteCorpus``
+extras; the skeleton holds the output lock, makes the staging folder, shows progress, notes
+each finished unit, and ends in ``WriteCorpus``
 (pipelines/transforms.py): the plan, the shards, the combined facts and the atomic publish.
 """
 
@@ -37,7 +37,7 @@ class CorpusJob:
     out_dir: str
     settings: CorpusSettings
     sources_meta: list[dict[str, Any]]  # info.json's sources: type and license
-    units: Callable[[beam.Pipeline], beam.PCollection]  # the work units, as Beam steps
+    units: Callable[[beam.Pipeline], beam.PCollection]  # the work units, spread, as Beam steps
     work: beam.DoFn  # one unit -> one UnitResult
     total_units: int | None = None  # for the progress bar, when the launcher knows it
     limits: dict[int, int | None] = dataclasses.field(default_factory=dict)
@@ -73,7 +73,6 @@ def run_corpus_job(job: CorpusJob, run: JobRun, beam_args: list[str]) -> dict:
         def steps(p: beam.Pipeline) -> None:
             (
                 job.units(p)
-                | "Spread units" >> beam.Reshuffle()
                 | "Work" >> beam.ParDo(job.work)
                 | "Note progress" >> beam.Map(noted, notes, job.settings.sample_rate)
                 | "Write corpus"

@@ -18,7 +18,7 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from speechmill.corpus import storage
-from speechmill.corpus.facts import AlignmentNotes, PartTotals, ShardList, UnitFacts
+from speechmill.corpus.facts import UnitFacts
 from speechmill.corpus.plan import (
     PartRef,
     PlacedPart,
@@ -54,16 +54,16 @@ def place_step(placed: PlacedPart, folder: str) -> Iterator[tuple[tuple[str, int
 
 
 def publish_step(
-    _, out_dir, staging, settings, sources_meta, extra, shards, sources, units, sections, pieces
+    _, out_dir, staging, settings, sources_meta, extra, shards, facts, ledger_written
 ) -> dict:
-    """Everything combined -> the published corpus; the unit cache loses units not in this job."""
+    """Everything done -> the published corpus; the unit cache loses units not in this job."""
     from speechmill.corpus.schema import LEDGER_PIECE
 
-    count = ledger_pieces(units["total"])
+    count = ledger_pieces(facts["total"])
     ledger = [LEDGER_PIECE.format(index=i, count=count) for i in range(count)]
-    facts = JobFacts(shards=shards, sources=sources, rejects=units["rejects"], sections=sections)
-    info = publish(out_dir, staging, facts, ledger, settings, sources_meta, extra)
-    UnitCache(parts_dir(out_dir)).prune(set(units["units"]))  # units no longer in the job
+    job = JobFacts(shards=sorted(shards), rejects=facts["rejects"], sections=facts["sections"])
+    info = publish(out_dir, staging, job, ledger, settings, sources_meta, extra)
+    UnitCache(parts_dir(out_dir)).prune(set(facts["units"]))  # units no longer in the job
     return info
 
 
@@ -71,10 +71,10 @@ class WriteCorpus(beam.PTransform):
     """UnitResults -> shards, ledger pieces and info.json published in ``out_dir``.
 
     The tail every job shares, with no step holding more than one split's part totals:
-    limits per [[source]] table, the plan per split, records placed where each part lies,
-    shards written in parallel, whole-corpus facts by combiners (``notes``: the job's
-    combiner of its units' notes into info.json keys), the ledger in sorted pieces, and an
-    atomic publish once all of them are done (corpus/shards.py).
+    limits per [[source]] table (when a table has one), the plan per split, records placed
+    where each part lies, shards written in parallel (one row each), the units' facts by a
+    combiner (``notes``: the job's accumulator of its units' notes into info.json keys), the
+    ledger in sorted pieces, and an atomic publish once all of them are done (corpus/shards.py).
     """
 
     def __init__(
@@ -91,24 +91,24 @@ class WriteCorpus(beam.PTransform):
         self.settings, self.out_dir, self.staging = settings, out_dir.rstrip("/"), staging
         self.sources_meta, self.extra = sources_meta, extra
         self.limits = {t: n for t, n in (limits or {}).items() if n is not None}
-        self.notes = notes if notes is not None else AlignmentNotes()
+        self.facts = UnitFacts(notes)
 
     def expand(self, results):
         folder, staging, limits = parts_dir(self.out_dir), self.staging, self.limits
         seed, shard_mb = self.settings.seed, self.settings.shard_mb
-        side = beam.pvalue.AsSingleton
         refs = results | "Parts" >> beam.FlatMap(part_refs)
-        limited = (
-            refs
-            | "Parts of limited tables" >> beam.Filter(lambda r: r.table in limits)
-            | "Key by table" >> beam.Map(lambda r: (r.table, r))
-            | "Group tables" >> beam.GroupByKey()
-            | "Apply limits" >> beam.FlatMap(limit_step, limits, folder)
-        )
-        free = refs | "Parts of other tables" >> beam.Filter(lambda r: r.table not in limits)
-        kept = (limited, free) | "Kept parts" >> beam.Flatten()
+        if limits:  # (decided when the graph is made: no limits, no steps)
+            limited = (
+                refs
+                | "Parts of limited tables" >> beam.Filter(lambda r: r.table in limits)
+                | "Key by table" >> beam.Map(lambda r: (r.table, r))
+                | "Group tables" >> beam.GroupByKey()
+                | "Apply limits" >> beam.FlatMap(limit_step, limits, folder)
+            )
+            free = refs | "Parts of other tables" >> beam.Filter(lambda r: r.table not in limits)
+            refs = (limited, free) | "Kept parts" >> beam.Flatten()
         shards = (
-            kept
+            refs
             | "Key by split" >> beam.Map(lambda r: (r.part.split, r))
             | "Group splits" >> beam.GroupByKey()
             | "Plan splits" >> beam.FlatMap(lambda kv: plan_split(kv[1], seed, shard_mb))
@@ -117,27 +117,23 @@ class WriteCorpus(beam.PTransform):
             | "Group shards" >> beam.GroupByKey()
             | "Write shards"
             >> beam.MapTuple(lambda key, pieces: write_shard(*key, pieces, staging))
-            | "Shard list" >> beam.CombineGlobally(Combine(ShardList()))
         )
-        sources = kept | "Source totals" >> beam.CombineGlobally(Combine(PartTotals()))
-        units = results | "Unit facts" >> beam.CombineGlobally(Combine(UnitFacts()))
-        sections = (
-            results
-            | "Notes" >> beam.FlatMap(lambda r: r.notes)
-            | "Note sections" >> beam.CombineGlobally(Combine(self.notes))
+        empty = self.facts.extract(self.facts.create())
+        facts = beam.pvalue.AsSingleton(
+            results | "Unit facts" >> beam.CombineGlobally(Combine(self.facts)).without_defaults(),
+            default_value=empty,
         )
-        pieces = (
+        ledger = (
             results
             | "Rejects" >> beam.FlatMap(lambda r: r.rejects)
             | "Key by ledger piece"
-            >> beam.Map(lambda r, u: (ledger_piece(r, ledger_pieces(u["total"])), r), side(units))
+            >> beam.Map(lambda r, f: (ledger_piece(r, ledger_pieces(f["total"])), r), facts)
             | "Group ledger pieces" >> beam.GroupByKey()
             | "Write ledger pieces"
             >> beam.Map(
-                lambda kv, u: write_ledger_piece(kv[0], ledger_pieces(u["total"]), kv[1], staging),
-                side(units),
+                lambda kv, f: write_ledger_piece(kv[0], ledger_pieces(f["total"]), kv[1], staging),
+                facts,
             )
-            | "Ledger list" >> beam.combiners.ToList()
         )
         return (
             results.pipeline
@@ -150,11 +146,9 @@ class WriteCorpus(beam.PTransform):
                 self.settings,
                 self.sources_meta,
                 self.extra,
-                side(shards),
-                side(sources),
-                side(units),
-                side(sections),
-                side(pieces),
+                beam.pvalue.AsList(shards),
+                facts,
+                beam.pvalue.AsList(ledger),
             )
         )
 

@@ -8,21 +8,22 @@ name). ``tables`` picks the tables; ``train``/``dev``/``test`` keep their own sp
 Voice makes them speaker-disjoint), other tables get the stable hash split by speaker.
 ``client_id`` is the speaker and the group. A clip whose votes are not at least
 ``min_vote_margin`` more up than down is rejected (``votes:down`` when it has down-votes, else
-``votes:unvalidated``). A table is cut into work units by byte ranges of ``unit_mb``, so a large
-table is read in parallel and no unit reads more of it than its own range (plus the header).
+``votes:unvalidated``). A worker cuts each table into work units by byte ranges of ``unit_mb``
+(from its size alone), so a large table is read in parallel, the launcher lists the tables only,
+and no unit reads more of it than its own range (plus the header).
 Licence: CC0 1.0.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 import posixpath
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from speechmill.corpus import storage
 from speechmill.corpus.config import ConfigError
+from speechmill.corpus.inputs.ranges import byte_ranges, lines_in_range
 from speechmill.corpus.reject import Reject
 from speechmill.corpus.schema import SPLITS
 from speechmill.corpus.sources.base import Source, SourceContext
@@ -30,6 +31,14 @@ from speechmill.corpus.types import Segment, Unit, slug
 
 LICENSE = "CC0 1.0 (Mozilla Common Voice)"
 REQUIRED_COLUMNS = ("client_id", "path", "sentence")
+
+
+@dataclasses.dataclass(frozen=True)
+class Table:
+    """One whole table, cut into TableRanges by a worker (``expand``)."""
+
+    table: str
+    path: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,24 +53,6 @@ class TableRange:
 
 def _open(path: str) -> BinaryIO:
     return storage.open_read(path)
-
-
-def rows_in_range(f: BinaryIO, start: int, end: int) -> Iterator[tuple[int, bytes]]:
-    """(offset, line) of every line after the header that starts within [start, end)."""
-    f.seek(0)
-    header_end = len(f.readline())
-    if start <= header_end:
-        offset = header_end
-        f.seek(offset)
-    else:
-        f.seek(start - 1)  # a line starting exactly at `start` is ours
-        offset = start - 1 + len(f.readline())
-    while offset < end:
-        line = f.readline()
-        if not line:
-            return
-        yield offset, line
-        offset += len(line)
 
 
 def gender_code(value: str) -> str:
@@ -118,20 +109,23 @@ class CommonVoiceSource(Source):
         )
 
     def units(self) -> list[Unit]:
-        step = max(1, int(self.unit_mb * (1 << 20)))
-        units = []
-        for table in self.tables:
-            path = f"{self.path}/{table}.tsv"
-            size = storage.size(path)
-            for i in range(max(1, math.ceil(size / step))):
-                units.append(
-                    Unit(
-                        self.name,
-                        f"{table}/{i:05d}",
-                        TableRange(table, path, i * step, (i + 1) * step),
-                    )
-                )
-        return units
+        """One unit per table; the workers cut each into byte ranges (``expand``)."""
+        return [
+            Unit(self.name, f"table/{table}", Table(table, f"{self.path}/{table}.tsv"))
+            for table in self.tables
+        ]
+
+    def expand(self, unit: Unit) -> Iterator[Unit | Reject]:
+        """A table -> its ranges of ``unit_mb`` bytes (from the file's size alone)."""
+        if not isinstance(unit.payload, Table):
+            yield unit
+            return
+        work: Table = unit.payload
+        step = int(self.unit_mb * (1 << 20))
+        for i, (start, end) in enumerate(byte_ranges(storage.size(work.path), step)):
+            yield Unit(
+                self.name, f"{work.table}/{i:05d}", TableRange(work.table, work.path, start, end)
+            )
 
     def read(self, unit: Unit) -> Iterator[Segment | Reject]:
         work: TableRange = unit.payload
@@ -145,7 +139,7 @@ class CommonVoiceSource(Source):
                     f"no column {', '.join(missing)} in the header",
                     where=work.path,
                 )
-            for offset, line in rows_in_range(f, work.start, work.end):
+            for offset, line in lines_in_range(f, work.start, work.end, header=True):
                 where = f"{work.path} at byte {offset}"
                 if not line.strip():
                     continue

@@ -2,7 +2,8 @@
 
 Folder layout: ``[LibriSpeech/]<subset>/<speaker>/<chapter>/<speaker>-<chapter>.trans.txt``
 beside ``<speaker>-<chapter>-<nnnn>.flac``, and ``SPEAKERS.TXT`` at the root. A folder is
-one work unit per chapter; an archive is one unit read front to back. The official subset
+one work unit per chapter, matched by a worker (the launcher lists the folder only); an
+archive is one unit read front to back. The official subset
 (dev-*, test-*, train-*) gives the split unless the config sets ``split``; ``group`` is the
 speaker, so a speaker never spans two splits.
 """
@@ -120,6 +121,14 @@ class Chapter:
 
 
 @dataclasses.dataclass(frozen=True)
+class Tree:
+    """A folder of chapters (a chapter, a speaker, a subset, LibriSpeech/ or the folder above
+    it), matched into Chapter units by a worker."""
+
+    root: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Archive:
     """A local (or remote) ``.tar.gz`` read front to back."""
 
@@ -193,6 +202,15 @@ class LibriSpeechSource(Source):
         if self.path.lower().endswith(TAR_SUFFIXES):
             return [Unit(self.name, f"archive/{posixpath.basename(self.path)}", Archive(self.path))]
         root = self.path.rstrip("/")
+        return [Unit(self.name, f"tree/{posixpath.basename(root)}", Tree(root))]
+
+    def expand(self, unit: Unit) -> Iterator[Unit | Reject]:
+        """A folder -> one unit per chapter, matched on a worker (a subset's thousands of
+        chapters are never listed on the launcher)."""
+        if not isinstance(unit.payload, Tree):
+            yield unit
+            return
+        root = unit.payload.root
         # the root may be a chapter, a speaker, a subset, LibriSpeech/ or the folder above it
         transcripts = sorted(
             {
@@ -202,20 +220,19 @@ class LibriSpeechSource(Source):
             }
         )
         if not transcripts:
-            raise ConfigError(f"[[source]] librispeech: no *.trans.txt under {root}")
+            yield Reject(
+                "librispeech:empty", f"no *.trans.txt under {root}", item_id=unit.key, where=root
+            )
+            return
         genders = self._speaker_genders(root)
-        units = []
         for path in transcripts:
             speaker = posixpath.basename(path).split("-")[0]
             chapter = posixpath.basename(path).split(".")[0]
-            units.append(
-                Unit(
-                    self.name,
-                    f"folder/{split_of_path(path) or '-'}/{chapter}",
-                    Chapter(path, genders.get(speaker, "")),
-                )
+            yield Unit(
+                self.name,
+                f"folder/{split_of_path(path) or '-'}/{chapter}",
+                Chapter(path, genders.get(speaker, "")),
             )
-        return units
 
     def input_identity(self, unit: Unit) -> list:
         """A chapter depends on every file in its folder (the FLACs are not in the payload)."""

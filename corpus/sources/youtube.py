@@ -1,7 +1,9 @@
 """Captioned videos through yt-dlp: YouTube (or any site yt-dlp reads) videos, playlists, channels.
 
-``[[source]] type = "youtube"`` with ``urls = [...]`` and/or ``url_file``. Each configured URL is
-expanded on a worker into one work unit per video (playlists and channels fan out); a URL that
+``[[source]] type = "youtube"`` with ``urls = [...]`` and/or ``url_file`` (one URL a line,
+millions of lines: the launcher cuts it into byte ranges from its size, the workers read
+them). Each URL is expanded on a worker into one work unit per video (playlists and channels
+fan out); a URL that
 fails (HTTP 404, time-out, past ``deadline_seconds``) becomes a ledger entry. Each video's best
 audio is converted by ffmpeg to mono at the corpus rate and its subtitles in ``languages`` are
 fetched (corpus/inputs/ytdlp.py, in a child process under the deadline), manual captions first,
@@ -25,6 +27,7 @@ import soundfile
 from speechmill.corpus import storage
 from speechmill.corpus.config import ConfigError, resolve_path
 from speechmill.corpus.inputs.bounded import call_with_deadline
+from speechmill.corpus.inputs.ranges import byte_ranges, lines_in_range
 from speechmill.corpus.inputs.ytdlp import META, Downloader
 from speechmill.corpus.reject import Reject
 from speechmill.corpus.sources.base import Source, SourceContext
@@ -41,6 +44,9 @@ from speechmill.corpus.types import Segment, Unit, slug
 LICENSE = "per video: the licence its page states (recorded on each utterance)"
 
 
+URL_FILE_RANGE = 1 << 20  # bytes of url_file per launcher unit (about 20 000 URLs)
+
+
 def _host(url: str) -> str:
     return urllib.parse.urlsplit(url).hostname or "unknown"
 
@@ -50,6 +56,15 @@ class PageUrl:
     """A configured URL (video, playlist, channel or page); expanded on a worker into videos."""
 
     url: str
+
+
+@dataclasses.dataclass(frozen=True)
+class UrlLines:
+    """The URLs on the lines of ``path`` that start within bytes [start, end)."""
+
+    path: str
+    start: int
+    end: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,6 +81,7 @@ class YouTubeSource(Source):
     """``[[source]] type = "youtube"``; see the README for every key."""
 
     urls: list[str] = dataclasses.field(default_factory=list)
+    url_file: str | None = None  # one URL a line; read in byte ranges by the workers
     languages: list[str] = dataclasses.field(default_factory=lambda: ["en"])
     allow_auto: bool = False
     licenses: list[str] | None = None
@@ -101,17 +117,14 @@ class YouTubeSource(Source):
         where = cls.where()
         common = cls.common_keys(table)
         urls = list(cls.option(table, "urls", list, [], str))
+        url_file = None
         if "url_file" in table:
-            path = resolve_path(cls.option(table, "url_file", str), context.base_dir)
-            if not storage.exists(path):
-                raise ConfigError(f"{where}: url_file {path} does not exist")
-            with storage.open_read(path) as f:
-                urls += [
-                    u.strip()
-                    for u in f.read().decode("utf-8").splitlines()
-                    if u.strip() and not u.lstrip().startswith("#")
-                ]
-        if not urls:
+            url_file = resolve_path(cls.option(table, "url_file", str), context.base_dir)
+            if not storage.exists(url_file):
+                raise ConfigError(f"{where}: url_file {url_file} does not exist")
+            if not storage.size(url_file):
+                raise ConfigError(f"{where}: url_file {url_file} is empty")
+        if not urls and url_file is None:
             raise ConfigError(f"{where}: needs urls = [...] or url_file")
         fields = cls.options(
             table,
@@ -128,6 +141,7 @@ class YouTubeSource(Source):
         )
         return cls(
             urls=urls,
+            url_file=url_file,
             cache_dir=os.path.join(context.cache_dir, "youtube"),
             sample_rate=context.sample_rate,
             **common,
@@ -149,14 +163,39 @@ class YouTubeSource(Source):
         )
 
     def units(self) -> list[Unit]:
-        return [
-            Unit(self.name, f"url/{hashlib.sha1(u.encode()).hexdigest()[:12]}", PageUrl(u))
-            for u in self.urls
-        ]
+        """The ``urls`` and, for ``url_file``, one unit per ``URL_FILE_RANGE`` bytes of it."""
+        units = [self._page(u) for u in self.urls]
+        if self.url_file is not None:
+            for start, end in byte_ranges(storage.size(self.url_file), URL_FILE_RANGE):
+                units.append(
+                    Unit(self.name, f"url-file/{start:012d}", UrlLines(self.url_file, start, end))
+                )
+        return units
+
+    def _page(self, url: str) -> Unit:
+        return Unit(self.name, f"url/{hashlib.sha1(url.encode()).hexdigest()[:12]}", PageUrl(url))
 
     def expand(self, unit: Unit) -> Iterator[Unit | Reject]:
-        """A configured URL -> one unit per video (playlists and channels fan out), listed in a
-        child process within ``deadline_seconds``."""
+        """A range of ``url_file`` -> its URLs; a configured URL -> one unit per video
+        (playlists and channels fan out), listed in a child process within
+        ``deadline_seconds``; a video -> itself."""
+        if isinstance(unit.payload, UrlLines):
+            lines = unit.payload
+            with storage.open_read(lines.path) as f:
+                for offset, raw in lines_in_range(f, lines.start, lines.end):
+                    try:
+                        url = raw.decode("utf-8").strip()
+                    except UnicodeDecodeError:
+                        yield Reject(
+                            "text:encoding",
+                            "line is not UTF-8",
+                            item_id=f"{lines.path}@{offset}",
+                            where=f"{lines.path} at byte {offset}",
+                        )
+                        continue
+                    if url and not url.startswith("#"):
+                        yield self._page(url)
+            return
         if not isinstance(unit.payload, PageUrl):
             yield unit
             return
