@@ -16,7 +16,7 @@ import threading
 import time
 from typing import TextIO
 
-from speechmill.corpus.workdir import read_progress
+from speechmill.corpus.workdir import read_planned, read_progress
 
 _REAL_STDERR_FD: int | None = None
 
@@ -60,7 +60,7 @@ class JobProgress:
         mode: str = "auto",
         interval: float = 10.0,
     ):
-        self.folder, self.total, self.label, self.interval = folder, total_units, label, interval
+        self.folder, self.given, self.label, self.interval = folder, total_units, label, interval
         stream = _stream()
         self.mode = ("bar" if stream.isatty() else "lines") if mode == "auto" else mode
         self.stream = stream
@@ -87,7 +87,7 @@ class JobProgress:
                 shutil.get_terminal_size(fallback=(100, 20)).columns or 100
             )  # a pty may report 0
             with tqdm(
-                total=self.total,
+                total=self.total or None,
                 desc=f"speechmill: {self.label}",
                 unit="unit",
                 file=self.stream,
@@ -108,6 +108,11 @@ class JobProgress:
                     file=self.stream,
                     flush=True,
                 )
+
+    @property
+    def total(self) -> int | None:
+        """The launcher's count of units, else what the workers' expansions announced."""
+        return self.given if self.given is not None else read_planned(self.folder) or None
 
     def _read(self) -> dict:
         """The notes so far; never less than before (the folder goes when the job publishes)."""

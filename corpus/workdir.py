@@ -236,6 +236,33 @@ def note_progress(folder: str, result: UnitResult, sample_rate: int) -> None:
         f.write(json.dumps(facts).encode("utf-8"))
 
 
+PLANNED_DIR = "planned"
+
+
+def note_planned(folder: str, key: str, units: int) -> None:
+    """Record that a worker expanded one of the launcher's units into ``units`` work units, so
+    the progress display learns the job's total when the launcher could not list it."""
+    name = hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
+    with storage.create(f"{folder}/{PLANNED_DIR}/{name}.json") as f:
+        f.write(json.dumps({"units": units}).encode("utf-8"))
+
+
+def read_planned(folder: str) -> int:
+    """Work units the workers' expansions have announced so far."""
+    total = 0
+    try:
+        paths = [m.path for m in storage.match(f"{folder}/{PLANNED_DIR}/*.json")]
+    except (OSError, ValueError):
+        return 0
+    for path in paths:
+        try:
+            with storage.open_read(path) as f:
+                total += int(json.loads(f.read()).get("units", 0))
+        except (OSError, ValueError):
+            continue
+    return total
+
+
 def read_progress(folder: str) -> dict[str, float]:
     """Units done so far and their utterances, seconds and rejects, summed."""
     totals = {"units": 0, "utterances": 0, "seconds": 0.0, "rejects": 0}

@@ -38,9 +38,15 @@ from speechmill.corpus.reject import Reject, record_reject
 from speechmill.corpus.schema import SCHEMA_VERSION, dumps_info
 from speechmill.corpus.sources import Source, SourceContext, make_sources
 from speechmill.corpus.types import Unit
-from speechmill.corpus.workdir import UnitCache, fingerprint, parts_dir
+from speechmill.corpus.workdir import (
+    UnitCache,
+    fingerprint,
+    note_planned,
+    parts_dir,
+    progress_dir,
+)
 from speechmill.pipelines.job import CorpusJob, JobRun, run_corpus_job
-from speechmill.pipelines.transforms import add_job_options, quiet_logging
+from speechmill.pipelines.transforms import add_job_options, quiet_logging, staging_path
 
 log = logging.getLogger("speechmill.build")
 DEFAULT_CONFIG = "configs/default.toml"
@@ -59,8 +65,9 @@ class ExpandUnits(beam.DoFn):
     URL file's range -> its URLs -> their videos), so a source with many units never lists them
     on the launcher."""
 
-    def __init__(self, sources: list[Source]):
+    def __init__(self, sources: list[Source], planned: str | None = None):
         self.sources = sources
+        self.planned = planned  # the last round notes each unit's count here for the progress
 
     def process(self, element) -> Iterator[tuple[int, Unit] | UnitResult]:
         if isinstance(element, UnitResult):  # an earlier round's reject
@@ -68,13 +75,17 @@ class ExpandUnits(beam.DoFn):
             return
         index, unit = element
         source = self.sources[index]
+        count = 0
         for item in source.expand(unit):
             if isinstance(item, Reject):
                 record = record_reject(item, source=source.name, stage="expand", where=unit.key)
                 digest = fingerprint("expand", index, unit.key, record.to_json())[:20]
                 yield UnitResult(digest, index, source.name, unit.key, rejects=(record,))
             else:
+                count += 1
                 yield index, item
+        if self.planned:
+            note_planned(self.planned, f"{index}/{unit.key}", count)
 
 
 class BuildUnits(beam.DoFn):
@@ -142,6 +153,28 @@ def first_of(key: str, elements) -> tuple[int, Unit] | UnitResult:
     return min(elements, key=lambda e: repr(e[1].payload) if isinstance(e, tuple) else "")
 
 
+def expanded_units(
+    p: beam.Pipeline, sources: list[Source], units: list, rounds: int, planned: str | None
+) -> beam.PCollection:
+    """The launcher's units expanded by the workers in ``rounds`` rounds, spread over them;
+    after a second round (where one URL can reach the same video twice) one of each."""
+    units = p | "Units" >> beam.Create(units)
+    if rounds:
+        units |= "Expand units" >> beam.ParDo(
+            ExpandUnits(sources, planned if rounds == 1 else None)
+        )
+    units |= "Spread units" >> beam.Reshuffle()
+    if rounds > 1:
+        units = (
+            units
+            | "Expand again" >> beam.ParDo(ExpandUnits(sources, planned))
+            | "Key units" >> beam.Map(unit_key)
+            | "Group units" >> beam.GroupByKey()  # one of each, spread over the workers
+            | "One of each" >> beam.MapTuple(first_of)
+        )
+    return units
+
+
 def build_job(
     config: BuildConfig, out_dir: str, sources: list[Source], units: list[tuple[int, Unit]]
 ) -> CorpusJob:
@@ -152,7 +185,9 @@ def build_job(
         fingerprint(SCHEMA_VERSION, shaping, table, source.limit)
         for table, source in zip(config.sources, sources)
     ]
-    expands = any(type(s).expand is not Source.expand for s in sources)
+    rounds = max(s.EXPAND_ROUNDS for s in sources)
+    total = None if rounds else len(units)  # else the workers announce it as they expand
+    planned = None if total else progress_dir(staging_path(out_dir))
     return CorpusJob(
         label="corpus",
         out_dir=out_dir,
@@ -161,11 +196,9 @@ def build_job(
             {"type": name, "license": lic}
             for name, lic in sorted({(s.name, s.license) for s in sources})
         ],
-        units=lambda p: (
-            p | "Units" >> beam.Create(units) | "Expand units" >> beam.ParDo(ExpandUnits(sources))
-        ),
+        units=lambda p: expanded_units(p, sources, units, rounds, planned),
         work=BuildUnits(sources, settings, parts_dir(out_dir), tables),
-        total_units=None if expands else len(units),
+        total_units=total,
         limits={i: s.limit for i, s in enumerate(sources)},
     )
 

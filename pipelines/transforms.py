@@ -153,10 +153,15 @@ class WriteCorpus(beam.PTransform):
         )
 
 
+def staging_path(out_dir: str) -> str:
+    """``OUT/.staging``: a job's shards, ledger and progress notes until it publishes."""
+    return f"{out_dir.rstrip('/')}/.staging"
+
+
 def fresh_staging(out_dir: str, fresh: bool = False) -> str:
     """An empty ``OUT/.staging`` for a job's shards and ledger, and ``OUT/.parts`` for its units
     (emptied too when ``fresh``); returns the staging path."""
-    staging = f"{out_dir.rstrip('/')}/.staging"
+    staging = staging_path(out_dir)
     for folder in [staging] + ([parts_dir(out_dir)] if fresh else []):
         if storage.exists(folder):
             storage.delete([folder])

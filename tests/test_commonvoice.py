@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import build, read_corpus, read_ledger, speak, write_audio, write_config
 
-from speechmill.corpus.sources.commonvoice import gender_code, rows_in_range
+from speechmill.corpus.inputs.ranges import lines_in_range
+from speechmill.corpus.sources.commonvoice import gender_code
 from speechmill.corpus.text import normalize
 
 HEADER = "\t".join(
@@ -145,7 +146,7 @@ def test_byte_ranges_cover_every_row_once_and_read_only_their_own_range(step):
     seen, longest = [], max(len(line) + 1 for line in lines)
     for start in range(0, len(data), step):
         f = CountingReader(data)
-        rows = list(rows_in_range(f, start, start + step))
+        rows = list(lines_in_range(f, start, start + step, header=True))
         seen += [line for _, line in rows]
         assert f.bytes_read <= len(lines[0]) + 1 + step + 2 * longest
     assert seen == [line + b"\n" for line in lines[1:]]
@@ -166,7 +167,7 @@ def test_gender_codes(value, code):
     assert gender_code(value) == code
 
 
-def test_a_large_table_becomes_parallel_units(tmp_path):
+def test_a_large_table_becomes_parallel_units_cut_by_a_worker(tmp_path):
     from speechmill.corpus.sources import SourceContext, make_source
 
     root = tmp_path / "en"
@@ -180,7 +181,8 @@ def test_a_large_table_becomes_parallel_units(tmp_path):
         {"type": "commonvoice", "path": str(root), "tables": ["train"], "unit_mb": 0.05},
         SourceContext(base_dir=str(tmp_path)),
     )
-    units = source.units()
+    (table,) = source.units()  # the launcher lists the table only
+    units = list(source.expand(table))  # a worker cuts it into ranges
     size = (root / "train.tsv").stat().st_size
     assert len(units) == -(-size // int(0.05 * (1 << 20))) > 1
     assert units[0].payload.start == 0 and units[-1].payload.end >= size

@@ -186,7 +186,11 @@ def test_archive_is_read_as_a_stream_and_hostile_members_are_rejected(tmp_path, 
     }
     assert not Path("/tmp/speechmill-absolute.txt").exists()
     assert not (hostile_archive.parent.parent / "evil.txt").exists()
-    assert published(out) == ["dev-00000-of-00001.tfrecord", "info.json", "rejects-00000-of-00001.jsonl"]
+    assert published(out) == [
+        "dev-00000-of-00001.tfrecord",
+        "info.json",
+        "rejects-00000-of-00001.jsonl",
+    ]
 
 
 def test_truncated_archive_keeps_what_was_read_and_says_so(tmp_path, librispeech):

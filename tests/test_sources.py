@@ -207,6 +207,12 @@ def test_units_are_stable_unique_picklable_and_typed(row):
     assert [u.key for u in source.units()] == [u.key for u in units]
     clone = pickle.loads(pickle.dumps(source))
     assert [(u.key, u.payload) for u in clone.units()] == [(u.key, u.payload) for u in units]
+    if kind != "youtube":  # (a worker expands a URL by asking the site; see test_youtube)
+        expanded = [x for u in units for x in source.expand(u)]  # what the workers do
+        again = [x for u in clone.units() for x in clone.expand(u)]
+        assert [(u.key, u.payload) for u in again] == [(u.key, u.payload) for u in expanded]
+        assert expanded and len({u.key for u in expanded}) == len(expanded)
+        units = units + expanded
     for unit in units:
         assert unit.source == kind
         assert (

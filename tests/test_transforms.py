@@ -16,7 +16,7 @@ from speechmill.pipelines.build_corpus import BuildUnits, ExpandUnits
 
 def test_build_units_writes_parts_and_routes_rejects(tmp_path, librispeech):
     source = LibriSpeechSource(path=str(librispeech), cache_dir=str(tmp_path))
-    units = [(0, u) for u in source.units()]
+    units = [(0, u) for tree in source.units() for u in source.expand(tree)]
     broken = Unit("librispeech", "folder/-/missing", Chapter(str(tmp_path / "nope.trans.txt")))
     (tmp_path / "nope.trans.txt").write_text("999-1-0000 A LINE WITH NO AUDIO\n")
     parts_dir = tmp_path / "parts"

@@ -126,14 +126,21 @@ def _serve_videos(server: LoopbackSite, folder: Path, rolling, manual):
     yield server, {"rolling": rolling, "manual": manual}
 
 
-def youtube_config(tmp_path: Path, site: LoopbackSite, allow_auto: bool = True) -> Path:
+def youtube_config(
+    tmp_path: Path, site: LoopbackSite, allow_auto: bool = True, url_file: bool = False
+) -> Path:
     urls = [f"{site.url}/watch/{name}.html" for name in ("rolling", "manual", "missing", "slow")]
+    listed = f"urls = {urls!r}"
+    if url_file:  # one URL a line, read by the workers; comments, blanks and repeats
+        lines = ["# the same four videos", "", *urls, urls[0], f"  {urls[1]}  "]
+        (tmp_path / "urls.txt").write_text("\n".join(lines) + "\n")
+        listed = f'url_file = "{tmp_path / "urls.txt"}"'
     return write_config(
         tmp_path / "yt.toml",
         f"""
         [[source]]
         type = "youtube"
-        urls = {urls!r}
+        {listed}
         allow_auto = {str(allow_auto).lower()}
         retries = 0
         sleep_subtitles = 0
@@ -171,10 +178,16 @@ def test_captioned_videos_build_and_broken_urls_go_to_the_ledger(tmp_path, site)
     assert ledger[f"{server.url}/watch/slow.html"]["reason"] == "youtube:unavailable"
     assert "timed out" in ledger[f"{server.url}/watch/slow.html"]["detail"].lower()
 
-    # A re-run takes finished videos from the download archive: no media or captions fetched again.
+    # A re-run takes finished videos from the download archive: no media or captions fetched
+    # again. It reads the URLs from a file (workers read it; a repeated URL is one video) and
+    # makes the same corpus.
     before = [p for p, _ in server.requests if not p.endswith(".html")]
-    build(youtube_config(tmp_path, server), tmp_path / "again")
+    again = build(youtube_config(tmp_path, server, url_file=True), tmp_path / "again")
     assert [p for p, _ in server.requests if not p.endswith(".html")] == before
+    first = json.loads((out / "info.json").read_text())
+    assert again["splits"] == first["splits"] and again["rejects"] == first["rejects"]
+    for name in first["splits"]["train"]["shards"]:
+        assert (tmp_path / "again" / name).read_bytes() == (out / name).read_bytes()
     archive = (tmp_path / "cache" / "youtube" / "archive.txt").read_text().split("\n")
     assert sum("rolling" in line for line in archive) == 1
 

@@ -54,6 +54,7 @@ class Source(abc.ABC):
     KEYS: ClassVar[frozenset[str]] = frozenset()
     split: str | None = None
     limit: int | None = None
+    EXPAND_ROUNDS = 0  # how many times a worker expands a launcher unit (see expand)
 
     @classmethod
     @abc.abstractmethod
@@ -69,7 +70,9 @@ class Source(abc.ABC):
         """The work units, in a stable order, with unique keys."""
 
     def expand(self, unit: Unit) -> Iterator[Unit | Reject]:
-        """A unit -> the units it stands for (default: itself)."""
+        """A unit -> the units it stands for (default: itself). Runs on the workers, in
+        ``EXPAND_ROUNDS`` rounds (a URL file's range -> its URLs -> their videos); a unit that
+        needs no more expanding yields itself."""
         yield unit
 
     def setup(self) -> None:

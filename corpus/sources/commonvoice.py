@@ -73,6 +73,7 @@ class CommonVoiceSource(Source):
     limit: int | None = None
 
     name = "commonvoice"
+    EXPAND_ROUNDS = 1
     LICENSE = LICENSE
     KEYS = frozenset({"path", "tables", "min_vote_margin", "unit_mb"})
 

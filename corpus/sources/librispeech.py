@@ -157,6 +157,7 @@ class LibriSpeechSource(Source):
     max_member_bytes: int = DEFAULT_MAX_MEMBER_BYTES
 
     name = "librispeech"
+    EXPAND_ROUNDS = 1
     LICENSE = LICENSE
     KEYS = frozenset({"path", "mirror", "md5", "max_member_mb"})
 

@@ -96,6 +96,7 @@ class YouTubeSource(Source):
     sample_rate: int = 16000
 
     name = "youtube"
+    EXPAND_ROUNDS = 2
     LICENSE = LICENSE
     KEYS = frozenset(
         {

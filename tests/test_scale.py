@@ -1,0 +1,206 @@
+"""The job skeleton at scale: the shard plan from part totals, facts by combiners, the ledger
+in pieces, units enumerated by workers, and the same bytes on every runner and worker count."""
+
+from __future__ import annotations
+
+import collections
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+from conftest import IN_PROCESS, build, read_ledger, write_config
+
+from speechmill.corpus.parts import WRITTEN_FORM_RE, PartIndex, PartSummary
+from speechmill.corpus.plan import (
+    PartRef,
+    limit_table,
+    order_key,
+    place_records,
+    plan_split,
+    shard_count,
+)
+
+WORDS = ["MILL", "RIVER", "STONE", "LANTERN", "HARBOUR", "CLOCK"]
+
+
+def tiny_librispeech(root: Path, chapters: int, per_chapter: int) -> Path:
+    """A LibriSpeech-layout tree of many small units: noise clips with short transcripts, some
+    with digits (spelled out), every ninth clip too short (a ``duration:short`` ledger line)."""
+    rng = np.random.default_rng(3)
+    base = root / "LibriSpeech"
+    for c in range(chapters):
+        speaker = 200 + c // 2
+        subset = "dev-clean" if speaker % 5 == 0 else "train-clean-100"
+        folder = base / subset / str(speaker) / str(c)
+        folder.mkdir(parents=True)
+        lines = []
+        for i in range(per_chapter):
+            utt = f"{speaker}-{c}-{i:04d}"
+            seconds = 0.2 if (c * per_chapter + i) % 9 == 0 else 0.6 + 0.5 * rng.random()
+            audio = (rng.standard_normal(int(seconds * 16000)) * 2000).astype(np.int16)
+            soundfile.write(folder / f"{utt}.flac", audio, 16000)
+            text = f"{WORDS[i % 6]} {i}" if i % 3 == 0 else f"{WORDS[i % 6]} {WORDS[c % 6]}"
+            lines.append(f"{utt} {text}")
+        (folder / f"{speaker}-{c}.trans.txt").write_text("\n".join(lines) + "\n")
+    return base
+
+
+@pytest.fixture(scope="module")
+def many_units(tmp_path_factory) -> Path:
+    return tiny_librispeech(tmp_path_factory.mktemp("many"), chapters=24, per_chapter=6)
+
+
+def many_config(tmp_path: Path, data: Path, corpus: str = "shard_mb = 0.05") -> Path:
+    return write_config(
+        tmp_path / "many.toml",
+        f"""
+        [[source]]
+        type = "librispeech"
+        path = "{data}"
+        """,
+        corpus=f"{corpus}\nmin_seconds = 0.5\nmax_reject_fraction = 0.5",
+    )
+
+
+def published(out: Path) -> dict[str, bytes]:
+    return {
+        p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file() and p.name != ".lock"
+    }
+
+
+# ---------------------------------------------------------------- the plan, as pure functions
+
+
+def synthetic_parts(rng: random.Random, units: int) -> tuple[list[PartRef], dict[str, PartIndex]]:
+    refs, indexes = [], {}
+    for u in range(units):
+        sizes = [rng.choice([90, 300, 1200, 9000]) for _ in range(rng.randint(1, 12))]
+        ends = tuple(int(x) for x in np.cumsum(sizes))
+        index = PartIndex(
+            ends, tuple(s // 3 for s in sizes), tuple(rng.random() < 0.3 for _ in sizes)
+        )
+        path = f"/parts/{u:04d}-train.tfrecord"
+        part = PartSummary.of("train", path, "src", f"unit/{u:04d}", index)
+        refs.append(PartRef(f"{u:020d}", 0, part))
+        indexes[path] = index
+    return refs, indexes
+
+
+@pytest.mark.parametrize("units, shard_mb", [(1, 0.001), (40, 0.002), (300, 0.01), (300, 100)])
+def test_placing_records_from_part_totals_equals_a_walk_over_every_record(units, shard_mb):
+    refs, indexes = synthetic_parts(random.Random(units), units)
+    placed = plan_split(reversed(refs), seed=9, shard_mb=shard_mb)  # input order does not matter
+    got: dict[tuple[str, int], int] = {}
+    for p in placed:
+        for raw, piece in place_records(p, indexes[p.path]):
+            starts = [0, *indexes[p.path].ends]
+            for i, end in enumerate(indexes[p.path].ends):
+                if piece.begin <= starts[i] and end <= piece.end:
+                    got[(p.path, i)] = raw
+            assert piece.records == sum(piece.begin <= s < piece.end for s in starts[:-1])
+    # the walk the plan replaces: every record of the split in order, one at a time
+    ordered = sorted(refs, key=lambda r: order_key(r, 9))
+    total = sum(r.part.bytes for r in ordered)
+    count = shard_count(total, sum(r.part.records for r in ordered), shard_mb)
+    expected, written = {}, 0
+    for ref in ordered:
+        start = 0
+        for i, end in enumerate(indexes[ref.part.path].ends):
+            expected[(ref.part.path, i)] = min(count - 1, int(written * count / total))
+            written += end - start
+            start = end
+    assert got == expected and len(got) == sum(r.part.records for r in refs)
+
+
+def test_a_limit_keeps_the_first_utterances_of_a_table_reading_one_index():
+    refs, indexes = synthetic_parts(random.Random(2), 30)
+    limit = sum(r.part.records for r in refs[:7]) + 1  # the eighth unit is cut after one record
+    read = []
+
+    def read_index(ref):
+        read.append(ref.part.path)
+        return indexes[ref.part.path]
+
+    kept = list(limit_table(reversed(refs), limit, read_index))
+    assert [r.part.key for r in kept] == [r.part.key for r in refs[:8]]
+    assert sum(r.part.records for r in kept) == limit and len(read) == 1
+    cut = kept[-1].part
+    assert cut.bytes == indexes[cut.path].ends[0] and cut.samples == indexes[cut.path].samples[0]
+
+
+# ---------------------------------------------------------------- whole jobs
+
+
+def test_combined_facts_equal_a_direct_count_and_the_ledger_comes_in_sorted_pieces(
+    tmp_path, many_units, monkeypatch
+):
+    import speechmill.corpus.shards as shards
+    from speechmill.corpus.reader import load_info, rejects, utterances
+
+    monkeypatch.setattr(shards, "LEDGER_LINES", 4)  # in-process runner: a few lines a piece
+    out = tmp_path / "corpus"
+    info = build(many_config(tmp_path, many_units), out)
+    records = {s: list(utterances(str(out), load_info(str(out)), s)) for s in info["splits"]}
+    assert sum(len(shard) > 0 for shard in info["splits"]["train"]["shards"]) > 1
+    for split, utts in records.items():
+        assert info["splits"][split]["examples"] == len(utts) > 0
+        assert info["splits"][split]["seconds"] == round(
+            sum(u.num_samples for u in utts) / 16000, 3
+        )
+    every = [u for utts in records.values() for u in utts]
+    (source,) = info["sources"]
+    assert (
+        source["examples"] == len(every) == 24 * 6 - source["cleaning"]["rejects"]["duration:short"]
+    )
+    assert source["hours"] == round(sum(u.num_samples for u in every) / 16000 / 3600, 4)
+    assert (
+        source["cleaning"]["spelled_out"]
+        == sum(bool(WRITTEN_FORM_RE.search(u.text_raw)) for u in every)
+        > 0
+    )
+    ledger = list(rejects(str(out), info))
+    assert info["rejects"]["total"] == len(ledger) == 16  # every ninth of 144 clips
+    assert dict(collections.Counter(r["reason"] for r in ledger)) == info["rejects"]["by_reason"]
+    pieces = sorted(out.glob("rejects-*-of-*.jsonl"))
+    assert [p.name for p in pieces] == info["rejects"]["ledger"] and len(pieces) == 4
+    for piece in pieces:
+        lines = piece.read_text().splitlines()
+        assert lines == sorted(lines) and len(lines) > 0
+    assert read_ledger(out) == ledger  # the reader streams the pieces in order
+
+
+def test_units_enumerated_by_workers_give_the_launcher_listed_build_byte_for_byte(
+    tmp_path, many_units
+):
+    from speechmill.corpus.config import load_config
+    from speechmill.pipelines.build_corpus import build_job, configured_sources
+    from speechmill.pipelines.job import JobRun, run_corpus_job
+
+    config_path = many_config(tmp_path, many_units)
+    by_workers = build(config_path, tmp_path / "workers")
+    config = load_config(str(config_path))
+    sources, units = configured_sources(config)
+    assert len(units) == 1  # the launcher lists the folder, not its 24 chapters
+    listed = [(i, u) for i, unit in units for u in sources[i].expand(unit)]  # as it used to
+    job = build_job(config, str(tmp_path / "launcher"), sources, listed)
+    by_launcher = run_corpus_job(job, JobRun(progress="none"), IN_PROCESS)
+    assert by_workers == by_launcher
+    assert published(tmp_path / "workers") == published(tmp_path / "launcher")
+
+
+@pytest.mark.slow
+def test_dask_with_three_workers_and_two_direct_workers_give_the_in_process_build(
+    tmp_path, many_units
+):
+    config = many_config(tmp_path, many_units)
+    one = build(config, tmp_path / "one")
+    two = build(
+        config, tmp_path / "two", "--direct_num_workers=2", "--direct_running_mode=multi_processing"
+    )
+    dask = build(config, tmp_path / "dask", "--dask", "local:3")
+    assert one == two == dask and len(one["splits"]["train"]["shards"]) > 1
+    assert (
+        published(tmp_path / "one") == published(tmp_path / "two") == published(tmp_path / "dask")
+    )
