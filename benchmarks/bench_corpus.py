@@ -143,6 +143,7 @@ def measure_build(config: Path, out: Path) -> dict:
             str(config),
             "--output",
             str(out),
+            "--fresh",  # every timed build does all its work: no unit reused from a run before
             "--log-level",
             "ERROR",
             "--direct_num_workers=1",

@@ -150,9 +150,10 @@ def plan_in_one_process(units: int, per_unit: int) -> dict:
             facts.add(acc, result)  # the units' facts: one accumulator however many units
             yield PartRef(digest, 0, part)
 
-    placed = plan_split(refs(), seed=1, shard_mb=100)
+    placed = shards = 0
+    for place in plan_split(refs(), seed=1, shard_mb=100):  # as Beam's FlatMap takes them
+        placed, shards = placed + 1, place.shards
     out = facts.extract(acc)
-    shards = placed[0].shards
     rows = [
         ShardStat(
             "train", i, per_unit, per_unit * record_samples, (("librispeech", per_unit, 0, 0),)
@@ -163,7 +164,7 @@ def plan_in_one_process(units: int, per_unit: int) -> dict:
     return {
         "units": units,
         "utterances": units * per_unit,
-        "placed": len(placed),
+        "placed": placed,
         "shards": shards,
         "rejects": out["total"],
         "sources": len(totals),

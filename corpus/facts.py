@@ -67,7 +67,7 @@ class UnitFacts:
         }
 
 
-@dataclasses.dataclass(frozen=True, order=True)
+@dataclasses.dataclass(frozen=True, order=True, slots=True)
 class ShardStat:
     """One written shard: its plan index, records and samples, and per source (name,
     records, samples, spelled-out transcripts)."""

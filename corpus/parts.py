@@ -17,8 +17,8 @@ from typing import BinaryIO
 
 from speechmill.corpus import storage
 from speechmill.corpus.reject import RejectRecord
-from speechmill.corpus.schema import Utterance, encode_utterance
-from speechmill.corpus.tfrecord import frame
+from speechmill.corpus.schema import Utterance, record_chunks
+from speechmill.corpus.tfrecord import frame_chunks
 from speechmill.corpus.types import Note
 
 WRITTEN_FORM_RE = re.compile(r"[0-9$£€¥₹%&@/°²³+]")  # what the normalizer reads out
@@ -53,7 +53,7 @@ class PartIndex:
         )
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class PartSummary:
     """One part file of a unit (one split; in a range job, one source), as totals."""
 
@@ -119,16 +119,17 @@ class PartWriter:
 
     def write(self, utt: Utterance) -> None:
         self.write_framed(
-            frame(encode_utterance(utt)),
+            frame_chunks(record_chunks(utt)),
             utt.num_samples,
             bool(WRITTEN_FORM_RE.search(utt.text_raw)),
         )
 
-    def write_framed(self, data: bytes, num_samples: int, spelled: bool = False) -> None:
-        """Append one already framed record."""
-        self.file.write(data)
-        self.digest.update(data)
-        self.offset += len(data)
+    def write_framed(self, data: list[bytes], num_samples: int, spelled: bool = False) -> None:
+        """Append one framed record, given as the pieces of its bytes."""
+        for piece in data:
+            self.file.write(piece)
+            self.digest.update(piece)
+            self.offset += len(piece)
         self.ends.append(self.offset)
         self.samples.append(num_samples)
         self.spelled.append(spelled)

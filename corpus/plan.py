@@ -27,7 +27,7 @@ from speechmill.corpus.parts import PartIndex, PartSummary, UnitResult
 from speechmill.corpus.types import stable_hash
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class PartRef:
     """One part of one unit, as totals: what the limit and the plan work on."""
 
@@ -60,7 +60,7 @@ def _cut(part: PartSummary, index: PartIndex) -> PartSummary:
     return PartSummary.of(part.split, part.path, part.source, part.key, index, part.sha1)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class PlacedPart:
     """A part's place in its split: ``rank`` in the order, ``start`` bytes before it."""
 
@@ -85,31 +85,28 @@ def order_key(ref: PartRef, seed: int) -> tuple[int, str, str]:
     return stable_hash("order", seed, ref.part.source, ref.part.key), ref.part.key, ref.digest
 
 
-def plan_split(refs: Iterable[PartRef], seed: int, shard_mb: float) -> list[PlacedPart]:
-    """One split's parts -> their places (memory: one small row per part)."""
+def plan_split(refs: Iterable[PartRef], seed: int, shard_mb: float) -> Iterator[PlacedPart]:
+    """One split's parts -> their places, in order (memory: one small row per part)."""
     ordered = sorted(refs, key=lambda r: order_key(r, seed))
     total = sum(r.part.bytes for r in ordered)
     shards = shard_count(total, sum(r.part.records for r in ordered), shard_mb)
-    placed, start = [], 0
+    start = 0
     for rank, ref in enumerate(ordered):
-        placed.append(
-            PlacedPart(
-                ref.digest,
-                ref.part.path,
-                ref.part.split,
-                ref.part.source,
-                rank,
-                start,
-                ref.part.records,
-                shards,
-                total,
-            )
+        yield PlacedPart(
+            ref.digest,
+            ref.part.path,
+            ref.part.split,
+            ref.part.source,
+            rank,
+            start,
+            ref.part.records,
+            shards,
+            total,
         )
         start += ref.part.bytes
-    return placed
 
 
-@dataclasses.dataclass(frozen=True, order=True)
+@dataclasses.dataclass(frozen=True, order=True, slots=True)
 class Piece:
     """Bytes [begin, end) of a part file: ``records`` records of ``source``, ``samples``
     samples and ``spelled`` spelled-out transcripts in all."""

@@ -9,7 +9,9 @@ rejects ledger that sit beside the shards are described here too.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
+import struct
 from collections.abc import Mapping
 from typing import Any
 
@@ -138,34 +140,101 @@ def _example_message_class():
 _Example = _example_message_class()
 
 
-def encode_utterance(utt: Utterance) -> bytes:
-    """Utterance -> serialized tf.train.Example (audio as little-endian PCM16 bytes)."""
+def _varint(n: int) -> bytes:
+    """Protobuf's base-128 varint (a negative int64 as its 64-bit two's complement)."""
+    n &= (1 << 64) - 1
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+Chunks = list  # of bytes-like pieces that, joined, are the serialized record
+
+
+def _field(tag: int, payload: Chunks) -> Chunks:
+    """One length-delimited field around ``payload`` (its pieces are not copied)."""
+    return [bytes((tag,)) + _varint(sum(len(p) for p in payload)), *payload]
+
+
+def _feature(kind: str, values: list) -> Chunks:
+    """A tf.train.Feature: bytes_list (1), float_list (2) or int64_list (3)."""
+    if kind == "bytes":
+        return _field(0x0A, [c for v in values for c in _field(0x0A, [v])])
+    if kind == "float":
+        packed = struct.pack(f"<{len(values)}f", *values)
+        return _field(0x12, _field(0x0A, [packed]) if values else [])
+    packed = b"".join(_varint(int(v)) for v in values)
+    return _field(0x1A, _field(0x0A, [packed]) if values else [])
+
+
+def record_chunks(utt: Utterance) -> Chunks:
+    """Utterance -> the pieces of its serialized tf.train.Example (the audio bytes are one
+    piece, so a writer that writes the pieces copies them once more, into the file).
+
+    Joined, the pieces are what protobuf's deterministic serialization of the Example gives
+    (features in protobuf's key order, lists packed); a test compares them with protobuf's own
+    serializer."""
     if utt.audio.dtype != np.int16 or utt.audio.ndim != 1:
         raise TypeError(
             f"{utt.id}: audio must be a 1-D int16 array, got {utt.audio.dtype} {utt.audio.shape}"
         )
-    values: dict[str, Any] = {
-        f.name: getattr(utt, f.name)
-        for f in dataclasses.fields(utt)
-        if f.name not in ("audio",) + FLOAT_FIELDS
-    }
-    values["audio"] = utt.audio.astype("<i2", copy=False).tobytes()
-    values["num_samples"] = utt.num_samples
-    values["synthetic"] = int(utt.synthetic)
-    example = _Example()
-    feature_map = example.features.feature
+    features: dict[str, tuple[str, list]] = {}
     for name in BYTES_FIELDS:
-        value = values[name]
-        feature_map[name].bytes_list.value.append(
-            value if isinstance(value, bytes) else value.encode("utf-8")
-        )
-    for name in INT_FIELDS:
-        feature_map[name].int64_list.value.append(int(values[name]))
+        if name == "audio":
+            value: Any = utt.audio.astype("<i2", copy=False).tobytes()
+        else:
+            value = getattr(utt, name).encode("utf-8")
+        features[name] = ("bytes", [value])
+    features["num_samples"] = ("int", [utt.num_samples])
+    features["synthetic"] = ("int", [int(utt.synthetic)])
     if utt.verify_score is not None:
         if len(utt.word_times) != 2 * len(utt.text.split()):
             raise ValueError(
                 f"{utt.id}: {len(utt.word_times)} word times for {len(utt.text.split())} words"
             )
+        features["verify_score"] = ("float", [utt.verify_score])
+        features["word_times"] = ("float", list(utt.word_times))
+    entries = [
+        c
+        for key in sorted(features, key=_map_order)
+        for c in _field(
+            0x0A, [*_field(0x0A, [key.encode("utf-8")]), *_field(0x12, _feature(*features[key]))]
+        )
+    ]
+    return _field(0x0A, entries)
+
+
+def encode_utterance(utt: Utterance) -> bytes:
+    """Utterance -> serialized tf.train.Example (audio as little-endian PCM16 bytes)."""
+    return b"".join(record_chunks(utt))
+
+
+@functools.cmp_to_key
+def _map_order(a: str, b: str) -> int:
+    """protobuf's (upb's) deterministic order of string map keys: bytewise over the common
+    length, then the longer key first ("text_raw" before "text")."""
+    x, y = a.encode("utf-8"), b.encode("utf-8")
+    m = min(len(x), len(y))
+    if x[:m] != y[:m]:
+        return -1 if x[:m] < y[:m] else 1
+    return len(y) - len(x)
+
+
+def encode_utterance_protobuf(utt: Utterance) -> bytes:
+    """The same record through protobuf's own serializer (the reference the tests compare)."""
+    example = _Example()
+    feature_map = example.features.feature
+    for name in BYTES_FIELDS:
+        value = utt.audio.astype("<i2").tobytes() if name == "audio" else getattr(utt, name)
+        feature_map[name].bytes_list.value.append(
+            value if isinstance(value, bytes) else value.encode("utf-8")
+        )
+    feature_map["num_samples"].int64_list.value.append(utt.num_samples)
+    feature_map["synthetic"].int64_list.value.append(int(utt.synthetic))
+    if utt.verify_score is not None:
         feature_map["verify_score"].float_list.value.append(utt.verify_score)
         feature_map["word_times"].float_list.value.extend(utt.word_times)
     return example.SerializeToString(deterministic=True)

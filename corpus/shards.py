@@ -33,7 +33,6 @@ from speechmill.corpus.schema import (
 )
 from speechmill.corpus.types import stable_hash
 
-COPY_CHUNK = 8 << 20
 LEDGER_LINES = 100_000  # about this many lines per ledger piece
 
 
@@ -48,17 +47,7 @@ def staged_shard(staging_dir: str, split: str, raw: int) -> str:
 def write_shard(split: str, raw: int, pieces: Iterable[Piece], staging_dir: str) -> ShardStat:
     """Copy a shard's pieces, in rank order, into its staged file; returns its row."""
     pieces = sorted(pieces)
-    with storage.create(staged_shard(staging_dir, split, raw)) as out:
-        for part, start, end in shard_ranges(pieces):
-            with storage.open_read(part) as f:
-                f.seek(start)
-                left = end - start
-                while left:
-                    block = f.read(min(COPY_CHUNK, left))
-                    if not block:
-                        raise OSError(f"{part}: ends before byte {end}")
-                    out.write(block)
-                    left -= len(block)
+    storage.copy_ranges(shard_ranges(pieces), staged_shard(staging_dir, split, raw))
     sources: dict[str, list[int]] = {}
     for p in pieces:
         row = sources.setdefault(p.source, [0, 0, 0])

@@ -6,6 +6,7 @@ Beam, and the corpus jobs reach ``gs://``, ``s3://`` and the like through Beam u
 
     with storage.open_read(path) as f: ...        # binary, uncompressed
     with storage.create(path) as f: ...           # binary, truncates
+    storage.copy_ranges([(path, start, end)], target)  # byte ranges, by the kernel when local
     storage.match(pattern) -> [FileInfo]          # files only; ``*`` within a folder, ``**`` below
 """
 
@@ -69,6 +70,63 @@ def create(path: str, mime_type: str = "application/octet-stream") -> BinaryIO:
     if fs is not None:
         return fs.create(path, mime_type=mime_type, compression_type=_uncompressed())
     return open(_local(path), "wb")
+
+
+COPY_CHUNK = 8 << 20
+
+
+def _is_local(path: str) -> bool:
+    return "://" not in path or path.startswith("file://")
+
+
+def copy_ranges(ranges: list[tuple[str, int, int]], target: str) -> int:
+    """Write the byte ranges (path, start, end) one after another into ``target`` (created or
+    truncated); returns the bytes written. Local files are copied by the kernel
+    (``os.copy_file_range``: no bytes pass through Python), others through Beam's streams."""
+    written = 0
+    if _is_local(target) and all(_is_local(p) for p, _, _ in ranges):
+        with open(_local(target), "wb") as out:
+            for path, start, end in ranges:
+                with open(_local(path), "rb") as f:
+                    written += _kernel_copy(f, out, start, end, path)
+        return written
+    with create(target) as out:
+        for path, start, end in ranges:
+            with open_read(path) as f:
+                f.seek(start)
+                left = end - start
+                while left:
+                    block = f.read(min(COPY_CHUNK, left))
+                    if not block:
+                        raise OSError(f"{path}: ends before byte {end}")
+                    out.write(block)
+                    left -= len(block)
+                written += end - start
+    return written
+
+
+def _kernel_copy(f: BinaryIO, out: BinaryIO, start: int, end: int, path: str) -> int:
+    """Bytes [start, end) of ``f`` appended to ``out``: copy_file_range, else read + write."""
+    left, offset = end - start, start
+    out.flush()  # whatever a fallback wrote goes first
+    try:
+        while left:
+            n = os.copy_file_range(f.fileno(), out.fileno(), min(left, 1 << 30), offset)
+            if n == 0:
+                raise OSError(f"{path}: ends before byte {end}")
+            left, offset = left - n, offset + n
+        return end - start
+    except OSError as error:
+        if error.errno is None:  # ours: the file is short
+            raise
+    f.seek(offset)  # a file system without copy_file_range: the rest through user space
+    while left:
+        block = f.read(min(COPY_CHUNK, left))
+        if not block:
+            raise OSError(f"{path}: ends before byte {end}")
+        out.write(block)
+        left -= len(block)
+    return end - start
 
 
 def read_bytes(path: str) -> bytes:

@@ -36,6 +36,17 @@ def frame(record: bytes) -> bytes:
     )
 
 
+def frame_chunks(chunks: list[bytes]) -> list[bytes]:
+    """A record given as pieces -> the pieces that go into a .tfrecord file (nothing joined:
+    the checksum is extended piece by piece)."""
+    header = struct.pack("<Q", sum(len(c) for c in chunks))
+    crc = 0
+    for chunk in chunks:
+        crc = google_crc32c.extend(crc, chunk)
+    masked = (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF
+    return [header, struct.pack("<I", masked_crc(header)), *chunks, struct.pack("<I", masked)]
+
+
 def read_records(f: BinaryIO, where: str = "tfrecord") -> Iterator[bytes]:
     """Yield the payloads of a TFRecord stream, checking both checksums; a damaged record
     raises CorruptCorpus (a ValueError) naming ``where`` and its byte offset."""

@@ -18,7 +18,7 @@ from speechmill.corpus.parts import WRITTEN_FORM_RE, PartIndex, PartWriter, Unit
 from speechmill.corpus.reader import ShardRange, shard_ranges
 from speechmill.corpus.reject import RejectRecord
 from speechmill.corpus.schema import Utterance
-from speechmill.corpus.tfrecord import frame
+from speechmill.corpus.tfrecord import frame_chunks
 from speechmill.corpus.types import Note, Unit, slug
 from speechmill.corpus.workdir import UnitCache, files_identity, fingerprint, unit_digest
 
@@ -57,7 +57,7 @@ class RangeParts:
             self.writers[utt.source].write(utt)
         else:
             self.writers[utt.source].write_framed(
-                frame(record), utt.num_samples, bool(WRITTEN_FORM_RE.search(utt.text_raw))
+                frame_chunks([record]), utt.num_samples, bool(WRITTEN_FORM_RE.search(utt.text_raw))
             )
 
     def close(self) -> None:

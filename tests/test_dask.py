@@ -1,26 +1,27 @@
-"""The same Beam job on a real Dask distributed cluster gives the same corpus."""
+"""The same Beam job on a real Dask distributed cluster, and on the DirectRunner with any
+number of workers, gives the same corpus, byte for byte, for a corpus of many units."""
 
-from conftest import build, read_corpus, write_config
+import pytest
+from conftest import build
+from test_scale import many_config, published, tiny_librispeech
 
 
-def test_direct_runner_and_local_dask_cluster_build_the_same_corpus(tmp_path, librispeech):
-    config = write_config(
-        tmp_path / "c.toml",
-        f"""
-        [[source]]
-        type = "librispeech"
-        path = "{librispeech}"
-        """,
+@pytest.fixture(scope="module")
+def many_units(tmp_path_factory):
+    return tiny_librispeech(tmp_path_factory.mktemp("many"), chapters=24, per_chapter=6)
+
+
+@pytest.mark.slow
+def test_dask_with_three_workers_and_two_direct_workers_give_the_in_process_build(
+    tmp_path, many_units
+):
+    config = many_config(tmp_path, many_units)
+    one = build(config, tmp_path / "one")
+    two = build(
+        config, tmp_path / "two", "--direct_num_workers=2", "--direct_running_mode=multi_processing"
     )
-    direct = build(config, tmp_path / "direct")
-    dask = build(config, tmp_path / "dask", "--dask", "local:2")
-    assert direct == dask
-    for split in direct["splits"]:
-        a, b = read_corpus(tmp_path / "direct", split), read_corpus(tmp_path / "dask", split)
-        assert [r["id"] for r in a] == [r["id"] for r in b] and len(a) > 0
-        for x, y in zip(a, b):
-            assert x["text"] == y["text"] and (x["audio"] == y["audio"]).all()
-        for name in direct["splits"][split]["shards"]:
-            assert (tmp_path / "direct" / name).read_bytes() == (
-                tmp_path / "dask" / name
-            ).read_bytes()
+    dask = build(config, tmp_path / "dask", "--dask", "local:3")
+    assert one == two == dask and len(one["splits"]["train"]["shards"]) > 1
+    assert (
+        published(tmp_path / "one") == published(tmp_path / "two") == published(tmp_path / "dask")
+    )
