@@ -140,8 +140,13 @@ def _example_message_class():
 _Example = _example_message_class()
 
 
+_SMALL_VARINTS = [bytes((i,)) for i in range(0x80)]
+
+
 def _varint(n: int) -> bytes:
     """Protobuf's base-128 varint (a negative int64 as its 64-bit two's complement)."""
+    if 0 <= n < 0x80:
+        return _SMALL_VARINTS[n]
     n &= (1 << 64) - 1
     out = bytearray()
     while n > 0x7F:
@@ -151,28 +156,37 @@ def _varint(n: int) -> bytes:
     return bytes(out)
 
 
-Chunks = list  # of bytes-like pieces that, joined, are the serialized record
+def _entry_head(key: bytes, kind: int, list_len: int) -> bytes:
+    """Everything of one ``Features.feature`` map entry before its list message's content:
+    the entry's tag and length, the key, the Feature's tag and length, the list field's tag
+    and length (``kind``: 0x0A bytes_list, 0x12 float_list, 0x1A int64_list)."""
+    list_field = bytes((kind,)) + _varint(list_len)
+    feature_len = len(list_field) + list_len
+    key_field = b"\x0a" + _varint(len(key)) + key
+    feature_field = b"\x12" + _varint(feature_len)
+    entry_len = len(key_field) + len(feature_field) + feature_len
+    return b"".join((b"\x0a", _varint(entry_len), key_field, feature_field, list_field))
 
 
-def _field(tag: int, payload: Chunks) -> Chunks:
-    """One length-delimited field around ``payload`` (its pieces are not copied)."""
-    return [bytes((tag,)) + _varint(sum(len(p) for p in payload)), *payload]
-
-
-def _feature(kind: str, values: list) -> Chunks:
-    """A tf.train.Feature: bytes_list (1), float_list (2) or int64_list (3)."""
+def _entry(key: str, kind: str, values: list) -> tuple[bytes, bytes]:
+    """One feature as (head, payload): the payload is the one value of a bytes feature (the
+    audio stays a piece of its own), else empty."""
+    name = key.encode("utf-8")
     if kind == "bytes":
-        return _field(0x0A, [c for v in values for c in _field(0x0A, [v])])
+        (value,) = values
+        content_head = b"\x0a" + _varint(len(value))
+        return _entry_head(name, 0x0A, len(content_head) + len(value)) + content_head, value
     if kind == "float":
         packed = struct.pack(f"<{len(values)}f", *values)
-        return _field(0x12, _field(0x0A, [packed]) if values else [])
-    packed = b"".join(_varint(int(v)) for v in values)
-    return _field(0x1A, _field(0x0A, [packed]) if values else [])
+    else:
+        packed = b"".join(_varint(int(v)) for v in values)
+    content = b"\x0a" + _varint(len(packed)) + packed if values else b""
+    return _entry_head(name, 0x12 if kind == "float" else 0x1A, len(content)) + content, b""
 
 
-def record_chunks(utt: Utterance) -> Chunks:
-    """Utterance -> the pieces of its serialized tf.train.Example (the audio bytes are one
-    piece, so a writer that writes the pieces copies them once more, into the file).
+def record_chunks(utt: Utterance) -> list[bytes]:
+    """Utterance -> its serialized tf.train.Example in a few pieces (the audio bytes one of
+    them), so a writer copies the audio once more, into the file, and never joins it.
 
     Joined, the pieces are what protobuf's deterministic serialization of the Example gives
     (features in protobuf's key order, lists packed); a test compares them with protobuf's own
@@ -184,7 +198,7 @@ def record_chunks(utt: Utterance) -> Chunks:
     features: dict[str, tuple[str, list]] = {}
     for name in BYTES_FIELDS:
         if name == "audio":
-            value: Any = utt.audio.astype("<i2", copy=False).tobytes()
+            value = utt.audio.astype("<i2", copy=False).tobytes()
         else:
             value = getattr(utt, name).encode("utf-8")
         features[name] = ("bytes", [value])
@@ -197,19 +211,28 @@ def record_chunks(utt: Utterance) -> Chunks:
             )
         features["verify_score"] = ("float", [utt.verify_score])
         features["word_times"] = ("float", list(utt.word_times))
-    entries = [
-        c
-        for key in sorted(features, key=_map_order)
-        for c in _field(
-            0x0A, [*_field(0x0A, [key.encode("utf-8")]), *_field(0x12, _feature(*features[key]))]
-        )
-    ]
-    return _field(0x0A, entries)
+    pieces: list[bytes] = []
+    small: list[bytes] = []
+    for key in _key_order(tuple(features)):
+        head, payload = _entry(key, *features[key])
+        small.append(head)
+        if len(payload) > 4096:  # a large value (the audio) stays its own piece
+            pieces += [b"".join(small), payload]
+            small = []
+        else:
+            small.append(payload)
+    pieces.append(b"".join(small))
+    return [b"\x0a" + _varint(sum(len(p) for p in pieces)), *pieces]
 
 
 def encode_utterance(utt: Utterance) -> bytes:
     """Utterance -> serialized tf.train.Example (audio as little-endian PCM16 bytes)."""
     return b"".join(record_chunks(utt))
+
+
+@functools.lru_cache(maxsize=8)
+def _key_order(keys: tuple[str, ...]) -> list[str]:
+    return sorted(keys, key=_map_order)
 
 
 @functools.cmp_to_key

@@ -106,3 +106,36 @@ def test_corpus_reader_refuses_before_reading(tmp_path):
         split_dataset(str(tmp_path), "train", sample_rate=16000)
     with pytest.raises(FileNotFoundError, match="not a finished speechmill corpus"):
         split_dataset(str(tmp_path / "nowhere"), "train")
+
+
+def test_records_written_in_pieces_are_what_protobuf_and_tensorflow_serialize():
+    """The writer builds each record's bytes itself (the audio copied once); they must be the
+    bytes of protobuf's deterministic serialization, and of TensorFlow's own Example."""
+    from speechmill.corpus.schema import encode_utterance_protobuf, record_chunks
+    from speechmill.corpus.tfrecord import frame_chunks
+
+    rng = np.random.default_rng(1)
+    for i in range(60):
+        words = " ".join(["word"] * int(rng.integers(1, 6)))
+        verified = i % 2 == 0
+        utt = utterance(
+            id=f"x/{i}-é",
+            text=words,
+            text_raw="ünïcode 12 " * (i % 40),  # lengths across the one-byte varint limit
+            audio=(rng.standard_normal(int(rng.integers(0, 40000))) * 9000).astype(np.int16),
+            license="" if i % 3 else "CC0",
+            synthetic=bool(i % 2),
+            verify_score=float(-rng.random() * 9) if verified else None,
+            word_times=tuple(float(t) for t in rng.random(2 * len(words.split())))
+            if verified
+            else (),
+        )
+        ours = encode_utterance(utt)
+        assert ours == encode_utterance_protobuf(utt)
+        example = tf.train.Example.FromString(ours)
+        assert example.SerializeToString(deterministic=True) == ours
+        assert example.features.feature["audio"].bytes_list.value[0] == utt.audio.tobytes()
+        assert b"".join(frame_chunks(record_chunks(utt))) == frame(ours)
+        back = decode_utterance(ours)
+        assert (back.id, back.text_raw, back.synthetic) == (utt.id, utt.text_raw, utt.synthetic)
+        assert np.array_equal(back.audio, utt.audio) and len(back.word_times) == len(utt.word_times)
