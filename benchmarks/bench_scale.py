@@ -1,7 +1,7 @@
 """`make bench` scale section: does any step's memory grow with the number of utterances?
 
 (a) Two tiny-clip LibriSpeech-layout corpora of N and 10*N utterances (100 a chapter, clips of
-    0.2-0.3 s with short transcripts) are built fresh on the default runner (DirectRunner, one
+    0.3-0.4 s, one word each) are built fresh on the default runner (DirectRunner, one
     worker process per core); printed: the largest single process's peak RSS and the wall
     and CPU time per utterance. Goal: peak RSS at 10*N within 10 % of N's, time linear.
 (b) The planning and combining code alone, in this one process, fed 10^8 synthetic utterances
@@ -33,7 +33,7 @@ def make_tiny_librispeech(root: Path, utterances: int) -> Path:
     import numpy as np
     import soundfile
 
-    marker = root / f"done-{utterances}"
+    marker = root / f"done-{utterances}-v2"
     if marker.exists():
         return root
     if root.exists():
@@ -47,11 +47,11 @@ def make_tiny_librispeech(root: Path, utterances: int) -> Path:
         lines = []
         for i in range(min(PER_CHAPTER, utterances - c * PER_CHAPTER)):
             utt = f"{speaker}-{chapter}-{i:04d}"
-            n = int(RATE * (0.2 + 0.1 * rng.random()))
+            n = int(RATE * (0.3 + 0.1 * rng.random()))
             soundfile.write(
                 folder / f"{utt}.flac", (rng.standard_normal(n) * 3000).astype(np.int16), RATE
             )
-            lines.append(f"{utt} {words[i % len(words)].upper()} {words[c % len(words)].upper()}")
+            lines.append(f"{utt} {words[(i + c) % len(words)].upper()}")
         (folder / f"{speaker}-{chapter}.trans.txt").write_text("\n".join(lines) + "\n")
     marker.write_text("ok")
     return root

@@ -1,7 +1,8 @@
 """``speechmill bench``: every benchmark, each beside the library a user would use instead.
 
 Each runs in its own process (``python -m benchmarks.bench_<name>``) and prints its table:
-corpus (build, TTS, the floor), captions (sync beside ffsubsync), augment (effects beside
+corpus (build, TTS, the floor), scale (peak memory and time of builds of N and 10 N
+utterances; the plan for 10^8 utterances in one process), captions (sync beside ffsubsync), augment (effects beside
 librosa and audiomentations, the whole job), train (tf.data input), verify (make verify beside
 the forward pass alone), resume (a killed build run
 again), text (the normalizer beside nemo-text-processing).
@@ -17,7 +18,17 @@ import sys
 from speechmill.corpus.errors import UserError, command
 from speechmill.corpus.options import HelpFormatter
 
-BENCHES = ("corpus", "captions", "augment", "train", "verify", "runtime", "resume", "text")
+BENCHES = (
+    "corpus",
+    "scale",
+    "captions",
+    "augment",
+    "train",
+    "verify",
+    "runtime",
+    "resume",
+    "text",
+)
 
 
 @command("bench")
