@@ -93,16 +93,21 @@ def copy_ranges(ranges: list[tuple[str, int, int]], target: str) -> int:
     with create(target) as out:
         for path, start, end in ranges:
             with open_read(path) as f:
-                f.seek(start)
-                left = end - start
-                while left:
-                    block = f.read(min(COPY_CHUNK, left))
-                    if not block:
-                        raise OSError(f"{path}: ends before byte {end}")
-                    out.write(block)
-                    left -= len(block)
-                written += end - start
+                written += _stream_copy(f, out, start, end, path)
     return written
+
+
+def _stream_copy(f: BinaryIO, out: BinaryIO, start: int, end: int, path: str) -> int:
+    """Bytes [start, end) of ``f`` appended to ``out`` through user space, in blocks."""
+    f.seek(start)
+    left = end - start
+    while left:
+        block = f.read(min(COPY_CHUNK, left))
+        if not block:
+            raise OSError(f"{path}: ends before byte {end}")
+        out.write(block)
+        left -= len(block)
+    return end - start
 
 
 def _kernel_copy(f: BinaryIO, out: BinaryIO, start: int, end: int, path: str) -> int:
@@ -119,13 +124,7 @@ def _kernel_copy(f: BinaryIO, out: BinaryIO, start: int, end: int, path: str) ->
     except OSError as error:
         if error.errno is None:  # ours: the file is short
             raise
-    f.seek(offset)  # a file system without copy_file_range: the rest through user space
-    while left:
-        block = f.read(min(COPY_CHUNK, left))
-        if not block:
-            raise OSError(f"{path}: ends before byte {end}")
-        out.write(block)
-        left -= len(block)
+    _stream_copy(f, out, offset, end, path)  # a file system without copy_file_range
     return end - start
 
 

@@ -188,3 +188,29 @@ def test_units_enumerated_by_workers_give_the_launcher_listed_build_byte_for_byt
     by_launcher = run_corpus_job(job, JobRun(progress="none"), IN_PROCESS)
     assert by_workers == by_launcher
     assert published(tmp_path / "workers") == published(tmp_path / "launcher")
+
+
+@pytest.mark.parametrize("kernel", [True, False])
+def test_shard_bytes_are_the_ranges_of_the_parts_with_or_without_copy_file_range(
+    tmp_path, monkeypatch, kernel
+):
+    import errno
+    import os
+
+    from speechmill.corpus import storage
+
+    if not kernel:  # a file system without copy_file_range: the user-space path
+
+        def refuse(*_):
+            raise OSError(errno.EXDEV, "cross-device")
+
+        monkeypatch.setattr(os, "copy_file_range", refuse)
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.write_bytes(os.urandom(20_000))
+    b.write_bytes(os.urandom(9_000))
+    ranges = [(str(a), 100, 5_000), (str(b), 0, 9_000), (str(a), 19_000, 20_000)]
+    assert storage.copy_ranges(ranges, str(tmp_path / "shard")) == 4_900 + 9_000 + 1_000
+    data = {str(a): a.read_bytes(), str(b): b.read_bytes()}
+    assert (tmp_path / "shard").read_bytes() == b"".join(data[p][s:e] for p, s, e in ranges)
+    with pytest.raises(OSError, match="ends before byte"):
+        storage.copy_ranges([(str(b), 0, 9_001)], str(tmp_path / "short"))
