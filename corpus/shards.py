@@ -224,5 +224,4 @@ def publish(
         storage.rename(staged, target)
     _write_text(f"{staging_dir}/{INFO_FILE}", dumps_info(info))
     storage.rename(f"{staging_dir}/{INFO_FILE}", info_path)
-    storage.delete([staging_dir])
-    return info
+    return info  # the launcher removes the staging folder once its progress display is done

@@ -40,10 +40,10 @@ from speechmill.corpus.reader import (
 )
 from speechmill.corpus.reject import Reject, RejectRecord, record_reject
 from speechmill.corpus.schema import SCHEMA_VERSION, decode_utterance, dumps_info
-from speechmill.corpus.workdir import files_identity, fingerprint, parts_dir
+from speechmill.corpus.workdir import files_identity, fingerprint, parts_dir, progress_dir
 from speechmill.pipelines.corpus_input import CachedRanges, RangeParts, corpus_ranges
 from speechmill.pipelines.job import CorpusJob, JobRun, run_corpus_job
-from speechmill.pipelines.transforms import add_job_options, quiet_logging
+from speechmill.pipelines.transforms import add_job_options, quiet_logging, staging_path
 
 log = logging.getLogger("speechmill.augment")
 DEFAULT_RECIPE = "speed=0.9,1.1;noise=5..20dB@0.5;pitch=-2..2@0.3"
@@ -179,7 +179,7 @@ def run(argv: list[str] | None = None) -> dict:
         out_dir=out_dir,
         settings=settings,
         sources_meta=[{"type": s["type"], "license": s["license"]} for s in info["sources"]],
-        units=corpus_ranges(shards, per_unit),
+        units=corpus_ranges(shards, per_unit, progress_dir(staging_path(out_dir))),
         work=AugmentRanges(
             recipe,
             settings,

@@ -20,22 +20,36 @@ from speechmill.corpus.reject import RejectRecord
 from speechmill.corpus.schema import Utterance
 from speechmill.corpus.tfrecord import frame_chunks
 from speechmill.corpus.types import Note, Unit, slug
-from speechmill.corpus.workdir import UnitCache, files_identity, fingerprint, unit_digest
+from speechmill.corpus.workdir import (
+    UnitCache,
+    files_identity,
+    fingerprint,
+    note_planned,
+    unit_digest,
+)
 
 
 def corpus_ranges(
-    shards: list[tuple[str, str]], per_unit: Callable[[str], int | None]
+    shards: list[tuple[str, str]],
+    per_unit: Callable[[str], int | None],
+    planned: str | None = None,
 ) -> Callable[[beam.Pipeline], beam.PCollection]:
     """The units of a corpus -> corpus job: (split, shard path) elements that workers cut into
-    ShardRanges of ``per_unit(split)`` records (None: the whole shard)."""
+    ShardRanges of ``per_unit(split)`` records (None: the whole shard); each shard's count of
+    ranges is noted in ``planned`` for the progress display."""
+
+    def cut(split: str, path: str) -> list[ShardRange]:
+        ranges = shard_ranges(split, path, per_unit(split))
+        if planned:
+            note_planned(planned, path, len(ranges))
+        return ranges
 
     def units(p: beam.Pipeline) -> beam.PCollection:
         return (
             p
             | "Shards" >> beam.Create(shards)
             | "Spread shards" >> beam.Reshuffle()
-            | "Cut into ranges"
-            >> beam.FlatMapTuple(lambda split, path: shard_ranges(split, path, per_unit(split)))
+            | "Cut into ranges" >> beam.FlatMapTuple(cut)
             | "Spread ranges" >> beam.Reshuffle()
         )
 

@@ -21,6 +21,7 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
+from speechmill.corpus import storage
 from speechmill.corpus.config import CorpusSettings
 from speechmill.corpus.parts import UnitResult
 from speechmill.corpus.progress import JobProgress
@@ -89,4 +90,6 @@ def run_corpus_job(job: CorpusJob, run: JobRun, beam_args: list[str]) -> dict:
 
         with JobProgress(notes, job.total_units, job.label, run.progress):
             run_pipeline(steps, beam_args, run.dask)
-    return load_info(job.out_dir)
+        info = load_info(job.out_dir)  # published: the staging folder only holds notes now
+        storage.delete_if_exists(staging)
+    return info

@@ -54,10 +54,10 @@ from speechmill.corpus.reader import (
 from speechmill.corpus.reject import Reject, RejectRecord, record_reject
 from speechmill.corpus.schema import SCHEMA_VERSION, Utterance, decode_utterance, dumps_info
 from speechmill.corpus.types import Note
-from speechmill.corpus.workdir import fingerprint, parts_dir
+from speechmill.corpus.workdir import fingerprint, parts_dir, progress_dir
 from speechmill.pipelines.corpus_input import CachedRanges, RangeParts, corpus_ranges
 from speechmill.pipelines.job import CorpusJob, JobRun, run_corpus_job
-from speechmill.pipelines.transforms import add_job_options, quiet_logging
+from speechmill.pipelines.transforms import add_job_options, quiet_logging, staging_path
 
 log = logging.getLogger("speechmill.verify")
 MIN_SCORE = (
@@ -329,7 +329,11 @@ def run(argv: list[str] | None = None) -> dict:
         out_dir=out_dir,
         settings=settings,
         sources_meta=[{"type": s["type"], "license": s["license"]} for s in info["sources"]],
-        units=corpus_ranges(all_shards(source_dir, info), lambda split: RECORDS_PER_UNIT),
+        units=corpus_ranges(
+            all_shards(source_dir, info),
+            lambda split: RECORDS_PER_UNIT,
+            progress_dir(staging_path(out_dir)),
+        ),
         work=VerifyRanges(verify, settings.sample_rate, parts_dir(out_dir), fingerprint_of_job),
         extra=extra,
         notes=ScoreHistogram(facts),
