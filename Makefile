@@ -52,7 +52,7 @@ help:
 	@echo "make augment [IN=build/corpus] [OUT=build/augmented] [RECIPE='speed=0.9,1.1;noise=5..20dB@0.5'] [FRESH=1] [DASK=...]"
 	@echo "make train [DATA=build/corpus] [RUN=build/run] [PRESET=auto|small|base|large|bigru] [STEPS=n|EPOCHS=n|MINUTES=m] [ACCUMULATE=n]"
 	@echo "make lm [DATA=build/corpus] [TEXT='book.txt more.txt'] [OUT=build/lm] [ORDER=3]"
-	@echo "make verify IN=<corpus> [OUT=build/verified] [MODEL=build/run] [MIN_SCORE=score, default the verifier's -4.5] [SKIP_SYNTHETIC=1] [FRESH=1] [DASK=...]"
+	@echo "make verify IN=<corpus> [OUT=build/verified] [MODEL=build/run] [MIN_SCORE=score, default the verifier's -4.75] [SKIP_SYNTHETIC=1] [FRESH=1] [DASK=...]"
 	@echo "make eval [MODEL=build/run] [DATA=build/corpus] [BEAM=0|32] [LM=build/lm] [TUNE=1]"
 	@echo "make transcribe [MODEL=build/run] FILE=<audio file or folder> [LM=build/lm] [BACKEND=auto|tflite|savedmodel]"
 	@echo "arecord -f S16_LE -r 16000 -c 1 | make listen [MODEL=build/run] [LM=build/lm]   (or INPUT=mic)"
