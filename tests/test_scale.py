@@ -167,7 +167,7 @@ def test_combined_facts_equal_a_direct_count_and_the_ledger_comes_in_sorted_piec
     assert [p.name for p in pieces] == info["rejects"]["ledger"] and len(pieces) == 4
     for piece in pieces:
         lines = piece.read_text().splitlines()
-        assert lines == sorted(lines) and len(lines) > 0
+        assert lines == sorted(lines)  # (a piece can be empty: lines go by hash)
     assert read_ledger(out) == ledger  # the reader streams the pieces in order
 
 
