@@ -88,6 +88,9 @@ def ledger_paths(folder: str, info: dict[str, Any]) -> list[str]:
     for a corpus built before the ledger came in pieces)."""
     names = info.get("rejects", {}).get("ledger", LEDGER_FILE)
     names = [names] if isinstance(names, str) else list(names)
+    for name in names:  # info.json may come from someone else: a name, never a path
+        if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
+            raise CorruptCorpus(f"{folder}: info.json names a ledger file {name!r}")
     return [f"{folder.rstrip('/')}/{name}" for name in names]
 
 

@@ -66,6 +66,12 @@ def ledger_pieces(rejects: int) -> int:
     return max(1, math.ceil(rejects / LEDGER_LINES))
 
 
+def ledger_names(rejects: int) -> list[str]:
+    """The file names of a ledger of ``rejects`` lines, in order."""
+    count = ledger_pieces(rejects)
+    return [LEDGER_PIECE.format(index=i, count=count) for i in range(count)]
+
+
 def ledger_piece(record: RejectRecord, pieces: int) -> int:
     return stable_hash("ledger", record.to_json()) % pieces
 

@@ -29,6 +29,7 @@ from speechmill.corpus.plan import (
 )
 from speechmill.corpus.shards import (
     JobFacts,
+    ledger_names,
     ledger_piece,
     ledger_pieces,
     publish,
@@ -57,10 +58,7 @@ def publish_step(
     _, out_dir, staging, settings, sources_meta, extra, shards, facts, ledger_written
 ) -> dict:
     """Everything done -> the published corpus; the unit cache loses units not in this job."""
-    from speechmill.corpus.schema import LEDGER_PIECE
-
-    count = ledger_pieces(facts["total"])
-    ledger = [LEDGER_PIECE.format(index=i, count=count) for i in range(count)]
+    ledger = ledger_names(facts["total"])
     job = JobFacts(shards=sorted(shards), rejects=facts["rejects"], sections=facts["sections"])
     info = publish(out_dir, staging, job, ledger, settings, sources_meta, extra)
     UnitCache(parts_dir(out_dir)).prune(set(facts["units"]))  # units no longer in the job
