@@ -40,6 +40,8 @@ ACCUMULATE ?=
 FILE       ?=
 RECIPE     ?=
 MIN_SCORE  ?=
+MAX_REJECT ?=
+CALIBRATE_WITH ?=
 SKIP_SYNTHETIC ?=
 VERIFY_OUT  = $(if $(filter command line environment,$(origin OUT)),$(OUT),build/verified)
 LM_OUT      = $(if $(filter command line environment,$(origin OUT)),$(OUT),build/lm)
@@ -52,7 +54,7 @@ help:
 	@echo "make augment [IN=build/corpus] [OUT=build/augmented] [RECIPE='speed=0.9,1.1;noise=5..20dB@0.5'] [FRESH=1] [DASK=...]"
 	@echo "make train [DATA=build/corpus] [RUN=build/run] [PRESET=auto|small|base|large|bigru] [STEPS=n|EPOCHS=n|MINUTES=m] [ACCUMULATE=n]"
 	@echo "make lm [DATA=build/corpus] [TEXT='book.txt more.txt'] [OUT=build/lm] [ORDER=3]"
-	@echo "make verify IN=<corpus> [OUT=build/verified] [MODEL=build/run] [MIN_SCORE=score, default the verifier's -4.75] [SKIP_SYNTHETIC=1] [FRESH=1] [DASK=...]"
+	@echo "make verify IN=<corpus> [OUT=build/verified] [MODEL=build/run] [MIN_SCORE=score, default the model's calibrated threshold] [CALIBRATE_WITH=corpus] [MAX_REJECT=0.25] [SKIP_SYNTHETIC=1] [FRESH=1] [DASK=...]"
 	@echo "make eval [MODEL=build/run] [DATA=build/corpus] [BEAM=0|32] [LM=build/lm] [TUNE=1]"
 	@echo "make transcribe [MODEL=build/run] FILE=<audio file or folder> [LM=build/lm] [BACKEND=auto|tflite|savedmodel]"
 	@echo "arecord -f S16_LE -r 16000 -c 1 | make listen [MODEL=build/run] [LM=build/lm]   (or INPUT=mic)"
@@ -85,7 +87,8 @@ augment: setup
 
 verify: setup
 	$(SM) verify --input $(IN) --output $(VERIFY_OUT) --model $(MODEL) \
-	  $(if $(MIN_SCORE),--min-score $(MIN_SCORE)) $(if $(SKIP_SYNTHETIC),--skip-synthetic) \
+	  $(if $(MIN_SCORE),--min-score $(MIN_SCORE)) $(if $(CALIBRATE_WITH),--calibrate-with $(CALIBRATE_WITH)) \
+	  $(if $(MAX_REJECT),--max-reject-fraction $(MAX_REJECT)) $(if $(SKIP_SYNTHETIC),--skip-synthetic) \
 	  $(if $(FRESH),--fresh) $(if $(DASK),--dask $(DASK)) $(BEAM_ARGS)
 
 train: setup

@@ -207,7 +207,9 @@ def publish(
         raise TooManyRejects(
             f"speechmill: {fraction:.0%} of the input was rejected (max_reject_fraction "
             f"{settings.max_reject_fraction:.0%}; top reasons {dict(reasons)}); nothing published; "
-            f"ledger: {staging_dir}/{ledger[0]}"
+            f"ledger: {staging_dir}/{ledger[0]}; where that much is expected (harvested media), "
+            f"raise max_reject_fraction ([corpus] in the config; --max-reject-fraction or "
+            f"MAX_REJECT= for make verify)"
         )
     info = build_info(facts, settings, sources, ledger, extra)
     info_path = f"{out_dir}/{INFO_FILE}"

@@ -5,7 +5,9 @@
         [any Beam option]
 
 Every utterance's transcript is aligned to the model's frame posteriors with CTC segmentation
-(train/verify.py). Below ``--min-score`` it goes to the ledger as ``verify:low-score`` with its
+(train/verify.py). Below the model's threshold (measured on its dev split, train/calibrate.py;
+a model that cannot tell right from wrong transcripts there is refused in one line) or below
+``--min-score`` when given, it goes to the ledger as ``verify:low-score`` with its
 score; a transcript found only outside the utterance's own time is ``verify:elsewhere``; one
 with more letters than the model has frames is ``verify:unalignable``. The rest are kept with
 ``verify_score`` and word timings, cut to the aligned speech plus ``--margin``.
@@ -60,9 +62,6 @@ from speechmill.pipelines.job import CorpusJob, JobRun, run_corpus_job
 from speechmill.pipelines.transforms import add_job_options, quiet_logging, staging_path
 
 log = logging.getLogger("speechmill.verify")
-MIN_SCORE = (
-    -4.75
-)  # see the README: between right cues (>= -4.35) and swapped or music ones (<= -5.12)
 MARGIN = 0.15  # seconds of audio kept around the aligned speech
 CONTEXT = 2.0  # seconds heard on each side of a cue re-read from its film
 RECORDS_PER_UNIT = 32
@@ -74,7 +73,7 @@ ORIGIN_TIME_RE = re.compile(r"^(?P<path>.+)#t=(?P<start>\d+(?:\.\d+)?),(?P<end>\
 @dataclasses.dataclass(frozen=True)
 class VerifySettings:
     model: str
-    min_score: float = MIN_SCORE
+    min_score: float  # the model's calibrated threshold (train/calibrate.py) or --min-score
     margin: float = MARGIN
     context: float = CONTEXT
     skip_synthetic: bool = False
@@ -245,8 +244,16 @@ def parse_args(argv: list[str] | None):
     parser.add_argument(
         "--min-score",
         type=float,
-        default=MIN_SCORE,
-        help="lowest CTC-segmentation score kept (mean log-probability per frame, <= 0)",
+        default=None,
+        help="lowest score kept (mean log-probability of the transcript's letters, <= 0); "
+        "default: the model's own threshold, calibrated on a dev split",
+    )
+    parser.add_argument(
+        "--calibrate-with",
+        default=None,
+        metavar="CORPUS",
+        help="calibrate the model on this corpus's dev split (default: the run's stored "
+        "calibration, else its training corpus)",
     )
     parser.add_argument(
         "--margin", type=float, default=MARGIN, help="seconds kept around the aligned speech"
@@ -278,6 +285,20 @@ def parse_args(argv: list[str] | None):
     return parser.parse_known_args(argv)
 
 
+def calibrated(known: argparse.Namespace) -> dict:
+    """The model's calibration (stored with the run, or measured now); UsageError in one line
+    when there is none to be had or the model cannot separate right from wrong transcripts."""
+    from speechmill.train.calibrate import CannotCalibrate, calibration_for, refusal
+
+    try:
+        calibration = calibration_for(known.model, known.calibrate_with)
+    except (CannotCalibrate, FileNotFoundError) as e:
+        raise UsageError(f"{e}; or pass --min-score") from None
+    if not calibration["separable"]:
+        raise UsageError(refusal(calibration, known.model))
+    return calibration
+
+
 def run(argv: list[str] | None = None) -> dict:
     """Verify a corpus; returns the new info.json as a dict."""
     from speechmill.train.verify import model_facts
@@ -289,13 +310,14 @@ def run(argv: list[str] | None = None) -> dict:
         raise UsageError(
             f"--output {out_dir} is the input corpus; write the verified corpus to another folder"
         )
-    if known.min_score > 0:
+    if known.min_score is not None and known.min_score > 0:
         raise UsageError(f"--min-score {known.min_score}: scores are log-probabilities, at most 0")
     info = load_info(source_dir)
     model = model_facts(known.model)
+    calibration = None if known.min_score is not None else calibrated(known)
     verify = VerifySettings(
         model=known.model,
-        min_score=known.min_score,
+        min_score=known.min_score if calibration is None else calibration["threshold"],
         margin=known.margin,
         context=known.context,
         skip_synthetic=known.skip_synthetic,
@@ -312,6 +334,7 @@ def run(argv: list[str] | None = None) -> dict:
         "input": source_dir,
         "model": model,
         "min_score": verify.min_score,
+        "calibration": calibration,
         "margin": verify.margin,
         "context": verify.context,
         "skip_synthetic": verify.skip_synthetic,

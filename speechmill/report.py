@@ -4,7 +4,7 @@ For a corpus: hours, utterances and speakers per split and per source, licences,
 characters-per-second histograms, the speakers' share, rejects by reason with examples,
 subtitle alignment (offset, ratio, score), the augmentation recipe, verify scores when the
 corpus has them, and sample utterances per split with an audio player and the transcript. For
-a training run: the loss curve and the evaluation table. Charts are matplotlib SVG inlined in
+a training run: the loss curve, the evaluation table and verify's calibration. Charts are matplotlib SVG inlined in
 the page and audio is embedded as WAV data, so the page needs no server and no network.
 
 Every number taken from ``info.json`` carries ``data-info="path.in.info"`` so a test can check
@@ -211,6 +211,43 @@ def corpus_report(corpus: str, samples: int = SAMPLES_PER_SPLIT) -> str:
     return "\n".join(out)
 
 
+def _share(value) -> str:
+    """A fraction as an escaped percentage ("?" for anything that is not a number)."""
+    return f"{value:.0%}" if isinstance(value, (int, float)) else "?"
+
+
+def _calibration_section(run: str) -> list[str]:
+    """The run's verify calibration (calibration.json): threshold, error rates, both quantile rows."""
+    try:
+        with open(os.path.join(run, "calibration.json")) as f:
+            found = json.load(f)
+        right, wrong = found["right"], found["wrong"]
+        quantiles = list(right["quantiles"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    verdict = "separates right from wrong" if found.get("separable") else "refused by verify"
+    out = [
+        "<h2>Verify calibration</h2>",
+        f"<p>threshold <b data-calibration='threshold'>{html.escape(str(found.get('threshold')))}</b>"
+        f" ({html.escape(verdict)}; on the dev split it rejects "
+        f"{_share(found.get('false_reject'))} of right and keeps "
+        f"{_share(found.get('false_accept'))} of wrong transcripts). "
+        f"<span class='muted'>{html.escape(str(found.get('rule', '')))}</span></p>",
+        "<table><tr><th>transcripts</th><th>pairs</th>"
+        + "".join(f"<th>q{html.escape(str(q))}</th>" for q in quantiles)
+        + "</tr>",
+    ]
+    for name, row in (("right", right), ("wrong", wrong)):
+        cells = "".join(
+            f"<td class='n'>{html.escape(str(row['quantiles'].get(q)))}</td>" for q in quantiles
+        )
+        out.append(
+            f"<tr><td>{name}</td><td class='n'>{html.escape(str(row.get('count')))}</td>{cells}</tr>"
+        )
+    out.append("</table>")
+    return out
+
+
 def _rejects_section(corpus: str, info: dict, examples: int = 3) -> list[str]:
     pieces = [p.rsplit("/", 1)[-1] for p in ledger_paths(corpus, info)]
     where = pieces[0] if len(pieces) == 1 else f"{pieces[0]} … ({len(pieces)} pieces)"
@@ -282,6 +319,7 @@ def run_report(run: str) -> str:
                     f"</td><td class='n'>{r['cer']:.3f}</td><td class='n'>{r['examples']}</td></tr>"
                 )
         out.append("</table>")
+    out.extend(_calibration_section(run))
     out.append(SELFTEST + "</body></html>")
     return "\n".join(out)
 

@@ -112,5 +112,7 @@ def test_a_training_run_report(tmp_path, verify_model):
     assert report([str(run), "-o", str(page)]) == 0
     text = page.read_text()
     assert "training loss" in text and "<svg" in text and "greedy" in text
+    calibration = json.loads((run / "calibration.json").read_text())
+    assert f"data-calibration='threshold'>{calibration['threshold']}</b>" in text
     selftest, _, errors = open_in_browser(page, tmp_path / "run.png")
     assert errors == [] and selftest["errors"] == [] and not_blank(tmp_path / "run.png")

@@ -22,12 +22,12 @@ from conftest import (
     read_corpus,
     read_ledger,
     srt,
+    verify_model_corpus,
     write_config,
 )
 
 from speechmill.corpus.schema import decode_utterance
 from speechmill.corpus.tfrecord import read_records
-from speechmill.pipelines.verify_corpus import MIN_SCORE
 
 LINES = [
     "The baker opened his shop before the sun came up.",
@@ -145,6 +145,10 @@ def test_verify_rejects_wrong_cues_and_retimes_shifted_ones(tmp_path, film, veri
     corpus, placed = film
     out = tmp_path / "verified"
     info = verify(corpus, out, verify_model)  # the default runner: one process per core
+    calibration = json.loads((verify_model / "calibration.json").read_text())  # stored by train
+    min_score = info["verify"]["min_score"]
+    assert min_score == calibration["threshold"] == info["verify"]["calibration"]["threshold"]
+    assert calibration["separable"] and calibration["false_reject"] <= 0.1
 
     kept = records(out)
     ids = [f"movies/film/{i:05d}" for i in range(len(LINES) + 1)]
@@ -179,7 +183,7 @@ def test_verify_rejects_wrong_cues_and_retimes_shifted_ones(tmp_path, film, veri
             end,
         )
         assert abs(utt.num_samples / 16000 - (t1 - t0)) <= 0.02
-        assert utt.verify_score >= MIN_SCORE
+        assert utt.verify_score >= min_score
     assert all(ids[i] in kept for i in SHIFTED)
 
     section = info["verify"]
@@ -192,11 +196,11 @@ def test_verify_rejects_wrong_cues_and_retimes_shifted_ones(tmp_path, film, veri
         section["model"]["sha256"]
         == hashlib.sha256((verify_model / "model.keras").read_bytes()).hexdigest()
     )
-    assert section["min_score"] == MIN_SCORE and info["schema_version"] == 3
+    assert info["schema_version"] == 3
     assert info["alignment"][0]["item"] == "movies/film"  # the build's sync facts carried over
 
     rows = read_corpus(out, "train")  # tf.data reads the new fields
-    assert len(rows) == len(kept) and all(MIN_SCORE <= r["verify_score"] <= 0 for r in rows)
+    assert len(rows) == len(kept) and all(min_score <= r["verify_score"] <= 0 for r in rows)
 
     again = tmp_path / "again"  # one process, fresh: same bytes
     verify(corpus, again, verify_model, *IN_PROCESS)
@@ -207,7 +211,22 @@ def test_verify_rejects_wrong_cues_and_retimes_shifted_ones(tmp_path, film, veri
 def test_unverified_records_pass_unchanged_and_labels_exact_by_construction_can_skip(
     tmp_path, verify_model
 ):
-    corpus = verify_model.parent / "corpus"
+    books = Path(__file__).resolve().parent.parent / "configs" / "books"
+    voice, rate = VERIFY_VOICE
+    config = write_config(
+        tmp_path / "book.toml",
+        f"""
+        [[source]]
+        type = "gutenberg"
+        books = ["{books / "the-workshop.txt"}"]
+        voices = ["{voice}"]
+        rates = [{rate}]
+        split = "train"
+        """,
+        corpus="max_seconds = 12.0",
+    )
+    corpus = tmp_path / "corpus"  # one of the books the model was trained on
+    build(config, corpus)
     out = tmp_path / "skipped"
     info = verify(corpus, out, verify_model, "--skip-synthetic", *IN_PROCESS)
     assert serialized(out) == serialized(corpus)  # every record carried over as it was
@@ -216,6 +235,7 @@ def test_unverified_records_pass_unchanged_and_labels_exact_by_construction_can_
     )
 
     checked = verify(corpus, tmp_path / "checked", verify_model, "--min-score", "-50", *IN_PROCESS)
+    assert checked["verify"]["min_score"] == -50 and checked["verify"]["calibration"] is None
     before, after = records(corpus), records(tmp_path / "checked")
     assert (
         before.keys() == after.keys() and checked["verify"]["sources"]["gutenberg"]["rejected"] == 0
@@ -278,7 +298,87 @@ def test_verify_refuses_what_it_cannot_do(tmp_path, film, verify_model):
     )
 
 
+@pytest.mark.slow
+def test_a_model_that_cannot_tell_right_from_wrong_is_refused(tmp_path, film, capsys):
+    """A model trained for 20 steps on one book: its calibration on the dev book finds right and
+    wrong transcripts overlapping, train says so, and verify refuses it in one line instead of
+    judging the film (the same film the session's model judges right)."""
+    from speechmill.pipelines.verify_corpus import main
+    from speechmill.train.train import main as train
+
+    data = verify_model_corpus(tmp_path / "corpus", train=["the-workshop.txt"])
+    run = tmp_path / "weak"
+    argv = ["--data", str(data), "--run", str(run), "--steps", "20", "--batch-size", "8"]
+    assert train([*argv, "--preset", "bigru", "--rnn-units", "32", "--learning-rate", "2e-3"]) == 0
+    assert "it cannot tell right from wrong: verify refuses it" in capsys.readouterr().out
+    calibration = json.loads((run / "calibration.json").read_text())
+    assert not calibration["separable"] and calibration["false_reject"] > 0.1
+
+    corpus, _ = film
+    out = tmp_path / "verified"
+    assert main(["--input", str(corpus), "--output", str(out), "--model", str(run)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "this model cannot tell right from wrong transcripts" in err[0], err
+    assert "--min-score" in err[0] and not (out / "info.json").exists()
+
+
 # ----------------------------------------------------------------------------- the pure parts
+
+
+def test_the_threshold_sits_between_right_and_wrong_and_overlap_is_refused():
+    from speechmill.train.calibrate import MAX_FALSE_REJECT, choose
+
+    rng = np.random.default_rng(0)
+    right, wrong = rng.normal(-1.0, 0.3, 200), rng.normal(-6.0, 0.8, 1200)
+    found = choose(right, wrong)
+    assert found["separable"] and found["false_reject"] == 0 and found["false_accept"] <= 0.01
+    assert np.quantile(wrong, 0.99) < found["threshold"] < right.min()
+    # a quarter of the way up from the wrong tail: a margin for speech that sounds less like
+    # the dev split on both sides, more of it on the side of the right transcripts
+    assert found["threshold"] - np.quantile(wrong, 0.99) < np.median(right) - found["threshold"]
+    blurred = choose(rng.normal(-3.0, 1.0, 200), rng.normal(-3.6, 1.0, 1200))
+    assert not blurred["separable"] and blurred["false_reject"] > MAX_FALSE_REJECT
+    assert list(found["right"]["quantiles"].values()) == sorted(
+        found["right"]["quantiles"].values()
+    )
+
+
+def test_wrong_transcripts_are_other_utterances_cut_to_length_in_a_stable_order():
+    from speechmill.train.calibrate import WRONG_PER_UTTERANCE, wrong_texts
+
+    words = "the of a lantern keeper walked up stairs every night to light lamp".split()
+    texts = [" ".join(words[(i * 3) % 7 : (i * 3) % 7 + 3 + i % 6]) for i in range(30)]
+    ids = [f"book/{i:05d}" for i in range(30)]
+    for i in (0, 7, 29):
+        wrong = wrong_texts(ids, texts, i)
+        assert 0 < len(wrong) <= 2 * WRONG_PER_UTTERANCE and texts[i] not in wrong
+        assert all(any(t.startswith(w) for t in texts if t != texts[i]) for w in wrong)
+        full, half = wrong[0::2], wrong[1::2]
+        assert all(len(w) <= len(texts[i]) or " " not in w for w in full)
+        assert all(len(w) <= len(texts[i]) // 2 or " " not in w for w in half)
+        order = list(range(30))[::-1]  # the same pairs whatever order the utterances come in
+        flipped = wrong_texts([ids[j] for j in order], [texts[j] for j in order], 29 - i)
+        assert flipped == wrong
+
+
+def test_a_stored_calibration_belongs_to_its_model_file(tmp_path):
+    import hashlib
+
+    from speechmill.train.calibrate import FILE, RULE_VERSION, stored
+
+    (tmp_path / "model.keras").write_bytes(b"weights one")
+    facts = {"rule_version": RULE_VERSION, "threshold": -3.0, "separable": True}
+    digest = hashlib.sha256(b"weights one").hexdigest()
+    (tmp_path / FILE).write_text(json.dumps({**facts, "model_sha256": digest}))
+    assert stored(str(tmp_path))["threshold"] == -3.0
+    assert stored(str(tmp_path / "model.keras"))["threshold"] == -3.0
+    (tmp_path / "model.keras").write_bytes(b"weights two")  # retrained: measured again
+    assert stored(str(tmp_path)) is None
+    (tmp_path / FILE).write_text(json.dumps({**facts, "model_sha256": digest, "rule_version": 0}))
+    (tmp_path / "model.keras").write_bytes(b"weights one")
+    assert stored(str(tmp_path)) is None
+    (tmp_path / FILE).write_text("{not json")
+    assert stored(str(tmp_path)) is None
 
 
 def test_judge_keeps_cuts_and_rejects():

@@ -207,7 +207,7 @@ def build_model(config: ModelConfig = ModelConfig(), seed: int | None = None) ->
                 config.dropout,
                 name=f"conformer_{i}",
             )(x, mask)
-    else:  # the first speechmill model, layer for layer (the verifier's MIN_SCORE was measured with it)
+    else:  # the first speechmill model, layer for layer (earlier runs load unchanged)
         x = keras.layers.Reshape((-1, config.n_mels, 1))(features)
         for i in range(2):
             x = keras.layers.Conv2D(

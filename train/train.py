@@ -10,7 +10,9 @@ of N x ``--batch-size``, ``--ema`` for a moving average of the weights. The run 
 ``config.json`` (model + training settings), ``model.keras`` (weights and optimizer state,
 saved every epoch and at the end; a re-run resumes from it), ``state.json`` (epochs and steps
 done), ``history.csv`` and TensorBoard logs in ``logs/``. At the end the model is exported
-(``export/``) and evaluated on the dev split (greedy CER/WER printed and kept in ``eval.json``).
+(``export/``), evaluated on the dev split (greedy CER/WER printed and kept in ``eval.json``)
+and calibrated for ``make verify`` on it (``calibration.json``: the score line between right and
+wrong transcripts, train/calibrate.py).
 """
 
 from __future__ import annotations
@@ -360,6 +362,27 @@ def evaluate_run(model: keras.Model, config: TrainingConfig, info: dict) -> None
         json.dump(report, f, indent=2)
 
 
+def calibrate_run(config: TrainingConfig, info: dict) -> None:
+    """The verify threshold measured on the dev split (train/calibrate.py), kept as
+    ``calibration.json`` and printed in one line; a dev split too small to measure on says so."""
+    from speechmill.train.calibrate import CannotCalibrate, calibration_for
+
+    if "dev" not in info["splits"]:
+        return
+    try:
+        found = calibration_for(config.run, config.data)
+    except CannotCalibrate as e:
+        print(f"speechmill: not calibrated for verify: {e}")
+        return
+    right, wrong = found["right"]["quantiles"]["0.5"], found["wrong"]["quantiles"]["0.99"]
+    verdict = "" if found["separable"] else "; it cannot tell right from wrong: verify refuses it"
+    print(
+        f"speechmill: verify threshold {found['threshold']} (dev: right median {right}, "
+        f"wrong 99th percentile {wrong}; rejects {found['false_reject']:.0%} right, keeps "
+        f"{found['false_accept']:.0%} wrong){verdict}"
+    )
+
+
 def train(args: argparse.Namespace) -> int:
     """The steps ``speechmill train`` chains: config, fit, export, dev evaluation."""
     info = load_info(args.data, alphabet=ALPHABET)
@@ -370,6 +393,7 @@ def train(args: argparse.Namespace) -> int:
     model = fit(config, info)
     export_run(model, config)
     evaluate_run(model, config, info)
+    calibrate_run(config, info)
     return 0
 
 

@@ -4,11 +4,13 @@
 log-probabilities over ``CHAR_LIST`` (blank first), in batches of similar lengths.
 ``align(log_probs, text, frame_seconds)`` aligns the transcript to them with the
 ``ctc-segmentation`` library (the one ESPnet, NeMo and SpeechBrain use) and returns an
-:class:`Alignment`: a confidence score (the lowest mean log-probability of the aligned
-characters over any window of ``WINDOW_FRAMES`` frames between the first and the last
-character, so one wrong stretch pulls it down and audio around the text does not), the span
-the text covers, and each word's start and end. ``judge`` turns an alignment into the verdict
-``make verify`` acts on (keep with new edges, or reject with a reason).
+:class:`Alignment`: a confidence score (the mean log-probability of the transcript's letters
+at the frames where the alignment places them: blanks, pauses and the audio around the text
+do not count, so the score does not depend on how long the utterance or its window is), the
+span the text covers, and each word's start and end. What score a right transcript gets
+depends on the model; train/calibrate.py measures each model's own threshold. ``judge`` turns
+an alignment into the verdict ``make verify`` acts on (keep with new edges, or reject with a
+reason).
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ import numpy as np
 from speechmill.corpus.schema import ALPHABET
 
 CHAR_LIST = ["<blank>"] + list(ALPHABET)  # token 0 is the CTC blank, as in the model
-WINDOW_FRAMES = 30  # 1.2 s at the model's 40 ms frames
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,10 +73,11 @@ def align(log_probs: np.ndarray, text: str, frame_seconds: float) -> Alignment:
     except AssertionError as e:  # the library's own "audio is shorter than text"
         raise CannotAlign(str(e)) from None
     first = begins[0] + 1  # ground truth index of the text's first character
-    last = first + len(text) - 1
-    a = int(round(timings[first] / frame_seconds))
-    b = int(round(timings[last] / frame_seconds)) + 1
-    score = _min_window_mean(char_probs[a:b], WINDOW_FRAMES)
+    letters = [first + k for k, c in enumerate(text) if c != " "]
+    frames = np.minimum(
+        np.rint(np.asarray(timings)[letters] / frame_seconds).astype(int), len(char_probs) - 1
+    )
+    score = float(np.mean(np.asarray(char_probs)[frames]))
     words, position = [], 0
     for word in text.split(" "):
         i, j = first + position, first + position + len(word) - 1
@@ -84,14 +86,6 @@ def align(log_probs: np.ndarray, text: str, frame_seconds: float) -> Alignment:
         )
         position += len(word) + 1
     return Alignment(score=score, start=words[0][1], end=words[-1][2], words=tuple(words))
-
-
-def _min_window_mean(values: np.ndarray, width: int) -> float:
-    """The lowest mean of ``values`` over any ``width`` consecutive entries (all of them when fewer)."""
-    if len(values) <= width:
-        return float(values.mean())
-    sums = np.cumsum(np.concatenate([[0.0], values]))
-    return float(((sums[width:] - sums[:-width]) / width).min())
 
 
 # ----------------------------------------------------------------------------- verdicts
