@@ -5,8 +5,14 @@ export folder and returns a :class:`Recognizer`: ``log_probs(samples)`` maps mon
 samples at ``sample_rate`` to natural-log character probabilities [T, 1 + len(ALPHABET)] of
 the real frames (``frame_seconds`` apart). Backends: ``tflite`` (the export's ``model.tflite``
 on LiteRT, TensorFlow not needed; its ops are TFLite builtins) and ``savedmodel`` (the
-SavedModel's ``log_probs`` endpoint, needs TensorFlow). ``auto`` takes tflite when the export
-has a builtin-ops model and LiteRT is installed, the SavedModel otherwise.
+SavedModel's ``log_probs`` endpoint, needs TensorFlow).
+
+A model from someone else is data only as a builtin-ops ``model.tflite``: a flatbuffer of known
+operations that can compute and nothing else. A SavedModel is a TensorFlow program (its graph
+can read and write files, as TensorFlow's own security guidance says), so ``auto`` (the default)
+loads only the builtin-ops tflite and refuses an export that has none, in one line; the
+SavedModel runs only when the user asks for it with ``backend="savedmodel"``. The export's
+``export.json`` is untrusted too: the tflite file it names must be a plain name in the export.
 """
 
 from __future__ import annotations
@@ -91,25 +97,35 @@ def export_folder(model: str) -> tuple[str, dict]:
         return export, json.load(f)
 
 
-def litert_available() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("ai_edge_litert") is not None
+SAVEDMODEL_IS_CODE = (
+    "a SavedModel is a TensorFlow program that can read and write your files: pass "
+    "--backend savedmodel only for a model you trust (one you trained)"
+)
 
 
 def load_recognizer(model: str, backend: str = "auto", threads: int | None = None) -> Recognizer:
+    """A run or export folder -> its Recognizer: the builtin-ops tflite unless ``backend`` is
+    "savedmodel" (FileNotFoundError / UsageError in one line when the export has no such file)."""
     export, facts = export_folder(model)
     if backend not in BACKENDS:
         raise UsageError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    builtin = bool(facts.get("tflite")) and facts.get("tflite_builtin_only", False)
-    if backend == "tflite" or (backend == "auto" and builtin and litert_available()):
-        if not facts.get("tflite"):
+    if backend != "savedmodel":
+        tflite = facts.get("tflite")
+        if not tflite:
             raise FileNotFoundError(
-                f"{export}: no model.tflite ({facts.get('tflite_error', 'not exported')})"
+                f"{export}: no model.tflite ({facts.get('tflite_error', 'not exported')}); "
+                f"{SAVEDMODEL_IS_CODE}"
             )
-        if not builtin:
-            raise FileNotFoundError(
-                f"{export}: model.tflite needs TensorFlow's Flex ops; use --backend savedmodel"
+        if (
+            not isinstance(tflite, str)
+            or os.path.basename(tflite) != tflite
+            or tflite in (".", "..")
+        ):
+            raise UsageError(f"{export}: export.json names {tflite!r}, not a file of the export")
+        if facts.get("tflite_builtin_only") is not True:
+            raise UsageError(
+                f"{export}: model.tflite needs TensorFlow's Flex ops, so it is not loaded as data; "
+                f"{SAVEDMODEL_IS_CODE}"
             )
         return TFLiteRecognizer(export, facts, threads)
     if "log_probs" not in facts.get("endpoints", []):

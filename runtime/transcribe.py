@@ -110,7 +110,8 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
         "--backend",
         choices=BACKENDS,
         default="auto",
-        help="tflite (LiteRT, no TensorFlow), savedmodel (TensorFlow), or auto: tflite when it can",
+        help="auto and tflite: the export's builtin-ops model.tflite on LiteRT (loaded as data); "
+        "savedmodel: the SavedModel on TensorFlow, a program: only for a model you trust",
     )
     p.add_argument(
         "--threads",

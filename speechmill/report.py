@@ -7,9 +7,13 @@ corpus has them, and sample utterances per split with an audio player and the tr
 a training run: the loss curve, the evaluation table and verify's calibration. Charts are matplotlib SVG inlined in
 the page and audio is embedded as WAV data, so the page needs no server and no network.
 
-Every number taken from ``info.json`` carries ``data-info="path.in.info"`` so a test can check
-it; a small script marks each audio element once the browser has decoded it and lists any
-script error in ``#selftest`` (the page checks itself when opened).
+Every value from a file (``info.json``, ``config.json``, eval and calibration files, records)
+goes through ``_e`` (HTML-escaped) or ``_num``, so a corpus or run from someone else cannot put
+markup into the page; the page's Content-Security-Policy allows no network, no plugin and no
+script. Every number taken from ``info.json`` carries ``data-info="path.in.info"`` so a test can
+check it; with ``--selftest`` (the tests' option, not in ``--help``) a small script, allowed by
+its hash, marks each audio element once the browser has decoded it and lists any script error
+in ``#selftest``.
 """
 
 from __future__ import annotations
@@ -60,8 +64,42 @@ check();
 </script>"""
 
 
+def _e(value) -> str:
+    """Any value from a file (info.json, config.json, eval files, records) as page text: escaped."""
+    return html.escape(str(value), quote=True)
+
+
 def _num(value, key: str, fmt: str = "{}") -> str:
-    return f'<td class="n" data-info="{html.escape(key)}">{html.escape(fmt.format(value))}</td>'
+    """A table cell for a number from info.json; a value that is not a number is shown as text."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    shown = fmt.format(value) if number else str(value)
+    return f'<td class="n" data-info="{_e(key)}">{_e(shown)}</td>'
+
+
+def page_head(title: str, selftest: bool) -> str:
+    """The page's head: a Content-Security-Policy that allows no network, no plugin and no script
+    but the self-test (only in pages made with ``--selftest``, identified by its hash)."""
+    script = f"'sha256-{_script_hash()}'" if selftest else "'none'"
+    policy = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; media-src data:; "
+        f"connect-src data:; script-src {script}; base-uri 'none'; form-action 'none'"
+    )
+    return (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<meta http-equiv='Content-Security-Policy' content=\"{policy}\">"
+        f"<title>{_e(title)}</title><style>{STYLE}</style></head><body>"
+    )
+
+
+def page_end(selftest: bool) -> str:
+    return (SELFTEST if selftest else "") + "</body></html>"
+
+
+def _script_hash() -> str:
+    import hashlib
+
+    body = SELFTEST.split("<script>", 1)[1].rsplit("</script>", 1)[0]
+    return base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
 
 
 def _svg(fig) -> str:
@@ -112,7 +150,7 @@ def _wav_data(audio: np.ndarray, rate: int) -> str:
     return "data:audio/wav;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def corpus_report(corpus: str, samples: int = SAMPLES_PER_SPLIT) -> str:
+def corpus_report(corpus: str, samples: int = SAMPLES_PER_SPLIT, selftest: bool = False) -> str:
     """The HTML page for a corpus folder."""
     info = load_info(corpus)
     rate = info["sample_rate"]
@@ -133,17 +171,16 @@ def corpus_report(corpus: str, samples: int = SAMPLES_PER_SPLIT) -> str:
             if index % step == 0 and len(picked[split]) < samples:
                 picked[split].append(utt)
     out = [
-        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>speechmill corpus: "
-        f"{html.escape(corpus)}</title><style>{STYLE}</style></head><body>",
-        f"<h1>Corpus <code>{html.escape(corpus)}</code></h1>",
-        f"<p class='muted'>schema {info['schema_version']}, {rate} Hz mono PCM16, seed {info['seed']}, "
-        f"alphabet <code>{html.escape(info['alphabet'])}</code></p>",
+        page_head(f"speechmill corpus: {corpus}", selftest),
+        f"<h1>Corpus <code>{_e(corpus)}</code></h1>",
+        f"<p class='muted'>schema {_e(info['schema_version'])}, {_e(rate)} Hz mono PCM16, seed "
+        f"{_e(info['seed'])}, alphabet <code>{_e(info['alphabet'])}</code></p>",
         "<h2>Splits</h2><table><tr><th>split</th><th>utterances</th><th>hours</th><th>speakers</th>"
         "<th>shards</th></tr>",
     ]
     for split, facts in info["splits"].items():
         out.append(
-            f"<tr><td>{split}</td>{_num(facts['examples'], f'splits.{split}.examples')}"
+            f"<tr><td>{_e(split)}</td>{_num(facts['examples'], f'splits.{split}.examples')}"
             f"{_num(facts['hours'], f'splits.{split}.hours')}<td class='n'>{len(speakers[split])}</td>"
             f"<td class='n'>{len(facts['shards'])}</td></tr>"
         )
@@ -160,9 +197,9 @@ def corpus_report(corpus: str, samples: int = SAMPLES_PER_SPLIT) -> str:
         cleaning = source.get("cleaning", {})
         rejected = ", ".join(f"{k} {v}" for k, v in cleaning.get("rejects", {}).items()) or "none"
         out.append(
-            f"<tr><td>{html.escape(source['type'])}</td><td>{html.escape(source['license'])}</td>"
+            f"<tr><td>{_e(source['type'])}</td><td>{_e(source['license'])}</td>"
             f"{_num(source['examples'], f'sources.{i}.examples')}{_num(source['hours'], f'sources.{i}.hours')}"
-            f"<td class='n'>{cleaning.get('spelled_out', '')}</td><td>{html.escape(rejected)}</td></tr>"
+            f"<td class='n'>{_e(cleaning.get('spelled_out', ''))}</td><td>{_e(rejected)}</td></tr>"
         )
     out.append("</table><h2>Durations, speaking rate, speakers</h2><div class='charts'>")
     out.append(f"<figure>{_histogram(durations, 'utterance durations', 'seconds')}</figure>")
@@ -178,36 +215,35 @@ def corpus_report(corpus: str, samples: int = SAMPLES_PER_SPLIT) -> str:
         )
         for i, a in enumerate(info["alignment"]):
             out.append(
-                f"<tr><td>{html.escape(a['item'])}</td><td>{html.escape(str(a.get('subtitles', '')))}</td>"
+                f"<tr><td>{_e(a['item'])}</td><td>{_e(a.get('subtitles', ''))}</td>"
                 f"{_num(a.get('offset'), f'alignment.{i}.offset', '{:+.3f}')}"
                 f"{_num(a.get('ratio'), f'alignment.{i}.ratio', '{:.5f}')}"
-                f"{_num(a.get('score'), f'alignment.{i}.score', '{:.3f}')}<td class='n'>{a.get('cues', '')}</td></tr>"
+                f"{_num(a.get('score'), f'alignment.{i}.score', '{:.3f}')}"
+                f"<td class='n'>{_e(a.get('cues', ''))}</td></tr>"
             )
         out.append("</table>")
     if info.get("augment"):
         a = info["augment"]
         out.append(
-            f"<h2>Augmentation</h2><p>recipe <code data-info='augment.recipe'>{html.escape(a['recipe'])}</code>, "
-            f"seed {a['seed']}, input <code>{html.escape(a['input'])}</code></p>"
+            f"<h2>Augmentation</h2><p>recipe <code data-info='augment.recipe'>{_e(a['recipe'])}</code>, "
+            f"seed {_e(a['seed'])}, input <code>{_e(a['input'])}</code></p>"
         )
     if info.get("verify"):
-        out.append(
-            f"<h2>Verification</h2><pre>{html.escape(json.dumps(info['verify'], indent=1))}</pre>"
-        )
+        out.append(f"<h2>Verification</h2><pre>{_e(json.dumps(info['verify'], indent=1))}</pre>")
     out.append("<h2>Listen</h2>")
     for split, utts in picked.items():
         out.append(
-            f"<h3>{split}</h3><table><tr><th>audio</th><th>transcript</th><th>speaker</th><th>s</th></tr>"
+            f"<h3>{_e(split)}</h3><table><tr><th>audio</th><th>transcript</th><th>speaker</th><th>s</th></tr>"
         )
         for utt in utts:
             out.append(
-                f"<tr><td><audio controls preload='none' data-id='{html.escape(utt.id)}' "
-                f"src='{_wav_data(utt.audio, rate)}'></audio></td><td>{html.escape(utt.text)}"
-                f"<div class='muted'>{html.escape(utt.id)}</div></td><td>{html.escape(utt.speaker)}</td>"
+                f"<tr><td><audio controls preload='none' data-id='{_e(utt.id)}' "
+                f"src='{_wav_data(utt.audio, rate)}'></audio></td><td>{_e(utt.text)}"
+                f"<div class='muted'>{_e(utt.id)}</div></td><td>{_e(utt.speaker)}</td>"
                 f"<td class='n'>{utt.num_samples / rate:.2f}</td></tr>"
             )
         out.append("</table>")
-    out.append(SELFTEST + "</body></html>")
+    out.append(page_end(selftest))
     return "\n".join(out)
 
 
@@ -228,22 +264,18 @@ def _calibration_section(run: str) -> list[str]:
     verdict = "separates right from wrong" if found.get("separable") else "refused by verify"
     out = [
         "<h2>Verify calibration</h2>",
-        f"<p>threshold <b data-calibration='threshold'>{html.escape(str(found.get('threshold')))}</b>"
-        f" ({html.escape(verdict)}; on the dev split it rejects "
+        f"<p>threshold <b data-calibration='threshold'>{_e(found.get('threshold'))}</b>"
+        f" ({_e(verdict)}; on the dev split it rejects "
         f"{_share(found.get('false_reject'))} of right and keeps "
         f"{_share(found.get('false_accept'))} of wrong transcripts). "
-        f"<span class='muted'>{html.escape(str(found.get('rule', '')))}</span></p>",
+        f"<span class='muted'>{_e(found.get('rule', ''))}</span></p>",
         "<table><tr><th>transcripts</th><th>pairs</th>"
-        + "".join(f"<th>q{html.escape(str(q))}</th>" for q in quantiles)
+        + "".join(f"<th>q{_e(q)}</th>" for q in quantiles)
         + "</tr>",
     ]
     for name, row in (("right", right), ("wrong", wrong)):
-        cells = "".join(
-            f"<td class='n'>{html.escape(str(row['quantiles'].get(q)))}</td>" for q in quantiles
-        )
-        out.append(
-            f"<tr><td>{name}</td><td class='n'>{html.escape(str(row.get('count')))}</td>{cells}</tr>"
-        )
+        cells = "".join(f"<td class='n'>{_e(row['quantiles'].get(q))}</td>" for q in quantiles)
+        out.append(f"<tr><td>{name}</td><td class='n'>{_e(row.get('count'))}</td>{cells}</tr>")
     out.append("</table>")
     return out
 
@@ -252,8 +284,8 @@ def _rejects_section(corpus: str, info: dict, examples: int = 3) -> list[str]:
     pieces = [p.rsplit("/", 1)[-1] for p in ledger_paths(corpus, info)]
     where = pieces[0] if len(pieces) == 1 else f"{pieces[0]} … ({len(pieces)} pieces)"
     out = [
-        f"<h2>Rejects</h2><p><span data-info='rejects.total'>{info['rejects']['total']}</span> rejected "
-        f"items; the ledger is <code>{html.escape(where)}</code>.</p>"
+        f"<h2>Rejects</h2><p><span data-info='rejects.total'>{_e(info['rejects']['total'])}</span> rejected "
+        f"items; the ledger is <code>{_e(where)}</code>.</p>"
     ]
     if not info["rejects"]["total"]:
         return out
@@ -272,17 +304,17 @@ def _rejects_section(corpus: str, info: dict, examples: int = 3) -> list[str]:
     out.append("<table><tr><th>reason</th><th>count</th><th>examples</th></tr>")
     for reason, count in info["rejects"]["by_reason"].items():
         shown = "<br>".join(
-            html.escape(f"{r['id'] or '(unit)'}: {r['detail']}")[:300] for r in by_reason[reason]
+            _e(f"{r['id'] or '(unit)'}: {r['detail']}"[:300]) for r in by_reason[reason]
         )
         out.append(
-            f"<tr><td><code>{html.escape(reason)}</code></td>{_num(count, f'rejects.by_reason.{reason}')}"
+            f"<tr><td><code>{_e(reason)}</code></td>{_num(count, f'rejects.by_reason.{reason}')}"
             f"<td>{shown}</td></tr>"
         )
     out.append("</table>")
     return out
 
 
-def run_report(run: str) -> str:
+def run_report(run: str, selftest: bool = False) -> str:
     """The HTML page for a training run: loss curve and evaluation table."""
     import matplotlib
 
@@ -291,10 +323,10 @@ def run_report(run: str) -> str:
 
     config = json.load(open(os.path.join(run, "config.json")))
     out = [
-        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>speechmill run: {html.escape(run)}"
-        f"</title><style>{STYLE}</style></head><body><h1>Training run <code>{html.escape(run)}</code></h1>",
-        f"<p class='muted'>corpus <code>{html.escape(config.get('data', ''))}</code>, "
-        f"{config.get('sample_rate')} Hz, model {html.escape(json.dumps(config.get('model', {})))}</p>",
+        page_head(f"speechmill run: {run}", selftest),
+        f"<h1>Training run <code>{_e(run)}</code></h1>",
+        f"<p class='muted'>corpus <code>{_e(config.get('data', ''))}</code>, "
+        f"{_e(config.get('sample_rate'))} Hz, model {_e(json.dumps(config.get('model', {})))}</p>",
     ]
     history = os.path.join(run, "history.csv")
     if os.path.exists(history):
@@ -315,12 +347,14 @@ def run_report(run: str) -> str:
         for name in evals:
             for split, r in json.load(open(os.path.join(run, name))).items():
                 out.append(
-                    f"<tr><td>{name}</td><td>{split}</td><td>{r['decoder']}</td><td class='n'>{r['wer']:.3f}"
-                    f"</td><td class='n'>{r['cer']:.3f}</td><td class='n'>{r['examples']}</td></tr>"
+                    f"<tr><td>{_e(name)}</td><td>{_e(split)}</td><td>{_e(r['decoder'])}</td>"
+                    f"{_num(r['wer'], f'{name}.{split}.wer', '{:.3f}')}"
+                    f"{_num(r['cer'], f'{name}.{split}.cer', '{:.3f}')}"
+                    f"{_num(r['examples'], f'{name}.{split}.examples')}</tr>"
                 )
         out.append("</table>")
     out.extend(_calibration_section(run))
-    out.append(SELFTEST + "</body></html>")
+    out.append(page_end(selftest))
     return "\n".join(out)
 
 
@@ -340,11 +374,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--samples", type=int, default=SAMPLES_PER_SPLIT, help="utterances to listen to per split"
     )
+    p.add_argument("--selftest", action="store_true", help=argparse.SUPPRESS)  # the tests' check
     args = p.parse_args(argv)
     if os.path.exists(os.path.join(args.folder, "info.json")):
-        page = corpus_report(args.folder, args.samples)
+        page = corpus_report(args.folder, args.samples, args.selftest)
     elif os.path.exists(os.path.join(args.folder, "config.json")):
-        page = run_report(args.folder)
+        page = run_report(args.folder, args.selftest)
     else:
         raise FileNotFoundError(
             f"{args.folder}: neither a corpus (info.json) nor a training run (config.json)"

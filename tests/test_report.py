@@ -76,7 +76,7 @@ def test_the_corpus_report_loads_shows_info_json_and_plays(tmp_path, corpus_with
     from speechmill.report import main as report
 
     page = tmp_path / "report.html"
-    assert report([str(corpus_with_rejects), "-o", str(page), "--samples", "4"]) == 0
+    assert report([str(corpus_with_rejects), "-o", str(page), "--samples", "4", "--selftest"]) == 0
     text = page.read_text()
     assert not re.search(
         r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", text
@@ -109,7 +109,7 @@ def test_a_training_run_report(tmp_path, verify_model):
 
     run = verify_model  # the session's trained run: its loss curve and its dev evaluation
     page = tmp_path / "report.html"
-    assert report([str(run), "-o", str(page)]) == 0
+    assert report([str(run), "-o", str(page), "--selftest"]) == 0
     text = page.read_text()
     assert "training loss" in text and "<svg" in text and "greedy" in text
     calibration = json.loads((run / "calibration.json").read_text())

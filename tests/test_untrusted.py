@@ -1,0 +1,130 @@
+"""Artefacts from someone else (issue: hostile data and shared artefacts): a shared model folder
+is loaded as data, never run as a program, unless the user asks for that."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+
+def crafted_export(folder: Path, target: Path, facts: dict) -> Path:
+    """An export folder whose SavedModel's ``log_probs`` writes ``target`` when it runs (what a
+    stranger's graph can do), with ``facts`` as its export.json."""
+    import tensorflow as tf
+
+    class Crafted(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+        def log_probs(self, audio):
+            tf.io.write_file(str(target), "written by a model's graph")
+            return tf.zeros([tf.shape(audio)[0] // 640, 29])
+
+    export = folder / "export"
+    tf.saved_model.save(Crafted(), str(export))
+    (export / "export.json").write_text(
+        json.dumps({"sample_rate": 16000, "endpoints": ["log_probs"], **facts})
+    )
+    return export
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [
+        {"tflite": None, "tflite_builtin_only": None, "tflite_error": "conversion failed"},
+        {"tflite": "model.tflite", "tflite_builtin_only": False},
+        {"tflite": "../../model.tflite", "tflite_builtin_only": True},
+    ],
+    ids=["no-tflite", "flex-ops", "path-outside"],
+)
+def test_a_shared_savedmodel_is_not_run_unless_asked_for(tmp_path, capsys, facts):
+    from speechmill.runtime.recognizer import load_recognizer
+    from speechmill.runtime.transcribe import main as transcribe
+
+    target = tmp_path / "pwned.txt"
+    export = crafted_export(tmp_path / "shared", target, facts)
+    wav = tmp_path / "a.wav"
+    soundfile.write(wav, np.zeros(16000, np.int16), 16000)
+
+    assert transcribe(["--model", str(export.parent), str(wav)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(export) in err[0], err
+    assert ("TensorFlow program" in err[0]) or ("not a file of the export" in err[0]), err
+    assert not target.exists()  # nothing of the stranger's graph ran
+    assert transcribe(["--model", str(export), "--backend", "tflite", str(wav)]) == 2
+    assert not target.exists()
+
+    # asked for by name, the SavedModel is what it is: a program (here it writes its file)
+    recognizer = load_recognizer(str(export), backend="savedmodel")
+    recognizer.log_probs(np.zeros(16000, np.float32))
+    assert target.read_text() == "written by a model's graph"
+
+
+MARKUP = "<script>alert(1)</script>"
+TAGS = ("<script>alert", "<img", "<b>", "<i>", "<u>")
+
+
+def injected(page: str) -> list[str]:
+    """The hostile markup that reached the page as markup (an empty list: all of it escaped)."""
+    return [tag for tag in TAGS if tag in page]
+
+
+def test_a_corpus_from_someone_else_cannot_put_markup_into_its_report(tmp_path, librispeech_corpus):
+    import shutil
+
+    from speechmill.report import main as report
+
+    corpus = tmp_path / "<img src=x onerror=alert(1)>"
+    shutil.copytree(librispeech_corpus, corpus)
+    info = json.loads((corpus / "info.json").read_text())
+    info["sources"][0]["cleaning"] = {"spelled_out": MARKUP, "rejects": {"<b>why</b>": 1}}
+    info["alignment"] = [
+        {
+            "item": "<u>film</u>",
+            "subtitles": MARKUP,
+            "offset": MARKUP,
+            "ratio": 1.0,
+            "score": "<i>",
+            "cues": MARKUP,
+        }
+    ]
+    info["augment"] = {"recipe": MARKUP, "seed": MARKUP, "input": "<b>in</b>"}
+    (corpus / "info.json").write_text(json.dumps(info))
+    page = tmp_path / "report.html"
+    assert report([str(corpus), "-o", str(page)]) == 0
+    text = page.read_text()
+    assert injected(text) == [] and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "Content-Security-Policy" in text and "script-src 'none'" in text
+    assert "<script" not in text  # the self-test script is only in the tests' pages
+
+
+def test_a_run_folder_from_someone_else_cannot_put_markup_into_its_report(tmp_path):
+    from speechmill.report import main as report
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(
+        json.dumps({"data": MARKUP, "sample_rate": "<b>16000</b>", "model": {"x": MARKUP}})
+    )
+    row = {"decoder": MARKUP, "wer": "<i>0.1</i>", "cer": 0.2, "examples": MARKUP}
+    (run / "eval-<img src=x onerror=alert(1)>.json").write_text(json.dumps({"<u>dev</u>": row}))
+    (run / "calibration.json").write_text(
+        json.dumps(
+            {
+                "threshold": MARKUP,
+                "separable": True,
+                "false_reject": "<b>",
+                "false_accept": 0.0,
+                "rule": MARKUP,
+                "right": {"count": MARKUP, "quantiles": {"<i>q</i>": MARKUP}},
+                "wrong": {"count": 3, "quantiles": {"<i>q</i>": MARKUP}},
+            }
+        )
+    )
+    page = tmp_path / "run.html"
+    assert report([str(run), "-o", str(page)]) == 0
+    text = page.read_text()
+    assert injected(text) == [] and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "eval-&lt;img src=x onerror=alert(1)&gt;.json" in text and "<script" not in text
