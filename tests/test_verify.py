@@ -211,22 +211,8 @@ def test_verify_rejects_wrong_cues_and_retimes_shifted_ones(tmp_path, film, veri
 def test_unverified_records_pass_unchanged_and_labels_exact_by_construction_can_skip(
     tmp_path, verify_model
 ):
-    books = Path(__file__).resolve().parent.parent / "configs" / "books"
-    voice, rate = VERIFY_VOICE
-    config = write_config(
-        tmp_path / "book.toml",
-        f"""
-        [[source]]
-        type = "gutenberg"
-        books = ["{books / "the-workshop.txt"}"]
-        voices = ["{voice}"]
-        rates = [{rate}]
-        split = "train"
-        """,
-        corpus="max_seconds = 12.0",
-    )
-    corpus = tmp_path / "corpus"  # one of the books the model was trained on
-    build(config, corpus)
+    # two of the model's books (one it was trained on, its dev book): 2 shards to carry over
+    corpus = verify_model_corpus(tmp_path / "corpus", train=["the-workshop.txt"])
     out = tmp_path / "skipped"
     info = verify(corpus, out, verify_model, "--skip-synthetic", *IN_PROCESS)
     assert serialized(out) == serialized(corpus)  # every record carried over as it was
