@@ -51,6 +51,14 @@ VERBOSE_ENV = "SPEECHMILL_VERBOSE"  # set by ``speechmill --verbose``: failures 
 _OUR_LINE_RE = re.compile(r"(speechmill: .*?)(?: \[while running '[^']*'\])?$")
 
 
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: every character that does not print (escape sequences,
+    newlines that would forge a console line, bidi overrides) shown as its ``\\x``/``\\u`` escape."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 def our_line(error: BaseException) -> str | None:
     """The "speechmill: ..." sentence inside an error, however a runner wrapped it, or None."""
     for line in reversed(str(error).splitlines()):
@@ -105,7 +113,7 @@ def command(name: str) -> Callable[[Callable[..., int]], Callable[..., int]]:
                 found = one_line(error, name)
                 if found is None or os.environ.get(VERBOSE_ENV):
                     raise
-                print(found[0], file=sys.stderr)
+                print(printable(found[0]), file=sys.stderr)
                 return found[1]
 
         return run

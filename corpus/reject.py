@@ -11,6 +11,8 @@ import json
 import logging
 import re
 
+from speechmill.corpus.errors import printable
+
 log = logging.getLogger("speechmill.rejects")
 _ADDRESS_RE = re.compile(r" (?:object )?at 0x[0-9a-fA-F]+")  # object reprs differ from run to run
 
@@ -46,8 +48,12 @@ class RejectRecord:
         return json.dumps(dataclasses.asdict(self), ensure_ascii=False, sort_keys=True)
 
     def log_line(self) -> str:
-        where = f" at {self.where}" if self.where else ""
-        return f"rejected {self.id or '(unit)'} [{self.reason}]{where}: {self.detail}"
+        """One console line; names from the input (ids, paths, details) shown escaped."""
+        where = f" at {printable(self.where)}" if self.where else ""
+        return (
+            f"rejected {printable(self.id or '(unit)')} [{printable(self.reason)}]{where}: "
+            f"{printable(self.detail)}"
+        )
 
 
 def record_reject(

@@ -8,6 +8,10 @@ dates, times, money, measures, fractions, ranges, decades, ordinals, years, sign
 numbers), unicode quotes and dashes folded, accents removed and other punctuation dropped.
 Text in another script raises ``Reject("text:oov")``; a form that cannot be read without
 guessing ``Reject("text:ambiguous")``; text that normalizes to nothing ``Reject("text:empty")``.
+A control character (a terminal escape sequence, a NUL: never part of what someone said)
+raises ``Reject("text:control")`` and a markup tag or character entity (``<svg onload=…>``,
+``&amp;``) ``Reject("text:markup")``, before any of it could be read out as words; sources
+whose format carries markup by construction (subtitle tags) strip it before this.
 """
 
 from __future__ import annotations
@@ -253,8 +257,32 @@ def fold_to_alphabet(text: str, *, where: str = "") -> str:
     return "".join(out)
 
 
+_MARKUP_RE = re.compile(
+    r"</?[A-Za-z][^<>]*>|&(?:[A-Za-z][A-Za-z0-9]{1,9}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});"
+)
+_ALLOWED_CONTROLS = "\t\n\r"
+
+
+def refuse_control_and_markup(raw: str, *, where: str = "") -> None:
+    """Reject("text:control") for a control character, Reject("text:markup") for a tag or a
+    character entity; the detail shows them escaped (never raw)."""
+    for ch in raw:
+        if unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS:
+            raise Reject(
+                "text:control",
+                f"control character U+{ord(ch):04X} in transcript {raw[:60]!r}",
+                where=where,
+            )
+    found = _MARKUP_RE.search(raw)
+    if found:
+        raise Reject(
+            "text:markup", f"markup {found.group(0)[:40]!r} in transcript {raw[:60]!r}", where=where
+        )
+
+
 def normalize(raw: str, *, where: str = "") -> str:
     """A transcript as found -> the normalized transcript (see the module docstring)."""
+    refuse_control_and_markup(raw, where=where)
     text = unicodedata.normalize("NFKC", raw.translate(_FOLD))
     text = _HEADING_RE.sub(_heading, text)
     text = _REGNAL_RE.sub(_regnal, text)

@@ -18,19 +18,22 @@ import sys
 
 import soundfile
 
-from speechmill.corpus.errors import command
+from speechmill.corpus.errors import command, printable
 from speechmill.corpus.options import HelpFormatter, deprecated
 from speechmill.corpus.reader import load_info, utterances
 from speechmill.corpus.schema import SPLITS, Utterance
 
 
 def describe(utt: Utterance, rate: int) -> str:
+    """One record as inspect prints it; every field from the record shown escaped (a corpus from
+    someone else cannot send escape sequences or forged lines to the terminal)."""
+    p = printable
     extra = "".join(
-        f" {k}={v}" for k, v in (("augment", utt.augment), ("captions", utt.captions)) if v
+        f" {k}={p(v)}" for k, v in (("augment", utt.augment), ("captions", utt.captions)) if v
     )
     return (
-        f"{utt.id}\t{utt.speaker}\t{utt.num_samples / rate:.2f} s\t{utt.text}\n"
-        f"    raw: {utt.text_raw}\n    origin: {utt.origin}  licence: {utt.license}"
+        f"{p(utt.id)}\t{p(utt.speaker)}\t{utt.num_samples / rate:.2f} s\t{p(utt.text)}\n"
+        f"    raw: {p(utt.text_raw)}\n    origin: {p(utt.origin)}  licence: {p(utt.license)}"
         f"{'  synthetic' if utt.synthetic else ''}{extra}"
         + (
             f"\n    verified: score {utt.verify_score:.2f}, words "

@@ -45,12 +45,30 @@ def test_normalize(raw, expected):
         ("hello \u0661\u0662", "text:oov"),
         ("  ... --  ", "text:empty"),
         ("", "text:empty"),
+        ("the \x1b[31mred\x1b[0m door", "text:control"),  # would be read "x thirty one m"
+        ("nul \x00 byte", "text:control"),
+        ("c1 \x9b control", "text:control"),
+        ("<svg onload=alert(1)> hello", "text:markup"),  # would be "svg onload alert one"
+        ("Tom &amp; Jerry", "text:markup"),  # would be "tom and amp jerry"
+        ("caf&#233; open", "text:markup"),
     ],
 )
 def test_unusable_text_is_rejected_with_a_reason(raw, reason):
     with pytest.raises(Reject) as caught:
         normalize(raw, where="book.txt")
     assert caught.value.reason == reason and caught.value.where == "book.txt"
+    assert all(ch.isprintable() for ch in caught.value.detail)  # escaped, never raw
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("tabs\tand\nnew lines", "tabs and new lines"),
+        ("AT&T and R&D", "at and t and r and d"),
+    ],
+)
+def test_text_that_only_looks_like_markup_is_read(raw, expected):
+    assert normalize(raw) == expected
 
 
 def test_roman_numerals():

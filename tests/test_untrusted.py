@@ -128,3 +128,49 @@ def test_a_run_folder_from_someone_else_cannot_put_markup_into_its_report(tmp_pa
     text = page.read_text()
     assert injected(text) == [] and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     assert "eval-&lt;img src=x onerror=alert(1)&gt;.json" in text and "<script" not in text
+
+
+HOSTILE_NAME = "clip\n\x1b[2Jrejected nothing [all fine]\x1b[0m.wav"
+
+
+def test_control_codes_in_names_never_reach_the_terminal(tmp_path, capsys, caplog):
+    from speechmill.corpus.errors import command, printable
+    from speechmill.corpus.reject import Reject, record_reject
+
+    assert printable("plain words") == "plain words"
+    assert printable(HOSTILE_NAME) == "clip\\n\\x1b[2Jrejected nothing [all fine]\\x1b[0m.wav"
+    assert printable("bidi \u202e override") == "bidi \\u202e override"
+
+    record = record_reject(
+        Reject("audio:decode", f"cannot decode {HOSTILE_NAME}"),
+        source="folder",
+        stage="read",
+        item_id=HOSTILE_NAME,
+        where=str(tmp_path / HOSTILE_NAME),
+    )
+    line = next(r.getMessage() for r in caplog.records if r.name == "speechmill.rejects")
+    assert line.isprintable() and "\\x1b[2J" in line  # one line, the escape shown, not sent
+    assert record.id == HOSTILE_NAME  # the ledger keeps the name as it is (JSON escapes it)
+
+    @command("demo")
+    def main(argv=None):
+        raise FileNotFoundError(f"{tmp_path / HOSTILE_NAME}: no such file")
+
+    assert main() == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "\x1b" not in err and err.startswith("speechmill: demo: ")
+
+
+def test_inspect_shows_a_hostile_record_escaped(librispeech_corpus):
+    import dataclasses
+
+    from speechmill.corpus.reader import load_info, utterances
+    from speechmill.inspect import describe
+
+    info = load_info(str(librispeech_corpus))
+    utt = next(utterances(str(librispeech_corpus), info, "train"))
+    hostile = dataclasses.replace(utt, origin=HOSTILE_NAME, speaker="\x1b]0;title\x07")
+    lines = describe(hostile, 16000).split("\n")
+    assert len(lines) == len(describe(utt, 16000).split("\n"))  # no forged lines
+    assert all(line.replace("\t", " ").isprintable() for line in lines)
+    assert "\\x1b]0;title\\x07" in lines[0]
