@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from speechmill.corpus.errors import UserError, command
+from speechmill.corpus.errors import UsageError, UserError, command
 from speechmill.corpus.options import HelpFormatter
 from speechmill.runtime.transcribe import (
     add_model_arguments,
@@ -245,6 +245,21 @@ class MicrophoneError(UserError, OSError):
     """No microphone to listen to."""
 
 
+def check_live_arguments(args: argparse.Namespace) -> None:
+    """listen's numbers in range (UsageError: one line, exit 2): a zero step would spin, a rate
+    of 5 Hz would drop every sample."""
+    if args.rate is not None and not 1000 <= args.rate <= 384000:
+        raise UsageError(f"--rate {args.rate}: give the input's sample rate in Hz (1000 to 384000)")
+    if not 0.05 <= args.step <= 10:
+        raise UsageError(
+            f"--step {args.step}: give 0.05 to 10 seconds of new audio between decodes"
+        )
+    if not args.step < args.window <= 120:
+        raise UsageError(f"--window {args.window}: give more than --step and at most 120 seconds")
+    if not 0 < args.pause <= 10:
+        raise UsageError(f"--pause {args.pause}: give more than 0 and at most 10 seconds")
+
+
 @command("listen")
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
@@ -273,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pause", type=float, default=0.4, help="quiet seconds that end a final line")
     p.add_argument("--finals-only", action="store_true", help="print only final lines")
     args = p.parse_args(argv)
+    check_live_arguments(args)
     recognizer, transcribe = decoder_from(args)
     rate = recognizer.sample_rate
     source = args.input if args.input != "auto" else ("-" if not sys.stdin.isatty() else "mic")

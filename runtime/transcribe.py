@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from speechmill.corpus.errors import command
+from speechmill.corpus.errors import UsageError, command
 from speechmill.corpus.options import HelpFormatter
 from speechmill.corpus.progress import progress_iter
 from speechmill.runtime.audio import AudioError, read_audio
@@ -129,7 +129,19 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+MAX_BEAM = 1024
+
+
+def check_model_arguments(args: argparse.Namespace) -> None:
+    """The shared numbers in range, before anything is loaded (UsageError: one line, exit 2)."""
+    if args.threads is not None and not 1 <= args.threads <= 1024:
+        raise UsageError(f"--threads {args.threads}: give a number of CPU threads from 1 to 1024")
+    if not 0 <= args.beam <= MAX_BEAM:
+        raise UsageError(f"--beam {args.beam}: give a beam width from 0 (greedy) to {MAX_BEAM}")
+
+
 def decoder_from(args: argparse.Namespace) -> tuple[Recognizer, Callable[[np.ndarray], str]]:
+    check_model_arguments(args)
     recognizer = load_recognizer(args.model, args.backend, args.threads)
     lm = None
     if args.lm:

@@ -174,3 +174,29 @@ def test_inspect_shows_a_hostile_record_escaped(librispeech_corpus):
     assert len(lines) == len(describe(utt, 16000).split("\n"))  # no forged lines
     assert all(line.replace("\t", " ").isprintable() for line in lines)
     assert "\\x1b]0;title\\x07" in lines[0]
+
+
+@pytest.mark.parametrize(
+    "command, argv, flag",
+    [
+        ("transcribe", ["--beam", "-1"], "--beam"),  # hung in the beam search
+        ("transcribe", ["--threads", "-5"], "--threads"),  # a traceback from LiteRT
+        ("listen", ["--step", "0"], "--step"),  # spun at 100 % CPU
+        ("listen", ["--rate", "5"], "--rate"),  # dropped every sample, exit 0
+        ("listen", ["--rate", "-16000"], "--rate"),
+        ("listen", ["--window", "0.1"], "--window"),
+    ],
+)
+def test_numbers_out_of_range_are_one_line_before_any_work(tmp_path, capsys, command, argv, flag):
+    from speechmill.runtime.listen import main as listen
+    from speechmill.runtime.transcribe import main as transcribe
+
+    wav = tmp_path / "a.wav"
+    soundfile.write(wav, np.zeros(1600, np.int16), 16000)
+    no_model = str(tmp_path / "no-model")  # checked before the model is looked for
+    if command == "transcribe":
+        status = transcribe(["--model", no_model, *argv, str(wav)])
+    else:
+        status = listen(["--model", no_model, "--input", "-", *argv])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(err) == 1 and flag in err[0], err
