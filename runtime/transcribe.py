@@ -5,7 +5,8 @@ ffmpeg; any rate or channel count) or a folder searched recursively; one ``path<
 line is printed per file. A file that cannot be read is reported on stderr in one line and
 skipped (exit status 1 at the end). Long files are transcribed in pieces of at most
 ``CHUNK_SECONDS``, each cut at the quietest 150 ms within its last ``SEARCH_SECONDS`` (a
-pause between words), so memory stays flat whatever the file's length. Greedy decoding by
+pause between words); the file is read in blocks as the pieces need them
+(``runtime.audio.audio_blocks``), so memory stays flat whatever the file's length. Greedy decoding by
 default; ``--beam N`` for a beam search, ``--lm`` for beam search with a word language model.
 No TensorFlow is needed with the tflite backend (``pip install speechmill[runtime]``).
 """
@@ -15,14 +16,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from speechmill.corpus.errors import UsageError, command
+from speechmill.corpus.errors import UsageError, command, printable
 from speechmill.corpus.options import HelpFormatter
 from speechmill.corpus.progress import progress_iter
-from speechmill.runtime.audio import AudioError, read_audio
+from speechmill.runtime.audio import AudioError, audio_blocks
 from speechmill.runtime.recognizer import BACKENDS, Recognizer, load_recognizer
 
 CHUNK_SECONDS, SEARCH_SECONDS = 30.0, 5.0
@@ -87,6 +88,25 @@ def chunk_bounds(
 def transcribe_long(samples: np.ndarray, rate: int, transcribe: Callable[[np.ndarray], str]) -> str:
     """Float samples of any length -> one transcript, piece by piece (see ``chunk_bounds``)."""
     texts = [transcribe(samples[start:end]) for start, end in chunk_bounds(samples, rate)]
+    return " ".join(t for t in texts if t.strip())
+
+
+def transcribe_blocks(
+    blocks: Iterable[np.ndarray], rate: int, transcribe: Callable[[np.ndarray], str]
+) -> str:
+    """Blocks of float samples -> the transcript ``transcribe_long`` gives for them joined, with
+    at most one piece and one block held: each piece is cut, by the same rule, as soon as more
+    than ``CHUNK_SECONDS`` are buffered."""
+    limit, search = int(CHUNK_SECONDS * rate), int(SEARCH_SECONDS * rate)
+    texts, buffer = [], np.zeros(0, np.float32)
+    for block in blocks:
+        buffer = np.concatenate([buffer, block])
+        while len(buffer) > limit:
+            cut = quietest_cut(buffer, rate, limit - search, limit)
+            texts.append(transcribe(buffer[:cut]))
+            buffer = buffer[cut:]
+    if len(buffer):
+        texts.append(transcribe(buffer))
     return " ".join(t for t in texts if t.strip())
 
 
@@ -173,15 +193,16 @@ def main(argv: list[str] | None = None) -> int:
         progress_iter(files, len(files), "transcribe", unit="file") if len(files) > 1 else files
     ):
         try:
-            samples = read_audio(path, rate)
+            text = transcribe_blocks(audio_blocks(path, rate), rate, transcribe)
         except (AudioError, FileNotFoundError) as e:
             print(
-                f"speechmill: cannot read {path}: {str(e).replace(path + ': ', '')}",
+                f"speechmill: cannot read {printable(path)}: "
+                f"{printable(str(e).replace(path + ': ', ''))}",
                 file=sys.stderr,
             )
             failed += 1
             continue
-        print(f"{path}\t{transcribe_long(samples, rate, transcribe)}", flush=True)
+        print(f"{printable(path)}\t{text}", flush=True)
     return 1 if failed else 0
 
 

@@ -304,3 +304,73 @@ def test_a_missing_microphone_is_one_line(tiny_export):
     assert run.returncode == 2
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and ("microphone" in lines[0]), lines
+
+
+def test_long_files_are_read_block_by_block_and_cut_as_if_read_whole(tmp_path):
+    """transcribe holds one block and one piece, not the file: blocks come from soundfile (with
+    a streaming resampler) or ffmpeg's pipe as the pieces are needed, and the pieces are the
+    ones the whole file would be cut into."""
+    import subprocess
+
+    from speechmill.runtime.audio import audio_blocks
+    from speechmill.runtime.transcribe import CHUNK_SECONDS, chunk_bounds, transcribe_blocks
+
+    rng = np.random.default_rng(0)
+    seconds = 95.0
+    t = np.arange(int(seconds * RATE)) / RATE
+    loud = (np.sin(2 * np.pi * 0.3 * t) > -0.6).astype(np.float32)  # pauses now and then
+    samples = (0.3 * loud * rng.standard_normal(len(t))).astype(np.float32)
+    wav, mp3 = tmp_path / "long.wav", tmp_path / "long.mp3"
+    soundfile.write(wav, samples, RATE, subtype="FLOAT")
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), str(mp3)], check=True)
+
+    blocks = list(audio_blocks(str(wav), RATE, block_seconds=7.0))
+    assert len(blocks) == 14 and max(len(b) for b in blocks) == 7 * RATE
+    assert np.array_equal(np.concatenate(blocks), samples)  # the same samples, in order
+    assert sum(len(b) for b in audio_blocks(str(wav), 8000)) == pytest.approx(len(t) / 2, abs=2)
+    piped = list(audio_blocks(str(mp3), RATE, block_seconds=7.0))
+    assert len(piped) >= 13 and abs(sum(len(b) for b in piped) - len(t)) < 0.1 * RATE
+
+    pieces, pulled = [], []
+
+    def lazily(source):
+        for block in source:
+            pulled.append(len(block))
+            yield block
+
+    def transcribe(piece):
+        pieces.append((sum(pulled), len(piece)))
+        return f"piece{len(pieces)}"
+
+    text = transcribe_blocks(lazily(audio_blocks(str(wav), RATE, 7.0)), RATE, transcribe)
+    whole = chunk_bounds(samples, RATE)
+    assert text == " ".join(f"piece{i + 1}" for i in range(len(whole)))
+    assert [n for _, n in pieces] == [end - start for start, end in whole]
+    emitted = 0
+    for read, size in pieces:  # what was read but not yet sent: never more than a piece + a block
+        emitted += size
+        assert read - emitted <= (CHUNK_SECONDS + 7.0) * RATE
+
+
+def test_memory_stays_flat_whatever_the_length_of_the_file(tmp_path):
+    import tracemalloc
+
+    from speechmill.runtime.audio import audio_blocks
+    from speechmill.runtime.transcribe import transcribe_blocks
+
+    path = tmp_path / "twenty-minutes.wav"  # 77 MB as float32 samples if read whole
+    rng = np.random.default_rng(1)
+    with soundfile.SoundFile(path, "w", RATE, 1, subtype="PCM_16") as f:
+        for _ in range(120):
+            f.write((rng.standard_normal(10 * RATE) * 3000).astype(np.int16))
+    pieces = []
+    tracemalloc.start()
+    try:
+        transcribe_blocks(
+            audio_blocks(str(path), RATE), RATE, lambda p: pieces.append(len(p)) or ""
+        )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert sum(pieces) == 1200 * RATE and len(pieces) >= 40
+    assert peak < 16e6, peak
