@@ -260,19 +260,19 @@ def fold_to_alphabet(text: str, *, where: str = "") -> str:
 _MARKUP_RE = re.compile(
     r"</?[A-Za-z][^<>]*>|&(?:[A-Za-z][A-Za-z0-9]{1,9}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});"
 )
-_ALLOWED_CONTROLS = "\t\n\r"
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # Unicode Cc but tab, LF, CR
 
 
 def refuse_control_and_markup(raw: str, *, where: str = "") -> None:
     """Reject("text:control") for a control character, Reject("text:markup") for a tag or a
     character entity; the detail shows them escaped (never raw)."""
-    for ch in raw:
-        if unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS:
-            raise Reject(
-                "text:control",
-                f"control character U+{ord(ch):04X} in transcript {raw[:60]!r}",
-                where=where,
-            )
+    control = _CONTROL_RE.search(raw)
+    if control:
+        raise Reject(
+            "text:control",
+            f"control character U+{ord(control.group(0)):04X} in transcript {raw[:60]!r}",
+            where=where,
+        )
     found = _MARKUP_RE.search(raw)
     if found:
         raise Reject(

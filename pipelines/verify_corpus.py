@@ -285,13 +285,13 @@ def parse_args(argv: list[str] | None):
     return parser.parse_known_args(argv)
 
 
-def calibrated(known: argparse.Namespace) -> dict:
+def calibrated(known: argparse.Namespace, model_sha256: str) -> dict:
     """The model's calibration (stored with the run, or measured now); UsageError in one line
     when there is none to be had or the model cannot separate right from wrong transcripts."""
     from speechmill.train.calibrate import CannotCalibrate, calibration_for, refusal
 
     try:
-        calibration = calibration_for(known.model, known.calibrate_with)
+        calibration = calibration_for(known.model, known.calibrate_with, sha256=model_sha256)
     except (CannotCalibrate, FileNotFoundError) as e:
         raise UsageError(f"{e}; or pass --min-score") from None
     if not calibration["separable"]:
@@ -314,7 +314,7 @@ def run(argv: list[str] | None = None) -> dict:
         raise UsageError(f"--min-score {known.min_score}: scores are log-probabilities, at most 0")
     info = load_info(source_dir)
     model = model_facts(known.model)
-    calibration = None if known.min_score is not None else calibrated(known)
+    calibration = None if known.min_score is not None else calibrated(known, model["sha256"])
     verify = VerifySettings(
         model=known.model,
         min_score=known.min_score if calibration is None else calibration["threshold"],

@@ -10,8 +10,10 @@ reader of a 3-hour file holds one block, not the file. A file that cannot be rea
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 
 import numpy as np
@@ -71,10 +73,11 @@ def _ffmpeg_blocks(path: str, rate: int, block_seconds: float) -> Iterator[np.nd
             f"{path}: not a format soundfile reads, and ffmpeg (which would decode it) is not installed"
         )
     command = ["ffmpeg", "-v", "error", "-nostdin", "-i", path, "-vn", "-ac", "1", "-ar", str(rate)]
-    process = subprocess.Popen(
-        [*command, "-f", "s16le", "-"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    errors = tempfile.TemporaryFile()  # a file, not a pipe: a damaged stream's many error lines
+    process = subprocess.Popen(  # cannot fill a pipe and stall ffmpeg while we read its output
+        [*command, "-f", "s16le", "-"], stdout=subprocess.PIPE, stderr=errors
     )
-    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout is not None
     size, seen, rest = 2 * max(1, int(block_seconds * rate)), False, b""
     try:
         while True:
@@ -88,8 +91,10 @@ def _ffmpeg_blocks(path: str, rate: int, block_seconds: float) -> Iterator[np.nd
                 yield np.frombuffer(data[:whole], dtype="<i2").astype(np.float32) / 32768.0
             if len(data) < size:
                 break
-        error = process.stderr.read()
-        if process.wait() != 0 or not seen:
+        status = process.wait()
+        errors.seek(max(0, os.fstat(errors.fileno()).st_size - 4096))
+        error = errors.read()
+        if status != 0 or not seen:
             lines = error.decode("utf-8", "replace").replace(path, "input").strip().splitlines()
             raise AudioError(
                 f"{path}: ffmpeg cannot decode it: {lines[-1] if lines else 'no audio stream'}"
@@ -98,3 +103,4 @@ def _ffmpeg_blocks(path: str, rate: int, block_seconds: float) -> Iterator[np.nd
         if process.poll() is None:
             process.kill()
             process.wait()
+        errors.close()

@@ -27,7 +27,6 @@ stores it there.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -137,9 +136,9 @@ def dev_utterances(data: str, sample_rate: int) -> Iterator:
         yield utt
 
 
-def measure(run: str, data: str, model=None) -> dict:
+def measure(run: str, data: str, model=None, sha256: str | None = None) -> dict:
     """Score ``data``'s dev split with the run's model -> the calibration (not stored)."""
-    from speechmill.train.verify import TrainedModel, model_file
+    from speechmill.train.verify import TrainedModel, file_sha256, model_file
 
     recognizer = TrainedModel(run) if model is None else model
     utts = [u for u in dev_utterances(data, recognizer.sample_rate) if u.text.strip()]
@@ -155,7 +154,7 @@ def measure(run: str, data: str, model=None) -> dict:
         raise CannotCalibrate(f"{data}: too few dev utterances could be aligned to calibrate on")
     return {
         "rule_version": RULE_VERSION,
-        "model_sha256": _sha256(model_file(run)),
+        "model_sha256": sha256 or file_sha256(model_file(run)),
         "data": os.path.abspath(data),
         "rule": rule_text(),
         **choose(right, wrong),
@@ -170,11 +169,12 @@ def rule_text() -> str:
     )
 
 
-def stored(run: str) -> dict | None:
-    """``RUN/calibration.json`` when it belongs to the run's model file and this rule, else None."""
-    from speechmill.train.verify import model_file
+def stored(run: str, sha256: str | None = None) -> dict | None:
+    """``RUN/calibration.json`` when it belongs to the run's model file (``sha256``: its digest
+    when the caller has it already) and this rule, else None."""
+    from speechmill.train.verify import file_sha256, model_file
 
-    path = os.path.join(_run_folder(run), FILE)
+    path = _calibration_path(run)
     try:
         with open(path) as f:
             found = json.load(f)
@@ -182,19 +182,27 @@ def stored(run: str) -> dict | None:
         return None
     if not isinstance(found, dict) or found.get("rule_version") != RULE_VERSION:
         return None
-    return found if found.get("model_sha256") == _sha256(model_file(run)) else None
+    threshold = found.get("threshold")
+    if not isinstance(threshold, (int, float)) or not -1e3 < threshold <= 0:
+        return None  # a file from someone else that is not a threshold: measured again
+    if not isinstance(found.get("separable"), bool):
+        return None
+    digest = sha256 or file_sha256(model_file(run))
+    return found if found.get("model_sha256") == digest else None
 
 
-def calibration_for(run: str, data: str | None = None, model=None) -> dict:
+def calibration_for(
+    run: str, data: str | None = None, model=None, sha256: str | None = None
+) -> dict:
     """The run's stored calibration, or one measured on ``data`` (default: the corpus the run
     was trained on, from its config.json) and stored with the run when its folder is writable."""
-    found = stored(run) if data is None else None
+    found = stored(run, sha256) if data is None else None
     if found is not None:
         return found
     if data is None:
         data = _training_data(run)
-    calibration = measure(run, data, model)
-    path = os.path.join(_run_folder(run), FILE)
+    calibration = measure(run, data, model, sha256)
+    path = _calibration_path(run)
     try:
         with open(path + ".tmp", "w") as f:
             json.dump(calibration, f, indent=2)
@@ -214,12 +222,15 @@ def refusal(calibration: dict, run: str) -> str:
     )
 
 
-def _run_folder(run: str) -> str:
-    return os.path.dirname(run) if run.endswith(".keras") else run
+def _calibration_path(run: str) -> str:
+    """``calibration.json`` beside the run's model file."""
+    from speechmill.train.verify import model_file
+
+    return os.path.join(os.path.dirname(model_file(run)), FILE)
 
 
 def _training_data(run: str) -> str:
-    path = os.path.join(_run_folder(run), "config.json")
+    path = os.path.join(os.path.dirname(_calibration_path(run)), "config.json")
     try:
         with open(path) as f:
             data = json.load(f)["data"]
@@ -229,11 +240,3 @@ def _training_data(run: str) -> str:
             f"pass --calibrate-with CORPUS (a corpus with a dev split) or --min-score"
         ) from None
     return str(data)
-
-
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -181,11 +181,19 @@ def model_file(run: str) -> str:
     return path
 
 
+def file_sha256(path: str) -> str:
+    """A file's sha256, read in 1 MiB blocks (a model file can be large)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def model_facts(run: str) -> dict:
     """What info.json records about the model: its file, sha256 and the run's steps."""
     path = model_file(run)
-    with open(path, "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()
+    digest = file_sha256(path)
     state = os.path.join(os.path.dirname(path), "state.json")
     steps = json.load(open(state)).get("steps") if os.path.exists(state) else None
     return {"run": os.path.dirname(os.path.abspath(path)), "sha256": digest, "steps": steps}
