@@ -7,9 +7,11 @@ stores (``gs://``, ``s3://``) there is no such lock: one writer per ``OUT`` is u
 
 ``UnitCache`` keeps each finished work unit in ``OUT/.parts/``: its part files (one per split)
 and a manifest with the unit's identity, its results (part offsets and sample counts, rejects,
-notes) and each part's size and sha1. A re-run with the same identity reuses the unit after
-checking the files; anything else rebuilds it. The identity covers the ``[[source]]`` table,
-the settings that shape the parts, the unit, and its inputs' sizes and modification times.
+notes), each part's size and sha1, and the manifest's own sha256. A re-run with the same
+identity reuses the unit after checking the manifest's checksum and the part files; anything
+that does not verify (an edited offset, count or ledger line, a missing key) rebuilds it. The
+identity covers the ``[[source]]`` table, the settings that shape the parts, the unit, and its
+inputs' sizes and modification times.
 """
 
 from __future__ import annotations
@@ -111,6 +113,7 @@ class UnitCache:
         return f"{self.folder}/{digest}.json"
 
     def _read(self, digest: str) -> dict | None:
+        """The unit's manifest when it is there and its checksum verifies, else None."""
         path = self.manifest_path(digest)
         if not storage.exists(path):
             return None
@@ -119,13 +122,22 @@ class UnitCache:
                 manifest = json.loads(f.read())
         except (ValueError, OSError):
             return None
-        return manifest if isinstance(manifest, dict) else None
+        if not isinstance(manifest, dict) or manifest.get("checksum") != _checksum(manifest):
+            return None
+        return manifest
 
     def load(self, digest: str, identity: str) -> UnitResult | None:
-        """The unit's stored result when its identity matches and its files are intact, else None."""
+        """The unit's stored result when its manifest verifies, its identity matches and its
+        part files are intact, else None (the unit is then rebuilt)."""
         manifest = self._read(digest)
-        if manifest is None or manifest.get("identity") != identity or "unit" not in manifest:
+        if manifest is None or manifest.get("identity") != identity:
             return None
+        try:
+            return self._result(digest, manifest)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None  # a manifest of another version of speechmill
+
+    def _result(self, digest: str, manifest: dict) -> UnitResult | None:
         parts = []
         for part in manifest["parts"]:
             full = f"{self.folder}/{part['name']}"
@@ -176,6 +188,7 @@ class UnitCache:
             "rejects": [dataclasses.asdict(r) for r in result.rejects],
             "notes": [dataclasses.asdict(n) for n in result.notes],
         }
+        manifest["checksum"] = _checksum(manifest)
         path = self.manifest_path(result.digest)
         with storage.create(path + ".tmp") as f:
             f.write(json.dumps(manifest, sort_keys=True).encode("utf-8"))
@@ -200,6 +213,13 @@ class UnitCache:
         ]
         if stale:
             storage.delete(stale)
+
+
+def _checksum(manifest: dict) -> str:
+    """sha256 of a manifest's fields other than its checksum (canonical JSON): an edited or
+    damaged manifest does not verify, and its unit is rebuilt."""
+    body = {key: value for key, value in manifest.items() if key != "checksum"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def _sha1_of(path: str, size: int) -> str | None:

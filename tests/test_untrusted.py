@@ -200,3 +200,29 @@ def test_numbers_out_of_range_are_one_line_before_any_work(tmp_path, capsys, com
         status = listen(["--model", no_model, "--input", "-", *argv])
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 2 and len(err) == 1 and flag in err[0], err
+
+
+def test_an_edited_unit_cache_manifest_is_rebuilt_not_trusted(tmp_path, librispeech):
+    from conftest import build, with_corrupt_flac, write_config
+
+    source = with_corrupt_flac(librispeech, tmp_path, "19-198-0001")
+    config = write_config(
+        tmp_path / "c.toml", f'[[source]]\ntype = "librispeech"\npath = "{source}"\n'
+    )
+    out = tmp_path / "corpus"
+    info = build(config, out)
+    published = {p.name: p.read_bytes() for p in out.glob("[!.]*") if p.is_file()}
+    manifests = {p: json.loads(p.read_text()) for p in sorted((out / ".parts").glob("*.json"))}
+    assert len(manifests) == 3 and info["rejects"]["total"] == 1
+    ledger_unit = next(p for p, m in manifests.items() if m["rejects"])
+    others = [p for p in manifests if p != ledger_unit]
+
+    manifests[ledger_unit]["rejects"] = []  # the ledger line lost
+    manifests[others[0]]["parts"][0]["index"]["ends"][0] += 7  # a record cut in the wrong place
+    manifests[others[1]]["parts"][0]["index"]["samples"][0] *= 3  # hours that are not there
+    del manifests[others[1]]["notes"]  # and a key missing
+    for path, manifest in manifests.items():
+        path.write_text(json.dumps(manifest))
+
+    assert build(config, out) == info  # no traceback: the same hours, counts and ledger
+    assert {p.name: p.read_bytes() for p in out.glob("[!.]*") if p.is_file()} == published
