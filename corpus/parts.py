@@ -1,8 +1,8 @@
 """A unit's accepted records, written to part files, and the one result a unit gives a job.
 
 ``PartWriter`` appends framed TFRecords to a part file (through corpus/storage.py) and keeps
-the part's **record index** (each record's end offset, sample count and whether its raw
-transcript had written forms read out). The index goes to disk with the unit (the unit cache's
+the part's **record index** (each record's end offset, sample count, whether its raw transcript
+had written forms read out, and its id). The index goes to disk with the unit (the unit cache's
 manifest), never into the job's elements: a job step sees one :class:`UnitResult` per unit,
 whose :class:`PartSummary` rows carry totals only (records, bytes, samples), so the shard plan
 and the whole-corpus facts need memory per unit, never per utterance.
@@ -26,31 +26,38 @@ WRITTEN_FORM_RE = re.compile(r"[0-9$£€¥₹%&@/°²³+]")  # what the normali
 
 @dataclasses.dataclass(frozen=True)
 class PartIndex:
-    """Per record of one part file: end offset, sample count, written forms read out."""
+    """Per record of one part file: end offset, sample count, written forms read out, id."""
 
     ends: tuple[int, ...]
     samples: tuple[int, ...]
     spelled: tuple[bool, ...]
+    ids: tuple[str, ...] = ()  # the records' utterance ids (what repeats are found by)
 
     def head(self, records: int) -> PartIndex:
         """The index of the first ``records`` records."""
-        return PartIndex(self.ends[:records], self.samples[:records], self.spelled[:records])
+        return PartIndex(
+            self.ends[:records], self.samples[:records], self.spelled[:records], self.ids[:records]
+        )
 
     def to_json(self) -> dict:
         return {
             "ends": list(self.ends),
             "samples": list(self.samples),
             "spelled": list(self.spelled),
+            "ids": list(self.ids),
         }
 
     @classmethod
     def from_json(cls, data: dict) -> PartIndex:
-        ends = tuple(int(e) for e in data["ends"])
-        return cls(
-            ends,
+        index = cls(
+            tuple(int(e) for e in data["ends"]),
             tuple(int(s) for s in data["samples"]),
-            tuple(bool(s) for s in data.get("spelled", ())) or (False,) * len(ends),
+            tuple(bool(s) for s in data["spelled"]),
+            tuple(str(i) for i in data["ids"]),
         )
+        if not len(index.ends) == len(index.samples) == len(index.spelled) == len(index.ids):
+            raise ValueError("a record index whose columns differ in length")
+        return index
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -114,32 +121,36 @@ class PartWriter:
         self.ends: list[int] = []
         self.samples: list[int] = []
         self.spelled: list[bool] = []
+        self.ids: list[str] = []
         self.offset = 0
         self.digest = hashlib.sha1()
 
     def write(self, utt: Utterance) -> None:
-        self.write_framed(
-            frame_chunks(record_chunks(utt)),
-            utt.num_samples,
-            bool(WRITTEN_FORM_RE.search(utt.text_raw)),
-        )
+        self.write_framed(frame_chunks(record_chunks(utt)), utt)
 
-    def write_framed(self, data: list[bytes], num_samples: int, spelled: bool = False) -> None:
-        """Append one framed record, given as the pieces of its bytes."""
+    def write_framed(self, data: list[bytes], utt: Utterance) -> None:
+        """Append one framed record of ``utt``, given as the pieces of its bytes."""
+        self.append(data, utt.num_samples, bool(WRITTEN_FORM_RE.search(utt.text_raw)), utt.id)
+
+    def append(self, data: list[bytes], samples: int, spelled: bool, item_id: str) -> None:
+        """Append one framed record (the pieces of its bytes) and its row of the index."""
         for piece in data:
             self.file.write(piece)
             self.digest.update(piece)
             self.offset += len(piece)
         self.ends.append(self.offset)
-        self.samples.append(num_samples)
+        self.samples.append(samples)
         self.spelled.append(spelled)
+        self.ids.append(item_id)
 
     def close(self) -> None:
         self.file.close()
 
     @property
     def index(self) -> PartIndex:
-        return PartIndex(tuple(self.ends), tuple(self.samples), tuple(self.spelled))
+        return PartIndex(
+            tuple(self.ends), tuple(self.samples), tuple(self.spelled), tuple(self.ids)
+        )
 
     def summary(self, split: str, source: str, key: str) -> PartSummary:
         return PartSummary.of(split, self.path, source, key, self.index, self.digest.hexdigest())

@@ -34,6 +34,7 @@ from speechmill.corpus.reject import RejectRecord
 from speechmill.corpus.types import Note, Unit
 
 PARTS_DIR = ".parts"
+INDEX_SUFFIX = ".index.json"  # beside a part file written outside the unit cache
 LOCK_FILE = ".lock"
 
 
@@ -160,7 +161,11 @@ class UnitCache:
         )
 
     def index(self, digest: str, part_path: str) -> PartIndex:
-        """The record index of one part of a finished unit (OSError when it is gone)."""
+        """The record index of one part of a finished unit (OSError when it is gone); a part
+        a job rewrote outside the cache (corpus/repeats.py) keeps its index beside it."""
+        if not part_path.startswith(self.folder + "/"):
+            with storage.open_read(part_path + INDEX_SUFFIX) as f:
+                return PartIndex.from_json(json.loads(f.read()))
         manifest = self._read(digest)
         name = part_path.rsplit("/", 1)[-1]
         for part in (manifest or {}).get("parts", []):

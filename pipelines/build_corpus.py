@@ -12,6 +12,7 @@ The job runs on the skeleton every corpus job shares (pipelines/job.py):
     Create(coarse units) | ParDo(expand) | Reshuffle | ParDo(expand again)  # chapters, videos ...
       | GroupByKey(unit key): one of each | ParDo(read + clean + write parts)
       -> one UnitResult per unit (totals only)
+      | DropRepeatedIds: ids grouped across the job, repeats of an id to the ledger
       | WriteCorpus: limits, plan per split, records placed where each part lies, shards
         written in parallel, combiners for the facts, ledger pieces, atomic publish
 """
@@ -200,6 +201,7 @@ def build_job(
         work=BuildUnits(sources, settings, parts_dir(out_dir), tables),
         total_units=total,
         limits={i: s.limit for i, s in enumerate(sources)},
+        one_per_id=True,
     )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 
 import apache_beam as beam
 
-from speechmill.corpus.parts import WRITTEN_FORM_RE, PartIndex, PartWriter, UnitResult
+from speechmill.corpus.parts import PartIndex, PartWriter, UnitResult
 from speechmill.corpus.reader import ShardRange, shard_ranges
 from speechmill.corpus.reject import RejectRecord
 from speechmill.corpus.schema import Utterance
@@ -70,9 +70,7 @@ class RangeParts:
         if record is None:
             self.writers[utt.source].write(utt)
         else:
-            self.writers[utt.source].write_framed(
-                frame_chunks([record]), utt.num_samples, bool(WRITTEN_FORM_RE.search(utt.text_raw))
-            )
+            self.writers[utt.source].write_framed(frame_chunks([record]), utt)
 
     def close(self) -> None:
         for w in self.writers.values():

@@ -27,7 +27,12 @@ from speechmill.corpus.parts import UnitResult
 from speechmill.corpus.progress import JobProgress
 from speechmill.corpus.reader import load_info
 from speechmill.corpus.workdir import note_progress, output_lock, progress_dir
-from speechmill.pipelines.transforms import WriteCorpus, fresh_staging, run_pipeline
+from speechmill.pipelines.transforms import (
+    DropRepeatedIds,
+    WriteCorpus,
+    fresh_staging,
+    run_pipeline,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +49,7 @@ class CorpusJob:
     limits: dict[int, int | None] = dataclasses.field(default_factory=dict)
     extra: dict[str, Any] | None = None  # info.json keys the job adds
     notes: Any = None  # corpus/facts.py accumulator of the units' notes (default: alignment)
+    one_per_id: bool = False  # records repeating an earlier record's id go to the ledger
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,10 +78,17 @@ def run_corpus_job(job: CorpusJob, run: JobRun, beam_args: list[str]) -> dict:
         notes = progress_dir(staging)
 
         def steps(p: beam.Pipeline) -> None:
-            (
+            results = (
                 job.units(p)
                 | "Work" >> beam.ParDo(job.work)
                 | "Note progress" >> beam.Map(noted, notes, job.settings.sample_rate)
+            )
+            if job.one_per_id:
+                results |= "One utterance per id" >> DropRepeatedIds(
+                    job.out_dir, staging, job.settings.sample_rate
+                )
+            (
+                results
                 | "Write corpus"
                 >> WriteCorpus(
                     job.settings,

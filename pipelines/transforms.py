@@ -27,6 +27,7 @@ from speechmill.corpus.plan import (
     place_records,
     plan_split,
 )
+from speechmill.corpus.repeats import occurrences, repeats, without_repeats
 from speechmill.corpus.shards import (
     JobFacts,
     ledger_names,
@@ -52,6 +53,38 @@ def place_step(placed: PlacedPart, folder: str) -> Iterator[tuple[tuple[str, int
     index = UnitCache(folder).index(placed.digest, placed.path)
     for raw, piece in place_records(placed, index):
         yield (placed.split, raw), piece
+
+
+class DropRepeatedIds(beam.PTransform):
+    """UnitResults -> the same, with every record whose utterance id an earlier record has
+    left out and in the ledger (corpus/repeats.py): ids are grouped by key across the whole
+    job, so no step holds more than one id's occurrences or one unit's drops."""
+
+    def __init__(self, out_dir: str, staging: str, sample_rate: int):
+        super().__init__()
+        self.folder, self.staging = parts_dir(out_dir), repeats_dir(staging)
+        self.sample_rate = sample_rate
+
+    def expand(self, results):
+        folder, staging, rate = self.folder, self.staging, self.sample_rate
+        drops = (
+            results
+            | "Record ids" >> beam.FlatMap(lambda r: occurrences(r, UnitCache(folder).index))
+            | "Group ids" >> beam.GroupByKey()
+            | "Repeated ids" >> beam.FlatMapTuple(repeats)
+        )
+        keyed = results | "Key by unit" >> beam.Map(lambda r: (r.digest, r))
+        return (
+            {"result": keyed, "drops": drops}
+            | "Units and their drops" >> beam.CoGroupByKey()
+            | "Without repeats"
+            >> beam.FlatMap(
+                lambda kv: (
+                    without_repeats(r, kv[1]["drops"], UnitCache(folder).index, staging, rate)
+                    for r in kv[1]["result"]
+                )
+            )
+        )
 
 
 def publish_step(
@@ -156,6 +189,11 @@ def staging_path(out_dir: str) -> str:
     return f"{out_dir.rstrip('/')}/.staging"
 
 
+def repeats_dir(staging: str) -> str:
+    """Where a job writes the parts it rewrote without repeated ids."""
+    return f"{staging.rstrip('/')}/repeats"
+
+
 def fresh_staging(out_dir: str, fresh: bool = False) -> str:
     """An empty ``OUT/.staging`` for a job's shards and ledger, and ``OUT/.parts`` for its units
     (emptied too when ``fresh``); returns the staging path."""
@@ -165,6 +203,7 @@ def fresh_staging(out_dir: str, fresh: bool = False) -> str:
             storage.delete([folder])
     storage.mkdirs(staging)
     storage.mkdirs(progress_dir(staging))
+    storage.mkdirs(repeats_dir(staging))
     if not storage.exists(parts_dir(out_dir)):
         storage.mkdirs(parts_dir(out_dir))
     return staging

@@ -186,3 +186,44 @@ def test_a_large_table_becomes_parallel_units_cut_by_a_worker(tmp_path):
     size = (root / "train.tsv").stat().st_size
     assert len(units) == -(-size // int(0.05 * (1 << 20))) > 1
     assert units[0].payload.start == 0 and units[-1].payload.end >= size
+
+
+def test_one_clip_is_one_utterance_across_rows_units_and_splits(tmp_path):
+    sentences = [f"The {w} lamp was lit at dusk." for w in ("red", "old", "tall", "small")]
+    root = write_commonvoice(
+        tmp_path / "en",
+        {
+            "train": [("a1", sentences[0]), ("a1", sentences[1]), ("b2", sentences[2])],
+            "test": [("c3", sentences[3])],
+        },
+    )
+    train = (root / "train.tsv").read_text().splitlines()
+    test = (root / "test.tsv").read_text().splitlines()
+    # the first clip twice more in train (later rows, other byte ranges), and once in test
+    (root / "train.tsv").write_text("\n".join([*train, train[1], train[1]]) + "\n")
+    (root / "test.tsv").write_text("\n".join([*test, train[1]]) + "\n")
+    config = write_config(
+        tmp_path / "cv.toml",
+        f'[[source]]\ntype = "commonvoice"\npath = "{root}"\ntables = ["train", "test"]\n'
+        "unit_mb = 0.0001\n",  # about one row per unit: the repeats are in other units
+        corpus="max_reject_fraction = 0.5",
+    )
+    info = build(config, tmp_path / "corpus")
+    published = [r["id"] for s in ("train", "test") for r in read_corpus(tmp_path / "corpus", s)]
+    assert sorted(published) == sorted(set(published)) and len(published) == 4
+    # the test split keeps its clip; train loses its repeats of it
+    assert {s: info["splits"][s]["examples"] for s in info["splits"]} == {"train": 2, "test": 2}
+    ledger = read_ledger(tmp_path / "corpus")
+    assert [(r["id"], r["reason"], r["stage"]) for r in ledger] == [
+        ("commonvoice/common_voice_en_1001", "text:duplicate-id", "dedupe")
+    ] * 3
+    assert [r["where"].split()[-1] for r in ledger] == ["(train)"] * 3
+    assert all(r["detail"].startswith("the same id as an utterance kept in test/") for r in ledger)
+    assert info["rejects"]["by_reason"] == {"text:duplicate-id": 3}
+
+    many = build(
+        config, tmp_path / "two", "--direct_num_workers=2", "--direct_running_mode=multi_processing"
+    )  # the same choice on another runner set-up
+    assert many == info
+    for shard in (tmp_path / "corpus").glob("*.tfrecord"):
+        assert (tmp_path / "two" / shard.name).read_bytes() == shard.read_bytes()
