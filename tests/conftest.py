@@ -220,6 +220,8 @@ class LoopbackSite(http.server.ThreadingHTTPServer):
 
     ``requests`` records (path, Range header); paths in ``slow`` answer after 4 s, paths in
     ``drip`` send one byte every 0.3 s; with ``drop_first`` the first response is cut off halfway.
+    Paths in ``endless`` send chunks of their body (HTML or zeros) without end, and paths in
+    ``claims`` announce that many bytes and send zeros until the client hangs up.
     """
 
     daemon_threads = True
@@ -231,6 +233,8 @@ class LoopbackSite(http.server.ThreadingHTTPServer):
         self.slow: set[str] = set()
         self.drip: set[str] = set()
         self.drop_first = False
+        self.endless: set[str] = set()
+        self.claims: dict[str, int] = {}
 
     @property
     def url(self) -> str:
@@ -250,6 +254,9 @@ class _SiteHandler(http.server.BaseHTTPRequestHandler):
         site.requests.append((self.path, rng))
         if self.path in site.slow:
             time.sleep(4)
+        if self.path in site.endless or self.path in site.claims:
+            self._without_end(site)
+            return
         data = site.files.get(self.path)
         if data is None:
             self.send_error(404, "Not Found")
@@ -276,6 +283,22 @@ class _SiteHandler(http.server.BaseHTTPRequestHandler):
             self.connection.shutdown(2)
             return
         self.wfile.write(body)
+
+    def _without_end(self, site: LoopbackSite) -> None:
+        html = self.path.endswith(".html")
+        chunk = b"<p>" + b"a" * (1 << 20) + b"</p>" if html else bytes(1 << 20)
+        self.protocol_version = "HTTP/1.1"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html" if html else "video/mp4")
+        if self.path in site.claims:
+            self.send_header("Content-Length", str(site.claims[self.path]))
+        else:
+            self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        framed = chunk if self.path in site.claims else b"%x\r\n%s\r\n" % (len(chunk), chunk)
+        with contextlib.suppress(OSError):
+            while True:
+                self.wfile.write(framed)
 
 
 @contextlib.contextmanager

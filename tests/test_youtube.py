@@ -326,3 +326,46 @@ def test_a_drip_feeding_server_is_cut_off_by_the_deadline(tmp_path, site):
     assert [(r["reason"], r["stage"]) for r in ledger] == [("youtube:deadline", "expand")]
     assert "not finished after 4 s" in ledger[0]["detail"] and "drip.html" in ledger[0]["where"]
     assert info["splits"]["train"]["examples"] == len(truth["manual"])
+
+
+def test_endless_pages_and_oversized_videos_are_bounded_and_leave_nothing(tmp_path, site):
+    import time
+
+    server, truth = site
+    server.endless.add("/watch/endless.html")  # a listing page that never ends
+    server.files["/watch/huge.html"] = page("/huge.mp4", "/manual.vtt")
+    server.claims["/huge.mp4"] = 2 << 30  # announces 2 GB
+    server.files["/watch/growing.html"] = page("/growing.mp4", "/manual.vtt")
+    server.endless.add("/growing.mp4")  # no length, grows without end
+    names = ("endless", "huge", "growing", "manual")
+    config = write_config(
+        tmp_path / "yt.toml",
+        f"""
+        [[source]]
+        type = "youtube"
+        urls = {[f"{server.url}/watch/{name}.html" for name in names]!r}
+        retries = 0
+        sleep_subtitles = 0
+        max_download_mb = 8
+        max_memory_mb = 600
+        split = "train"
+        """,
+        corpus="max_reject_fraction = 0.8",
+    )
+    start = time.time()
+    info = build(config, tmp_path / "corpus")
+    assert time.time() - start < 60
+    ledger = {r["where"].rsplit("/", 1)[-1]: r for r in read_ledger(tmp_path / "corpus")}
+    assert {name: (r["reason"], r["stage"]) for name, r in ledger.items()} == {
+        "endless.html": ("youtube:too-large", "expand"),
+        "huge.html": ("youtube:too-large", "unit"),
+        "growing.html": ("youtube:too-large", "unit"),
+    }
+    assert "600 MB of memory" in ledger["endless.html"]["detail"]
+    assert "max_download_mb (8 MB)" in ledger["huge.html"]["detail"]
+    assert "max_download_mb (8 MB)" in ledger["growing.html"]["detail"]
+    assert info["splits"]["train"]["examples"] == len(truth["manual"])
+    cache = tmp_path / "cache" / "youtube"
+    (video,) = [p for p in cache.iterdir() if p.is_dir()]  # no partial files of the others
+    assert video.name.startswith("manual") and (video / "meta.json").exists()
+    assert sum(f.stat().st_size for f in cache.rglob("*")) < 5 << 20

@@ -5,7 +5,8 @@ call in a light child process under a deadline. ``Downloader`` holds the setting
 ``list_videos(url)`` returns (url, id, item) triples (``item`` is the position of a video on a
 page that embeds several); ``fetch(...)`` writes ``media.wav`` (mono at the corpus rate), the
 caption files and ``meta.json`` into a video's cache folder and appends the id to the
-folder's ``archive.txt``. Failures raise ``Reject``.
+folder's ``archive.txt``; a download larger than ``max_download_mb`` (announced, or as it
+grows) is stopped. Failures raise ``Reject``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,31 @@ def _message(error: Exception) -> str:
     return str(error).replace("ERROR: ", "").strip()[:300]
 
 
+class _SizeBound(_QuietLogger):
+    """A download's size bound, and yt-dlp's logger while it downloads: yt-dlp skips a file
+    whose announced size is above ``limit`` (and says so to its logger); ``check`` (a progress
+    hook) stops one whose bytes grow past it (no length, or a lying one)."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.passed = False
+
+    def check(self, progress: dict[str, Any]) -> None:
+        if (progress.get("downloaded_bytes") or 0) > self.limit:
+            self.passed = True
+            raise yt_dlp.utils.DownloadError("larger than max_download_mb")
+
+    def debug(self, message: str) -> None:
+        if "larger than max-filesize" in message:
+            self.passed = True
+        log.debug(message)
+
+    info = warning = error = debug
+
+    def detail(self) -> str:
+        return f"the media is larger than max_download_mb ({self.limit / (1 << 20):g} MB)"
+
+
 @dataclasses.dataclass(frozen=True)
 class Downloader:
     languages: tuple[str, ...] = ("en",)
@@ -47,6 +73,7 @@ class Downloader:
     sleep_subtitles: float = 1.0
     timeout_seconds: float = 30.0
     sample_rate: int = 16000
+    max_download_mb: float = 2048.0
 
     def options(self, **extra: Any) -> dict[str, Any]:
         backoff = lambda n: min(30.0, 1.0 * 2**n)  # noqa: E731 - yt-dlp wants a callable
@@ -102,6 +129,10 @@ class Downloader:
         )
         if item is not None:
             options["playlist_items"] = str(item)
+        size = _SizeBound(int(self.max_download_mb * (1 << 20)))
+        options["max_filesize"] = size.limit  # a Content-Length above it is not fetched
+        options["progress_hooks"] = [size.check]  # nor a stream that grows past it
+        options["logger"] = size
         try:
             with yt_dlp.YoutubeDL(options) as ydl:
                 info = ydl.extract_info(url, download=False)
@@ -110,7 +141,13 @@ class Downloader:
                 self.check_license(info, url)
                 info = ydl.process_ie_result(info, download=True)
         except yt_dlp.utils.YoutubeDLError as e:
+            if size.passed:
+                raise Reject("youtube:too-large", size.detail(), where=url) from None
             raise Reject("youtube:download", _message(e), where=url) from None
+        if size.passed:
+            raise Reject("youtube:too-large", size.detail(), where=url)
+        if not os.path.exists(os.path.join(folder, "media.wav")):
+            raise Reject("youtube:download", "no audio was downloaded", where=url)
         requested = info.get("requested_subtitles") or {}
         meta = {
             key: info.get(key)

@@ -6,10 +6,13 @@ them). Each URL is expanded on a worker into one work unit per video (playlists 
 fan out); a URL that
 fails (HTTP 404, time-out, past ``deadline_seconds``) becomes a ledger entry. Each video's best
 audio is converted by ffmpeg to mono at the corpus rate and its subtitles in ``languages`` are
-fetched (corpus/inputs/ytdlp.py, in a child process under the deadline), manual captions first,
-automatic ones only with ``allow_auto``. Downloads land in ``cache_dir/youtube/<id>/`` and the
-finished ids in ``cache_dir/youtube/archive.txt`` (yt-dlp's archive format), so a re-run skips
-finished videos. The channel is the ``group``, the uploader the ``speaker``.
+fetched (corpus/inputs/ytdlp.py, in a child process under the deadline and within
+``max_memory_mb``), manual captions first, automatic ones only with ``allow_auto``; a video
+larger than ``max_download_mb`` or a page that outgrows the memory bound is
+``youtube:too-large``, and a rejected download leaves no partial files behind. Downloads land
+in ``cache_dir/youtube/<id>/`` and the finished ids in ``cache_dir/youtube/archive.txt``
+(yt-dlp's archive format), so a re-run skips finished videos. The channel is the ``group``,
+the uploader the ``speaker``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import shutil
 import urllib.parse
 from collections.abc import Iterator
 from typing import Any
@@ -91,6 +95,8 @@ class YouTubeSource(Source):
     sleep_subtitles: float = 1.0
     timeout_seconds: float = 30.0
     deadline_seconds: float = 1800.0
+    max_download_mb: float = 2048.0
+    max_memory_mb: float = 2048.0
     max_gap: float = 0.6
     cache_dir: str = ""
     sample_rate: int = 16000
@@ -109,6 +115,8 @@ class YouTubeSource(Source):
             "sleep_subtitles",
             "timeout_seconds",
             "deadline_seconds",
+            "max_download_mb",
+            "max_memory_mb",
             "max_gap",
         }
     )
@@ -138,8 +146,13 @@ class YouTubeSource(Source):
                 "timeout_seconds": ((int, float),),
                 "max_gap": ((int, float),),
                 "deadline_seconds": ((int, float),),
+                "max_download_mb": ((int, float),),
+                "max_memory_mb": ((int, float),),
             },
         )
+        for key in ("deadline_seconds", "max_download_mb", "max_memory_mb"):
+            if key in fields and not fields[key] > 0:
+                raise ConfigError(f"{where}: {key} must be positive, got {fields[key]!r}")
         return cls(
             urls=urls,
             url_file=url_file,
@@ -161,6 +174,7 @@ class YouTubeSource(Source):
             self.sleep_subtitles,
             self.timeout_seconds,
             self.sample_rate,
+            self.max_download_mb,
         )
 
     def units(self) -> list[Unit]:
@@ -208,6 +222,8 @@ class YouTubeSource(Source):
                 self.deadline_seconds,
                 reason="youtube:deadline",
                 where=url,
+                memory_mb=self.max_memory_mb,
+                memory_reason="youtube:too-large",
             )
         except Reject as reject:
             reject.item_id = url
@@ -223,13 +239,19 @@ class YouTubeSource(Source):
         folder = os.path.join(self.cache_dir, slug(video.id))
         meta_path = os.path.join(folder, META)
         if not os.path.exists(meta_path):
-            call_with_deadline(
-                self.downloader.fetch,
-                (video.url, video.item, folder, os.path.join(self.cache_dir, "archive.txt")),
-                self.deadline_seconds,
-                reason="youtube:deadline",
-                where=video.url,
-            )
+            try:
+                call_with_deadline(
+                    self.downloader.fetch,
+                    (video.url, video.item, folder, os.path.join(self.cache_dir, "archive.txt")),
+                    self.deadline_seconds,
+                    reason="youtube:deadline",
+                    where=video.url,
+                    memory_mb=self.max_memory_mb,
+                    memory_reason="youtube:too-large",
+                )
+            except Reject:
+                shutil.rmtree(folder, ignore_errors=True)  # no partial download stays behind
+                raise
         with open(meta_path) as f:
             return folder, json.load(f)
 
