@@ -18,6 +18,7 @@ import numpy as np
 
 from speechmill.corpus import audio as audio_lib
 from speechmill.corpus.config import CorpusSettings
+from speechmill.corpus.errors import os_name
 from speechmill.corpus.parts import PartIndex, PartWriter, UnitResult
 from speechmill.corpus.reject import Reject, RejectRecord, record_reject
 from speechmill.corpus.schema import Utterance
@@ -77,15 +78,15 @@ def to_utterance(segment: Segment, source: str, settings: CorpusSettings) -> Utt
             where=where,
         )
     return Utterance(
-        id=segment.id,
+        id=os_name(segment.id),
         source=source,
-        speaker=segment.speaker,
-        group=segment.group,
+        speaker=os_name(segment.speaker),
+        group=os_name(segment.group),
         text=text,
         text_raw=segment.text_raw,
         audio=pcm,
         license=segment.license,
-        origin=segment.origin,
+        origin=os_name(segment.origin),
         synthetic=segment.synthetic,
         gender=segment.gender,
         captions=segment.captions,

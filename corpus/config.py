@@ -11,6 +11,7 @@ import dataclasses
 import difflib
 import math
 import os
+import stat
 import tomllib
 from typing import Any
 
@@ -142,11 +143,25 @@ def parse_config(data: dict[str, Any], base_dir: str, where: str = "config") -> 
     )
 
 
+MAX_CONFIG_BYTES = 16 << 20
+
+
+def _without_blocking(path: str, flags: int) -> int:
+    """Open without blocking, so a FIFO named as the config cannot hang the command."""
+    return os.open(path, flags | os.O_NONBLOCK)
+
+
 def load_config(path: str) -> BuildConfig:
-    """Read a TOML config file."""
+    """Read a TOML config file (a regular file of at most ``MAX_CONFIG_BYTES``)."""
     try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
+        with open(path, "rb", opener=_without_blocking) as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise ConfigError(f"{path} is not a regular file (a pipe or device), not a config")
+            os.set_blocking(f.fileno(), True)
+            raw = f.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES >> 20} MB; not a config")
+        data = tomllib.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
     except IsADirectoryError:
@@ -157,6 +172,8 @@ def load_config(path: str) -> BuildConfig:
         ) from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: tables or arrays nested too deep to read") from None
     except OSError as e:
         raise ConfigError(f"{path}: cannot read the config: {e.strerror}") from None
     return parse_config(data, os.path.dirname(os.path.abspath(path)), where=path)

@@ -59,6 +59,16 @@ def printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
+def os_name(text: str) -> str:
+    """A file name as Python lists it, made valid text: the bytes of a name that is not UTF-8
+    (held as surrogates) shown as ``\\xNN`` escapes ("caf\\xe9.wav"); valid names unchanged."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text
+
+
 def our_line(error: BaseException) -> str | None:
     """The "speechmill: ..." sentence inside an error, however a runner wrapped it, or None."""
     for line in reversed(str(error).splitlines()):

@@ -11,7 +11,7 @@ import json
 import logging
 import re
 
-from speechmill.corpus.errors import printable
+from speechmill.corpus.errors import os_name, printable
 
 log = logging.getLogger("speechmill.rejects")
 _ADDRESS_RE = re.compile(r" (?:object )?at 0x[0-9a-fA-F]+")  # object reprs differ from run to run
@@ -68,11 +68,11 @@ def record_reject(
     """Turn a Reject into a ledger record and log the one-line message."""
     record = RejectRecord(
         source=source,
-        id=reject.item_id or item_id,
+        id=os_name(reject.item_id or item_id),
         stage=stage,
         reason=reject.reason,
-        detail=_ADDRESS_RE.sub("", reject.detail),
-        where=reject.where or where,
+        detail=os_name(_ADDRESS_RE.sub("", reject.detail)),
+        where=os_name(reject.where or where),
         seconds=round(seconds, 3),
     )
     log.warning(record.log_line())

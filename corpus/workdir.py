@@ -79,9 +79,10 @@ def parts_dir(out_dir: str) -> str:
 
 
 def fingerprint(*parts: Any) -> str:
-    """A stable digest of JSON-able parts (dict keys sorted)."""
+    """A stable digest of JSON-able parts (dict keys sorted); a file name that is not UTF-8
+    (its undecodable bytes held as surrogates, as Python lists it) is digested as its bytes."""
     text = json.dumps(parts, sort_keys=True, default=repr, ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def files_identity(paths: list[str]) -> list[tuple[str, int, float]]:

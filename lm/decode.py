@@ -19,9 +19,11 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 
 import numpy as np
 
+from speechmill.corpus.errors import DataError
 from speechmill.corpus.schema import ALPHABET
 
 LN10 = math.log(10.0)
@@ -62,6 +64,22 @@ def arpa_vocabulary(path: str) -> set[str] | None:
     return words
 
 
+class DamagedLM(DataError):
+    """A language model file that KenLM cannot load (truncated, damaged, not a model)."""
+
+    def __init__(self, path: str, error: Exception):
+        found = re.search(r"threw (\w+)\.? ?([^\n]*)", str(error))
+        why = (
+            f"{found.group(1)}: {found.group(2).rstrip(')')}"
+            if found
+            else "neither an ARPA file nor a KenLM binary"
+        )
+        super().__init__(
+            f"speechmill: {path}: not a language model KenLM can load ({why.strip()[:160]}); "
+            "rebuild it with make lm"
+        )
+
+
 class WordLM:
     """A KenLM word model with the fusion weights: ``alpha`` scales its log-probabilities,
     ``beta`` is added per word."""
@@ -76,8 +94,11 @@ class WordLM:
         if not os.path.exists(path):
             raise FileNotFoundError(f"{path}: no language model (make lm builds one)")
         self.path, self.alpha, self.beta = path, alpha, beta
-        self.model = kenlm.Model(path)
-        vocabulary = arpa_vocabulary(path)
+        try:
+            self.model = kenlm.Model(path)
+            vocabulary = arpa_vocabulary(path)
+        except (OSError, RuntimeError, ValueError) as error:  # ValueError: a binary's bytes
+            raise DamagedLM(path, error) from None
         self.prefixes = (
             None
             if vocabulary is None

@@ -32,6 +32,15 @@ NOISE = re.compile(
             r"oneDNN custom operations are on|TF-TRT Warning|computation placer already registered",
             r"This TensorFlow binary is optimized to use available CPU instructions",
             r"To enable the following instructions: .* in other operations, rebuild TensorFlow",
+            r"^INFO: Created TensorFlow Lite XNNPACK delegate for CPU",  # LiteRT, per model
+            r"^Note: (?:Illegal Audio-MPEG-Header|Trying to resync|Skipped \d+ bytes in input)",
+            r"^Note: (?:Hit end of \(available\) data|Encountered more data than announced)",
+            r"^\[src/libmpg123/[^\]]*\] (?:error|warning|note): ",  # a damaged MP3 frame
+            r"^Loading the LM will be faster if you build a binary file",  # KenLM, ARPA files
+            r"^The ARPA file is missing <unk>\.  Substituting log10 probability",
+            r"^Reading \S+\.arpa$",
+            r"^----5---10---15---20---25---30---35---40---45---50---55---60---65---70---75---80",
+            r"^\*{20,}$",  # KenLM's progress bar
         ]
     )
 )

@@ -351,3 +351,40 @@ def test_inspect_counts_pipes_and_old_flags(librispeech_corpus):
     )
     assert piped.returncode == 0 and piped.stderr == "", piped.stderr
     assert len(piped.stdout.splitlines()) == 1
+
+
+def test_library_notices_do_not_reach_the_quiet_console(tmp_path):
+    """mpg123's resync notes on a damaged MP3, KenLM's banner and progress bar on an ARPA file
+    and LiteRT's XNNPACK line are dropped by the console filter; a real line still shows."""
+    import numpy as np
+    import soundfile
+
+    mp3 = tmp_path / "damaged.mp3"
+    soundfile.write(mp3, (np.random.default_rng(0).normal(0, 3000, 48000)).astype(np.int16), 16000)
+    data = bytearray(mp3.read_bytes())
+    for i in range(2000, len(data), 700):
+        data[i : i + 40] = b"\xff\xfb" * 20
+    mp3.write_bytes(bytes(data))
+    arpa = tmp_path / "lm.arpa"
+    arpa.write_text(
+        "\\data\\\nngram 1=3\nngram 2=1\n\n\\1-grams:\n-1.0\t<s>\t-0.3\n-1.0\t</s>\n-0.5\tlamp\t-0.3\n"
+        "\n\\2-grams:\n-0.2\t<s> lamp\n\n\\end\\\n"
+    )
+    script = f"""
+import os, soundfile, kenlm
+from speechmill.quiet import filtered_stderr
+with filtered_stderr():
+    soundfile.read({str(mp3)!r})
+    kenlm.Model({str(arpa)!r})
+    os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\\n")
+    os.write(2, b"speechmill: a line the user needs\\n")
+"""
+    bare = subprocess.run(
+        [sys.executable, "-c", script.replace("with filtered_stderr():", "if True:")],
+        capture_output=True,
+        text=True,
+    )
+    assert "Illegal Audio-MPEG-Header" in bare.stderr and "Loading the LM" in bare.stderr
+    quiet = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr.strip() == "speechmill: a line the user needs", quiet.stderr

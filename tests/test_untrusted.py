@@ -226,3 +226,102 @@ def test_an_edited_unit_cache_manifest_is_rebuilt_not_trusted(tmp_path, librispe
 
     assert build(config, out) == info  # no traceback: the same hours, counts and ledger
     assert {p.name: p.read_bytes() for p in out.glob("[!.]*") if p.is_file()} == published
+
+
+def test_odd_files_in_a_folder_source_are_ledger_lines_not_hangs_or_crashes(tmp_path, capsys):
+    import os
+
+    from conftest import build, read_corpus, read_ledger, speak, write_audio, write_config
+
+    root = tmp_path / "voice"
+    speaker = root / "ann"
+    speaker.mkdir(parents=True)
+    for stem, line in (("good", "The kettle began to sing."), ("other", "She closed the door.")):
+        write_audio(speaker / f"{stem}.wav", speak(line))
+        (speaker / f"{stem}.txt").write_text(line)
+    odd = os.fsencode(speaker) + b"/caf\xe9.wav"  # a Latin-1 name from an old disk
+    write_audio(tmp_path / "odd.wav", speak("A name from an old disk."))
+    os.rename(tmp_path / "odd.wav", odd)
+    Path(os.fsdecode(odd[:-4] + b".txt")).write_text("A name from an old disk.")
+    os.mkfifo(speaker / "pipe.wav")  # would block any reader forever
+    (speaker / "pipe.txt").write_text("Nobody is speaking.")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    write_audio(outside / "secret.wav", speak("Not part of this folder."))
+    (outside / "secret.txt").write_text("Not part of this folder.")
+    (speaker / "link.wav").symlink_to(outside / "secret.wav")
+    (speaker / "link.txt").symlink_to(outside / "secret.txt")
+    (speaker / "inside.wav").symlink_to(speaker / "good.wav")  # a link within the tree is fine
+    (speaker / "inside.txt").write_text("The kettle began to sing.")
+    config = write_config(
+        tmp_path / "f.toml",
+        f'[[source]]\ntype = "folder"\npath = "{root}"\nsplit = "train"\n',
+        corpus="max_reject_fraction = 0.5",
+    )
+    build(config, tmp_path / "corpus")
+    rows = {r["id"]: r for r in read_corpus(tmp_path / "corpus", "train")}
+    assert set(rows) == {
+        "folder/ann/good",
+        "folder/ann/other",
+        "folder/ann/inside",
+        "folder/ann/caf_xe9",
+    }
+    assert rows["folder/ann/caf_xe9"]["origin"].endswith("ann/caf\\xe9.wav")  # shown escaped
+    ledger = {r["id"]: r for r in read_ledger(tmp_path / "corpus")}
+    assert {i: r["reason"] for i, r in ledger.items()} == {
+        "folder/ann/pipe": "audio:not-a-file",
+        "folder/ann/link": "audio:link-outside",
+    }
+    assert str(outside / "secret.wav") in ledger["folder/ann/link"]["detail"]
+
+    config.write_text(config.read_text() + "follow_links = true\n")  # the user says so
+    build(config, tmp_path / "followed")
+    assert "folder/ann/link" in {r["id"] for r in read_corpus(tmp_path / "followed", "train")}
+
+
+@pytest.mark.parametrize(
+    "kind, expected",
+    [
+        ("fifo", "not a regular file"),  # hung the command, waiting for a writer
+        ("deep", "nested too deep"),  # RecursionError traceback from tomllib
+        ("deep-inline", "nested too deep"),
+        ("type-list", "type must be a string"),  # TypeError: unhashable list
+    ],
+)
+def test_a_hostile_config_is_one_line(tmp_path, capsys, kind, expected):
+    import os
+
+    from speechmill.pipelines.build_corpus import main
+
+    config = tmp_path / "c.toml"
+    if kind == "fifo":
+        os.mkfifo(config)
+    elif kind == "deep":
+        config.write_text('[[source]]\ntype = "folder"\nx = ' + "[" * 3000 + "]" * 3000 + "\n")
+    elif kind == "deep-inline":
+        config.write_text("[corpus]\nseed = {" + "a = {" * 3000 + "}" * 3000 + "}\n")
+    else:
+        config.write_text(f'[[source]]\ntype = ["folder"]\npath = "{tmp_path}"\n')
+    status = main(["--config", str(config), "--output", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(err) == 1 and expected in err[0] and str(config) in err[0], err
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"\\data\\\nngram 1=3\n\n\\1-grams:\n-1.0\tthe\nbro",  # a truncated ARPA file
+        bytes(range(256)) * 12,  # bytes that are no model at all
+    ],
+)
+def test_a_damaged_language_model_is_one_line(tmp_path, damage):
+    from speechmill.corpus.errors import one_line
+    from speechmill.lm.decode import WordLM
+
+    lm = tmp_path / "lm.arpa"
+    lm.write_bytes(damage)
+    with pytest.raises(Exception) as caught:
+        WordLM(str(lm))
+    line, status = one_line(caught.value)
+    assert status == 1 and line.startswith(f"speechmill: {lm}: not a language model KenLM")
+    assert "\n" not in line and "lm::ngram" not in line  # no C++ signature in the line

@@ -48,6 +48,11 @@ def test_text_that_cannot_fit_is_refused():
         align(peaked("a", first=1, step=1, frames=5), "a very long transcript", FRAME)
     with pytest.raises(CannotAlign):
         align(peaked("a", first=1, step=1, frames=5), "   ", FRAME)
+    with pytest.raises(CannotAlign) as caught:  # fewer frames than letters and their blanks
+        align(peaked("a", first=1, step=1, frames=5), "aaaa", FRAME)
+    assert str(caught.value) == (
+        "5 frames are too few for the 4 characters (a repeated letter needs a blank between its frames)"
+    )  # in our words, not the library's "Audio is shorter than text!"
 
 
 def test_model_posteriors_are_log_probabilities_cut_to_each_true_length():

@@ -70,8 +70,11 @@ def align(log_probs: np.ndarray, text: str, frame_seconds: float) -> Alignment:
         timings, char_probs, _ = ctc_segmentation(
             config, np.asarray(log_probs, dtype=np.float64), ground_truth
         )
-    except AssertionError as e:  # the library's own "audio is shorter than text"
-        raise CannotAlign(str(e)) from None
+    except AssertionError:  # the library's "Audio is shorter than text!", in our words
+        raise CannotAlign(
+            f"{len(log_probs)} frames are too few for the {len(text)} characters "
+            "(a repeated letter needs a blank between its frames)"
+        ) from None
     first = begins[0] + 1  # ground truth index of the text's first character
     letters = [first + k for k, c in enumerate(text) if c != " "]
     frames = np.minimum(

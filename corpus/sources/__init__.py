@@ -32,6 +32,10 @@ REGISTRY: dict[str, type[Source]] = {
 def make_source(table: dict[str, Any], context: SourceContext) -> Source:
     """A ``[[source]]`` table -> a configured source; unknown types list the known ones."""
     kind = table.get("type")
+    if not isinstance(kind, str):
+        raise ConfigError(
+            f"[[source]]: type must be a string, one of {', '.join(sorted(REGISTRY))}; got {kind!r}"
+        )
     if kind not in REGISTRY:
         raise ConfigError(
             f"[[source]]: unknown type {kind!r}{did_you_mean(kind, REGISTRY)}; "

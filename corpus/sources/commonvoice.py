@@ -23,6 +23,7 @@ from typing import Any, BinaryIO
 
 from speechmill.corpus import storage
 from speechmill.corpus.config import ConfigError
+from speechmill.corpus.inputs.localfile import read_input
 from speechmill.corpus.inputs.ranges import byte_ranges, lines_in_range
 from speechmill.corpus.reject import Reject
 from speechmill.corpus.schema import SPLITS
@@ -69,13 +70,14 @@ class CommonVoiceSource(Source):
     tables: tuple[str, ...] = ("train", "dev", "test")
     min_vote_margin: int = 1
     unit_mb: float = 4.0
+    follow_links: bool = False
     split: str | None = None
     limit: int | None = None
 
     name = "commonvoice"
     EXPAND_ROUNDS = 1
     LICENSE = LICENSE
-    KEYS = frozenset({"path", "tables", "min_vote_margin", "unit_mb"})
+    KEYS = frozenset({"path", "tables", "min_vote_margin", "unit_mb", "follow_links"})
 
     @classmethod
     def from_config(cls, table: dict[str, Any], context: SourceContext) -> CommonVoiceSource:
@@ -106,6 +108,7 @@ class CommonVoiceSource(Source):
             tables=tables,
             unit_mb=float(unit_mb),
             min_vote_margin=cls.option(table, "min_vote_margin", int, 1),
+            follow_links=cls.option(table, "follow_links", bool, False),
             **common,
         )
 
@@ -191,8 +194,11 @@ class CommonVoiceSource(Source):
                 return
         audio_path = f"{self.path}/clips/{posixpath.basename(clip)}"
         try:
-            with _open(audio_path) as f:
-                audio = f.read()
+            audio = read_input(audio_path, self.path, "audio", self.follow_links)
+        except Reject as reject:
+            reject.item_id = item_id
+            yield reject
+            return
         except OSError:
             yield Reject(
                 "audio:missing",

@@ -8,7 +8,9 @@ them). The speaker is the folder ``speaker_level`` levels below ``path`` (1 by d
 so a speaker never spans two splits. Each folder's recordings are work units of up to
 ``files_per_unit`` files. A recording without a transcript is rejected as ``text:missing``;
 a transcript without a recording, in a folder that holds recordings, as ``audio:missing``
-(text files named README, LICENSE, NOTES ... are documentation, not transcripts).
+(text files named README, LICENSE, NOTES ... are documentation, not transcripts). A FIFO or
+device is ``audio:not-a-file`` (``text:not-a-file``), and a link that leads out of ``path``
+``audio:link-outside`` unless ``follow_links = true``.
 Licence: whatever the recordings' owner says; set ``license``.
 """
 
@@ -21,6 +23,8 @@ from typing import Any
 
 from speechmill.corpus import storage
 from speechmill.corpus.config import ConfigError
+from speechmill.corpus.errors import os_name
+from speechmill.corpus.inputs.localfile import read_input
 from speechmill.corpus.inputs.textfile import decode_text
 from speechmill.corpus.reject import Reject
 from speechmill.corpus.sources.base import Source, SourceContext
@@ -58,18 +62,14 @@ class Recordings:
     orphans: tuple[str, ...] = ()
 
 
-def _read(path: str) -> bytes:
-    with storage.open_read(path) as f:
-        return f.read()
-
-
 def _stem(path: str) -> str:
     return path.rsplit(".", 1)[0]
 
 
 def _native_id(path: str, root: str) -> str:
     """``root/alice/day1/take 3.wav`` -> ``alice/day1/take_3``."""
-    return "/".join(slug(part) for part in _stem(posixpath.relpath(path, root)).split("/"))
+    parts = _stem(posixpath.relpath(path, root)).split("/")
+    return "/".join(slug(os_name(part)) for part in parts)  # "caf\xe9" -> "caf_xe9"
 
 
 @dataclasses.dataclass
@@ -80,12 +80,13 @@ class FolderSource(Source):
     speaker_level: int = 1
     files_per_unit: int = 200
     license: str = LICENSE
+    follow_links: bool = False
     split: str | None = None
     limit: int | None = None
 
     name = "folder"
     LICENSE = LICENSE
-    KEYS = frozenset({"path", "speaker_level", "files_per_unit", "license"})
+    KEYS = frozenset({"path", "speaker_level", "files_per_unit", "license", "follow_links"})
 
     @classmethod
     def from_config(cls, table: dict[str, Any], context: SourceContext) -> FolderSource:
@@ -104,6 +105,7 @@ class FolderSource(Source):
             speaker_level=level,
             files_per_unit=per_unit,
             license=cls.option(table, "license", str, LICENSE),
+            follow_links=cls.option(table, "follow_links", bool, False),
             **common,
         )
 
@@ -146,8 +148,12 @@ class FolderSource(Source):
         folders = posixpath.relpath(posixpath.dirname(audio_path), self.path).split("/")
         folders = [] if folders == ["."] else folders
         if self.speaker_level == 0 or not folders:
-            return slug(posixpath.basename(self.path))
-        return slug(folders[min(self.speaker_level, len(folders)) - 1])
+            return slug(os_name(posixpath.basename(self.path)))
+        return slug(os_name(folders[min(self.speaker_level, len(folders)) - 1]))
+
+    def _read(self, path: str, kind: str) -> bytes:
+        """A file of the tree (not a FIFO; a link only within it unless ``follow_links``)."""
+        return read_input(path, self.path, kind, self.follow_links)
 
     def read(self, unit: Unit) -> Iterator[Segment | Reject]:
         work: Recordings = unit.payload
@@ -162,7 +168,9 @@ class FolderSource(Source):
                 )
                 continue
             try:
-                text = decode_text(_read(transcript), transcript, reason="text:encoding")
+                samples = self._read(audio, "audio")
+                raw = self._read(transcript, "text")
+                text = decode_text(raw, transcript, reason="text:encoding")
             except Reject as reject:
                 reject.item_id = item_id
                 yield reject
@@ -173,7 +181,7 @@ class FolderSource(Source):
                 speaker=speaker,
                 group=speaker,
                 text_raw=" ".join(text.split()),
-                audio=_read(audio),
+                audio=samples,
                 origin=audio,
                 license=self.license,
             )

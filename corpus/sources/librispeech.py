@@ -26,6 +26,7 @@ from speechmill.corpus.inputs.archive import (
     iter_members,
 )
 from speechmill.corpus.inputs.fetch import fetch
+from speechmill.corpus.inputs.localfile import read_input
 from speechmill.corpus.inputs.textfile import decode_text
 from speechmill.corpus.reject import Reject
 from speechmill.corpus.sources.base import Source, SourceContext
@@ -155,11 +156,12 @@ class LibriSpeechSource(Source):
     md5: str | None = None
     cache_dir: str = ""
     max_member_bytes: int = DEFAULT_MAX_MEMBER_BYTES
+    follow_links: bool = False
 
     name = "librispeech"
     EXPAND_ROUNDS = 1
     LICENSE = LICENSE
-    KEYS = frozenset({"path", "mirror", "md5", "max_member_mb"})
+    KEYS = frozenset({"path", "mirror", "md5", "max_member_mb", "follow_links"})
 
     @classmethod
     def from_config(cls, table: dict[str, Any], context: SourceContext) -> LibriSpeechSource:
@@ -190,6 +192,7 @@ class LibriSpeechSource(Source):
             md5=cls.option(table, "md5", str),
             cache_dir=context.cache_dir,
             max_member_bytes=int(max_mb * (1 << 20)),
+            follow_links=cls.option(table, "follow_links", bool, False),
             **common,
         )
 
@@ -284,8 +287,9 @@ class LibriSpeechSource(Source):
 
     def _read_chapter(self, transcript_path: str, gender: str) -> Iterator[Segment | Reject]:
         folder = posixpath.dirname(transcript_path)
+        raw = read_input(transcript_path, self.path, "text", self.follow_links)
         lines, duplicates = parse_transcripts(
-            decode_text(_read_bytes(transcript_path), transcript_path, reason="text:encoding")
+            decode_text(raw, transcript_path, reason="text:encoding")
         )
         yield from duplicate_rejects(duplicates, self.name, transcript_path)
         flacs = {posixpath.basename(p)[: -len(".flac")]: p for p in _match(f"{folder}/*.flac")}
@@ -307,9 +311,13 @@ class LibriSpeechSource(Source):
                     where=flacs[utt_id],
                 )
             else:
-                yield self._segment(
-                    utt_id, lines[utt_id], _read_bytes(flacs[utt_id]), flacs[utt_id], gender, split
-                )
+                try:
+                    audio = read_input(flacs[utt_id], self.path, "audio", self.follow_links)
+                except Reject as reject:
+                    reject.item_id = item
+                    yield reject
+                    continue
+                yield self._segment(utt_id, lines[utt_id], audio, flacs[utt_id], gender, split)
 
     def _read_archive(self, archive: str, split: str | None) -> Iterator[Segment | Reject]:
         """Stream an archive; audio waits in memory until its chapter's transcript arrives."""

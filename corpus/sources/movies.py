@@ -19,6 +19,7 @@ from typing import Any
 
 from speechmill.corpus import storage
 from speechmill.corpus.config import ConfigError
+from speechmill.corpus.inputs.localfile import check_input, read_input
 from speechmill.corpus.inputs.media import embedded_subtitles, load_audio, video_fps
 from speechmill.corpus.reject import Reject
 from speechmill.corpus.sources.base import Source, SourceContext
@@ -68,10 +69,13 @@ class MoviesSource(Source):
     min_sync_score: float = 0.5
     license: str = LICENSE
     sample_rate: int = 16000
+    follow_links: bool = False
 
     name = "movies"
     LICENSE = LICENSE
-    KEYS = frozenset({"path", "languages", "max_offset", "min_sync_score", "license"})
+    KEYS = frozenset(
+        {"path", "languages", "max_offset", "min_sync_score", "license", "follow_links"}
+    )
 
     @classmethod
     def from_config(cls, table: dict[str, Any], context: SourceContext) -> MoviesSource:
@@ -83,6 +87,7 @@ class MoviesSource(Source):
                 "languages": (list, None, str),
                 "max_offset": ((int, float),),
                 "min_sync_score": ((int, float),),
+                "follow_links": (bool,),
             },
         )
         licence = cls.option(table, "license", str, LICENSE)
@@ -115,7 +120,13 @@ class MoviesSource(Source):
                 local = os.path.join(tmp, posixpath.basename(video))
                 with open(local, "wb") as f:
                     f.write(_read(video))
-            raw = _read(subtitles) if subtitles else embedded_subtitles(local)
+            else:  # ffmpeg opens it: not a FIFO, not a link out of the folder
+                check_input(video, self.path, "audio", self.follow_links)
+            raw = (
+                read_input(subtitles, self.path, "subtitle", self.follow_links)
+                if subtitles
+                else embedded_subtitles(local)
+            )
             if raw is None:
                 raise Reject(
                     "subtitle:missing",
