@@ -27,6 +27,7 @@ from speechmill.corpus.schema import (
     CorpusMismatch,
     Utterance,
     check_info,
+    check_layout,
     decode_utterance,
 )
 from speechmill.corpus.tfrecord import read_records, record_offsets
@@ -47,6 +48,7 @@ def load_info(
     if not isinstance(info, dict):
         raise CorruptCorpus(f"{path}: not a JSON object")
     check_info(info, sample_rate=sample_rate, alphabet=alphabet, where=folder)
+    check_layout(info, where=folder)
     return info
 
 

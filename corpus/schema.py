@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import re
 import struct
 from collections.abc import Mapping
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
-from speechmill.corpus.errors import UserError
+from speechmill.corpus.errors import CorruptCorpus, UserError
 
 SCHEMA_VERSION = 3  # 2: adds `captions`; 3: adds `verify_score` and `word_times` (make verify)
 READABLE_VERSIONS = (2, 3)  # a version-2 record reads as an unverified one
@@ -342,6 +343,56 @@ def check_info(
         )
     if alphabet is not None and info.get("alphabet") != alphabet:
         raise CorpusMismatch(f"{where}: alphabet {info.get('alphabet')!r}, expected {alphabet!r}")
+
+
+SHARD_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]*\.tfrecord")  # a file in the folder
+LEDGER_NAME_RE = re.compile(r"rejects(?:-\d{5}-of-\d{5})?\.jsonl")
+
+
+def check_layout(info: Mapping[str, Any], where: str = "corpus") -> None:
+    """Refuse (CorruptCorpus) an info.json whose parts a reader relies on are not what a build
+    writes: splits as tables with counts, hours and shard names that are plain file names in
+    the corpus folder (never a path out of it), a positive sample rate, an alphabet, and the
+    rejects' counts and ledger piece names. An info.json from someone else is data."""
+
+    def bad(what: str) -> CorruptCorpus:
+        return CorruptCorpus(f"{where}: info.json: {what}")
+
+    def count(value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+    def number(value: Any) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+
+    rate = info.get("sample_rate")
+    if not count(rate) or not rate:
+        raise bad(f"sample_rate {rate!r} is not a positive whole number")
+    if not isinstance(info.get("alphabet"), str):
+        raise bad("alphabet is not a string")
+    splits = info.get("splits")
+    if not isinstance(splits, dict):
+        raise bad("splits is not a table of splits")
+    for name, split in splits.items():
+        if not isinstance(split, dict):
+            raise bad(f"split {name!r} is not a table")
+        if not count(split.get("examples")) or not number(split.get("hours")):
+            raise bad(f"split {name!r}: examples and hours must be numbers, 0 or more")
+        shards = split.get("shards")
+        if not isinstance(shards, list) or not all(
+            isinstance(s, str) and SHARD_NAME_RE.fullmatch(s) for s in shards
+        ):
+            raise bad(f"split {name!r}: shards must be a list of .tfrecord names in the folder")
+    rejects = info.get("rejects", {})
+    if not isinstance(rejects, dict) or not count(rejects.get("total", 0)):
+        raise bad("rejects.total is not a count")
+    by_reason = rejects.get("by_reason", {})
+    if not isinstance(by_reason, dict) or not all(count(n) for n in by_reason.values()):
+        raise bad("rejects.by_reason is not a table of counts")
+    ledger = rejects.get("ledger", [])
+    if not isinstance(ledger, list) or not all(
+        isinstance(p, str) and LEDGER_NAME_RE.fullmatch(p) for p in ledger
+    ):
+        raise bad("rejects.ledger must be a list of rejects-*.jsonl names in the folder")
 
 
 def dumps_info(info: Mapping[str, Any]) -> str:

@@ -325,3 +325,51 @@ def test_a_damaged_language_model_is_one_line(tmp_path, damage):
     line, status = one_line(caught.value)
     assert status == 1 and line.startswith(f"speechmill: {lm}: not a language model KenLM")
     assert "\n" not in line and "lm::ngram" not in line  # no C++ signature in the line
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "truncated",
+        "flipped",
+        "info-not-json",
+        "info-wrong-types",
+        "info-not-a-dict",
+        "info-shard-outside",
+    ],
+)
+def test_a_damaged_corpus_under_inspect_and_report_is_one_line(
+    tmp_path, capsys, librispeech_corpus, damage
+):
+    import shutil
+
+    from speechmill.inspect import main as inspect
+    from speechmill.report import main as report
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(librispeech_corpus, corpus)
+    shard = next(corpus.glob("train-*.tfrecord"))
+    data = shard.read_bytes()
+    info = json.loads((corpus / "info.json").read_text())
+    if damage == "truncated":
+        shard.write_bytes(data[: len(data) * 2 // 3])
+    elif damage == "flipped":
+        shard.write_bytes(data[:5000] + bytes(b ^ 0xFF for b in data[5000:5100]) + data[5100:])
+    elif damage == "info-not-json":
+        (corpus / "info.json").write_text('{"schema_version": 3, "splits": {')
+    elif damage == "info-wrong-types":
+        info["splits"] = {"train": {"examples": "many", "shards": "train-*.tfrecord"}}
+        (corpus / "info.json").write_text(json.dumps(info))
+    elif damage == "info-shard-outside":  # a shard "name" that leads out of the folder
+        info["splits"]["train"]["shards"] = ["../../../../etc/x.tfrecord"]
+        (corpus / "info.json").write_text(json.dumps(info))
+    else:
+        (corpus / "info.json").write_text(json.dumps([info]))
+    for command, argv in (
+        (inspect, [str(corpus), "--splits", "train", "--samples", "50"]),
+        (report, [str(corpus), "--output", str(tmp_path / "report.html")]),
+    ):
+        status = command(argv)
+        err = capsys.readouterr().err.strip().splitlines()
+        assert status in (1, 2) and len(err) == 1 and err[0].startswith("speechmill: "), err
+        assert str(corpus) in err[0], err
