@@ -22,7 +22,7 @@ from speechmill.corpus.errors import os_name
 from speechmill.corpus.parts import PartIndex, PartWriter, UnitResult
 from speechmill.corpus.reject import Reject, RejectRecord, record_reject
 from speechmill.corpus.schema import Utterance
-from speechmill.corpus.text import normalize
+from speechmill.corpus.text import normalize, readings
 from speechmill.corpus.types import Note, Segment, Unit, stable_hash
 from speechmill.corpus.workdir import UnitCache, unit_digest
 
@@ -61,7 +61,14 @@ def to_utterance(segment: Segment, source: str, settings: CorpusSettings) -> Utt
         raise Reject(
             "duration:long", f"{seconds:.2f} s > max_seconds {settings.max_seconds}", where=where
         )
-    text = normalize(segment.text_raw, where=where)
+    # a person spoke it: keep every reading of its written forms for make verify to choose
+    # from; a TTS engine spoke the default reading itself
+    options = (
+        (normalize(segment.text_raw, where=where),)
+        if segment.synthetic
+        else readings(segment.text_raw, where=where)
+    )
+    text = options[0]
     cps = len(text) / seconds
     if cps > settings.max_chars_per_second:
         raise Reject(
@@ -90,6 +97,8 @@ def to_utterance(segment: Segment, source: str, settings: CorpusSettings) -> Utt
         synthetic=segment.synthetic,
         gender=segment.gender,
         captions=segment.captions,
+        engine=segment.engine,
+        readings=options if len(options) > 1 else (),
     )
 
 

@@ -118,7 +118,7 @@ class ScoreHistogram:
     per source the counts and score quantiles, from a histogram of scores in bins of
     1/SCORE_BIN (``facts``: the job's settings and model)."""
 
-    COUNTS = ("kept", "retimed", "rejected", "skipped")
+    COUNTS = ("kept", "retimed", "rejected", "skipped", "readings", "reread")
 
     def __init__(self, facts: dict[str, Any] | None = None):
         self.facts = facts or {}

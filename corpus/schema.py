@@ -21,8 +21,8 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 from speechmill.corpus.errors import CorruptCorpus, UserError
 
-SCHEMA_VERSION = 3  # 2: adds `captions`; 3: adds `verify_score` and `word_times` (make verify)
-READABLE_VERSIONS = (2, 3)  # a version-2 record reads as an unverified one
+SCHEMA_VERSION = 4  # 2: `captions`; 3: `verify_score`, `word_times`; 4: `readings`, `engine`
+READABLE_VERSIONS = (2, 3, 4)  # a version-2 record reads as an unverified one
 # Token 0 is the CTC blank/pad; the character at index i has token id i + 1.
 ALPHABET = " 'abcdefghijklmnopqrstuvwxyz"
 INFO_FILE = "info.json"
@@ -48,6 +48,8 @@ BYTES_FIELDS = (
 )
 INT_FIELDS = ("num_samples", "synthetic")
 FLOAT_FIELDS = ("verify_score", "word_times")  # written only for verified utterances
+LIST_FIELDS = ("readings",)  # written only when a transcript has several readings
+OPTIONAL_BYTES_FIELDS = ("engine",)  # written only for synthetic speech
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +75,10 @@ class Utterance:
     word_times: tuple[
         float, ...
     ] = ()  # make verify: start, end (s) of each word of ``text``, flattened
+    engine: str = ""  # the TTS engine that spoke a synthetic utterance ("espeak-ng", "flite" ...)
+    readings: tuple[str, ...] = ()  # a written form's candidate readings, ``text`` among them;
+    # () when the transcript has one reading. The first is the normalizer's default; make
+    # verify sets ``text`` to the one the audio supports best.
 
     @property
     def num_samples(self) -> int:
@@ -173,6 +179,9 @@ def _entry(key: str, kind: str, values: list) -> tuple[bytes, bytes]:
     """One feature as (head, payload): the payload is the one value of a bytes feature (the
     audio stays a piece of its own), else empty."""
     name = key.encode("utf-8")
+    if kind == "strings":  # a bytes list of several short values
+        content = b"".join(b"\x0a" + _varint(len(v)) + v for v in values)
+        return _entry_head(name, 0x0A, len(content)) + content, b""
     if kind == "bytes":
         (value,) = values
         content_head = b"\x0a" + _varint(len(value))
@@ -212,6 +221,12 @@ def record_chunks(utt: Utterance) -> list[bytes]:
             )
         features["verify_score"] = ("float", [utt.verify_score])
         features["word_times"] = ("float", list(utt.word_times))
+    if utt.engine:
+        features["engine"] = ("bytes", [utt.engine.encode("utf-8")])
+    if utt.readings:
+        if utt.text not in utt.readings:
+            raise ValueError(f"{utt.id}: text {utt.text!r} is not one of its readings")
+        features["readings"] = ("strings", [r.encode("utf-8") for r in utt.readings])
     pieces: list[bytes] = []
     small: list[bytes] = []
     for key in _key_order(tuple(features)):
@@ -261,6 +276,10 @@ def encode_utterance_protobuf(utt: Utterance) -> bytes:
     if utt.verify_score is not None:
         feature_map["verify_score"].float_list.value.append(utt.verify_score)
         feature_map["word_times"].float_list.value.extend(utt.word_times)
+    if utt.engine:
+        feature_map["engine"].bytes_list.value.append(utt.engine.encode("utf-8"))
+    if utt.readings:
+        feature_map["readings"].bytes_list.value.extend(r.encode("utf-8") for r in utt.readings)
     return example.SerializeToString(deterministic=True)
 
 
@@ -283,6 +302,10 @@ def decode_utterance(serialized: bytes) -> Utterance:
         **fields,
         verify_score=fmap["verify_score"].float_list.value[0] if verified else None,
         word_times=tuple(fmap["word_times"].float_list.value) if verified else (),
+        engine=fmap["engine"].bytes_list.value[0].decode("utf-8") if "engine" in fmap else "",
+        readings=tuple(v.decode("utf-8") for v in fmap["readings"].bytes_list.value)
+        if "readings" in fmap
+        else (),
     )
 
 

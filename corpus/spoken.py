@@ -7,12 +7,21 @@ ranges, decades) and plain cardinals last, so a digit is read once, in its wides
 A quantity is never changed: signs, decimal parts, scale words and currencies are all read.
 A form that a careful reader could not read without guessing (``01.10.2010``: January or
 October?) raises ``Reject("text:ambiguous")``.
+
+Some forms have several readings that people use ("1994": "one thousand nine hundred and
+ninety four" or "nineteen ninety four"; "1/2": "one half" or "a half"; "2-3": "two to three",
+"two three" or "two or three"; "5:30": "five thirty" or "half past five"; "120": with "and" or
+without). A rule offers them through :func:`pick`, the first being the default (what
+``normalize`` gives); ``corpus.text.readings`` runs the rules once per choice to list every
+candidate reading, for ``make verify`` to let the audio choose.
 """
 
 from __future__ import annotations
 
+import contextvars
+import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from num2words import num2words
 
@@ -91,19 +100,80 @@ _YEAR_CUES = (
 )
 
 
+class Choices:
+    """The choices of one run of the rules: ``vector[k]`` picks the option of the k-th choice
+    point met (0, the default, beyond it); ``arities`` records how many options each had."""
+
+    def __init__(self, vector: tuple[int, ...] = ()):
+        self.vector = vector
+        self.arities: list[int] = []
+
+    def pick(self, options: list[str]) -> str:
+        k = len(self.arities)
+        self.arities.append(len(options))
+        return options[min(self.vector[k], len(options) - 1) if k < len(self.vector) else 0]
+
+
+_CHOICES: contextvars.ContextVar[Choices | None] = contextvars.ContextVar("choices", default=None)
+
+
+def pick(options: list[str]) -> str:
+    """One of a written form's readings: the first (the default) unless a run that lists the
+    readings asks for another. Options are deduplicated, the order kept."""
+    options = list(dict.fromkeys(options))
+    choices = _CHOICES.get()
+    if choices is None or len(options) == 1:
+        return options[0]
+    return choices.pick(options)
+
+
+def choice_vectors(arities: list[int], points: int) -> Iterator[tuple[int, ...]]:
+    """Every choice vector over the first ``points`` choice points, fewest changes first."""
+    ranges = [range(a) for a in arities[:points]]
+    vectors = sorted(itertools.product(*ranges), key=lambda v: (sum(x > 0 for x in v), v))
+    yield from vectors
+
+
+def run_with(vector: tuple[int, ...], func: Callable[[], str]) -> tuple[str, list[int]]:
+    """``func()`` with the choice points picking ``vector``; returns its result and arities."""
+    choices = Choices(vector)
+    token = _CHOICES.set(choices)
+    try:
+        return func(), choices.arities
+    finally:
+        _CHOICES.reset(token)
+
+
+def without_and(spoken: str) -> str:
+    """'one hundred and twenty' -> 'one hundred twenty' (the American reading)."""
+    return re.sub(r"\b(hundred|thousand|million|billion) and\b", r"\1", spoken)
+
+
 def words(n: int | float | str, to: str = "cardinal") -> str:
     """num2words in English, without hyphens or commas."""
     return num2words(n, lang="en", to=to).replace("-", " ").replace(",", "")
 
 
 def cardinal(text: str) -> str:
-    """'1,234.5' -> 'one thousand two hundred and thirty four point five'; '.25' -> 'point two five'."""
+    """'1,234.5' -> 'one thousand two hundred and thirty four point five'; '.25' -> 'point two five'.
+    Other readings people use are offered through :func:`pick`."""
+    return pick(cardinal_readings(text))
+
+
+def cardinal_readings(text: str) -> list[str]:
+    """A number's readings, the default first: without "and" ("one hundred twenty"), with "a"
+    ("a hundred"), in hundreds ("fifteen hundred" for 1,500)."""
     text = text.replace(",", "")
     whole, _, part = text.partition(".")
     spoken = words(int(whole)) if whole else ""
-    if part:
-        spoken += " point " + " ".join(words(int(d)) for d in part)
-    return spoken.strip()
+    fraction = " point " + " ".join(words(int(d)) for d in part) if part else ""
+    options = [spoken]
+    if whole and 1100 <= int(whole) <= 9999 and int(whole) % 100 == 0 and int(whole) % 1000:
+        options.append(f"{words(int(whole) // 100)} hundred")
+    options += [without_and(o) for o in options]
+    if whole and (100 <= int(whole) < 200 or 1000 <= int(whole) < 1100):  # "a hundred and five"
+        options += [re.sub(r"^one (hundred|thousand)\b", r"a \1", o) for o in options]
+    return [(o + fraction).strip() for o in options]
 
 
 def signed(sign: str | None, number: str) -> str:
@@ -111,7 +181,8 @@ def signed(sign: str | None, number: str) -> str:
 
 
 def year(n: int) -> str:
-    return words(n, "year")
+    spoken = words(n, "year")
+    return pick([spoken, without_and(spoken)])
 
 
 def ordinal(n: int) -> str:
@@ -237,6 +308,17 @@ def _clock(m: re.Match) -> str:
         spoken = f"{words(hours)} oh {words(minutes)}"
     else:
         spoken = f"{words(hours)} {words(minutes)}"
+    if not half and 1 <= hours <= 12:  # how a clock is also read out
+        after = words(hours % 12 + 1)
+        spoken = pick(
+            [spoken]
+            + {
+                0: [words(hours)],
+                15: [f"quarter past {words(hours)}"],
+                30: [f"half past {words(hours)}"],
+                45: [f"quarter to {after}"],
+            }.get(minutes, [])
+        )
     return f" {spoken} {' '.join(half)} "
 
 
@@ -300,6 +382,8 @@ def _fraction(m: re.Match) -> str:
     spoken = f"{count} {name}" if not (a == 1 and b == 2 and not whole) else "one half"
     if whole:
         spoken = f"{words(int(whole))} and {spoken}"
+    elif a == 1 and b in FRACTIONS:  # "1/2": one half, or a half
+        spoken = pick([spoken, f"a {name}"])
     return f" {spoken} "
 
 
@@ -308,7 +392,8 @@ def _year_range(m: re.Match) -> str:
 
 
 def _number_range(m: re.Match) -> str:
-    return f" {cardinal(m.group('a'))} to {cardinal(m.group('b'))} "
+    a, b = cardinal(m.group("a")), cardinal(m.group("b"))
+    return f" {pick([f'{a} to {b}', f'{a} {b}', f'{a} or {b}'])} "
 
 
 def _decade(m: re.Match) -> str:
@@ -349,7 +434,11 @@ def house_number(number: str) -> str:
 
 
 def _signed_number(m: re.Match) -> str:
-    return f" {signed(m.group('sign'), m.group('num'))} "
+    sign, number = m.group("sign"), m.group("num")
+    if not sign and re.fullmatch(r"1[1-9][0-9]{2}|20[0-9]{2}", number):  # could be a year
+        as_year = words(int(number), "year")
+        return f" {pick(cardinal_readings(number) + [as_year, without_and(as_year)])} "
+    return f" {signed(sign, number)} "
 
 
 Rule = tuple[re.Pattern, Callable[[re.Match], str]]

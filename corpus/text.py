@@ -12,16 +12,25 @@ A control character (a terminal escape sequence, a NUL: never part of what someo
 raises ``Reject("text:control")`` and a markup tag or character entity (``<svg onload=…>``,
 ``&amp;``) ``Reject("text:markup")``, before any of it could be read out as words; sources
 whose format carries markup by construction (subtitle tags) strip it before this.
+
+``readings(raw) -> (default, other readings ...)`` lists every reading people use of the
+written forms that have several ("1994", "1/2", "St.", "2-3", "5:30", "120"), for sources
+with a human speaker: ``make verify`` lets the audio choose among them.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 
 from speechmill.corpus.reject import Reject
 from speechmill.corpus.schema import ALPHABET
-from speechmill.corpus.spoken import ordinal, spell_out, words
+from speechmill.corpus.spoken import choice_vectors, ordinal, pick, run_with, spell_out, words
+
+MAX_CHOICE_POINTS = 4  # ambiguous forms of one transcript whose readings are listed
+MAX_READINGS = 8
+MAX_RUNS = 32
 
 _FOLD = str.maketrans(
     {
@@ -228,7 +237,10 @@ def _regnal(m: re.Match) -> str:
 def expand_abbreviations(text: str) -> str:
     """Mr. -> mister, St. -> saint (before a name) or street, No. 5 -> number 5, ..."""
     text = _NUMBER_SIGN_RE.sub("number", text)
-    text = _SAINT_STREET_RE.sub(lambda m: ("saint" if m.group(2) else "street") + m.group(1), text)
+    text = _SAINT_STREET_RE.sub(
+        lambda m: pick(["saint", "street"] if m.group(2) else ["street", "saint"]) + m.group(1),
+        text,
+    )
     return _ABBREV_RE.sub(lambda m: ABBREVIATIONS[m.group(1)], text)
 
 
@@ -295,3 +307,23 @@ def normalize(raw: str, *, where: str = "") -> str:
     if not text:
         raise Reject("text:empty", f"transcript {raw[:60]!r} has no speakable words", where=where)
     return text
+
+
+def readings(raw: str, *, where: str = "") -> tuple[str, ...]:
+    """Every reading of a transcript that people use, the default (``normalize(raw)``) first;
+    one element when it has no written form with several readings. The first
+    ``MAX_CHOICE_POINTS`` such forms are varied, fewest changes first, at most
+    ``MAX_READINGS`` readings. Rejects as ``normalize`` does."""
+    default, arities = run_with((), lambda: normalize(raw, where=where))
+    found = [default]
+    vectors = (v for v in choice_vectors(arities, MAX_CHOICE_POINTS) if any(v))
+    for vector in itertools.islice(vectors, MAX_RUNS):
+        if len(found) >= MAX_READINGS:
+            break
+        try:
+            text, _ = run_with(vector, lambda v=vector: normalize(raw, where=where))
+        except Reject:
+            continue
+        if text not in found:
+            found.append(text)
+    return tuple(found)

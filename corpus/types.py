@@ -43,6 +43,7 @@ class Segment:
     gender: str = ""
     split: str | None = None  # the source's own split (e.g. LibriSpeech subsets)
     captions: str = ""  # "manual" / "auto" when the transcript is a caption track
+    engine: str = ""  # the TTS engine of synthetic speech
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,7 +10,11 @@ a model that cannot tell right from wrong transcripts there is refused in one li
 ``--min-score`` when given, it goes to the ledger as ``verify:low-score`` with its
 score; a transcript found only outside the utterance's own time is ``verify:elsewhere``; one
 with more letters than the model has frames is ``verify:unalignable``. The rest are kept with
-``verify_score`` and word timings, cut to the aligned speech plus ``--margin``.
+``verify_score`` and word timings, cut to the aligned speech plus ``--margin``. A transcript
+with several readings of its written forms (``readings``, from the build: "1994" as "nineteen
+ninety four" or "one thousand nine hundred and ninety four") gets the reading nearest to what
+the model hears there (``best_reading``) as its ``text``; info.json counts per source
+how many had several (``readings``) and how many the audio moved off the default (``reread``).
 
 Where a record's ``origin`` names a readable media file and its time (``film.mkv#t=12.30,15.10``,
 as the movies source writes), the model hears ``--context`` seconds more on each side, read
@@ -119,6 +123,34 @@ def window_for(utt: Utterance, rate: int, context: float) -> Window:
     return Window(audio, (round(start - offset, 3), round(end - offset, 3)), path, offset)
 
 
+def best_reading(log_probs: np.ndarray, readings: tuple[str, ...], frame_seconds: float):
+    """(reading, alignment) of the reading the audio supports best among those that align:
+    the fewest characters from what the model hears where the readings align (its greedy
+    transcript over their spans, 0.2 s more each side), then the higher alignment score, then
+    the earlier reading; CannotAlign when none aligns."""
+    from speechmill.train.verify import CannotAlign, align, heard_distance
+
+    aligned, error = [], None
+    for k, reading in enumerate(readings):
+        try:
+            aligned.append((k, reading, align(log_probs, reading, frame_seconds)))
+        except CannotAlign as e:
+            error = error or e
+    if not aligned:
+        raise error
+    if len(aligned) == 1:
+        return aligned[0][1], aligned[0][2]
+    pad = 0.2 / frame_seconds
+    span = (
+        max(0, int(min(a.start for _, _, a in aligned) / frame_seconds - pad)),
+        int(max(a.end for _, _, a in aligned) / frame_seconds + pad) + 1,
+    )
+    _, reading, alignment = min(
+        aligned, key=lambda x: (heard_distance(log_probs, x[1], span), -x[2].score, x[0])
+    )
+    return reading, alignment
+
+
 def _moved(window: Window, start: float, end: float) -> bool:
     return (
         abs(start - window.own[0]) > RETIMED_SECONDS or abs(end - window.own[1]) > RETIMED_SECONDS
@@ -154,7 +186,7 @@ class VerifyRanges(CachedRanges):
         )
 
     def work(self, work: ShardRange, parts: RangeParts) -> Iterator[RejectRecord | Note]:
-        from speechmill.train.verify import CannotAlign, align, judge
+        from speechmill.train.verify import CannotAlign, judge
 
         records = list(read_range(work))
         utterances = [decode_utterance(r) for r in records]
@@ -177,11 +209,17 @@ class VerifyRanges(CachedRanges):
                 continue
             window = windows[i]
             try:
-                alignment = align(posteriors[i], utt.text, self.recognizer.frame_seconds)
+                reading, alignment = best_reading(
+                    posteriors[i], utt.readings or (utt.text,), self.recognizer.frame_seconds
+                )
             except CannotAlign as e:
                 counts[utt.source]["rejected"] += 1
                 yield self._reject(utt, "verify:unalignable", str(e), work)
                 continue
+            if utt.readings:
+                counts[utt.source]["readings"] += 1
+                counts[utt.source]["reread"] += reading != utt.readings[0]
+                utt = dataclasses.replace(utt, text=reading)
             verdict = judge(
                 alignment,
                 min_score=self.verify.min_score,

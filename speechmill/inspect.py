@@ -29,12 +29,20 @@ def describe(utt: Utterance, rate: int) -> str:
     someone else cannot send escape sequences or forged lines to the terminal)."""
     p = printable
     extra = "".join(
-        f" {k}={p(v)}" for k, v in (("augment", utt.augment), ("captions", utt.captions)) if v
+        f" {k}={p(v)}"
+        for k, v in (
+            ("augment", utt.augment),
+            ("captions", utt.captions),
+            ("gender", utt.gender),
+            ("engine", utt.engine),
+        )
+        if v
     )
     return (
         f"{p(utt.id)}\t{p(utt.speaker)}\t{utt.num_samples / rate:.2f} s\t{p(utt.text)}\n"
         f"    raw: {p(utt.text_raw)}\n    origin: {p(utt.origin)}  licence: {p(utt.license)}"
         f"{'  synthetic' if utt.synthetic else ''}{extra}"
+        + ("\n    readings: " + " | ".join(p(r) for r in utt.readings) if utt.readings else "")
         + (
             f"\n    verified: score {utt.verify_score:.2f}, words "
             + " ".join(f"{w}@{a:.2f}-{b:.2f}" for w, a, b in utt.words)

@@ -147,3 +147,52 @@ def test_old_layout_credits_contents_illustrations_headings_and_colophon_are_not
             "He watched the sea until the morning came, and then he slept until noon.",
             "The storm came from the north and the ships stayed in the harbour all week.",
         ]
+
+
+HELD_OUT_KINDS = """*** START OF THE PROJECT GUTENBERG EBOOK THE MILL ***
+
+I. THE MILL
+II. THE FLOOD
+III. THE MORNING AFTER
+
+CHAPTER I
+CHAPTER II
+
+The author thanks the miller of Hollow End for his patience with a stranger's questions.
+
+List of Illustrations
+The miller at the gate
+The spring flood
+A map of the valley
+
+I. THE MILL
+
+The miller opened the gate before dawn and the carts came slowly down the lane.
+
+The printers of the town went on strike, and the newspaper did not appear for a week.
+
+II. THE FLOOD
+
+The river rose in the night and by morning the lower field was under water.
+
+PRINTED BY WILLIAM CLOWES AND SONS, LIMITED, LONDON AND BECCLES.
+
+Richard Clay & Sons, Limited, London and Bungay.
+
+THE RIVERSIDE PRESS, CAMBRIDGE, MASSACHUSETTS, U.S.A.
+
+*** END OF THE PROJECT GUTENBERG EBOOK THE MILL ***
+"""
+
+
+def test_colophons_illustration_headings_and_heading_only_contents_are_not_spoken():
+    """The kinds still spoken in held-out books: a printer's imprint in capitals or as a firm's
+    name, a "List of Illustrations" line above its entries, a contents list of bare chapter
+    headings or numbered titles without a CONTENTS heading; a sentence about printers stays."""
+    pieces = book_pieces(HELD_OUT_KINDS.encode("utf-8"), min_words=4, max_words=40)
+    assert pieces == [
+        "The author thanks the miller of Hollow End for his patience with a stranger's questions.",
+        "The miller opened the gate before dawn and the carts came slowly down the lane.",
+        "The printers of the town went on strike, and the newspaper did not appear for a week.",
+        "The river rose in the night and by morning the lower field was under water.",
+    ]

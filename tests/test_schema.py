@@ -129,6 +129,7 @@ def test_records_written_in_pieces_are_what_protobuf_and_tensorflow_serialize():
             word_times=tuple(float(t) for t in rng.random(2 * len(words.split())))
             if verified
             else (),
+            readings=(words, "a reading " * (i % 30), "é") if i % 3 == 1 else (),
         )
         ours = encode_utterance(utt)
         assert ours == encode_utterance_protobuf(utt)
@@ -139,3 +140,4 @@ def test_records_written_in_pieces_are_what_protobuf_and_tensorflow_serialize():
         back = decode_utterance(ours)
         assert (back.id, back.text_raw, back.synthetic) == (utt.id, utt.text_raw, utt.synthetic)
         assert np.array_equal(back.audio, utt.audio) and len(back.word_times) == len(utt.word_times)
+        assert back.readings == utt.readings

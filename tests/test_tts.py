@@ -87,6 +87,49 @@ def test_multi_voice_books_are_identical_and_each_piece_has_its_own_settings(tmp
             assert abs(raw - expected) > 0.1 * expected  # the check tells the two readings apart
 
 
+def median_pitch(folder: Path, split: str = "train") -> dict[str, tuple[float, str, str]]:
+    """Each record's median F0 (librosa's YIN, a measure independent of the voice names) with its
+    stored gender and engine."""
+    import librosa
+    import numpy as np
+
+    from speechmill.corpus.reader import load_info, utterances
+
+    out = {}
+    for utt in utterances(str(folder), load_info(str(folder)), split):
+        f0 = librosa.yin(utt.audio.astype(np.float32) / 32768, fmin=60, fmax=400, sr=16000)
+        out[utt.id] = (float(np.median(f0)), utt.gender, utt.engine)
+    return out
+
+
+def test_tts_voices_carry_the_gender_their_pitch_shows_and_their_engine(tmp_path):
+    """ "+f3" and flite's slt are women's voices, espeak's en-us, flite's awb and festival's
+    voices men's: the stored gender agrees with the speech's median F0 on every record."""
+    book = tmp_path / "lanterns.txt"
+    book.write_text(BOOK)
+    voices = ["en-us", "en-gb-scotland+f2", "flite:slt", "flite:awb"]
+    config = write_config(
+        tmp_path / "tts.toml",
+        f"""
+        [[source]]
+        type = "gutenberg"
+        books = ["{book}"]
+        voices = {voices}
+        rates = [170]
+        split = "train"
+        min_words = 4
+        max_words = 20
+        """,
+    )
+    build(config, tmp_path / "corpus")
+    found = median_pitch(tmp_path / "corpus")
+    assert len(found) == 5 * len(voices)
+    for uid, (pitch, gender, engine) in found.items():  # men about 100-135 Hz, women 170-220
+        assert gender == ("f" if pitch > 150 else "m"), (uid, pitch, gender)
+        assert engine == ("flite" if "/flite_" in uid else "espeak-ng"), (uid, engine)
+    assert {g for _, g, _ in found.values()} == {"f", "m"}
+
+
 def test_the_tts_child_dies_with_the_build(tmp_path):
     # The build's main process marks itself and starts a worker (like Beam's SDK workers, which
     # outlive a killed job for a while); the worker's TTS child must go when the build goes.

@@ -196,7 +196,7 @@ def test_verify_rejects_wrong_cues_and_retimes_shifted_ones(tmp_path, film, veri
         section["model"]["sha256"]
         == hashlib.sha256((verify_model / "model.keras").read_bytes()).hexdigest()
     )
-    assert info["schema_version"] == 3
+    assert info["schema_version"] == 4
     assert info["alignment"][0]["item"] == "movies/film"  # the build's sync facts carried over
 
     rows = read_corpus(out, "train")  # tf.data reads the new fields
@@ -205,6 +205,54 @@ def test_verify_rejects_wrong_cues_and_retimes_shifted_ones(tmp_path, film, veri
     again = tmp_path / "again"  # one process, fresh: same bytes
     verify(corpus, again, verify_model, *IN_PROCESS)
     assert digests(again) == digests(out)
+
+
+# Written forms with two readings, each spoken both ways: the subtitle writes the digits.
+READ_BOTH_WAYS = [
+    ("The number on the door was 1994.", "the number on the door was nineteen ninety four"),
+    (
+        "The number on the door was 1994.",
+        "the number on the door was one thousand nine hundred and ninety four",
+    ),
+    ("About 1,500 people came to the fair.", "about fifteen hundred people came to the fair"),
+    (
+        "About 1,500 people came to the fair.",
+        "about one thousand five hundred people came to the fair",
+    ),
+    ("The journey takes 2-3 days by boat.", "the journey takes two or three days by boat"),
+    ("The gate opens at 5:30 every day.", "the gate opens at half past five every day"),
+    ("The gate opens at 5:30 every day.", "the gate opens at five thirty every day"),
+]
+
+
+@pytest.mark.slow
+def test_verify_lets_the_audio_choose_between_readings_both_ways_round(tmp_path, verify_model):
+    from speechmill.corpus.text import normalize, readings
+
+    films = tmp_path / "films"
+    films.mkdir()
+    placed = make_movie(films, "film", [spoken for _, spoken in READ_BOTH_WAYS], gap=2.5)
+    cues = [(a, b, written) for (a, b, _), (written, _) in zip(placed, READ_BOTH_WAYS)]
+    (films / "film.srt").write_text(srt(cues, 0.0, 1.0))
+    config = write_config(
+        tmp_path / "film.toml", f'[[source]]\ntype = "movies"\npath = "{films}"\nsplit = "train"\n'
+    )
+    build(config, tmp_path / "corpus")
+    built = records(tmp_path / "corpus")
+    for i, (written, spoken) in enumerate(READ_BOTH_WAYS):
+        utt = built[f"movies/film/{i:05d}"]
+        assert utt.text == normalize(written) and utt.readings == readings(written)
+        assert spoken in utt.readings and len(utt.readings) > 1  # the spoken one is a candidate
+
+    info = verify(tmp_path / "corpus", tmp_path / "verified", verify_model, *IN_PROCESS)
+    kept = records(tmp_path / "verified")
+    chosen = {i: kept[f"movies/film/{i:05d}"].text for i in range(len(READ_BOTH_WAYS))}
+    assert chosen == {i: spoken for i, (_, spoken) in enumerate(READ_BOTH_WAYS)}
+    assert all(kept[uid].readings == built[uid].readings for uid in kept)  # kept for a re-check
+    movies = info["verify"]["sources"]["movies"]
+    defaults = sum(spoken == normalize(written) for written, spoken in READ_BOTH_WAYS)
+    assert movies["readings"] == len(READ_BOTH_WAYS)
+    assert movies["reread"] == len(READ_BOTH_WAYS) - defaults > 0
 
 
 @pytest.mark.slow
@@ -414,7 +462,11 @@ def test_origin_times_and_score_summary():
     assert origin_time("/films/a b.mkv#t=12.30,15.10") == ("/films/a b.mkv", 12.3, 15.1)
     assert origin_time("LibriSpeech/dev-clean/84/121123/84-121123-0000.flac") is None
     notes = [
-        Note("movies", "verify/a", {"scores": [-1.0, -2.0], "kept": 2, "retimed": 1}),
+        Note(
+            "movies",
+            "verify/a",
+            {"scores": [-1.0, -2.0], "kept": 2, "retimed": 1, "readings": 2, "reread": 1},
+        ),
         Note("movies", "verify/b", {"scores": [-3.0, -9.0], "kept": 1, "rejected": 1}),
         Note("gutenberg", "verify/c", {"scores": [], "skipped": 4}),
     ]
@@ -437,9 +489,18 @@ def test_origin_times_and_score_summary():
         "retimed": 1,
         "rejected": 1,
         "skipped": 0,
+        "readings": 2,
+        "reread": 1,
         "score_quantiles": {"0.05": -8.1, "0.25": -4.5, "0.5": -2.5, "0.75": -1.75, "0.95": -1.15},
     }
-    assert section["sources"]["gutenberg"] == {"kept": 0, "retimed": 0, "rejected": 0, "skipped": 4}
+    assert section["sources"]["gutenberg"] == {
+        "kept": 0,
+        "retimed": 0,
+        "rejected": 0,
+        "skipped": 4,
+        "readings": 0,
+        "reread": 0,
+    }
 
 
 def test_augmented_copies_keep_word_timings_in_step_with_the_audio():

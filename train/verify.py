@@ -7,7 +7,8 @@ log-probabilities over ``CHAR_LIST`` (blank first), in batches of similar length
 :class:`Alignment`: a confidence score (the mean log-probability of the transcript's letters
 at the frames where the alignment places them: blanks, pauses and the audio around the text
 do not count, so the score does not depend on how long the utterance or its window is), the
-span the text covers, and each word's start and end. What score a right transcript gets
+span the text covers, and each word's start and end. ``heard_distance`` compares a candidate
+reading with what the model hears. What score a right transcript gets
 depends on the model; train/calibrate.py measures each model's own threshold. ``judge`` turns
 an alignment into the verdict ``make verify`` acts on (keep with new edges, or reject with a
 reason).
@@ -49,6 +50,22 @@ def model_log_probs(model, audio, lengths) -> list[np.ndarray]:
     log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1).numpy()
     frames = np.minimum(output_lengths(lengths, sample_rate_of(model)).numpy(), log_probs.shape[1])
     return [log_probs[i, :n] for i, n in enumerate(frames)]
+
+
+def heard_distance(log_probs: np.ndarray, text: str, span: tuple[int, int]) -> int:
+    """Characters to change to turn what the model hears in frames [span) (its greedy
+    transcript) into ``text``: how readings of one transcript are told apart. (The alignment
+    score cannot: it averages only the letters a text has, so "two three" matches speech that
+    says "two or three" as well as that text does; CTC likelihood lets short words drop.)"""
+    import jiwer
+
+    from speechmill.lm.decode import greedy
+
+    heard = greedy(log_probs[span[0] : span[1]])
+    if not heard:
+        return len(text)
+    found = jiwer.process_characters(text, heard)
+    return found.substitutions + found.deletions + found.insertions
 
 
 def align(log_probs: np.ndarray, text: str, frame_seconds: float) -> Alignment:

@@ -4,9 +4,11 @@
 footer (``*** START OF THE/THIS PROJECT GUTENBERG EBOOK ... ***`` and the matching END line,
 and the old-style ``End of (the) Project Gutenberg's ...`` line before it), drop production
 credits (``Produced by ...``), the table of contents (also when it is one long paragraph),
-lists of illustrations, ``[Illustration: ...]``/``[Copyright ...]`` tags (also across blank
-lines), transcriber's notes, footnotes, chapter headings and publishers' colophons; split into
-sentences and pack them into pieces of ``min_words``..``max_words`` words.
+lists of illustrations (a heading in its own block or above its entries), contents lists
+printed as bare chapter headings or numbered titles, ``[Illustration: ...]``/``[Copyright ...]``
+tags (also across blank lines), transcriber's notes, footnotes, chapter headings and printers'
+and publishers' colophons; split into sentences and pack them into pieces of
+``min_words``..``max_words`` words.
 """
 
 from __future__ import annotations
@@ -40,7 +42,11 @@ _HEADING_START_RE = re.compile(
     r"(?:[IVXLCDM]+|[0-9]+|[A-Z]+)\b\.?",
     re.I,
 )
-_ILLUSTRATIONS_RE = re.compile(r"^\s*(?:LIST OF )?ILLUSTRATIONS\.?\s*$", re.I)
+_ILLUSTRATIONS_RE = re.compile(
+    r"^\s*(?:(?:LIST|TABLE) OF |FULL[- ]PAGE )?(?:ILLUSTRATIONS|PLATES|MAPS|ENGRAVINGS)"
+    r"(?: IN (?:COLOU?RS?|THE TEXT|BLACK AND WHITE))?[.:]?\s*$",
+    re.I,
+)
 _PAGE_ENTRY_RE = re.compile(
     r"(?:\.\s*){2,}\s*[0-9ivxlc]+\s*$|\s{2,}[0-9ivxlc]+\s*$|^\s*(?:Frontispiece|Page)\b",
     re.I | re.M,
@@ -49,6 +55,13 @@ _COLOPHON_RE = re.compile(
     r"^\s*(?:THE END|FINIS|(?:Printed|Published|Made) (?:in|by) .*|.*\b(?:Press|Printers?),? "
     r"[A-Z][a-z]+\.?)\s*$"
 )
+_PRINTING_RE = re.compile(
+    r"\b(?:printed|printers?|press|typographers?|electrotyped|stereotyped|bookbinders?)\b"
+    r"|\b(?:sons|co\.?),? (?:limited|ltd\.?|ld\.?)(?:\W|$)",
+    re.I,
+)
+_SMALL_WORDS = {"and", "&", "of", "the", "by", "at", "in", "for", "on", "to"}
+_LIST_LINE_RE = re.compile(r"^(?:[IVXLC]+|[0-9]+)[.:]?\s+\S")  # "IV. THE FLOOD", "12 The Mill"
 _NOTE_HEADING_RE = re.compile(r"^\s*Transcriber'?s? Notes?\b", re.I)
 _FOOTNOTE_MARK_RE = re.compile(r"\[(?:\d+|[A-Z]|\*)\]")
 _ITALICS_RE = re.compile(r"(?<!\w)_([^_]+)_(?!\w)")
@@ -77,6 +90,44 @@ def raw_paragraphs(text: str) -> list[str]:
     return [block.strip("\n") for block in re.split(r"\n\s*\n", text) if block.strip()]
 
 
+def is_colophon(block: str) -> bool:
+    """A printer's or publisher's imprint ("PRINTED BY WILLIAM CLOWES AND SONS, LIMITED, LONDON
+    AND BECCLES.", "Richard Clay & Sons, Limited, London and Bungay.", "THE RIVERSIDE PRESS,
+    CAMBRIDGE, MASSACHUSETTS"): short, names printing or a firm, and nearly every word is a
+    name (capitalized), unlike a sentence about printers."""
+    if _COLOPHON_RE.match(block):
+        return True
+    words = [w for w in re.findall(r"[A-Za-z&][\w.&']*", block)]
+    if not words or len(words) > 25 or not _PRINTING_RE.search(block):
+        return False
+    named = [w for w in words if w[0].isupper() or w[0] == "&" or w.lower() in _SMALL_WORDS]
+    return len(named) >= 0.85 * len(words)
+
+
+def is_heading_list(raw_block: str) -> bool:
+    """A block of two or more lines that are each a chapter heading or a numbered title line
+    ("CHAPTER I", "II. THE FLOOD"): a contents list printed without its CONTENTS heading, or
+    only of headings."""
+    lines = [line.strip() for line in raw_block.splitlines() if line.strip()]
+    return len(lines) >= 2 and all(
+        is_heading(line)
+        or _LIST_LINE_RE.match(line)
+        and len(line.split()) <= 8
+        and not re.search(r"[.!?][\"')]*\s+\S+\s+\S+", line)
+        for line in lines
+    )
+
+
+def drop_heading_lists(blocks: list[str]) -> list[str]:
+    """Remove blocks that are only headings (``is_heading_list``), except right after a CONTENTS
+    heading, where ``drop_front_matter`` finds the contents' end by them."""
+    return [
+        block
+        for i, block in enumerate(blocks)
+        if not is_heading_list(block) or i and _CONTENTS_RE.match(blocks[i - 1])
+    ]
+
+
 def drop_front_matter(blocks: list[str]) -> list[str]:
     """Remove a table of contents and transcriber's-note paragraphs.
 
@@ -86,7 +137,7 @@ def drop_front_matter(blocks: list[str]) -> list[str]:
     out = [
         b
         for b in blocks
-        if not (_NOTE_HEADING_RE.match(b) or _CREDITS_RE.match(b) or _COLOPHON_RE.match(b))
+        if not (_NOTE_HEADING_RE.match(b) or _CREDITS_RE.match(b) or is_colophon(b))
     ]
     out = [b for b in out if not is_contents_paragraph(b)]
     for i, block in enumerate(out):
@@ -126,10 +177,11 @@ def is_heading(block: str) -> bool:
 
 
 def drop_illustration_lists(blocks: list[str]) -> list[str]:
-    """Remove an ILLUSTRATIONS heading and the page-numbered entries that follow it."""
+    """Remove an ILLUSTRATIONS (or PLATES, MAPS ...) heading, in a block of its own or as the
+    first line of its entries, and the entries that follow it."""
     out, skipping = [], False
     for block in blocks:
-        if _ILLUSTRATIONS_RE.match(block):
+        if _ILLUSTRATIONS_RE.match(block.splitlines()[0]):
             skipping = True
             continue
         if skipping and (
@@ -228,7 +280,7 @@ def book_paragraphs(raw: bytes, *, where: str = "") -> list[list[str]]:
     """Book file bytes -> its prose paragraphs as lists of sentences, in reading order."""
     text = strip_boilerplate(decode_text(raw, where, reason="book:encoding"))
     text = _BRACKET_BLOCK_RE.sub(" ", text)  # tags may run across blank lines
-    listed = drop_illustration_lists(raw_paragraphs(text))
+    listed = drop_heading_lists(drop_illustration_lists(raw_paragraphs(text)))
     blocks = [clean_block(b) for b in drop_front_matter([" ".join(b.split()) for b in listed])]
     blocks = [b for b in blocks if b and not is_heading(b)]
     paragraphs = [sentences(b) for b in blocks if b]

@@ -73,6 +73,61 @@ def espeak_voices() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(voices), frozenset(variants)
 
 
+@functools.lru_cache(maxsize=1)
+def espeak_genders() -> tuple[dict[str, str], dict[str, str]]:
+    """(voice -> gender, variant -> gender) as espeak-ng lists them ("m", "f" or ""), names
+    lower-cased; a voice by its file and by the file's last part ("gmw/en-us", "en-us")."""
+
+    def listed(arg: str) -> dict[str, str]:
+        out = subprocess.run(["espeak-ng", arg], check=True, capture_output=True, text=True).stdout
+        genders = {}
+        for line in out.splitlines()[1:]:
+            columns = line.split()
+            if len(columns) >= 5:
+                gender = {"M": "m", "F": "f"}.get(columns[2].rpartition("/")[2], "")
+                path = columns[4].lower()
+                for name in (path, path.rsplit("/", 1)[-1]):
+                    genders.setdefault(name, gender)
+        return genders
+
+    return listed("--voices"), listed("--voices=variant")
+
+
+PROGRAM_VOICE_GENDERS = {  # flite's and festival's voices (their own documentation)
+    "slt": "f",
+    "kal": "m",
+    "kal16": "m",
+    "awb": "m",
+    "awb_time": "m",
+    "rms": "m",
+    "cmu_us_slt_arctic_hts": "f",
+    "cmu_us_clb_arctic_clunits": "f",
+    "cmu_us_bdl_arctic_hts": "m",
+    "cmu_us_awb_arctic_clunits": "m",
+    "cmu_us_rms_arctic_clunits": "m",
+    "cmu_us_jmk_arctic_clunits": "m",
+    "kal_diphone": "m",
+    "ked_diphone": "m",
+    "rab_diphone": "m",
+    "don_diphone": "m",
+}
+ENGINE_NAMES = {"espeak": "espeak-ng", "flite": "flite", "festival": "festival"}
+
+
+def voice_facts(name: str) -> tuple[str, str]:
+    """A configured voice -> (engine, gender): ("espeak-ng", "f") for "en-us+f3" (a variant's
+    own gender wins over its voice's), ("flite", "f") for "flite:slt"; gender "" when the
+    engine does not say."""
+    engine, voice = split_voice(name)
+    if engine != "espeak":
+        return ENGINE_NAMES[engine], PROGRAM_VOICE_GENDERS.get(voice.lower(), "")
+    voices, variants = espeak_genders()
+    base, _, variant = voice.lower().partition("+")
+    return ENGINE_NAMES[engine], (variants.get(variant, "") if variant else "") or voices.get(
+        base, ""
+    )
+
+
 ENGINES = ("espeak", "flite", "festival")
 ENGINE_WPM = 170.0
 INSTALL = {

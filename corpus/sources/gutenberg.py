@@ -32,6 +32,7 @@ from speechmill.corpus.inputs.tts import (
     speak_with_program,
     split_voice,
     unknown_voices,
+    voice_facts,
 )
 from speechmill.corpus.reject import Reject
 from speechmill.corpus.sources.base import Source, SourceContext
@@ -219,6 +220,7 @@ class GutenbergSource(Source):
         voice_setting = speaker_name(p.voice, p.rate, p.pitch)
         settings = [speaker_name(*s) for s in voice_settings(self.voices, self.rates, self.pitches)]
         speaker = f"{self.name}/{voice_setting}"
+        engine, gender = voice_facts(p.voice)
         group = f"{self.name}/{book_key(p.book)}"
         chosen: list[tuple[int, str, str]] = []  # (index, item id, transcript)
         for index, text in enumerate(pieces):
@@ -246,6 +248,8 @@ class GutenbergSource(Source):
                 origin=f"{origin}#piece={index}",
                 license=self.license,
                 synthetic=True,
+                gender=gender,
+                engine=engine,
             )
 
     def _speak(self, p: SpokenBook, texts: list[str]) -> Iterator[bytes | Reject]:
