@@ -19,6 +19,7 @@ candidate reading, for ``make verify`` to let the audio choose.
 from __future__ import annotations
 
 import contextvars
+import functools
 import itertools
 import re
 from collections.abc import Callable, Iterator
@@ -54,6 +55,75 @@ CURRENCIES = {
     "¥": ("yen", "yen", None, None),
     "₹": ("rupee", "rupees", "paisa", "paise"),
 }
+# Symbols beyond the five above, each with its ISO 4217 code: CLDR's English symbols (babel)
+# and the narrow ones in everyday use.
+NARROW_SYMBOLS = {
+    "₽": "RUB",
+    "₺": "TRY",
+    "฿": "THB",
+    "₦": "NGN",
+    "₴": "UAH",
+    "₸": "KZT",
+    "₡": "CRC",
+    "₩": "KRW",
+    "₪": "ILS",
+    "₫": "VND",
+    "₱": "PHP",
+    "R$": "BRL",
+    "A$": "AUD",
+    "AU$": "AUD",
+    "C$": "CAD",
+    "CA$": "CAD",
+    "NZ$": "NZD",
+    "HK$": "HKD",
+    "S$": "SGD",
+    "MX$": "MXN",
+    "US$": "USD",
+    "CN¥": "CNY",
+}
+NOT_CURRENCY_CODES = {"ALL", "TOP", "CUP", "BOB", "MAD", "GEL", "MOP", "PEN", "SOS", "WST", "CVE"}
+SUBUNITS = {  # ISO code: (one, many) of the hundredth said with "and" ("three dollars and fifty cents")
+    "USD": ("cent", "cents"),
+    "EUR": ("cent", "cents"),
+    "GBP": ("penny", "pence"),
+    "AUD": ("cent", "cents"),
+    "CAD": ("cent", "cents"),
+    "NZD": ("cent", "cents"),
+    "INR": ("paisa", "paise"),
+}
+
+
+def _spoken_name(name: str) -> str:
+    """CLDR's English currency name as said: acronyms spelled ("US dollars" -> "u s dollars")."""
+    return " ".join(
+        " ".join(w.lower()) if w.isupper() and len(w) > 1 else w.lower() for w in name.split()
+    )
+
+
+@functools.cache
+def currency_names(code: str) -> tuple[str, str, str, str] | None:
+    """An ISO 4217 code -> (one, many, full one, full many): the everyday name ("won") and
+    CLDR's full English name ("south korean won"), from babel; None for an unknown code."""
+    from babel.numbers import get_currency_name, list_currencies
+
+    if code not in list_currencies() or code.startswith("X"):
+        return None
+    one = _spoken_name(get_currency_name(code, count=1, locale="en"))
+    many = _spoken_name(get_currency_name(code, count=2, locale="en"))
+    if one.startswith("("):
+        return None
+    return one.split()[-1], many.split()[-1], one, many
+
+
+@functools.lru_cache(maxsize=1)
+def iso_codes() -> frozenset[str]:
+    from babel.numbers import list_currencies
+
+    return frozenset(
+        c for c in list_currencies() if not c.startswith("X") and c not in NOT_CURRENCY_CODES
+    )
+
+
 SCALES = ("thousand", "million", "billion", "trillion")
 UNITS = {  # symbol: (singular, plural)
     "km/h": ("kilometer per hour", "kilometers per hour"),
@@ -72,6 +142,8 @@ UNITS = {  # symbol: (singular, plural)
     "oz": ("ounce", "ounces"),
     "ml": ("milliliter", "milliliters"),
     "l": ("liter", "liters"),
+    "GHz": ("gigahertz", "gigahertz"),
+    "MHz": ("megahertz", "megahertz"),
     "kHz": ("kilohertz", "kilohertz"),
     "Hz": ("hertz", "hertz"),
     "MB": ("megabyte", "megabytes"),
@@ -92,6 +164,58 @@ UNITS = {  # symbol: (singular, plural)
 _POWERS = {"^2": "square", "^3": "cubic"}  # text.py writes superscripts ² ³ as ^2 ^3
 FRACTIONS = {2: ("half", "halves"), 4: ("quarter", "quarters")}
 _NUM = r"[0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?|\.[0-9]+"
+_CUR = "|".join(
+    re.escape(c) for c in sorted([*NARROW_SYMBOLS, *CURRENCIES], key=len, reverse=True)
+)  # "R$" before "$"
+_UNIT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
+_PER_LEFT = "|".join(
+    sorted(
+        {w for pair in UNITS.values() for name in pair for w in [name.split()[-1]]}
+        | {w for names in CURRENCIES.values() for w in names if w}
+        | {"percent"},
+        key=len,
+        reverse=True,
+    )
+)  # what a quantity's spoken unit ends in, before "/month", "/kg"
+_NOT_PLURAL = (
+    "was|is|has|as|this|his|its|us|yes|thus|plus|does|goes|whereas|always|perhaps|less|unless|"
+    "across|towards|besides|news|series|census|bus|gas|lens|bonus|status|campus|virus|focus|"
+    "atlas|canvas|circus|chaos|christmas|its|afterwards|sometimes|hers|ours|yours|theirs"
+)
+_PLURAL_NOUNS = rf"(?:people|men|women|children|feet|teeth|sheep|fish|deer|head|(?!(?:{_NOT_PLURAL})\b)[a-z]+s)\b"
+_NOT_NOUNS = {
+    "of",
+    "in",
+    "on",
+    "and",
+    "or",
+    "per",
+    "is",
+    "was",
+    "to",
+    "at",
+    "for",
+    "from",
+    "by",
+    "with",
+    "more",
+    "less",
+    "each",
+    "a",
+    "an",
+    "the",
+    "away",
+    "long",
+    "high",
+    "wide",
+    "deep",
+    "tall",
+    "heavier",
+    "lighter",
+    "later",
+    "earlier",
+    "ago",
+}
 _SIGNED = rf"(?P<sign>(?<![\w.])[-+])?(?P<num>{_NUM})"
 _TLD = r"(?:com|org|net|edu|gov|io|uk|de|fr|info|co)"
 _YEAR_CUES = (
@@ -267,7 +391,14 @@ def _numeric_date(m: re.Match) -> str:
     return f" {MONTHS[month - 1]} {ordinal(day)} {year(int(y)) if len(y) == 4 else digits(y)} "
 
 
+def _verb_not_month(m: re.Match) -> bool:
+    """ "aged 5-11 may enter": a lower-case "may" or "march" is the verb, not the month."""
+    return m.group("month") in ("may", "march")
+
+
 def _month_day(m: re.Match) -> str:
+    if _verb_not_month(m):
+        return m.group(0)
     month = _MONTH_ABBR.get(m.group("month").lower().rstrip("."), m.group("month").lower())
     spoken = f" {month} {ordinal(int(m.group('day')))}"
     if m.group("year"):
@@ -276,6 +407,8 @@ def _month_day(m: re.Match) -> str:
 
 
 def _day_month(m: re.Match) -> str:
+    if _verb_not_month(m):
+        return m.group(0)
     month = _MONTH_ABBR.get(m.group("month").lower().rstrip("."), m.group("month").lower())
     spoken = f" {m.group('the') or 'the '}{ordinal(int(m.group('day')))} of {month}"
     if m.group("year"):
@@ -322,8 +455,40 @@ def _clock(m: re.Match) -> str:
     return f" {spoken} {' '.join(half)} "
 
 
+def _currency(symbol: str) -> tuple[str, str, str | None, str | None]:
+    """A currency symbol -> (one, many, hundredth one, hundredth many); a symbol beyond the
+    common five reads as its everyday name or CLDR's full one (the readings of ``pick``)."""
+    if symbol in CURRENCIES:
+        return CURRENCIES[symbol]
+    code = NARROW_SYMBOLS[symbol]
+    one, many, full_one, full_many = currency_names(code)
+    sub = SUBUNITS.get(code, (None, None))
+    if pick([one, full_one]) == one:
+        return one, many, *sub
+    return full_one, full_many, *sub
+
+
+def _iso_money(m: re.Match) -> str:
+    """ "USD 40", "40 EUR", "KRW 5000": CLDR's full name ("forty u s dollars"), or the everyday one."""
+    code = m.group("code") or m.group("code2")
+    names = currency_names(code)
+    if names is None:
+        return m.group(0)
+    number, scale = m.group("num").replace(",", ""), m.group("scale")
+    one, many = pick([names[2:], names[:2]])
+    name = one if number in ("1", "1.0") and not scale else many
+    whole, _, hundredths = number.partition(".")
+    sub = SUBUNITS.get(code)
+    if sub and len(hundredths) == 2 and not scale:
+        spoken = f"{words(int(whole or 0))} {name}"
+        if int(hundredths):
+            spoken += f" and {words(int(hundredths))} {sub[0] if hundredths == '01' else sub[1]}"
+        return f" {spoken} "
+    return f" {cardinal(number)} {scale.lower() + ' ' if scale else ''}{name} "
+
+
 def _money(m: re.Match) -> str:
-    one, many, sub_one, sub_many = CURRENCIES[m.group("cur")]
+    one, many, sub_one, sub_many = _currency(m.group("cur"))
     article = m.group("article") or ""
     if (
         article and not m.group("scale") and "." not in m.group("num")
@@ -334,6 +499,8 @@ def _money(m: re.Match) -> str:
     if scale:  # "$2.5 million" -> "two point five million dollars"
         return f" {article}{sign}{cardinal(number)} {scale.lower()} {many} "
     whole, _, cents = number.partition(".")
+    if len(cents) == 1 and sub_one is not None:  # "$2.5": two dollars and fifty cents
+        cents += "0"
     if cents and (len(cents) != 2 or sub_one is None):
         return f" {article}{sign}{cardinal(number)} {many} "
     parts = []
@@ -347,15 +514,22 @@ def _money(m: re.Match) -> str:
 
 
 def _money_range(m: re.Match) -> str:
-    many = CURRENCIES[m.group("cur")][1]
+    many = _currency(m.group("cur"))[1]
     return f" {cardinal(m.group('a'))} to {cardinal(m.group('b'))} {m.group('scale') or ''} {many} "
 
 
 def _measure(m: re.Match) -> str:
     value, unit = m.group("num"), m.group("unit")
     power, article = m.group("power"), m.group("article") or ""
+    before = m.string[: m.start()].rstrip().rsplit(" ", 1)[-1].lower()
+    after = re.match(r"\s+([a-z]+)", m.string[m.end() :])
+    modifier = (  # "the 3 kg bag": the three kilogram bag
+        before in ("the", "this", "that", "each", "every")
+        and after is not None
+        and after.group(1) not in _NOT_NOUNS
+    )
     name = (
-        UNITS[unit][0] if article else plural_unit(value, UNITS[unit])
+        UNITS[unit][0] if article or modifier else plural_unit(value, UNITS[unit])
     )  # "a 5 cm gap": a five centimeter gap
     if power:
         name = f"{_POWERS[power]} {name}"
@@ -363,7 +537,9 @@ def _measure(m: re.Match) -> str:
 
 
 def _bare_power_unit(m: re.Match) -> str:
-    return f" {_POWERS[m.group('power')]} {UNITS[m.group('unit')][1]} "
+    """'per km³' -> per cubic kilometer; 'in m²' -> in square meters."""
+    per = m.string[: m.start()].rstrip().lower().endswith("per")
+    return f" {_POWERS[m.group('power')]} {UNITS[m.group('unit')][0 if per else 1]} "
 
 
 def _percent(m: re.Match) -> str:
@@ -434,15 +610,124 @@ def house_number(number: str) -> str:
 
 
 def _signed_number(m: re.Match) -> str:
+    """A number the rules before did not read; a bare 1100-2099 in running text is read as a
+    year ("the 1994 season") unless a plural noun follows ("1500 trees"), the other reading
+    offered too."""
     sign, number = m.group("sign"), m.group("num")
     if not sign and re.fullmatch(r"1[1-9][0-9]{2}|20[0-9]{2}", number):  # could be a year
-        as_year = words(int(number), "year")
-        return f" {pick(cardinal_readings(number) + [as_year, without_and(as_year)])} "
+        spoken = words(int(number), "year")
+        as_year = [spoken, without_and(spoken)]
+        count = cardinal_readings(number)
+        if re.match(rf"\s+{_PLURAL_NOUNS}", m.string[m.end() :]):
+            return f" {pick(count + as_year)} "
+        return f" {pick(as_year + count)} "
     return f" {signed(sign, number)} "
 
 
+def _unit_range(m: re.Match) -> str:
+    """'3-5 kg' -> three to five kilograms; '5-10%' -> five to ten percent."""
+    unit = m.group("unit")
+    name = "percent" if unit in ("%", "percent") else UNITS[unit][1]
+    if m.group("power"):
+        name = f"{_POWERS[m.group('power')]} {name}"
+    return f" {cardinal(m.group('a'))} to {cardinal(m.group('b'))} {name} "
+
+
+def _per(m: re.Match) -> str:
+    """'... dollars/month' -> per month; '... milligrams/kg' -> per kilogram."""
+    unit = m.group("unit")
+    return f"{m.group('left')} per {UNITS[unit][0] if unit in UNITS else unit.lower()} "
+
+
+def _hour(m: re.Match) -> str:
+    """'9am', '5 p.m.' -> nine a m, five p m."""
+    half = m.group("half").lower().replace(".", "").replace(" ", "")
+    return f" {words(int(m.group('h')))} {' '.join(half)} "
+
+
+def _digit_string(m: re.Match) -> str:
+    """A card ending, serial, PIN, code or order number: read digit by digit."""
+    return f" {m.group('cue')}{m.group('verb') or ''} {digits(m.group('d'))} "
+
+
+def _ip_address(m: re.Match) -> str:
+    return " " + " dot ".join(digits(part) for part in m.group(0).split(".")) + " "
+
+
+def _ordinal_fraction(m: re.Match) -> str:
+    """'1/4th' -> one fourth; '2/3rds' -> two thirds."""
+    a, b = int(m.group("a")), int(m.group("b"))
+    spoken = f"{words(a)} {ordinal(b)}{'' if a == 1 else 's'}"
+    if b == 4:  # "1/4th": one fourth, or one quarter
+        spoken = pick([spoken, f"{words(a)} {FRACTIONS[4][0 if a == 1 else 1]}"])
+    return f" {spoken} "
+
+
+OPERATORS = {
+    "+": "plus",
+    "-": "minus",
+    "x": "times",
+    "×": "times",
+    "*": "times",
+    "/": "over",
+    "÷": "divided by",
+    "=": "equals",
+}
+
+
+def _equation(m: re.Match) -> str:
+    """'2 + 2 = 4', '3 x 4 = 12', '8 / 2 = 4', 'x = 5': operators said, the numbers left for
+    the rules after (a '-' here is minus, not a range)."""
+    spoken = re.sub(
+        r"\s*([-+x×*/÷=])\s*(?=[0-9A-Za-z])|\s*(=)\s*",
+        lambda o: f" {OPERATORS[o.group(1) or o.group(2)]} ",
+        m.group(0),
+    )
+    return f" {spoken.replace(' over ', ' divided by ')} "
+
+
+def _dimensions(m: re.Match) -> str:
+    """'3 x 4 m', 'a 2x4 plank' -> three by four ..."""
+    return f"{m.group('a')} by {m.group('b')}"
+
+
+def _ellipsis(m: re.Match) -> str:
+    """'1...2...3' -> one two three: an ellipsis between numbers is a pause, not a decimal point."""
+    return " , "
+
+
 Rule = tuple[re.Pattern, Callable[[re.Match], str]]
+_OPERAND = r"(?:[0-9]+(?:\.[0-9]+)?|[A-Za-z])"
 RULES: list[Rule] = [
+    (re.compile(r"(?<=[0-9])\s*\.{2,}\s*(?=[0-9])"), _ellipsis),
+    (
+        re.compile(
+            rf"(?<![\w.]){_OPERAND}(?:\s*[-+x×*/÷]\s*{_OPERAND})*\s*=\s*-?{_OPERAND}(?![\w]|\.[0-9])"
+        ),
+        _equation,
+    ),
+    (
+        re.compile(
+            r"(?<![\w.])(?P<a>[0-9]+(?:\.[0-9]+)?)\s*[x×]\s*(?P<b>[0-9]+(?:\.[0-9]+)?)(?![\w.])"
+        ),
+        _dimensions,
+    ),
+    (
+        re.compile(
+            r"(?i)\b(?P<cue>ending(?: in)?|serial(?: number| no\.?)?|pin|code|zip(?: code)?|"
+            r"order(?: number| no\.?)|account(?: number)?|tracking(?: number)?|extension|ext\.)"
+            r"(?P<verb>\s+(?:is|was)|:)?\s+(?P<d>[0-9](?:[0-9 -]*[0-9])?)(?![\w.,]?[0-9])"
+        ),
+        _digit_string,
+    ),
+    (
+        re.compile(r"(?<![\w.])[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?![\w]|\.[0-9])"),
+        _ip_address,
+    ),
+    (
+        re.compile(r"(?<![\w.])[0-9]{2,4}\.[0-9]{3,4}\.[0-9]{4}(?![\w]|\.[0-9])"),
+        lambda m: _phone(m),
+    ),
     (
         re.compile(r"(?P<user>[A-Za-z0-9._+-]+)@(?P<domain>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"),
         _email,
@@ -493,12 +778,20 @@ RULES: list[Rule] = [
             f" {year(int(m.group('y')))} "
         ),
     ),
+    (  # "9am-5pm", "10:30 a.m. - 2 p.m.": a range of times
+        re.compile(r"(?i)(?:(?<=[ap]m)|(?<=\.m\.))\s*(?:-|–)\s*(?=[0-9])"),
+        lambda m: " to ",
+    ),
     (
         re.compile(
             r"(?i)(?<![\w.])(?P<h>[0-9]{1,2})[:.](?P<mi>[0-5][0-9])(?::(?P<s>[0-5][0-9]))?"
             r"(?:\s*(?P<half>[ap]\.\s?m\.|[ap]m\b))"
         ),
         _clock,
+    ),
+    (
+        re.compile(r"(?i)(?<![\w.:])(?P<h>1[0-2]|0?[1-9])\s*(?P<half>[ap]\.\s?m\.|[ap]m\b)"),
+        _hour,
     ),
     (
         re.compile(
@@ -508,26 +801,52 @@ RULES: list[Rule] = [
     ),
     (
         re.compile(
-            r"(?i)(?<![\w])(?P<prefix>mid-|early |late )?'?(?P<d>[0-9]{2}|1[0-9]{3}|20[0-9]{2})'?s(?![\w])"
+            r"(?i)(?<![\w])(?P<prefix>mid-|early |late )?'?(?P<d>[0-9]{2}|1[0-9]{3}|20[0-9]{2})"
+            r"(?:'?s|(?<=[0-9]{4}) '?s)(?![\w])"
         ),
         _decade,
     ),
     (
         re.compile(
-            rf"(?P<cur>[$£€¥₹])(?P<a>{_NUM})\s?(?:-|–|to)\s?[$£€¥₹]?(?P<b>{_NUM})"
+            rf"(?<![\w.-])(?P<a>{_NUM})\s?(?:-|–)\s?(?P<b>{_NUM})\s?"
+            rf"(?P<unit>%|percent\b|{_UNIT})(?P<power>\^[23])?(?![\w])"
+        ),
+        _unit_range,
+    ),
+    (
+        re.compile(
+            rf"(?:(?<=\s)|^)(?P<code>[A-Z]{{3}})\s?(?P<num>{_NUM})(?:\s*(?P<scale>{'|'.join(SCALES)})\b)?"
+            rf"(?P<code2>)(?![\w])"
+        ),
+        _iso_money,
+    ),
+    (
+        re.compile(
+            rf"(?<![\w.])(?P<num>{_NUM})(?:\s*(?P<scale>{'|'.join(SCALES)}))?\s?(?P<code2>[A-Z]{{3}})"
+            rf"(?P<code>)(?![\w])"
+        ),
+        _iso_money,
+    ),
+    (
+        re.compile(
+            rf"(?P<cur>{_CUR})(?P<a>{_NUM})\s?(?:-|–|to)\s?(?:{_CUR})?(?P<b>{_NUM})"
             rf"(?:\s+(?P<scale>{'|'.join(SCALES)})\b)?"
         ),
         _money_range,
     ),
     (
         re.compile(
-            rf"(?P<article>\b[Aa]n? )?(?P<sign>(?<![\w.])-)?(?P<cur>[$£€¥₹])\s?(?P<num>{_NUM})"
+            rf"(?P<article>\b[Aa]n? )?(?P<sign>(?<![\w.])-)?(?P<cur>{_CUR})\s?(?P<num>{_NUM})"
             rf"(?:\s*(?P<scale>{'|'.join(SCALES)})\b)?",
             re.IGNORECASE,
         ),
         _money,
     ),
     (re.compile(rf"{_SIGNED}\s?(?:%|per\s?cent\b)"), _percent),
+    (  # "80p": pence
+        re.compile(r"(?<![\w.])(?P<n>[0-9]{1,2})p\b"),
+        lambda m: f" {words(int(m.group('n')))} {'penny' if m.group('n') == '1' else 'pence'} ",
+    ),
     (
         re.compile(
             rf"(?P<article>\b[Aa]n? )?{_SIGNED}\s?"
@@ -541,6 +860,14 @@ RULES: list[Rule] = [
             rf"(?<![\w])(?P<unit>{'|'.join(re.escape(u) for u in UNITS)})(?P<power>\^[23])(?![\w])"
         ),
         _bare_power_unit,
+    ),
+    (  # "forty dollars/month", "five milligrams/kg": per unit
+        re.compile(rf"(?P<left>\b(?:{_PER_LEFT}))\s*/\s*(?P<unit>{_UNIT}|[A-Za-z]+)(?![\w/])"),
+        _per,
+    ),
+    (
+        re.compile(r"(?<![\w/])(?P<a>[0-9]+)/(?P<b>[0-9]+)(?:st|nd|rd|th)s?\b"),
+        _ordinal_fraction,
     ),
     (
         re.compile(r"(?<![\w./])(?:(?P<whole>[0-9]+)\s+)?(?P<a>[0-9]+)/(?P<b>[0-9]+)(?![\w/])"),

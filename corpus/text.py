@@ -234,8 +234,37 @@ def _regnal(m: re.Match) -> str:
     return f"{name} the {ordinal(n)}"
 
 
+STREET_TYPES = {
+    "St": "street",
+    "Ct": "court",
+    "Dr": "drive",
+    "Blvd": "boulevard",
+    "Ln": "lane",
+    "Rd": "road",
+    "Ave": "avenue",
+    "Pl": "place",
+    "Sq": "square",
+    "Pkwy": "parkway",
+    "Hwy": "highway",
+}
+# "12 Elm St.", "on Oak Ct.", "along Mulholland Dr.": a street type after a street's name, where a
+# house number or a preposition comes before the name
+_STREET_RE = re.compile(
+    r"\b(?P<pre>[0-9]+[A-Za-z]?|on|at|in|off|down|along|to|from|near|onto|of|and|[Oo]n|[Aa]t)"
+    r"(?P<name>(?: [A-Z][a-z]+){1,3}) (?P<abbr>" + "|".join(STREET_TYPES) + r")\.(?=\s|$|[,;])"
+)
+
+
+def _street(m: re.Match) -> str:
+    abbr = m.group("abbr")
+    other = {"St": "saint", "Dr": "doctor"}.get(abbr)
+    word = pick([STREET_TYPES[abbr], other]) if other else STREET_TYPES[abbr]
+    return f"{m.group('pre')}{m.group('name')} {word}"
+
+
 def expand_abbreviations(text: str) -> str:
-    """Mr. -> mister, St. -> saint (before a name) or street, No. 5 -> number 5, ..."""
+    """Mr. -> mister, Elm St. -> street, St. Mary -> saint, No. 5 -> number 5, ..."""
+    text = _STREET_RE.sub(_street, text)
     text = _NUMBER_SIGN_RE.sub("number", text)
     text = _SAINT_STREET_RE.sub(
         lambda m: pick(["saint", "street"] if m.group(2) else ["street", "saint"]) + m.group(1),
