@@ -81,7 +81,24 @@ NARROW_SYMBOLS = {
     "US$": "USD",
     "CN¥": "CNY",
 }
-NOT_CURRENCY_CODES = {"ALL", "TOP", "CUP", "BOB", "MAD", "GEL", "MOP", "PEN", "SOS", "WST", "CVE"}
+NOT_CURRENCY_CODES = {  # codes that are also words or names in capitals ("PHP 8", "TOP 10")
+    "ALL",
+    "TOP",
+    "CUP",
+    "BOB",
+    "MAD",
+    "GEL",
+    "MOP",
+    "PEN",
+    "SOS",
+    "WST",
+    "CVE",
+    "PHP",
+    "AMD",
+    "TRY",
+    "BAM",
+    "MVR",
+}
 SUBUNITS = {  # ISO code: (one, many) of the hundredth said with "and" ("three dollars and fifty cents")
     "USD": ("cent", "cents"),
     "EUR": ("cent", "cents"),
@@ -471,7 +488,7 @@ def _currency(symbol: str) -> tuple[str, str, str | None, str | None]:
 def _iso_money(m: re.Match) -> str:
     """ "USD 40", "40 EUR", "KRW 5000": CLDR's full name ("forty u s dollars"), or the everyday one."""
     code = m.group("code") or m.group("code2")
-    names = currency_names(code)
+    names = currency_names(code) if code in iso_codes() else None
     if names is None:
         return m.group(0)
     number, scale = m.group("num").replace(",", ""), m.group("scale")
@@ -714,7 +731,8 @@ RULES: list[Rule] = [
     ),
     (
         re.compile(
-            r"(?i)\b(?P<cue>ending(?: in)?|serial(?: number| no\.?)?|pin|code|zip(?: code)?|"
+            r"(?i)\b(?P<cue>(?:card|account|number|phone) ending(?: in| with)?|"
+            r"serial(?: number| no\.?)?|pin|code|zip(?: code)?|"
             r"order(?: number| no\.?)|account(?: number)?|tracking(?: number)?|extension|ext\.)"
             r"(?P<verb>\s+(?:is|was)|:)?\s+(?P<d>[0-9](?:[0-9 -]*[0-9])?)(?![\w.,]?[0-9])"
         ),

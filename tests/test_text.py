@@ -14,6 +14,8 @@ from speechmill.corpus.text import normalize, roman_to_int
         ("St. Mary's Street, not Baker St. and", "saint mary's street not baker street and"),
         ("CHAPTER IV. The Long Night", "chapter four the long night"),
         ("Book XII", "book twelve"),
+        ("The war ending in 1945 was long.", "the war ending in nineteen forty five was long"),
+        ("PHP 8 and TOP 10 are not money.", "php eight and top ten are not money"),
         ("In 1847 there were 63 pupils.", "in eighteen forty seven there were sixty three pupils"),
         ("the 2nd and the 23rd lamp", "the second and the twenty third lamp"),
         (
