@@ -22,6 +22,7 @@ from speechmill.corpus.errors import command, printable
 from speechmill.corpus.options import HelpFormatter, deprecated
 from speechmill.corpus.reader import load_info, utterances
 from speechmill.corpus.schema import SPLITS, Utterance
+from speechmill.corpus.types import slug
 
 
 def describe(utt: Utterance, rate: int) -> str:
@@ -72,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         "--dump-wav",
         default=None,
         metavar="DIR",
-        help="also write the shown records as WAV files here",
+        help="also write the shown records as WAV files here, each with its transcript beside "
+        "it as .txt and .lab (Kaldi, lhotse and Montreal Forced Aligner read those)",
     )
     p.add_argument("--play", action="store_true", help="play the shown records (aplay or ffplay)")
     args = p.parse_args(argv)
@@ -109,9 +111,15 @@ def main(argv: list[str] | None = None) -> int:
     for utt in shown:
         if args.dump_wav:
             os.makedirs(args.dump_wav, exist_ok=True)
-            path = os.path.join(args.dump_wav, utt.id.replace("/", "__") + ".wav")
-            soundfile.write(path, utt.audio, rate, subtype="PCM_16")
-            print(f"wrote {path}")
+            stem = os.path.join(args.dump_wav, slug(utt.id.replace("/", "__")))
+            soundfile.write(stem + ".wav", utt.audio, rate, subtype="PCM_16")
+            for suffix in (
+                ".txt",
+                ".lab",
+            ):  # the transcript beside it, as Kaldi, lhotse, MFA read it
+                with open(stem + suffix, "w", encoding="utf-8") as f:
+                    f.write(utt.text + "\n")
+            print(f"wrote {printable(stem)}.wav (and .txt, .lab)")
         if args.play:
             player = shutil.which("aplay") or shutil.which("ffplay")
             if player is None:

@@ -334,6 +334,8 @@ def test_inspect_prints_records_and_writes_them_as_wav(tmp_path, librispeech_cor
     audio, rate = soundfile.read(wavs[0], dtype="int16")
     assert rate == 16000 and np.array_equal(audio, first.audio)
     assert os.path.getsize(wavs[0]) > 44
+    for suffix in (".txt", ".lab"):  # the transcript beside each WAV, as aligners read it
+        assert wavs[0].with_suffix(suffix).read_text() == first.text + "\n"
 
 
 def test_inspect_counts_pipes_and_old_flags(librispeech_corpus):
