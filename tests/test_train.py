@@ -116,6 +116,39 @@ def test_train_cli_resumes_exports_and_transcribes(
     assert second["steps"] == 4 and second["epochs"] > first["epochs"]
     epochs = [int(row.split(",")[0]) for row in (run / "history.csv").read_text().splitlines()[1:]]
     assert epochs == list(range(second["epochs"])), epochs
+    # the curves users expect: per epoch the train and dev loss, dev CER/WER, the learning rate
+    # and the throughput, in history.csv and TensorBoard; the console shows the budget as a
+    # budget and ends with one line naming the run, its dev CER and its export
+    import csv
+
+    history = list(csv.DictReader((run / "history.csv").open()))
+    for row in history:
+        for key in (
+            "loss",
+            "val_loss",
+            "dev_cer",
+            "dev_wer",
+            "learning_rate",
+            "examples_per_second",
+        ):
+            assert float(row[key]) >= 0, (key, row)
+    assert "step 4/4: loss " in out and "dev CER " in out and "Epoch 1/" not in out
+    summary = out.strip().splitlines()[-1]
+    cer = json.loads((run / "eval.json").read_text())["dev"]["cer"]
+    assert summary.startswith(f"speechmill: trained {run}: ") and f"dev CER {cer:.3f}" in summary
+    assert str(run / "export" / "model.tflite") in summary
+    tags = {
+        value.tag
+        for events in (run / "logs").rglob("events.out.tfevents.*")
+        for event in tf.compat.v1.train.summary_iterator(str(events))
+        for value in event.summary.value
+    }
+    assert {
+        "epoch_loss",
+        "epoch_dev_cer",
+        "epoch_learning_rate",
+        "epoch_examples_per_second",
+    } <= tags
     for name in ("config.json", "model.keras", "history.csv", "eval.json", "export/export.json"):
         assert (run / name).exists(), name
     settings = json.loads(

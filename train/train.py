@@ -26,6 +26,7 @@ import sys
 import time
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from speechmill.augment.recipe import ON_THE_FLY, parse_on_the_fly
@@ -81,6 +82,75 @@ class SaveState(keras.callbacks.Callback):
                 {"epochs": epoch + 1, "steps": self.budget.steps, "loss": (logs or {}).get("loss")},
                 f,
             )
+
+
+DEV_BATCHES = 8  # dev batches scored after every epoch (dev loss, greedy CER and WER)
+
+
+class EpochReport(keras.callbacks.Callback):
+    """After every epoch: the dev loss (Keras's validation, on ``DEV_BATCHES`` batches), greedy
+    CER and WER on the same dev batches, the learning rate and the throughput, put into the
+    epoch's logs (so ``history.csv`` and TensorBoard hold them), and one console line that shows
+    the budget as a budget ("step 240/600", "1.2/3 min") instead of Keras's epoch counter."""
+
+    def __init__(self, budget: Budget, config, dev, epoch_offset: int):
+        super().__init__()
+        self.budget, self.config, self.dev = budget, config, dev
+        self.epoch_offset = epoch_offset
+        self.last: dict = {}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started, self.steps_before = time.time(), self.budget.steps
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        seconds = max(time.time() - self.started, 1e-9)
+        steps = self.budget.steps - self.steps_before
+        logs["examples_per_second"] = round(steps * self.config.batch_size / seconds, 2)
+        logs["learning_rate"] = float(
+            keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)
+        )
+        if self.dev is not None:
+            logs.update(self.dev_error_rates())
+        self.last = dict(logs)
+        print(self.line(epoch, logs), flush=True)
+
+    def dev_error_rates(self) -> dict:
+        from speechmill.lm.decode import greedy
+        from speechmill.train.evaluate import error_rates, logits_to_log_probs
+        from speechmill.train.model import output_lengths
+
+        refs, hyps = [], []
+        for x, _ in self.dev:
+            logits = self.model(
+                {"audio": x["audio"], "audio_length": x["audio_length"]}, training=False
+            )
+            lengths = np.minimum(
+                output_lengths(x["audio_length"], self.config.sample_rate).numpy(),
+                logits.shape[1],
+            )
+            hyps += [greedy(lp) for lp in logits_to_log_probs(logits, lengths)]
+            refs += [t.decode() for t in x["text"].numpy()]
+        rates = error_rates(refs, hyps)
+        return {"dev_cer": rates["cer"], "dev_wer": rates["wer"]}
+
+    def line(self, epoch: int, logs: dict) -> str:
+        config, budget = self.config, self.budget
+        parts = [f"step {budget.steps}" + (f"/{config.steps}" if config.steps else "")]
+        if config.minutes:
+            parts.append(f"{(time.time() - budget.start) / 60:.1f}/{config.minutes:g} min")
+        if config.epochs:
+            parts.append(f"epoch {epoch + 1}/{config.epochs}")
+        facts = [f"loss {logs.get('loss', float('nan')):.3f}"]
+        if "val_loss" in logs:
+            facts.append(f"dev loss {logs['val_loss']:.3f}")
+        if "dev_cer" in logs:
+            facts.append(f"dev CER {logs['dev_cer']:.3f} WER {logs['dev_wer']:.3f}")
+        facts += [
+            f"lr {logs['learning_rate']:.2g}",
+            f"{logs['examples_per_second']:.0f} examples/s",
+        ]
+        return f"speechmill: {', '.join(parts)}: {', '.join(facts)}"
 
 
 # How a preset trains unless told otherwise. The small Conformer on a CPU budget learns fastest
@@ -315,13 +385,30 @@ def fit(config: TrainingConfig, info: dict) -> keras.Model:
         augment=config.augment,
         repeat=True,
     )
+    dev = None
+    if "dev" in info["splits"]:
+        dev = (
+            batches(
+                config.data,
+                "dev",
+                batch_size=config.batch_size,
+                sample_rate=config.sample_rate,
+                keep_meta=True,
+            )
+            .take(DEV_BATCHES)
+            .cache()
+        )
+        dev_steps = sum(1 for _ in dev)  # at most DEV_BATCHES small batches, read once
     budget = Budget(config.steps, config.minutes, state.get("steps", 0))
+    report = EpochReport(budget, config, dev, state.get("epochs", 0))
     callbacks = [
         budget,
         SaveState(config.run, budget, state.get("epochs", 0)),
+        report,  # before the loggers: they write what it adds to the epoch's logs
         keras.callbacks.CSVLogger(os.path.join(config.run, "history.csv"), append=bool(state)),
-        keras.callbacks.TensorBoard(os.path.join(config.run, "logs"), update_freq=50),
+        keras.callbacks.TensorBoard(os.path.join(config.run, "logs"), update_freq="epoch"),
     ]
+    started = time.time()
     if state.get("epochs", 0) < epochs and (config.steps is None or budget.steps < config.steps):
         with_named_shard(
             config.data,
@@ -331,12 +418,24 @@ def fit(config: TrainingConfig, info: dict) -> keras.Model:
                 epochs=epochs,
                 initial_epoch=state.get("epochs", 0),
                 steps_per_epoch=steps_per_epoch,
+                validation_data=None if dev is None else dev.map(lambda x, y: (_inputs(x), y)),
+                validation_steps=None if dev is None else dev_steps,
                 callbacks=callbacks,
-                verbose=1 if sys.stdout.isatty() else 2,
+                verbose=0,  # EpochReport prints one line per epoch
             ),
         )
     model.save(model_path)
+    model.speechmill_summary = {
+        "steps": budget.steps,
+        "epochs": json.load(open(state_path))["epochs"] if os.path.exists(state_path) else 0,
+        "minutes": round((time.time() - started) / 60, 2),
+    }
     return model
+
+
+def _inputs(x: dict) -> dict:
+    """A batch's model inputs (the dev batches also carry id, text and source)."""
+    return {"audio": x["audio"], "audio_length": x["audio_length"]}
 
 
 def export_run(model: keras.Model, config: TrainingConfig) -> None:
@@ -394,7 +493,22 @@ def train(args: argparse.Namespace) -> int:
     export_run(model, config)
     evaluate_run(model, config, info)
     calibrate_run(config, info)
+    print(summary_line(config, model.speechmill_summary))
     return 0
+
+
+def summary_line(config: TrainingConfig, done: dict) -> str:
+    """The closing line: the run, what training did, the dev error rates, the export."""
+    facts = f"{done['epochs']} epochs, {done['steps']} steps in {done['minutes']:g} min"
+    path = os.path.join(config.run, "eval.json")
+    if os.path.exists(path):
+        dev = json.load(open(path)).get("dev", {})
+        if "cer" in dev:
+            facts += f"; dev CER {dev['cer']:.3f}, WER {dev['wer']:.3f} ({dev['decoder']})"
+    return (
+        f"speechmill: trained {config.run}: {facts}; "
+        f"export {os.path.join(config.run, 'export', 'model.tflite')}"
+    )
 
 
 if __name__ == "__main__":
