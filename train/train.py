@@ -84,7 +84,7 @@ class SaveState(keras.callbacks.Callback):
             )
 
 
-DEV_BATCHES = 8  # dev batches scored after every epoch (dev loss, greedy CER and WER)
+DEV_BATCHES = 4  # dev batches scored after every epoch (dev loss, greedy CER and WER)
 
 
 class EpochReport(keras.callbacks.Callback):
@@ -120,11 +120,12 @@ class EpochReport(keras.callbacks.Callback):
         from speechmill.train.evaluate import error_rates, logits_to_log_probs
         from speechmill.train.model import output_lengths
 
+        if not hasattr(self, "_infer"):  # compiled once (a shape per length bucket): eager is slow
+            model = self.model
+            self._infer = tf.function(lambda inputs: model(inputs, training=False))
         refs, hyps = [], []
         for x, _ in self.dev:
-            logits = self.model(
-                {"audio": x["audio"], "audio_length": x["audio_length"]}, training=False
-            )
+            logits = self._infer({"audio": x["audio"], "audio_length": x["audio_length"]})
             lengths = np.minimum(
                 output_lengths(x["audio_length"], self.config.sample_rate).numpy(),
                 logits.shape[1],
