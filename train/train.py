@@ -335,9 +335,10 @@ def training_config(args: argparse.Namespace, info: dict) -> TrainingConfig:
     )
 
 
-def fit(config: TrainingConfig, info: dict) -> keras.Model:
+def fit(config: TrainingConfig, info: dict) -> tuple[keras.Model, dict]:
     """Train (or resume) the run's model within its budget; saves ``model.keras`` and
-    ``state.json`` every epoch and at the end."""
+    ``state.json`` every epoch and at the end. Returns the model and what this call did
+    (steps and epochs reached, minutes spent)."""
     if tf.config.list_physical_devices("GPU"):
         keras.mixed_precision.set_global_policy("mixed_float16")
     keras.utils.set_random_seed(config.seed)
@@ -426,12 +427,12 @@ def fit(config: TrainingConfig, info: dict) -> keras.Model:
             ),
         )
     model.save(model_path)
-    model.speechmill_summary = {
+    done = {
         "steps": budget.steps,
         "epochs": json.load(open(state_path))["epochs"] if os.path.exists(state_path) else 0,
         "minutes": round((time.time() - started) / 60, 2),
     }
-    return model
+    return model, done
 
 
 def _inputs(x: dict) -> dict:
@@ -490,11 +491,11 @@ def train(args: argparse.Namespace) -> int:
     os.makedirs(config.run, exist_ok=True)
     with open(os.path.join(config.run, "config.json"), "w") as f:
         json.dump(config.settings(), f, indent=2)
-    model = fit(config, info)
+    model, done = fit(config, info)
     export_run(model, config)
     evaluate_run(model, config, info)
     calibrate_run(config, info)
-    print(summary_line(config, model.speechmill_summary))
+    print(summary_line(config, done))
     return 0
 
 
