@@ -43,22 +43,28 @@ def espeak_alone(text: str, voice: str, rate: int, pitch: int) -> float:
     return info.frames / info.samplerate
 
 
-def test_multi_voice_books_are_identical_and_each_piece_has_its_own_settings(tmp_path):
+def lanterns_config(tmp_path: Path, voices: list[str], rates: list[int], extra: str = "") -> Path:
+    """A config speaking the lanterns book with these voices and rates (train split, 4-20 words)."""
     book = tmp_path / "lanterns.txt"
     book.write_text(BOOK)
-    config = write_config(
+    return write_config(
         tmp_path / "tts.toml",
         f"""
         [[source]]
         type = "gutenberg"
         books = ["{book}"]
-        voices = {VOICES}
-        rates = {RATES}
+        voices = {voices}
+        rates = {rates}
+        {extra}
         split = "train"
         min_words = 4
         max_words = 20
         """,
     )
+
+
+def test_multi_voice_books_are_identical_and_each_piece_has_its_own_settings(tmp_path):
+    config = lanterns_config(tmp_path, VOICES, RATES)
     first = build(config, tmp_path / "a")
     second = build(config, tmp_path / "b")
     assert first == second
@@ -103,24 +109,10 @@ def median_pitch(folder: Path, split: str = "train") -> dict[str, tuple[float, s
 
 
 def test_tts_voices_carry_the_gender_their_pitch_shows_and_their_engine(tmp_path):
-    """ "+f3" and flite's slt are women's voices, espeak's en-us, flite's awb and festival's
-    voices men's: the stored gender agrees with the speech's median F0 on every record."""
-    book = tmp_path / "lanterns.txt"
-    book.write_text(BOOK)
+    """espeak-ng's "+f2" variant and flite's slt are women's voices, espeak's en-us and flite's
+    awb men's: the stored gender agrees with the speech's median F0 on every record."""
     voices = ["en-us", "en-gb-scotland+f2", "flite:slt", "flite:awb"]
-    config = write_config(
-        tmp_path / "tts.toml",
-        f"""
-        [[source]]
-        type = "gutenberg"
-        books = ["{book}"]
-        voices = {voices}
-        rates = [170]
-        split = "train"
-        min_words = 4
-        max_words = 20
-        """,
-    )
+    config = lanterns_config(tmp_path, voices, [170])
     build(config, tmp_path / "corpus")
     found = median_pitch(tmp_path / "corpus")
     assert len(found) == 5 * len(voices)
@@ -205,23 +197,8 @@ def program_alone(engine: str, voice: str, text: str, stretch: float, tmp_path: 
 
 
 def test_flite_and_festival_voices_speak_their_share_of_the_pieces(tmp_path):
-    book = tmp_path / "lanterns.txt"
-    book.write_text(BOOK)
     voices = ["en-us", "flite:slt", "flite:awb", "festival:kal_diphone", "festival:ked_diphone"]
-    config = write_config(
-        tmp_path / "tts.toml",
-        f"""
-        [[source]]
-        type = "gutenberg"
-        books = ["{book}"]
-        voices = {voices}
-        rates = [150]
-        voices_per_piece = 2
-        split = "train"
-        min_words = 4
-        max_words = 20
-        """,
-    )
+    config = lanterns_config(tmp_path, voices, [150], "voices_per_piece = 2")
     first = build(config, tmp_path / "a")
     assert build(config, tmp_path / "b") == first  # the same pieces to the same voices again
     rows = read_corpus(tmp_path / "a", "train")
