@@ -331,6 +331,20 @@ def librispeech_corpus(tmp_path_factory, librispeech) -> Path:
     return folder / "corpus"
 
 
+@pytest.fixture(scope="session")
+def sharded_corpus(tmp_path_factory, librispeech) -> Path:
+    """The `librispeech` folder built into a corpus of many small shards (train: 6 utterances
+    in 5 shards, dev: 3 in 2), so that two workers each read shards of their own."""
+    folder = tmp_path_factory.mktemp("sharded")
+    config = write_config(
+        folder / "c.toml",
+        f'[[source]]\ntype = "librispeech"\npath = "{librispeech}"\n',
+        corpus="shard_mb = 0.001",
+    )
+    build(config, folder / "corpus")
+    return folder / "corpus"
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist (`make test` runs two workers), the tests of the session's trained

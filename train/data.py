@@ -11,8 +11,27 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from speechmill.corpus.errors import UsageError
 from speechmill.corpus.reader import load_info, shard_paths
 from speechmill.corpus.schema import ALPHABET, parse_example
+
+INTERLEAVE = 64  # shards read at once (block of one record each): a batch draws on many units
+
+
+class TooFewShards(UsageError):
+    """A split with fewer shard files than workers: a worker would read nothing."""
+
+
+def worker_shards(paths: list[str], workers: int, worker: int, split: str) -> list[str]:
+    """The shard files worker ``worker`` of ``workers`` reads: every ``workers``-th in
+    info.json's order, so the workers' files are disjoint and together the whole split."""
+    if len(paths) < workers:
+        raise TooFewShards(
+            f"split {split} has {len(paths)} shard files for {workers} workers (each worker "
+            "reads its own files): rebuild the corpus with a smaller [corpus] shard_mb, "
+            "or train on fewer workers"
+        )
+    return paths[worker::workers]
 
 
 def split_dataset(
@@ -23,18 +42,24 @@ def split_dataset(
     alphabet: str | None = None,
     shuffle: bool = False,
     seed: int = 0,
-    cycle_length: int = 4,
+    cycle_length: int = INTERLEAVE,
+    workers: int = 1,
+    worker: int = 0,
 ) -> tf.data.Dataset:
-    """Decoded utterances of one split; with ``shuffle``, shards are read interleaved in a
-    seeded order (records keep their order within a shard)."""
+    """Decoded utterances of one split (of worker ``worker``'s shards when ``workers`` > 1).
+
+    Up to ``cycle_length`` shards are read at once, a record from each in turn (in parallel,
+    order kept), so consecutive records come from different units; with ``shuffle`` the shards
+    are taken in a seeded order, a new one each time the dataset is repeated."""
     info = load_info(corpus_dir, sample_rate=sample_rate, alphabet=alphabet)
-    paths = shard_paths(corpus_dir, info, split)
+    paths = worker_shards(shard_paths(corpus_dir, info, split), workers, worker, split)
     files = tf.data.Dataset.from_tensor_slices(paths)
     if shuffle:
-        files = files.shuffle(len(paths), seed=seed)
+        files = files.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
     records = files.interleave(
         tf.data.TFRecordDataset,
-        cycle_length=cycle_length,
+        cycle_length=min(cycle_length, len(paths)),
+        block_length=1,
         num_parallel_calls=tf.data.AUTOTUNE,
         deterministic=True,
     )
@@ -80,18 +105,28 @@ def batches(
     augment: str | None = None,
     repeat: bool = False,
     keep_meta: bool = False,
+    workers: int = 1,
+    worker: int = 0,
 ) -> tf.data.Dataset:
     """Padded batches for a CTC model: ``({"audio", "audio_length"}, {"labels", "label_length"})``.
 
     Utterances are bucketed by length and padded to the bucket's bound, so a batch has one of
     len(BUCKET_SECONDS) audio shapes (a compiled model never retraces per batch); labels are
     padded to MAX_LABEL. With ``keep_meta`` the first dict also carries id, text and source.
+    ``workers``/``worker``: this worker's shards only (see :func:`worker_shards`).
     """
     from speechmill.augment.tf_ops import augment_dataset
     from speechmill.train.model import output_lengths
 
     dataset = split_dataset(
-        corpus_dir, split, sample_rate=sample_rate, alphabet=ALPHABET, shuffle=shuffle, seed=seed
+        corpus_dir,
+        split,
+        sample_rate=sample_rate,
+        alphabet=ALPHABET,
+        shuffle=shuffle,
+        seed=seed,
+        workers=workers,
+        worker=worker,
     )
     limit = BUCKET_SECONDS[-1] * sample_rate
     dataset = dataset.filter(lambda ex: ex["num_samples"] < int(limit * 0.9))
@@ -108,7 +143,7 @@ def batches(
             x.update(id=example["id"], text=example["text"], source=example["source"])
         return x, y
 
-    dataset = dataset.map(to_inputs, num_parallel_calls=tf.data.AUTOTUNE, deterministic=not shuffle)
+    dataset = dataset.map(to_inputs, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     # CTC needs a logit frame per label plus one between repeated letters (see train/model.py
     # output_lengths); fast speech sped up by augmentation can fall short, and one impossible
     # utterance makes the batch loss infinite.

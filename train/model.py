@@ -127,12 +127,72 @@ def sample_rate_of(model: keras.Model) -> int:
 
 @keras.saving.register_keras_serializable(package="speechmill")
 class CTCModel(keras.Model):
-    """Keras model whose loss is CTC over the real (unpadded) lengths."""
+    """Keras model whose loss is CTC over the real (unpadded) lengths, averaged over the global
+    batch (on several replicas each returns its share: train/distribute.py global_mean)."""
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        return tf.reduce_mean(
-            ctc_loss(y["labels"], y_pred, x["audio_length"], sample_rate_of(self))
+        from speechmill.train.distribute import global_mean
+
+        return global_mean(ctc_loss(y["labels"], y_pred, x["audio_length"], sample_rate_of(self)))
+
+    micro_batches = 1  # set by training (--accumulate): a step's batch is cut into this many
+
+    def train_step(self, data):
+        """One optimizer update from one batch, right on any number of replicas: the batch is
+        cut into ``micro_batches`` pieces whose gradients are summed one after another (the
+        memory of a piece, the update of the whole batch: gradient accumulation without an
+        update that only some steps make); each replica's loss is its share of the mean over
+        the global batch; the gradients are summed across replicas here, once, so that the
+        optimizer (train/optim.py AdamW) clips and checks the gradient of the global batch."""
+        from speechmill.train.distribute import replica_sum
+
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        rate, parts, variables = sample_rate_of(self), self.micro_batches, self.trainable_variables
+        size = tf.shape(x["audio"])[0]
+        count = replica_sum(tf.cast(size, tf.float32))
+        grads, loss = None, 0.0
+        for i in range(parts):
+            lo, hi = size * i // parts, size * (i + 1) // parts
+            piece = {k: v[lo:hi] for k, v in x.items()}
+            with tf.GradientTape() as tape:
+                logits = self(piece, training=True)
+                per_example = ctc_loss(y["labels"][lo:hi], logits, piece["audio_length"], rate)
+                share = tf.math.divide_no_nan(tf.reduce_sum(per_example), count)
+                scaled = self.optimizer.scale_loss(share)
+            found = tape.gradient(scaled, variables)
+            grads = found if grads is None else [a + b for a, b in zip(grads, found, strict=True)]
+            loss += share
+        grads = replica_sum(grads)
+        self.optimizer.apply_gradients(zip(grads, variables, strict=True))
+        replicas = tf.cast(tf.distribute.get_strategy().num_replicas_in_sync, tf.float32)
+        self._loss_tracker.update_state(loss * replicas, sample_weight=size)  # this replica's mean
+        logs = {"loss": self._loss_tracker.result()}
+        if isinstance(self.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            # Keras 3 reduces step logs across workers by a MEAN along axis 0, which a scalar
+            # lacks (tensorflow/tensorflow#72388): a length-1 axis, removed by the reduction
+            logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
+        return logs
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Under a tf.distribute strategy Keras (3.x, TensorFlow backend) builds the model's
+        training state from the first batch, which it takes out of the training iterator
+        (so training on one device and on several would start from different batches) and
+        reduces across replicas (which fails on dict inputs on several workers); only shapes
+        and dtypes are needed, and they are the model's own: build from those."""
+        if self._distribute_strategy is None:
+            return None
+        from speechmill.train.data import MAX_LABEL
+
+        def spec(shape, dtype):
+            return keras.KerasTensor(shape, dtype)
+
+        batch = (
+            {"audio": spec((None, None), "float32"), "audio_length": spec((None,), "int32")},
+            {"labels": spec((None, MAX_LABEL), "int32"), "label_length": spec((None,), "int32")},
         )
+        with self.distribute_strategy.scope():
+            self._symbolic_build(data_batch=batch)
+        return None
 
 
 def ctc_loss(labels, logits, audio_length, sample_rate: int):

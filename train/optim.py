@@ -1,11 +1,11 @@
 """The optimizer of a training run: AdamW on a warm-up + decay learning-rate schedule, with
-gradient clipping, optional gradient accumulation and optional weight EMA (Keras 3 built-ins).
+gradient clipping and optional weight EMA (Keras 3 built-ins).
 
 ``WarmupDecay(peak, warmup_steps, decay)``: linear warm-up from 0 to ``peak`` over
 ``warmup_steps`` optimizer updates, then ``"rsqrt"`` (peak * sqrt(warmup / step), the
-Transformer schedule, needs no total) or ``"constant"``. With ``accumulate`` > 1 an update is
-made every ``accumulate`` batches from the mean of their gradients, so the effective batch is
-``batch_size * accumulate`` and the schedule counts updates, not batches.
+Transformer schedule, needs no total) or ``"constant"``. Gradient accumulation is the model's
+(train/model.py CTCModel.train_step: one update per step from a batch cut into pieces), so the
+schedule counts updates.
 """
 
 from __future__ import annotations
@@ -40,6 +40,16 @@ class WarmupDecay(keras.optimizers.schedules.LearningRateSchedule):
         return {"peak": self.peak, "warmup_steps": self.warmup_steps, "decay": self.decay}
 
 
+@keras.saving.register_keras_serializable(package="speechmill")
+class AdamW(keras.optimizers.AdamW):
+    """Keras's AdamW for gradients the model has already summed over the replicas
+    (CTCModel.train_step): Keras would sum them again, after clipping each replica's part;
+    here clipping sees the global batch's gradient, as on one device."""
+
+    def _all_reduce_sum_gradients(self, grads_and_vars):
+        return grads_and_vars
+
+
 def make_optimizer(
     peak: float,
     warmup_steps: int,
@@ -47,17 +57,14 @@ def make_optimizer(
     *,
     weight_decay: float = 1e-3,
     clipnorm: float = 5.0,
-    accumulate: int = 1,
     ema: float = 0.0,
 ) -> keras.optimizers.Optimizer:
-    """AdamW on :class:`WarmupDecay`; ``accumulate`` >= 2 turns on gradient accumulation and
-    ``ema`` > 0 keeps an exponential moving average of the weights (momentum ``ema``) that
-    replaces them at the end of training."""
-    return keras.optimizers.AdamW(
+    """AdamW on :class:`WarmupDecay`; ``ema`` > 0 keeps an exponential moving average of the
+    weights (momentum ``ema``) that replaces them at the end of training."""
+    return AdamW(
         WarmupDecay(peak, warmup_steps, decay),
         weight_decay=weight_decay,
         clipnorm=clipnorm,
-        gradient_accumulation_steps=accumulate if accumulate > 1 else None,
         use_ema=ema > 0,
         ema_momentum=ema if ema > 0 else 0.99,
     )

@@ -2,8 +2,10 @@
 
     python -m speechmill.train.train --data build/corpus --run build/run [--steps N | --epochs N | --minutes M]
 
-Keras 3 on TensorFlow: MirroredStrategy over all GPUs when there are several, the default
-strategy otherwise (CPU or one GPU); mixed precision on GPU. ``--preset small|base|large|bigru``
+Keras 3 on TensorFlow, placed by train/distribute.py: MultiWorkerMirroredStrategy across the
+machines ``TF_CONFIG`` (or ``--workers``/``--task``) names, MirroredStrategy over several GPUs (or
+``--cpu-devices N`` logical CPUs), the default strategy otherwise; on GPU mixed precision (with
+loss scaling) and XLA auto-clustering unless ``--precision float32``/``--xla off``. ``--preset small|base|large|bigru``
 picks a preset (train/model.py PRESETS; any size field can be overridden, e.g. ``--layers 8``);
 AdamW on a warm-up + decay schedule (train/optim.py), ``--accumulate N`` for an effective batch
 of N x ``--batch-size``, ``--ema`` for a moving average of the weights. The run folder gets
@@ -30,7 +32,7 @@ import numpy as np
 import tensorflow as tf
 
 from speechmill.augment.recipe import ON_THE_FLY, parse_on_the_fly
-from speechmill.corpus.errors import command
+from speechmill.corpus.errors import UsageError, command
 from speechmill.corpus.options import HelpFormatter, deprecated
 from speechmill.corpus.reader import (
     CorruptCorpus,
@@ -39,7 +41,16 @@ from speechmill.corpus.reader import (
     shard_paths,
 )
 from speechmill.corpus.schema import ALPHABET
-from speechmill.train.data import batches
+from speechmill.train.data import batches, worker_shards
+from speechmill.train.distribute import (
+    ONE_WORKER,
+    PEER_ERRORS,
+    Cluster,
+    cluster_from_args,
+    cluster_from_env,
+    strategy_for,
+    worker_lost,
+)
 from speechmill.train.model import (
     PRESETS,
     ModelConfig,
@@ -88,15 +99,16 @@ DEV_BATCHES = 4  # dev batches scored after every epoch (dev loss, greedy CER an
 
 
 class EpochReport(keras.callbacks.Callback):
-    """After every epoch: the dev loss (Keras's validation, on ``DEV_BATCHES`` batches), greedy
-    CER and WER on the same dev batches, the learning rate and the throughput, put into the
-    epoch's logs (so ``history.csv`` and TensorBoard hold them), and one console line that shows
-    the budget as a budget ("step 240/600", "1.2/3 min") instead of Keras's epoch counter."""
+    """After every epoch: the dev loss (``val_loss``: mean CTC loss of the dev utterances in
+    ``DEV_BATCHES`` batches), greedy CER and WER on the same utterances, the learning rate and
+    the throughput, put into the epoch's logs (so ``history.csv`` and TensorBoard hold them),
+    and one console line that shows the budget as a budget ("step 240/600", "1.2/3 min")
+    instead of Keras's epoch counter. ``quiet``: no line (a worker that is not the chief)."""
 
-    def __init__(self, budget: Budget, config, dev, epoch_offset: int):
+    def __init__(self, budget: Budget, config, dev, epoch_offset: int, quiet: bool = False):
         super().__init__()
-        self.budget, self.config, self.dev = budget, config, dev
-        self.epoch_offset = epoch_offset
+        self.budget, self.config, self.dev, self.quiet = budget, config, dev, quiet
+        self.epochs_done = epoch_offset
         self.last: dict = {}
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -106,34 +118,47 @@ class EpochReport(keras.callbacks.Callback):
         logs = logs if logs is not None else {}
         seconds = max(time.time() - self.started, 1e-9)
         steps = self.budget.steps - self.steps_before
-        logs["examples_per_second"] = round(steps * self.config.batch_size / seconds, 2)
+        examples = steps * self.config.batch_size * self.config.accumulate
+        logs["examples_per_second"] = round(examples / seconds, 2)
         logs["learning_rate"] = float(
             keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)
         )
         if self.dev is not None:
-            logs.update(self.dev_error_rates())
+            logs.update(self.dev_scores())
+        self.epochs_done = epoch + 1
         self.last = dict(logs)
-        print(self.line(epoch, logs), flush=True)
+        if not self.quiet:
+            print(self.line(epoch, logs), flush=True)
 
-    def dev_error_rates(self) -> dict:
+    def dev_scores(self) -> dict:
+        """{val_loss, dev_cer, dev_wer} of the model now on the dev batches (one pass, no
+        distribution: only the chief scores)."""
         from speechmill.lm.decode import greedy
         from speechmill.train.evaluate import error_rates, logits_to_log_probs
-        from speechmill.train.model import output_lengths
+        from speechmill.train.model import ctc_loss, output_lengths
 
+        rate = self.config.sample_rate
         if not hasattr(self, "_infer"):  # compiled once (a shape per length bucket): eager is slow
             model = self.model
-            self._infer = tf.function(lambda inputs: model(inputs, training=False))
-        refs, hyps = [], []
-        for x, _ in self.dev:
-            logits = self._infer({"audio": x["audio"], "audio_length": x["audio_length"]})
-            lengths = np.minimum(
-                output_lengths(x["audio_length"], self.config.sample_rate).numpy(),
-                logits.shape[1],
-            )
+
+            def infer(inputs, labels):
+                logits = model(inputs, training=False)
+                return logits, ctc_loss(labels, logits, inputs["audio_length"], rate)
+
+            self._infer = tf.function(infer)
+        refs, hyps, losses = [], [], []
+        for x, y in self.dev:
+            logits, loss = self._infer(_inputs(x), y["labels"])
+            lengths = np.minimum(output_lengths(x["audio_length"], rate).numpy(), logits.shape[1])
             hyps += [greedy(lp) for lp in logits_to_log_probs(logits, lengths)]
             refs += [t.decode() for t in x["text"].numpy()]
+            losses += loss.numpy().tolist()
         rates = error_rates(refs, hyps)
-        return {"dev_cer": rates["cer"], "dev_wer": rates["wer"]}
+        return {
+            "val_loss": float(np.mean(losses)),
+            "dev_cer": rates["cer"],
+            "dev_wer": rates["wer"],
+        }
 
     def line(self, epoch: int, logs: dict) -> str:
         config, budget = self.config, self.budget
@@ -167,11 +192,6 @@ def training_defaults(preset: str) -> dict:
     return {**GENERAL_TRAINING, **TRAINING_DEFAULTS.get(preset, {})}
 
 
-def strategy_for_devices() -> tf.distribute.Strategy:
-    gpus = tf.config.list_logical_devices("GPU")
-    return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
-
-
 def parse_args(argv):
     p = argparse.ArgumentParser(
         prog="speechmill train",
@@ -182,7 +202,7 @@ def parse_args(argv):
     p.add_argument("--data", required=True, help="corpus folder (make corpus / make augment)")
     p.add_argument("--run", required=True, help="run folder: checkpoints, logs, export")
     budget = p.add_argument_group("budget (the first reached stops training)")
-    budget.add_argument("--steps", type=int, default=None)
+    budget.add_argument("--steps", type=int, default=None, help="optimizer updates")
     budget.add_argument("--epochs", type=int, default=None)
     budget.add_argument("--minutes", type=float, default=None)
     p.add_argument("--batch-size", type=int, default=None, help="small: 8, other presets: 16")
@@ -191,7 +211,8 @@ def parse_args(argv):
         type=int,
         default=1,
         metavar="N",
-        help="batches per optimizer update (gradient accumulation: effective batch N x batch size)",
+        help="gradient accumulation: each update sums the gradients of N batches of "
+        "--batch-size, one after another (the memory of one batch, an update of N x batch size)",
     )
     p.add_argument(
         "--learning-rate",
@@ -224,6 +245,39 @@ def parse_args(argv):
     )
     p.add_argument("--no-augment", action="store_true", help="turn off on-the-fly augmentation")
     p.add_argument("--seed", type=int, default=0)
+    where = p.add_argument_group(
+        "devices and machines (train/distribute.py; README: Training on several GPUs or machines)"
+    )
+    where.add_argument(
+        "--workers",
+        default=None,
+        metavar="HOST:PORT,...",
+        help="every worker of a multi-machine run, the same list on each (instead of "
+        "TF_CONFIG; without either, one machine)",
+    )
+    where.add_argument(
+        "--task", type=int, default=None, help="with --workers: this worker's index (0: chief)"
+    )
+    where.add_argument(
+        "--cpu-devices",
+        type=int,
+        default=1,
+        metavar="N",
+        help="split the CPU into N logical devices and mirror the model over them (the "
+        "multi-device path without GPUs)",
+    )
+    where.add_argument(
+        "--precision",
+        choices=["auto", "float32", "mixed"],
+        default="auto",
+        help="mixed: float16 compute with dynamic loss scaling; auto: mixed on GPU, float32 on CPU",
+    )
+    where.add_argument(
+        "--xla",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="XLA auto-clustering of the model's ops (CTC stays a TensorFlow kernel); auto: on GPU",
+    )
     sizes = p.add_argument_group("model (a preset, then any field of it)")
     sizes.add_argument(
         "--preset",
@@ -244,6 +298,10 @@ def parse_args(argv):
     args = p.parse_args(argv)
     if args.accumulate < 1:
         p.error("--accumulate must be >= 1")
+    if args.cpu_devices < 1:
+        p.error("--cpu-devices must be >= 1")
+    if (args.workers is None) != (args.task is None):
+        p.error("--workers and --task go together")
     return args
 
 
@@ -289,6 +347,9 @@ class TrainingConfig:
     epochs: int | None
     minutes: float | None
     sample_rate: int
+    precision: str = "float32"  # "float32" or "mixed_float16"
+    xla: bool = False
+    workers: int = 1  # machines the run trains on (the global batch is split among them)
     alphabet: str = ALPHABET
 
     def settings(self) -> dict:
@@ -299,9 +360,12 @@ class TrainingConfig:
         return out
 
 
-def training_config(args: argparse.Namespace, info: dict) -> TrainingConfig:
+def training_config(
+    args: argparse.Namespace, info: dict, cluster: Cluster = ONE_WORKER
+) -> TrainingConfig:
     """Command line + the corpus's info.json -> the run's frozen config (refuses a corpus
-    without a train split and a recipe that cannot run on the fly)."""
+    without a train split, a recipe that cannot run on the fly, and a global batch that the
+    workers cannot share evenly)."""
     shard_paths(args.data, info, "train")
     if not args.no_augment:
         parse_on_the_fly(args.augment)
@@ -310,12 +374,20 @@ def training_config(args: argparse.Namespace, info: dict) -> TrainingConfig:
         preset = "base" if tf.config.list_physical_devices("GPU") else "small"
     chosen = {name: getattr(args, name) for name in ("batch_size", "learning_rate", "warmup_steps")}
     schedule = {k: v if v is not None else training_defaults(preset)[k] for k, v in chosen.items()}
+    if schedule["batch_size"] * args.accumulate % cluster.size:
+        raise UsageError(
+            f"--batch-size {schedule['batch_size']} x --accumulate {args.accumulate} (the "
+            f"global batch of an update) does not split evenly over {cluster.size} workers"
+        )
+    worker_shards(shard_paths(args.data, info, "train"), cluster.size, 0, "train")
     sizes = {
         f.name: getattr(args, f.name, None)
         for f in dataclasses.fields(ModelConfig)
         if f.name != "sample_rate"
     }
     no_budget = args.steps is None and args.epochs is None and args.minutes is None
+    gpu = bool(tf.config.list_physical_devices("GPU"))
+    mixed = args.precision == "mixed" or (args.precision == "auto" and gpu)
     return TrainingConfig(
         data=args.data,
         run=args.run,
@@ -331,26 +403,42 @@ def training_config(args: argparse.Namespace, info: dict) -> TrainingConfig:
         epochs=30 if no_budget else args.epochs,
         minutes=args.minutes,
         sample_rate=info["sample_rate"],
+        precision="mixed_float16" if mixed else "float32",
+        xla=args.xla == "on" or (args.xla == "auto" and gpu),
+        workers=cluster.size,
         **schedule,
     )
 
 
-def fit(config: TrainingConfig, info: dict) -> tuple[keras.Model, dict]:
-    """Train (or resume) the run's model within its budget; saves ``model.keras`` and
-    ``state.json`` every epoch and at the end. Returns the model and what this call did
-    (steps and epochs reached, minutes spent)."""
-    if tf.config.list_physical_devices("GPU"):
-        keras.mixed_precision.set_global_policy("mixed_float16")
+def fit(
+    config: TrainingConfig,
+    info: dict,
+    strategy: tf.distribute.Strategy | None = None,
+    cluster: Cluster = ONE_WORKER,
+) -> tuple[keras.Model, dict]:
+    """Train (or resume) the run's model within its budget under ``strategy`` (default: the
+    current one). The chief saves ``model.keras`` and ``state.json`` every epoch and at the
+    end, and a re-run resumes from them; on several workers every worker also keeps a backup
+    (``backup/worker-N``) that a restarted worker continues from. Returns the model and what
+    this call did (steps and epochs reached, minutes spent)."""
+    strategy = strategy or tf.distribute.get_strategy()
+    keras.mixed_precision.set_global_policy(config.precision)
+    if config.xla:
+        tf.config.optimizer.set_jit("autoclustering")
     keras.utils.set_random_seed(config.seed)
     state_path = os.path.join(config.run, "state.json")
     model_path = os.path.join(config.run, "model.keras")
-    resuming = os.path.exists(state_path) and os.path.exists(model_path)
+    # several workers resume from their own backups (a worker may not see the chief's files)
+    resuming = (
+        not cluster.multi_worker and os.path.exists(state_path) and os.path.exists(model_path)
+    )
     state = json.load(open(state_path)) if resuming else {}
-    with strategy_for_devices().scope():
+    with strategy.scope():
         if state:
             model = load_model(model_path)
-            print(
-                f"speechmill: resuming {config.run} after {state['epochs']} epochs / {state['steps']} steps"
+            say(
+                cluster,
+                f"speechmill: resuming {config.run} after {state['epochs']} epochs / {state['steps']} steps",
             )
         else:
             model = build_model(config.model, seed=config.seed)
@@ -360,16 +448,19 @@ def fit(config: TrainingConfig, info: dict) -> tuple[keras.Model, dict]:
                     config.warmup_steps,
                     config.decay,
                     weight_decay=config.weight_decay,
-                    accumulate=config.accumulate,
                     ema=config.ema,
                 ),
                 jit_compile=False,
             )
-            print(
+            say(
+                cluster,
                 f"speechmill: {config.preset} model ({config.model.architecture}), "
-                f"{model.count_params():,} parameters"
+                f"{model.count_params():,} parameters, {placement(strategy, cluster)}",
             )
-    steps_per_epoch = max(1, math.ceil(info["splits"]["train"]["examples"] / config.batch_size))
+    model.micro_batches = config.accumulate
+    steps_per_epoch = max(
+        1, math.ceil(info["splits"]["train"]["examples"] / (config.batch_size * config.accumulate))
+    )
     epochs = config.epochs if config.epochs is not None else 10**6
     if config.steps is not None:
         epochs = min(
@@ -377,18 +468,9 @@ def fit(config: TrainingConfig, info: dict) -> tuple[keras.Model, dict]:
             state.get("epochs", 0)
             + math.ceil((config.steps - state.get("steps", 0)) / steps_per_epoch),
         )
-    data = batches(
-        config.data,
-        "train",
-        batch_size=config.batch_size,
-        sample_rate=config.sample_rate,
-        shuffle=True,
-        seed=config.seed,
-        augment=config.augment,
-        repeat=True,
-    )
+    data = train_input(config, strategy, cluster)
     dev = None
-    if "dev" in info["splits"]:
+    if "dev" in info["splits"] and cluster.is_chief:
         dev = (
             batches(
                 config.data,
@@ -400,39 +482,128 @@ def fit(config: TrainingConfig, info: dict) -> tuple[keras.Model, dict]:
             .take(DEV_BATCHES)
             .cache()
         )
-        dev_steps = sum(1 for _ in dev)  # at most DEV_BATCHES small batches, read once
     budget = Budget(config.steps, config.minutes, state.get("steps", 0))
-    report = EpochReport(budget, config, dev, state.get("epochs", 0))
-    callbacks = [
-        budget,
-        SaveState(config.run, budget, state.get("epochs", 0)),
-        report,  # before the loggers: they write what it adds to the epoch's logs
-        keras.callbacks.CSVLogger(os.path.join(config.run, "history.csv"), append=bool(state)),
-        keras.callbacks.TensorBoard(os.path.join(config.run, "logs"), update_freq="epoch"),
-    ]
+    callbacks: list[keras.callbacks.Callback] = [budget]
+    restarted = False  # a worker of several continuing from its backup
+    if cluster.multi_worker:
+        backup = Backup(os.path.join(config.run, "backup", f"worker-{cluster.task}"), budget)
+        restarted = os.path.exists(backup._weights_path)
+        callbacks.append(backup)
+    report = EpochReport(budget, config, dev, state.get("epochs", 0), quiet=not cluster.is_chief)
+    callbacks.append(report)  # before the loggers: they write what it adds to the epoch's logs
+    if cluster.is_chief:
+        callbacks += [
+            SaveState(config.run, budget, state.get("epochs", 0)),
+            keras.callbacks.CSVLogger(
+                os.path.join(config.run, "history.csv"), append=bool(state) or restarted
+            ),
+            keras.callbacks.TensorBoard(os.path.join(config.run, "logs"), update_freq="epoch"),
+        ]
     started = time.time()
     if state.get("epochs", 0) < epochs and (config.steps is None or budget.steps < config.steps):
-        with_named_shard(
-            config.data,
-            info,
-            lambda: model.fit(
-                data,
-                epochs=epochs,
-                initial_epoch=state.get("epochs", 0),
-                steps_per_epoch=steps_per_epoch,
-                validation_data=None if dev is None else dev.map(lambda x, y: (_inputs(x), y)),
-                validation_steps=None if dev is None else dev_steps,
-                callbacks=callbacks,
-                verbose=0,  # EpochReport prints one line per epoch
-            ),
-        )
-    model.save(model_path)
+        try:
+            with_named_shard(
+                config.data,
+                info,
+                lambda: model.fit(
+                    data,
+                    epochs=epochs,
+                    initial_epoch=state.get("epochs", 0),
+                    steps_per_epoch=steps_per_epoch,
+                    callbacks=callbacks,
+                    verbose=0,  # EpochReport prints one line per epoch
+                ),
+            )
+        except PEER_ERRORS as e:
+            if not cluster.multi_worker:
+                raise
+            raise worker_lost(e, cluster, os.path.join(config.run, "backup")) from None
+    if cluster.is_chief:
+        model.save(model_path)
     done = {
         "steps": budget.steps,
-        "epochs": json.load(open(state_path))["epochs"] if os.path.exists(state_path) else 0,
+        "epochs": report.epochs_done,
         "minutes": round((time.time() - started) / 60, 2),
     }
     return model, done
+
+
+def say(cluster: Cluster, line: str) -> None:
+    """Print a line of the run's story once: on the chief."""
+    if cluster.is_chief:
+        print(line, flush=True)
+
+
+def placement(strategy: tf.distribute.Strategy, cluster: Cluster) -> str:
+    """Where the run computes, in words: "1 device", "2 devices (MirroredStrategy)", ..."""
+    replicas = strategy.num_replicas_in_sync
+    if cluster.multi_worker:
+        return f"{cluster.size} workers, {replicas} replicas (MultiWorkerMirroredStrategy)"
+    if replicas > 1:
+        return f"{replicas} devices (MirroredStrategy)"
+    gpus = tf.config.list_logical_devices("GPU")
+    return "1 GPU" if gpus else "CPU"
+
+
+def train_input(
+    config: TrainingConfig, strategy: tf.distribute.Strategy, cluster: Cluster
+) -> tf.data.Dataset | tf.distribute.DistributedDataset:
+    """The training batches, one per update (``batch_size`` x ``accumulate`` examples, cut
+    into pieces by the model). One worker: Keras splits each batch among the replicas.
+    Several workers: every worker reads its own shard files (train/data.py worker_shards) in
+    batches of its share."""
+
+    step_batch = config.batch_size * config.accumulate  # one update's examples (all workers)
+
+    def read(workers: int = 1, worker: int = 0, batch_size: int = step_batch):
+        return batches(
+            config.data,
+            "train",
+            batch_size=batch_size,
+            sample_rate=config.sample_rate,
+            shuffle=True,
+            seed=config.seed,
+            augment=config.augment,
+            repeat=True,
+            workers=workers,
+            worker=worker,
+        )
+
+    if not cluster.multi_worker:
+        return read()
+    return strategy.distribute_datasets_from_function(
+        lambda context: read(
+            context.num_input_pipelines,
+            context.input_pipeline_id,
+            context.get_per_replica_batch_size(step_batch),
+        )
+    )
+
+
+class Backup(keras.callbacks.BackupAndRestore):
+    """Keras's BackupAndRestore (weights, optimizer state and epoch after every epoch, into one
+    worker's own folder) plus the step count of the budget; kept after training, so a
+    restarted or re-run worker continues from its last epoch."""
+
+    def __init__(self, folder: str, budget: Budget):
+        super().__init__(folder, delete_checkpoint=False)
+        self.budget, self.steps_path = budget, os.path.join(folder, "budget.json")
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        if os.path.exists(self.steps_path) and os.path.exists(self._weights_path):
+            self.budget.steps = json.load(open(self.steps_path))["steps"]
+            print(
+                f"speechmill: worker restored from {self.backup_dir} "
+                f"(epoch {self.model._initial_epoch}, step {self.budget.steps})",
+                flush=True,
+            )
+
+    def _save_model(self):
+        super()._save_model()
+        with open(self.steps_path + ".tmp", "w") as f:
+            json.dump({"steps": self.budget.steps}, f)
+        os.replace(self.steps_path + ".tmp", self.steps_path)
 
 
 def _inputs(x: dict) -> dict:
@@ -485,13 +656,26 @@ def calibrate_run(config: TrainingConfig, info: dict) -> None:
 
 
 def train(args: argparse.Namespace) -> int:
-    """The steps ``speechmill train`` chains: config, fit, export, dev evaluation."""
+    """The steps ``speechmill train`` chains: config, fit, export, dev evaluation (the last
+    three, and every file of the run but a worker's backup, on the chief only)."""
+    cluster = (
+        cluster_from_env()
+        if args.workers is None
+        else cluster_from_args(args.workers.split(","), args.task)
+    )
     info = load_info(args.data, alphabet=ALPHABET)
-    config = training_config(args, info)
+    config = training_config(args, info, cluster)
+    strategy = strategy_for(cluster, args.cpu_devices)  # before any TensorFlow op runs
     os.makedirs(config.run, exist_ok=True)
-    with open(os.path.join(config.run, "config.json"), "w") as f:
-        json.dump(config.settings(), f, indent=2)
-    model, done = fit(config, info)
+    if cluster.is_chief:
+        with open(os.path.join(config.run, "config.json"), "w") as f:
+            json.dump(config.settings(), f, indent=2)
+    model, done = fit(config, info, strategy, cluster)
+    if not cluster.is_chief:
+        print(f"speechmill: worker {cluster.task} of {cluster.size} done: {done['steps']} steps")
+        return 0
+    if cluster.multi_worker:  # the rest runs on the chief alone: a model outside the strategy
+        model = load_model(os.path.join(config.run, "model.keras"))
     export_run(model, config)
     evaluate_run(model, config, info)
     calibrate_run(config, info)
