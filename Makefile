@@ -37,6 +37,8 @@ BACKEND    ?= auto
 INPUT      ?= auto
 PRESET     ?= auto
 ACCUMULATE ?=
+WORKERS    ?=
+TASK       ?=
 FILE       ?=
 RECIPE     ?=
 MIN_SCORE  ?=
@@ -52,7 +54,7 @@ AUGMENT_OUT = $(if $(filter command line environment,$(origin OUT)),$(OUT),build
 help:
 	@echo "make corpus [CONFIG=configs/default.toml] [OUT=build/corpus] [LIMIT=n] [FRESH=1] [DASK=local:2|tcp://host:8786] [BEAM_ARGS='--runner=...']"
 	@echo "make augment [IN=build/corpus] [OUT=build/augmented] [RECIPE='speed=0.9,1.1;noise=5..20dB@0.5'] [FRESH=1] [DASK=...]"
-	@echo "make train [DATA=build/corpus] [RUN=build/run] [PRESET=auto|small|base|large|bigru] [STEPS=n|EPOCHS=n|MINUTES=m] [ACCUMULATE=n]"
+	@echo "make train [DATA=build/corpus] [RUN=build/run] [PRESET=auto|small|base|large|bigru] [STEPS=n|EPOCHS=n|MINUTES=m] [ACCUMULATE=n] [WORKERS=host:port,... TASK=i (or TF_CONFIG)]"
 	@echo "make lm [DATA=build/corpus] [TEXT='book.txt more.txt'] [OUT=build/lm] [ORDER=3]"
 	@echo "make verify IN=<corpus> [OUT=build/verified] [MODEL=build/run] [MIN_SCORE=score, default the model's calibrated threshold] [CALIBRATE_WITH=corpus] [MAX_REJECT=0.25] [SKIP_SYNTHETIC=1] [FRESH=1] [DASK=...]"
 	@echo "make eval [MODEL=build/run] [DATA=build/corpus] [BEAM=0|32] [LM=build/lm] [TUNE=1]"
@@ -93,7 +95,8 @@ verify: setup
 
 train: setup
 	$(SM) train --data $(DATA) --run $(RUN) --preset $(PRESET) $(if $(STEPS),--steps $(STEPS)) \
-	  $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(MINUTES),--minutes $(MINUTES)) $(if $(ACCUMULATE),--accumulate $(ACCUMULATE))
+	  $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(MINUTES),--minutes $(MINUTES)) $(if $(ACCUMULATE),--accumulate $(ACCUMULATE)) \
+	  $(if $(WORKERS),--workers $(WORKERS) --task $(TASK))
 
 lm: setup
 	$(SM) lm --data $(DATA) --output $(LM_OUT) --order $(ORDER) $(if $(TEXT),--text $(TEXT))
