@@ -181,14 +181,12 @@ class CTCModel(keras.Model):
         and dtypes are needed, and they are the model's own: build from those."""
         if self._distribute_strategy is None:
             return None
-        from speechmill.train.data import MAX_LABEL
-
         def spec(shape, dtype):
             return keras.KerasTensor(shape, dtype)
 
         batch = (
             {"audio": spec((None, None), "float32"), "audio_length": spec((None,), "int32")},
-            {"labels": spec((None, MAX_LABEL), "int32"), "label_length": spec((None,), "int32")},
+            {"labels": spec((None, None), "int32"), "label_length": spec((None,), "int32")},
         )
         with self.distribute_strategy.scope():
             self._symbolic_build(data_batch=batch)
