@@ -8,6 +8,7 @@
     speechmill transcribe --model build/run recording.wav
     speechmill report build/corpus -o report.html
     speechmill inspect build/corpus --split dev -n 5
+    speechmill describe build/corpus
     speechmill bench
 
 The console is quiet by default (``speechmill.quiet``); ``--verbose`` (before the subcommand)
@@ -62,6 +63,10 @@ COMMANDS = {
         "an HTML page about a corpus (or a training run) to look at and listen to",
     ),
     "inspect": ("speechmill.inspect", "print records of a corpus, write some as WAV files"),
+    "describe": (
+        "speechmill.describe",
+        "a corpus per split: durations, speakers, vocabulary, held-out words against train",
+    ),
     "bench": (
         "speechmill.bench",
         "throughput of each stage beside the library a user would use instead",

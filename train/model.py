@@ -181,6 +181,7 @@ class CTCModel(keras.Model):
         and dtypes are needed, and they are the model's own: build from those."""
         if self._distribute_strategy is None:
             return None
+
         def spec(shape, dtype):
             return keras.KerasTensor(shape, dtype)
 

@@ -1,0 +1,191 @@
+"""``speechmill describe CORPUS``: what a corpus holds, split by split, in one table.
+
+What ``lhotse cut describe`` prints (utterances, total duration, duration mean, std, min,
+percentiles, max), plus the speakers per split by gender and TTS engine, the vocabulary, the
+out-of-vocabulary rate of each held-out split's words against train's vocabulary, and how many
+held-out transcripts also occur in train.
+
+Memory does not grow with the number of utterances: durations go into a fixed histogram
+(10 ms bins up to 2 minutes; min, max, mean and std are exact), and transcripts are compared by
+8-byte digests of the held-out splits' texts only; what is held per split is its vocabulary and
+its speakers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import math
+import sys
+from collections import Counter
+
+from speechmill.corpus.errors import command, printable
+from speechmill.corpus.options import HelpFormatter
+from speechmill.corpus.reader import load_info, utterances
+
+BIN_SECONDS = 0.01
+BINS = 12_000  # 120 s; longer utterances count in the last bin (max stays exact)
+QUANTILES = (0.25, 0.5, 0.75, 0.99)
+
+
+def text_digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode(), digest_size=8).digest()
+
+
+@dataclasses.dataclass
+class SplitFacts:
+    """Running facts of one split; ``add`` one utterance at a time, ``merge`` two."""
+
+    count: int = 0
+    seconds: float = 0.0
+    squares: float = 0.0
+    shortest: float = math.inf
+    longest: float = 0.0
+    histogram: Counter = dataclasses.field(default_factory=Counter)
+    speakers: dict = dataclasses.field(default_factory=dict)  # speaker -> (gender, engine)
+    vocabulary: set = dataclasses.field(default_factory=set)
+    words: int = 0
+    unknown_words: int = 0  # held-out splits: words not in train's vocabulary
+    texts_in_train: int = 0  # held-out splits: transcripts that train also has
+
+    def add(self, seconds: float, text: str, speaker: str, gender: str, engine: str) -> None:
+        self.count += 1
+        self.seconds += seconds
+        self.squares += seconds * seconds
+        self.shortest, self.longest = min(self.shortest, seconds), max(self.longest, seconds)
+        self.histogram[min(int(seconds / BIN_SECONDS), BINS - 1)] += 1
+        self.speakers.setdefault(speaker, (gender or "?", engine or "human"))
+        words = text.split()
+        self.words += len(words)
+        self.vocabulary.update(words)
+
+    def merge(self, other: SplitFacts) -> SplitFacts:
+        out = SplitFacts(
+            self.count + other.count,
+            self.seconds + other.seconds,
+            self.squares + other.squares,
+            min(self.shortest, other.shortest),
+            max(self.longest, other.longest),
+            self.histogram + other.histogram,
+            {**other.speakers, **self.speakers},
+            self.vocabulary | other.vocabulary,
+            self.words + other.words,
+            self.unknown_words + other.unknown_words,
+            self.texts_in_train + other.texts_in_train,
+        )
+        return out
+
+    def quantile(self, q: float) -> float:
+        """The duration below which a fraction ``q`` of the split lies (to 10 ms)."""
+        wanted, seen = q * self.count, 0
+        for index in sorted(self.histogram):
+            seen += self.histogram[index]
+            if seen >= wanted:
+                return min(max((index + 1) * BIN_SECONDS, self.shortest), self.longest)
+        return self.longest
+
+    def summary(self) -> dict:
+        """The split's facts as plain numbers (what the table and the report show)."""
+        if not self.count:
+            return {"utterances": 0}
+        mean = self.seconds / self.count
+        by_gender = Counter(g for g, _ in self.speakers.values())
+        by_engine = Counter(e for _, e in self.speakers.values())
+        return {
+            "utterances": self.count,
+            "hours": self.seconds / 3600,
+            "mean": mean,
+            "std": math.sqrt(max(self.squares / self.count - mean * mean, 0.0)),
+            "min": self.shortest,
+            **{f"{round(q * 100)}%": self.quantile(q) for q in QUANTILES},
+            "max": self.longest,
+            "speakers": len(self.speakers),
+            "by_gender": dict(sorted(by_gender.items())),
+            "by_engine": dict(sorted(by_engine.items())),
+            "vocabulary": len(self.vocabulary),
+            "oov_rate": self.unknown_words / self.words if self.words else 0.0,
+            "texts_in_train": self.texts_in_train,
+        }
+
+
+def describe_corpus(folder: str) -> dict[str, dict]:
+    """Split name -> its summary. Reads the held-out splits twice (their text digests first,
+    so train's transcripts can be checked against them as train streams past) and train once."""
+    info = load_info(folder)
+    splits = sorted(info["splits"], key=lambda s: (s != "train", s))
+    held_out = [s for s in splits if s != "train"]
+    digests: dict[bytes, int] = {}
+    for split in held_out:
+        for utt in utterances(folder, info, split):
+            digests[text_digest(utt.text)] = 0
+    rate = info["sample_rate"]
+    facts = {s: SplitFacts() for s in splits}
+    train_vocabulary: set = set()
+    for split in splits:
+        for utt in utterances(folder, info, split):
+            facts[split].add(utt.num_samples / rate, utt.text, utt.speaker, utt.gender, utt.engine)
+            if split == "train":
+                digest = text_digest(utt.text)
+                if digest in digests:
+                    digests[digest] = 1
+            elif "train" in info["splits"]:
+                words = utt.text.split()
+                facts[split].unknown_words += sum(w not in train_vocabulary for w in words)
+                facts[split].texts_in_train += digests[text_digest(utt.text)]
+        if split == "train":
+            train_vocabulary = facts[split].vocabulary
+    return {split: facts[split].summary() for split in splits}
+
+
+COLUMNS = ("utterances", "hours", "mean", "std", "min", "25%", "50%", "75%", "99%", "max")
+
+
+def table(summaries: dict[str, dict]) -> list[str]:
+    """The console table: one row of durations per split, then speakers and text facts."""
+    head = f"{'split':<8}" + "".join(f"{c:>11}" for c in COLUMNS)
+    rows = [head, "-" * len(head)]
+    for split, s in summaries.items():
+        if not s["utterances"]:
+            rows.append(f"{printable(split):<8}{0:>11}")
+            continue
+        cells = [f"{s['utterances']:>11,}", f"{s['hours']:>11.2f}"]
+        cells += [f"{s[c]:>10.2f}s" for c in COLUMNS[2:]]
+        rows.append(f"{printable(split):<8}" + "".join(cells))
+    rows.append("")
+    for split, s in summaries.items():
+        if not s["utterances"]:
+            continue
+        genders = ", ".join(f"{g} {n}" for g, n in s["by_gender"].items())
+        engines = ", ".join(f"{printable(e)} {n}" for e, n in s["by_engine"].items())
+        line = (
+            f"{printable(split):<8}{s['speakers']:,} speakers ({genders}; {engines}), "
+            f"vocabulary {s['vocabulary']:,} words"
+        )
+        if split != "train" and "train" in summaries:
+            line += (
+                f", out of train's vocabulary {s['oov_rate']:.1%} of words, "
+                f"{s['texts_in_train']:,} of {s['utterances']:,} transcripts also in train"
+            )
+        rows.append(line)
+    return rows
+
+
+@command("describe")
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="speechmill describe",
+        formatter_class=HelpFormatter,
+        description="What a corpus holds per split: durations (as lhotse cut describe), "
+        "speakers by gender and engine, vocabulary, held-out words and texts against train.",
+    )
+    p.add_argument("corpus", help="corpus folder")
+    args = p.parse_args(argv)
+    print(f"{printable(args.corpus)}:")
+    for row in table(describe_corpus(args.corpus)):
+        print(row)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
