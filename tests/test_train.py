@@ -514,3 +514,32 @@ def test_gradient_accumulation_makes_one_update_of_the_whole_batch(librispeech_c
         assert not np.array_equal(kernels[-1], before)
     moved = np.max(np.abs(kernels[0] - before))
     assert np.max(np.abs(kernels[1] - kernels[0])) < 0.02 * moved
+
+
+@pytest.mark.slow
+def test_log_steps_reports_every_n_updates_within_one_pass(tmp_path, librispeech_corpus, capsys):
+    """--log-steps 1: on a split whose pass takes 2 updates, a report line, a history row and
+    a checkpoint after every update (a pass that outlasts a budget still shows its curve)."""
+    from speechmill.train.train import main as train
+
+    run = tmp_path / "run"
+    args = [
+        "--data",
+        str(librispeech_corpus),
+        "--run",
+        str(run),
+        "--steps",
+        "3",
+        "--log-steps",
+        "1",
+    ]
+    assert train([*args, *TINY]) == 0
+    out = capsys.readouterr().out
+    assert all(f"step {n}/3: loss " in out for n in (1, 2, 3)), out
+    rows = (run / "history.csv").read_text().splitlines()[1:]
+    assert [int(r.split(",")[0]) for r in rows] == [0, 1, 2]
+    assert json.loads((run / "state.json").read_text()) | {"loss": 0} == {
+        "epochs": 3,
+        "steps": 3,
+        "loss": 0,
+    }

@@ -205,6 +205,15 @@ def parse_args(argv):
     budget.add_argument("--steps", type=int, default=None, help="optimizer updates")
     budget.add_argument("--epochs", type=int, default=None)
     budget.add_argument("--minutes", type=float, default=None)
+    p.add_argument(
+        "--log-steps",
+        type=int,
+        default=None,
+        metavar="N",
+        help="report, checkpoint and back up every N updates instead of after every pass over "
+        "the train split (for splits whose one pass outlasts a budget); --epochs then counts "
+        "periods of N updates",
+    )
     p.add_argument("--batch-size", type=int, default=None, help="small: 8, other presets: 16")
     p.add_argument(
         "--accumulate",
@@ -298,6 +307,8 @@ def parse_args(argv):
     args = p.parse_args(argv)
     if args.accumulate < 1:
         p.error("--accumulate must be >= 1")
+    if args.log_steps is not None and args.log_steps < 1:
+        p.error("--log-steps must be >= 1")
     if args.cpu_devices < 1:
         p.error("--cpu-devices must be >= 1")
     if (args.workers is None) != (args.task is None):
@@ -350,6 +361,7 @@ class TrainingConfig:
     precision: str = "float32"  # "float32" or "mixed_float16"
     xla: bool = False
     workers: int = 1  # machines the run trains on (the global batch is split among them)
+    log_steps: int | None = None  # a report period of N updates instead of a pass (an "epoch")
     alphabet: str = ALPHABET
 
     def settings(self) -> dict:
@@ -406,6 +418,7 @@ def training_config(
         precision="mixed_float16" if mixed else "float32",
         xla=args.xla == "on" or (args.xla == "auto" and gpu),
         workers=cluster.size,
+        log_steps=args.log_steps,
         **schedule,
     )
 
@@ -461,6 +474,8 @@ def fit(
     steps_per_epoch = max(
         1, math.ceil(info["splits"]["train"]["examples"] / (config.batch_size * config.accumulate))
     )
+    if config.log_steps:  # a report, a checkpoint and a backup every N updates
+        steps_per_epoch = config.log_steps
     epochs = config.epochs if config.epochs is not None else 10**6
     if config.steps is not None:
         epochs = min(
