@@ -148,6 +148,33 @@ def commonvoice_row(folder: Path, site: LoopbackSite) -> Row:
     return Row({"type": "commonvoice", "path": str(root)}, {normalize(line) for line in LINES})
 
 
+def manifest_row(folder: Path, site: LoopbackSite) -> Row:
+    """A NeMo manifest: relative paths, a speaker field or the folder, and one long recording
+    cut into two lines by offset and duration."""
+    import numpy as np
+
+    root = folder / "nemo"
+    (root / "wavs" / "s1").mkdir(parents=True)
+    (root / "wavs" / "s2").mkdir(parents=True)
+    write_audio(root / "wavs" / "s1" / "a.wav", speak(LINES[0]))
+    write_audio(root / "wavs" / "s2" / "b.flac", speak(LINES[1]))
+    first, second = speak(LINES[2]), speak(LINES[3])
+    gap = np.zeros(8000, first.dtype)
+    write_audio(root / "wavs" / "long.wav", np.concatenate([first, gap, second]))
+    lines = [
+        {"audio_filepath": "wavs/s1/a.wav", "duration": len(speak(LINES[0])) / 16000, "text": LINES[0]},
+        {"audio_filepath": "wavs/s2/b.flac", "duration": 1.0, "text": LINES[1], "speaker": "bee"},
+        {"audio_filepath": "wavs/long.wav", "offset": 0.0, "duration": len(first) / 16000, "text": LINES[2]},
+        {"audio_filepath": "wavs/long.wav", "offset": (len(first) + 8000) / 16000,
+         "duration": len(second) / 16000, "text": LINES[3]},
+    ]  # fmt: skip
+    (root / "train_manifest.json").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    return Row(
+        {"type": "manifest", "path": str(root / "train_manifest.json")},
+        {normalize(line) for line in LINES},
+    )
+
+
 ROWS: dict[str, Callable[[Path, LoopbackSite], Row]] = {
     "librispeech": librispeech_row,
     "gutenberg": gutenberg_row,
@@ -155,6 +182,7 @@ ROWS: dict[str, Callable[[Path, LoopbackSite], Row]] = {
     "youtube": youtube_row,
     "folder": folder_row,
     "commonvoice": commonvoice_row,
+    "manifest": manifest_row,
 }
 
 

@@ -16,6 +16,7 @@ from speechmill.corpus.sources.commonvoice import CommonVoiceSource
 from speechmill.corpus.sources.folder import FolderSource
 from speechmill.corpus.sources.gutenberg import GutenbergSource
 from speechmill.corpus.sources.librispeech import LibriSpeechSource
+from speechmill.corpus.sources.manifest import ManifestSource
 from speechmill.corpus.sources.movies import MoviesSource
 from speechmill.corpus.sources.youtube import YouTubeSource
 
@@ -26,6 +27,7 @@ REGISTRY: dict[str, type[Source]] = {
     "youtube": YouTubeSource,
     "folder": FolderSource,
     "commonvoice": CommonVoiceSource,
+    "manifest": ManifestSource,
 }
 
 
