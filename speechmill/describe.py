@@ -35,7 +35,7 @@ def text_digest(text: str) -> bytes:
 
 @dataclasses.dataclass
 class SplitFacts:
-    """Running facts of one split; ``add`` one utterance at a time, ``merge`` two."""
+    """Running facts of one split; ``add`` one utterance at a time."""
 
     count: int = 0
     seconds: float = 0.0
@@ -59,22 +59,6 @@ class SplitFacts:
         words = text.split()
         self.words += len(words)
         self.vocabulary.update(words)
-
-    def merge(self, other: SplitFacts) -> SplitFacts:
-        out = SplitFacts(
-            self.count + other.count,
-            self.seconds + other.seconds,
-            self.squares + other.squares,
-            min(self.shortest, other.shortest),
-            max(self.longest, other.longest),
-            self.histogram + other.histogram,
-            {**other.speakers, **self.speakers},
-            self.vocabulary | other.vocabulary,
-            self.words + other.words,
-            self.unknown_words + other.unknown_words,
-            self.texts_in_train + other.texts_in_train,
-        )
-        return out
 
     def quantile(self, q: float) -> float:
         """The duration below which a fraction ``q`` of the split lies (to 10 ms)."""

@@ -17,6 +17,7 @@ import h5py
 import numpy as np
 import pytest
 import tensorflow as tf
+from test_train import TINY
 
 from speechmill.corpus.schema import (
     ALPHABET,
@@ -29,35 +30,10 @@ from speechmill.corpus.schema import (
 ROOT = Path(__file__).resolve().parent.parent
 # the random layers off: one device and several must draw nothing different to be compared
 EXACT = [
-    "--preset",
-    "small",
-    "--d-model",
-    "32",
-    "--heads",
-    "2",
-    "--layers",
-    "1",
-    "--kernel-size",
-    "7",
-    "--conv-channels",
-    "8",
-    "--dropout",
-    "0",
-    "--freq-warp",
-    "0",
-    "--freq-masks",
-    "0",
-    "--time-masks",
-    "0",
+    *TINY,  # the tiny Conformer, batch 4
+    *("--dropout", "0", "--freq-warp", "0", "--freq-masks", "0", "--time-masks", "0"),
     "--no-augment",
-    "--batch-size",
-    "4",
-    "--learning-rate",
-    "2e-3",
-    "--warmup-steps",
-    "2",
-    "--decay",
-    "constant",
+    *("--learning-rate", "2e-3", "--warmup-steps", "2", "--decay", "constant"),
 ]
 
 

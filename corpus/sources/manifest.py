@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import posixpath
 from collections.abc import Iterator
 from typing import Any
@@ -141,10 +142,17 @@ class ManifestSource(Source):
         audio_path = named if named.startswith("/") or "://" in named else (
             posixpath.join(posixpath.dirname(self.path) or ".", named)
         )  # fmt: skip
-        start = row.get("offset")
         item_id = f"{self.name}/{slug(named.rsplit('.', 1)[0])}"
-        if start is not None:
-            item_id += f"@{float(start):.2f}"
+        span = None
+        if "offset" in row:
+            span = _span_of(row)
+            if span is None:
+                yield Reject(
+                    "manifest:row", "offset and duration must be finite numbers, duration > 0",
+                    item_id=item_id, where=where,
+                )  # fmt: skip
+                return
+            item_id += f"@{span[0]:.2f}"
         try:
             audio = read_input(audio_path, self.audio_root, "audio", self.follow_links)
         except Reject as reject:
@@ -158,9 +166,9 @@ class ManifestSource(Source):
             )  # fmt: skip
             return
         samples, rate = None, None
-        if start is not None:
+        if span is not None:
             try:
-                samples, rate, audio = self._span(audio, row, audio_path)
+                samples, rate = _cut(audio, *span, where=audio_path)
             except Reject as reject:
                 reject.item_id = item_id
                 yield reject
@@ -181,19 +189,27 @@ class ManifestSource(Source):
             license=self.license,
         )
 
-    @staticmethod
-    def _span(audio: bytes, row: dict, where: str):
-        """The [offset, offset + duration] span of a file, as (samples, rate, None)."""
-        try:
-            start, length = float(row["offset"]), float(row["duration"])
-        except (KeyError, TypeError, ValueError):
-            raise Reject("manifest:row", "offset without a numeric duration", where=where) from None
-        samples, rate = decode(audio, where=where)
-        first, last = round(start * rate), round((start + length) * rate)
-        if start < 0 or length <= 0 or last > samples.shape[0] + rate // 100:
-            raise Reject(
-                "manifest:span",
-                f"span {start:g}+{length:g} s is not inside the {samples.shape[0] / rate:.2f} s file",
-                where=where,
-            )
-        return samples[first:last], rate, None
+
+def _span_of(row: dict) -> tuple[float, float] | None:
+    """A line's (offset, duration) in seconds; None unless both are finite, offset >= 0 and
+    duration > 0 (a manifest is data: "abc", NaN and booleans are not times)."""
+    values = (row.get("offset"), row.get("duration"))
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return None
+    start, length = float(values[0]), float(values[1])
+    if not (math.isfinite(start) and math.isfinite(length) and start >= 0 and length > 0):
+        return None
+    return start, length
+
+
+def _cut(audio: bytes, start: float, length: float, where: str):
+    """Samples [start, start + length] seconds of an encoded file, and its rate."""
+    samples, rate = decode(audio, where=where)
+    first, last = round(start * rate), round((start + length) * rate)
+    if last > samples.shape[0] + rate // 100:
+        raise Reject(
+            "manifest:span",
+            f"span {start:g}+{length:g} s is not inside the {samples.shape[0] / rate:.2f} s file",
+            where=where,
+        )
+    return samples[first:last], rate
