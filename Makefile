@@ -22,6 +22,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1
 
 IN         ?= build/corpus
+FORMAT     ?= hf
 DATA       ?= build/corpus
 RUN        ?= build/run
 MODEL      ?= build/run
@@ -47,9 +48,10 @@ CALIBRATE_WITH ?=
 SKIP_SYNTHETIC ?=
 VERIFY_OUT  = $(if $(filter command line environment,$(origin OUT)),$(OUT),build/verified)
 LM_OUT      = $(if $(filter command line environment,$(origin OUT)),$(OUT),build/lm)
+EXPORT_OUT  = $(if $(filter command line environment,$(origin OUT)),$(OUT),build/export-$(FORMAT))
 AUGMENT_OUT = $(if $(filter command line environment,$(origin OUT)),$(OUT),build/augmented)
 
-.PHONY: corpus augment train lm verify eval transcribe listen report test test-fast lint docs bench setup system clean help
+.PHONY: corpus augment export train lm verify eval transcribe listen report test test-fast lint docs bench setup system clean help
 
 help:
 	@echo "make corpus [CONFIG=configs/default.toml] [OUT=build/corpus] [LIMIT=n] [FRESH=1] [DASK=local:2|tcp://host:8786] [BEAM_ARGS='--runner=...']"
@@ -60,6 +62,7 @@ help:
 	@echo "make eval [MODEL=build/run] [DATA=build/corpus] [BEAM=0|32] [LM=build/lm] [TUNE=1]"
 	@echo "make transcribe [MODEL=build/run] FILE=<audio file or folder> [LM=build/lm] [BACKEND=auto|tflite|savedmodel]"
 	@echo "arecord -f S16_LE -r 16000 -c 1 | make listen [MODEL=build/run] [LM=build/lm]   (or INPUT=mic)"
+	@echo "make export [FORMAT=hf|nemo|lhotse|tfds] [IN=build/corpus] [OUT=build/export-FORMAT] [FRESH=1] [DASK=...]   (tfds: metadata in IN itself)"
 	@echo "make report [IN=build/corpus]   an HTML page about a corpus (or a run: IN=build/run)"
 	@echo "make test     lint, type check and the whole test suite (offline); CI runs exactly this"
 	@echo "make test-fast  the tests not marked slow (the inner loop, under 90 s)"
@@ -110,6 +113,10 @@ transcribe: setup
 
 listen: setup
 	@$(SM) listen --model $(MODEL) --backend $(BACKEND) --input $(INPUT) $(if $(LM),--lm $(LM)) --beam $(BEAM)
+
+export: setup
+	$(SM) export --format $(FORMAT) --input $(IN) $(if $(filter tfds,$(FORMAT)),,--output $(EXPORT_OUT)) \
+	  $(if $(FRESH),--fresh) $(if $(DASK),--dask $(DASK)) $(BEAM_ARGS)
 
 report: setup
 	$(SM) report $(IN)

@@ -31,6 +31,10 @@ LEDGER_FILE = (
 )
 LEDGER_PIECE = "rejects-{index:05d}-of-{count:05d}.jsonl"
 SPLITS = ("train", "dev", "test")
+TFDS_FILES = (
+    "dataset_info.json",
+    "features.json",
+)  # TFDS's metadata beside the shards (from info.json)
 
 BYTES_FIELDS = (
     "id",
@@ -50,6 +54,26 @@ INT_FIELDS = ("num_samples", "synthetic")
 FLOAT_FIELDS = ("verify_score", "word_times")  # written only for verified utterances
 LIST_FIELDS = ("readings",)  # written only when a transcript has several readings
 OPTIONAL_BYTES_FIELDS = ("engine",)  # written only for synthetic speech
+FIELD_DOCS = {  # what each record field holds: the feature lists of TFDS, the exports and the report
+    "id": "<source>/<native id>; augmented copies add ~effect suffixes",
+    "source": "registry name of the source (librispeech, youtube, movies, gutenberg, ...)",
+    "speaker": "speaker id, namespaced by source",
+    "gender": "f, m or empty when unknown",
+    "group": "what no two splits share (speaker, book, channel, ...)",
+    "text": "normalized transcript: lower-case letters, apostrophe and space",
+    "text_raw": "the transcript as found",
+    "audio": "mono PCM16 at the corpus sample rate",
+    "license": "licence of the item",
+    "origin": "where the item came from (path or URL)",
+    "augment": "the effect chain of an augmented copy, empty for an original",
+    "captions": "manual or auto for caption and subtitle transcripts, else empty",
+    "num_samples": "length of the audio in samples",
+    "synthetic": "spoken by a TTS engine",
+    "verify_score": "make verify's CTC-segmentation score (<= 0); absent when not verified",
+    "word_times": "make verify's start and end (s) of each word of text, flattened",
+    "readings": "the candidate readings of a written form, text among them; empty for one reading",
+    "engine": "the TTS engine of a synthetic utterance",
+}
 
 
 @dataclasses.dataclass(frozen=True)

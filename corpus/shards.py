@@ -29,6 +29,7 @@ from speechmill.corpus.schema import (
     LEDGER_PIECE,
     SCHEMA_VERSION,
     SPLITS,
+    TFDS_FILES,
     dumps_info,
 )
 from speechmill.corpus.types import stable_hash
@@ -151,6 +152,7 @@ def build_info(
                 "seconds": round(samples / rate, 3),
                 "hours": round(samples / rate / 3600, 4),
                 "shards": [names[(split, s.raw)] for s in mine],
+                "shard_examples": [s.records for s in mine],
             }
     empty = {"examples": 0, "samples": 0, "spelled": 0}
     source_info = [
@@ -213,8 +215,9 @@ def publish(
         )
     info = build_info(facts, settings, sources, ledger, extra)
     info_path = f"{out_dir}/{INFO_FILE}"
-    if storage.exists(info_path):
-        storage.delete([info_path])
+    for stale_meta in (info_path, *(f"{out_dir}/{name}" for name in TFDS_FILES)):
+        if storage.exists(stale_meta):  # TFDS's files describe the shards being replaced
+            storage.delete([stale_meta])
     moves = {
         staged_shard(staging_dir, s, raw): name for (s, raw), name in names_of(facts.shards).items()
     }

@@ -43,6 +43,7 @@ from speechmill.corpus.schema import SCHEMA_VERSION, decode_utterance, dumps_inf
 from speechmill.corpus.workdir import files_identity, fingerprint, parts_dir, progress_dir
 from speechmill.pipelines.corpus_input import CachedRanges, RangeParts, corpus_ranges
 from speechmill.pipelines.job import CorpusJob, JobRun, run_corpus_job
+from speechmill.pipelines.tfds_metadata import tfds_line
 from speechmill.pipelines.transforms import add_job_options, quiet_logging, staging_path
 
 log = logging.getLogger("speechmill.augment")
@@ -203,12 +204,14 @@ def per_unit(split: str) -> int | None:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO)
     info = run(argv)
+    line = tfds_line(parse_args(argv)[0].output, info)  # the folder is a TFDS dataset too
     if wants_json(argv):
         print(dumps_info(info).rstrip("\n"))
         return 0
     print(
         f"speechmill: augmented corpus built with recipe {info['augment']['recipe']!r}: {splits_line(info)}"
     )
+    print(line)
     return 0
 
 

@@ -47,6 +47,7 @@ from speechmill.corpus.workdir import (
     progress_dir,
 )
 from speechmill.pipelines.job import CorpusJob, JobRun, run_corpus_job
+from speechmill.pipelines.tfds_metadata import tfds_line
 from speechmill.pipelines.transforms import add_job_options, quiet_logging, staging_path
 
 log = logging.getLogger("speechmill.build")
@@ -237,7 +238,8 @@ def run(argv: list[str] | None = None) -> dict:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO)
     info = run(argv)
-    print(dumps_info(info).rstrip("\n") if wants_json(argv) else summary_line(info))
+    line = tfds_line(parse_args(argv)[0].output, info)  # the folder is a TFDS dataset too
+    print(dumps_info(info).rstrip("\n") if wants_json(argv) else f"{summary_line(info)}\n{line}")
     return 0
 
 

@@ -10,6 +10,7 @@ turns one unit into one :class:`~speechmill.corpus.parts.UnitResult`, and its ``
 extras; the skeleton holds the output lock, makes the staging folder, shows progress, notes
 each finished unit, and ends in ``WriteCorpus``
 (pipelines/transforms.py): the plan, the shards, the combined facts and the atomic publish.
+A job whose output is another format (``make export``) brings its own ``tail`` instead.
 """
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ class CorpusJob:
     extra: dict[str, Any] | None = None  # info.json keys the job adds
     notes: Any = None  # corpus/facts.py accumulator of the units' notes (default: alignment)
     one_per_id: bool = False  # records repeating an earlier record's id go to the ledger
+    # A job whose output is not a speechmill corpus (make export) brings its own tail, given
+    # the staging folder (default: WriteCorpus), and what it published (default: info.json).
+    tail: Callable[[str], beam.PTransform] | None = None
+    published: Callable[[str], dict] = load_info
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,6 +92,9 @@ def run_corpus_job(job: CorpusJob, run: JobRun, beam_args: list[str]) -> dict:
                 results |= "One utterance per id" >> DropRepeatedIds(
                     job.out_dir, staging, job.settings.sample_rate
                 )
+            if job.tail is not None:
+                results | "Write output" >> job.tail(staging)
+                return
             (
                 results
                 | "Write corpus"
@@ -103,6 +111,6 @@ def run_corpus_job(job: CorpusJob, run: JobRun, beam_args: list[str]) -> dict:
 
         with JobProgress(notes, job.total_units, job.label, run.progress):
             run_pipeline(steps, beam_args, run.dask)
-        info = load_info(job.out_dir)  # published: the staging folder only holds notes now
+        info = job.published(job.out_dir)  # published: the staging folder only holds notes now
         storage.delete_if_exists(staging)
     return info

@@ -62,6 +62,10 @@ COMMANDS = {
         "speechmill.report",
         "an HTML page about a corpus (or a training run) to look at and listen to",
     ),
+    "export": (
+        "speechmill.pipelines.export_corpus",
+        "a corpus for another stack: hf (datasets Parquet), nemo, lhotse manifests; tfds metadata",
+    ),
     "inspect": ("speechmill.inspect", "print records of a corpus, write some as WAV files"),
     "describe": (
         "speechmill.describe",

@@ -33,6 +33,7 @@ NOISE = re.compile(
             r"This TensorFlow binary is optimized to use available CPU instructions",
             r"To enable the following instructions: .* in other operations, rebuild TensorFlow",
             r"^INFO: Created TensorFlow Lite XNNPACK delegate for CPU",  # LiteRT, per model
+            r"`FeatureConnector\.dtype` is deprecated",  # TFDS reading its own property (write_metadata)
             r"^Note: (?:Illegal Audio-MPEG-Header|Trying to resync|Skipped \d+ bytes in input)",
             r"^Note: (?:Hit end of \(available\) data|Encountered more data than announced)",
             r"^\[src/libmpg123/[^\]]*\] (?:error|warning|note): ",  # a damaged MP3 frame

@@ -99,12 +99,19 @@ def small_config(tmp_path_factory, librispeech) -> Path:
 def test_a_build_prints_its_summary_and_no_library_noise(tmp_path, small_config):
     done = speechmill("corpus", "--config", str(small_config), "--output", str(tmp_path / "corpus"))
     assert done.returncode == 0, done.stderr
-    line = done.stdout.strip()
+    line, tfds_line = done.stdout.strip().splitlines()
     assert re.fullmatch(
         r"speechmill: corpus built: dev 3 utt / \d+\.\d s in 1 shard\(s\), train 6 utt / \d+\.\d s in 1 shard\(s\); "
         r"rejects 0",
         line,
     ), line  # a tiny corpus in seconds, not "0.00 h"; no Python dict in the line
+    # the folder is a TFDS dataset too (tests/test_export.py loads one)
+    corpus = str(tmp_path / "corpus")
+    assert (
+        tfds_line
+        == f"speechmill: TFDS: tfds.builder_from_directory({corpus!r}).as_dataset(split='train')"
+    )
+    assert (tmp_path / "corpus" / "dataset_info.json").exists()
     assert not [w for w in NOISE_WORDS if w in done.stderr], done.stderr
     again = speechmill(
         "corpus", "--config", str(small_config), "--output", str(tmp_path / "corpus"), "--json"

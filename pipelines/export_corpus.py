@@ -1,0 +1,454 @@
+"""Beam job: a speechmill corpus -> the files another speech stack loads.
+
+    speechmill export --format hf|nemo|lhotse --input build/corpus --output build/export-hf
+    speechmill export --format tfds --input build/corpus       # TFDS metadata, in place
+
+``hf``: Parquet shards per split with an ``Audio`` column plus a dataset card;
+``nemo``: FLAC files and ``<split>_manifest.json``; ``lhotse``: FLAC files and
+``speechmill_{recordings,supervisions,cuts}_<split>.jsonl.gz`` (corpus/export/ has the rows).
+``tfds`` writes TFDS's metadata beside the shards (pipelines/tfds_metadata.py), copying nothing.
+
+Runs on the skeleton of every corpus job (pipelines/job.py): units are ranges of
+``RECORDS_PER_UNIT`` records of the input's shards (fixed, so the output never depends on the
+worker count); a worker writes its range's FLAC files where they end up
+(``OUT/audio/<split>/<shard>/<first record>/``) and its piece of each manifest (or its Parquet
+file) into ``OUT/.parts`` with a small manifest of its own; a re-run reuses every finished range
+(same input shard, same format) unless ``--fresh``. When all ranges are done one step
+publishes: the pieces are joined per split in shard order (byte copies: nothing is held per
+utterance), Parquet files are numbered, ``README.md`` and ``export.json`` are written last,
+and ``OUT/.parts`` is removed. An output folder holds one export of one corpus: another
+corpus (or the same one rebuilt differently) into it needs ``--fresh``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import apache_beam as beam
+
+from speechmill.corpus import storage
+from speechmill.corpus.config import CorpusSettings
+from speechmill.corpus.errors import UsageError, command
+from speechmill.corpus.export import AUDIO_DIR, FORMATS, audio_name, flac_bytes, hf, lhotse, nemo
+from speechmill.corpus.options import HelpFormatter
+from speechmill.corpus.parts import PartSummary, UnitResult
+from speechmill.corpus.progress import wants_json
+from speechmill.corpus.reader import ShardRange, all_shards, load_info, read_range, same_folder
+from speechmill.corpus.schema import INFO_FILE, SCHEMA_VERSION, Utterance, decode_utterance
+from speechmill.corpus.types import Unit
+from speechmill.corpus.workdir import (
+    files_identity,
+    fingerprint,
+    parts_dir,
+    progress_dir,
+    unit_digest,
+)
+from speechmill.pipelines.corpus_input import corpus_ranges
+from speechmill.pipelines.job import CorpusJob, JobRun, run_corpus_job
+from speechmill.pipelines.tfds_metadata import write_tfds_metadata
+from speechmill.pipelines.transforms import add_job_options, quiet_logging, staging_path
+
+log = logging.getLogger("speechmill.export")
+RECORDS_PER_UNIT = 256  # fixed: the output never depends on the worker count
+EXPORT_FILE = "export.json"
+EXPORT_VERSION = 1  # of this job's output layout (part of every unit's identity)
+OURS = (AUDIO_DIR, hf.DATA_DIR, hf.CARD, EXPORT_FILE, ".parts", ".staging", ".lock")
+
+
+@dataclasses.dataclass(frozen=True)
+class Piece:
+    """One file a unit wrote into ``OUT/.parts``: a manifest piece or a Parquet file."""
+
+    kind: str  # "nemo", "recordings", "supervisions" or "parquet"
+    name: str
+    bytes: int
+    sha1: str
+
+
+def _sha1(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()
+
+
+class ExportCache:
+    """Finished export units in ``OUT/.parts``: ``DIGEST.json`` (identity, pieces with size
+    and sha1, records, samples) beside the pieces; a unit whose manifest or pieces do not
+    verify is done again."""
+
+    def __init__(self, folder: str):
+        self.folder = folder.rstrip("/")
+
+    def path(self, name: str) -> str:
+        return f"{self.folder}/{name}"
+
+    def load(self, digest: str, identity: str) -> dict | None:
+        path = self.path(f"{digest}.json")
+        if not storage.exists(path):
+            return None
+        try:
+            manifest = json.loads(storage.read_bytes(path))
+            if manifest.get("identity") != identity:
+                return None
+            for piece in manifest["pieces"]:
+                if _sha1(storage.read_bytes(self.path(piece["name"]))) != piece["sha1"]:
+                    return None
+        except (ValueError, OSError, KeyError, TypeError, AttributeError):
+            return None
+        return manifest
+
+    def store(self, digest: str, manifest: dict) -> None:
+        path = self.path(f"{digest}.json")
+        with storage.create(path + ".tmp") as f:
+            f.write(json.dumps(manifest, sort_keys=True).encode("utf-8"))
+        if storage.exists(path):
+            storage.delete([path])
+        storage.rename(path + ".tmp", path)
+
+
+def unit_result(digest: str, work: ShardRange, manifest: dict, folder: str) -> UnitResult:
+    """A finished unit as the skeleton's UnitResult: one PartSummary per piece (the records
+    and samples on the first, so progress counts each utterance once)."""
+    parts = tuple(
+        PartSummary(
+            split=work.split,
+            path=f"{folder}/{p['name']}",
+            source=p["kind"],
+            key=work.key,
+            records=manifest["records"] if i == 0 else 0,
+            bytes=p["bytes"],
+            samples=manifest["samples"] if i == 0 else 0,
+            spelled=0,
+            sha1=p["sha1"],
+        )
+        for i, p in enumerate(manifest["pieces"])
+    )
+    return UnitResult(digest=digest, table=0, source="", unit_key=work.key, parts=parts)
+
+
+def unit_folder(work: ShardRange) -> str:
+    """Where a unit's FLAC files go, relative to OUT."""
+    stem = work.path.rsplit("/", 1)[-1].removesuffix(".tfrecord")
+    return f"{AUDIO_DIR}/{work.split}/{stem}/{work.first:07d}"
+
+
+def export_unit(
+    fmt: str, utts: Iterator[tuple[int, Utterance]], out_dir: str, folder: str, rate: int
+) -> dict[str, bytes]:
+    """A unit's (index in shard, utterance) pairs -> its pieces' bytes by kind; FLAC files of
+    nemo and lhotse are written to ``OUT/<folder>/`` on the way."""
+    lines: list[bytes] = []
+    lhotse_rows: dict[str, list[dict]] = {kind: [] for kind in lhotse.KINDS}
+    rows: list[dict] = []
+    if fmt != "hf":
+        storage.mkdirs(f"{out_dir}/{folder}")
+    for index, utt in utts:
+        if fmt == "hf":
+            rows.append(hf.hf_row(utt, rate))
+            continue
+        relative = f"{folder}/{audio_name(utt, index)}"
+        with storage.create(f"{out_dir}/{relative}", "audio/flac") as f:
+            f.write(flac_bytes(utt.audio, rate))
+        if fmt == "nemo":
+            lines.append(nemo.dumps_line(nemo.nemo_line(utt, relative, rate)))
+        else:
+            lhotse_rows["supervisions"].append(lhotse.supervision(utt, rate))
+            lhotse_rows["recordings"].append(lhotse.recording(utt, relative, rate))
+            lhotse_rows["cuts"].append(lhotse.cut(utt, relative, rate))
+    if fmt == "hf":
+        return {"parquet": hf.parquet_bytes(rows, rate)}
+    if fmt == "nemo":
+        return {"nemo": b"".join(lines)}
+    # supervisions first: the first piece carries the unit's counts (unit_result)
+    return {kind: lhotse.gzip_lines(rows) for kind, rows in lhotse_rows.items()}
+
+
+class ExportRanges(beam.DoFn):
+    """ShardRange -> its UnitResult (files written, or reused from an earlier run)."""
+
+    def __init__(self, fmt: str, out_dir: str, sample_rate: int, job: str):
+        self.fmt, self.out_dir, self.rate, self.job = fmt, out_dir, sample_rate, job
+
+    def process(self, work: ShardRange) -> Iterator[UnitResult]:
+        folder = parts_dir(self.out_dir)
+        cache = ExportCache(folder)
+        digest = unit_digest(0, Unit("export", work.key, work))
+        identity = fingerprint(self.job, work, files_identity([work.path]))
+        manifest = cache.load(digest, identity)
+        if manifest is None:
+            records = samples = 0
+
+            def utterances() -> Iterator[tuple[int, Utterance]]:
+                nonlocal records, samples
+                for i, record in enumerate(read_range(work)):
+                    utt = decode_utterance(record)
+                    records, samples = records + 1, samples + utt.num_samples
+                    yield work.first + i, utt
+
+            data = export_unit(self.fmt, utterances(), self.out_dir, unit_folder(work), self.rate)
+            pieces = []
+            for kind, content in data.items():
+                name = f"{digest}.{kind}"
+                with storage.create(cache.path(name)) as f:
+                    f.write(content)
+                pieces.append(dataclasses.asdict(Piece(kind, name, len(content), _sha1(content))))
+            manifest = {
+                "identity": identity,
+                "records": records,
+                "samples": samples,
+                "pieces": pieces,
+            }
+            cache.store(digest, manifest)
+        yield unit_result(digest, work, manifest, folder)
+
+
+def piece_rows(result: UnitResult) -> Iterator[tuple[str, str, str, str, int, int, int]]:
+    """A unit's pieces as small rows: (split, unit key, kind, path, bytes, records, samples)."""
+    for p in result.parts:
+        yield p.split, p.key, p.source, p.path, p.bytes, p.records, p.samples
+
+
+def publish_export(
+    _: Any, fmt: str, out_dir: str, staging: str, info: dict, rows: list, identity: dict
+) -> dict:
+    """Every unit done -> the export's manifests (or numbered Parquet files), its README and
+    export.json, in that order; the unit pieces are removed. Returns export.json."""
+    rate = int(info["sample_rate"])
+    splits: dict[str, dict[str, Any]] = {}
+    for split in sorted({r[0] for r in rows}):
+        mine = sorted((r for r in rows if r[0] == split), key=lambda r: r[1])
+        main = [r for r in mine if r[2] in ("nemo", "supervisions", "parquet")]
+        files = []
+        if fmt == "hf":
+            for i, r in enumerate(main):
+                name = hf.shard_name(split, i, len(main))
+                storage.mkdirs(f"{out_dir}/{hf.DATA_DIR}")
+                storage.replace(r[3], f"{out_dir}/{name}")
+                files.append(name)
+        else:
+            kinds = ["nemo"] if fmt == "nemo" else list(lhotse.KINDS)
+            names = (
+                [nemo.manifest_name(split)]
+                if fmt == "nemo"
+                else [lhotse.manifest_name(kind, split) for kind in kinds]
+            )
+            for kind, name in zip(kinds, names):
+                staged = f"{staging}/{name}"
+                storage.copy_ranges([(r[3], 0, r[4]) for r in mine if r[2] == kind], staged)
+                storage.replace(staged, f"{out_dir}/{name}")
+                files.append(name)
+        splits[split] = {
+            "examples": sum(r[5] for r in main),
+            "seconds": round(sum(r[6] for r in main) / rate, 3),
+            "bytes": sum(r[4] for r in mine),
+            "files": files,
+        }
+    if fmt == "hf":
+        keep = {f for s in splits.values() for f in s["files"]}
+        stale = [
+            m.path
+            for m in storage.match(f"{out_dir}/{hf.DATA_DIR}/*.parquet")
+            if m.path[len(out_dir) + 1 :] not in keep
+        ]
+        storage.delete(stale)
+    card = (hf.dataset_card if fmt == "hf" else readme)(info, splits, rate)
+    _write(f"{staging}/{hf.CARD}", card.encode("utf-8"))
+    storage.replace(f"{staging}/{hf.CARD}", f"{out_dir}/{hf.CARD}")
+    export = {"format": fmt, **identity, "sample_rate": rate, "splits": splits}
+    _write(f"{staging}/{EXPORT_FILE}", (json.dumps(export, indent=2) + "\n").encode("utf-8"))
+    storage.replace(f"{staging}/{EXPORT_FILE}", f"{out_dir}/{EXPORT_FILE}")
+    return export
+
+
+def readme(info: dict, splits: dict, rate: int) -> str:
+    """README.md of a nemo or lhotse export: what is where and how to load it."""
+    rows = "\n".join(
+        f"| {hf._cell(name)} | {s['examples']} | {s['seconds'] / 3600:.3f} | "
+        f"{', '.join(hf._cell(f) for f in s['files'])} |"
+        for name, s in splits.items()
+    )
+    licences = "\n".join(
+        f"| {hf._cell(s.get('type'))} | {hf._cell(s.get('license'))} |"
+        for s in info.get("sources", [])
+    )
+    return (
+        "# speechmill corpus export\n\n"
+        f"FLAC audio at {rate} Hz under `{AUDIO_DIR}/`, paths relative to this folder.\n\n"
+        "| split | examples | hours | files |\n|---|---|---|---|\n"
+        f"{rows}\n\n## Licences\n\n| source | licence |\n|---|---|\n{licences}\n"
+    )
+
+
+def _write(path: str, data: bytes) -> None:
+    with storage.create(path) as f:
+        f.write(data)
+
+
+class WriteExport(beam.PTransform):
+    """UnitResults -> the published export (one step, once every unit is done; it sees one
+    small row per piece, never an utterance)."""
+
+    def __init__(self, fmt: str, out_dir: str, staging: str, info: dict, identity: dict):
+        super().__init__()
+        self.fmt, self.out_dir, self.staging = fmt, out_dir, staging
+        self.info, self.identity = info, identity
+
+    def expand(self, results):
+        rows = results | "Pieces" >> beam.FlatMap(piece_rows)
+        return (
+            results.pipeline
+            | "Publish when done" >> beam.Create([None])
+            | "Publish"
+            >> beam.Map(
+                publish_export,
+                self.fmt,
+                self.out_dir,
+                self.staging,
+                self.info,
+                beam.pvalue.AsList(rows),
+                self.identity,
+            )
+        )
+
+
+def check_output(out_dir: str, identity: dict, fresh: bool) -> None:
+    """Refuse an output folder that holds something else, or an export of another corpus
+    (without ``--fresh``); with ``--fresh``, remove the earlier export's files."""
+    if not storage.exists(out_dir):
+        return
+    names = top_names(out_dir)
+    foreign = sorted(
+        n
+        for n in names
+        if n not in OURS and not n.endswith("_manifest.json") and not n.startswith("speechmill_")
+    )
+    if foreign:
+        raise UsageError(
+            f"--output {out_dir} holds files that are not a speechmill export ({', '.join(foreign[:3])}); "
+            "export into a new or empty folder"
+        )
+    path = f"{out_dir}/{EXPORT_FILE}"
+    earlier = json.loads(storage.read_bytes(path)) if storage.exists(path) else None
+    if fresh:
+        storage.delete([f"{out_dir}/{n}" for n in sorted(names) if n != ".lock"])
+        return
+    if earlier is not None and {k: earlier.get(k) for k in identity} != identity:
+        raise UsageError(
+            f"--output {out_dir} holds an export of another corpus or format "
+            f"({earlier.get('format')} of {earlier.get('input')}); add --fresh to replace it"
+        )
+
+
+def top_names(folder: str) -> set[str]:
+    """The names of the files and folders directly in ``folder``."""
+    if "://" not in folder or folder.startswith("file://"):
+        return set(os.listdir(folder.removeprefix("file://")))
+    found = {m.path[len(folder) + 1 :].split("/", 1)[0] for m in storage.match(f"{folder}/**")}
+    return found | {n for n in OURS if storage.exists(f"{folder}/{n}")}
+
+
+def parse_args(argv: list[str] | None):
+    parser = argparse.ArgumentParser(
+        prog="speechmill export",
+        formatter_class=HelpFormatter,
+        description="Export a speechmill corpus for another speech stack: hf (Hugging Face "
+        "datasets Parquet), nemo (JSONL manifests), lhotse (recordings + supervisions), tfds "
+        "(TFDS metadata beside the shards, in place). Any other --flag goes to Beam's "
+        "PipelineOptions.",
+    )
+    parser.add_argument("--format", required=True, choices=[*FORMATS, "tfds"])
+    parser.add_argument("--input", required=True, help="corpus folder made by make corpus")
+    parser.add_argument("--output", default=None, help="output folder (not for --format tfds)")
+    add_job_options(parser, "redo every range")
+    return parser.parse_known_args(argv)
+
+
+def run(argv: list[str] | None = None) -> dict:
+    """Export a corpus; returns export.json as a dict (for tfds: the corpus's info.json)."""
+    known, beam_args = parse_args(argv)
+    quiet_logging(known.log_level)
+    source_dir = known.input.rstrip("/")
+    info = load_info(source_dir)
+    if known.format == "tfds":
+        if known.output and not same_folder(known.output.rstrip("/"), source_dir):
+            raise UsageError("--format tfds describes the corpus in place: leave out --output")
+        write_tfds_metadata(source_dir, info)
+        return info
+    if not known.output:
+        raise UsageError(f"--format {known.format} needs --output (a new folder)")
+    out_dir = known.output.rstrip("/")
+    if same_folder(source_dir, out_dir):
+        raise UsageError(f"--output {out_dir} is the input corpus; export into another folder")
+    identity = {
+        "format": known.format,
+        "input": source_dir,
+        "input_info_sha256": hashlib.sha256(
+            storage.read_bytes(f"{source_dir}/{INFO_FILE}")
+        ).hexdigest(),
+        "schema_version": SCHEMA_VERSION,
+    }
+    check_output(out_dir, identity, known.fresh)
+    storage.mkdirs(out_dir)
+    settings = CorpusSettings(**info["settings"])
+    shards = all_shards(source_dir, info)
+    job_identity = fingerprint("export", EXPORT_VERSION, known.format, settings.sample_rate)
+    job = CorpusJob(
+        label="export",
+        out_dir=out_dir,
+        settings=settings,
+        sources_meta=[],
+        units=corpus_ranges(
+            shards, lambda _split: RECORDS_PER_UNIT, progress_dir(staging_path(out_dir))
+        ),
+        work=ExportRanges(known.format, out_dir, settings.sample_rate, job_identity),
+        tail=lambda staging: WriteExport(known.format, out_dir, staging, info, identity),
+        published=lambda folder: json.loads(storage.read_bytes(f"{folder}/{EXPORT_FILE}")),
+    )
+    export = run_corpus_job(job, JobRun(known.fresh, known.progress, known.dask), beam_args)
+    storage.delete_if_exists(parts_dir(out_dir))  # published: the pieces are in place now
+    return export
+
+
+def summary_line(export: dict, out_dir: str) -> str:
+    """One line: format, splits with their examples and hours, where."""
+    splits = ", ".join(
+        f"{name} {s['examples']} utt / {s['seconds'] / 3600:.2f} h"
+        for name, s in export["splits"].items()
+    )
+    loads = {
+        "hf": f"datasets.load_dataset({out_dir!r})",
+        "nemo": f"{out_dir}/train_manifest.json",
+        "lhotse": f"lhotse.load_manifest_lazy({out_dir + '/speechmill_cuts_train.jsonl.gz'!r})",
+    }[export["format"]]
+    return f"speechmill: exported ({export['format']}): {splits} -> {loads}"
+
+
+@command("export")
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    known, _ = parse_args(argv)
+    result = run(argv)
+    if wants_json(argv):
+        print(json.dumps(result, indent=2))
+    elif known.format == "tfds":
+        print(
+            f"speechmill: TFDS metadata written: "
+            f"tfds.builder_from_directory({known.input.rstrip('/')!r}).as_dataset(split='train')"
+        )
+    else:
+        print(summary_line(result, known.output.rstrip("/")))
+    return 0
+
+
+if __name__ == "__main__":
+    # Run the module's own import, not __main__: classes pickled for the workers are then
+    # found by their module name in every worker process.
+    from speechmill.pipelines.export_corpus import main as _main
+
+    sys.exit(_main())
