@@ -54,6 +54,19 @@ INT_FIELDS = ("num_samples", "synthetic")
 FLOAT_FIELDS = ("verify_score", "word_times")  # written only for verified utterances
 LIST_FIELDS = ("readings",)  # written only when a transcript has several readings
 OPTIONAL_BYTES_FIELDS = ("engine",)  # written only for synthetic speech
+# Each field as TFDS (and the report's feature list) types it: (feature class, shape, dtype).
+# A field a record may lack is a sequence of none or some values.
+FIELD_TYPES: dict[str, tuple[str, str, str]] = {
+    **{name: ("Text", "()", "string") for name in BYTES_FIELDS if name != "audio"},
+    "audio": ("Audio", "(None,)", "int16"),
+    "num_samples": ("Scalar", "()", "int64"),
+    "synthetic": ("Scalar", "()", "bool"),
+    **{name: ("Tensor", "(None,)", "float32") for name in FLOAT_FIELDS},
+    **{
+        name: ("Sequence(Text)", "(None,)", "string")
+        for name in (*LIST_FIELDS, *OPTIONAL_BYTES_FIELDS)
+    },
+}
 FIELD_DOCS = {  # what each record field holds: the feature lists of TFDS, the exports and the report
     "id": "<source>/<native id>; augmented copies add ~effect suffixes",
     "source": "registry name of the source (librispeech, youtube, movies, gutenberg, ...)",

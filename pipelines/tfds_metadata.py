@@ -20,15 +20,7 @@ from typing import Any
 
 from speechmill.corpus import storage
 from speechmill.corpus.reader import load_info, shard_paths
-from speechmill.corpus.schema import (
-    BYTES_FIELDS,
-    FIELD_DOCS,
-    FLOAT_FIELDS,
-    INT_FIELDS,
-    LIST_FIELDS,
-    OPTIONAL_BYTES_FIELDS,
-    SCHEMA_VERSION,
-)
+from speechmill.corpus.schema import FIELD_DOCS, FIELD_TYPES, SCHEMA_VERSION
 from speechmill.corpus.tfrecord import record_offsets
 
 TEMPLATE = "{SPLIT}-{SHARD_X_OF_Y}.tfrecord"  # corpus/plan.py's shard names
@@ -49,28 +41,29 @@ def dataset_name(folder: str) -> str:
 
 
 def tfds_features(sample_rate: int) -> Any:
-    """The record fields as a ``tfds.features.FeaturesDict`` (each with its schema doc)."""
+    """The record fields (corpus/schema.py's FIELD_TYPES) as a ``tfds.features.FeaturesDict``,
+    each with its schema doc."""
     import numpy as np
     import tensorflow_datasets as tfds
 
     F = tfds.features
+    dtypes = {"int16": np.int16, "int64": np.int64, "bool": np.bool_, "float32": np.float32}
     features: dict[str, Any] = {}
-    for name in BYTES_FIELDS:
-        features[name] = F.Text(doc=FIELD_DOCS[name])
-    features["audio"] = F.Audio(
-        shape=(None,),
-        dtype=np.int16,
-        sample_rate=sample_rate,
-        encoding=F.Encoding.BYTES,  # the record's raw little-endian PCM16 bytes
-        doc=FIELD_DOCS["audio"],
-    )
-    features["num_samples"] = F.Scalar(dtype=np.int64, doc=FIELD_DOCS["num_samples"])
-    features["synthetic"] = F.Scalar(dtype=np.bool_, doc=FIELD_DOCS["synthetic"])
-    assert set(INT_FIELDS) == {"num_samples", "synthetic"}
-    for name in FLOAT_FIELDS:
-        features[name] = F.Tensor(shape=(None,), dtype=np.float32, doc=FIELD_DOCS[name])
-    for name in (*LIST_FIELDS, *OPTIONAL_BYTES_FIELDS):
-        features[name] = F.Sequence(F.Text(), doc=FIELD_DOCS[name])
+    for name, (kind, _shape, dtype) in FIELD_TYPES.items():
+        doc = FIELD_DOCS[name]
+        if kind == "Text":
+            features[name] = F.Text(doc=doc)
+        elif kind == "Audio":  # the record's raw little-endian PCM16 bytes
+            features[name] = F.Audio(
+                shape=(None,), dtype=dtypes[dtype], sample_rate=sample_rate,
+                encoding=F.Encoding.BYTES, doc=doc,
+            )  # fmt: skip
+        elif kind == "Scalar":
+            features[name] = F.Scalar(dtype=dtypes[dtype], doc=doc)
+        elif kind == "Tensor":
+            features[name] = F.Tensor(shape=(None,), dtype=dtypes[dtype], doc=doc)
+        else:
+            features[name] = F.Sequence(F.Text(), doc=doc)
     return F.FeaturesDict(features)
 
 

@@ -39,10 +39,12 @@ SAMPLES_PER_SPLIT = 12
 MAX_RECORDS = 20000  # per split, for the statistics (a note says when more were left out)
 STYLE = """body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
 h1{margin-bottom:.2em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
-table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left}
+table{border-collapse:collapse;margin:.5em 0;max-width:100%}
+td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left;overflow-wrap:break-word}th,td.n{white-space:nowrap}
+.wide{overflow-x:auto;max-width:100%}.charts svg{max-width:100%;height:auto}
 th{background:#f3f3f3}td.n{text-align:right}.muted{color:#777}.charts{display:flex;flex-wrap:wrap;gap:1em}
 .charts figure{margin:0}audio{height:2em;vertical-align:middle}code{background:#f6f6f6;padding:0 .2em}"""
-SELFTEST = """<pre id="selftest" class="muted"></pre><script>
+SELFTEST = """<pre id="selftest" hidden></pre><script>
 const report = {audio: 0, decoded: 0, failed: [], errors: []};
 window.addEventListener('error', e => { report.errors.push(String(e.message)); show(); });
 function show() { document.getElementById('selftest').textContent = JSON.stringify(report); }
@@ -129,6 +131,66 @@ def _histogram(values_by_split: dict[str, list[float]], title: str, xlabel: str)
     return _svg(fig)
 
 
+def _panels(values_by_split: dict[str, list[float]], title: str, xlabel: str) -> str:
+    """One histogram per split side by side, each on its own count axis (a small dev or test
+    split is not hidden under train), the same x axis for all."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    splits = [s for s, v in values_by_split.items() if v] or list(values_by_split)[:1]
+    fig, axes = plt.subplots(
+        1, len(splits), figsize=(3.3 * len(splits), 2.6), sharex=True, squeeze=False
+    )
+    everything = [x for s in splits for x in values_by_split.get(s, [])] or [0.0]
+    edges = np.histogram_bin_edges(everything, bins=30)
+    for ax, split in zip(axes[0], splits):
+        ax.hist(values_by_split.get(split, []), bins=edges, color="#4878a8")
+        ax.set_title(f"{split}: {title}", fontsize=9)
+        ax.set_xlabel(xlabel, fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0][0].set_ylabel("utterances", fontsize=8)
+    fig.tight_layout()
+    return _svg(fig)
+
+
+class SamplePicker:
+    """Up to ``count`` utterances spread over sentences and voices, offered one at a time as a
+    split streams past: first those whose text and speaker no earlier pick has, then one each
+    of other new texts, then anything (at most about 2 x ``count`` are held)."""
+
+    def __init__(self, count: int):
+        self.count = count
+        self.fresh: list = []
+        self.new_text: dict[str, object] = {}  # text -> its first utterance
+        self.rest: list = []
+        self.voices: set[str] = set()
+
+    def offer(self, utt) -> None:
+        if len(self.fresh) >= self.count:
+            return
+        texts = {u.text for u in self.fresh}
+        if utt.text not in texts and utt.speaker not in self.voices:
+            self.fresh.append(utt)
+            self.voices.add(utt.speaker)
+        elif utt.text not in texts and utt.text not in self.new_text:
+            if len(self.new_text) < 2 * self.count:
+                self.new_text[utt.text] = utt
+        elif len(self.rest) < self.count:
+            self.rest.append(utt)
+
+    def chosen(self) -> list:
+        picked = list(self.fresh)
+        for text, utt in self.new_text.items():
+            if len(picked) < self.count and text not in {u.text for u in picked}:
+                picked.append(utt)
+        for utt in [*self.new_text.values(), *self.rest]:
+            if len(picked) < self.count and all(u is not utt for u in picked):
+                picked.append(utt)
+        return picked
+
+
 def _speaker_share(hours: collections.Counter, top: int = 20) -> str:
     import matplotlib
 
@@ -152,13 +214,14 @@ def _wav_data(audio: np.ndarray, rate: int) -> str:
 
 def corpus_report(corpus: str, samples: int = SAMPLES_PER_SPLIT, selftest: bool = False) -> str:
     """The HTML page for a corpus folder."""
+    from speechmill.describe import describe_corpus
+
     info = load_info(corpus)
     rate = info["sample_rate"]
-    durations, rates, speakers, picked, partial = {}, {}, {}, {}, False
+    durations, rates, pickers, partial = {}, {}, {}, False
     speaker_hours: collections.Counter = collections.Counter()
-    for split, facts in info["splits"].items():
-        durations[split], rates[split], speakers[split], picked[split] = [], [], set(), []
-        step = max(1, facts["examples"] // samples)
+    for split in info["splits"]:
+        durations[split], rates[split], pickers[split] = [], [], SamplePicker(samples)
         for index, utt in enumerate(utterances(corpus, info, split)):
             if index >= MAX_RECORDS:
                 partial = True
@@ -166,31 +229,22 @@ def corpus_report(corpus: str, samples: int = SAMPLES_PER_SPLIT, selftest: bool 
             seconds = utt.num_samples / rate
             durations[split].append(seconds)
             rates[split].append(len(utt.text) / seconds)
-            speakers[split].add(utt.speaker)
             speaker_hours[utt.speaker] += seconds / 3600
-            if index % step == 0 and len(picked[split]) < samples:
-                picked[split].append(utt)
+            pickers[split].offer(utt)
+    summaries = describe_corpus(corpus)
     out = [
         page_head(f"speechmill corpus: {corpus}", selftest),
         f"<h1>Corpus <code>{_e(corpus)}</code></h1>",
         f"<p class='muted'>schema {_e(info['schema_version'])}, {_e(rate)} Hz mono PCM16, seed "
         f"{_e(info['seed'])}, alphabet <code>{_e(info['alphabet'])}</code></p>",
-        "<h2>Splits</h2><table><tr><th>split</th><th>utterances</th><th>hours</th><th>speakers</th>"
-        "<th>shards</th></tr>",
+        *_splits_section(corpus, info, summaries),
     ]
-    for split, facts in info["splits"].items():
-        out.append(
-            f"<tr><td>{_e(split)}</td>{_num(facts['examples'], f'splits.{split}.examples')}"
-            f"{_num(facts['hours'], f'splits.{split}.hours')}<td class='n'>{len(speakers[split])}</td>"
-            f"<td class='n'>{len(facts['shards'])}</td></tr>"
-        )
-    out.append("</table>")
     if partial:
         out.append(
-            f"<p class='muted'>Statistics below use the first {MAX_RECORDS} utterances of each split.</p>"
+            f"<p class='muted'>The charts and samples below use the first {MAX_RECORDS} utterances of each split.</p>"
         )
     out.append(
-        "<h2>Sources</h2><table><tr><th>source</th><th>licence</th><th>utterances</th><th>hours</th>"
+        "<h2>Sources</h2><div class='wide'><table><tr><th>source</th><th>licence</th><th>utterances</th><th>hours</th>"
         "<th>written forms read out</th><th>rejects</th></tr>"
     )
     for i, source in enumerate(info["sources"]):
@@ -201,17 +255,24 @@ def corpus_report(corpus: str, samples: int = SAMPLES_PER_SPLIT, selftest: bool 
             f"{_num(source['examples'], f'sources.{i}.examples')}{_num(source['hours'], f'sources.{i}.hours')}"
             f"<td class='n'>{_e(cleaning.get('spelled_out', ''))}</td><td>{_e(rejected)}</td></tr>"
         )
-    out.append("</table><h2>Durations, speaking rate, speakers</h2><div class='charts'>")
-    out.append(f"<figure>{_histogram(durations, 'utterance durations', 'seconds')}</figure>")
+    out.append("</table></div><h2>Durations, speaking rate, speakers</h2><div class='charts'>")
+    panels = _e(
+        ",".join(s for s, v in durations.items() if v)
+    )  # one chart per split, each its own scale
     out.append(
-        f"<figure>{_histogram(rates, 'characters per second', 'characters / second')}</figure>"
+        f"<figure data-panels='{panels}'>{_panels(durations, 'durations', 'seconds')}</figure>"
+    )
+    out.append(
+        f"<figure data-panels='{panels}'>"
+        f"{_panels(rates, 'characters per second', 'characters / second')}</figure>"
     )
     out.append(f"<figure>{_speaker_share(speaker_hours)}</figure></div>")
+    out += _features_section(corpus, info)
     out += _rejects_section(corpus, info)
     if info.get("alignment"):
         out.append(
-            "<h2>Subtitle alignment</h2><table><tr><th>film</th><th>subtitles</th><th>offset (s)</th>"
-            "<th>ratio</th><th>score</th><th>cues</th></tr>"
+            "<h2>Subtitle alignment</h2><div class='wide'><table><tr><th>film</th><th>subtitles</th>"
+            "<th>offset (s)</th><th>ratio</th><th>score</th><th>cues</th></tr>"
         )
         for i, a in enumerate(info["alignment"]):
             out.append(
@@ -221,7 +282,7 @@ def corpus_report(corpus: str, samples: int = SAMPLES_PER_SPLIT, selftest: bool 
                 f"{_num(a.get('score'), f'alignment.{i}.score', '{:.3f}')}"
                 f"<td class='n'>{_e(a.get('cues', ''))}</td></tr>"
             )
-        out.append("</table>")
+        out.append("</table></div>")
     if info.get("augment"):
         a = info["augment"]
         out.append(
@@ -231,9 +292,15 @@ def corpus_report(corpus: str, samples: int = SAMPLES_PER_SPLIT, selftest: bool 
     if info.get("verify"):
         out.append(f"<h2>Verification</h2><pre>{_e(json.dumps(info['verify'], indent=1))}</pre>")
     out.append("<h2>Listen</h2>")
-    for split, utts in picked.items():
+    for split, picker in pickers.items():
+        utts = picker.chosen()
         out.append(
-            f"<h3>{_e(split)}</h3><table><tr><th>audio</th><th>transcript</th><th>speaker</th><th>s</th></tr>"
+            f"<p class='muted'>{_e(split)}: {len(utts)} samples, {len({u.text for u in utts})} "
+            f"sentences, {len({u.speaker for u in utts})} voices</p>"
+        )
+        out.append(
+            f"<h3>{_e(split)}</h3><div class='wide'><table><tr><th>audio</th><th>transcript</th>"
+            "<th>speaker</th><th>s</th></tr>"
         )
         for utt in utts:
             out.append(
@@ -242,9 +309,83 @@ def corpus_report(corpus: str, samples: int = SAMPLES_PER_SPLIT, selftest: bool 
                 f"<div class='muted'>{_e(utt.id)}</div></td><td>{_e(utt.speaker)}</td>"
                 f"<td class='n'>{utt.num_samples / rate:.2f}</td></tr>"
             )
-        out.append("</table>")
+        out.append("</table></div>")
     out.append(page_end(selftest))
     return "\n".join(out)
+
+
+def _splits_section(corpus: str, info: dict, summaries: dict) -> list[str]:
+    """What ``speechmill describe`` prints, as two tables: durations per split (with shards and
+    size on disk), then speakers by gender and engine, vocabulary and held-out words."""
+    from speechmill.corpus import storage
+    from speechmill.corpus.reader import shard_paths
+    from speechmill.describe import COLUMNS
+
+    out = [
+        "<h2>Splits</h2><div class='wide'><table><tr><th>split</th>"
+        + "".join(f"<th>{_e(c)}</th>" for c in COLUMNS)
+        + "<th>shards</th><th>on disk</th></tr>"
+    ]
+    for split, facts in info["splits"].items():
+        s = summaries.get(split, {"utterances": 0})
+        size = sum(storage.size(p) for p in shard_paths(corpus, info, split))
+        cells = [_num(facts["examples"], f"splits.{split}.examples")]
+        cells.append(_num(facts["hours"], f"splits.{split}.hours"))
+        cells += [
+            f"<td class='n'>{s[c]:.2f} s</td>" if s["utterances"] else "<td></td>"
+            for c in COLUMNS[2:]
+        ]
+        out.append(
+            f"<tr><td>{_e(split)}</td>{''.join(cells)}<td class='n'>{len(facts['shards'])}</td>"
+            f"<td class='n'>{_size(size)}</td></tr>"
+        )
+    out.append(
+        "</table></div><div class='wide'><table><tr><th>split</th><th>speakers</th><th>by gender</th>"
+        "<th>by engine</th><th>vocabulary</th><th>words not in train</th><th>transcripts also in train</th></tr>"
+    )
+    for split, s in summaries.items():
+        if not s["utterances"]:
+            continue
+        held_out = split != "train" and "train" in summaries
+        oov = f"{s['oov_rate']:.1%}" if held_out else ""
+        shared = f"{s['texts_in_train']} of {s['utterances']}" if held_out else ""
+        out.append(
+            f"<tr><td>{_e(split)}</td><td class='n' data-describe='{_e(split)}.speakers'>{s['speakers']}</td>"
+            f"<td>{_e(', '.join(f'{g} {n}' for g, n in s['by_gender'].items()))}</td>"
+            f"<td>{_e(', '.join(f'{e} {n}' for e, n in s['by_engine'].items()))}</td>"
+            f"<td class='n'>{s['vocabulary']}</td>"
+            f"<td class='n'>{oov}</td><td class='n'>{shared}</td></tr>"
+        )
+    out.append("</table></div>")
+    return out
+
+
+def _size(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e3:.1f} kB"
+
+
+def _features_section(corpus: str, info: dict) -> list[str]:
+    """The record's features as TFDS's catalog lists them (class, shape, dtype, description),
+    and how the corpus loads in TFDS."""
+    from speechmill.corpus.schema import FIELD_DOCS, FIELD_TYPES
+
+    rows = "".join(
+        f"<tr><td><code>{_e(name)}</code></td><td>{_e(kind)}</td><td>{_e(shape)}</td>"
+        f"<td>{_e(dtype)}</td><td>{_e(FIELD_DOCS[name])}</td></tr>"
+        for name, (kind, shape, dtype) in FIELD_TYPES.items()
+    )
+    tfds_ready = os.path.exists(os.path.join(corpus, "dataset_info.json"))
+    how = (
+        f"<code>tfds.builder_from_directory({_e(repr(corpus))})</code> reads it as it is"
+        if tfds_ready
+        else "<code>speechmill export --format tfds</code> makes it a TFDS dataset in place"
+    )
+    return [
+        f"<h2>Features</h2><p class='muted'>Every record, as TFDS types it ({how}; "
+        f"audio at {_e(info['sample_rate'])} Hz).</p>",
+        "<div class='wide'><table><tr><th>feature</th><th>class</th><th>shape</th><th>dtype</th>"
+        f"<th>description</th></tr>{rows}</table></div>",
+    ]
 
 
 def _share(value) -> str:
@@ -269,14 +410,14 @@ def _calibration_section(run: str) -> list[str]:
         f"{_share(found.get('false_reject'))} of right and keeps "
         f"{_share(found.get('false_accept'))} of wrong transcripts). "
         f"<span class='muted'>{_e(found.get('rule', ''))}</span></p>",
-        "<table><tr><th>transcripts</th><th>pairs</th>"
+        "<div class='wide'><table><tr><th>transcripts</th><th>pairs</th>"
         + "".join(f"<th>q{_e(q)}</th>" for q in quantiles)
         + "</tr>",
     ]
     for name, row in (("right", right), ("wrong", wrong)):
         cells = "".join(f"<td class='n'>{_e(row['quantiles'].get(q))}</td>" for q in quantiles)
         out.append(f"<tr><td>{name}</td><td class='n'>{_e(row.get('count'))}</td>{cells}</tr>")
-    out.append("</table>")
+    out.append("</table></div>")
     return out
 
 
@@ -301,7 +442,7 @@ def _rejects_section(corpus: str, info: dict, examples: int = 3) -> list[str]:
                     break
     except CorruptCorpus:
         pass  # the counts come from info.json; examples are what could be read
-    out.append("<table><tr><th>reason</th><th>count</th><th>examples</th></tr>")
+    out.append("<div class='wide'><table><tr><th>reason</th><th>count</th><th>examples</th></tr>")
     for reason, count in info["rejects"]["by_reason"].items():
         shown = "<br>".join(
             _e(f"{r['id'] or '(unit)'}: {r['detail']}"[:300]) for r in by_reason[reason]
@@ -310,7 +451,7 @@ def _rejects_section(corpus: str, info: dict, examples: int = 3) -> list[str]:
             f"<tr><td><code>{_e(reason)}</code></td>{_num(count, f'rejects.by_reason.{reason}')}"
             f"<td>{shown}</td></tr>"
         )
-    out.append("</table>")
+    out.append("</table></div>")
     return out
 
 
@@ -341,7 +482,8 @@ def run_report(run: str, selftest: bool = False) -> str:
     evals = sorted(f for f in os.listdir(run) if f.startswith("eval") and f.endswith(".json"))
     if evals:
         out.append(
-            "<h2>Evaluation</h2><table><tr><th>file</th><th>split</th><th>decoder</th><th>WER</th><th>CER</th>"
+            "<h2>Evaluation</h2><div class='wide'><table><tr><th>file</th><th>split</th>"
+            "<th>decoder</th><th>WER</th><th>CER</th>"
             "<th>utterances</th></tr>"
         )
         for name in evals:
@@ -352,7 +494,7 @@ def run_report(run: str, selftest: bool = False) -> str:
                     f"{_num(r['cer'], f'{name}.{split}.cer', '{:.3f}')}"
                     f"{_num(r['examples'], f'{name}.{split}.examples')}</tr>"
                 )
-        out.append("</table>")
+        out.append("</table></div>")
     out.extend(_calibration_section(run))
     out.append(page_end(selftest))
     return "\n".join(out)

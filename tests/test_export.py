@@ -99,6 +99,16 @@ def test_the_corpus_folder_is_a_tfds_dataset_whose_audio_decodes_to_the_stored_s
             seen.add(utt.id)
     assert seen == set(ours)
     assert builder.info.features["audio"].sample_rate == RATE
+    from speechmill.corpus import schema
+
+    every_field = {*schema.BYTES_FIELDS, *schema.INT_FIELDS, *schema.FLOAT_FIELDS}
+    every_field |= {*schema.LIST_FIELDS, *schema.OPTIONAL_BYTES_FIELDS}
+    assert (
+        set(builder.info.features)
+        == set(schema.FIELD_TYPES)
+        == every_field
+        == set(schema.FIELD_DOCS)
+    )
     # nothing was copied: the shards are the TFDS data files, untouched
     assert {p.name: p.read_bytes() for p in folder.glob("*.tfrecord")} == shards_before
     assert sorted(p.name for p in folder.iterdir() if p.suffix == ".json") == [

@@ -17,7 +17,8 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def open_in_browser(page_path: Path, screenshot: Path) -> tuple[dict, dict, list[str]]:
-    """Open a report; returns (self-test result, {data-info key: shown text}, console errors)."""
+    """Open a report; returns (self-test result, {data-info key: shown text}, console errors).
+    The self-test's output is never visible, and nothing is wider than the page."""
     from playwright.sync_api import sync_playwright
 
     assert CHROMIUM, "the report test needs Debian's chromium (make test installs it)"
@@ -35,7 +36,10 @@ def open_in_browser(page_path: Path, screenshot: Path) -> tuple[dict, dict, list
                 " return r.decoded + r.failed.length === r.audio; }",
                 timeout=90000,
             )
-            selftest = json.loads(page.inner_text("#selftest"))
+            assert page.is_hidden("#selftest")  # the page shows no test output
+            selftest = json.loads(page.text_content("#selftest") or "{}")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= page.evaluate("window.innerWidth"), width  # tables fit the page
             shown = page.eval_on_selector_all(
                 "[data-info]", "els => els.map(e => [e.dataset.info, e.textContent])"
             )
@@ -101,6 +105,38 @@ def test_the_corpus_report_loads_shows_info_json_and_plays(tmp_path, corpus_with
         ), key
     assert "audio:decode" in text and "26-495-0002" in text  # the reject, with its example
     assert not_blank(tmp_path / "shot.png")
+    # what `speechmill describe` prints, per split; one chart per split; the feature list
+    from speechmill.corpus.schema import FIELD_TYPES
+    from speechmill.describe import describe_corpus
+
+    for split, summary in describe_corpus(str(corpus_with_rejects)).items():
+        assert f"data-describe='{split}.speakers'>{summary['speakers']}<" in text
+    assert text.count(f"data-panels='{','.join(info['splits'])}'") == 2
+    for name, (kind, shape, dtype) in FIELD_TYPES.items():
+        assert (
+            f"<tr><td><code>{name}</code></td><td>{kind}</td><td>{shape}</td><td>{dtype}</td>"
+            in text
+        )
+
+
+def test_the_samples_spread_over_sentences_and_voices():
+    """A split in sentence order (each sentence by three voices in turn): the samples are not
+    the first sentences' several readings, but as many sentences and voices as there are."""
+    from types import SimpleNamespace
+
+    from speechmill.report import SamplePicker
+
+    picker = SamplePicker(6)
+    for sentence in range(8):
+        for voice in range(3):
+            picker.offer(SimpleNamespace(text=f"sentence {sentence}", speaker=f"voice {voice}"))
+    chosen = picker.chosen()
+    assert len(chosen) == 6
+    assert len({u.text for u in chosen}) == 6 and len({u.speaker for u in chosen}) == 3
+    few = SamplePicker(4)
+    for voice in range(2):
+        few.offer(SimpleNamespace(text="the one sentence", speaker=f"voice {voice}"))
+    assert len(few.chosen()) == 2  # fewer utterances than samples: all of them
 
 
 @pytest.mark.slow
