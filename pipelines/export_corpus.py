@@ -13,7 +13,7 @@ Runs on the skeleton of every corpus job (pipelines/job.py): units are ranges of
 worker count); a worker writes its range's FLAC files where they end up
 (``OUT/audio/<split>/<shard>/<first record>/``) and its piece of each manifest (or its Parquet
 file) into ``OUT/.parts`` with a small manifest of its own; a re-run reuses every finished range
-(same input shard, same format) unless ``--fresh``. When all ranges are done one step
+(same input shard, same format) of an interrupted run unless ``--fresh``. When all ranges are done one step
 publishes: the pieces are joined per split in shard order (byte copies: nothing is held per
 utterance), Parquet files are numbered, ``README.md`` and ``export.json`` are written last,
 and ``OUT/.parts`` is removed. An output folder holds one export of one corpus: another
@@ -346,11 +346,12 @@ def check_output(out_dir: str, identity: dict, fresh: bool) -> None:
 
 
 def top_names(folder: str) -> set[str]:
-    """The names of the files and folders directly in ``folder``."""
+    """The names of the files and folders directly in ``folder``. On an object store (where
+    listing one level means listing every object below it) only the export's own names are
+    looked for, so the launcher never lists the audio files."""
     if "://" not in folder or folder.startswith("file://"):
         return set(os.listdir(folder.removeprefix("file://")))
-    found = {m.path[len(folder) + 1 :].split("/", 1)[0] for m in storage.match(f"{folder}/**")}
-    return found | {n for n in OURS if storage.exists(f"{folder}/{n}")}
+    return {n for n in OURS if storage.exists(f"{folder}/{n}")}
 
 
 def parse_args(argv: list[str] | None):
