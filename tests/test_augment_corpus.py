@@ -133,6 +133,7 @@ def test_augmenting_a_corpus_into_itself_is_refused_in_one_line(
     assert {p.name: p.read_bytes() for p in corpus.iterdir() if p.is_file()} == before
 
 
+@pytest.mark.slow
 def test_the_command_line_job_runs_on_worker_processes(tmp_path, librispeech_corpus):
     import subprocess
     import sys
@@ -158,4 +159,6 @@ def test_the_command_line_job_runs_on_worker_processes(tmp_path, librispeech_cor
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "speechmill: augmented corpus built" in done.stdout
+    assert "speechmill: TFDS: tfds.builder_from_directory(" in done.stdout  # a TFDS dataset too
+    assert (out / "dataset_info.json").exists() and (out / "features.json").exists()
     assert len([r for r in read_corpus(out, "train") if "~speed1.1" in r["id"]]) == 6

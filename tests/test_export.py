@@ -70,6 +70,7 @@ def exports(sharded_corpus, tmp_path_factory) -> dict[str, Path]:
     return {fmt: root / fmt for fmt in ("hf", "nemo", "lhotse")}
 
 
+@pytest.mark.slow  # TFDS's Audio feature imports TensorFlow (~4 s)
 def test_the_corpus_folder_is_a_tfds_dataset_whose_audio_decodes_to_the_stored_samples(
     sharded_corpus, tmp_path
 ):
