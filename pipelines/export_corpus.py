@@ -359,7 +359,7 @@ def parse_args(argv: list[str] | None):
         prog="speechmill export",
         formatter_class=HelpFormatter,
         description="Export a speechmill corpus for another speech stack: hf (Hugging Face "
-        "datasets Parquet), nemo (JSONL manifests), lhotse (recordings + supervisions), tfds "
+        "datasets Parquet), nemo (JSONL manifests), lhotse (recordings, supervisions, cuts), tfds "
         "(TFDS metadata beside the shards, in place). Any other --flag goes to Beam's "
         "PipelineOptions.",
     )

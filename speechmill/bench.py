@@ -5,7 +5,8 @@ corpus (build, TTS, the floor), scale (peak memory and time of builds of N and 1
 utterances; the plan for 10^8 utterances in one process), captions (sync beside ffsubsync), augment (effects beside
 librosa and audiomentations, the whole job), train (tf.data input), verify (make verify beside
 the forward pass alone), resume (a killed build run
-again), text (the normalizer beside nemo-text-processing).
+again), text (the normalizer beside nemo-text-processing), export (hf/nemo/lhotse beside Hugging
+Face datasets and soundfile).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ BENCHES = (
     "runtime",
     "resume",
     "text",
+    "export",
 )
 
 

@@ -393,30 +393,18 @@ def test_an_export_refuses_the_input_a_foreign_folder_and_another_corpus_without
     import shutil
 
     shutil.copytree(exports["nemo"], out)
+    other = [
+        "--format",
+        "nemo",
+        "--input",
+        str(librispeech_corpus),
+        "--output",
+        str(out),
+        *IN_PROCESS,
+    ]
     with pytest.raises(UsageError, match="another corpus"):
-        export(
-            [
-                "--format",
-                "nemo",
-                "--input",
-                str(librispeech_corpus),
-                "--output",
-                str(out),
-                *IN_PROCESS,
-            ]
-        )
-    export(
-        [
-            "--format",
-            "nemo",
-            "--input",
-            str(librispeech_corpus),
-            "--output",
-            str(out),
-            "--fresh",
-            *IN_PROCESS,
-        ]
-    )
+        export(other)
+    export([*other, "--fresh"])
     lines = jsonl(out / "train_manifest.json") + jsonl(out / "dev_manifest.json")
     assert len(lines) == len(corpus_utterances(librispeech_corpus))
     flacs = list((out / "audio").rglob("*.flac"))
