@@ -363,10 +363,18 @@ def parse_args(argv: list[str] | None):
         "(TFDS metadata beside the shards, in place). Any other --flag goes to Beam's "
         "PipelineOptions.",
     )
-    parser.add_argument("--format", required=True, choices=[*FORMATS, "tfds"])
+    parser.add_argument(
+        "--format",
+        required=True,
+        choices=[*FORMATS, "tfds"],
+        help="hf: Parquet + dataset card; nemo: FLAC + manifests; lhotse: FLAC + recordings, "
+        "supervisions, cuts; tfds: metadata in the corpus folder",
+    )
     parser.add_argument("--input", required=True, help="corpus folder made by make corpus")
     parser.add_argument("--output", default=None, help="output folder (not for --format tfds)")
-    add_job_options(parser, "redo every range")
+    add_job_options(
+        parser, "redo every range", "export.json (tfds: info.json) instead of the summary line"
+    )
     return parser.parse_known_args(argv)
 
 

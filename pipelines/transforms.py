@@ -273,7 +273,9 @@ def run_pipeline(
             cluster.close()
 
 
-def add_job_options(parser, redo: str) -> None:
+def add_job_options(
+    parser, redo: str, prints: str = "the new info.json instead of the summary line"
+) -> None:
     """The flags every corpus job takes: --fresh (``redo`` says what it redoes), --progress,
     --log-level, --dask."""
     parser.add_argument(
@@ -293,6 +295,4 @@ def add_job_options(parser, redo: str) -> None:
         help="auto: a live bar on a terminal, a line every 10 s otherwise",
     )
     parser.add_argument("--log-level", default="INFO", help="level of speechmill's own messages")
-    parser.add_argument(
-        "--json", action="store_true", help="print the new info.json instead of the summary line"
-    )
+    parser.add_argument("--json", action="store_true", help=f"print {prints}")
