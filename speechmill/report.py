@@ -374,6 +374,11 @@ def _features_section(corpus: str, info: dict) -> list[str]:
         f"<td>{_e(dtype)}</td><td>{_e(FIELD_DOCS[name])}</td></tr>"
         for name, (kind, shape, dtype) in FIELD_TYPES.items()
     )
+    from speechmill.corpus import storage
+    from speechmill.corpus.reader import all_shards
+
+    shards = all_shards(corpus, info)
+    size = sum(storage.size(path) for _, path in shards)
     tfds_ready = os.path.exists(os.path.join(corpus, "dataset_info.json"))
     how = (
         f"<code>tfds.builder_from_directory({_e(repr(corpus))})</code> reads it as it is"
@@ -382,7 +387,8 @@ def _features_section(corpus: str, info: dict) -> list[str]:
     )
     return [
         f"<h2>Features</h2><p class='muted'>Every record, as TFDS types it ({how}; "
-        f"audio at {_e(info['sample_rate'])} Hz).</p>",
+        f"audio at {_e(info['sample_rate'])} Hz). Dataset size: <span data-size='{size}'>"
+        f"{_size(size)}</span> in {len(shards)} shards.</p>",
         "<div class='wide'><table><tr><th>feature</th><th>class</th><th>shape</th><th>dtype</th>"
         f"<th>description</th></tr>{rows}</table></div>",
     ]

@@ -112,6 +112,8 @@ def test_the_corpus_report_loads_shows_info_json_and_plays(tmp_path, corpus_with
     for split, summary in describe_corpus(str(corpus_with_rejects)).items():
         assert f"data-describe='{split}.speakers'>{summary['speakers']}<" in text
     assert text.count(f"data-panels='{','.join(info['splits'])}'") == 2
+    on_disk = sum(p.stat().st_size for p in corpus_with_rejects.glob("*.tfrecord"))
+    assert f"data-size='{on_disk}'" in text
     for name, (kind, shape, dtype) in FIELD_TYPES.items():
         assert (
             f"<tr><td><code>{name}</code></td><td>{kind}</td><td>{shape}</td><td>{dtype}</td>"
