@@ -19,6 +19,8 @@ import numpy as np
 import soundfile
 import soxr
 
+from benchmarks import default_corpus
+
 REPO = Path(__file__).resolve().parent.parent
 RATE = 16000
 
@@ -162,20 +164,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # The whole job on a generated corpus, in a fresh process.
     work = Path(args.work)
-    corpus = work / "augment-input"
-    if not (corpus / "info.json").exists():
-        from speechmill.pipelines.build_corpus import run as build
-
-        build(
-            [
-                "--config",
-                str(REPO / "configs" / "default.toml"),
-                "--output",
-                str(corpus),
-                "--log-level",
-                "ERROR",
-            ]
-        )
+    corpus = default_corpus(work / "augment-input")
     info = json.loads((corpus / "info.json").read_text())
     train_seconds = info["splits"]["train"]["seconds"]
     code = (
@@ -228,23 +217,9 @@ def job_cpu(corpus: Path, out: Path, recipe: str) -> float:
 def marginal_pitch_job(work: Path, librosa_pitch: float) -> None:
     """`make augment RECIPE=pitch=2` with the default (multi-process) runner on a small and a full
     corpus: the marginal cost per core of the extra audio, beside librosa's pitch_shift."""
-    from speechmill.pipelines.build_corpus import run as build
-
     sizes = {}
     for name, limit in (("small", ["--limit", "120"]), ("full", [])):
-        corpus = work / f"pitch-input-{name}"
-        if not (corpus / "info.json").exists():
-            build(
-                [
-                    "--config",
-                    str(REPO / "configs" / "default.toml"),
-                    "--output",
-                    str(corpus),
-                    "--log-level",
-                    "ERROR",
-                    *limit,
-                ]
-            )
+        corpus = default_corpus(work / f"pitch-input-{name}", *limit)
         seconds = json.loads((corpus / "info.json").read_text())["splits"]["train"]["seconds"]
         cpu = min(job_cpu(corpus, work / f"pitch-output-{name}", "pitch=2") for _ in range(2))
         sizes[name] = (seconds, cpu)

@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks import default_corpus
+
 REPO = Path(__file__).resolve().parent.parent
 UTTERANCES = 200
 
@@ -151,20 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", default=str(REPO / "build" / "bench"))
     args = parser.parse_args(argv)
     work = Path(args.work)
-    corpus = work / "export-input"
-    if not (corpus / "info.json").exists():
-        from speechmill.pipelines.build_corpus import run as build
-
-        build(
-            [
-                "--config",
-                str(REPO / "configs" / "default.toml"),
-                "--output",
-                str(corpus),
-                "--log-level",
-                "ERROR",
-            ]
-        )
+    corpus = default_corpus(work / "export-input")
     rows_bench(corpus)
     job_bench(corpus, work)
     return 0

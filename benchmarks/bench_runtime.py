@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import default_corpus
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -62,19 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         "--lm", default=None, help="an LM folder (default: built from the corpus's train split)"
     )
     args = parser.parse_args(argv)
-    if not (Path(args.corpus) / "info.json").exists():
-        from speechmill.pipelines.build_corpus import run as build
-
-        build(
-            [
-                "--config",
-                str(REPO / "configs" / "default.toml"),
-                "--output",
-                args.corpus,
-                "--log-level",
-                "ERROR",
-            ]
-        )
+    default_corpus(args.corpus)
     work = Path(tempfile.mkdtemp(prefix="speechmill-bench-runtime-"))
     model = args.model
     if model is None:

@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks import default_corpus
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -99,19 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--preset", default=None, help="model for the training line (auto)")
     parser.add_argument("--steps", type=int, default=20, help="timed training steps")
     args = parser.parse_args(argv)
-    if not (Path(args.corpus) / "info.json").exists():
-        from speechmill.pipelines.build_corpus import run as build
-
-        build(
-            [
-                "--config",
-                str(REPO / "configs" / "default.toml"),
-                "--output",
-                args.corpus,
-                "--log-level",
-                "ERROR",
-            ]
-        )
+    default_corpus(args.corpus)
     info = json.loads((Path(args.corpus) / "info.json").read_text())
     print(
         f"\ntf.data training input on {info['splits']['train']['hours']:.2f} h of train speech "

@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks import default_corpus
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -62,19 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         "--model", default=None, help="a trained run (default: an untrained default-size model)"
     )
     args = parser.parse_args(argv)
-    if not (Path(args.corpus) / "info.json").exists():
-        from speechmill.pipelines.build_corpus import run as build
-
-        build(
-            [
-                "--config",
-                str(REPO / "configs" / "default.toml"),
-                "--output",
-                args.corpus,
-                "--log-level",
-                "ERROR",
-            ]
-        )
+    default_corpus(args.corpus)
     import numpy as np
 
     from speechmill.train.verify import CannotAlign, TrainedModel, align
