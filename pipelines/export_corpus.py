@@ -37,7 +37,16 @@ import apache_beam as beam
 from speechmill.corpus import storage
 from speechmill.corpus.config import CorpusSettings
 from speechmill.corpus.errors import UsageError, command
-from speechmill.corpus.export import AUDIO_DIR, FORMATS, audio_name, flac_bytes, hf, lhotse, nemo
+from speechmill.corpus.export import (
+    AUDIO_DIR,
+    FORMATS,
+    audio_name,
+    flac_bytes,
+    hf,
+    lhotse,
+    markdown_cell,
+    nemo,
+)
 from speechmill.corpus.options import HelpFormatter
 from speechmill.corpus.parts import PartSummary, UnitResult
 from speechmill.corpus.progress import wants_json
@@ -269,12 +278,12 @@ def publish_export(
 def readme(info: dict, splits: dict, rate: int) -> str:
     """README.md of a nemo or lhotse export: what is where and how to load it."""
     rows = "\n".join(
-        f"| {hf._cell(name)} | {s['examples']} | {s['seconds'] / 3600:.3f} | "
-        f"{', '.join(hf._cell(f) for f in s['files'])} |"
+        f"| {markdown_cell(name)} | {s['examples']} | {s['seconds'] / 3600:.3f} | "
+        f"{', '.join(markdown_cell(f) for f in s['files'])} |"
         for name, s in splits.items()
     )
     licences = "\n".join(
-        f"| {hf._cell(s.get('type'))} | {hf._cell(s.get('license'))} |"
+        f"| {markdown_cell(s.get('type'))} | {markdown_cell(s.get('license'))} |"
         for s in info.get("sources", [])
     )
     return (

@@ -1,5 +1,5 @@
 """A corpus in the formats other speech stacks read: Hugging Face ``datasets`` (Parquet with an
-``Audio`` column), NeMo (JSONL manifests) and lhotse (recordings + supervisions).
+``Audio`` column), NeMo (JSONL manifests) and lhotse (recordings, supervisions, cuts).
 
 Pure functions from one :class:`~speechmill.corpus.schema.Utterance` to that stack's row
 (``nemo.py``, ``lhotse.py``, ``hf.py``); pipelines/export_corpus.py wires them into a Beam
@@ -9,6 +9,7 @@ FLAC (lossless: they decode to exactly the stored samples).
 
 from __future__ import annotations
 
+import html
 import io
 from typing import Any
 
@@ -53,6 +54,12 @@ def provenance(utt: Utterance) -> dict[str, Any]:
         "readings": list(utt.readings),
         "verify_score": utt.verify_score,
     }
+
+
+def markdown_cell(value: Any) -> str:
+    """A value from a corpus (a licence, a source name) for a Markdown README: HTML-escaped,
+    pipes and line breaks neutralized, so it can neither add markup nor break a table."""
+    return html.escape(str(value)).replace("|", "&#124;").replace("\n", " ").replace("\r", " ")
 
 
 def seconds(num_samples: int, sample_rate: int) -> float:

@@ -9,13 +9,12 @@ no ``datasets`` or torch needed here: the export writes with pyarrow alone.
 
 from __future__ import annotations
 
-import html
 import io
 import json
 from collections.abc import Mapping
 from typing import Any
 
-from speechmill.corpus.export import flac_bytes, provenance, seconds
+from speechmill.corpus.export import flac_bytes, markdown_cell, provenance, seconds
 from speechmill.corpus.schema import FIELD_DOCS, Utterance
 
 DATA_DIR = "data"
@@ -113,11 +112,6 @@ def size_category(examples: int) -> str:
     return next((tag for limit, tag in bounds if examples < limit), "100M<n<1B")
 
 
-def _cell(text: Any) -> str:
-    """A value for a Markdown table cell: HTML-escaped, pipes and line breaks neutralized."""
-    return html.escape(str(text)).replace("|", "&#124;").replace("\n", " ").replace("\r", " ")
-
-
 def dataset_card(
     info: Mapping[str, Any], splits: Mapping[str, Mapping[str, Any]], sample_rate: int
 ) -> str:
@@ -164,7 +158,8 @@ def dataset_card(
         "# speechmill corpus",
         "",
         "Exported by `speechmill export --format hf` from a speechmill corpus "
-        f"(schema {info.get('schema_version')}, {sample_rate} Hz, seed {info.get('seed')}).",
+        f"(schema {markdown_cell(info.get('schema_version'))}, {sample_rate} Hz, "
+        f"seed {markdown_cell(info.get('seed'))}).",
         "",
         "```python",
         "from datasets import load_dataset",
@@ -174,7 +169,7 @@ def dataset_card(
         "| split | examples | hours |",
         "|---|---|---|",
         *(
-            f"| {_cell(n)} | {s['examples']} | {s['seconds'] / 3600:.3f} |"
+            f"| {markdown_cell(n)} | {s['examples']} | {s['seconds'] / 3600:.3f} |"
             for n, s in splits.items()
         ),
         "",
@@ -183,7 +178,8 @@ def dataset_card(
         "| source | examples | licence |",
         "|---|---|---|",
         *(
-            f"| {_cell(s.get('type'))} | {_cell(s.get('examples', ''))} | {_cell(s.get('license'))} |"
+            f"| {markdown_cell(s.get('type'))} | {markdown_cell(s.get('examples', ''))} | "
+            f"{markdown_cell(s.get('license'))} |"
             for s in sources
         ),
         "",
@@ -192,7 +188,7 @@ def dataset_card(
         "| column | meaning |",
         "|---|---|",
         *(
-            f"| {_cell(name)} | {_cell(FIELD_NOTES.get(name, ''))} |"
+            f"| {markdown_cell(name)} | {markdown_cell(FIELD_NOTES.get(name, ''))} |"
             for name in hf_features(sample_rate)
         ),
         "",
