@@ -19,10 +19,12 @@ import hashlib
 import math
 import sys
 from collections import Counter
+from collections.abc import Callable
 
 from speechmill.corpus.errors import command, printable
 from speechmill.corpus.options import HelpFormatter
 from speechmill.corpus.reader import load_info, utterances
+from speechmill.corpus.schema import Utterance
 
 BIN_SECONDS = 0.01
 BINS = 12_000  # 120 s; longer utterances count in the last bin (max stays exact)
@@ -93,9 +95,13 @@ class SplitFacts:
         }
 
 
-def describe_corpus(folder: str) -> dict[str, dict]:
+def describe_corpus(
+    folder: str, visit: Callable[[str, Utterance], None] | None = None
+) -> dict[str, dict]:
     """Split name -> its summary. Reads the held-out splits twice (their text digests first,
-    so train's transcripts can be checked against them as train streams past) and train once."""
+    so train's transcripts can be checked against them as train streams past) and train once;
+    ``visit(split, utt)`` sees every utterance of that one full pass (the report's charts and
+    samples ride on it)."""
     info = load_info(folder)
     splits = sorted(info["splits"], key=lambda s: (s != "train", s))
     held_out = [s for s in splits if s != "train"]
@@ -109,6 +115,8 @@ def describe_corpus(folder: str) -> dict[str, dict]:
     for split in splits:
         for utt in utterances(folder, info, split):
             facts[split].add(utt.num_samples / rate, utt.text, utt.speaker, utt.gender, utt.engine)
+            if visit is not None:
+                visit(split, utt)
             if split == "train":
                 digest = text_digest(utt.text)
                 if digest in digests:

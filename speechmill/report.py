@@ -33,7 +33,7 @@ import soundfile
 
 from speechmill.corpus.errors import CorruptCorpus, command
 from speechmill.corpus.options import HelpFormatter
-from speechmill.corpus.reader import ledger_paths, load_info, rejects, utterances
+from speechmill.corpus.reader import ledger_paths, load_info, rejects
 
 SAMPLES_PER_SPLIT = 12
 MAX_RECORDS = 20000  # per split, for the statistics (a note says when more were left out)
@@ -112,23 +112,6 @@ def _svg(fig) -> str:
     plt.close(fig)
     text = buffer.getvalue()
     return text[text.index("<svg") :]
-
-
-def _histogram(values_by_split: dict[str, list[float]], title: str, xlabel: str) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5, 3))
-    for split, values in values_by_split.items():
-        if values:
-            ax.hist(values, bins=30, alpha=0.6, label=split)
-    ax.set_title(title)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("utterances")
-    ax.legend()
-    return _svg(fig)
 
 
 def _panels(values_by_split: dict[str, list[float]], title: str, xlabel: str) -> str:
@@ -218,20 +201,26 @@ def corpus_report(corpus: str, samples: int = SAMPLES_PER_SPLIT, selftest: bool 
 
     info = load_info(corpus)
     rate = info["sample_rate"]
-    durations, rates, pickers, partial = {}, {}, {}, False
+    durations: dict[str, list[float]] = {split: [] for split in info["splits"]}
+    rates: dict[str, list[float]] = {split: [] for split in info["splits"]}
+    pickers = {split: SamplePicker(samples) for split in info["splits"]}
     speaker_hours: collections.Counter = collections.Counter()
-    for split in info["splits"]:
-        durations[split], rates[split], pickers[split] = [], [], SamplePicker(samples)
-        for index, utt in enumerate(utterances(corpus, info, split)):
-            if index >= MAX_RECORDS:
-                partial = True
-                break
-            seconds = utt.num_samples / rate
-            durations[split].append(seconds)
-            rates[split].append(len(utt.text) / seconds)
-            speaker_hours[utt.speaker] += seconds / 3600
-            pickers[split].offer(utt)
-    summaries = describe_corpus(corpus)
+    partial = False
+
+    def chart(split: str, utt) -> None:
+        """Each utterance of describe's pass: durations, rates, speakers, samples (the charts
+        and samples hold the first MAX_RECORDS of a split)."""
+        nonlocal partial
+        if len(durations[split]) >= MAX_RECORDS:
+            partial = True
+            return
+        seconds = utt.num_samples / rate
+        durations[split].append(seconds)
+        rates[split].append(len(utt.text) / seconds)
+        speaker_hours[utt.speaker] += seconds / 3600
+        pickers[split].offer(utt)
+
+    summaries = describe_corpus(corpus, visit=chart)  # one pass gives the table and the charts
     out = [
         page_head(f"speechmill corpus: {corpus}", selftest),
         f"<h1>Corpus <code>{_e(corpus)}</code></h1>",
