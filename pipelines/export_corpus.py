@@ -41,10 +41,10 @@ from speechmill.corpus.export import (
     AUDIO_DIR,
     FORMATS,
     audio_name,
+    files_readme,
     flac_bytes,
     hf,
     lhotse,
-    markdown_cell,
     nemo,
 )
 from speechmill.corpus.options import HelpFormatter
@@ -266,32 +266,13 @@ def publish_export(
             if m.path[len(out_dir) + 1 :] not in keep
         ]
         storage.delete(stale)
-    card = (hf.dataset_card if fmt == "hf" else readme)(info, splits, rate)
+    card = (hf.dataset_card if fmt == "hf" else files_readme)(info, splits, rate)
     _write(f"{staging}/{hf.CARD}", card.encode("utf-8"))
     storage.replace(f"{staging}/{hf.CARD}", f"{out_dir}/{hf.CARD}")
     export = {"format": fmt, **identity, "sample_rate": rate, "splits": splits}
     _write(f"{staging}/{EXPORT_FILE}", (json.dumps(export, indent=2) + "\n").encode("utf-8"))
     storage.replace(f"{staging}/{EXPORT_FILE}", f"{out_dir}/{EXPORT_FILE}")
     return export
-
-
-def readme(info: dict, splits: dict, rate: int) -> str:
-    """README.md of a nemo or lhotse export: what is where and how to load it."""
-    rows = "\n".join(
-        f"| {markdown_cell(name)} | {s['examples']} | {s['seconds'] / 3600:.3f} | "
-        f"{', '.join(markdown_cell(f) for f in s['files'])} |"
-        for name, s in splits.items()
-    )
-    licences = "\n".join(
-        f"| {markdown_cell(s.get('type'))} | {markdown_cell(s.get('license'))} |"
-        for s in info.get("sources", [])
-    )
-    return (
-        "# speechmill corpus export\n\n"
-        f"FLAC audio at {rate} Hz under `{AUDIO_DIR}/`, paths relative to this folder.\n\n"
-        "| split | examples | hours | files |\n|---|---|---|---|\n"
-        f"{rows}\n\n## Licences\n\n| source | licence |\n|---|---|\n{licences}\n"
-    )
 
 
 def _write(path: str, data: bytes) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import io
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -65,3 +66,22 @@ def markdown_cell(value: Any) -> str:
 def seconds(num_samples: int, sample_rate: int) -> float:
     """Duration in seconds, exact to the sample (as lhotse checks it)."""
     return num_samples / sample_rate
+
+
+def files_readme(info: Mapping[str, Any], splits: Mapping[str, Any], rate: int) -> str:
+    """README.md of a nemo or lhotse export: what is where and how to load it."""
+    rows = "\n".join(
+        f"| {markdown_cell(name)} | {s['examples']} | {s['seconds'] / 3600:.3f} | "
+        f"{', '.join(markdown_cell(f) for f in s['files'])} |"
+        for name, s in splits.items()
+    )
+    licences = "\n".join(
+        f"| {markdown_cell(s.get('type'))} | {markdown_cell(s.get('license'))} |"
+        for s in info.get("sources", [])
+    )
+    return (
+        "# speechmill corpus export\n\n"
+        f"FLAC audio at {rate} Hz under `{AUDIO_DIR}/`, paths relative to this folder.\n\n"
+        "| split | examples | hours | files |\n|---|---|---|---|\n"
+        f"{rows}\n\n## Licences\n\n| source | licence |\n|---|---|\n{licences}\n"
+    )

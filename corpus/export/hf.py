@@ -70,21 +70,27 @@ def hf_row(utt: Utterance, sample_rate: int) -> dict[str, Any]:
     }
 
 
-def arrow_schema(sample_rate: int) -> Any:
-    """The Parquet schema: the features' Arrow types plus ``datasets``' metadata."""
+def arrow_type(feature: Mapping[str, Any]) -> Any:
+    """The Arrow type ``datasets`` stores a feature (``hf_features``' form) as."""
     import pyarrow as pa
 
-    word = pa.struct([("word", pa.string()), ("start", pa.float32()), ("end", pa.float32())])
-    types = {
-        "audio": pa.struct([("bytes", pa.binary()), ("path", pa.string())]),
-        "duration": pa.float64(),
-        "synthetic": pa.bool_(),
-        "readings": pa.list_(pa.string()),
-        "verify_score": pa.float32(),
-        "words": pa.list_(word),
-    }
+    kind = feature["_type"]
+    if kind == "Audio":  # the Hub's {bytes, path} struct
+        return pa.struct([("bytes", pa.binary()), ("path", pa.string())])
+    if kind == "List":
+        inner = feature["feature"]
+        if "_type" in inner:
+            return pa.list_(arrow_type(inner))
+        return pa.list_(pa.struct([(k, arrow_type(v)) for k, v in inner.items()]))
+    return pa.type_for_alias(feature["dtype"])
+
+
+def arrow_schema(sample_rate: int) -> Any:
+    """The Parquet schema: each feature's Arrow type plus ``datasets``' metadata."""
+    import pyarrow as pa
+
     features = hf_features(sample_rate)
-    fields = [pa.field(name, types.get(name, pa.string())) for name in features]
+    fields = [pa.field(name, arrow_type(f)) for name, f in features.items()]
     metadata = {"huggingface": json.dumps({"info": {"features": features}})}
     return pa.schema(fields, metadata=metadata)
 
