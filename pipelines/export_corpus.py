@@ -116,9 +116,7 @@ class ExportCache:
         path = self.path(f"{digest}.json")
         with storage.create(path + ".tmp") as f:
             f.write(json.dumps(manifest, sort_keys=True).encode("utf-8"))
-        if storage.exists(path):
-            storage.delete([path])
-        storage.rename(path + ".tmp", path)
+        storage.replace(path + ".tmp", path)
 
 
 def unit_result(digest: str, work: ShardRange, manifest: dict, folder: str) -> UnitResult:
