@@ -66,7 +66,7 @@ help:
 	@echo "make report [IN=build/corpus]   an HTML page about a corpus (or a run: IN=build/run)"
 	@echo "make test     lint, type check and the whole test suite (offline); CI runs exactly this"
 	@echo "make test-fast  the tests not marked slow (the inner loop, under 90 s)"
-	@echo "make docs     regenerate docs/sources.md from the source registry"
+	@echo "make docs     regenerate docs/sources.md and docs/rejects.md from the source and reason tables"
 	@echo "make bench    print throughput (x-realtime per core) of each stage beside its baseline"
 
 system:
@@ -97,15 +97,15 @@ verify: setup
 	  $(if $(FRESH),--fresh) $(if $(DASK),--dask $(DASK)) $(BEAM_ARGS)
 
 train: setup
-	$(SM) train --data $(DATA) --run $(RUN) --preset $(PRESET) $(if $(STEPS),--steps $(STEPS)) \
+	$(SM) train --input $(DATA) --model $(RUN) --preset $(PRESET) $(if $(STEPS),--steps $(STEPS)) \
 	  $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(MINUTES),--minutes $(MINUTES)) $(if $(ACCUMULATE),--accumulate $(ACCUMULATE)) \
 	  $(if $(WORKERS),--workers $(WORKERS) --task $(TASK))
 
 lm: setup
-	$(SM) lm --data $(DATA) --output $(LM_OUT) --order $(ORDER) $(if $(TEXT),--text $(TEXT))
+	$(SM) lm --input $(DATA) --output $(LM_OUT) --order $(ORDER) $(if $(TEXT),--text $(TEXT))
 
 eval: setup
-	$(SM) eval --model $(MODEL) --data $(DATA) --beam $(BEAM) $(if $(LM),--lm $(LM)) $(if $(TUNE),--tune)
+	$(SM) eval --model $(MODEL) --input $(DATA) --beam $(BEAM) $(if $(LM),--lm $(LM)) $(if $(TUNE),--tune)
 
 transcribe: setup
 	@test -n "$(FILE)" || { echo "speechmill: make transcribe needs FILE=<audio file or folder>" >&2; exit 2; }
@@ -134,13 +134,14 @@ test-fast: setup
 
 docs: setup
 	$(PY) -c 'from speechmill.corpus.sources import sources_markdown; open("docs/sources.md", "w").write(sources_markdown())'
+	$(PY) -c 'from speechmill.corpus.reasons import reasons_markdown; open("docs/rejects.md", "w").write(reasons_markdown())'
 
 $(VENV)/.bench: $(VENV)/.installed
 	@$(PY) -m pip install -q -c constraints.txt -e '.[all,test,bench]'
 	@touch $@
 
 bench: setup $(VENV)/.bench
-	$(SM) bench --minutes $(BENCH_MINUTES)
+	$(PY) -m benchmarks --minutes $(BENCH_MINUTES)
 
 clean:
 	rm -rf build

@@ -20,7 +20,7 @@ def default_corpus(folder: str | Path, *extra: str) -> Path:
     a benchmark measures its stage on, not the measured work; ``extra``: more build flags)."""
     folder = Path(folder)
     if not (folder / "info.json").exists():
-        from speechmill.pipelines.build_corpus import run as build
+        from speechmill.commands.corpus import run as build
 
         config = str(REPO / "configs" / "default.toml")
         build(["--config", config, "--output", str(folder), "--log-level", "ERROR", *extra])

@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     info = json.loads((corpus / "info.json").read_text())
     train_seconds = info["splits"]["train"]["seconds"]
     code = (
-        "import resource, sys; from speechmill.pipelines.augment_corpus import run; "
+        "import resource, sys; from speechmill.commands.augment import run; "
         f"run(['--input', {str(corpus)!r}, '--output', {str(work / 'augment-output')!r}, '--log-level', 'ERROR', "
         "'--direct_num_workers=1', '--direct_running_mode=in_memory', '--fresh']); "
         "r = resource.getrusage(resource.RUSAGE_SELF); print('CPU', r.ru_utime + r.ru_stime)"

@@ -134,7 +134,7 @@ def measure_floor(data: Path, out: Path) -> dict:
 
 
 def measure_build(config: Path, out: Path) -> dict:
-    from speechmill.pipelines.build_corpus import run
+    from speechmill.commands.corpus import run
 
     start = cpu_seconds()
     info = run(

@@ -131,7 +131,7 @@ def job_bench(corpus: Path, work: Path) -> None:
     )
     for fmt in ("hf", "nemo", "lhotse"):
         code = (
-            "import resource; from speechmill.pipelines.export_corpus import run; "
+            "import resource; from speechmill.commands.export import run; "
             f"run(['--format', {fmt!r}, '--input', {str(corpus)!r}, '--output', {str(work / f'export-{fmt}')!r}, "
             "'--fresh', '--log-level', 'ERROR', '--progress', 'none']); "
             "s = resource.getrusage(resource.RUSAGE_SELF); c = resource.getrusage(resource.RUSAGE_CHILDREN); "

@@ -12,6 +12,7 @@ import logging
 import re
 
 from speechmill.corpus.errors import os_name, printable
+from speechmill.corpus.reasons import REASONS
 
 log = logging.getLogger("speechmill.rejects")
 _ADDRESS_RE = re.compile(r" (?:object )?at 0x[0-9a-fA-F]+")  # object reprs differ from run to run
@@ -20,11 +21,13 @@ _ADDRESS_RE = re.compile(r" (?:object )?at 0x[0-9a-fA-F]+")  # object reprs diff
 class Reject(Exception):
     """An input item that cannot become an utterance.
 
-    ``reason`` is a short stable code such as ``audio:decode`` or ``text:oov``; ``detail``
+    ``reason`` is a code of the reasons table (corpus/reasons.py) such as ``audio:decode``; ``detail``
     says what exactly; ``item_id`` and ``where`` identify the item (id, path or URL).
     """
 
     def __init__(self, reason: str, detail: str = "", *, item_id: str = "", where: str = ""):
+        if reason not in REASONS:  # a bug: every reason is a row of corpus/reasons.py
+            raise ValueError(f"unknown reject reason {reason!r}: add it to corpus/reasons.py")
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail

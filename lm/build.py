@@ -20,14 +20,11 @@ through a temporary file and a rename.
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
 
-from speechmill.corpus.errors import command
+from speechmill.corpus.errors import UsageError
 from speechmill.corpus.inputs.book import book_paragraphs
 from speechmill.corpus.inputs.textfile import decode_text
-from speechmill.corpus.options import HelpFormatter
 from speechmill.corpus.reader import load_info, utterances
 from speechmill.corpus.reject import Reject
 from speechmill.corpus.text import normalize
@@ -36,7 +33,6 @@ from speechmill.lm.files import (
     ARPA,
     DEFAULT_ALPHA,
     DEFAULT_BETA,
-    lm_path,
     read_facts,
     write_facts,
 )
@@ -69,6 +65,11 @@ def text_sentences(path: str) -> tuple[list[str], int]:
 
 def build_lm(data: str | None, texts: list[str], output: str, order: int = 3) -> dict:
     """Estimate the model from the corpus's train transcripts and the text files; -> lm.json facts."""
+    if order < 1:
+        raise UsageError("--order must be >= 1")
+    for path in texts:
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"{path}: no such text file")
     sentences, sources, skipped = [], {}, 0
     if data:
         train = sorted(
@@ -110,43 +111,3 @@ def build_lm(data: str | None, texts: list[str], output: str, order: int = 3) ->
     }
     write_facts(output, facts)
     return facts
-
-
-@command("lm")
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
-        prog="speechmill lm",
-        formatter_class=HelpFormatter,
-        description="Build a word n-gram language model (ARPA, modified Kneser-Ney) from a "
-        "corpus's train transcripts and text files, for beam-search decoding.",
-    )
-    p.add_argument(
-        "--data", default=None, help="corpus folder whose train split's transcripts are used"
-    )
-    p.add_argument("--text", nargs="*", default=[], help="text files or Project Gutenberg books")
-    p.add_argument("--output", required=True, help="folder for lm.arpa and lm.json")
-    p.add_argument("--order", type=int, default=3, help="n-gram order")
-    args = p.parse_args(argv)
-    if args.order < 1:
-        p.error("--order must be >= 1")
-    for path in args.text:
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"{path}: no such text file")
-    facts = build_lm(args.data, args.text, args.output, args.order)
-    print(
-        f"speechmill: lm: {facts['order']}-gram model of {facts['sentences']:,} sentences, {facts['words']:,} words, "
-        f"{facts['vocabulary']:,} distinct -> {lm_path(args.output)}"
-    )
-    for note in facts["notes"]:
-        print(f"speechmill: lm: {note}")
-    if facts["held_out_in_text"]:
-        print(
-            f"speechmill: lm: warning: {facts['held_out_in_text']} of {facts['held_out']} dev/test transcripts occur "
-            f"in the text files; WER with this LM will look better than it is",
-            file=sys.stderr,
-        )
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

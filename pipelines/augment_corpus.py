@@ -1,8 +1,7 @@
 """Beam job: one corpus folder -> a new one with augmented copies of the train split.
 
-    python -m speechmill.pipelines.augment_corpus --input build/corpus --output build/augmented \
-        [--recipe "speed=0.9,1.1;noise=5..20dB@0.5;pitch=-2..2@0.3"] [--seed N] \
-        [--noise-dir DIR] [--rir-dir DIR] [any Beam option]
+    augment(AugmentRequest("build/corpus", "build/augmented",
+                           recipe="speed=0.9,1.1;noise=5..20dB@0.5;pitch=-2..2@0.3"), JobRun())
 
 Work units are ranges of 32 train records (found by the workers from the TFRecord headers
 alone), so every worker is busy even when the corpus has one train shard; a dev or test shard
@@ -16,9 +15,8 @@ one job per output folder). ``info.json`` records the recipe, the seed and the i
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import logging
-import sys
 from collections.abc import Iterator
 
 from apache_beam.metrics import Metrics
@@ -27,9 +25,7 @@ from speechmill.augment.apply import Banks, augment_utterance, load_folder
 from speechmill.augment.effects import EffectError
 from speechmill.augment.recipe import Recipe, parse_recipe
 from speechmill.corpus.config import CorpusSettings
-from speechmill.corpus.errors import UsageError, command
-from speechmill.corpus.options import HelpFormatter
-from speechmill.corpus.progress import splits_line, wants_json
+from speechmill.corpus.errors import UsageError
 from speechmill.corpus.reader import (
     ShardRange,
     all_shards,
@@ -39,12 +35,11 @@ from speechmill.corpus.reader import (
     shard_records,
 )
 from speechmill.corpus.reject import Reject, RejectRecord, record_reject
-from speechmill.corpus.schema import SCHEMA_VERSION, decode_utterance, dumps_info
+from speechmill.corpus.schema import SCHEMA_VERSION, decode_utterance
 from speechmill.corpus.workdir import files_identity, fingerprint, parts_dir, progress_dir
 from speechmill.pipelines.corpus_input import CachedRanges, RangeParts, corpus_ranges
-from speechmill.pipelines.job import CorpusJob, JobRun, run_corpus_job
-from speechmill.pipelines.tfds_metadata import tfds_line
-from speechmill.pipelines.transforms import add_job_options, quiet_logging, staging_path
+from speechmill.pipelines.job import DEFAULT_RUN, CorpusJob, JobRun, run_corpus_job
+from speechmill.pipelines.transforms import staging_path
 
 log = logging.getLogger("speechmill.augment")
 DEFAULT_RECIPE = "speed=0.9,1.1;noise=5..20dB@0.5;pitch=-2..2@0.3"
@@ -115,33 +110,23 @@ class AugmentRanges(CachedRanges):
                 Metrics.counter("augment", "copies").inc()
 
 
-def parse_args(argv: list[str] | None):
-    parser = argparse.ArgumentParser(
-        prog="speechmill augment",
-        formatter_class=HelpFormatter,
-        description="Augment the train split of a speechmill corpus into a new corpus. Any other --flag "
-        "goes to Beam's PipelineOptions.",
-    )
-    parser.add_argument("--input", required=True, help="corpus folder made by make corpus")
-    parser.add_argument("--output", required=True, help="output folder (a new corpus)")
-    parser.add_argument("--recipe", default=DEFAULT_RECIPE, help="augmentation recipe")
-    parser.add_argument(
-        "--seed", type=int, default=None, help="seed (None: the input corpus's seed)"
-    )
-    parser.add_argument(
-        "--noise-dir", default=None, help="folder of noise recordings (e.g. MUSAN noise)"
-    )
-    parser.add_argument("--rir-dir", default=None, help="folder of room impulse responses")
-    add_job_options(parser, "redo every range")
-    return parser.parse_known_args(argv)
+@dataclasses.dataclass(frozen=True)
+class AugmentRequest:
+    """One ``make augment``: the input corpus, the new corpus's folder, the recipe, the seed
+    (None: the input corpus's) and the folders of noise recordings and room impulse responses."""
+
+    input: str
+    output: str
+    recipe: str = DEFAULT_RECIPE
+    seed: int | None = None
+    noise_dir: str | None = None
+    rir_dir: str | None = None
 
 
-def run(argv: list[str] | None = None) -> dict:
+def augment(request: AugmentRequest, run: JobRun = DEFAULT_RUN) -> dict:
     """Augment a corpus; returns the new info.json as a dict."""
-    known, beam_args = parse_args(argv)
-    quiet_logging(known.log_level)
-    recipe = parse_recipe(known.recipe)
-    source_dir, out_dir = known.input.rstrip("/"), known.output.rstrip("/")
+    recipe = parse_recipe(request.recipe)
+    source_dir, out_dir = request.input.rstrip("/"), request.output.rstrip("/")
     if same_folder(source_dir, out_dir):
         raise UsageError(
             f"--output {out_dir} is the input corpus; write the augmented corpus to another folder "
@@ -149,19 +134,19 @@ def run(argv: list[str] | None = None) -> dict:
         )
     info = load_info(source_dir)
     settings = CorpusSettings(
-        **{**info["settings"], **({"seed": known.seed} if known.seed is not None else {})}
+        **{**info["settings"], **({"seed": request.seed} if request.seed is not None else {})}
     )
     shards = all_shards(source_dir, info)
     train = [path for split, path in shards if split == "train"]
-    for folder in (known.noise_dir, known.rir_dir):
+    for folder in (request.noise_dir, request.rir_dir):
         load_folder(folder, settings.sample_rate, max_seconds=0.01)  # fail early on a bad folder
     extra = {
         "augment": {
             "recipe": recipe.text,
             "seed": settings.seed,
             "input": source_dir,
-            "noise_dir": known.noise_dir,
-            "rir_dir": known.rir_dir,
+            "noise_dir": request.noise_dir,
+            "rir_dir": request.rir_dir,
         },
         "alignment": info.get("alignment", []),
     }
@@ -172,7 +157,7 @@ def run(argv: list[str] | None = None) -> dict:
         settings.sample_rate,
         *(
             files_identity([f"{d.rstrip('/')}/**"]) if d else None
-            for d in (known.noise_dir, known.rir_dir)
+            for d in (request.noise_dir, request.rir_dir)
         ),
     )
     job = CorpusJob(
@@ -186,38 +171,15 @@ def run(argv: list[str] | None = None) -> dict:
             settings,
             parts_dir(out_dir),
             train,
-            known.noise_dir,
-            known.rir_dir,
+            request.noise_dir,
+            request.rir_dir,
             fingerprint_of_job,
         ),
         extra=extra,
     )
-    return run_corpus_job(job, JobRun(known.fresh, known.progress, known.dask), beam_args)
+    return run_corpus_job(job, run)
 
 
 def per_unit(split: str) -> int | None:
     """Records per work unit: ranges of train shards, whole dev and test shards."""
     return RECORDS_PER_UNIT if split == "train" else None
-
-
-@command("augment")
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO)
-    info = run(argv)
-    line = tfds_line(parse_args(argv)[0].output, info)  # the folder is a TFDS dataset too
-    if wants_json(argv):
-        print(dumps_info(info).rstrip("\n"))
-        return 0
-    print(
-        f"speechmill: augmented corpus built with recipe {info['augment']['recipe']!r}: {splits_line(info)}"
-    )
-    print(line)
-    return 0
-
-
-if __name__ == "__main__":
-    # Run the module's own import, not __main__: classes pickled for the workers are then
-    # found by their module name in every worker process.
-    from speechmill.pipelines.augment_corpus import main as _main
-
-    sys.exit(_main())

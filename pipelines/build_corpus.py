@@ -1,11 +1,11 @@
 """Beam job: sources -> cleaned utterances -> TFRecord shards per split + info.json + ledger.
 
-    python -m speechmill.pipelines.build_corpus --config configs/default.toml --output build/corpus \
-        [--limit N] [--dask local:2 | --dask tcp://host:8786] [any Beam option]
+    info = build(BuildRequest("configs/default.toml", "build/corpus"), JobRun(dask="local:2"))
 
-Job flags are read here; every other flag goes to Beam's PipelineOptions unchanged, so
-``--runner=DataflowRunner --project=... --temp_location=gs://...`` works as documented by
-Beam. Without ``--runner`` the DirectRunner runs with one worker process per core.
+``speechmill corpus`` (speechmill/commands/corpus.py) reads the flags; every flag it does not
+know goes to Beam's PipelineOptions unchanged (``JobRun.beam_args``), so
+``--runner=DataflowRunner --project=... --temp_location=gs://...`` works as documented by Beam.
+Without ``--runner`` the DirectRunner runs with one worker process per core.
 
 The job runs on the skeleton every corpus job shares (pipelines/job.py):
 
@@ -19,24 +19,19 @@ The job runs on the skeleton every corpus job shares (pipelines/job.py):
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import logging
 import os
-import sys
 from collections.abc import Iterator
 
 import apache_beam as beam
 
 from speechmill.corpus.build import build_or_reuse
 from speechmill.corpus.config import BuildConfig, ConfigError, load_config
-from speechmill.corpus.errors import command
 from speechmill.corpus.inputs.tts import mark_job
-from speechmill.corpus.options import HelpFormatter
 from speechmill.corpus.parts import UnitResult
-from speechmill.corpus.progress import by_reason, splits_line, wants_json
 from speechmill.corpus.reject import Reject, record_reject
-from speechmill.corpus.schema import SCHEMA_VERSION, dumps_info
+from speechmill.corpus.schema import SCHEMA_VERSION
 from speechmill.corpus.sources import Source, SourceContext, make_sources
 from speechmill.corpus.types import Unit
 from speechmill.corpus.workdir import (
@@ -46,9 +41,8 @@ from speechmill.corpus.workdir import (
     parts_dir,
     progress_dir,
 )
-from speechmill.pipelines.job import CorpusJob, JobRun, run_corpus_job
-from speechmill.pipelines.tfds_metadata import tfds_line
-from speechmill.pipelines.transforms import add_job_options, quiet_logging, staging_path
+from speechmill.pipelines.job import DEFAULT_RUN, CorpusJob, JobRun, run_corpus_job
+from speechmill.pipelines.transforms import staging_path
 
 log = logging.getLogger("speechmill.build")
 DEFAULT_CONFIG = "configs/default.toml"
@@ -206,52 +200,21 @@ def build_job(
     )
 
 
-def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
-    parser = argparse.ArgumentParser(
-        prog="speechmill corpus",
-        formatter_class=HelpFormatter,
-        description="Build a speechmill corpus (TFRecord shards). Any other --flag goes to Beam's "
-        "PipelineOptions (--runner, --direct_num_workers, ...).",
-    )
-    parser.add_argument("--config", default=DEFAULT_CONFIG, help="TOML config")
-    parser.add_argument("--output", default=DEFAULT_OUTPUT, help="output folder or URL")
-    parser.add_argument(
-        "--limit", type=int, default=None, help="max utterances per source (quick trials)"
-    )
-    add_job_options(parser, "rebuild every unit")
-    return parser.parse_known_args(argv)
+@dataclasses.dataclass(frozen=True)
+class BuildRequest:
+    """One ``make corpus``: the config file, the output folder (or URL) and, for quick trials,
+    at most ``limit`` utterances per [[source]] table."""
+
+    config: str = DEFAULT_CONFIG
+    output: str = DEFAULT_OUTPUT
+    limit: int | None = None
 
 
-def run(argv: list[str] | None = None) -> dict:
+def build(request: BuildRequest, run: JobRun = DEFAULT_RUN) -> dict:
     """Build a corpus; returns the published info.json as a dict."""
-    known, beam_args = parse_args(argv)
-    quiet_logging(known.log_level)
     mark_job()
-    config = load_config(known.config)
-    out_dir = known.output if "://" in known.output else os.path.abspath(known.output)
-    sources, units = configured_sources(config, known.limit)
-    job = build_job(config, out_dir, sources, units)
-    return run_corpus_job(job, JobRun(known.fresh, known.progress, known.dask), beam_args)
-
-
-@command("corpus")
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO)
-    info = run(argv)
-    line = tfds_line(parse_args(argv)[0].output, info)  # the folder is a TFDS dataset too
-    print(dumps_info(info).rstrip("\n") if wants_json(argv) else f"{summary_line(info)}\n{line}")
-    return 0
-
-
-def summary_line(info: dict) -> str:
-    rejects = info["rejects"]
-    reasons = f" ({by_reason(rejects['by_reason'])})" if rejects["total"] else ""
-    return f"speechmill: corpus built: {splits_line(info, shards=True)}; rejects {rejects['total']}{reasons}"
-
-
-if __name__ == "__main__":
-    # Run the module's own import, not __main__: classes pickled for the workers are then
-    # found by their module name in every worker process.
-    from speechmill.pipelines.build_corpus import main as _main
-
-    sys.exit(_main())
+    config = load_config(request.config)
+    out = request.output
+    out_dir = out if "://" in out else os.path.abspath(out)
+    sources, units = configured_sources(config, request.limit)
+    return run_corpus_job(build_job(config, out_dir, sources, units), run)

@@ -22,13 +22,11 @@ corpus (or the same one rebuilt differently) into it needs ``--fresh``.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import hashlib
 import json
 import logging
 import os
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,20 +34,10 @@ import apache_beam as beam
 
 from speechmill.corpus import storage
 from speechmill.corpus.config import CorpusSettings
-from speechmill.corpus.errors import UsageError, command
-from speechmill.corpus.export import (
-    AUDIO_DIR,
-    FORMATS,
-    audio_name,
-    files_readme,
-    flac_bytes,
-    hf,
-    lhotse,
-    nemo,
-)
-from speechmill.corpus.options import HelpFormatter
+from speechmill.corpus.errors import UsageError
+from speechmill.corpus.export import AUDIO_DIR, audio_name, flac_bytes
+from speechmill.corpus.export.formats import FORMATS, ExportFormat
 from speechmill.corpus.parts import PartSummary, UnitResult
-from speechmill.corpus.progress import wants_json
 from speechmill.corpus.reader import ShardRange, all_shards, load_info, read_range, same_folder
 from speechmill.corpus.schema import INFO_FILE, SCHEMA_VERSION, Utterance, decode_utterance
 from speechmill.corpus.types import Unit
@@ -61,15 +49,24 @@ from speechmill.corpus.workdir import (
     unit_digest,
 )
 from speechmill.pipelines.corpus_input import corpus_ranges
-from speechmill.pipelines.job import CorpusJob, JobRun, run_corpus_job
+from speechmill.pipelines.job import DEFAULT_RUN, CorpusJob, JobRun, run_corpus_job
 from speechmill.pipelines.tfds_metadata import write_tfds_metadata
-from speechmill.pipelines.transforms import add_job_options, quiet_logging, staging_path
+from speechmill.pipelines.transforms import staging_path
 
 log = logging.getLogger("speechmill.export")
 RECORDS_PER_UNIT = 256  # fixed: the output never depends on the worker count
 EXPORT_FILE = "export.json"
 EXPORT_VERSION = 1  # of this job's output layout (part of every unit's identity)
-OURS = (AUDIO_DIR, hf.DATA_DIR, hf.CARD, EXPORT_FILE, ".parts", ".staging", ".lock")
+README = "README.md"  # every format's README (the hf dataset card is one)
+OURS = (
+    AUDIO_DIR,
+    *sorted({f.files_dir for f in FORMATS.values() if f.files_dir}),
+    README,
+    EXPORT_FILE,
+    ".parts",
+    ".staging",
+    ".lock",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,41 +143,33 @@ def unit_folder(work: ShardRange) -> str:
 
 
 def export_unit(
-    fmt: str, utts: Iterator[tuple[int, Utterance]], out_dir: str, folder: str, rate: int
+    fmt: ExportFormat,
+    utts: Iterator[tuple[int, Utterance]],
+    out_dir: str,
+    folder: str,
+    rate: int,
 ) -> dict[str, bytes]:
-    """A unit's (index in shard, utterance) pairs -> its pieces' bytes by kind; FLAC files of
-    nemo and lhotse are written to ``OUT/<folder>/`` on the way."""
-    lines: list[bytes] = []
-    lhotse_rows: dict[str, list[dict]] = {kind: [] for kind in lhotse.KINDS}
-    rows: list[dict] = []
-    if fmt != "hf":
+    """A unit's (index in shard, utterance) pairs -> its pieces' bytes by kind; a format's
+    FLAC files are written to ``OUT/<folder>/`` on the way."""
+    rows: dict[str, list[Any]] = {kind: [] for kind in fmt.kinds}
+    if fmt.audio_files:
         storage.mkdirs(f"{out_dir}/{folder}")
     for index, utt in utts:
-        if fmt == "hf":
-            rows.append(hf.hf_row(utt, rate))
-            continue
-        relative = f"{folder}/{audio_name(utt, index)}"
-        with storage.create(f"{out_dir}/{relative}", "audio/flac") as f:
-            f.write(flac_bytes(utt.audio, rate))
-        if fmt == "nemo":
-            lines.append(nemo.dumps_line(nemo.nemo_line(utt, relative, rate)))
-        else:
-            lhotse_rows["supervisions"].append(lhotse.supervision(utt, rate))
-            lhotse_rows["recordings"].append(lhotse.recording(utt, relative, rate))
-            lhotse_rows["cuts"].append(lhotse.cut(utt, relative, rate))
-    if fmt == "hf":
-        return {"parquet": hf.parquet_bytes(rows, rate)}
-    if fmt == "nemo":
-        return {"nemo": b"".join(lines)}
-    # supervisions first: the first piece carries the unit's counts (unit_result)
-    return {kind: lhotse.gzip_lines(rows) for kind, rows in lhotse_rows.items()}
+        relative = ""
+        if fmt.audio_files:
+            relative = f"{folder}/{audio_name(utt, index)}"
+            with storage.create(f"{out_dir}/{relative}", "audio/flac") as f:
+                f.write(flac_bytes(utt.audio, rate))
+        for kind, row in fmt.rows(utt, relative, rate).items():
+            rows[kind].append(row)
+    return {kind: fmt.piece(kind, rows[kind], rate) for kind in fmt.kinds}
 
 
 class ExportRanges(beam.DoFn):
     """ShardRange -> its UnitResult (files written, or reused from an earlier run)."""
 
     def __init__(self, fmt: str, out_dir: str, sample_rate: int, job: str):
-        self.fmt, self.out_dir, self.rate, self.job = fmt, out_dir, sample_rate, job
+        self.fmt, self.out_dir, self.rate, self.job = FORMATS[fmt], out_dir, sample_rate, job
 
     def process(self, work: ShardRange) -> Iterator[UnitResult]:
         folder = parts_dir(self.out_dir)
@@ -222,52 +211,48 @@ def piece_rows(result: UnitResult) -> Iterator[tuple[str, str, str, str, int, in
 
 
 def publish_export(
-    _: Any, fmt: str, out_dir: str, staging: str, info: dict, rows: list, identity: dict
+    _: Any, name: str, out_dir: str, staging: str, info: dict, rows: list, identity: dict
 ) -> dict:
-    """Every unit done -> the export's manifests (or numbered Parquet files), its README and
-    export.json, in that order; the unit pieces are removed. Returns export.json."""
+    """Every unit done -> the export's files (a split's pieces of a kind joined in shard order,
+    or published one file each), its README and export.json, in that order; the unit pieces
+    are removed. Returns export.json."""
+    fmt = FORMATS[name]
     rate = int(info["sample_rate"])
     splits: dict[str, dict[str, Any]] = {}
     for split in sorted({r[0] for r in rows}):
         mine = sorted((r for r in rows if r[0] == split), key=lambda r: r[1])
-        main = [r for r in mine if r[2] in ("nemo", "supervisions", "parquet")]
+        counted = [r for r in mine if r[2] == fmt.kinds[0]]
         files = []
-        if fmt == "hf":
-            for i, r in enumerate(main):
-                name = hf.shard_name(split, i, len(main))
-                storage.mkdirs(f"{out_dir}/{hf.DATA_DIR}")
-                storage.replace(r[3], f"{out_dir}/{name}")
-                files.append(name)
-        else:
-            kinds = ["nemo"] if fmt == "nemo" else list(lhotse.KINDS)
-            names = (
-                [nemo.manifest_name(split)]
-                if fmt == "nemo"
-                else [lhotse.manifest_name(kind, split) for kind in kinds]
-            )
-            for kind, name in zip(kinds, names):
-                staged = f"{staging}/{name}"
-                storage.copy_ranges([(r[3], 0, r[4]) for r in mine if r[2] == kind], staged)
-                storage.replace(staged, f"{out_dir}/{name}")
-                files.append(name)
+        for kind in fmt.kinds:
+            pieces = [r for r in mine if r[2] == kind]
+            if fmt.joined:
+                file = fmt.file_name(kind, split, 0, 1)
+                storage.copy_ranges([(r[3], 0, r[4]) for r in pieces], f"{staging}/{file}")
+                storage.replace(f"{staging}/{file}", f"{out_dir}/{file}")
+                files.append(file)
+                continue
+            for i, r in enumerate(pieces):
+                file = fmt.file_name(kind, split, i, len(pieces))
+                storage.mkdirs(f"{out_dir}/{file.rsplit('/', 1)[0]}" if "/" in file else out_dir)
+                storage.replace(r[3], f"{out_dir}/{file}")
+                files.append(file)
         splits[split] = {
-            "examples": sum(r[5] for r in main),
-            "seconds": round(sum(r[6] for r in main) / rate, 3),
+            "examples": sum(r[5] for r in counted),
+            "seconds": round(sum(r[6] for r in counted) / rate, 3),
             "bytes": sum(r[4] for r in mine),
             "files": files,
         }
-    if fmt == "hf":
+    if fmt.files_dir:  # files of an earlier export of this folder that this one did not write
         keep = {f for s in splits.values() for f in s["files"]}
         stale = [
             m.path
-            for m in storage.match(f"{out_dir}/{hf.DATA_DIR}/*.parquet")
+            for m in storage.match(f"{out_dir}/{fmt.files_dir}/*")
             if m.path[len(out_dir) + 1 :] not in keep
         ]
         storage.delete(stale)
-    card = (hf.dataset_card if fmt == "hf" else files_readme)(info, splits, rate)
-    _write(f"{staging}/{hf.CARD}", card.encode("utf-8"))
-    storage.replace(f"{staging}/{hf.CARD}", f"{out_dir}/{hf.CARD}")
-    export = {"format": fmt, **identity, "sample_rate": rate, "splits": splits}
+    _write(f"{staging}/{README}", fmt.readme(info, splits, rate).encode("utf-8"))
+    storage.replace(f"{staging}/{README}", f"{out_dir}/{README}")
+    export = {"format": name, **identity, "sample_rate": rate, "splits": splits}
     _write(f"{staging}/{EXPORT_FILE}", (json.dumps(export, indent=2) + "\n").encode("utf-8"))
     storage.replace(f"{staging}/{EXPORT_FILE}", f"{out_dir}/{EXPORT_FILE}")
     return export
@@ -342,34 +327,18 @@ def top_names(folder: str) -> set[str]:
     return {n for n in OURS if storage.exists(f"{folder}/{n}")}
 
 
-def parse_args(argv: list[str] | None):
-    parser = argparse.ArgumentParser(
-        prog="speechmill export",
-        formatter_class=HelpFormatter,
-        description="Export a speechmill corpus for another speech stack: hf (Hugging Face "
-        "datasets Parquet), nemo (JSONL manifests), lhotse (recordings, supervisions, cuts), tfds "
-        "(TFDS metadata beside the shards, in place). Any other --flag goes to Beam's "
-        "PipelineOptions.",
-    )
-    parser.add_argument(
-        "--format",
-        required=True,
-        choices=[*FORMATS, "tfds"],
-        help="hf: Parquet + dataset card; nemo: FLAC + manifests; lhotse: FLAC + recordings, "
-        "supervisions, cuts; tfds: metadata in the corpus folder",
-    )
-    parser.add_argument("--input", required=True, help="corpus folder made by make corpus")
-    parser.add_argument("--output", default=None, help="output folder (not for --format tfds)")
-    add_job_options(
-        parser, "redo every range", "export.json (tfds: info.json) instead of the summary line"
-    )
-    return parser.parse_known_args(argv)
+@dataclasses.dataclass(frozen=True)
+class ExportRequest:
+    """One ``make export``: a format of FORMATS or "tfds", the corpus, and the output folder
+    (none for tfds, which describes the corpus in place)."""
+
+    format: str
+    input: str
+    output: str | None = None
 
 
-def run(argv: list[str] | None = None) -> dict:
+def export(known: ExportRequest, run: JobRun = DEFAULT_RUN) -> dict:
     """Export a corpus; returns export.json as a dict (for tfds: the corpus's info.json)."""
-    known, beam_args = parse_args(argv)
-    quiet_logging(known.log_level)
     source_dir = known.input.rstrip("/")
     info = load_info(source_dir)
     if known.format == "tfds":
@@ -390,7 +359,7 @@ def run(argv: list[str] | None = None) -> dict:
         ).hexdigest(),
         "schema_version": SCHEMA_VERSION,
     }
-    check_output(out_dir, identity, known.fresh)
+    check_output(out_dir, identity, run.fresh)
     storage.mkdirs(out_dir)
     settings = CorpusSettings(**info["settings"])
     shards = all_shards(source_dir, info)
@@ -407,45 +376,6 @@ def run(argv: list[str] | None = None) -> dict:
         tail=lambda staging: WriteExport(known.format, out_dir, staging, info, identity),
         published=lambda folder: json.loads(storage.read_bytes(f"{folder}/{EXPORT_FILE}")),
     )
-    export = run_corpus_job(job, JobRun(known.fresh, known.progress, known.dask), beam_args)
+    published = run_corpus_job(job, run)
     storage.delete_if_exists(parts_dir(out_dir))  # published: the pieces are in place now
-    return export
-
-
-def summary_line(export: dict, out_dir: str) -> str:
-    """One line: format, splits with their examples and hours, where."""
-    splits = ", ".join(
-        f"{name} {s['examples']} utt / {s['seconds'] / 3600:.2f} h"
-        for name, s in export["splits"].items()
-    )
-    loads = {
-        "hf": f"datasets.load_dataset({out_dir!r})",
-        "nemo": f"{out_dir}/train_manifest.json",
-        "lhotse": f"lhotse.load_manifest_lazy({out_dir + '/speechmill_cuts_train.jsonl.gz'!r})",
-    }[export["format"]]
-    return f"speechmill: exported ({export['format']}): {splits} -> {loads}"
-
-
-@command("export")
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO)
-    known, _ = parse_args(argv)
-    result = run(argv)
-    if wants_json(argv):
-        print(json.dumps(result, indent=2))
-    elif known.format == "tfds":
-        print(
-            f"speechmill: TFDS metadata written: "
-            f"tfds.builder_from_directory({known.input.rstrip('/')!r}).as_dataset(split='train')"
-        )
-    else:
-        print(summary_line(result, known.output.rstrip("/")))
-    return 0
-
-
-if __name__ == "__main__":
-    # Run the module's own import, not __main__: classes pickled for the workers are then
-    # found by their module name in every worker process.
-    from speechmill.pipelines.export_corpus import main as _main
-
-    sys.exit(_main())
+    return published

@@ -3,7 +3,7 @@
     job = CorpusJob(label="augment", out_dir=..., settings=..., sources_meta=...,
                     units=lambda p: p | beam.Create(shards) | beam.FlatMap(ranges),
                     work=AugmentRanges(...))
-    info = run_corpus_job(job, JobRun(fresh, progress, dask), beam_args)
+    info = run_corpus_job(job, JobRun(fresh=True, dask="local:2"))
 
 A job supplies its work units (as a Beam step, so a worker can enumerate them), a DoFn that
 turns one unit into one :class:`~speechmill.corpus.parts.UnitResult`, and its ``info.json``
@@ -25,7 +25,7 @@ from apache_beam.metrics import Metrics
 from speechmill.corpus import storage
 from speechmill.corpus.config import CorpusSettings
 from speechmill.corpus.parts import UnitResult
-from speechmill.corpus.progress import JobProgress
+from speechmill.corpus.progress import SILENT, Progress
 from speechmill.corpus.reader import load_info
 from speechmill.corpus.workdir import note_progress, output_lock, progress_dir
 from speechmill.pipelines.transforms import (
@@ -59,11 +59,17 @@ class CorpusJob:
 
 @dataclasses.dataclass(frozen=True)
 class JobRun:
-    """How to run it: the common flags of every job."""
+    """How to run a job, whichever it is: redo everything (``fresh``), on which Dask cluster
+    (``local:N`` or ``tcp://host:port``), with which Beam options (``--runner=...``, any flag
+    Beam's PipelineOptions takes), and who is told how far it is."""
 
     fresh: bool = False
-    progress: str = "auto"
     dask: str | None = None
+    beam_args: tuple[str, ...] = ()
+    progress: Progress = SILENT
+
+
+DEFAULT_RUN = JobRun()  # the DirectRunner, one worker per core, reusing finished units, silent
 
 
 def noted(result: UnitResult, folder: str, sample_rate: int) -> UnitResult:
@@ -76,7 +82,7 @@ def noted(result: UnitResult, folder: str, sample_rate: int) -> UnitResult:
     return result
 
 
-def run_corpus_job(job: CorpusJob, run: JobRun, beam_args: list[str]) -> dict:
+def run_corpus_job(job: CorpusJob, run: JobRun) -> dict:
     """Run a job to the end under the output's lock; returns the published info.json."""
     with output_lock(job.out_dir):
         staging = fresh_staging(job.out_dir, run.fresh)
@@ -109,8 +115,8 @@ def run_corpus_job(job: CorpusJob, run: JobRun, beam_args: list[str]) -> dict:
                 )
             )
 
-        with JobProgress(notes, job.total_units, job.label, run.progress):
-            run_pipeline(steps, beam_args, run.dask)
+        with run.progress.job(notes, job.total_units, job.label):
+            run_pipeline(steps, list(run.beam_args), run.dask)
         info = job.published(job.out_dir)  # published: the staging folder only holds notes now
         storage.delete_if_exists(staging)
     return info

@@ -3,13 +3,11 @@
 ``WriteCorpus`` is the common tail: limits, the shard plan from part totals, shards written
 where the parts are, whole-corpus facts by combiners and an atomic publish (the work is done by
 the pure functions in corpus/plan.py, corpus/facts.py and corpus/shards.py).
-``fresh_staging`` makes a job's work folder, ``beam_options`` fills in runner defaults and
-``quiet_logging`` keeps Beam's chatter down.
+``fresh_staging`` makes a job's work folder and ``beam_options`` fills in runner defaults.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -209,15 +207,6 @@ def fresh_staging(out_dir: str, fresh: bool = False) -> str:
     return staging
 
 
-def quiet_logging(level: str) -> None:
-    """Our messages at ``level``; Beam's at WARNING (worker lines reach the terminal directly,
-    the job service would repeat each one)."""
-    logging.getLogger().setLevel(level.upper())
-    logging.getLogger("apache_beam").setLevel(logging.WARNING)
-    logging.getLogger("apache_beam.runners.portability.local_job_service").setLevel(logging.ERROR)
-    logging.getLogger("distributed").setLevel(logging.WARNING)
-
-
 def beam_options(beam_args: list[str], dask_address: str | None) -> PipelineOptions:
     """Beam options: the user's flags, plus defaults for what they left out."""
     args = list(beam_args)
@@ -271,28 +260,3 @@ def run_pipeline(
     finally:
         if cluster is not None:
             cluster.close()
-
-
-def add_job_options(
-    parser, redo: str, prints: str = "the new info.json instead of the summary line"
-) -> None:
-    """The flags every corpus job takes: --fresh (``redo`` says what it redoes), --progress,
-    --log-level, --dask."""
-    parser.add_argument(
-        "--dask",
-        default=None,
-        help="run on Dask: local:N starts a local cluster of N workers; tcp://host:port uses one",
-    )
-    parser.add_argument(
-        "--fresh",
-        action="store_true",
-        help=f"{redo} instead of reusing what an earlier run into OUTPUT finished",
-    )
-    parser.add_argument(
-        "--progress",
-        choices=["auto", "bar", "lines", "none"],
-        default="auto",
-        help="auto: a live bar on a terminal, a line every 10 s otherwise",
-    )
-    parser.add_argument("--log-level", default="INFO", help="level of speechmill's own messages")
-    parser.add_argument("--json", action="store_true", help=f"print {prints}")

@@ -1,8 +1,8 @@
 """Beam job: a corpus checked by a trained model -> a new corpus of what the model confirms.
 
-    python -m speechmill.pipelines.verify_corpus --input build/harvest --output build/verified --model build/run \
-        [--min-score S] [--margin SECONDS] [--context SECONDS] [--skip-synthetic] [--skip-source NAME] \
-        [any Beam option]
+    verify(VerifyRequest("build/harvest", "build/verified", model="build/run"), JobRun())
+
+(``speechmill verify``, speechmill/commands/verify.py, reads the flags into a VerifyRequest.)
 
 Every utterance's transcript is aligned to the model's frame posteriors with CTC segmentation
 (train/verify.py). Below the model's threshold (measured on its dev split, train/calibrate.py;
@@ -33,23 +33,19 @@ Same input, model and settings -> byte-identical output.
 
 from __future__ import annotations
 
-import argparse
 import collections
 import dataclasses
 import logging
 import os
 import re
-import sys
 from collections.abc import Iterator
 
 import numpy as np
 from apache_beam.metrics import Metrics
 
 from speechmill.corpus.config import CorpusSettings
-from speechmill.corpus.errors import UsageError, command
+from speechmill.corpus.errors import UsageError
 from speechmill.corpus.facts import ScoreHistogram
-from speechmill.corpus.options import HelpFormatter
-from speechmill.corpus.progress import by_reason, splits_line, wants_json
 from speechmill.corpus.reader import (
     ShardRange,
     all_shards,
@@ -58,13 +54,12 @@ from speechmill.corpus.reader import (
     same_folder,
 )
 from speechmill.corpus.reject import Reject, RejectRecord, record_reject
-from speechmill.corpus.schema import SCHEMA_VERSION, Utterance, decode_utterance, dumps_info
+from speechmill.corpus.schema import SCHEMA_VERSION, Utterance, decode_utterance
 from speechmill.corpus.types import Note
 from speechmill.corpus.workdir import fingerprint, parts_dir, progress_dir
 from speechmill.pipelines.corpus_input import CachedRanges, RangeParts, corpus_ranges
-from speechmill.pipelines.job import CorpusJob, JobRun, run_corpus_job
-from speechmill.pipelines.tfds_metadata import tfds_line
-from speechmill.pipelines.transforms import add_job_options, quiet_logging, staging_path
+from speechmill.pipelines.job import DEFAULT_RUN, CorpusJob, JobRun, run_corpus_job
+from speechmill.pipelines.transforms import staging_path
 
 log = logging.getLogger("speechmill.verify")
 MARGIN = 0.15  # seconds of audio kept around the aligned speech
@@ -265,66 +260,25 @@ class VerifyRanges(CachedRanges):
         )
 
 
-def parse_args(argv: list[str] | None):
-    parser = argparse.ArgumentParser(
-        prog="speechmill verify",
-        formatter_class=HelpFormatter,
-        description="Check every utterance of a corpus against its audio with a trained model (CTC "
-        "segmentation): keep what the model confirms, re-timed to the speech, and send the rest "
-        "to the ledger. Any other --flag goes to Beam's PipelineOptions.",
-    )
-    parser.add_argument(
-        "--input", required=True, help="corpus folder made by make corpus or make augment"
-    )
-    parser.add_argument("--output", required=True, help="output folder (a new corpus)")
-    parser.add_argument(
-        "--model", required=True, help="trained run folder (make train) or its model.keras"
-    )
-    parser.add_argument(
-        "--min-score",
-        type=float,
-        default=None,
-        help="lowest score kept (mean log-probability of the transcript's letters, <= 0); "
-        "default: the model's own threshold, calibrated on a dev split",
-    )
-    parser.add_argument(
-        "--calibrate-with",
-        default=None,
-        metavar="CORPUS",
-        help="calibrate the model on this corpus's dev split (default: the run's stored "
-        "calibration, else its training corpus)",
-    )
-    parser.add_argument(
-        "--margin", type=float, default=MARGIN, help="seconds kept around the aligned speech"
-    )
-    parser.add_argument(
-        "--context",
-        type=float,
-        default=CONTEXT,
-        help="seconds heard around an utterance re-read from its film (0: the record only)",
-    )
-    parser.add_argument(
-        "--skip-synthetic", action="store_true", help="carry TTS utterances over unchecked"
-    )
-    parser.add_argument(
-        "--skip-source",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="carry this source's utterances over unchecked (repeatable)",
-    )
-    parser.add_argument("--batch-size", type=int, default=16, help="utterances per forward pass")
-    parser.add_argument(
-        "--max-reject-fraction",
-        type=float,
-        default=None,
-        help="fail when more is rejected (None: the input corpus's setting)",
-    )
-    add_job_options(parser, "re-check every range")
-    return parser.parse_known_args(argv)
+@dataclasses.dataclass(frozen=True)
+class VerifyRequest:
+    """One ``make verify``: the corpus, the new corpus's folder, the trained run that judges,
+    and how (every field's meaning is its flag's help in speechmill/commands/verify.py)."""
+
+    input: str
+    output: str
+    model: str
+    min_score: float | None = None  # None: the model's calibrated threshold
+    calibrate_with: str | None = None
+    margin: float = MARGIN
+    context: float = CONTEXT
+    skip_synthetic: bool = False
+    skip_source: tuple[str, ...] = ()
+    batch_size: int = 16
+    max_reject_fraction: float | None = None  # None: the input corpus's setting
 
 
-def calibrated(known: argparse.Namespace, model_sha256: str) -> dict:
+def calibrated(known: VerifyRequest, model_sha256: str) -> dict:
     """The model's calibration (stored with the run, or measured now); UsageError in one line
     when there is none to be had or the model cannot separate right from wrong transcripts."""
     from speechmill.train.calibrate import CannotCalibrate, calibration_for, refusal
@@ -338,12 +292,10 @@ def calibrated(known: argparse.Namespace, model_sha256: str) -> dict:
     return calibration
 
 
-def run(argv: list[str] | None = None) -> dict:
+def verify(known: VerifyRequest, run: JobRun = DEFAULT_RUN) -> dict:
     """Verify a corpus; returns the new info.json as a dict."""
     from speechmill.train.verify import model_facts
 
-    known, beam_args = parse_args(argv)
-    quiet_logging(known.log_level)
     source_dir, out_dir = known.input.rstrip("/"), known.output.rstrip("/")
     if same_folder(source_dir, out_dir):
         raise UsageError(
@@ -354,7 +306,7 @@ def run(argv: list[str] | None = None) -> dict:
     info = load_info(source_dir)
     model = model_facts(known.model)
     calibration = None if known.min_score is not None else calibrated(known, model["sha256"])
-    verify = VerifySettings(
+    checks = VerifySettings(
         model=known.model,
         min_score=known.min_score if calibration is None else calibration["threshold"],
         margin=known.margin,
@@ -372,19 +324,19 @@ def run(argv: list[str] | None = None) -> dict:
     facts = {
         "input": source_dir,
         "model": model,
-        "min_score": verify.min_score,
+        "min_score": checks.min_score,
         "calibration": calibration,
-        "margin": verify.margin,
-        "context": verify.context,
-        "skip_synthetic": verify.skip_synthetic,
-        "skip_sources": list(verify.skip_sources),
+        "margin": checks.margin,
+        "context": checks.context,
+        "skip_synthetic": checks.skip_synthetic,
+        "skip_sources": list(checks.skip_sources),
     }
     extra = {
         "alignment": info.get("alignment", []),
         **({"augment": info["augment"]} if "augment" in info else {}),
     }
     fingerprint_of_job = fingerprint(
-        SCHEMA_VERSION, settings.sample_rate, model["sha256"], dataclasses.replace(verify, model="")
+        SCHEMA_VERSION, settings.sample_rate, model["sha256"], dataclasses.replace(checks, model="")
     )
     job = CorpusJob(
         label="verify",
@@ -396,43 +348,8 @@ def run(argv: list[str] | None = None) -> dict:
             lambda split: RECORDS_PER_UNIT,
             progress_dir(staging_path(out_dir)),
         ),
-        work=VerifyRanges(verify, settings.sample_rate, parts_dir(out_dir), fingerprint_of_job),
+        work=VerifyRanges(checks, settings.sample_rate, parts_dir(out_dir), fingerprint_of_job),
         extra=extra,
         notes=ScoreHistogram(facts),
     )
-    return run_corpus_job(job, JobRun(known.fresh, known.progress, known.dask), beam_args)
-
-
-def summary_line(info: dict) -> str:
-    """One line for the console: kept, retimed, rejected and the median score."""
-    sources = info["verify"]["sources"].values()
-    kept, retimed = sum(s["kept"] for s in sources), sum(s["retimed"] for s in sources)
-    skipped, rejected = sum(s["skipped"] for s in sources), info["rejects"]["by_reason"]
-    low = sum(n for r, n in rejected.items() if r.startswith("verify:"))
-    checked = kept + low
-    splits = splits_line(info)
-    verify_reasons = {r: n for r, n in rejected.items() if r.startswith("verify:")}
-    return (
-        f"speechmill: verified {checked} utterances: kept {kept} ({retimed} retimed), rejected {low} "
-        f"({low / checked:.0%}{': ' + by_reason(verify_reasons) if low else ''})"
-        f"{f', {skipped} carried over unchecked' if skipped else ''}; corpus: {splits}"
-        if checked
-        else f"speechmill: nothing checked ({skipped} carried over unchecked); corpus: {splits}"
-    )
-
-
-@command("verify")
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO)
-    info = run(argv)
-    line = tfds_line(parse_args(argv)[0].output, info)  # the folder is a TFDS dataset too
-    print(dumps_info(info).rstrip("\n") if wants_json(argv) else f"{summary_line(info)}\n{line}")
-    return 0
-
-
-if __name__ == "__main__":
-    # Run the module's own import, not __main__: classes pickled for the workers are then
-    # found by their module name in every worker process.
-    from speechmill.pipelines.verify_corpus import main as _main
-
-    sys.exit(_main())
+    return run_corpus_job(job, run)

@@ -23,7 +23,6 @@ audio arriving to the line being printed).
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import os
 import sys
@@ -32,13 +31,8 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from speechmill.corpus.errors import UsageError, UserError, command
-from speechmill.corpus.options import HelpFormatter
-from speechmill.runtime.transcribe import (
-    add_model_arguments,
-    decoder_from,
-    quietest_cut,
-)
+from speechmill.corpus.errors import UsageError, UserError
+from speechmill.runtime.transcribe import quietest_cut
 
 FRAME = 0.01  # seconds per loudness frame
 QUIET_BELOW_PEAK_DB = 30.0  # a frame this far below the stream's loud level is quiet
@@ -245,72 +239,14 @@ class MicrophoneError(UserError, OSError):
     """No microphone to listen to."""
 
 
-def check_live_arguments(args: argparse.Namespace) -> None:
+def check_live(rate: int | None, step: float, window: float, pause: float) -> None:
     """listen's numbers in range (UsageError: one line, exit 2): a zero step would spin, a rate
     of 5 Hz would drop every sample."""
-    if args.rate is not None and not 1000 <= args.rate <= 384000:
-        raise UsageError(f"--rate {args.rate}: give the input's sample rate in Hz (1000 to 384000)")
-    if not 0.05 <= args.step <= 10:
-        raise UsageError(
-            f"--step {args.step}: give 0.05 to 10 seconds of new audio between decodes"
-        )
-    if not args.step < args.window <= 120:
-        raise UsageError(f"--window {args.window}: give more than --step and at most 120 seconds")
-    if not 0 < args.pause <= 10:
-        raise UsageError(f"--pause {args.pause}: give more than 0 and at most 10 seconds")
-
-
-@command("listen")
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
-        prog="speechmill listen",
-        formatter_class=HelpFormatter,
-        description="Transcribe a live stream: raw s16le mono PCM on standard input, or a "
-        "microphone. Prints 'partial' and 'final' lines as the speech comes.",
-    )
-    add_model_arguments(p)
-    p.add_argument(
-        "--input",
-        default="auto",
-        help="'-' (standard input), 'mic', 'mic:DEVICE', or auto: standard "
-        "input unless it is a terminal",
-    )
-    p.add_argument(
-        "--rate",
-        type=int,
-        default=None,
-        help="sample rate of the PCM on standard input (default: the model's)",
-    )
-    p.add_argument("--step", type=float, default=0.5, help="seconds of new audio between decodes")
-    p.add_argument(
-        "--window", type=float, default=15.0, help="longest piece before a forced cut (seconds)"
-    )
-    p.add_argument("--pause", type=float, default=0.4, help="quiet seconds that end a final line")
-    p.add_argument("--finals-only", action="store_true", help="print only final lines")
-    args = p.parse_args(argv)
-    check_live_arguments(args)
-    recognizer, transcribe = decoder_from(args)
-    rate = recognizer.sample_rate
-    source = args.input if args.input != "auto" else ("-" if not sys.stdin.isatty() else "mic")
-    if source == "-":
-        chunks = stdin_chunks(rate, args.rate or rate)
-    elif source == "mic" or source.startswith("mic:"):
-        chunks = microphone_chunks(rate, source[4:] or None)
-    else:
-        p.error(f"--input {source}: use '-', 'mic' or 'mic:DEVICE'")
-    live = LiveTranscriber(transcribe, rate, step=args.step, window=args.window, pause=args.pause)
-    try:
-        for chunk in chunks:
-            for line in live.feed(chunk):
-                if line.kind == "final" or not args.finals_only:
-                    print(line, flush=True)
-    except KeyboardInterrupt:
-        pass
-    for line in live.finish():
-        print(line, flush=True)
-    print(live.summary(), file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    if rate is not None and not 1000 <= rate <= 384000:
+        raise UsageError(f"--rate {rate}: give the input's sample rate in Hz (1000 to 384000)")
+    if not 0.05 <= step <= 10:
+        raise UsageError(f"--step {step}: give 0.05 to 10 seconds of new audio between decodes")
+    if not step < window <= 120:
+        raise UsageError(f"--window {window}: give more than --step and at most 120 seconds")
+    if not 0 < pause <= 10:
+        raise UsageError(f"--pause {pause}: give more than 0 and at most 10 seconds")

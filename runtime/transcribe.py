@@ -13,18 +13,16 @@ No TensorFlow is needed with the tflite backend (``pip install speechmill[runtim
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import os
-import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
-from speechmill.corpus.errors import UsageError, command, printable
-from speechmill.corpus.options import HelpFormatter
-from speechmill.corpus.progress import progress_iter
+from speechmill.corpus.errors import UsageError
+from speechmill.corpus.progress import SILENT, Progress
 from speechmill.runtime.audio import AudioError, audio_blocks
-from speechmill.runtime.recognizer import BACKENDS, Recognizer, load_recognizer
+from speechmill.runtime.recognizer import Recognizer, load_recognizer
 
 CHUNK_SECONDS, SEARCH_SECONDS = 30.0, 5.0
 DEFAULT_BEAM = 32
@@ -123,88 +121,56 @@ def text_of(recognizer: Recognizer, beam: int = 0, lm=None) -> Callable[[np.ndar
     return transcribe
 
 
-def add_model_arguments(p: argparse.ArgumentParser) -> None:
-    """The options transcribe and listen share: model, backend, decoder."""
-    p.add_argument("--model", required=True, help="run folder or export folder")
-    p.add_argument(
-        "--backend",
-        choices=BACKENDS,
-        default="auto",
-        help="auto and tflite: the export's builtin-ops model.tflite on LiteRT (loaded as data); "
-        "savedmodel: the SavedModel on TensorFlow, a program: only for a model you trust",
-    )
-    p.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="CPU threads for the tflite backend (default: all)",
-    )
-    p.add_argument(
-        "--beam", type=int, default=0, help="beam search of this width (0: greedy unless --lm)"
-    )
-    p.add_argument(
-        "--lm",
-        default=None,
-        help="word language model: make lm's folder or a KenLM .arpa/.bin file",
-    )
+@dataclasses.dataclass(frozen=True)
+class DecoderSpec:
+    """What transcribe and listen hear with: a run or export folder, the backend, CPU threads
+    (None: all), and the decoder (greedy; beam search of width ``beam``; with a word LM)."""
+
+    model: str
+    backend: str = "auto"
+    threads: int | None = None
+    beam: int = 0
+    lm: str | None = None
 
 
 MAX_BEAM = 1024
 
 
-def check_model_arguments(args: argparse.Namespace) -> None:
-    """The shared numbers in range, before anything is loaded (UsageError: one line, exit 2)."""
-    if args.threads is not None and not 1 <= args.threads <= 1024:
-        raise UsageError(f"--threads {args.threads}: give a number of CPU threads from 1 to 1024")
-    if not 0 <= args.beam <= MAX_BEAM:
-        raise UsageError(f"--beam {args.beam}: give a beam width from 0 (greedy) to {MAX_BEAM}")
+def check_spec(spec: DecoderSpec) -> None:
+    """The numbers in range, before anything is loaded (UsageError: one line, exit 2)."""
+    if spec.threads is not None and not 1 <= spec.threads <= 1024:
+        raise UsageError(f"--threads {spec.threads}: give a number of CPU threads from 1 to 1024")
+    if not 0 <= spec.beam <= MAX_BEAM:
+        raise UsageError(f"--beam {spec.beam}: give a beam width from 0 (greedy) to {MAX_BEAM}")
 
 
-def decoder_from(args: argparse.Namespace) -> tuple[Recognizer, Callable[[np.ndarray], str]]:
-    check_model_arguments(args)
-    recognizer = load_recognizer(args.model, args.backend, args.threads)
+def load_decoder(spec: DecoderSpec) -> tuple[Recognizer, Callable[[np.ndarray], str]]:
+    """The recognizer and its samples -> text function."""
+    check_spec(spec)
+    recognizer = load_recognizer(spec.model, spec.backend, spec.threads)
     lm = None
-    if args.lm:
+    if spec.lm:
         from speechmill.lm.files import load_lm
 
-        lm = load_lm(args.lm)
-    return recognizer, text_of(recognizer, args.beam, lm)
+        lm = load_lm(spec.lm)
+    return recognizer, text_of(recognizer, spec.beam, lm)
 
 
-@command("transcribe")
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
-        prog="speechmill transcribe",
-        formatter_class=HelpFormatter,
-        description="Transcribe audio files with a speechmill model: one path<TAB>text "
-        "line per file on standard output.",
-    )
-    add_model_arguments(p)
-    p.add_argument("paths", nargs="+", help="audio files or folders")
-    args = p.parse_args(argv)
-    for path in args.paths:  # before the model is loaded: a typo is the user's, in one line
+def transcribe_files(
+    paths: list[str], spec: DecoderSpec, progress: Progress = SILENT
+) -> Iterator[tuple[str, str | None, str]]:
+    """Every audio file under ``paths`` -> (path, its text, "") or (path, None, why it could
+    not be read); FileNotFoundError for a path that is not there, before the model loads."""
+    for path in paths:  # before the model is loaded: a typo is the user's, in one line
         if not os.path.exists(path):
             raise FileNotFoundError(f"{path}: no such file or folder")
-    recognizer, transcribe = decoder_from(args)
+    recognizer, transcribe = load_decoder(spec)
     rate = recognizer.sample_rate
-    failed = 0
-    files = audio_files(args.paths)
+    files = audio_files(paths)
     for path in (
-        progress_iter(files, len(files), "transcribe", unit="file") if len(files) > 1 else files
+        progress.items(files, len(files), "transcribe", unit="file") if len(files) > 1 else files
     ):
         try:
-            text = transcribe_blocks(audio_blocks(path, rate), rate, transcribe)
+            yield path, transcribe_blocks(audio_blocks(path, rate), rate, transcribe), ""
         except (AudioError, FileNotFoundError) as e:
-            print(
-                f"speechmill: cannot read {printable(path)}: "
-                f"{printable(str(e).replace(path + ': ', ''))}",
-                file=sys.stderr,
-            )
-            failed += 1
-            continue
-        print(f"{printable(path)}\t{text}", flush=True)
-    return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+            yield path, None, str(e).replace(path + ": ", "")

@@ -9,9 +9,8 @@
     speechmill report build/corpus -o report.html
     speechmill inspect build/corpus --split dev -n 5
     speechmill describe build/corpus
-    speechmill bench
 
-The console is quiet by default (``speechmill.quiet``); ``--verbose`` (before the subcommand)
+The console is quiet by default (``speechmill.console.quiet``); ``--verbose`` (before the subcommand)
 shows every library message and the full traceback of any failure. A failure the user can act
 on ends in one line naming what and where: exit status 2 for the user's input (a config, a
 missing folder, a corpus that does not fit a model, a bad recipe), 1 for data or the
@@ -26,56 +25,12 @@ import importlib
 import os
 import sys
 
-from speechmill.corpus.errors import VERBOSE_ENV, one_line
-from speechmill.corpus.options import version
+from speechmill.commands import COMMANDS
+from speechmill.console.errors import VERBOSE_ENV, one_line
+from speechmill.console.options import version
 
-__all__ = ["main", "one_line"]
+__all__ = ["COMMANDS", "main", "one_line"]
 
-COMMANDS = {
-    "corpus": (
-        "speechmill.pipelines.build_corpus",
-        "build a corpus from a config: sources -> TFRecord shards + info.json",
-    ),
-    "augment": (
-        "speechmill.pipelines.augment_corpus",
-        "a new corpus with augmented copies of a corpus's train split",
-    ),
-    "train": ("speechmill.train.train", "train the CTC recognizer on a corpus"),
-    "verify": (
-        "speechmill.pipelines.verify_corpus",
-        "check every utterance with a trained model; keep and re-time what it confirms",
-    ),
-    "eval": ("speechmill.train.evaluate", "WER / CER of a trained run on a corpus"),
-    "lm": (
-        "speechmill.lm.build",
-        "a word n-gram language model from a corpus's train transcripts and text files",
-    ),
-    "listen": (
-        "speechmill.runtime.listen",
-        "transcribe a live stream (PCM on standard input, or a microphone)",
-    ),
-    "transcribe": (
-        "speechmill.runtime.transcribe",
-        "transcribe audio files or folders with a trained run (TensorFlow not needed)",
-    ),
-    "report": (
-        "speechmill.report",
-        "an HTML page about a corpus (or a training run) to look at and listen to",
-    ),
-    "export": (
-        "speechmill.pipelines.export_corpus",
-        "a corpus for another stack: hf (datasets Parquet), nemo, lhotse manifests; tfds metadata",
-    ),
-    "inspect": ("speechmill.inspect", "print records of a corpus, write some as WAV files"),
-    "describe": (
-        "speechmill.describe",
-        "a corpus per split: durations, speakers, vocabulary, held-out words against train",
-    ),
-    "bench": (
-        "speechmill.bench",
-        "throughput of each stage beside the library a user would use instead",
-    ),
-}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -104,13 +59,13 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(sys.argv[1:] if argv is None else argv)
     module_name, _ = COMMANDS[args.command]
-    from speechmill.quiet import filtered_stderr, quiet_environment
+    from speechmill.console.quiet import filtered_stderr, quiet_environment
 
     if args.verbose:
         return _run(module_name, args.args, verbose=True)
     quiet_environment()
     with filtered_stderr() as terminal:
-        from speechmill.corpus.progress import use_stderr_fd
+        from speechmill.console.progress import use_stderr_fd
 
         use_stderr_fd(terminal)
         return _run(module_name, args.args, verbose=False)
@@ -144,7 +99,7 @@ def _run(module_name: str, argv: list[str], verbose: bool) -> int:
     if verbose:
         os.environ[VERBOSE_ENV] = "1"  # the command's failures keep their traceback
     try:
-        return int(module.main(argv) or 0)  # each command maps its errors (corpus/errors.py)
+        return int(module.main(argv) or 0)  # each command maps its errors (console/errors.py)
     except KeyboardInterrupt:
         print("speechmill: interrupted", file=sys.stderr)
         return 130

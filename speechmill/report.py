@@ -18,7 +18,6 @@ in ``#selftest``.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import collections
 import csv
@@ -26,13 +25,11 @@ import html
 import io
 import json
 import os
-import sys
 
 import numpy as np
 import soundfile
 
-from speechmill.corpus.errors import CorruptCorpus, command
-from speechmill.corpus.options import HelpFormatter
+from speechmill.corpus.errors import CorruptCorpus
 from speechmill.corpus.reader import ledger_paths, load_info, rejects
 
 SAMPLES_PER_SPLIT = 12
@@ -197,7 +194,7 @@ def _wav_data(audio: np.ndarray, rate: int) -> str:
 
 def corpus_report(corpus: str, samples: int = SAMPLES_PER_SPLIT, selftest: bool = False) -> str:
     """The HTML page for a corpus folder."""
-    from speechmill.describe import describe_corpus
+    from speechmill.corpus.describe import describe_corpus
 
     info = load_info(corpus)
     rate = info["sample_rate"]
@@ -307,8 +304,8 @@ def _splits_section(corpus: str, info: dict, summaries: dict) -> list[str]:
     """What ``speechmill describe`` prints, as two tables: durations per split (with shards and
     size on disk), then speakers by gender and engine, vocabulary and held-out words."""
     from speechmill.corpus import storage
+    from speechmill.corpus.describe import COLUMNS
     from speechmill.corpus.reader import shard_paths
-    from speechmill.describe import COLUMNS
 
     out = [
         "<h2>Splits</h2><div class='wide'><table><tr><th>split</th>"
@@ -495,41 +492,19 @@ def run_report(run: str, selftest: bool = False) -> str:
     return "\n".join(out)
 
 
-@command("report")
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
-        prog="speechmill report",
-        formatter_class=HelpFormatter,
-        description="Write a self-contained HTML report of a corpus or a training run.",
-    )
-    p.add_argument(
-        "folder", help="a corpus folder (info.json) or a training run folder (config.json)"
-    )
-    p.add_argument(
-        "-o", "--output", default=None, help="HTML file to write (None: FOLDER/report.html)"
-    )
-    p.add_argument(
-        "--samples", type=int, default=SAMPLES_PER_SPLIT, help="utterances to listen to per split"
-    )
-    p.add_argument("--selftest", action="store_true", help=argparse.SUPPRESS)  # the tests' check
-    args = p.parse_args(argv)
-    if os.path.exists(os.path.join(args.folder, "info.json")):
-        page = corpus_report(args.folder, args.samples, args.selftest)
-    elif os.path.exists(os.path.join(args.folder, "config.json")):
-        page = run_report(args.folder, args.selftest)
+def write_report(
+    folder: str, output: str | None = None, samples: int = SAMPLES_PER_SPLIT, selftest: bool = False
+) -> str:
+    """Write the page of a corpus (info.json) or a training run (config.json); returns its path."""
+    if os.path.exists(os.path.join(folder, "info.json")):
+        page = corpus_report(folder, samples, selftest)
+    elif os.path.exists(os.path.join(folder, "config.json")):
+        page = run_report(folder, selftest)
     else:
         raise FileNotFoundError(
-            f"{args.folder}: neither a corpus (info.json) nor a training run (config.json)"
+            f"{folder}: neither a corpus (info.json) nor a training run (config.json)"
         )
-    output = args.output or os.path.join(args.folder, "report.html")
+    output = output or os.path.join(folder, "report.html")
     with open(output, "w", encoding="utf-8") as f:
         f.write(page)
-    print(
-        f"speechmill: report written to {output} ({os.path.getsize(output) / 1e6:.1f} MB); "
-        f"open it in a browser: file://{os.path.abspath(output)}"
-    )
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return output

@@ -190,7 +190,7 @@ def write_config(path: Path, body: str, corpus: str = "") -> Path:
 
 
 def build(config: Path, out: Path, *extra: str) -> dict:
-    from speechmill.pipelines.build_corpus import run
+    from speechmill.commands.corpus import run
 
     return run(["--config", str(config), "--output", str(out), *(extra or IN_PROCESS)])
 
@@ -395,7 +395,7 @@ def verify_model(tmp_path_factory) -> Path:
     books spoken by the voice the verification films use: good enough to tell a right cue from a
     wrong one (held-out sentences: CER about 0.14). Training ends by calibrating it for verify
     on the dev book (``calibration.json``)."""
-    from speechmill.train.train import main as train
+    from speechmill.commands.train import main as train
 
     folder = tmp_path_factory.mktemp("verify-model")
     verify_model_corpus(folder / "corpus")

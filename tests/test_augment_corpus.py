@@ -7,7 +7,7 @@ from conftest import IN_PROCESS, read_corpus
 
 
 def augment(source, out, *args):
-    from speechmill.pipelines.augment_corpus import run
+    from speechmill.commands.augment import run
 
     return run(["--input", str(source), "--output", str(out), *args, *IN_PROCESS])
 
@@ -49,7 +49,7 @@ def test_a_fixed_effect_makes_exactly_one_copy(tmp_path, librispeech_corpus):
 
 
 def test_bad_recipe_is_refused_before_any_work(tmp_path, librispeech_corpus, capsys):
-    from speechmill.pipelines.augment_corpus import main
+    from speechmill.commands.augment import main
 
     assert (
         main(
@@ -120,7 +120,7 @@ def test_augmenting_a_corpus_into_itself_is_refused_in_one_line(
 ):
     import shutil
 
-    from speechmill.pipelines.augment_corpus import main
+    from speechmill.commands.augment import main
 
     corpus = tmp_path / "corpus"
     shutil.copytree(librispeech_corpus, corpus)

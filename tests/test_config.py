@@ -78,7 +78,7 @@ def test_config_errors_name_the_table_and_suggest_the_near_key(tmp_path):
 
 
 def test_cli_reports_config_errors_in_one_line(tmp_path, capsys):
-    from speechmill.pipelines.build_corpus import main
+    from speechmill.commands.corpus import main
 
     config = write_config(tmp_path / "c.toml", '[[source]]\ntype = "podcasts"')
     assert main(["--config", str(config), "--output", str(tmp_path / "out")]) == 2
@@ -138,7 +138,7 @@ def test_cli_reports_config_errors_in_one_line(tmp_path, capsys):
     ],
 )
 def test_every_key_is_checked_and_reported_in_one_line_with_exit_2(tmp_path, capsys, text, words):
-    from speechmill.pipelines.build_corpus import main
+    from speechmill.commands.corpus import main
 
     config = tmp_path / "c.toml"
     if text is None:

@@ -61,7 +61,8 @@ def write_corpus(folder: Path) -> None:
 
 
 def test_describe_gives_durations_speakers_vocabulary_and_held_out_overlap(tmp_path, capsys):
-    from speechmill.describe import describe_corpus, main
+    from speechmill.commands.describe import main
+    from speechmill.corpus.describe import describe_corpus
 
     write_corpus(tmp_path / "corpus")
     found = describe_corpus(str(tmp_path / "corpus"))
@@ -92,7 +93,7 @@ def test_describe_gives_durations_speakers_vocabulary_and_held_out_overlap(tmp_p
 
 
 def test_describe_of_a_folder_that_is_not_a_corpus_is_one_line(tmp_path, capsys):
-    from speechmill.describe import main
+    from speechmill.commands.describe import main
 
     assert main([str(tmp_path)]) == 2
     err = capsys.readouterr().err

@@ -237,7 +237,7 @@ def test_a_cluster_that_cannot_train_is_one_line(tmp_path, librispeech_corpus, c
     """Before any worker waits for another: a split with fewer shard files than workers, a
     global batch the workers cannot share, a bad --workers/--task and a TF_CONFIG that is not
     a worker cluster each end in one line, exit status 2."""
-    from speechmill.train.train import main as train
+    from speechmill.commands.train import main as train
 
     base = ["--data", str(librispeech_corpus), "--run", str(tmp_path / "run"), "--steps", "1"]
     cases = [

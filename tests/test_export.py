@@ -18,11 +18,11 @@ import soundfile
 import yaml
 from conftest import IN_PROCESS, build, write_config
 
+from speechmill.commands.export import run as export
 from speechmill.corpus.errors import UsageError
 from speechmill.corpus.export import hf, lhotse, nemo
 from speechmill.corpus.reader import load_info, utterances
 from speechmill.corpus.schema import Utterance
-from speechmill.pipelines.export_corpus import run as export
 
 RATE = 16000
 

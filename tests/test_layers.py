@@ -165,7 +165,7 @@ def test_a_corpus_is_read_without_tensorflow_or_beam(librispeech_corpus):
         + f"""
 from speechmill.corpus.reader import load_info, utterances, corrupt_shards
 from speechmill.lm.build import corpus_transcripts
-import speechmill.inspect, speechmill.report
+import speechmill.commands.inspect, speechmill.report
 folder = {str(librispeech_corpus)!r}
 info = load_info(folder)
 n = sum(1 for split in info['splits'] for _ in utterances(folder, info, split))

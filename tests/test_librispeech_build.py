@@ -126,7 +126,7 @@ def test_bad_items_land_in_the_ledger_and_the_rest_builds(tmp_path, bad_librispe
 
 
 def test_too_many_rejects_fails_the_job_and_publishes_nothing(tmp_path, bad_librispeech, capsys):
-    from speechmill.pipelines.build_corpus import main
+    from speechmill.commands.corpus import main
 
     out = tmp_path / "corpus"
     config = librispeech_config(tmp_path, bad_librispeech, corpus="max_reject_fraction = 0.1")

@@ -140,7 +140,7 @@ def test_repeated_letters_need_a_blank_between_them():
 
 
 def test_lm_command_builds_from_train_transcripts_and_books(tmp_path, librispeech_corpus, capsys):
-    from speechmill.lm.build import main as lm_main
+    from speechmill.commands.lm import main as lm_main
     from speechmill.lm.build import text_sentences
 
     book = tmp_path / "book.txt"
@@ -194,8 +194,8 @@ def test_lm_command_builds_from_train_transcripts_and_books(tmp_path, librispeec
 def test_held_out_transcripts_in_the_text_are_counted_and_warned(
     tmp_path, librispeech_corpus, capsys
 ):
+    from speechmill.commands.lm import main as lm_main
     from speechmill.lm.build import corpus_transcripts
-    from speechmill.lm.build import main as lm_main
 
     leaked = corpus_transcripts(str(librispeech_corpus), ("dev", "test"))[:2]
     text = tmp_path / "leak.txt"
@@ -226,9 +226,9 @@ def test_eval_reports_greedy_beam_and_lm_side_by_side_and_tunes_the_weights(
     """With a trained model and an LM that knows the dev book's sentences, tuning picks the
     grid point with the lowest dev WER (ties: the smaller weights), which is a real LM weight,
     and beam search with it beats greedy decoding."""
-    from speechmill.lm.build import main as lm_main
+    from speechmill.commands.eval import main as evaluate
+    from speechmill.commands.lm import main as lm_main
     from speechmill.train.evaluate import ALPHAS, BETAS
-    from speechmill.train.evaluate import main as evaluate
 
     corpus = verify_model.parent / "corpus"
     run = tmp_path / "run"

@@ -31,8 +31,8 @@ TINY = [
 @pytest.mark.slow
 @pytest.mark.parametrize("rate", [8000, 22050])
 def test_build_and_train_at_another_rate(tmp_path, librispeech, rate):
+    from speechmill.commands.train import main as train
     from speechmill.runtime.recognizer import load_recognizer
-    from speechmill.train.train import main as train
 
     config = write_config(
         tmp_path / "c.toml",

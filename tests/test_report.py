@@ -77,7 +77,7 @@ def corpus_with_rejects(tmp_path_factory, librispeech) -> Path:
 
 
 def test_the_corpus_report_loads_shows_info_json_and_plays(tmp_path, corpus_with_rejects):
-    from speechmill.report import main as report
+    from speechmill.commands.report import main as report
 
     page = tmp_path / "report.html"
     assert report([str(corpus_with_rejects), "-o", str(page), "--samples", "4", "--selftest"]) == 0
@@ -106,8 +106,8 @@ def test_the_corpus_report_loads_shows_info_json_and_plays(tmp_path, corpus_with
     assert "audio:decode" in text and "26-495-0002" in text  # the reject, with its example
     assert not_blank(tmp_path / "shot.png")
     # what `speechmill describe` prints, per split; one chart per split; the feature list
+    from speechmill.corpus.describe import describe_corpus
     from speechmill.corpus.schema import FIELD_TYPES
-    from speechmill.describe import describe_corpus
 
     for split, summary in describe_corpus(str(corpus_with_rejects)).items():
         assert f"data-describe='{split}.speakers'>{summary['speakers']}<" in text
@@ -143,7 +143,7 @@ def test_the_samples_spread_over_sentences_and_voices():
 
 @pytest.mark.slow
 def test_a_training_run_report(tmp_path, verify_model):
-    from speechmill.report import main as report
+    from speechmill.commands.report import main as report
 
     run = verify_model  # the session's trained run: its loss curve and its dev evaluation
     page = tmp_path / "report.html"

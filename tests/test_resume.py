@@ -132,8 +132,8 @@ def test_new_tables_build_only_their_units_and_changed_inputs_rebuild(tmp_path, 
 
 
 def test_a_second_job_on_the_same_output_is_refused_in_one_line(tmp_path, capsys):
+    from speechmill.commands.corpus import main
     from speechmill.corpus.workdir import output_lock
-    from speechmill.pipelines.build_corpus import main
 
     config = tts_config(tmp_path, VOICES[:1])
     out = tmp_path / "corpus"
@@ -148,7 +148,7 @@ def test_a_second_job_on_the_same_output_is_refused_in_one_line(tmp_path, capsys
 def test_augment_reuses_finished_ranges_and_spreads_one_shard_over_units(
     tmp_path, librispeech_corpus
 ):
-    from speechmill.pipelines.augment_corpus import run
+    from speechmill.commands.augment import run
 
     def augment(out: Path, recipe: str, *extra: str) -> dict:
         return run(

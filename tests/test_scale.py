@@ -185,7 +185,7 @@ def test_units_enumerated_by_workers_give_the_launcher_listed_build_byte_for_byt
     assert len(units) == 1  # the launcher lists the folder, not its 24 chapters
     listed = [(i, u) for i, unit in units for u in sources[i].expand(unit)]  # as it used to
     job = build_job(config, str(tmp_path / "launcher"), sources, listed)
-    by_launcher = run_corpus_job(job, JobRun(progress="none"), IN_PROCESS)
+    by_launcher = run_corpus_job(job, JobRun(beam_args=tuple(IN_PROCESS)))
     assert by_workers == by_launcher
     assert published(tmp_path / "workers") == published(tmp_path / "launcher")
 

@@ -99,8 +99,8 @@ def test_output_lengths_follow_the_audio_at_any_rate(rate):
 def test_train_cli_resumes_exports_and_transcribes(
     tmp_path, librispeech_corpus, librispeech, capsys
 ):
-    from speechmill.runtime.transcribe import main as transcribe
-    from speechmill.train.train import main as train
+    from speechmill.commands.train import main as train
+    from speechmill.commands.transcribe import main as transcribe
 
     run = tmp_path / "run"
     assert train(["--data", str(librispeech_corpus), "--run", str(run), "--steps", "2", *TINY]) == 0
@@ -224,8 +224,8 @@ def test_export_transcribes_exactly_as_the_model_does_on_both_backends(tmp_path,
 
 
 def test_a_corpus_with_another_alphabet_or_rate_is_refused(tmp_path, librispeech_corpus, capsys):
-    from speechmill.train.evaluate import main as evaluate
-    from speechmill.train.train import main as train
+    from speechmill.commands.eval import main as evaluate
+    from speechmill.commands.train import main as train
 
     other = tmp_path / "other"
     shutil.copytree(librispeech_corpus, other)
@@ -247,7 +247,7 @@ def test_a_corpus_with_another_alphabet_or_rate_is_refused(tmp_path, librispeech
 
 @pytest.mark.slow
 def test_no_train_split_and_a_damaged_shard_are_one_line_each(tmp_path, librispeech_corpus, capsys):
-    from speechmill.train.train import main as train
+    from speechmill.commands.train import main as train
 
     dev_only = tmp_path / "dev-only"
     shutil.copytree(librispeech_corpus, dev_only)
@@ -395,8 +395,8 @@ def test_padding_never_changes_what_the_model_says_about_real_frames(preset):
 
 @pytest.mark.slow
 def test_presets_grow_and_bad_sizes_are_refused(tmp_path, librispeech_corpus, capsys):
+    from speechmill.commands.train import main as train
     from speechmill.train.model import ModelConfigError
-    from speechmill.train.train import main as train
 
     sizes = {
         name: build_model(config_for(name)).count_params() for name in ("small", "base", "large")
@@ -520,7 +520,7 @@ def test_gradient_accumulation_makes_one_update_of_the_whole_batch(librispeech_c
 def test_log_steps_reports_every_n_updates_within_one_pass(tmp_path, librispeech_corpus, capsys):
     """--log-steps 1: on a split whose pass takes 2 updates, a report line, a history row and
     a checkpoint after every update (a pass that outlasts a budget still shows its curve)."""
-    from speechmill.train.train import main as train
+    from speechmill.commands.train import main as train
 
     run = tmp_path / "run"
     args = [

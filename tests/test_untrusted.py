@@ -40,8 +40,8 @@ def crafted_export(folder: Path, target: Path, facts: dict) -> Path:
     ids=["no-tflite", "flex-ops", "path-outside"],
 )
 def test_a_shared_savedmodel_is_not_run_unless_asked_for(tmp_path, capsys, facts):
+    from speechmill.commands.transcribe import main as transcribe
     from speechmill.runtime.recognizer import load_recognizer
-    from speechmill.runtime.transcribe import main as transcribe
 
     target = tmp_path / "pwned.txt"
     export = crafted_export(tmp_path / "shared", target, facts)
@@ -74,7 +74,7 @@ def injected(page: str) -> list[str]:
 def test_a_corpus_from_someone_else_cannot_put_markup_into_its_report(tmp_path, librispeech_corpus):
     import shutil
 
-    from speechmill.report import main as report
+    from speechmill.commands.report import main as report
 
     corpus = tmp_path / "<img src=x onerror=alert(1)>"
     shutil.copytree(librispeech_corpus, corpus)
@@ -101,7 +101,7 @@ def test_a_corpus_from_someone_else_cannot_put_markup_into_its_report(tmp_path, 
 
 
 def test_a_run_folder_from_someone_else_cannot_put_markup_into_its_report(tmp_path):
-    from speechmill.report import main as report
+    from speechmill.commands.report import main as report
 
     run = tmp_path / "run"
     run.mkdir()
@@ -134,7 +134,8 @@ HOSTILE_NAME = "clip\n\x1b[2Jrejected nothing [all fine]\x1b[0m.wav"
 
 
 def test_control_codes_in_names_never_reach_the_terminal(tmp_path, capsys, caplog):
-    from speechmill.corpus.errors import command, printable
+    from speechmill.console.errors import command
+    from speechmill.corpus.errors import printable
     from speechmill.corpus.reject import Reject, record_reject
 
     assert printable("plain words") == "plain words"
@@ -165,7 +166,7 @@ def test_inspect_shows_a_hostile_record_escaped(librispeech_corpus):
     import dataclasses
 
     from speechmill.corpus.reader import load_info, utterances
-    from speechmill.inspect import describe
+    from speechmill.commands.inspect import describe
 
     info = load_info(str(librispeech_corpus))
     utt = next(utterances(str(librispeech_corpus), info, "train"))
@@ -188,8 +189,8 @@ def test_inspect_shows_a_hostile_record_escaped(librispeech_corpus):
     ],
 )
 def test_numbers_out_of_range_are_one_line_before_any_work(tmp_path, capsys, command, argv, flag):
-    from speechmill.runtime.listen import main as listen
-    from speechmill.runtime.transcribe import main as transcribe
+    from speechmill.commands.listen import main as listen
+    from speechmill.commands.transcribe import main as transcribe
 
     wav = tmp_path / "a.wav"
     soundfile.write(wav, np.zeros(1600, np.int16), 16000)
@@ -291,7 +292,7 @@ def test_odd_files_in_a_folder_source_are_ledger_lines_not_hangs_or_crashes(tmp_
 def test_a_hostile_config_is_one_line(tmp_path, capsys, kind, expected):
     import os
 
-    from speechmill.pipelines.build_corpus import main
+    from speechmill.commands.corpus import main
 
     config = tmp_path / "c.toml"
     if kind == "fifo":
@@ -315,7 +316,7 @@ def test_a_hostile_config_is_one_line(tmp_path, capsys, kind, expected):
     ],
 )
 def test_a_damaged_language_model_is_one_line(tmp_path, damage):
-    from speechmill.corpus.errors import one_line
+    from speechmill.console.errors import one_line
     from speechmill.lm.decode import WordLM
 
     lm = tmp_path / "lm.arpa"
@@ -343,8 +344,8 @@ def test_a_damaged_corpus_under_inspect_and_report_is_one_line(
 ):
     import shutil
 
-    from speechmill.inspect import main as inspect
-    from speechmill.report import main as report
+    from speechmill.commands.inspect import main as inspect
+    from speechmill.commands.report import main as report
 
     corpus = tmp_path / "corpus"
     shutil.copytree(librispeech_corpus, corpus)

@@ -113,7 +113,7 @@ def film(tmp_path_factory) -> tuple[Path, list]:
 
 
 def verify(corpus: Path, out: Path, model: Path, *extra: str) -> dict:
-    from speechmill.pipelines.verify_corpus import run
+    from speechmill.commands.verify import run
 
     return run(["--input", str(corpus), "--output", str(out), "--model", str(model), *extra])
 
@@ -307,7 +307,7 @@ def test_the_model_hears_a_film_cue_with_context_but_an_augmented_copy_as_it_is(
 
 @pytest.mark.slow
 def test_verify_refuses_what_it_cannot_do(tmp_path, film, verify_model):
-    from speechmill.pipelines.verify_corpus import main
+    from speechmill.commands.verify import main
 
     corpus, _ = film
     assert (
@@ -337,8 +337,8 @@ def test_a_model_that_cannot_tell_right_from_wrong_is_refused(tmp_path, film, ca
     """A model trained for 20 steps on one book: its calibration on the dev book finds right and
     wrong transcripts overlapping, train says so, and verify refuses it in one line instead of
     judging the film (the same film the session's model judges right)."""
-    from speechmill.pipelines.verify_corpus import main
-    from speechmill.train.train import main as train
+    from speechmill.commands.train import main as train
+    from speechmill.commands.verify import main
 
     data = verify_model_corpus(tmp_path / "corpus", train=["the-workshop.txt"])
     run = tmp_path / "weak"

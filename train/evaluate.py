@@ -2,23 +2,21 @@
 asked for: greedy always, CTC prefix beam search (``--beam N``), and beam search with a word
 language model (``--lm build/lm``, made by ``make lm``), side by side over the same model
 outputs. ``--tune`` picks the LM weights (alpha, beta) on the dev split by a small grid and
-keeps them in the LM's lm.json. ``make eval MODEL=<run> DATA=<corpus> [BEAM=32] [LM=build/lm]``.
+keeps them in the LM's lm.json. ``make eval MODEL=<run> DATA=<corpus> [BEAM=32] [LM=build/lm]``;
+``evaluate_run(EvalRequest(...))`` is what ``speechmill eval`` calls.
 """
 
 from __future__ import annotations
 
-import argparse
 import collections
+import dataclasses
 import json
 import os
-import sys
 
 import jiwer
 import numpy as np
 
-from speechmill.corpus.errors import command
-from speechmill.corpus.options import HelpFormatter
-from speechmill.corpus.progress import progress_iter
+from speechmill.corpus.progress import SILENT, Progress
 from speechmill.corpus.reader import load_info
 from speechmill.corpus.schema import ALPHABET, CorpusMismatch
 from speechmill.train.data import batches
@@ -61,13 +59,19 @@ def error_rates(references: list[str], hypotheses: list[str]) -> dict:
 
 
 def model_outputs(
-    model, corpus: str, split: str, *, sample_rate: int = 16000, batch_size: int = 16
+    model,
+    corpus: str,
+    split: str,
+    *,
+    sample_rate: int = 16000,
+    batch_size: int = 16,
+    progress: Progress = SILENT,
 ):
     """(references, sources, log-probabilities) of every utterance of a split, in corpus order."""
     info = load_info(corpus)
     refs, sources, outputs = [], [], []
     total = -(-info["splits"][split]["examples"] // batch_size) if split in info["splits"] else None
-    for x, _ in progress_iter(
+    for x, _ in progress.items(
         batches(corpus, split, batch_size=batch_size, sample_rate=sample_rate, keep_meta=True),
         total,
         f"eval {split}",
@@ -114,13 +118,14 @@ def evaluate_model(
     lm=None,
     batch_size: int = 16,
     examples: int = 3,
+    progress: Progress = SILENT,
 ) -> dict:
     """{split: {wer, cer, examples, decoder, decoders: {name: {wer, cer}}, by_source: {...},
     samples: [...]}}; the top-level figures are the last decoder's (beam + LM when given)."""
     report = {}
     for split in splits:
         refs, sources, outputs = model_outputs(
-            model, corpus, split, sample_rate=sample_rate, batch_size=batch_size
+            model, corpus, split, sample_rate=sample_rate, batch_size=batch_size, progress=progress
         )
         results = {
             name: [decode(lp) for lp in outputs]
@@ -146,109 +151,92 @@ def evaluate_model(
     return report
 
 
-def print_report(report: dict) -> None:
+def report_lines(report: dict) -> list[str]:
+    """An evaluation report as the console shows it: per split and decoder, per source, samples."""
+    lines = []
     for split, r in report.items():
         for name, d in r.get("decoders", {r["decoder"]: r}).items():
-            print(
+            lines.append(
                 f"{split:<6} {name:<12} WER {d['wer']:.3f}  CER {d['cer']:.3f}  ({d['examples']} utterances)"
             )
         for source, s in r["by_source"].items():
-            print(
+            lines.append(
                 f"         {source:<12} WER {s['wer']:.3f}  CER {s['cer']:.3f}  ({s['examples']}, {r['decoder']})"
             )
         for sample in r["samples"]:
-            print(f"         ref: {sample['reference']}")
+            lines.append(f"         ref: {sample['reference']}")
             for name in r.get("decoders", {}):
-                print(f"         {name}: {sample[name]}")
+                lines.append(f"         {name}: {sample[name]}")
+    return lines
 
 
-@command("eval")
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
-        prog="speechmill eval",
-        formatter_class=HelpFormatter,
-        description="Evaluate a speechmill run on a corpus (WER / CER per split and source).",
-    )
-    p.add_argument("--model", required=True, help="run folder (holds model.keras)")
-    p.add_argument("--data", required=True, help="corpus folder")
-    p.add_argument("--splits", default="dev,test", help="comma-separated splits to evaluate")
-    p.add_argument(
-        "--beam",
-        type=int,
-        default=0,
-        help="also decode by beam search of this width (0: greedy only)",
-    )
-    p.add_argument(
-        "--lm",
-        default=None,
-        help="also decode by beam search with this language model (make lm's folder "
-        "or a KenLM .arpa/.bin file)",
-    )
-    p.add_argument(
-        "--alpha", type=float, default=None, help="LM weight (default: the LM folder's lm.json)"
-    )
-    p.add_argument(
-        "--beta", type=float, default=None, help="word insertion bonus (default: lm.json)"
-    )
-    p.add_argument(
-        "--tune",
-        action="store_true",
-        help="choose alpha and beta on the dev split and keep them in lm.json",
-    )
-    args = p.parse_args(argv)
-    if not os.path.exists(os.path.join(args.model, "config.json")):
+@dataclasses.dataclass(frozen=True)
+class EvalRequest:
+    """One ``make eval``: a trained run, a corpus, its splits, and the decoders beside greedy
+    (beam search of width ``beam``; with a language model, its weights or ``tune`` on dev)."""
+
+    model: str
+    input: str
+    splits: tuple[str, ...] = ("dev", "test")
+    beam: int = 0
+    lm: str | None = None
+    alpha: float | None = None
+    beta: float | None = None
+    tune: bool = False
+
+
+def evaluate_run(request: EvalRequest, progress: Progress = SILENT) -> dict:
+    """Evaluate; the report is also kept in the run folder as ``eval-<corpus>-<decoder>.json``.
+    Returns {report, tuned (the LM weights chosen on dev, or None), path}."""
+    data = request.input
+    if not os.path.exists(os.path.join(request.model, "config.json")):
         raise FileNotFoundError(
-            f"{args.model}: not a training run (no config.json; make train RUN=... makes one)"
+            f"{request.model}: not a training run (no config.json; make train RUN=... makes one)"
         )
-    info = load_info(args.data, alphabet=ALPHABET)
-    config = json.load(open(os.path.join(args.model, "config.json")))
-    load_info(args.data, sample_rate=config["sample_rate"], alphabet=config["alphabet"])
-    splits = [s for s in args.splits.split(",") if s in info["splits"]]
+    info = load_info(data, alphabet=ALPHABET)
+    config = json.load(open(os.path.join(request.model, "config.json")))
+    load_info(data, sample_rate=config["sample_rate"], alphabet=config["alphabet"])
+    splits = [s for s in request.splits if s in info["splits"]]
     if not splits:
         raise CorpusMismatch(
-            f"{args.data}: no {' or '.join(args.splits.split(','))} split to evaluate on; "
+            f"{data}: no {' or '.join(request.splits)} split to evaluate on; "
             f"it has {', '.join(info['splits']) or 'none'}"
         )
-    model = load_model(os.path.join(args.model, "model.keras"))
-    lm = None
-    if args.lm:
+    model = load_model(os.path.join(request.model, "model.keras"))
+    lm, tuned = None, None
+    if request.lm:
         from speechmill.lm.files import load_lm, read_facts, write_facts
 
-        lm = load_lm(args.lm, args.alpha, args.beta)
-        if args.tune:
+        lm = load_lm(request.lm, request.alpha, request.beta)
+        if request.tune:
             if "dev" not in info["splits"]:
-                raise FileNotFoundError(f"{args.data}: no dev split to tune the LM weights on")
+                raise FileNotFoundError(f"{data}: no dev split to tune the LM weights on")
             refs, _, outputs = model_outputs(
-                model, args.data, "dev", sample_rate=info["sample_rate"]
+                model, data, "dev", sample_rate=info["sample_rate"], progress=progress
             )
-            tuned = tune_lm(lm, refs, outputs, args.beam or DEFAULT_BEAM)
-            print(
-                f"speechmill: eval: LM weights alpha {tuned['alpha']} beta {tuned['beta']} (dev WER {tuned['wer']:.3f})"
-            )
-            if os.path.isdir(args.lm):
+            tuned = tune_lm(lm, refs, outputs, request.beam or DEFAULT_BEAM)
+            if os.path.isdir(request.lm):
                 write_facts(
-                    args.lm,
+                    request.lm,
                     {
-                        **read_facts(args.lm),
+                        **read_facts(request.lm),
                         "alpha": tuned["alpha"],
                         "beta": tuned["beta"],
-                        "tuned_on": os.path.abspath(args.data),
+                        "tuned_on": os.path.abspath(data),
                         "tuning": tuned["grid"],
                     },
                 )
     report = evaluate_model(
-        model, args.data, splits, sample_rate=info["sample_rate"], beam_width=args.beam, lm=lm
+        model,
+        data,
+        splits,
+        sample_rate=info["sample_rate"],
+        beam_width=request.beam,
+        lm=lm,
+        progress=progress,
     )
-    print_report(report)
-    name = (
-        f"eval-{os.path.basename(os.path.abspath(args.data))}-{report[splits[0]]['decoder']}.json"
-        if splits
-        else "eval.json"
-    )
-    with open(os.path.join(args.model, name), "w") as f:
+    name = f"eval-{os.path.basename(os.path.abspath(data))}-{report[splits[0]]['decoder']}.json"
+    path = os.path.join(request.model, name)
+    with open(path, "w") as f:
         json.dump(report, f, indent=2)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return {"report": report, "tuned": tuned, "path": path}

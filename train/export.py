@@ -14,15 +14,12 @@ BiGRU's masked loop) is converted with them and marked ``tflite_builtin_only: fa
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import sys
 
 import keras
 import tensorflow as tf
 
-from speechmill.corpus.errors import command
 from speechmill.corpus.schema import ALPHABET
 from speechmill.train.features import HOP_MS, window_samples
 from speechmill.train.layers import SUBSAMPLING
@@ -115,25 +112,10 @@ def _first_error_line(error: Exception) -> str:
     return ((named or lines or [type(error).__name__])[0])[:300]
 
 
-@command("export")
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
-        prog="python -m speechmill.train.export",
-        description="Export a training run's model.keras again into RUN/export.",
-    )
-    p.add_argument("--run", required=True, help="run folder (holds model.keras)")
-    args = p.parse_args(argv)
-    path = os.path.join(args.run, "model.keras")
+def export_again(run: str) -> dict:
+    """Export a training run's ``model.keras`` again into ``RUN/export``; returns export.json."""
+    path = os.path.join(run, "model.keras")
     if not os.path.exists(path):
-        raise FileNotFoundError(f"{args.run}: no model.keras")
+        raise FileNotFoundError(f"{run}: no model.keras")
     model = load_model(path)
-    facts = export(model, os.path.join(args.run, "export"), sample_rate_of(model))
-    print(
-        f"speechmill: exported {args.run}/export (tflite: {facts['tflite']}, builtin ops only: "
-        f"{facts['tflite_builtin_only']})"
-    )
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return export(model, os.path.join(run, "export"), sample_rate_of(model))

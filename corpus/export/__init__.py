@@ -2,9 +2,9 @@
 ``Audio`` column), NeMo (JSONL manifests) and lhotse (recordings, supervisions, cuts).
 
 Pure functions from one :class:`~speechmill.corpus.schema.Utterance` to that stack's row
-(``nemo.py``, ``lhotse.py``, ``hf.py``); pipelines/export_corpus.py wires them into a Beam
-job. What every format carries beside audio and text is ``provenance(utt)``; audio files are
-FLAC (lossless: they decode to exactly the stored samples).
+(``nemo.py``, ``lhotse.py``, ``hf.py``), one row per format in ``formats.FORMATS``;
+pipelines/export_corpus.py wires them into a Beam job. What every format carries beside audio
+and text is ``provenance(utt)``; audio files are FLAC (lossless: they decode to exactly the stored samples).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import soundfile
 from speechmill.corpus.schema import Utterance
 from speechmill.corpus.types import slug
 
-FORMATS = ("hf", "nemo", "lhotse")
 AUDIO_DIR = "audio"  # nemo, lhotse: OUT/audio/<split>/<shard>/<first record>/<file>.flac
 
 

@@ -6,8 +6,9 @@ joined in MonoCuts), the fields of lhotse's ``Recording``
 ``duration``, ``channel``, ``text``, ``language``, ``speaker``, ``gender``, ``custom``,
 ``alignment``), one recording per utterance.
 
-Audio paths are relative to the export folder: load with
-``RecordingSet.from_file(...).with_path_prefix(OUT)`` (or run from OUT). Provenance goes in the
+Audio paths are relative to the export folder, so the folder can move: load from anywhere with
+``CutSet.from_file(OUT/speechmill_cuts_train.jsonl.gz).with_recording_path_prefix(OUT)``
+(``load_hint``). Provenance goes in the
 supervision's ``custom``; make verify's word times in ``alignment["word"]`` as lhotse's
 ``AlignmentItem`` lists ``[symbol, start, duration, score]`` (score: None).
 A file of gzip members, one per work unit, is one gzip stream to every reader.
@@ -32,6 +33,12 @@ KINDS = ("supervisions", "recordings", "cuts")
 def manifest_name(kind: str, split: str) -> str:
     """``speechmill_<kind>_<split>.jsonl.gz``, as lhotse's recipes name them."""
     return f"speechmill_{kind}_{split}.jsonl.gz"
+
+
+def load_hint(out_dir: str) -> str:
+    """The line that loads the train cuts from any working folder (paths are relative to OUT)."""
+    cuts = f"{out_dir}/{manifest_name('cuts', 'train')}"
+    return f"lhotse.CutSet.from_file({cuts!r}).with_recording_path_prefix({out_dir!r})"
 
 
 def recording(utt: Utterance, audio_path: str, sample_rate: int) -> dict[str, Any]:

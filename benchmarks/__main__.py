@@ -1,4 +1,6 @@
-"""``speechmill bench``: every benchmark, each beside the library a user would use instead.
+"""``make bench`` (``python -m benchmarks`` in a source checkout): every benchmark, each beside
+the library a user would use instead. Benchmarks are not installed with the package: they
+measure on the checkout's configs and build their inputs under build/bench.
 
 Each runs in its own process (``python -m benchmarks.bench_<name>``) and prints its table:
 corpus (build, TTS, the floor), scale (peak memory and time of builds of N and 10 N
@@ -12,12 +14,10 @@ Face datasets and soundfile).
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 
-from speechmill.corpus.errors import UserError, command
-from speechmill.corpus.options import HelpFormatter
+from benchmarks import REPO
 
 BENCHES = (
     "corpus",
@@ -33,13 +33,8 @@ BENCHES = (
 )
 
 
-@command("bench")
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
-        prog="speechmill bench",
-        formatter_class=HelpFormatter,
-        description=__doc__.splitlines()[0],
-    )
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     p.add_argument("--only", default=",".join(BENCHES), help="comma-separated benchmarks to run")
     p.add_argument(
         "--minutes", type=float, default=60, help="minutes of speech the corpus benchmark generates"
@@ -49,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(chosen) - set(BENCHES))
     if unknown:
         p.error(f"unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(BENCHES)}")
-    checkout = source_checkout()
+    checkout = str(REPO)
     failed = 0
     for name in chosen:
         extra = {"corpus": ["--minutes", str(args.minutes)], "captions": ["--minutes", "30"]}.get(
@@ -64,12 +59,5 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed else 0
 
 
-def source_checkout() -> str:
-    """The repository folder that holds ``benchmarks/`` (benchmarks are not installed)."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    if not os.path.isfile(os.path.join(root, "benchmarks", "__init__.py")):
-        raise UserError(
-            "speechmill: the benchmarks run from a source checkout (git clone, then make bench); "
-            "this installation has none"
-        )
-    return root
+if __name__ == "__main__":
+    sys.exit(main())

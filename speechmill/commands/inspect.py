@@ -10,7 +10,6 @@ sends the chosen records to ``aplay`` or ``ffplay`` when one is installed.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess
@@ -18,8 +17,9 @@ import sys
 
 import soundfile
 
-from speechmill.corpus.errors import command, printable
-from speechmill.corpus.options import HelpFormatter, deprecated
+from speechmill.console.errors import command
+from speechmill.console.options import command_parser, deprecated
+from speechmill.corpus.errors import printable
 from speechmill.corpus.reader import load_info, utterances
 from speechmill.corpus.schema import SPLITS, Utterance
 from speechmill.corpus.types import slug
@@ -55,11 +55,7 @@ def describe(utt: Utterance, rate: int) -> str:
 
 @command("inspect")
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
-        prog="speechmill inspect",
-        formatter_class=HelpFormatter,
-        description="Print records of a speechmill corpus, write some as WAV files.",
-    )
+    p = command_parser("inspect")
     p.add_argument("corpus", help="corpus folder")
     p.add_argument(
         "--splits", default=",".join(SPLITS), help="comma-separated splits to show records of"

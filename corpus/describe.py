@@ -1,4 +1,4 @@
-"""``speechmill describe CORPUS``: what a corpus holds, split by split, in one table.
+"""What a corpus holds, split by split, in one table (``speechmill describe CORPUS``, the report).
 
 What ``lhotse cut describe`` prints (utterances, total duration, duration mean, std, min,
 percentiles, max), plus the speakers per split by gender and TTS engine, the vocabulary, the
@@ -13,16 +13,13 @@ its speakers.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import hashlib
 import math
-import sys
 from collections import Counter
 from collections.abc import Callable
 
-from speechmill.corpus.errors import command, printable
-from speechmill.corpus.options import HelpFormatter
+from speechmill.corpus.errors import printable
 from speechmill.corpus.reader import load_info, utterances
 from speechmill.corpus.schema import Utterance
 
@@ -161,23 +158,3 @@ def table(summaries: dict[str, dict]) -> list[str]:
             )
         rows.append(line)
     return rows
-
-
-@command("describe")
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
-        prog="speechmill describe",
-        formatter_class=HelpFormatter,
-        description="What a corpus holds per split: durations (as lhotse cut describe), "
-        "speakers by gender and engine, vocabulary, held-out words and texts against train.",
-    )
-    p.add_argument("corpus", help="corpus folder")
-    args = p.parse_args(argv)
-    print(f"{printable(args.corpus)}:")
-    for row in table(describe_corpus(args.corpus)):
-        print(row)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
