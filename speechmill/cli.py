@@ -32,7 +32,6 @@ from speechmill.console.options import version
 __all__ = ["COMMANDS", "main", "one_line"]
 
 
-
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="speechmill",

@@ -165,8 +165,8 @@ def test_control_codes_in_names_never_reach_the_terminal(tmp_path, capsys, caplo
 def test_inspect_shows_a_hostile_record_escaped(librispeech_corpus):
     import dataclasses
 
-    from speechmill.corpus.reader import load_info, utterances
     from speechmill.commands.inspect import describe
+    from speechmill.corpus.reader import load_info, utterances
 
     info = load_info(str(librispeech_corpus))
     utt = next(utterances(str(librispeech_corpus), info, "train"))
