@@ -51,7 +51,7 @@ LM_OUT      = $(if $(filter command line environment,$(origin OUT)),$(OUT),build
 EXPORT_OUT  = $(if $(filter command line environment,$(origin OUT)),$(OUT),build/export-$(FORMAT))
 AUGMENT_OUT = $(if $(filter command line environment,$(origin OUT)),$(OUT),build/augmented)
 
-.PHONY: corpus augment export train lm verify eval transcribe listen report test test-fast lint docs bench setup system clean help
+.PHONY: corpus augment export train lm verify eval transcribe listen report test test-fast lint docs bench setup system clean help interop
 
 help:
 	@echo "make corpus [CONFIG=configs/default.toml] [OUT=build/corpus] [LIMIT=n] [FRESH=1] [DASK=local:2|tcp://host:8786] [BEAM_ARGS='--runner=...']"
@@ -64,7 +64,7 @@ help:
 	@echo "arecord -f S16_LE -r 16000 -c 1 | make listen [MODEL=build/run] [LM=build/lm]   (or INPUT=mic)"
 	@echo "make export [FORMAT=hf|nemo|lhotse|tfds] [IN=build/corpus] [OUT=build/export-FORMAT] [FRESH=1] [DASK=...]   (tfds: metadata in IN itself)"
 	@echo "make report [IN=build/corpus]   an HTML page about a corpus (or a run: IN=build/run)"
-	@echo "make test     lint, type check and the whole test suite (offline); CI runs exactly this"
+	@echo "make test     lint, type check and the whole test suite (offline), the interop group in .venv-interop too; CI runs exactly this"
 	@echo "make test-fast  the tests not marked slow (the inner loop, under 90 s)"
 	@echo "make docs     regenerate docs/sources.md and docs/rejects.md from the source and reason tables"
 	@echo "make bench    print throughput (x-realtime per core) of each stage beside its baseline"
@@ -126,11 +126,26 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: lint
-	$(PY) -m pytest -q -n 2 --dist loadgroup tests
+# The interop group's own environment: the real libraries of other stacks that need torch
+# (lhotse), kept apart from the project's. A machine where it cannot be installed gets a FAILED
+# file naming what is missing, and the interop tests fail with that line.
+INTEROP          := .venv-interop
+INTEROP_PACKAGES := torch==2.13.0 lhotse==1.33.0 urllib3
+
+$(INTEROP)/.installed:
+	@rm -rf $(INTEROP) && $(PYTHON) -m venv $(INTEROP)
+	@echo "speechmill: installing the interop environment ($(INTEROP_PACKAGES)) into $(INTEROP)"
+	@if $(INTEROP)/bin/pip install -q $(INTEROP_PACKAGES) >$(INTEROP)/pip.log 2>&1; then touch $@; \
+	else echo "could not install $(INTEROP_PACKAGES) into $(INTEROP): $$(grep -m1 ERROR $(INTEROP)/pip.log)" \
+	  | tee $(INTEROP)/FAILED; fi
+
+interop: $(INTEROP)/.installed
+
+test: lint interop
+	$(PY) -m pytest -q -n 2 --dist loadgroup --durations=15 tests
 
 test-fast: setup
-	$(PY) -m pytest -q -n 2 --dist loadgroup -m "not slow" tests
+	$(PY) -m pytest -q -n 2 --dist loadgroup -m "not slow and not interop" tests
 
 docs: setup
 	$(PY) -c 'from speechmill.corpus.sources import sources_markdown; open("docs/sources.md", "w").write(sources_markdown())'

@@ -6,7 +6,7 @@ own seed from (seed, element index); on a repeated dataset every epoch draws fre
 
 - ``add_noise(audio, snr_db, seed)``: white noise at a target SNR
 - ``random_gain(audio, min_db, max_db, seed)``
-- ``change_speed(audio, factor)``: resampling by linear interpolation (length / factor)
+- ``change_speed(audio, factor)``: ``make augment``'s own ``speed`` (soxr resampling: length / factor)
 - ``spec_augment(features, seed, ...)``: SpecAugment time and frequency masks on [time, freq]
 
 ``speed``, ``gain`` and ``noise`` are the ops that rows of ``augment.effects.EFFECTS`` name as
@@ -16,10 +16,14 @@ written in the same language as ``make augment`` (augment/recipe.py) with them.
 
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 
+from speechmill.augment import effects
 from speechmill.augment.effects import EFFECTS
 from speechmill.augment.recipe import ON_THE_FLY, parse_on_the_fly
+
+NOMINAL_RATE = 16000  # soxr's speed change depends on the ratio of rates only
 
 
 def _rms(x: tf.Tensor) -> tf.Tensor:
@@ -39,15 +43,16 @@ def random_gain(audio: tf.Tensor, min_db: float, max_db: float, seed: tf.Tensor)
 
 
 def change_speed(audio: tf.Tensor, factor) -> tf.Tensor:
-    """Play ``factor`` times faster (tempo and pitch together): length / factor samples."""
-    factor = tf.cast(factor, tf.float32)
-    n = tf.shape(audio)[0]
-    n_out = tf.maximum(1, tf.cast(tf.round(tf.cast(n, tf.float32) / factor), tf.int32))
-    position = tf.minimum(tf.range(n_out, dtype=tf.float32) * factor, tf.cast(n - 1, tf.float32))
-    left = tf.cast(tf.floor(position), tf.int32)
-    right = tf.minimum(left + 1, n - 1)
-    weight = position - tf.cast(left, tf.float32)
-    return tf.gather(audio, left) * (1.0 - weight) + tf.gather(audio, right) * weight
+    """Play ``factor`` times faster (tempo and pitch together): ``make augment``'s ``speed``
+    itself (augment/effects.py: soxr's band-limited resampling), run inside tf.data through
+    ``tf.numpy_function``, so the effect named ``speed`` is one thing on and off the fly. The
+    result depends on the factor alone, not on the sample rate."""
+
+    def offline(x, f):
+        return effects.speed(x.astype(np.float32, copy=False), NOMINAL_RATE, float(f))
+
+    out = tf.numpy_function(offline, [tf.cast(audio, tf.float32), factor], tf.float32)
+    return tf.ensure_shape(out, [None])
 
 
 def spec_augment(

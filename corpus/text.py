@@ -3,7 +3,7 @@
 ``normalize(raw) -> text`` maps a transcript as found (cased, punctuated, with digits) onto
 the corpus alphabet (lower-case a-z, apostrophe, space): roman numerals in headings and after
 rulers' names read out, common abbreviations expanded, every written number form spoken as a
-careful reader would (``corpus/spoken.py``: e-mail and web addresses, telephone numbers,
+careful reader would (``corpus/spoken/``, one module per category: e-mail and web addresses, telephone numbers,
 dates, times, money, measures, fractions, ranges, decades, ordinals, years, signed and decimal
 numbers), unicode quotes and dashes folded, accents removed and other punctuation dropped.
 Text in another script raises ``Reject("text:oov")``; a form that cannot be read without

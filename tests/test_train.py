@@ -95,6 +95,25 @@ def test_output_lengths_follow_the_audio_at_any_rate(rate):
     ]
 
 
+@pytest.mark.parametrize("architecture", ["conformer", "bigru"])
+def test_each_encoder_row_builds_a_model_with_the_subsampling_it_declares(architecture):
+    """A row of train/encoders.py builds its model, and the model's own logits are as long as
+    the row's subsampling says (what CTC lengths, export and verify's word times read)."""
+    from speechmill.train.encoders import ENCODERS, subsampling_of
+
+    preset = "bigru" if architecture == "bigru" else "small"
+    model = build_model(config_for(preset, **TINY_SIZES[architecture]))
+    assert (
+        model.name == f"speechmill_{architecture}"
+        and subsampling_of(model) == ENCODERS[architecture].subsampling
+    )
+    for seconds in (0.5, 1.0, 3.3):
+        n = int(seconds * 16000)
+        logits = model({"audio": tf.zeros([1, n]), "audio_length": tf.constant([n])})
+        frames = int(output_lengths(tf.constant([n]), 16000, subsampling_of(model))[0])
+        assert logits.shape[1] == frames, (seconds, logits.shape)
+
+
 @pytest.mark.slow
 def test_train_cli_resumes_exports_and_transcribes(
     tmp_path, librispeech_corpus, librispeech, capsys

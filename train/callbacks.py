@@ -99,6 +99,7 @@ class EpochReport(keras.callbacks.Callback):
         """{val_loss, dev_cer, dev_wer} of the model now on the dev batches (one pass, no
         distribution: only the chief scores)."""
         from speechmill.lm.decode import greedy
+        from speechmill.train.encoders import subsampling_of
         from speechmill.train.evaluate import error_rates, logits_to_log_probs
         from speechmill.train.model import ctc_loss, output_lengths
 
@@ -108,13 +109,15 @@ class EpochReport(keras.callbacks.Callback):
 
             def infer(inputs, labels):
                 logits = model(inputs, training=False)
-                return logits, ctc_loss(labels, logits, inputs["audio_length"], rate)
+                lengths = inputs["audio_length"]
+                return logits, ctc_loss(labels, logits, lengths, rate, subsampling_of(model))
 
             self._infer = tf.function(infer)
         refs, hyps, losses = [], [], []
         for x, y in self.dev:
             logits, loss = self._infer(model_inputs(x), y["labels"])
-            lengths = np.minimum(output_lengths(x["audio_length"], rate).numpy(), logits.shape[1])
+            found = output_lengths(x["audio_length"], rate, subsampling_of(self.model))
+            lengths = np.minimum(found.numpy(), logits.shape[1])
             hyps += [greedy(lp) for lp in logits_to_log_probs(logits, lengths)]
             refs += [t.decode() for t in x["text"].numpy()]
             losses += loss.numpy().tolist()

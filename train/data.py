@@ -107,13 +107,15 @@ def batches(
     keep_meta: bool = False,
     workers: int = 1,
     worker: int = 0,
+    subsampling: int = 4,
 ) -> tf.data.Dataset:
     """Padded batches for a CTC model: ``({"audio", "audio_length"}, {"labels", "label_length"})``.
 
     Utterances are bucketed by length and padded to the bucket's bound, so a batch has one of
     len(BUCKET_SECONDS) audio shapes (a compiled model never retraces per batch); labels are
     padded to MAX_LABEL. With ``keep_meta`` the first dict also carries id, text and source.
-    ``workers``/``worker``: this worker's shards only (see :func:`worker_shards`).
+    ``workers``/``worker``: this worker's shards only (see :func:`worker_shards`);
+    ``subsampling``: the encoder's (train/encoders.py), for the CTC length filter.
     """
     from speechmill.augment.tf_ops import augment_dataset
     from speechmill.train.model import output_lengths
@@ -150,7 +152,8 @@ def batches(
     dataset = dataset.filter(
         lambda x, y: tf.logical_and(
             y["label_length"] <= MAX_LABEL,
-            ctc_frames_needed(y["labels"]) <= output_lengths(x["audio_length"], sample_rate),
+            ctc_frames_needed(y["labels"])
+            <= output_lengths(x["audio_length"], sample_rate, subsampling),
         )
     )
     bounds = [s * sample_rate for s in BUCKET_SECONDS]

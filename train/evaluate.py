@@ -20,6 +20,7 @@ from speechmill.corpus.progress import SILENT, Progress
 from speechmill.corpus.reader import load_info
 from speechmill.corpus.schema import ALPHABET, CorpusMismatch
 from speechmill.train.data import batches
+from speechmill.train.encoders import subsampling_of
 from speechmill.train.model import load_model, output_lengths
 
 
@@ -79,7 +80,8 @@ def model_outputs(
     ):
         logits = model({"audio": x["audio"], "audio_length": x["audio_length"]}, training=False)
         lengths = np.minimum(
-            output_lengths(x["audio_length"], sample_rate).numpy(), logits.shape[1]
+            output_lengths(x["audio_length"], sample_rate, subsampling_of(model)).numpy(),
+            logits.shape[1],
         )
         outputs += logits_to_log_probs(logits, lengths)
         refs += [t.decode() for t in x["text"].numpy()]

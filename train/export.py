@@ -21,8 +21,8 @@ import keras
 import tensorflow as tf
 
 from speechmill.corpus.schema import ALPHABET
+from speechmill.train.encoders import subsampling_of
 from speechmill.train.features import HOP_MS, window_samples
-from speechmill.train.layers import SUBSAMPLING
 from speechmill.train.model import load_model, output_lengths, sample_rate_of
 
 CHARS = tf.constant([""] + list(ALPHABET))
@@ -42,7 +42,8 @@ def _logits(model, audio):
     audio = tf.pad(audio, [[0, 0], [0, tf.maximum(0, window_samples(rate) - tf.shape(audio)[1])]])
     length = tf.shape(audio)[1:2]
     logits = model({"audio": audio, "audio_length": length}, training=False)
-    return logits, tf.minimum(output_lengths(length, rate), tf.shape(logits)[1])
+    lengths = output_lengths(length, rate, subsampling_of(model))
+    return logits, tf.minimum(lengths, tf.shape(logits)[1])
 
 
 def transcribe_fn(model):
@@ -77,7 +78,7 @@ def export(model, path: str, sample_rate: int) -> dict:
         "alphabet": ALPHABET,
         "endpoint": "transcribe",
         "endpoints": ["transcribe", "log_probs"],
-        "frame_seconds": SUBSAMPLING * HOP_MS / 1000,
+        "frame_seconds": subsampling_of(model) * HOP_MS / 1000,
         "tflite": None,
         "tflite_builtin_only": None,
     }

@@ -14,12 +14,11 @@ import math
 import keras
 import tensorflow as tf
 
-SUBSAMPLING = 4  # two stride-2 convolutions: one output frame per 4 feature frames
 
-
-def subsampled_length(frames):
-    """Frames after the two stride-2 convolutions of :class:`Subsample` (ceil(T / 4))."""
-    return (frames + SUBSAMPLING - 1) // SUBSAMPLING
+def subsampled_length(frames, factor: int = 4):
+    """Frames after a subsampling by ``factor`` (ceil(T / factor)): :class:`Subsample`'s two
+    stride-2 convolutions are a factor of 4 (train/encoders.py says each encoder's)."""
+    return (frames + factor - 1) // factor
 
 
 @keras.saving.register_keras_serializable(package="speechmill")

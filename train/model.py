@@ -2,15 +2,16 @@
 4x convolutional subsampling -> an encoder -> per-frame character logits. Token 0 is the CTC
 blank and the label padding.
 
-Two encoders, chosen by ``ModelConfig.architecture``: ``conformer`` (Gulati et al. 2020;
-presets ``small`` for CPU trials, ``base`` and ``large`` for GPUs) and ``bigru`` (a BiGRU
-stack, the first speechmill model). ``PRESETS`` names the sizes; ``config_for(preset, **over)``
-makes a config. ``build_model(config)`` returns a :class:`CTCModel`, a Keras 3 model whose
-inputs are ``{"audio": [B, N], "audio_length": [B]}`` and whose targets are ``{"labels": [B, L],
-"label_length": [B]}``; its loss is ``tf.nn.ctc_loss`` with sparse labels (TensorFlow's C++
-kernel) over the true logit and label lengths, never the padded widths.
-``output_lengths(audio_length, sample_rate)`` gives the logit lengths: the feature frames that
-``train/features.py`` defines, then the subsampling of ``train/layers.py``.
+The encoder is a row of train/encoders.py ``ENCODERS``, chosen by ``ModelConfig.architecture``:
+``conformer`` (Gulati et al. 2020; presets ``small`` for CPU trials, ``base`` and ``large`` for
+GPUs) and ``bigru`` (a BiGRU stack, the first speechmill model). ``PRESETS`` names the sizes;
+``config_for(preset, **over)`` makes a config. ``build_model(config)`` returns a
+:class:`CTCModel`, a Keras 3 model whose inputs are ``{"audio": [B, N], "audio_length": [B]}``
+and whose targets are ``{"labels": [B, L], "label_length": [B]}``; its loss is
+``tf.nn.ctc_loss`` with sparse labels (TensorFlow's C++ kernel) over the true logit and label
+lengths, never the padded widths. ``output_lengths(audio_length, sample_rate, subsampling)``
+gives the logit lengths: the feature frames that ``train/features.py`` defines, then the
+encoder's subsampling (``subsampling_of(model)``).
 """
 
 from __future__ import annotations
@@ -22,16 +23,11 @@ import tensorflow as tf
 
 from speechmill.corpus.errors import UserError
 from speechmill.corpus.schema import ALPHABET
+from speechmill.train.encoders import ENCODERS, subsampling_of
 from speechmill.train.features import LogMel, frames_for
-from speechmill.train.layers import (
-    AddPositions,
-    ConformerBlock,
-    SpecAugment,
-    Subsample,
-    subsampled_length,
-)
+from speechmill.train.layers import SpecAugment, subsampled_length
 
-ARCHITECTURES = ("conformer", "bigru")
+ARCHITECTURES = tuple(ENCODERS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,16 +104,16 @@ def config_for(preset: str = "small", **overrides) -> ModelConfig:
         raise ModelConfigError(
             f"unknown architecture {config.architecture!r}; choose one of {', '.join(ARCHITECTURES)}"
         )
-    if config.architecture == "conformer" and config.d_model % config.heads:
-        raise ModelConfigError(
-            f"--d-model {config.d_model} is not a multiple of --heads {config.heads}"
-        )
+    problem = ENCODERS[config.architecture].check(config)
+    if problem:
+        raise ModelConfigError(problem)
     return config
 
 
-def output_lengths(audio_length, sample_rate: int):
-    """Logit frames for an audio length: feature frames, then the 4x subsampling."""
-    return subsampled_length(frames_for(audio_length, sample_rate))
+def output_lengths(audio_length, sample_rate: int, subsampling: int = 4):
+    """Logit frames for an audio length: feature frames, then the encoder's subsampling
+    (``subsampling_of(model)``; both encoders of train/encoders.py subsample by 4)."""
+    return subsampled_length(frames_for(audio_length, sample_rate), subsampling)
 
 
 def sample_rate_of(model: keras.Model) -> int:
@@ -133,7 +129,8 @@ class CTCModel(keras.Model):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         from speechmill.train.distribute import global_mean
 
-        return global_mean(ctc_loss(y["labels"], y_pred, x["audio_length"], sample_rate_of(self)))
+        rate, factor = sample_rate_of(self), subsampling_of(self)
+        return global_mean(ctc_loss(y["labels"], y_pred, x["audio_length"], rate, factor))
 
     micro_batches = 1  # set by training (--accumulate): a step's batch is cut into this many
 
@@ -156,7 +153,9 @@ class CTCModel(keras.Model):
             piece = {k: v[lo:hi] for k, v in x.items()}
             with tf.GradientTape() as tape:
                 logits = self(piece, training=True)
-                per_example = ctc_loss(y["labels"][lo:hi], logits, piece["audio_length"], rate)
+                per_example = ctc_loss(
+                    y["labels"][lo:hi], logits, piece["audio_length"], rate, subsampling_of(self)
+                )
                 share = tf.math.divide_no_nan(tf.reduce_sum(per_example), count)
                 scaled = self.optimizer.scale_loss(share)
             found = tape.gradient(scaled, variables)
@@ -194,14 +193,16 @@ class CTCModel(keras.Model):
         return None
 
 
-def ctc_loss(labels, logits, audio_length, sample_rate: int):
+def ctc_loss(labels, logits, audio_length, sample_rate: int, subsampling: int = 4):
     """Per-utterance CTC loss; labels are 0-padded ids, blank is 0.
 
     Same computation as ``keras.ops.ctc_loss`` (both call ``tf.nn.ctc_loss``), but with the
     labels as a SparseTensor, which selects TensorFlow's C++ CTC kernel: with dense labels
     TensorFlow runs a scan over the padded label width, ~20x slower on CPU for our batches.
     """
-    logit_length = tf.minimum(output_lengths(audio_length, sample_rate), tf.shape(logits)[1])
+    logit_length = tf.minimum(
+        output_lengths(audio_length, sample_rate, subsampling), tf.shape(logits)[1]
+    )
     sparse = tf.sparse.from_dense(tf.cast(labels, tf.int32))  # drops the 0 padding
     return tf.nn.ctc_loss(
         labels=sparse,
@@ -217,15 +218,20 @@ def ctc_loss(labels, logits, audio_length, sample_rate: int):
 class FrameMask(keras.layers.Layer):
     """(frames [B, T, D], audio_length [B]) -> bool mask [B, T] of the real (unpadded) frames."""
 
-    def __init__(self, sample_rate: int = 16000, **kwargs):
+    def __init__(self, sample_rate: int = 16000, subsampling: int = 4, **kwargs):
         super().__init__(**kwargs)
-        self.sample_rate = sample_rate
+        self.sample_rate, self.subsampling = sample_rate, subsampling
 
     def call(self, frames, audio_length):
-        return tf.sequence_mask(output_lengths(audio_length, self.sample_rate), tf.shape(frames)[1])
+        lengths = output_lengths(audio_length, self.sample_rate, self.subsampling)
+        return tf.sequence_mask(lengths, tf.shape(frames)[1])
 
     def get_config(self):
-        return {**super().get_config(), "sample_rate": self.sample_rate}
+        return {
+            **super().get_config(),
+            "sample_rate": self.sample_rate,
+            "subsampling": self.subsampling,
+        }
 
 
 def load_model(path: str) -> keras.Model:
@@ -252,40 +258,9 @@ def build_model(config: ModelConfig = ModelConfig(), seed: int | None = None) ->
         seed=seed,
         name="spec_augment",
     )(features, frames)
-    if config.architecture == "conformer":
-        x, _ = Subsample(config.conv_channels, name="subsample")(features, frames)
-        mask = FrameMask(config.sample_rate, name="frame_mask")(x, audio_length)
-        x = keras.layers.Dense(config.d_model, name="project")(x)
-        x = keras.layers.Dropout(config.dropout)(AddPositions(name="positions")(x, mask))
-        for i in range(config.layers):
-            x = ConformerBlock(
-                config.d_model,
-                config.heads,
-                4,
-                config.kernel_size,
-                config.dropout,
-                name=f"conformer_{i}",
-            )(x, mask)
-    else:  # the first speechmill model, layer for layer (earlier runs load unchanged)
-        x = keras.layers.Reshape((-1, config.n_mels, 1))(features)
-        for i in range(2):
-            x = keras.layers.Conv2D(
-                config.conv_channels,
-                3,
-                strides=2,
-                padding="same",
-                activation="relu",
-                name=f"subsample_{i}",
-            )(x)
-        x = keras.layers.Reshape((-1, ((config.n_mels + 3) // 4) * config.conv_channels))(x)
-        mask = FrameMask(config.sample_rate, name="frame_mask")(x, audio_length)
-        x = keras.layers.Dense(2 * config.rnn_units, activation="relu", name="project")(x)
-        x = keras.layers.Dropout(config.dropout)(x)
-        for i in range(config.rnn_layers):
-            x = keras.layers.Bidirectional(
-                keras.layers.GRU(config.rnn_units, return_sequences=True), name=f"bigru_{i}"
-            )(x, mask=mask)
-            x = keras.layers.Dropout(config.dropout)(x)
+    encoder = ENCODERS[config.architecture]
+    mask_layer = FrameMask(config.sample_rate, encoder.subsampling, name="frame_mask")
+    x = encoder.build(features, frames, audio_length, config, mask_layer)
     logits = keras.layers.Dense(config.vocabulary, dtype="float32", name="logits")(x)
     return CTCModel(
         inputs={"audio": audio, "audio_length": audio_length},

@@ -57,6 +57,7 @@ from speechmill.train.distribute import (
     strategy_for,
     worker_lost,
 )
+from speechmill.train.encoders import ENCODERS
 from speechmill.train.model import build_model, load_model
 from speechmill.train.optim import make_optimizer
 
@@ -224,6 +225,7 @@ def train_input(
             repeat=True,
             workers=workers,
             worker=worker,
+            subsampling=ENCODERS[config.model.architecture].subsampling,
         )
 
     if not cluster.multi_worker:

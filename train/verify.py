@@ -44,11 +44,13 @@ def model_log_probs(model, audio, lengths) -> list[np.ndarray]:
     """A padded batch (float32 [B, N], lengths [B]) -> per utterance [T_i, len(CHAR_LIST)] log-probabilities."""
     import tensorflow as tf
 
+    from speechmill.train.encoders import subsampling_of
     from speechmill.train.model import output_lengths, sample_rate_of
 
     logits = model({"audio": audio, "audio_length": lengths}, training=False)
     log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1).numpy()
-    frames = np.minimum(output_lengths(lengths, sample_rate_of(model)).numpy(), log_probs.shape[1])
+    lengths = output_lengths(lengths, sample_rate_of(model), subsampling_of(model))
+    frames = np.minimum(lengths.numpy(), log_probs.shape[1])
     return [log_probs[i, :n] for i, n in enumerate(frames)]
 
 
@@ -162,14 +164,14 @@ class TrainedModel:
     """A trained run's model, loaded once: waveforms -> frame log-probabilities, in batches."""
 
     def __init__(self, run: str, batch_size: int = 16):
+        from speechmill.train.encoders import subsampling_of
         from speechmill.train.features import HOP_MS
-        from speechmill.train.layers import SUBSAMPLING
         from speechmill.train.model import load_model, sample_rate_of
 
         path = model_file(run)
         self.model = load_model(path)
         self.sample_rate = sample_rate_of(self.model)
-        self.frame_seconds = SUBSAMPLING * HOP_MS / 1000  # one logit frame: 40 ms
+        self.frame_seconds = subsampling_of(self.model) * HOP_MS / 1000  # a logit frame: 40 ms
         self.batch_size = batch_size
 
     def log_probs(self, waves: list[np.ndarray]) -> list[np.ndarray]:

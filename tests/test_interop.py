@@ -1,0 +1,105 @@
+"""The exports, loaded by the real libraries of the stacks they are for (the ``interop`` group).
+
+lhotse needs torch, which the project's own environment does not carry: ``make test`` keeps a
+second environment, ``.venv-interop`` (torch 2.13.0 CPU, lhotse, urllib3), and these tests run a
+script inside it (tests/interop/). A machine where that environment could not be installed
+fails here with one line saying what is missing; nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import IN_PROCESS
+
+from speechmill.corpus.reader import load_info, utterances
+
+REPO = Path(__file__).resolve().parent.parent
+INTEROP = Path(os.environ.get("SPEECHMILL_INTEROP_VENV", REPO / ".venv-interop"))
+
+pytestmark = pytest.mark.interop
+
+
+@pytest.fixture(scope="module")
+def interop_python() -> Path:
+    python = INTEROP / "bin" / "python"
+    failed = INTEROP / "FAILED"
+    if failed.exists():
+        pytest.fail(f"interop: {failed.read_text().strip()}", pytrace=False)
+    if not python.exists():
+        pytest.fail(
+            f"interop: {INTEROP} is missing: `make interop` installs torch 2.13.0 (CPU) and "
+            "lhotse into it (make test does it first)",
+            pytrace=False,
+        )
+    return python
+
+
+def test_lhotse_loads_the_export_from_another_folder_through_the_printed_line(
+    interop_python, sharded_corpus, tmp_path, capsys
+):
+    """`speechmill export --format lhotse`, then, from an unrelated working folder, lhotse
+    itself: the printed load line, `validate` reading every file, `load_audio` of every cut,
+    and a sampler + K2SpeechRecognitionDataset batch. Every utterance's samples, text and
+    speaker are those the corpus reader reads from the shards."""
+    from speechmill.commands.export import main as export
+
+    out = tmp_path / "export"
+    assert (
+        export(
+            [
+                "--format",
+                "lhotse",
+                "--input",
+                str(sharded_corpus),
+                "--output",
+                str(out),
+                *IN_PROCESS,
+            ]
+        )
+        == 0
+    )
+    printed = capsys.readouterr().out.strip().splitlines()[-1]
+    hint = printed.split(" -> ", 1)[1]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = subprocess.run(
+        [str(interop_python), str(REPO / "tests" / "interop" / "check_lhotse.py"), str(out), hint],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lhotse_read = json.loads(done.stdout)
+
+    info = load_info(str(sharded_corpus))
+    assert set(lhotse_read["splits"]) == set(info["splits"])
+    for split in info["splits"]:
+        ours = {
+            u.id: {
+                "text": u.text,
+                "speaker": u.speaker,
+                "samples": int(u.audio.size),
+                "sha1": hashlib.sha1(u.audio.tobytes()).hexdigest(),
+            }
+            for u in utterances(str(sharded_corpus), info, split)
+        }
+        theirs = {
+            k: {f: v[f] for f in ("text", "speaker", "samples", "sha1")}
+            for k, v in lhotse_read["splits"][split].items()
+        }
+        assert theirs == ours, split
+        for row in lhotse_read["splits"][split].values():
+            assert row["duration"] == pytest.approx(row["samples"] / info["sample_rate"], abs=1e-6)
+    assert lhotse_read["hint_cuts"] == info["splits"]["train"]["examples"]
+    batch = lhotse_read["batch"]
+    train = lhotse_read["splits"]["train"]
+    assert batch["ids"] and batch["texts"] == [train[i]["text"] for i in batch["ids"]]
+    assert batch["inputs"][0] == len(batch["ids"])
+    assert batch["inputs"][1] == max(train[i]["samples"] for i in batch["ids"])
