@@ -195,7 +195,8 @@ def job_cpu(corpus: Path, out: Path, recipe: str) -> float:
         [
             sys.executable,
             "-m",
-            "speechmill.pipelines.augment_corpus",
+            "speechmill.cli",
+            "augment",
             "--input",
             str(corpus),
             "--output",

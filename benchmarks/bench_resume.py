@@ -24,7 +24,8 @@ def build(out: Path, *extra: str) -> float:
         [
             sys.executable,
             "-m",
-            "speechmill.pipelines.build_corpus",
+            "speechmill.cli",
+            "corpus",
             "--config",
             str(REPO / "configs" / "default.toml"),
             "--output",
@@ -46,7 +47,8 @@ def killed_at(out: Path, units: int, share: float) -> None:
         [
             sys.executable,
             "-m",
-            "speechmill.pipelines.build_corpus",
+            "speechmill.cli",
+            "corpus",
             "--config",
             str(REPO / "configs" / "default.toml"),
             "--output",

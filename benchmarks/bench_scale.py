@@ -64,7 +64,8 @@ def build_child(config: Path, out: Path) -> dict:
         [
             sys.executable,
             "-m",
-            "speechmill.pipelines.build_corpus",
+            "speechmill.cli",
+            "corpus",
             "--config",
             str(config),
             "--output",

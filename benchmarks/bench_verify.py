@@ -92,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
             [
                 sys.executable,
                 "-m",
-                "speechmill.pipelines.verify_corpus",
+                "speechmill.cli",
+                "verify",
                 "--input",
                 args.corpus,
                 "--output",

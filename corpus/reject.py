@@ -34,6 +34,15 @@ class Reject(Exception):
         self.item_id = item_id
         self.where = where
 
+    def __reduce__(self):
+        """Pickled as its fields (a Reject raised in a child process or a worker comes back
+        whole, not as one message string)."""
+        return _rebuild, (self.reason, self.detail, self.item_id, self.where)
+
+
+def _rebuild(reason: str, detail: str, item_id: str, where: str) -> Reject:
+    return Reject(reason, detail, item_id=item_id, where=where)
+
 
 @dataclasses.dataclass(frozen=True, order=True)
 class RejectRecord:

@@ -36,8 +36,6 @@ from __future__ import annotations
 import collections
 import dataclasses
 import logging
-import os
-import re
 from collections.abc import Iterator
 
 import numpy as np
@@ -65,9 +63,7 @@ log = logging.getLogger("speechmill.verify")
 MARGIN = 0.15  # seconds of audio kept around the aligned speech
 CONTEXT = 2.0  # seconds heard on each side of a cue re-read from its film
 RECORDS_PER_UNIT = 32
-RETIMED_SECONDS = 0.01  # an edge that moved more than this counts as retimed
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-ORIGIN_TIME_RE = re.compile(r"^(?P<path>.+)#t=(?P<start>\d+(?:\.\d+)?),(?P<end>\d+(?:\.\d+)?)$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,78 +75,6 @@ class VerifySettings:
     skip_synthetic: bool = False
     skip_sources: tuple[str, ...] = ()
     batch_size: int = 16
-
-
-@dataclasses.dataclass(frozen=True)
-class Window:
-    """The audio the model hears for one utterance: ``audio`` starts ``offset`` seconds into
-    ``media`` ("" : the record's own audio); the utterance was at ``own`` seconds of it."""
-
-    audio: np.ndarray
-    own: tuple[float, float]
-    media: str = ""
-    offset: float = 0.0
-
-
-def origin_time(origin: str) -> tuple[str, float, float] | None:
-    """``path#t=start,end`` -> (path, start, end); None for any other origin."""
-    match = ORIGIN_TIME_RE.match(origin)
-    return (match["path"], float(match["start"]), float(match["end"])) if match else None
-
-
-def window_for(utt: Utterance, rate: int, context: float) -> Window:
-    """The record's audio with ``context`` seconds around it re-read from its local media file
-    when the origin names one, else the record's own audio (always for an augmented copy: the
-    file holds the original sound)."""
-    own = Window(utt.audio, (0.0, utt.num_samples / rate))
-    found = origin_time(utt.origin) if context > 0 and not utt.augment else None
-    if found is None or "://" in found[0] or not os.path.isfile(found[0]):
-        return own
-    from speechmill.corpus.inputs.media import load_window
-
-    path, start, end = found
-    offset = max(0.0, start - context)
-    try:
-        audio = load_window(path, rate, offset, end + context - offset)
-    except Reject:
-        return own
-    if len(audio) < int((end - offset) * rate):  # the file changed since the build
-        return own
-    return Window(audio, (round(start - offset, 3), round(end - offset, 3)), path, offset)
-
-
-def best_reading(log_probs: np.ndarray, readings: tuple[str, ...], frame_seconds: float):
-    """(reading, alignment) of the reading the audio supports best among those that align:
-    the fewest characters from what the model hears where the readings align (its greedy
-    transcript over their spans, 0.2 s more each side), then the higher alignment score, then
-    the earlier reading; CannotAlign when none aligns."""
-    from speechmill.train.verify import CannotAlign, align, heard_distance
-
-    aligned, error = [], None
-    for k, reading in enumerate(readings):
-        try:
-            aligned.append((k, reading, align(log_probs, reading, frame_seconds)))
-        except CannotAlign as e:
-            error = error or e
-    if not aligned:
-        raise error
-    if len(aligned) == 1:
-        return aligned[0][1], aligned[0][2]
-    pad = 0.2 / frame_seconds
-    span = (
-        max(0, int(min(a.start for _, _, a in aligned) / frame_seconds - pad)),
-        int(max(a.end for _, _, a in aligned) / frame_seconds + pad) + 1,
-    )
-    _, reading, alignment = min(
-        aligned, key=lambda x: (heard_distance(log_probs, x[1], span), -x[2].score, x[0])
-    )
-    return reading, alignment
-
-
-def _moved(window: Window, start: float, end: float) -> bool:
-    return (
-        abs(start - window.own[0]) > RETIMED_SECONDS or abs(end - window.own[1]) > RETIMED_SECONDS
-    )
 
 
 class VerifyRanges(CachedRanges):
@@ -182,7 +106,7 @@ class VerifyRanges(CachedRanges):
         )
 
     def work(self, work: ShardRange, parts: RangeParts) -> Iterator[RejectRecord | Note]:
-        from speechmill.train.verify import CannotAlign, judge
+        from speechmill.train.verify import CannotAlign, best_reading, judge, moved, window_for
 
         records = list(read_range(work))
         utterances = [decode_utterance(r) for r in records]
@@ -228,13 +152,13 @@ class VerifyRanges(CachedRanges):
                 counts[utt.source]["rejected"] += 1
                 yield self._reject(utt, verdict.reason, verdict.detail, work)
                 continue
-            counts[utt.source]["retimed"] += _moved(window, verdict.start, verdict.end)
+            counts[utt.source]["retimed"] += moved(window, verdict.start, verdict.end)
             counts[utt.source]["kept"] += 1
             parts.write(self._kept(utt, window, verdict))
         for source in sorted(counts):
             yield Note(source, f"verify/{work.key}", {"scores": scores[source], **counts[source]})
 
-    def _kept(self, utt: Utterance, window: Window, verdict) -> Utterance:
+    def _kept(self, utt: Utterance, window, verdict) -> Utterance:
         a, b = int(round(verdict.start * self.rate)), int(round(verdict.end * self.rate))
         origin = utt.origin
         if window.media:

@@ -144,7 +144,8 @@ def test_the_command_line_job_runs_on_worker_processes(tmp_path, librispeech_cor
         [
             sys.executable,
             "-m",
-            "speechmill.pipelines.augment_corpus",
+            "speechmill.cli",
+            "augment",
             "--input",
             str(librispeech_corpus),
             "--output",

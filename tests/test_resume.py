@@ -64,7 +64,8 @@ def test_a_killed_build_resumes_and_ends_byte_identical_to_a_clean_one(tmp_path)
         [
             sys.executable,
             "-m",
-            "speechmill.pipelines.build_corpus",
+            "speechmill.cli",
+            "corpus",
             "--config",
             str(config),
             "--output",

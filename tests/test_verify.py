@@ -288,7 +288,7 @@ def test_unverified_records_pass_unchanged_and_labels_exact_by_construction_can_
 def test_the_model_hears_a_film_cue_with_context_but_an_augmented_copy_as_it_is(film):
     import dataclasses
 
-    from speechmill.pipelines.verify_corpus import window_for
+    from speechmill.train.verify import window_for
 
     corpus, placed = film
     utt = records(corpus)["movies/film/00003"]
@@ -457,7 +457,7 @@ def test_judge_keeps_cuts_and_rejects():
 def test_origin_times_and_score_summary():
     from speechmill.corpus.facts import ScoreHistogram
     from speechmill.corpus.types import Note
-    from speechmill.pipelines.verify_corpus import origin_time
+    from speechmill.train.verify import origin_time
 
     assert origin_time("/films/a b.mkv#t=12.30,15.10") == ("/films/a b.mkv", 12.3, 15.1)
     assert origin_time("LibriSpeech/dev-clean/84/121123/84-121123-0000.flac") is None

@@ -84,7 +84,9 @@ def fit(
     current one). The chief saves ``model.keras`` and ``state.json`` every epoch and at the
     end, and a re-run resumes from them; on several workers every worker also keeps a backup
     (``backup/worker-N``) that a restarted worker continues from. Returns the model and what
-    this call did (steps and epochs reached, minutes spent). Its story goes to ``say``."""
+    this call did (steps and epochs reached, minutes spent). Its story goes to ``say`` on the
+    chief; every worker says when it restores its backup."""
+    story = say if cluster.is_chief else silent
     strategy = strategy or tf.distribute.get_strategy()
     keras.mixed_precision.set_global_policy(config.precision)
     if config.xla:
@@ -100,7 +102,7 @@ def fit(
     with strategy.scope():
         if state:
             model = load_model(model_path)
-            say(
+            story(
                 f"speechmill: resuming {config.run} after {state['epochs']} epochs / {state['steps']} steps",
             )
         else:
@@ -115,7 +117,7 @@ def fit(
                 ),
                 jit_compile=False,
             )
-            say(
+            story(
                 f"speechmill: {config.preset} model ({config.model.architecture}), "
                 f"{model.count_params():,} parameters, {placement(strategy, cluster)}",
             )
@@ -153,7 +155,7 @@ def fit(
         backup = Backup(os.path.join(config.run, "backup", f"worker-{cluster.task}"), budget, say)
         restarted = os.path.exists(backup._weights_path)
         callbacks.append(backup)
-    report = EpochReport(budget, config, dev, state.get("epochs", 0), say)
+    report = EpochReport(budget, config, dev, state.get("epochs", 0), story)
     callbacks.append(report)  # before the loggers: they write what it adds to the epoch's logs
     if cluster.is_chief:
         callbacks += [
@@ -302,8 +304,7 @@ def train(args: TrainRequest, say: Say = silent) -> dict:
     if cluster.is_chief:
         with open(os.path.join(config.run, "config.json"), "w") as f:
             json.dump(config.settings(), f, indent=2)
-    chief_says = say if cluster.is_chief else silent
-    model, done = fit(config, info, strategy, cluster, chief_says)
+    model, done = fit(config, info, strategy, cluster, say)
     result = {"config": config, "done": done, "chief": cluster.is_chief}
     if not cluster.is_chief:
         summary = f"speechmill: worker {cluster.task} of {cluster.size} done: {done['steps']} steps"

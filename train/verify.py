@@ -20,10 +20,12 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 
 import numpy as np
 
-from speechmill.corpus.schema import ALPHABET
+from speechmill.corpus.reject import Reject
+from speechmill.corpus.schema import ALPHABET, Utterance
 
 CHAR_LIST = ["<blank>"] + list(ALPHABET)  # token 0 is the CTC blank, as in the model
 
@@ -219,3 +221,80 @@ def model_facts(run: str) -> dict:
     state = os.path.join(os.path.dirname(path), "state.json")
     steps = json.load(open(state)).get("steps") if os.path.exists(state) else None
     return {"run": os.path.dirname(os.path.abspath(path)), "sha256": digest, "steps": steps}
+
+
+# Where an utterance is heard and which of its readings the audio supports (make verify's
+# per-utterance logic; pipelines/verify_corpus.py only wires it).
+RETIMED_SECONDS = 0.01  # an edge that moved more than this counts as retimed
+ORIGIN_TIME_RE = re.compile(r"^(?P<path>.+)#t=(?P<start>\d+(?:\.\d+)?),(?P<end>\d+(?:\.\d+)?)$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Window:
+    """The audio the model hears for one utterance: ``audio`` starts ``offset`` seconds into
+    ``media`` ("" : the record's own audio); the utterance was at ``own`` seconds of it."""
+
+    audio: np.ndarray
+    own: tuple[float, float]
+    media: str = ""
+    offset: float = 0.0
+
+
+def origin_time(origin: str) -> tuple[str, float, float] | None:
+    """``path#t=start,end`` -> (path, start, end); None for any other origin."""
+    match = ORIGIN_TIME_RE.match(origin)
+    return (match["path"], float(match["start"]), float(match["end"])) if match else None
+
+
+def window_for(utt: Utterance, rate: int, context: float) -> Window:
+    """The record's audio with ``context`` seconds around it re-read from its local media file
+    when the origin names one, else the record's own audio (always for an augmented copy: the
+    file holds the original sound)."""
+    own = Window(utt.audio, (0.0, utt.num_samples / rate))
+    found = origin_time(utt.origin) if context > 0 and not utt.augment else None
+    if found is None or "://" in found[0] or not os.path.isfile(found[0]):
+        return own
+    from speechmill.corpus.inputs.media import load_window
+
+    path, start, end = found
+    offset = max(0.0, start - context)
+    try:
+        audio = load_window(path, rate, offset, end + context - offset)
+    except Reject:
+        return own
+    if len(audio) < int((end - offset) * rate):  # the file changed since the build
+        return own
+    return Window(audio, (round(start - offset, 3), round(end - offset, 3)), path, offset)
+
+
+def best_reading(log_probs: np.ndarray, readings: tuple[str, ...], frame_seconds: float):
+    """(reading, alignment) of the reading the audio supports best among those that align:
+    the fewest characters from what the model hears where the readings align (its greedy
+    transcript over their spans, 0.2 s more each side), then the higher alignment score, then
+    the earlier reading; CannotAlign when none aligns."""
+    aligned, error = [], None
+    for k, reading in enumerate(readings):
+        try:
+            aligned.append((k, reading, align(log_probs, reading, frame_seconds)))
+        except CannotAlign as e:
+            error = error or e
+    if not aligned:
+        raise error
+    if len(aligned) == 1:
+        return aligned[0][1], aligned[0][2]
+    pad = 0.2 / frame_seconds
+    span = (
+        max(0, int(min(a.start for _, _, a in aligned) / frame_seconds - pad)),
+        int(max(a.end for _, _, a in aligned) / frame_seconds + pad) + 1,
+    )
+    _, reading, alignment = min(
+        aligned, key=lambda x: (heard_distance(log_probs, x[1], span), -x[2].score, x[0])
+    )
+    return reading, alignment
+
+
+def moved(window: Window, start: float, end: float) -> bool:
+    """Did an edge of the utterance move by more than RETIMED_SECONDS?"""
+    return (
+        abs(start - window.own[0]) > RETIMED_SECONDS or abs(end - window.own[1]) > RETIMED_SECONDS
+    )

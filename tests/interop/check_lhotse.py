@@ -42,7 +42,7 @@ def main(out: str, hint: str) -> None:
         if split == "train":
             sampler = SimpleCutSampler(cuts, max_duration=20.0)
             dataset = K2SpeechRecognitionDataset(input_strategy=AudioSamples(), return_cuts=True)
-            batch = dataset(next(iter(sampler)))
+            batch = dataset[next(iter(sampler))]
             found["batch"] = {
                 "inputs": list(batch["inputs"].shape),
                 "texts": list(batch["supervisions"]["text"]),
