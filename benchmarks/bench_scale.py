@@ -147,7 +147,7 @@ def plan_in_one_process(units: int, per_unit: int) -> dict:
                 if u % 50 == 0
                 else ()
             )
-            result = UnitResult(digest, 0, "librispeech", part.key, (part,), rejects)
+            result = UnitResult(digest, part.key, (part,), rejects)
             facts.add(acc, result)  # the units' facts: one accumulator however many units
             yield PartRef(digest, 0, part)
 

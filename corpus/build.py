@@ -98,6 +98,8 @@ def to_utterance(segment: Segment, source: str, settings: CorpusSettings) -> Utt
         gender=segment.gender,
         captions=segment.captions,
         engine=segment.engine,
+        media=os_name(segment.media),
+        media_span=tuple(segment.media_span),
         readings=options if len(options) > 1 else (),
     )
 
@@ -113,15 +115,13 @@ def build_or_reuse(
     """The unit's result from the cache when a finished unit of the same identity is there,
     else built (and then stored in the cache with its part files' record index)."""
     digest = unit_digest(table, unit)
-    cached = cache.load(digest, identity)
-    if cached is not None:
-        return cached
-    cache.forget(digest)
-    result, indexes = build_unit(
-        source, unit, settings, lambda split: cache.part_path(digest, split), table, digest
+    return cache.reuse_or_make(
+        digest,
+        identity,
+        lambda: build_unit(
+            source, unit, settings, lambda split: cache.part_path(digest, split), table, digest
+        ),
     )
-    cache.store(result, identity, indexes)
-    return result
 
 
 def build_unit(
@@ -185,7 +185,6 @@ def build_unit(
     result = UnitResult(
         digest=digest,
         table=table,
-        source=source.name,
         unit_key=unit.key,
         parts=tuple(w.summary(split, source.name, unit.key) for split, w in ordered),
         rejects=tuple(rejects),

@@ -93,15 +93,17 @@ class PartSummary:
 
 @dataclasses.dataclass(frozen=True)
 class UnitResult:
-    """Everything one work unit gives a job: its parts (totals), ledger lines and notes."""
+    """Everything one work unit of any job gives the job: its parts (totals), ledger lines and
+    notes. ``table`` is the input the unit came from where a job has several (a build's
+    [[source]] tables: what limits and the order of repeated ids go by); jobs over one input
+    leave it 0."""
 
     digest: str  # names the unit's files in the unit cache
-    table: int  # index of the [[source]] table the unit came from (0 for corpus -> corpus jobs)
-    source: str  # the source that read it ("" for a range of a corpus -> corpus job)
     unit_key: str
     parts: tuple[PartSummary, ...] = ()
     rejects: tuple[RejectRecord, ...] = ()
     notes: tuple[Note, ...] = ()
+    table: int = 0
 
     @property
     def records(self) -> int:

@@ -144,7 +144,7 @@ def place_records(placed: PlacedPart, index: PartIndex) -> Iterator[tuple[int, P
         )
 
 
-def shard_ranges(pieces: Iterable[Piece]) -> list[tuple[str, int, int]]:
+def byte_ranges(pieces: Iterable[Piece]) -> list[tuple[str, int, int]]:
     """A shard's pieces in rank order as (path, begin, end) byte ranges, adjacent ones merged."""
     ranges: list[list] = []
     for piece in sorted(pieces):

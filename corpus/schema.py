@@ -21,8 +21,9 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 from speechmill.corpus.errors import CorruptCorpus, UserError
 
-SCHEMA_VERSION = 4  # 2: `captions`; 3: `verify_score`, `word_times`; 4: `readings`, `engine`
-READABLE_VERSIONS = (2, 3, 4)  # a version-2 record reads as an unverified one
+SCHEMA_VERSION = 5  # 2: `captions`; 3: `verify_score`, `word_times`; 4: `readings`, `engine`;
+# 5: `media`, `media_span` (the time of a span of a longer recording, as fields)
+READABLE_VERSIONS = (2, 3, 4, 5)  # a version-2 record reads as an unverified one
 # Token 0 is the CTC blank/pad; the character at index i has token id i + 1.
 ALPHABET = " 'abcdefghijklmnopqrstuvwxyz"
 INFO_FILE = "info.json"
@@ -53,7 +54,8 @@ BYTES_FIELDS = (
 INT_FIELDS = ("num_samples", "synthetic")
 FLOAT_FIELDS = ("verify_score", "word_times")  # written only for verified utterances
 LIST_FIELDS = ("readings",)  # written only when a transcript has several readings
-OPTIONAL_BYTES_FIELDS = ("engine",)  # written only for synthetic speech
+OPTIONAL_BYTES_FIELDS = ("engine", "media")  # written only for TTS / a span of a recording
+MEDIA_FIELDS = ("media_span",)  # written with ``media``: start and end (s) of the span in it
 # Each field as TFDS (and the report's feature list) types it: (feature class, shape, dtype).
 # A field a record may lack is a sequence of none or some values.
 FIELD_TYPES: dict[str, tuple[str, str, str]] = {
@@ -61,7 +63,7 @@ FIELD_TYPES: dict[str, tuple[str, str, str]] = {
     "audio": ("Audio", "(None,)", "int16"),
     "num_samples": ("Scalar", "()", "int64"),
     "synthetic": ("Scalar", "()", "bool"),
-    **{name: ("Tensor", "(None,)", "float32") for name in FLOAT_FIELDS},
+    **{name: ("Tensor", "(None,)", "float32") for name in (*FLOAT_FIELDS, *MEDIA_FIELDS)},
     **{
         name: ("Sequence(Text)", "(None,)", "string")
         for name in (*LIST_FIELDS, *OPTIONAL_BYTES_FIELDS)
@@ -86,6 +88,8 @@ FIELD_DOCS = {  # what each record field holds: the feature lists of TFDS, the e
     "word_times": "make verify's start and end (s) of each word of text, flattened",
     "readings": "the candidate readings of a written form, text among them; empty for one reading",
     "engine": "the TTS engine of a synthetic utterance",
+    "media": "the recording or video (path or URL) the utterance is a span of; absent otherwise",
+    "media_span": "start and end (s) of that span in the media; absent without media",
 }
 
 
@@ -113,6 +117,8 @@ class Utterance:
         float, ...
     ] = ()  # make verify: start, end (s) of each word of ``text``, flattened
     engine: str = ""  # the TTS engine that spoke a synthetic utterance ("espeak-ng", "flite" ...)
+    media: str = ""  # the recording this utterance is a span of (a film, a video URL), or ""
+    media_span: tuple[float, ...] = ()  # (start, end) seconds of that span in ``media``
     readings: tuple[str, ...] = ()  # a written form's candidate readings, ``text`` among them;
     # () when the transcript has one reading. The first is the normalizer's default; make
     # verify sets ``text`` to the one the audio supports best.
@@ -260,6 +266,11 @@ def record_chunks(utt: Utterance) -> list[bytes]:
         features["word_times"] = ("float", list(utt.word_times))
     if utt.engine:
         features["engine"] = ("bytes", [utt.engine.encode("utf-8")])
+    if utt.media:
+        if len(utt.media_span) != 2:
+            raise ValueError(f"{utt.id}: media without its (start, end) span")
+        features["media"] = ("bytes", [utt.media.encode("utf-8")])
+        features["media_span"] = ("float", list(utt.media_span))
     if utt.readings:
         if utt.text not in utt.readings:
             raise ValueError(f"{utt.id}: text {utt.text!r} is not one of its readings")
@@ -315,6 +326,9 @@ def encode_utterance_protobuf(utt: Utterance) -> bytes:
         feature_map["word_times"].float_list.value.extend(utt.word_times)
     if utt.engine:
         feature_map["engine"].bytes_list.value.append(utt.engine.encode("utf-8"))
+    if utt.media:
+        feature_map["media"].bytes_list.value.append(utt.media.encode("utf-8"))
+        feature_map["media_span"].float_list.value.extend(utt.media_span)
     if utt.readings:
         feature_map["readings"].bytes_list.value.extend(r.encode("utf-8") for r in utt.readings)
     return example.SerializeToString(deterministic=True)
@@ -340,6 +354,8 @@ def decode_utterance(serialized: bytes) -> Utterance:
         verify_score=fmap["verify_score"].float_list.value[0] if verified else None,
         word_times=tuple(fmap["word_times"].float_list.value) if verified else (),
         engine=fmap["engine"].bytes_list.value[0].decode("utf-8") if "engine" in fmap else "",
+        media=fmap["media"].bytes_list.value[0].decode("utf-8") if "media" in fmap else "",
+        media_span=tuple(fmap["media_span"].float_list.value) if "media" in fmap else (),
         readings=tuple(v.decode("utf-8") for v in fmap["readings"].bytes_list.value)
         if "readings" in fmap
         else (),

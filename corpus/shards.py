@@ -21,7 +21,7 @@ from speechmill.corpus import storage
 from speechmill.corpus.config import CorpusSettings
 from speechmill.corpus.errors import DataError
 from speechmill.corpus.facts import ShardStat, source_totals
-from speechmill.corpus.plan import Piece, shard_names, shard_ranges
+from speechmill.corpus.plan import Piece, byte_ranges, shard_names
 from speechmill.corpus.reject import RejectRecord
 from speechmill.corpus.schema import (
     ALPHABET,
@@ -48,7 +48,7 @@ def staged_shard(staging_dir: str, split: str, raw: int) -> str:
 def write_shard(split: str, raw: int, pieces: Iterable[Piece], staging_dir: str) -> ShardStat:
     """Copy a shard's pieces, in rank order, into its staged file; returns its row."""
     pieces = sorted(pieces)
-    storage.copy_ranges(shard_ranges(pieces), staged_shard(staging_dir, split, raw))
+    storage.copy_ranges(byte_ranges(pieces), staged_shard(staging_dir, split, raw))
     sources: dict[str, list[int]] = {}
     for p in pieces:
         row = sources.setdefault(p.source, [0, 0, 0])

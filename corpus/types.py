@@ -44,6 +44,8 @@ class Segment:
     split: str | None = None  # the source's own split (e.g. LibriSpeech subsets)
     captions: str = ""  # "manual" / "auto" when the transcript is a caption track
     engine: str = ""  # the TTS engine of synthetic speech
+    media: str = ""  # the recording the segment is a span of (a film's path, a video's URL)
+    media_span: tuple[float, ...] = ()  # (start, end) seconds of the span in ``media``
 
 
 @dataclasses.dataclass(frozen=True)

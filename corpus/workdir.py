@@ -24,7 +24,7 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from speechmill.corpus import storage
@@ -34,6 +34,7 @@ from speechmill.corpus.reject import RejectRecord
 from speechmill.corpus.types import Note, Unit
 
 PARTS_DIR = ".parts"
+Made = tuple[UnitResult, dict[str, PartIndex]]  # a made unit: its result, its parts' indexes
 INDEX_SUFFIX = ".index.json"  # beside a part file written outside the unit cache
 LOCK_FILE = ".lock"
 
@@ -108,8 +109,9 @@ class UnitCache:
     def __init__(self, folder: str):
         self.folder = folder.rstrip("/")
 
-    def part_path(self, digest: str, split: str) -> str:
-        return f"{self.folder}/{digest}-{split}.tfrecord"
+    def part_path(self, digest: str, name: str, ext: str = "tfrecord") -> str:
+        """A unit's part file: ``DIGEST-NAME.EXT`` (a split's records, or an export's piece)."""
+        return f"{self.folder}/{digest}-{name}.{ext}"
 
     def manifest_path(self, digest: str) -> str:
         return f"{self.folder}/{digest}.json"
@@ -143,10 +145,16 @@ class UnitCache:
         parts = []
         for part in manifest["parts"]:
             full = f"{self.folder}/{part['name']}"
-            index = PartIndex.from_json(part["index"])
-            summary = PartSummary.of(
-                part["split"], full, part["source"], part["key"], index, part["sha1"]
-            )
+            if part.get("index") is not None:
+                index = PartIndex.from_json(part["index"])
+                summary = PartSummary.of(
+                    part["split"], full, part["source"], part["key"], index, part["sha1"]
+                )
+            else:  # a piece that is not records (an export's manifest piece): its totals
+                totals = {k: int(part[k]) for k in ("records", "bytes", "samples", "spelled")}
+                summary = PartSummary(
+                    part["split"], full, part["source"], part["key"], **totals, sha1=part["sha1"]
+                )
             if _sha1_of(full, summary.bytes) != part["sha1"]:
                 return None
             parts.append(summary)
@@ -154,7 +162,6 @@ class UnitCache:
         return UnitResult(
             digest=digest,
             table=unit["table"],
-            source=unit["source"],
             unit_key=unit["unit_key"],
             parts=tuple(parts),
             rejects=tuple(RejectRecord(**r) for r in manifest["rejects"]),
@@ -174,12 +181,25 @@ class UnitCache:
                 return PartIndex.from_json(part["index"])
         raise OSError(f"{self.manifest_path(digest)}: no record index for {name}")
 
+    def reuse_or_make(self, digest: str, identity: str, make: Callable[[], Made]) -> UnitResult:
+        """The one reuse loop of every job: the unit's stored result when a finished unit of
+        the same identity is there, else ``make()`` (which writes the unit's parts and returns
+        its result and the record index of each part that holds records), stored."""
+        cached = self.load(digest, identity)
+        if cached is not None:
+            return cached
+        self.forget(digest)  # a half-made unit is never reused
+        result, indexes = make()
+        self.store(result, identity, indexes)
+        return result
+
     def store(self, result: UnitResult, identity: str, indexes: dict[str, PartIndex]) -> None:
         """Write the manifest of a finished unit (atomically: a killed job leaves none);
-        ``indexes``: each part's record index by part path."""
+        ``indexes``: the record index of each part that holds records, by part path (a part
+        without one, such as an export's piece, is kept by its totals)."""
         manifest = {
             "identity": identity,
-            "unit": {"table": result.table, "source": result.source, "unit_key": result.unit_key},
+            "unit": {"table": result.table, "unit_key": result.unit_key},
             "parts": [
                 {
                     "name": p.path.rsplit("/", 1)[-1],
@@ -187,7 +207,11 @@ class UnitCache:
                     "source": p.source,
                     "key": p.key,
                     "sha1": p.sha1,
-                    "index": indexes[p.path].to_json(),
+                    "index": indexes[p.path].to_json() if p.path in indexes else None,
+                    "records": p.records,
+                    "bytes": p.bytes,
+                    "samples": p.samples,
+                    "spelled": p.spelled,
                 }
                 for p in result.parts
             ],

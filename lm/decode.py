@@ -104,7 +104,8 @@ class WordLM:
             if vocabulary is None
             else {w[:i] for w in vocabulary for i in range(1, len(w) + 1)}
         )
-        self._cache: dict[tuple[int, str], tuple[float, object]] = {}
+        # (id of the state, word) -> (score, next state, the state itself: an id can be reused)
+        self._cache: dict[tuple[int, str], tuple[float, object, object]] = {}
 
     def start(self):
         """The state at the start of a sentence (and a fresh score cache)."""

@@ -76,7 +76,7 @@ class ExpandUnits(beam.DoFn):
             if isinstance(item, Reject):
                 record = record_reject(item, source=source.name, stage="expand", where=unit.key)
                 digest = fingerprint("expand", index, unit.key, record.to_json())[:20]
-                yield UnitResult(digest, index, source.name, unit.key, rejects=(record,))
+                yield UnitResult(digest, unit.key, rejects=(record,), table=index)
             else:
                 count += 1
                 yield index, item

@@ -5,7 +5,7 @@ steps: one element per shard, which the workers cut into ranges of a fixed numbe
 (``reader.shard_ranges``: fixed, so a job's output never depends on the worker count), so the
 launcher's graph holds the shard list only. ``CachedRanges`` is the DoFn both jobs build on: a
 range an earlier run into the same output finished with the same identity is reused from
-``OUT/.parts``.
+``OUT/.parts`` (through ``UnitCache.reuse_or_make``, the reuse loop of every job).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from speechmill.corpus.schema import Utterance
 from speechmill.corpus.tfrecord import frame_chunks
 from speechmill.corpus.types import Note, Unit, slug
 from speechmill.corpus.workdir import (
+    Made,
     UnitCache,
     files_identity,
     fingerprint,
@@ -83,8 +84,6 @@ class RangeParts:
         ordered = sorted(self.writers.items())
         result = UnitResult(
             digest=digest,
-            table=0,
-            source="",
             unit_key=work.key,
             parts=tuple(w.summary(work.split, s, f"{work.key}/{s}") for s, w in ordered),
             rejects=tuple(i for i in items if isinstance(i, RejectRecord)),
@@ -111,9 +110,8 @@ class CachedRanges(beam.DoFn):
         cache = UnitCache(self.parts_dir)
         digest = unit_digest(0, Unit(self.name, work.key, work))
         identity = fingerprint(self.job, work, files_identity([work.path]))
-        result = cache.load(digest, identity)
-        if result is None:
-            cache.forget(digest)
+
+        def make() -> Made:
             parts = RangeParts(
                 lambda source: cache.part_path(digest, f"{work.split}.{slug(source)}")
             )
@@ -121,6 +119,6 @@ class CachedRanges(beam.DoFn):
                 items = list(self.work(work, parts))
             finally:
                 parts.close()
-            result, indexes = parts.result(digest, work, items)
-            cache.store(result, identity, indexes)
-        yield result
+            return parts.result(digest, work, items)
+
+        yield cache.reuse_or_make(digest, identity, make)

@@ -12,12 +12,13 @@ Runs on the skeleton of every corpus job (pipelines/job.py): units are ranges of
 ``RECORDS_PER_UNIT`` records of the input's shards (fixed, so the output never depends on the
 worker count); a worker writes its range's FLAC files where they end up
 (``OUT/audio/<split>/<shard>/<first record>/``) and its piece of each manifest (or its Parquet
-file) into ``OUT/.parts`` with a small manifest of its own; a re-run reuses every finished range
-(same input shard, same format) of an interrupted run unless ``--fresh``. When all ranges are done one step
-publishes: the pieces are joined per split in shard order (byte copies: nothing is held per
-utterance), Parquet files are numbered, ``README.md`` and ``export.json`` are written last,
-and ``OUT/.parts`` is removed. An output folder holds one export of one corpus: another
-corpus (or the same one rebuilt differently) into it needs ``--fresh``.
+file) into ``OUT/.parts``, kept by the unit cache every job shares (corpus/workdir.py); a
+re-run reuses every finished range (same input shard, same format) of an interrupted run
+unless ``--fresh``. When all ranges are done one step publishes: the pieces are joined per
+split in shard order (byte copies: nothing is held per utterance), Parquet files are numbered,
+``README.md`` and ``export.json`` are written last, and ``OUT/.parts`` is removed. An output
+folder holds one export of one corpus: another corpus (or the same one rebuilt differently)
+into it needs ``--fresh``.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from speechmill.corpus.reader import ShardRange, all_shards, load_info, read_ran
 from speechmill.corpus.schema import INFO_FILE, SCHEMA_VERSION, Utterance, decode_utterance
 from speechmill.corpus.types import Unit
 from speechmill.corpus.workdir import (
+    UnitCache,
     files_identity,
     fingerprint,
     parts_dir,
@@ -67,73 +69,6 @@ OURS = (
     ".staging",
     ".lock",
 )
-
-
-@dataclasses.dataclass(frozen=True)
-class Piece:
-    """One file a unit wrote into ``OUT/.parts``: a manifest piece or a Parquet file."""
-
-    kind: str  # "nemo", "recordings", "supervisions" or "parquet"
-    name: str
-    bytes: int
-    sha1: str
-
-
-def _sha1(data: bytes) -> str:
-    return hashlib.sha1(data).hexdigest()
-
-
-class ExportCache:
-    """Finished export units in ``OUT/.parts``: ``DIGEST.json`` (identity, pieces with size
-    and sha1, records, samples) beside the pieces; a unit whose manifest or pieces do not
-    verify is done again."""
-
-    def __init__(self, folder: str):
-        self.folder = folder.rstrip("/")
-
-    def path(self, name: str) -> str:
-        return f"{self.folder}/{name}"
-
-    def load(self, digest: str, identity: str) -> dict | None:
-        path = self.path(f"{digest}.json")
-        if not storage.exists(path):
-            return None
-        try:
-            manifest = json.loads(storage.read_bytes(path))
-            if manifest.get("identity") != identity:
-                return None
-            for piece in manifest["pieces"]:
-                if _sha1(storage.read_bytes(self.path(piece["name"]))) != piece["sha1"]:
-                    return None
-        except (ValueError, OSError, KeyError, TypeError, AttributeError):
-            return None
-        return manifest
-
-    def store(self, digest: str, manifest: dict) -> None:
-        path = self.path(f"{digest}.json")
-        with storage.create(path + ".tmp") as f:
-            f.write(json.dumps(manifest, sort_keys=True).encode("utf-8"))
-        storage.replace(path + ".tmp", path)
-
-
-def unit_result(digest: str, work: ShardRange, manifest: dict, folder: str) -> UnitResult:
-    """A finished unit as the skeleton's UnitResult: one PartSummary per piece (the records
-    and samples on the first, so progress counts each utterance once)."""
-    parts = tuple(
-        PartSummary(
-            split=work.split,
-            path=f"{folder}/{p['name']}",
-            source=p["kind"],
-            key=work.key,
-            records=manifest["records"] if i == 0 else 0,
-            bytes=p["bytes"],
-            samples=manifest["samples"] if i == 0 else 0,
-            spelled=0,
-            sha1=p["sha1"],
-        )
-        for i, p in enumerate(manifest["pieces"])
-    )
-    return UnitResult(digest=digest, table=0, source="", unit_key=work.key, parts=parts)
 
 
 def unit_folder(work: ShardRange) -> str:
@@ -166,18 +101,19 @@ def export_unit(
 
 
 class ExportRanges(beam.DoFn):
-    """ShardRange -> its UnitResult (files written, or reused from an earlier run)."""
+    """ShardRange -> its UnitResult: the range's files written and its pieces kept in the unit
+    cache (one PartSummary per piece, the records and samples on the first, so progress counts
+    each utterance once), or all of it reused from an earlier run."""
 
     def __init__(self, fmt: str, out_dir: str, sample_rate: int, job: str):
         self.fmt, self.out_dir, self.rate, self.job = FORMATS[fmt], out_dir, sample_rate, job
 
     def process(self, work: ShardRange) -> Iterator[UnitResult]:
-        folder = parts_dir(self.out_dir)
-        cache = ExportCache(folder)
+        cache = UnitCache(parts_dir(self.out_dir))
         digest = unit_digest(0, Unit("export", work.key, work))
         identity = fingerprint(self.job, work, files_identity([work.path]))
-        manifest = cache.load(digest, identity)
-        if manifest is None:
+
+        def make() -> tuple[UnitResult, dict]:
             records = samples = 0
 
             def utterances() -> Iterator[tuple[int, Utterance]]:
@@ -188,20 +124,28 @@ class ExportRanges(beam.DoFn):
                     yield work.first + i, utt
 
             data = export_unit(self.fmt, utterances(), self.out_dir, unit_folder(work), self.rate)
-            pieces = []
-            for kind, content in data.items():
-                name = f"{digest}.{kind}"
-                with storage.create(cache.path(name)) as f:
+            parts = []
+            for i, (kind, content) in enumerate(data.items()):
+                path = cache.part_path(digest, kind, "piece")
+                with storage.create(path) as f:
                     f.write(content)
-                pieces.append(dataclasses.asdict(Piece(kind, name, len(content), _sha1(content))))
-            manifest = {
-                "identity": identity,
-                "records": records,
-                "samples": samples,
-                "pieces": pieces,
-            }
-            cache.store(digest, manifest)
-        yield unit_result(digest, work, manifest, folder)
+                first = i == 0
+                parts.append(
+                    PartSummary(
+                        split=work.split,
+                        path=path,
+                        source=kind,  # a piece's kind where a corpus part names its source
+                        key=work.key,
+                        records=records if first else 0,
+                        bytes=len(content),
+                        samples=samples if first else 0,
+                        spelled=0,
+                        sha1=hashlib.sha1(content).hexdigest(),
+                    )
+                )
+            return UnitResult(digest=digest, unit_key=work.key, parts=tuple(parts)), {}
+
+        yield cache.reuse_or_make(digest, identity, make)
 
 
 def piece_rows(result: UnitResult) -> Iterator[tuple[str, str, str, str, int, int, int]]:

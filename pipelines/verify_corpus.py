@@ -16,10 +16,10 @@ ninety four" or "one thousand nine hundred and ninety four") gets the reading ne
 the model hears there (``best_reading``) as its ``text``; info.json counts per source
 how many had several (``readings``) and how many the audio moved off the default (``reread``).
 
-Where a record's ``origin`` names a readable media file and its time (``film.mkv#t=12.30,15.10``,
-as the movies source writes), the model hears ``--context`` seconds more on each side, read
+Where a record is a span of a readable media file (its ``media`` and ``media_span`` fields, as
+the movies source writes them), the model hears ``--context`` seconds more on each side, read
 again from the file: a cue that was late or early by up to that much is found where it is
-spoken, and the record is cut there (its ``origin`` gets the new time). Other records are
+spoken, and the record is cut there (its ``media_span`` and ``origin`` get the new time). Other records are
 checked against their own audio. An utterance whose edges moved by more than 10 ms is counted
 as ``verify:retimed`` in info.json, with the score quantiles per source and the model used.
 
@@ -160,15 +160,17 @@ class VerifyRanges(CachedRanges):
 
     def _kept(self, utt: Utterance, window, verdict) -> Utterance:
         a, b = int(round(verdict.start * self.rate)), int(round(verdict.end * self.rate))
-        origin = utt.origin
-        if window.media:
-            origin = f"{window.media}#t={window.offset + verdict.start:.2f},{window.offset + verdict.end:.2f}"
+        origin, span = utt.origin, utt.media_span
+        if window.media:  # the cut, as the media's time: fields, and the origin's #t= for people
+            span = (round(window.offset + verdict.start, 3), round(window.offset + verdict.end, 3))
+            origin = f"{window.media}#t={span[0]:.2f},{span[1]:.2f}"
         Metrics.counter("verify", "kept").inc()
         score = float(np.float32(verdict.score))
         return dataclasses.replace(
             utt,
             audio=window.audio[a:b].copy(),
             origin=origin,
+            media_span=span,
             verify_score=score,
             word_times=verdict.word_times,
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import IN_PROCESS, read_corpus
+from support.jobs import IN_PROCESS, read_corpus
 
 
 def augment(source, out, *args):

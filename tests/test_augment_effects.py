@@ -5,7 +5,7 @@ from __future__ import annotations
 import librosa
 import numpy as np
 import pytest
-from conftest import speak
+from support.speech import speak
 
 from speechmill.augment import effects
 from speechmill.augment.recipe import chain_label, parse_recipe

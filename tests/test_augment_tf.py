@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import speak
+from support.speech import speak
 
 from speechmill.augment import tf_ops
 

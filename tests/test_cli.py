@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import with_corrupt_flac, write_config
+from support.jobs import write_config
+from support.speech import with_corrupt_flac
 
 from speechmill.corpus.schema import ALPHABET
 

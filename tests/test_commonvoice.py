@@ -3,40 +3,14 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
-from conftest import build, read_corpus, read_ledger, speak, write_audio, write_config
+from support.jobs import build, read_corpus, read_ledger, write_config
+from support.speech import HEADER, write_commonvoice
 
 from speechmill.corpus.inputs.ranges import lines_in_range
 from speechmill.corpus.sources.commonvoice import gender_code
 from speechmill.corpus.text import normalize
-
-HEADER = "\t".join(
-    "client_id path sentence_id sentence sentence_domain up_votes down_votes age gender accents"
-    " variant locale segment".split()
-)
-
-
-def write_commonvoice(root: Path, tables: dict[str, list[tuple]]) -> Path:
-    """A Common Voice locale folder: clips/*.mp3 and one TSV per table. A row is
-    (client, sentence) or (client, sentence, up_votes, down_votes, gender)."""
-    (root / "clips").mkdir(parents=True, exist_ok=True)
-    number = 1000
-    for table, rows in tables.items():
-        lines = [HEADER]
-        for row in rows:
-            client, sentence, up, down, gender = (
-                (*row, 2, 0, "female_feminine")[:5] if len(row) == 2 else row
-            )
-            number += 1
-            clip = f"common_voice_en_{number}.mp3"
-            write_audio(root / "clips" / clip, speak(sentence))
-            lines.append(
-                f"{client * 8}\t{clip}\ts{number}\t{sentence}\t\t{up}\t{down}\tthirties\t{gender}\t\t\ten\t"
-            )
-        (root / f"{table}.tsv").write_text("\n".join(lines) + "\n")
-    return root
 
 
 def test_own_splits_speakers_genders_and_votes(tmp_path):

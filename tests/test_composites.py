@@ -10,7 +10,7 @@ from pathlib import Path
 import apache_beam as beam
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
-from conftest import SENTENCES
+from support.speech import SENTENCES
 
 from speechmill.augment.recipe import parse_recipe
 from speechmill.corpus.config import CorpusSettings

@@ -1,7 +1,7 @@
 """Configuration mistakes fail before any work, naming what is wrong and what is allowed."""
 
 import pytest
-from conftest import build, write_config
+from support.jobs import build, write_config
 
 from speechmill.corpus.config import ConfigError
 from speechmill.corpus.sources import REGISTRY

@@ -2,8 +2,8 @@
 number of workers, gives the same corpus, byte for byte, for a corpus of many units."""
 
 import pytest
-from conftest import build
-from test_scale import many_config, published, tiny_librispeech
+from support.jobs import build, many_config, published
+from support.speech import tiny_librispeech
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import h5py
 import numpy as np
 import pytest
 import tensorflow as tf
-from test_train import TINY
+from support.training import TINY
 
 from speechmill.corpus.schema import (
     ALPHABET,

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import soundfile
 import yaml
-from conftest import IN_PROCESS, build, write_config
+from support.jobs import IN_PROCESS, build, write_config
 
 from speechmill.commands.export import run as export
 from speechmill.corpus.errors import UsageError

@@ -7,7 +7,7 @@ import io
 import tarfile
 
 import pytest
-from conftest import build, read_corpus, write_config
+from support.jobs import build, read_corpus, write_config
 
 from speechmill.corpus.inputs.fetch import fetch
 from speechmill.corpus.reject import Reject

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import build, read_corpus, read_ledger, write_config
+from support.jobs import build, read_corpus, read_ledger, write_config
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import IN_PROCESS
+from support.jobs import IN_PROCESS
 
 from speechmill.corpus.reader import load_info, utterances
 

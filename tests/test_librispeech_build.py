@@ -11,15 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-from conftest import (
-    IN_PROCESS,
-    SENTENCES,
-    build,
-    read_corpus,
-    read_ledger,
-    write_config,
-    write_librispeech,
-)
+from support.jobs import IN_PROCESS, build, read_corpus, read_ledger, write_config
+from support.speech import SENTENCES, write_librispeech
 
 from speechmill.corpus.schema import SCHEMA_VERSION
 

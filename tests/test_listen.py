@@ -14,7 +14,8 @@ import jiwer
 import numpy as np
 import pytest
 import soundfile
-from conftest import VERIFY_VOICE, speak
+from support.jobs import VERIFY_VOICE
+from support.speech import speak
 
 from speechmill.runtime.listen import LiveTranscriber
 

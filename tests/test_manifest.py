@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 import numpy as np
-from conftest import build, read_corpus, read_ledger, speak, write_audio, write_config
+from support.jobs import build, read_corpus, read_ledger, write_config
+from support.speech import speak, write_audio
 
 from speechmill.corpus.text import normalize
 

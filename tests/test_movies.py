@@ -7,24 +7,16 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import build, make_movie, read_corpus, read_ledger, srt, write_config
+from support.jobs import build, read_corpus, read_ledger, write_config
+from support.speech import LINES, make_movie, srt
 
+from speechmill.corpus.reader import load_info, utterances
 from speechmill.corpus.reject import Reject
 from speechmill.corpus.subtitles.clean import clean_cue_text
 from speechmill.corpus.subtitles.parse import decode_subtitles, parse_srt
 from speechmill.corpus.text import normalize
 
 RATE = 16000
-LINES = [
-    "The ferry left the north bank at seven every morning.",
-    "It carried farmers and their baskets of eggs.",
-    "Now and then a goat refused to stand still.",
-    "The ferryman had crossed the river many times.",
-    "He could do it with his eyes closed.",
-    "His passengers would not have liked that at all.",
-    "In winter the river froze near the banks.",
-    "Then the ferry waited for the spring thaw.",
-]
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +118,9 @@ def test_movies_are_resynced_and_cut_into_utterances(tmp_path, movies):
     assert len(wrong) == 1 and "wrong.srt" in wrong[0]["where"] and "score" in wrong[0]["detail"]
 
     rows = read_corpus(out, "train")
+    spans = {
+        u.id: (u.media, u.media_span) for u in utterances(str(out), load_info(str(out)), "train")
+    }
     for movie, placed in truth.items():
         mine = sorted((r for r in rows if r["group"] == f"movies/{movie}"), key=lambda r: r["id"])
         assert len(mine) == len(placed)
@@ -136,7 +131,8 @@ def test_movies_are_resynced_and_cut_into_utterances(tmp_path, movies):
                 else line
             )
             assert row["text"] == expected
-            t0, t1 = (float(x) for x in row["origin"].split("#t=")[1].split(","))
+            media, (t0, t1) = spans[row["id"]]  # the span's time in its film, as record fields
+            assert media.endswith(".mkv") and row["origin"].startswith(media)
             assert abs(t0 - start) < 0.3 and abs(t1 - end) < 0.5, (row["id"], t0, t1, start, end)
 
 

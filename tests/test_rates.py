@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile
 import tensorflow as tf
-from conftest import build, read_corpus, write_config
+from support.jobs import build, read_corpus, write_config
 
 from speechmill.train.features import LogMel, frames_for
 
@@ -67,7 +67,7 @@ def test_build_and_train_at_another_rate(tmp_path, librispeech, rate):
 
 @pytest.mark.parametrize("rate", [8000, 22050])
 def test_movies_decode_and_sync_at_the_corpus_rate(tmp_path, rate):
-    from test_movies import LINES, make_movie, srt
+    from support.speech import LINES, make_movie, srt
 
     placed = make_movie(tmp_path, "harbour", LINES[:5], first=2.0)
     (tmp_path / "harbour.srt").write_text(srt(placed, offset=1.3, ratio=1.0))

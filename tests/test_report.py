@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import build, with_corrupt_flac, write_config
+from support.jobs import build, write_config
+from support.speech import with_corrupt_flac
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

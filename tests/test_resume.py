@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import IN_PROCESS, build, write_config
+from support.jobs import IN_PROCESS, build, write_config
 
 REPO = Path(__file__).resolve().parent.parent
 BOOK = """*** START OF THE PROJECT GUTENBERG EBOOK LAMPS ***

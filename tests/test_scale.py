@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile
-from conftest import IN_PROCESS, build, read_ledger, write_config
+from support.jobs import IN_PROCESS, build, many_config, published, read_ledger
+from support.speech import tiny_librispeech
 
 from speechmill.corpus.parts import WRITTEN_FORM_RE, PartIndex, PartSummary
 from speechmill.corpus.plan import (
@@ -22,52 +22,10 @@ from speechmill.corpus.plan import (
     shard_count,
 )
 
-WORDS = ["MILL", "RIVER", "STONE", "LANTERN", "HARBOUR", "CLOCK"]
-
-
-def tiny_librispeech(root: Path, chapters: int, per_chapter: int) -> Path:
-    """A LibriSpeech-layout tree of many small units: noise clips with short transcripts, some
-    with digits (spelled out), every ninth clip too short (a ``duration:short`` ledger line)."""
-    rng = np.random.default_rng(3)
-    base = root / "LibriSpeech"
-    for c in range(chapters):
-        speaker = 200 + c // 2
-        subset = "dev-clean" if speaker % 5 == 0 else "train-clean-100"
-        folder = base / subset / str(speaker) / str(c)
-        folder.mkdir(parents=True)
-        lines = []
-        for i in range(per_chapter):
-            utt = f"{speaker}-{c}-{i:04d}"
-            seconds = 0.2 if (c * per_chapter + i) % 9 == 0 else 0.6 + 0.5 * rng.random()
-            audio = (rng.standard_normal(int(seconds * 16000)) * 2000).astype(np.int16)
-            soundfile.write(folder / f"{utt}.flac", audio, 16000)
-            text = f"{WORDS[i % 6]} {i}" if i % 3 == 0 else f"{WORDS[i % 6]} {WORDS[c % 6]}"
-            lines.append(f"{utt} {text}")
-        (folder / f"{speaker}-{c}.trans.txt").write_text("\n".join(lines) + "\n")
-    return base
-
 
 @pytest.fixture(scope="module")
 def many_units(tmp_path_factory) -> Path:
     return tiny_librispeech(tmp_path_factory.mktemp("many"), chapters=24, per_chapter=6)
-
-
-def many_config(tmp_path: Path, data: Path, corpus: str = "shard_mb = 0.05") -> Path:
-    return write_config(
-        tmp_path / "many.toml",
-        f"""
-        [[source]]
-        type = "librispeech"
-        path = "{data}"
-        """,
-        corpus=f"{corpus}\nmin_seconds = 0.5\nmax_reject_fraction = 0.5",
-    )
-
-
-def published(out: Path) -> dict[str, bytes]:
-    return {
-        p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file() and p.name != ".lock"
-    }
 
 
 # ---------------------------------------------------------------- the plan, as pure functions

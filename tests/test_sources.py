@@ -14,17 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import (
-    SENTENCES,
-    LoopbackSite,
-    build,
-    read_corpus,
-    serving,
-    speak,
-    write_audio,
-    write_config,
-    write_librispeech,
-)
+from support.jobs import build, read_corpus, write_config
+from support.site import LoopbackSite, serving
+from support.speech import SENTENCES, speak, write_audio, write_librispeech
 
 from speechmill.corpus.config import ConfigError
 from speechmill.corpus.inputs.book import book_pieces
@@ -87,7 +79,7 @@ def gutenberg_row(folder: Path, site: LoopbackSite) -> Row:
 
 
 def movies_row(folder: Path, site: LoopbackSite) -> Row:
-    from test_movies import make_movie, srt
+    from support.speech import make_movie, srt
 
     placed = make_movie(folder, "lamps", LINES)
     (folder / "lamps.en.srt").write_text(srt(placed, offset=0.0, ratio=1.0))
@@ -98,7 +90,8 @@ def movies_row(folder: Path, site: LoopbackSite) -> Row:
 
 
 def youtube_row(folder: Path, site: LoopbackSite) -> Row:
-    from test_youtube import page, stamp, video_with_speech
+    from support.site import page
+    from support.speech import stamp, video_with_speech
 
     placed = video_with_speech(folder, "lamps", LINES[:2])
     site.files["/lamps.mp4"] = (folder / "lamps.mp4").read_bytes()
@@ -135,7 +128,7 @@ def folder_row(folder: Path, site: LoopbackSite) -> Row:
 
 
 def commonvoice_row(folder: Path, site: LoopbackSite) -> Row:
-    from test_commonvoice import write_commonvoice
+    from support.speech import write_commonvoice
 
     root = write_commonvoice(
         folder / "en",

@@ -12,6 +12,9 @@ import numpy as np
 import pytest
 import soundfile
 import tensorflow as tf
+from support.jobs import build, write_config
+from support.speech import speak
+from support.training import TINY
 
 from speechmill.augment.recipe import ON_THE_FLY
 from speechmill.corpus.reader import load_info
@@ -25,22 +28,6 @@ from speechmill.train.model import (
     output_lengths,
 )
 
-TINY = [
-    "--preset",
-    "small",
-    "--d-model",
-    "32",
-    "--heads",
-    "2",
-    "--layers",
-    "1",
-    "--kernel-size",
-    "7",
-    "--conv-channels",
-    "8",
-    "--batch-size",
-    "4",
-]
 TINY_SIZES = {
     "conformer": dict(d_model=32, heads=2, layers=1, kernel_size=7, conv_channels=8),
     "bigru": dict(rnn_units=32, rnn_layers=1, conv_channels=8),
@@ -307,7 +294,6 @@ def test_no_train_split_and_a_damaged_shard_are_one_line_each(tmp_path, librispe
 
 
 def test_long_recordings_are_cut_at_pauses_into_bounded_pieces():
-    from conftest import speak
 
     from speechmill.runtime.transcribe import chunk_bounds, transcribe_long
 
@@ -356,7 +342,6 @@ def test_batches_hold_only_utterances_ctc_can_align():
 
 
 def test_ctc_loss_is_finite_on_fast_augmented_speech(tmp_path):
-    from conftest import build, write_config
 
     book = tmp_path / "fast.txt"
     book.write_text(

@@ -204,7 +204,8 @@ def test_numbers_out_of_range_are_one_line_before_any_work(tmp_path, capsys, com
 
 
 def test_an_edited_unit_cache_manifest_is_rebuilt_not_trusted(tmp_path, librispeech):
-    from conftest import build, with_corrupt_flac, write_config
+    from support.jobs import build, write_config
+    from support.speech import with_corrupt_flac
 
     source = with_corrupt_flac(librispeech, tmp_path, "19-198-0001")
     config = write_config(
@@ -232,7 +233,8 @@ def test_an_edited_unit_cache_manifest_is_rebuilt_not_trusted(tmp_path, librispe
 def test_odd_files_in_a_folder_source_are_ledger_lines_not_hangs_or_crashes(tmp_path, capsys):
     import os
 
-    from conftest import build, read_corpus, read_ledger, speak, write_audio, write_config
+    from support.jobs import build, read_corpus, read_ledger, write_config
+    from support.speech import speak, write_audio
 
     root = tmp_path / "voice"
     speaker = root / "ann"

@@ -14,17 +14,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import (
+from support.jobs import (
     IN_PROCESS,
     VERIFY_VOICE,
     build,
-    make_movie,
     read_corpus,
     read_ledger,
-    srt,
     verify_model_corpus,
     write_config,
 )
+from support.speech import make_movie, srt
 
 from speechmill.corpus.schema import decode_utterance
 from speechmill.corpus.tfrecord import read_records
@@ -292,6 +291,10 @@ def test_the_model_hears_a_film_cue_with_context_but_an_augmented_copy_as_it_is(
 
     corpus, placed = film
     utt = records(corpus)["movies/film/00003"]
+    # the record is a span of the film, as fields (and, for people, the origin's #t=)
+    start, end = utt.media_span
+    assert utt.media.endswith("film.mkv") and utt.origin == f"{utt.media}#t={start:.2f},{end:.2f}"
+    assert end - start == pytest.approx(utt.num_samples / 16000, abs=0.002)
     window = window_for(utt, 16000, 2.0)
     assert window.media.endswith("film.mkv") and window.own[0] == pytest.approx(2.0, abs=0.01)
     a = int(round(window.own[0] * 16000))  # the origin's times have 10 ms steps
@@ -454,13 +457,10 @@ def test_judge_keeps_cuts_and_rejects():
     assert away.reason == "verify:elsewhere"
 
 
-def test_origin_times_and_score_summary():
+def test_score_summary():
     from speechmill.corpus.facts import ScoreHistogram
     from speechmill.corpus.types import Note
-    from speechmill.train.verify import origin_time
 
-    assert origin_time("/films/a b.mkv#t=12.30,15.10") == ("/films/a b.mkv", 12.3, 15.1)
-    assert origin_time("LibriSpeech/dev-clean/84/121123/84-121123-0000.flac") is None
     notes = [
         Note(
             "movies",

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile
-from conftest import (
-    LoopbackSite,
-    build,
-    read_corpus,
-    read_ledger,
-    serving,
-    speak,
-    write_config,
-)
+from support.jobs import build, read_corpus, read_ledger, write_config
+from support.site import LoopbackSite, page, serving
+from support.speech import stamp, video_with_speech
 
+from speechmill.corpus.reader import load_info, utterances
 from speechmill.corpus.subtitles.parse import is_rolling, parse_vtt, unroll
 from speechmill.corpus.text import normalize
 
@@ -29,49 +21,6 @@ ROLLING = [
     "nobody spoke until the wheel began to turn",
 ]
 MANUAL = ["The lamps were lit at six.", "Martha carried the ladder."]
-
-
-def video_with_speech(folder: Path, name: str, lines: list[str]) -> list[tuple[float, float, str]]:
-    """An mp4 with each line spoken in turn, 1.5 s apart; returns (start, end, line)."""
-    track, placed, t = [np.zeros(RATE, np.int16)], [], 1.0
-    for line in lines:
-        s = speak(line)
-        loud = np.flatnonzero(np.abs(s) > 300)
-        s = s[loud[0] : loud[-1] + 1]
-        placed.append((t, t + len(s) / RATE, line))
-        track += [s, np.zeros(int(1.5 * RATE), np.int16)]
-        t += len(s) / RATE + 1.5
-    wav = folder / f"{name}.wav"
-    soundfile.write(wav, np.concatenate(track), RATE)
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "color=c=gray:s=64x48:r=5",
-            "-i",
-            str(wav),
-            "-shortest",
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            str(folder / f"{name}.mp4"),
-        ],
-        check=True,
-    )
-    return placed
-
-
-def stamp(x: float) -> str:
-    ms = int(round(x * 1000))
-    return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
 
 
 def rolling_vtt(placed: list[tuple[float, float, str]]) -> str:
@@ -92,14 +41,6 @@ def rolling_vtt(placed: list[tuple[float, float, str]]) -> str:
         previous = " ".join(w for _, w in line)
         out.append(f"{stamp(end - 0.01)} --> {stamp(end)} align:start position:0%\n{previous}\n \n")
     return "\n".join(out)
-
-
-def page(video: str, track: str) -> bytes:
-    return (
-        f'<html><head><title>{video}</title></head><body><video controls><source src="{video}" '
-        f'type="video/mp4"><track kind="captions" src="{track}" srclang="en" label="English"></video>'
-        f"</body></html>"
-    ).encode()
 
 
 @pytest.fixture(scope="module")
@@ -167,8 +108,11 @@ def test_captioned_videos_build_and_broken_urls_go_to_the_ledger(tmp_path, site)
         "manual"
     }
     assert [r["text"] for r in manual] == [normalize(line) for line in MANUAL]
+    info = load_info(str(out))
+    spans = {u.id: (u.media, u.media_span) for u in utterances(str(out), info, "train")}
     for row, (start, end, _) in zip(rolling + manual, truth["rolling"] + truth["manual"]):
-        t0, t1 = (float(x) for x in row["origin"].split("#t=")[1].split(","))
+        media, (t0, t1) = spans[row["id"]]  # the span's time in its video, as record fields
+        assert media.startswith(server.url) and row["origin"].startswith(media)
         assert t0 <= start + 0.15 and t1 >= end - 0.15 and t1 - t0 < (end - start) + 1.0
         assert row["group"] == "youtube/127.0.0.1" and row["origin"].startswith(server.url)
 

@@ -20,7 +20,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import re
 
 import numpy as np
 
@@ -226,7 +225,6 @@ def model_facts(run: str) -> dict:
 # Where an utterance is heard and which of its readings the audio supports (make verify's
 # per-utterance logic; pipelines/verify_corpus.py only wires it).
 RETIMED_SECONDS = 0.01  # an edge that moved more than this counts as retimed
-ORIGIN_TIME_RE = re.compile(r"^(?P<path>.+)#t=(?P<start>\d+(?:\.\d+)?),(?P<end>\d+(?:\.\d+)?)$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -240,31 +238,25 @@ class Window:
     offset: float = 0.0
 
 
-def origin_time(origin: str) -> tuple[str, float, float] | None:
-    """``path#t=start,end`` -> (path, start, end); None for any other origin."""
-    match = ORIGIN_TIME_RE.match(origin)
-    return (match["path"], float(match["start"]), float(match["end"])) if match else None
-
-
 def window_for(utt: Utterance, rate: int, context: float) -> Window:
     """The record's audio with ``context`` seconds around it re-read from its local media file
-    when the origin names one, else the record's own audio (always for an augmented copy: the
-    file holds the original sound)."""
+    when the record is a span of one (``media``, ``media_span``), else the record's own audio
+    (always for an augmented copy: the file holds the original sound)."""
     own = Window(utt.audio, (0.0, utt.num_samples / rate))
-    found = origin_time(utt.origin) if context > 0 and not utt.augment else None
-    if found is None or "://" in found[0] or not os.path.isfile(found[0]):
+    local = utt.media and "://" not in utt.media and os.path.isfile(utt.media)
+    if context <= 0 or utt.augment or not local or len(utt.media_span) != 2:
         return own
     from speechmill.corpus.inputs.media import load_window
 
-    path, start, end = found
+    start, end = utt.media_span
     offset = max(0.0, start - context)
     try:
-        audio = load_window(path, rate, offset, end + context - offset)
+        audio = load_window(utt.media, rate, offset, end + context - offset)
     except Reject:
         return own
     if len(audio) < int((end - offset) * rate):  # the file changed since the build
         return own
-    return Window(audio, (round(start - offset, 3), round(end - offset, 3)), path, offset)
+    return Window(audio, (round(start - offset, 3), round(end - offset, 3)), utt.media, offset)
 
 
 def best_reading(log_probs: np.ndarray, readings: tuple[str, ...], frame_seconds: float):

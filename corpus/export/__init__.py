@@ -53,6 +53,8 @@ def provenance(utt: Utterance) -> dict[str, Any]:
         "text_raw": utt.text_raw,
         "readings": list(utt.readings),
         "verify_score": utt.verify_score,
+        "media": utt.media,
+        "media_span": list(utt.media_span),
     }
 
 

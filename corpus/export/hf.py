@@ -47,6 +47,8 @@ def hf_features(sample_rate: int) -> dict[str, Any]:
         "text_raw": _value("string"),
         "readings": {"feature": _value("string"), "_type": "List"},
         "verify_score": _value("float32"),
+        "media": _value("string"),
+        "media_span": {"feature": _value("float32"), "_type": "List"},
         "words": {"feature": word, "_type": "List"},
     }
 

@@ -173,6 +173,8 @@ class MoviesSource(Source):
                 audio=audio[a:b],
                 sample_rate=rate,
                 origin=f"{video}#t={start:.2f},{end:.2f}",
+                media=video,
+                media_span=(round(start, 3), round(end, 3)),
                 license=self.license,
                 captions="manual",
             )

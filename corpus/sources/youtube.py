@@ -313,6 +313,8 @@ class YouTubeSource(Source):
                 audio=audio[a:b],
                 sample_rate=rate,
                 origin=f"{url}#t={start:.2f},{end:.2f}",
+                media=url,
+                media_span=(round(start, 3), round(end, 3)),
                 license=licence,
                 captions=kind,
             )
