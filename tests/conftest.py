@@ -67,42 +67,58 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group("trained-model"))
 
 
+VERIFY_MODEL_ARGS = [
+    *("--steps", "600", "--batch-size", "8", "--preset", "bigru", "--rnn-units", "96"),
+    *("--learning-rate", "2e-3", "--warmup-steps", "0", "--decay", "constant"),
+    *("--weight-decay", "0"),
+]
+REPO = Path(__file__).resolve().parent.parent
+
+
+def verify_model_key() -> str:
+    """What the verify model is a function of: every product module, the books, the test
+    helpers that build its corpus, its training flags and the libraries that train it. Training
+    is deterministic (one thread per op pool, deterministic kernels), so the same key gives
+    the same model."""
+    import hashlib
+    from importlib import metadata
+
+    digest = hashlib.sha256()
+    folders = ("corpus", "augment", "train", "lm", "runtime", "pipelines", "speechmill")
+    files = sorted(p for folder in folders for p in (REPO / folder).rglob("*.py"))
+    files += sorted((REPO / "configs" / "books").glob("*.txt"))
+    files += [REPO / "tests" / "support" / "jobs.py", Path(__file__)]
+    for path in files:
+        digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes())
+    for package in ("tensorflow", "keras", "numpy", "apache-beam"):
+        digest.update(f"{package}=={metadata.version(package)}".encode())
+    digest.update(" ".join(VERIFY_MODEL_ARGS).encode())
+    return digest.hexdigest()[:16]
+
+
 @pytest.fixture(scope="session")
 def verify_model(tmp_path_factory) -> Path:
-    """A small CTC model trained once per test session (600 steps, about 3 minutes on 2 cores) on the project's own
-    books spoken by the voice the verification films use: good enough to tell a right cue from a
-    wrong one (held-out sentences: CER about 0.14). Training ends by calibrating it for verify
-    on the dev book (``calibration.json``)."""
+    """A small CTC model (600 steps) on the project's own books spoken by the voice the
+    verification films use: good enough to tell a right cue from a wrong one (held-out
+    sentences: CER about 0.14). Training ends by calibrating it for verify on the dev book
+    (``calibration.json``). It is trained once per machine and code: kept under
+    ``~/.cache/speechmill-tests`` (SPEECHMILL_TEST_CACHE) by ``verify_model_key``, which any
+    change to the code, the books or the libraries changes; each session gets a copy of the
+    run folder (the corpus it names stays in the cache)."""
+    import shutil
+
     from speechmill.commands.train import main as train
 
-    folder = tmp_path_factory.mktemp("verify-model")
-    verify_model_corpus(folder / "corpus")
-    run = folder / "run"
-    assert (
-        train(
-            [
-                "--data",
-                str(folder / "corpus"),
-                "--run",
-                str(run),
-                "--steps",
-                "600",
-                "--batch-size",
-                "8",
-                "--preset",
-                "bigru",
-                "--rnn-units",
-                "96",
-                "--learning-rate",
-                "2e-3",
-                "--warmup-steps",
-                "0",
-                "--decay",
-                "constant",
-                "--weight-decay",
-                "0",
-            ]
-        )
-        == 0
+    root = Path(
+        os.environ.get("SPEECHMILL_TEST_CACHE", Path.home() / ".cache" / "speechmill-tests")
     )
+    cached = root / f"verify-model-{verify_model_key()}"
+    if not (cached / "done").exists():
+        shutil.rmtree(cached, ignore_errors=True)  # an earlier attempt that did not finish
+        verify_model_corpus(cached / "corpus")
+        args = ["--data", str(cached / "corpus"), "--run", str(cached / "run")]
+        assert train([*args, *VERIFY_MODEL_ARGS]) == 0
+        (cached / "done").write_text("trained\n")
+    run = tmp_path_factory.mktemp("verify-model") / "run"
+    shutil.copytree(cached / "run", run)
     return run

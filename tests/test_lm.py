@@ -230,7 +230,7 @@ def test_eval_reports_greedy_beam_and_lm_side_by_side_and_tunes_the_weights(
     from speechmill.commands.lm import main as lm_main
     from speechmill.train.evaluate import ALPHAS, BETAS
 
-    corpus = verify_model.parent / "corpus"
+    corpus = Path(json.loads((verify_model / "config.json").read_text())["data"])
     run = tmp_path / "run"
     shutil.copytree(verify_model, run)
     dev_book = REPO / "configs" / "books" / "notes-from-a-lighthouse.txt"

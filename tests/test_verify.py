@@ -170,7 +170,8 @@ def test_verify_rejects_wrong_cues_and_retimes_shifted_ones(tmp_path, film, veri
         utt = kept.get(ids[i])
         if utt is None:
             continue
-        t0, t1 = (float(x) for x in utt.origin.split("#t=")[1].split(","))
+        t0, t1 = utt.media_span  # the kept cut, as its film's time
+        assert utt.origin.endswith(f"#t={t0:.2f},{t1:.2f}")
         words = utt.words
         assert [w for w, _, _ in words] == utt.text.split()
         assert all(a < b <= c for (_, a, b), (_, c, _) in zip(words, words[1:]))
@@ -195,7 +196,7 @@ def test_verify_rejects_wrong_cues_and_retimes_shifted_ones(tmp_path, film, veri
         section["model"]["sha256"]
         == hashlib.sha256((verify_model / "model.keras").read_bytes()).hexdigest()
     )
-    assert info["schema_version"] == 4
+    assert info["schema_version"] == 5
     assert info["alignment"][0]["item"] == "movies/film"  # the build's sync facts carried over
 
     rows = read_corpus(out, "train")  # tf.data reads the new fields

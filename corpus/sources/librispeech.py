@@ -145,6 +145,99 @@ class Download:
     subset: str
 
 
+class ArchiveMatcher:
+    """Pairs an archive's audio members with their transcript lines as they stream past (a
+    chapter's transcript can come before or after its audio): audio whose transcript has not
+    come yet waits, up to MAX_PENDING_BYTES, and what never finds its pair is a ledger line.
+    ``segment(utt_id, text, audio, origin, gender, split)`` makes a matched pair a Segment."""
+
+    def __init__(self, name: str, archive: str, segment):
+        self.name, self.archive, self.segment = name, archive, segment
+        self.transcripts: dict[str, dict[str, str]] = {}  # chapter folder -> lines
+        self.pending: dict[str, tuple[str, bytes, str]] = {}  # utt id -> (member, flac, split)
+        self.pending_bytes = 0
+        self.seen: set[str] = set()
+        self.dropped: set[str] = set()  # ids rejected as duplicates
+        self.genders: dict[str, str] = {}
+
+    def _missing(self, utt_id: str, member: str, reason: str, detail: str) -> Reject:
+        return Reject(
+            reason, detail, item_id=f"{self.name}/{utt_id}", where=f"{self.archive}!{member}"
+        )
+
+    def _pair(self, utt_id: str, text: str, audio: bytes, member: str, split) -> Segment:
+        self.seen.add(utt_id)
+        gender = self.genders.get(utt_id.split("-")[0], "")
+        return self.segment(utt_id, text, audio, f"{self.archive}!{member}", gender, split)
+
+    def speakers(self, data: bytes) -> None:
+        self.genders = parse_speakers(data.decode("utf-8", errors="replace"))
+
+    def transcript(self, member: str, data: bytes) -> Iterator[Segment | Reject]:
+        """A chapter's transcript: its waiting audio is paired, its repeated ids rejected."""
+        origin = f"{self.archive}!{member}"
+        try:
+            lines, duplicates = parse_transcripts(decode_text(data, origin, reason="text:encoding"))
+        except Reject as reject:
+            yield reject
+            return
+        yield from duplicate_rejects(duplicates, self.name, origin)
+        for utt_id in duplicates:
+            if utt_id in self.pending:
+                self.pending_bytes -= len(self.pending.pop(utt_id)[1])
+        self.transcripts[posixpath.dirname(member)] = lines
+        self.dropped.update(duplicates)
+        for utt_id in sorted(lines):
+            if utt_id in self.pending:
+                waiting, audio, split = self.pending.pop(utt_id)
+                self.pending_bytes -= len(audio)
+                yield self._pair(utt_id, lines[utt_id], audio, waiting, split)
+
+    def audio(self, member: str, data: bytes, split) -> Iterator[Segment | Reject]:
+        """An utterance's FLAC: paired now when its chapter's transcript came, else it waits."""
+        utt_id = posixpath.basename(member)[: -len(".flac")]
+        lines = self.transcripts.get(posixpath.dirname(member))
+        if utt_id in self.dropped:
+            return
+        if lines is not None and utt_id in lines:
+            yield self._pair(utt_id, lines[utt_id], data, member, split)
+        elif lines is not None:
+            yield self._missing(utt_id, member, "text:missing", "audio file has no transcript line")
+        else:
+            self.pending[utt_id] = (member, data, split)
+            self.pending_bytes += len(data)
+            while self.pending_bytes > MAX_PENDING_BYTES:  # the oldest waits no longer
+                old_id, (old_member, old, _) = next(iter(self.pending.items()))
+                del self.pending[old_id]
+                self.pending_bytes -= len(old)
+                yield self._missing(
+                    old_id,
+                    old_member,
+                    "text:missing",
+                    "no transcript before the audio-buffer limit",
+                )
+
+    def truncated(self) -> Iterator[Reject]:
+        """The archive broke off: the audio still waiting lost its transcript with it."""
+        for utt_id, (member, _, _) in sorted(self.pending.items()):
+            yield self._missing(
+                utt_id,
+                member,
+                "archive:truncated",
+                "audio read, but its transcript lay past the damage",
+            )
+
+    def unmatched(self) -> Iterator[Reject]:
+        """At the end: audio without a transcript line, transcript lines without audio."""
+        for utt_id, (member, _, _) in sorted(self.pending.items()):
+            yield self._missing(utt_id, member, "text:missing", "audio file has no transcript line")
+        for folder, lines in sorted(self.transcripts.items()):
+            for utt_id in sorted(set(lines) - self.seen):
+                yield self._missing(
+                    utt_id, folder, "audio:missing", "transcript line has no audio file"
+                )
+
+
 @dataclasses.dataclass
 class LibriSpeechSource(Source):
     """``[[source]] type = "librispeech"``; see the README for every key."""
@@ -320,13 +413,9 @@ class LibriSpeechSource(Source):
                 yield self._segment(utt_id, lines[utt_id], audio, flacs[utt_id], gender, split)
 
     def _read_archive(self, archive: str, split: str | None) -> Iterator[Segment | Reject]:
-        """Stream an archive; audio waits in memory until its chapter's transcript arrives."""
-        transcripts: dict[str, dict[str, str]] = {}  # chapter folder -> lines
-        pending: dict[str, tuple[str, bytes]] = {}  # utt id -> (member path, flac bytes)
-        seen: set[str] = set()
-        dropped: set[str] = set()  # ids rejected as duplicates
-        genders: dict[str, str] = {}
-        pending_bytes = 0
+        """Stream an archive's members through an ArchiveMatcher (audio waits in memory, up to
+        a bound, until its chapter's transcript arrives)."""
+        matcher = ArchiveMatcher(self.name, archive, self._segment)
         with storage.open_read(archive) as f:
             try:
                 for member in iter_members(f, archive, self.max_member_bytes):
@@ -335,93 +424,13 @@ class LibriSpeechSource(Source):
                         continue
                     name, data = member
                     base = posixpath.basename(name)
-                    origin = f"{archive}!{name}"
-                    member_split = split or split_of_path(name)
                     if base == "SPEAKERS.TXT":
-                        genders = parse_speakers(data.decode("utf-8", errors="replace"))
+                        matcher.speakers(data)
                     elif base.endswith(".trans.txt"):
-                        try:
-                            lines, duplicates = parse_transcripts(
-                                decode_text(data, origin, reason="text:encoding")
-                            )
-                        except Reject as reject:
-                            yield reject
-                            continue
-                        yield from duplicate_rejects(duplicates, self.name, origin)
-                        for utt_id in duplicates:
-                            if utt_id in pending:
-                                pending_bytes -= len(pending.pop(utt_id)[1])
-                        transcripts[posixpath.dirname(name)] = lines
-                        dropped.update(duplicates)
-                        for utt_id in sorted(lines):
-                            if utt_id in pending:
-                                member_name, audio = pending.pop(utt_id)
-                                pending_bytes -= len(audio)
-                                seen.add(utt_id)
-                                yield self._segment(
-                                    utt_id,
-                                    lines[utt_id],
-                                    audio,
-                                    f"{archive}!{member_name}",
-                                    genders.get(utt_id.split("-")[0], ""),
-                                    member_split,
-                                )
+                        yield from matcher.transcript(name, data)
                     elif base.endswith(".flac"):
-                        utt_id = base[: -len(".flac")]
-                        lines = transcripts.get(posixpath.dirname(name))
-                        if utt_id in dropped:
-                            continue
-                        if lines is not None and utt_id in lines:
-                            seen.add(utt_id)
-                            yield self._segment(
-                                utt_id,
-                                lines[utt_id],
-                                data,
-                                origin,
-                                genders.get(utt_id.split("-")[0], ""),
-                                member_split,
-                            )
-                        elif lines is not None:
-                            yield Reject(
-                                "text:missing",
-                                "audio file has no transcript line",
-                                item_id=f"{self.name}/{utt_id}",
-                                where=origin,
-                            )
-                        else:
-                            pending[utt_id] = (name, data)
-                            pending_bytes += len(data)
-                            while pending_bytes > MAX_PENDING_BYTES:
-                                old_id, (old_name, old) = next(iter(pending.items()))
-                                del pending[old_id]
-                                pending_bytes -= len(old)
-                                yield Reject(
-                                    "text:missing",
-                                    "no transcript before the audio-buffer limit",
-                                    item_id=f"{self.name}/{old_id}",
-                                    where=f"{archive}!{old_name}",
-                                )
+                        yield from matcher.audio(name, data, split or split_of_path(name))
             except Reject:
-                for utt_id, (name, _) in sorted(pending.items()):
-                    yield Reject(
-                        "archive:truncated",
-                        "audio read, but its transcript lay past the damage",
-                        item_id=f"{self.name}/{utt_id}",
-                        where=f"{archive}!{name}",
-                    )
+                yield from matcher.truncated()
                 raise
-        for utt_id, (name, _) in sorted(pending.items()):
-            yield Reject(
-                "text:missing",
-                "audio file has no transcript line",
-                item_id=f"{self.name}/{utt_id}",
-                where=f"{archive}!{name}",
-            )
-        for folder, lines in sorted(transcripts.items()):
-            for utt_id in sorted(set(lines) - seen):
-                yield Reject(
-                    "audio:missing",
-                    "transcript line has no audio file",
-                    item_id=f"{self.name}/{utt_id}",
-                    where=f"{archive}!{folder}",
-                )
+        yield from matcher.unmatched()

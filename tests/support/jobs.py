@@ -51,7 +51,7 @@ def verify_model_corpus(out: Path, train: list[str] | None = None) -> Path:
     """The verify model's corpus: every book of configs/books but one (or the ``train`` books
     named) spoken by VERIFY_VOICE (train, about 32 minutes), the held-out one as dev (12
     utterances)."""
-    books = Path(__file__).resolve().parent.parent / "configs" / "books"
+    books = Path(__file__).resolve().parents[2] / "configs" / "books"
     held_out = books / "notes-from-a-lighthouse.txt"
     chosen = [books / n for n in train] if train else sorted(set(books.glob("*.txt")) - {held_out})
     train_books = ", ".join(f'"{p}"' for p in chosen)
