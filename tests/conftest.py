@@ -115,6 +115,7 @@ def verify_model(tmp_path_factory) -> Path:
     cached = root / f"verify-model-{verify_model_key()}"
     if not (cached / "done").exists():
         shutil.rmtree(cached, ignore_errors=True)  # an earlier attempt that did not finish
+        cached.mkdir(parents=True)
         verify_model_corpus(cached / "corpus")
         args = ["--data", str(cached / "corpus"), "--run", str(cached / "run")]
         assert train([*args, *VERIFY_MODEL_ARGS]) == 0
