@@ -1,6 +1,7 @@
-"""``make bench`` (``python -m benchmarks`` in a source checkout): every benchmark, each beside
-the library a user would use instead. Benchmarks are not installed with the package: they
-measure on the checkout's configs and build their inputs under build/bench.
+"""Every benchmark, each beside the library a user would use instead (``make bench``).
+
+``python -m benchmarks`` in a source checkout: benchmarks are not installed with the package;
+they measure on the checkout's configs and build their inputs under build/bench.
 
 Each runs in its own process (``python -m benchmarks.bench_<name>``) and prints its table:
 corpus (build, TTS, the floor), scale (peak memory and time of builds of N and 10 N

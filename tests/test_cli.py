@@ -129,6 +129,7 @@ def test_a_build_prints_its_summary_and_no_library_noise(tmp_path, small_config)
     assert loud.returncode == 0 and "apitools" in loud.stderr  # --verbose brings everything back
 
 
+@pytest.mark.slow  # a whole build under a pseudo-terminal: about 13 s
 def test_a_terminal_gets_a_live_bar(tmp_path, small_config):
     log = (
         tmp_path / "tty.log"

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile
 from support.jobs import build, read_corpus, write_config
 
@@ -188,6 +189,7 @@ def dtw_cost(a: np.ndarray, b: np.ndarray, rate: int) -> float:
     return float(cost[-1, -1] / len(path))
 
 
+@pytest.mark.slow  # two builds and the engines' own speech of every text: about 15 s
 def test_flite_and_festival_voices_speak_their_share_of_the_pieces(tmp_path):
     voices = ["en-us", "flite:slt", "flite:awb", "festival:kal_diphone", "festival:ked_diphone"]
     config = lanterns_config(tmp_path, voices, [150], "voices_per_piece = 2")
@@ -210,6 +212,7 @@ def test_flite_and_festival_voices_speak_their_share_of_the_pieces(tmp_path):
     import soxr
 
     texts = sorted({row["text"] for row in rows})
+    references: dict[tuple[str, str, str], np.ndarray] = {}
     checked = 0
     for row in rows:
         setting = row["speaker"].split("/")[1]
@@ -219,8 +222,10 @@ def test_flite_and_festival_voices_speak_their_share_of_the_pieces(tmp_path):
         record = np.asarray(row["audio"], dtype=np.float32)  # in [-1, 1)
         costs = {}
         for text in texts:
-            reference, rate = engine_speech(engine, voice, text, tmp_path)
-            reference = soxr.resample(reference, rate, 16000)
+            if (engine, voice, text) not in references:
+                reference, rate = engine_speech(engine, voice, text, tmp_path)
+                references[engine, voice, text] = soxr.resample(reference, rate, 16000)
+            reference = references[engine, voice, text]
             costs[text] = dtw_cost(record, reference, 16000)
             if text == row["text"]:
                 own_seconds = len(reference) / 16000

@@ -272,6 +272,7 @@ def test_a_drip_feeding_server_is_cut_off_by_the_deadline(tmp_path, site):
     assert info["splits"]["train"]["examples"] == len(truth["manual"])
 
 
+@pytest.mark.slow  # waits out the deadlines it checks: about 11 s
 def test_endless_pages_and_oversized_videos_are_bounded_and_leave_nothing(tmp_path, site):
     import time
 
