@@ -130,12 +130,12 @@ lint: setup
 # (lhotse), kept apart from the project's. A machine where it cannot be installed gets a FAILED
 # file naming what is missing, and the interop tests fail with that line.
 INTEROP          := .venv-interop
-INTEROP_PACKAGES := torch==2.13.0 lhotse==1.33.0 urllib3
+INTEROP_PACKAGES := tests/interop/requirements.txt
 
-$(INTEROP)/.installed:
+$(INTEROP)/.installed: $(INTEROP_PACKAGES)
 	@rm -rf $(INTEROP) && $(PYTHON) -m venv $(INTEROP)
 	@echo "speechmill: installing the interop environment ($(INTEROP_PACKAGES)) into $(INTEROP)"
-	@if $(INTEROP)/bin/pip install -q $(INTEROP_PACKAGES) >$(INTEROP)/pip.log 2>&1; then touch $@; \
+	@if $(INTEROP)/bin/pip install -q -r $(INTEROP_PACKAGES) >$(INTEROP)/pip.log 2>&1; then touch $@; \
 	else echo "could not install $(INTEROP_PACKAGES) into $(INTEROP): $$(grep -m1 ERROR $(INTEROP)/pip.log)" \
 	  | tee $(INTEROP)/FAILED; fi
 

@@ -103,3 +103,39 @@ def test_lhotse_loads_the_export_from_another_folder_through_the_printed_line(
     assert batch["ids"] and batch["texts"] == [train[i]["text"] for i in batch["ids"]]
     assert batch["inputs"][0] == len(batch["ids"])
     assert batch["inputs"][1] == max(train[i]["samples"] for i in batch["ids"])
+
+
+def test_nemos_own_manifest_reader_finds_every_utterance_of_the_export(
+    interop_python, sharded_corpus, tmp_path
+):
+    """`speechmill export --format nemo`, read by NeMo's manifest reader (item_iter) from an
+    unrelated working folder: every line resolves to a FLAC file whose samples, text and
+    duration are the corpus's."""
+    from speechmill.commands.export import main as export
+
+    out = tmp_path / "export"
+    args = ["--format", "nemo", "--input", str(sharded_corpus), "--output", str(out)]
+    assert export([*args, *IN_PROCESS]) == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = subprocess.run(
+        [str(interop_python), str(REPO / "tests" / "interop" / "check_nemo.py"), str(out)],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    nemo_read = json.loads(done.stdout)
+    info = load_info(str(sharded_corpus))
+    assert set(nemo_read) == set(info["splits"])
+    for split in info["splits"]:
+        ours = sorted(
+            (u.text, int(u.audio.size), hashlib.sha1(u.audio.tobytes()).hexdigest())
+            for u in utterances(str(sharded_corpus), info, split)
+        )
+        rows = nemo_read[split].values()
+        theirs = sorted((r["text"], r["samples"], r["sha1"]) for r in rows)
+        assert theirs == ours, split
+        assert all(r["duration"] == pytest.approx(r["samples"] / r["rate"]) for r in rows)
+        assert all(Path(f).is_absolute() for f in nemo_read[split])  # resolved by NeMo
