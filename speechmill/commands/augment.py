@@ -11,6 +11,7 @@ from speechmill.console.options import (
     add_corpus_input,
     add_job_options,
     command_parser,
+    corpus_job_main,
     job_run,
 )
 from speechmill.console.progress import splits_line
@@ -50,16 +51,9 @@ def run(argv: list[str] | None = None) -> dict:
 
 @command("augment")
 def main(argv: list[str] | None = None) -> int:
-    from speechmill.corpus.schema import dumps_info
-    from speechmill.pipelines.tfds_metadata import tfds_line
+    return corpus_job_main(parser(), run, summary_line, argv)
 
-    known, _ = parser().parse_known_args(argv)
-    info = run(argv)
-    tfds = tfds_line(known.output, info)  # the folder is a TFDS dataset too
-    if known.json:
-        print(dumps_info(info).rstrip("\n"))
-        return 0
+
+def summary_line(info: dict) -> str:
     recipe = info["augment"]["recipe"]
-    print(f"speechmill: augmented corpus built with recipe {recipe!r}: {splits_line(info)}")
-    print(tfds)
-    return 0
+    return f"speechmill: augmented corpus built with recipe {recipe!r}: {splits_line(info)}"

@@ -12,6 +12,7 @@ from speechmill.console.options import (
     add_job_options,
     add_model,
     command_parser,
+    corpus_job_main,
     job_run,
 )
 from speechmill.console.progress import by_reason, splits_line
@@ -96,14 +97,7 @@ def run(argv: list[str] | None = None) -> dict:
 
 @command("verify")
 def main(argv: list[str] | None = None) -> int:
-    from speechmill.corpus.schema import dumps_info
-    from speechmill.pipelines.tfds_metadata import tfds_line
-
-    known, _ = parser().parse_known_args(argv)
-    info = run(argv)
-    tfds = tfds_line(known.output, info)  # the folder is a TFDS dataset too
-    print(dumps_info(info).rstrip("\n") if known.json else f"{summary_line(info)}\n{tfds}")
-    return 0
+    return corpus_job_main(parser(), run, summary_line, argv)
 
 
 def summary_line(info: dict) -> str:

@@ -126,3 +126,16 @@ def job_run(known: argparse.Namespace, beam_args: list[str]) -> Any:
         beam_args=tuple(beam_args),
         progress=TerminalProgress(known.progress),
     )
+
+
+def corpus_job_main(parser: argparse.ArgumentParser, run: Any, summary: Any, argv) -> int:
+    """The end of ``speechmill corpus|augment|verify``: run the job, describe the new folder for
+    TFDS, print info.json (``--json``) or the job's summary line and the TFDS line."""
+    from speechmill.corpus.schema import dumps_info
+    from speechmill.pipelines.tfds_metadata import tfds_line
+
+    known, _ = parser.parse_known_args(argv)
+    info = run(argv)
+    tfds = tfds_line(known.output, info)  # the folder is a TFDS dataset too
+    print(dumps_info(info).rstrip("\n") if known.json else f"{summary(info)}\n{tfds}")
+    return 0
