@@ -40,6 +40,22 @@ def interop_python() -> Path:
     return python
 
 
+def read_elsewhere(python: Path, script: str, tmp_path: Path, *args: str):
+    """What a tests/interop/ script printed (JSON), run by the interop environment from a
+    working folder unrelated to the export."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = subprocess.run(
+        [str(python), str(REPO / "tests" / "interop" / script), *args],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout)
+
+
 def test_lhotse_loads_the_export_from_another_folder_through_the_printed_line(
     interop_python, sharded_corpus, tmp_path, capsys
 ):
@@ -66,17 +82,7 @@ def test_lhotse_loads_the_export_from_another_folder_through_the_printed_line(
     )
     printed = capsys.readouterr().out.strip().splitlines()[-1]
     hint = printed.split(" -> ", 1)[1]
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    done = subprocess.run(
-        [str(interop_python), str(REPO / "tests" / "interop" / "check_lhotse.py"), str(out), hint],
-        cwd=elsewhere,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    lhotse_read = json.loads(done.stdout)
+    lhotse_read = read_elsewhere(interop_python, "check_lhotse.py", tmp_path, str(out), hint)
 
     info = load_info(str(sharded_corpus))
     assert set(lhotse_read["splits"]) == set(info["splits"])
@@ -116,17 +122,7 @@ def test_nemos_own_manifest_reader_finds_every_utterance_of_the_export(
     out = tmp_path / "export"
     args = ["--format", "nemo", "--input", str(sharded_corpus), "--output", str(out)]
     assert export([*args, *IN_PROCESS]) == 0
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    done = subprocess.run(
-        [str(interop_python), str(REPO / "tests" / "interop" / "check_nemo.py"), str(out)],
-        cwd=elsewhere,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    nemo_read = json.loads(done.stdout)
+    nemo_read = read_elsewhere(interop_python, "check_nemo.py", tmp_path, str(out))
     info = load_info(str(sharded_corpus))
     assert set(nemo_read) == set(info["splits"])
     for split in info["splits"]:
