@@ -274,6 +274,41 @@ def test_failures_end_in_one_line_with_the_right_status(tmp_path, small_config, 
         )  # the ledger's lines
 
 
+NO_TENSORFLOW = """
+import importlib.abc, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in {"tensorflow", "keras"}:
+            raise ImportError(f"{name} is blocked in this test")
+sys.meta_path.insert(0, Block())
+from speechmill.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize(
+    "argv, status, said",
+    [
+        (["train", "--help"], 0, "--preset"),
+        (["eval", "--help"], 0, "--beam"),
+        (["train", "--data", "{tmp}/none", "--run", "{tmp}/run"], 2, "not a finished"),
+        (["eval", "--model", "{tmp}/none", "--data", "{tmp}/none"], 2, "not a training run"),
+    ],
+)
+def test_help_and_wrong_inputs_of_train_and_eval_answer_before_tensorflow_loads(
+    tmp_path, argv, status, said
+):
+    """TensorFlow takes seconds to import: a user asking for help or naming a wrong folder
+    gets the answer without it (a blocked import would fail the command)."""
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    done = subprocess.run(
+        [sys.executable, "-c", NO_TENSORFLOW, *argv], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == status, done.stderr[-2000:]
+    assert said in done.stdout + done.stderr
+    assert "blocked" not in done.stdout + done.stderr
+
+
 def test_a_busy_output_folder_is_one_line(tmp_path, small_config):
     from speechmill.corpus.workdir import output_lock
 

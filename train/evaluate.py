@@ -19,9 +19,6 @@ import numpy as np
 from speechmill.corpus.progress import SILENT, Progress
 from speechmill.corpus.reader import load_info
 from speechmill.corpus.schema import ALPHABET, CorpusMismatch
-from speechmill.train.data import batches
-from speechmill.train.encoders import subsampling_of
-from speechmill.train.model import load_model, output_lengths
 
 
 def logits_to_log_probs(logits, lengths) -> list[np.ndarray]:
@@ -69,6 +66,10 @@ def model_outputs(
     progress: Progress = SILENT,
 ):
     """(references, sources, log-probabilities) of every utterance of a split, in corpus order."""
+    from speechmill.train.data import batches
+    from speechmill.train.encoders import subsampling_of
+    from speechmill.train.model import output_lengths
+
     info = load_info(corpus)
     refs, sources, outputs = [], [], []
     total = -(-info["splits"][split]["examples"] // batch_size) if split in info["splits"] else None
@@ -204,6 +205,8 @@ def evaluate_run(request: EvalRequest, progress: Progress = SILENT) -> dict:
             f"{data}: no {' or '.join(request.splits)} split to evaluate on; "
             f"it has {', '.join(info['splits']) or 'none'}"
         )
+    from speechmill.train.model import load_model  # TensorFlow: after the checks above
+
     model = load_model(os.path.join(request.model, "model.keras"))
     lm, tuned = None, None
     if request.lm:

@@ -14,8 +14,7 @@ import keras
 import tensorflow as tf
 
 from speechmill.corpus.errors import UsageError
-
-DECAYS = ("rsqrt", "constant")
+from speechmill.train.presets import DECAYS
 
 
 @keras.saving.register_keras_serializable(package="speechmill")

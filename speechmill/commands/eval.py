@@ -42,10 +42,10 @@ def parser() -> argparse.ArgumentParser:
 
 @command("eval")
 def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     from speechmill.console.progress import TerminalProgress
     from speechmill.train.evaluate import EvalRequest, evaluate_run, report_lines
 
-    args = parser().parse_args(argv)
     request = EvalRequest(
         model=args.model,
         input=args.input,

@@ -15,8 +15,7 @@ NOT_SIZES = ("sample_rate", "architecture")
 
 def parser() -> argparse.ArgumentParser:
     from speechmill.augment.recipe import ON_THE_FLY
-    from speechmill.train.model import PRESETS, ModelConfig
-    from speechmill.train.optim import DECAYS
+    from speechmill.train.presets import DECAYS, PRESETS, ModelConfig
 
     p = command_parser(
         "train", "The budget that is reached first stops training; none given: 30 epochs."
@@ -135,7 +134,7 @@ def parser() -> argparse.ArgumentParser:
 
 def request_of(args: argparse.Namespace):  # -> TrainRequest
     from speechmill.train.config import TrainRequest
-    from speechmill.train.model import ModelConfig
+    from speechmill.train.presets import ModelConfig
 
     sizes = tuple(
         (f.name, getattr(args, f.name))
@@ -188,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.input is None:
         p.error("the following arguments are required: --input (or --data)")
+    from speechmill.corpus.reader import load_info
+
+    load_info(args.input)  # not a corpus: one line before TensorFlow loads (seconds)
     from speechmill.train.train import train
 
     done = train(request_of(args), say=lambda line: print(line, flush=True))
