@@ -16,7 +16,9 @@ FESTVOX    := /usr/share/festival/voices
 SYSTEM_PACKAGES := ffmpeg:ffmpeg espeak-ng:espeak-ng flite:flite festival:festival \
   $(FESTVOX)/english/kal_diphone:festvox-kallpc16k $(FESTVOX)/english/ked_diphone:festvox-kdlpc16k \
   $(FESTVOX)/us/cmu_us_slt_arctic_hts:festvox-us-slt-hts chromium:chromium script:bsdutils g++:g++ \
-  python3-config:python3-dev
+  python3-config:python3-dev \
+  /usr/share/asterisk/sounds/en_US_f_Allison/activated.wav:asterisk-core-sounds-en-wav \
+  /usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz:asterisk-core-sounds-en
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1
@@ -46,6 +48,10 @@ MIN_SCORE  ?=
 MAX_REJECT ?=
 CALIBRATE_WITH ?=
 SKIP_SYNTHETIC ?=
+TEACHER    ?=
+MAX_CER    ?=
+# make verify TEACHER=whisper judges without a run of ours unless MODEL= is given too
+VERIFY_MODEL = $(if $(TEACHER),$(if $(filter command line environment,$(origin MODEL)),$(MODEL)),$(MODEL))
 VERIFY_OUT  = $(if $(filter command line environment,$(origin OUT)),$(OUT),build/verified)
 LM_OUT      = $(if $(filter command line environment,$(origin OUT)),$(OUT),build/lm)
 EXPORT_OUT  = $(if $(filter command line environment,$(origin OUT)),$(OUT),build/export-$(FORMAT))
@@ -58,7 +64,7 @@ help:
 	@echo "make augment [IN=build/corpus] [OUT=build/augmented] [RECIPE='speed=0.9,1.1;noise=5..20dB@0.5'] [FRESH=1] [DASK=...]"
 	@echo "make train [DATA=build/corpus] [RUN=build/run] [PRESET=auto|small|base|large|bigru] [STEPS=n|EPOCHS=n|MINUTES=m] [ACCUMULATE=n] [WORKERS=host:port,... TASK=i (or TF_CONFIG)]"
 	@echo "make lm [DATA=build/corpus] [TEXT='book.txt more.txt'] [OUT=build/lm] [ORDER=3]"
-	@echo "make verify IN=<corpus> [OUT=build/verified] [MODEL=build/run] [MIN_SCORE=score, default the model's calibrated threshold] [CALIBRATE_WITH=corpus] [MAX_REJECT=0.25] [SKIP_SYNTHETIC=1] [FRESH=1] [DASK=...]"
+	@echo "make verify IN=<corpus> [OUT=build/verified] [MODEL=build/run] [TEACHER=whisper|pocketsphinx|run:PATH] [MAX_CER=cer] [MIN_SCORE=score, default the model's calibrated threshold] [CALIBRATE_WITH=corpus] [MAX_REJECT=0.25] [SKIP_SYNTHETIC=1] [FRESH=1] [DASK=...]"
 	@echo "make eval [MODEL=build/run] [DATA=build/corpus] [BEAM=0|32] [LM=build/lm] [TUNE=1]"
 	@echo "make transcribe [MODEL=build/run] FILE=<audio file or folder> [LM=build/lm] [BACKEND=auto|tflite|savedmodel]"
 	@echo "arecord -f S16_LE -r 16000 -c 1 | make listen [MODEL=build/run] [LM=build/lm]   (or INPUT=mic)"
@@ -91,7 +97,8 @@ augment: setup
 	  $(if $(RECIPE),--recipe "$(RECIPE)") $(if $(FRESH),--fresh) $(if $(DASK),--dask $(DASK)) $(BEAM_ARGS)
 
 verify: setup
-	$(SM) verify --input $(IN) --output $(VERIFY_OUT) --model $(MODEL) \
+	$(SM) verify --input $(IN) --output $(VERIFY_OUT) $(if $(VERIFY_MODEL),--model $(VERIFY_MODEL)) \
+	  $(if $(TEACHER),--teacher $(TEACHER)) $(if $(MAX_CER),--max-cer $(MAX_CER)) \
 	  $(if $(MIN_SCORE),--min-score $(MIN_SCORE)) $(if $(CALIBRATE_WITH),--calibrate-with $(CALIBRATE_WITH)) \
 	  $(if $(MAX_REJECT),--max-reject-fraction $(MAX_REJECT)) $(if $(SKIP_SYNTHETIC),--skip-synthetic) \
 	  $(if $(FRESH),--fresh) $(if $(DASK),--dask $(DASK)) $(BEAM_ARGS)

@@ -118,6 +118,13 @@ REASONS: dict[str, Reason] = {
     "verify:unalignable": Reason(
         "verify", "a transcript with more letters than the model has frames for its audio"
     ),
+    "verify:teacher-disagrees": Reason(
+        "verify", "a transcript farther from what the teacher heard than its CER threshold"
+    ),
+    "verify:teacher-unsure": Reason(
+        "verify", "a clip the teacher may have hallucinated on (its own signals, repeated words)"
+    ),
+    "verify:no-speech": Reason("verify", "a clip the VAD or the teacher finds no speech in"),
 }
 
 

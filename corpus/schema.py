@@ -21,9 +21,10 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 from speechmill.corpus.errors import CorruptCorpus, UserError
 
-SCHEMA_VERSION = 5  # 2: `captions`; 3: `verify_score`, `word_times`; 4: `readings`, `engine`;
-# 5: `media`, `media_span` (the time of a span of a longer recording, as fields)
-READABLE_VERSIONS = (2, 3, 4, 5)  # a version-2 record reads as an unverified one
+SCHEMA_VERSION = 6  # 2: `captions`; 3: `verify_score`, `word_times`; 4: `readings`, `engine`;
+# 5: `media`, `media_span` (the time of a span of a longer recording, as fields);
+# 6: `teacher`, `teacher_cer` (make verify --teacher)
+READABLE_VERSIONS = (2, 3, 4, 5, 6)  # a version-2 record reads as an unverified one
 # Token 0 is the CTC blank/pad; the character at index i has token id i + 1.
 ALPHABET = " 'abcdefghijklmnopqrstuvwxyz"
 INFO_FILE = "info.json"
@@ -54,8 +55,9 @@ BYTES_FIELDS = (
 INT_FIELDS = ("num_samples", "synthetic")
 FLOAT_FIELDS = ("verify_score", "word_times")  # written only for verified utterances
 LIST_FIELDS = ("readings",)  # written only when a transcript has several readings
-OPTIONAL_BYTES_FIELDS = ("engine", "media")  # written only for TTS / a span of a recording
+OPTIONAL_BYTES_FIELDS = ("engine", "media", "teacher")  # only for TTS / a span / a teacher's check
 MEDIA_FIELDS = ("media_span",)  # written with ``media``: start and end (s) of the span in it
+TEACHER_FIELDS = ("teacher_cer",)  # written with ``teacher``: its CER against ``text``
 # Each field as TFDS (and the report's feature list) types it: (feature class, shape, dtype).
 # A field a record may lack is a sequence of none or some values.
 FIELD_TYPES: dict[str, tuple[str, str, str]] = {
@@ -63,7 +65,10 @@ FIELD_TYPES: dict[str, tuple[str, str, str]] = {
     "audio": ("Audio", "(None,)", "int16"),
     "num_samples": ("Scalar", "()", "int64"),
     "synthetic": ("Scalar", "()", "bool"),
-    **{name: ("Tensor", "(None,)", "float32") for name in (*FLOAT_FIELDS, *MEDIA_FIELDS)},
+    **{
+        name: ("Tensor", "(None,)", "float32")
+        for name in (*FLOAT_FIELDS, *MEDIA_FIELDS, *TEACHER_FIELDS)
+    },
     **{
         name: ("Sequence(Text)", "(None,)", "string")
         for name in (*LIST_FIELDS, *OPTIONAL_BYTES_FIELDS)
@@ -90,6 +95,8 @@ FIELD_DOCS = {  # what each record field holds: the feature lists of TFDS, the e
     "engine": "the TTS engine of a synthetic utterance",
     "media": "the recording or video (path or URL) the utterance is a span of; absent otherwise",
     "media_span": "start and end (s) of that span in the media; absent without media",
+    "teacher": "the teacher that heard the utterance in make verify (its spec); absent otherwise",
+    "teacher_cer": "character error rate of the teacher's transcript against text; with teacher",
 }
 
 
@@ -122,6 +129,8 @@ class Utterance:
     readings: tuple[str, ...] = ()  # a written form's candidate readings, ``text`` among them;
     # () when the transcript has one reading. The first is the normalizer's default; make
     # verify sets ``text`` to the one the audio supports best.
+    teacher: str = ""  # the teacher (spec) that heard it in make verify, or ""
+    teacher_cer: float | None = None  # its CER against ``text``; None without a teacher
 
     @property
     def num_samples(self) -> int:
@@ -271,6 +280,11 @@ def record_chunks(utt: Utterance) -> list[bytes]:
             raise ValueError(f"{utt.id}: media without its (start, end) span")
         features["media"] = ("bytes", [utt.media.encode("utf-8")])
         features["media_span"] = ("float", list(utt.media_span))
+    if utt.teacher:
+        if utt.teacher_cer is None:
+            raise ValueError(f"{utt.id}: a teacher without its CER")
+        features["teacher"] = ("bytes", [utt.teacher.encode("utf-8")])
+        features["teacher_cer"] = ("float", [utt.teacher_cer])
     if utt.readings:
         if utt.text not in utt.readings:
             raise ValueError(f"{utt.id}: text {utt.text!r} is not one of its readings")
@@ -329,6 +343,9 @@ def encode_utterance_protobuf(utt: Utterance) -> bytes:
     if utt.media:
         feature_map["media"].bytes_list.value.append(utt.media.encode("utf-8"))
         feature_map["media_span"].float_list.value.extend(utt.media_span)
+    if utt.teacher:
+        feature_map["teacher"].bytes_list.value.append(utt.teacher.encode("utf-8"))
+        feature_map["teacher_cer"].float_list.value.append(utt.teacher_cer)
     if utt.readings:
         feature_map["readings"].bytes_list.value.extend(r.encode("utf-8") for r in utt.readings)
     return example.SerializeToString(deterministic=True)
@@ -359,6 +376,8 @@ def decode_utterance(serialized: bytes) -> Utterance:
         readings=tuple(v.decode("utf-8") for v in fmap["readings"].bytes_list.value)
         if "readings" in fmap
         else (),
+        teacher=fmap["teacher"].bytes_list.value[0].decode("utf-8") if "teacher" in fmap else "",
+        teacher_cer=fmap["teacher_cer"].float_list.value[0] if "teacher" in fmap else None,
     )
 
 

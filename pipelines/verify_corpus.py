@@ -1,6 +1,8 @@
-"""Beam job: a corpus checked by a trained model -> a new corpus of what the model confirms.
+"""Beam job: a corpus checked by a trained model, a teacher or both -> a new corpus of what
+they confirm.
 
     verify(VerifyRequest("build/harvest", "build/verified", model="build/run"), JobRun())
+    verify(VerifyRequest("build/harvest", "build/verified", teacher="whisper"), JobRun())
 
 (``speechmill verify``, speechmill/commands/verify.py, reads the flags into a VerifyRequest.)
 
@@ -22,6 +24,16 @@ again from the file: a cue that was late or early by up to that much is found wh
 spoken, and the record is cut there (its ``media_span`` and ``origin`` get the new time). Other records are
 checked against their own audio. An utterance whose edges moved by more than 10 ms is counted
 as ``verify:retimed`` in info.json, with the score quantiles per source and the model used.
+
+With a teacher (``teacher``: a spec of speechmill/teachers/table.py, ``whisper`` by default
+in ``make verify TEACHER=``), a pretrained recognizer hears every checked utterance, one
+batch per work unit (speechmill/teachers/check.py): ``verify:no-speech``,
+``verify:teacher-unsure`` and ``verify:teacher-disagrees`` (its CER above ``max_cer``, the
+teacher's own threshold unless given) go to the ledger; what it keeps records ``teacher`` and
+``teacher_cer``. Both given: the teacher decides whether a transcript is right, the model must
+confirm it too (its threshold), and the model chooses among the readings the teacher matches
+best and re-times the cut (CTC segmentation); the teacher alone chooses with a recognizer that
+writes spoken words and cuts to the speech its words and the VAD find.
 
 Work units are ranges of 32 records of any split, cut by the workers (the model is loaded once
 per worker, in ``setup``); the job runs on the skeleton every corpus job shares
@@ -68,13 +80,15 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 @dataclasses.dataclass(frozen=True)
 class VerifySettings:
-    model: str
+    model: str  # "" : no model
     min_score: float  # the model's calibrated threshold (train/calibrate.py) or --min-score
     margin: float = MARGIN
     context: float = CONTEXT
     skip_synthetic: bool = False
     skip_sources: tuple[str, ...] = ()
     batch_size: int = 16
+    teacher: str = ""  # "" : no teacher
+    max_cer: float = 0.0
 
 
 class VerifyRanges(CachedRanges):
@@ -91,6 +105,15 @@ class VerifyRanges(CachedRanges):
         self.verify, self.rate = verify, rate
 
     def setup(self) -> None:
+        self.recognizer = self.teacher = None
+        if self.verify.teacher:
+            from speechmill.teachers.check import TeacherCheck
+
+            self.teacher = TeacherCheck(
+                self.verify.teacher, self.rate, self.verify.margin, self.verify.max_cer
+            )
+        if not self.verify.model:
+            return
         from speechmill.train.verify import TrainedModel
 
         self.recognizer = TrainedModel(self.verify.model, self.verify.batch_size)
@@ -111,14 +134,24 @@ class VerifyRanges(CachedRanges):
         records = list(read_range(work))
         utterances = [decode_utterance(r) for r in records]
         checked = [i for i, u in enumerate(utterances) if not self.skipped(u)]
-        windows = {i: window_for(utterances[i], self.rate, self.verify.context) for i in checked}
-        posteriors = dict(
-            zip(
-                checked,
-                self.recognizer.log_probs(
-                    [windows[i].audio.astype(np.float32) / 32768.0 for i in checked]
-                ),
+        context = self.verify.context if self.recognizer else 0.0
+        windows = {i: window_for(utterances[i], self.rate, context) for i in checked}
+        heard = (
+            dict(zip(checked, self.teacher.check([utterances[i] for i in checked])))
+            if self.teacher
+            else {}
+        )
+        posteriors = (
+            dict(
+                zip(
+                    checked,
+                    self.recognizer.log_probs(
+                        [windows[i].audio.astype(np.float32) / 32768.0 for i in checked]
+                    ),
+                )
             )
+            if self.recognizer
+            else {}
         )
         scores: dict[str, list[float]] = collections.defaultdict(list)
         counts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
@@ -127,10 +160,27 @@ class VerifyRanges(CachedRanges):
                 counts[utt.source]["skipped"] += 1
                 parts.write(utt, record)
                 continue
-            window = windows[i]
+            window, readings, taught = windows[i], utt.readings or (utt.text,), heard.get(i)
+            if taught is not None:
+                if not taught.verdict.kept:
+                    counts[utt.source]["rejected"] += 1
+                    yield self._reject(utt, taught.verdict.reason, taught.verdict.detail, work)
+                    continue
+                candidates = tuple(readings[k] for k in taught.verdict.candidates)
+                if not self.recognizer:  # the teacher alone: its reading, its cut
+                    reading = readings[taught.reading]
+                    if utt.readings:
+                        counts[utt.source]["readings"] += 1
+                        counts[utt.source]["reread"] += reading != utt.readings[0]
+                    start, end = taught.cut
+                    counts[utt.source]["retimed"] += moved(window, start, end)
+                    counts[utt.source]["kept"] += 1
+                    parts.write(self._taught(utt, reading, taught, start, end))
+                    continue
+                readings = candidates
             try:
                 reading, alignment = best_reading(
-                    posteriors[i], utt.readings or (utt.text,), self.recognizer.frame_seconds
+                    posteriors[i], readings, self.recognizer.frame_seconds
                 )
             except CannotAlign as e:
                 counts[utt.source]["rejected"] += 1
@@ -154,7 +204,12 @@ class VerifyRanges(CachedRanges):
                 continue
             counts[utt.source]["retimed"] += moved(window, verdict.start, verdict.end)
             counts[utt.source]["kept"] += 1
-            parts.write(self._kept(utt, window, verdict))
+            kept = self._kept(utt, window, verdict)
+            if taught is not None:
+                kept = dataclasses.replace(
+                    kept, teacher=self.verify.teacher, teacher_cer=taught.verdict.cer
+                )
+            parts.write(kept)
         for source in sorted(counts):
             yield Note(source, f"verify/{work.key}", {"scores": scores[source], **counts[source]})
 
@@ -175,6 +230,24 @@ class VerifyRanges(CachedRanges):
             word_times=verdict.word_times,
         )
 
+    def _taught(self, utt: Utterance, reading: str, taught, start: float, end: float) -> Utterance:
+        """A record the teacher alone kept: its reading, cut to [start, end) of its audio."""
+        a, b = int(round(start * self.rate)), int(round(end * self.rate))
+        origin, span = utt.origin, utt.media_span
+        if utt.media and len(span) == 2:
+            span = (round(span[0] + start, 3), round(span[0] + end, 3))
+            origin = f"{utt.media}#t={span[0]:.2f},{span[1]:.2f}"
+        Metrics.counter("verify", "kept").inc()
+        return dataclasses.replace(
+            utt,
+            text=reading,
+            audio=utt.audio[a:b].copy(),
+            origin=origin,
+            media_span=span,
+            teacher=self.verify.teacher,
+            teacher_cer=float(np.float32(taught.verdict.cer)),
+        )
+
     def _reject(self, utt: Utterance, reason: str, detail: str, work: ShardRange) -> RejectRecord:
         return record_reject(
             Reject(reason, detail),
@@ -193,7 +266,7 @@ class VerifyRequest:
 
     input: str
     output: str
-    model: str
+    model: str | None = None  # None: no model (then a teacher)
     min_score: float | None = None  # None: the model's calibrated threshold
     calibrate_with: str | None = None
     margin: float = MARGIN
@@ -202,6 +275,8 @@ class VerifyRequest:
     skip_source: tuple[str, ...] = ()
     batch_size: int = 16
     max_reject_fraction: float | None = None  # None: the input corpus's setting
+    teacher: str | None = None  # a teacher spec (speechmill/teachers/table.py) or None
+    max_cer: float | None = None  # None: the teacher's own threshold
 
 
 def calibrated(known: VerifyRequest, model_sha256: str) -> dict:
@@ -218,6 +293,20 @@ def calibrated(known: VerifyRequest, model_sha256: str) -> dict:
     return calibration
 
 
+def teacher_facts(spec: str, max_cer: float | None) -> dict:
+    """The teacher loaded once here (a missing or damaged model is one line before any work),
+    and what info.json records of it: backend, model, digest, device, compute type, threshold."""
+    from speechmill.teachers.table import load_teacher, row_of
+
+    facts = load_teacher(spec).facts()
+    return {
+        "spec": spec,
+        **facts,
+        "max_cer": row_of(spec).max_cer if max_cer is None else max_cer,
+        "max_cer_from": "the teacher's table row" if max_cer is None else "--max-cer",
+    }
+
+
 def verify(known: VerifyRequest, run: JobRun = DEFAULT_RUN) -> dict:
     """Verify a corpus; returns the new info.json as a dict."""
     from speechmill.train.verify import model_facts
@@ -229,17 +318,26 @@ def verify(known: VerifyRequest, run: JobRun = DEFAULT_RUN) -> dict:
         )
     if known.min_score is not None and known.min_score > 0:
         raise UsageError(f"--min-score {known.min_score}: scores are log-probabilities, at most 0")
+    if not known.model and not known.teacher:
+        raise UsageError("give a trained model (--model RUN), a teacher (--teacher SPEC) or both")
+    if known.max_cer is not None and not 0 <= known.max_cer <= 1:
+        raise UsageError(f"--max-cer {known.max_cer}: a character error rate from 0 to 1")
     info = load_info(source_dir)
-    model = model_facts(known.model)
-    calibration = None if known.min_score is not None else calibrated(known, model["sha256"])
+    teacher = teacher_facts(known.teacher, known.max_cer) if known.teacher else None
+    model = model_facts(known.model) if known.model else None
+    calibration = (
+        None if model is None or known.min_score is not None else calibrated(known, model["sha256"])
+    )
     checks = VerifySettings(
-        model=known.model,
-        min_score=known.min_score if calibration is None else calibration["threshold"],
+        model=known.model or "",
+        min_score=(known.min_score or 0.0) if calibration is None else calibration["threshold"],
         margin=known.margin,
         context=known.context,
         skip_synthetic=known.skip_synthetic,
         skip_sources=tuple(sorted(known.skip_source)),
         batch_size=known.batch_size,
+        teacher=known.teacher or "",
+        max_cer=teacher["max_cer"] if teacher else 0.0,
     )
     overrides = (
         {}
@@ -250,7 +348,8 @@ def verify(known: VerifyRequest, run: JobRun = DEFAULT_RUN) -> dict:
     facts = {
         "input": source_dir,
         "model": model,
-        "min_score": checks.min_score,
+        "teacher": teacher,
+        "min_score": checks.min_score if model else None,
         "calibration": calibration,
         "margin": checks.margin,
         "context": checks.context,
@@ -262,7 +361,11 @@ def verify(known: VerifyRequest, run: JobRun = DEFAULT_RUN) -> dict:
         **({"augment": info["augment"]} if "augment" in info else {}),
     }
     fingerprint_of_job = fingerprint(
-        SCHEMA_VERSION, settings.sample_rate, model["sha256"], dataclasses.replace(checks, model="")
+        SCHEMA_VERSION,
+        settings.sample_rate,
+        model["sha256"] if model else "",
+        teacher,
+        dataclasses.replace(checks, model=""),
     )
     job = CorpusJob(
         label="verify",

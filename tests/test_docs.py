@@ -50,7 +50,16 @@ def _reason_codes_in_source() -> set[str]:
     families = {code.split(":")[0] for code in _table()}
     shape = re.compile(r"^([a-z]+):[a-z][a-z0-9-]*$")
     found = set()
-    for folder in ("corpus", "augment", "pipelines", "train", "lm", "runtime", "speechmill"):
+    for folder in (
+        "corpus",
+        "augment",
+        "pipelines",
+        "train",
+        "lm",
+        "runtime",
+        "teachers",
+        "speechmill",
+    ):
         for path in (REPO / folder).rglob("*.py"):
             if path.name == "reasons.py":
                 continue

@@ -3,6 +3,7 @@ without the heavy libraries (every import counts, those inside functions too).
 
     speechmill (cli, report, inspect, bench)   the front door: nothing imports it
     pipelines/   Beam jobs                     train/   Keras, tf.data (never pipelines)
+    teachers/    pretrained recognizers        no TensorFlow, no Beam
     runtime/  ->  lm/                          no TensorFlow, no Beam
     augment/     effects (numpy; TF ops apart)
     corpus/      contract, sources, cleaning, storage, the corpus reader
@@ -21,6 +22,7 @@ FOLDERS = {
     "augment": "augment",
     "lm": "lm",
     "runtime": "runtime",
+    "teachers": "teachers",
     "train": "train",
     "pipelines": "pipelines",
     "speechmill": "speechmill",
@@ -30,9 +32,10 @@ RANK = {
     "augment": 1,
     "lm": 2,
     "runtime": 3,
-    "train": 4,
-    "pipelines": 5,
-    "speechmill": 6,
+    "teachers": 4,
+    "train": 5,
+    "pipelines": 6,
+    "speechmill": 7,
 }
 HEAVY = ("tensorflow", "keras", "apache_beam")
 # The few places a lower layer may reach a heavy library, each inside a function, each for a reason.
@@ -45,7 +48,7 @@ ALLOWED_HEAVY = {
     ("speechmill.augment.tf_ops", "tensorflow"): "the on-the-fly ops (training imports them)",
     ("speechmill.runtime.recognizer", "tensorflow"): "the SavedModel backend, only when asked for",
 }
-NO_HEAVY = ("corpus", "augment", "lm", "runtime")
+NO_HEAVY = ("corpus", "augment", "lm", "runtime", "teachers")
 
 
 def module_name(path: Path) -> str:

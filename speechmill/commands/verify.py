@@ -1,5 +1,6 @@
 """``speechmill verify``: check every utterance of a corpus against its audio with a trained
-model; keep and re-time what it confirms (pipelines/verify_corpus.py)."""
+model, a teacher (a pretrained recognizer) or both; keep and re-time what they confirm
+(pipelines/verify_corpus.py)."""
 
 from __future__ import annotations
 
@@ -23,13 +24,27 @@ def parser() -> argparse.ArgumentParser:
 
     p = command_parser(
         "verify",
-        "Every transcript is aligned to the model's frame posteriors (CTC segmentation): what "
-        "the model confirms is kept, re-timed to the speech; the rest goes to the ledger. "
-        + BEAM_FLAGS,
+        "Every transcript is aligned to the model's frame posteriors (CTC segmentation), or "
+        "compared with what a teacher hears (--teacher), or both: what they confirm is kept, "
+        "re-timed to the speech; the rest goes to the ledger. " + BEAM_FLAGS,
     )
     add_corpus_input(p, "corpus folder made by make corpus or make augment")
     p.add_argument("--output", required=True, help="output folder (a new corpus)")
-    add_model(p, "trained run folder (make train) or its model.keras")
+    add_model(p, "trained run folder (make train) or its model.keras", required=False)
+    p.add_argument(
+        "--teacher",
+        default=None,
+        metavar="SPEC",
+        help="a pretrained recognizer that judges every transcript: whisper (tiny.en, offline), "
+        "whisper:NAME_OR_FOLDER, pocketsphinx or run:PATH",
+    )
+    p.add_argument(
+        "--max-cer",
+        type=float,
+        default=None,
+        help="highest CER between the teacher and a transcript that is kept "
+        "(default: the teacher's own, docs/verify.md)",
+    )
     p.add_argument(
         "--min-score",
         type=float,
@@ -91,6 +106,8 @@ def run(argv: list[str] | None = None) -> dict:
         skip_source=tuple(known.skip_source),
         batch_size=known.batch_size,
         max_reject_fraction=known.max_reject_fraction,
+        teacher=known.teacher,
+        max_cer=known.max_cer,
     )
     return verify(request, job_run(known, beam_args))
 

@@ -1,0 +1,69 @@
+"""Real human speech for tests: Debian's asterisk-core-sounds-en-wav (568 prompts read by one
+professional speaker, 8 kHz, CC-BY-SA-3.0) with their texts from asterisk-core-sounds-en
+(``core-sounds-en.txt``). Installed by ``make setup``'s system step, never copied into the
+repository. ``prompts()`` lists (name, wav path, text); ``prompt_folder`` lays chosen prompts
+out as a folder source (one speaker) with their own texts, another prompt's text, or none."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+from pathlib import Path
+
+SOUNDS = Path("/usr/share/asterisk/sounds/en_US_f_Allison")
+TEXTS = Path("/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz")
+MISSING = (
+    "the asterisk prompts are not installed: apt-get install asterisk-core-sounds-en-wav "
+    "asterisk-core-sounds-en (make setup does)"
+)
+
+
+def prompts() -> list[tuple[str, Path, str]]:
+    """(name, wav, text) of every prompt whose recording exists and whose text is what it says
+    (not a "[tone]" or "(10 seconds of silence)" description, nor a text with a note in
+    parentheses), sorted by name."""
+    if not TEXTS.exists() or not SOUNDS.is_dir():
+        raise RuntimeError(MISSING)
+    found = []
+    with gzip.open(TEXTS, "rt", encoding="utf-8") as f:
+        for line in f:
+            if line.startswith(";") or ":" not in line:
+                continue
+            name, text = (part.strip() for part in line.split(":", 1))
+            wav = SOUNDS / f"{name}.wav"
+            if text and not any(c in text for c in "[(") and wav.is_file():
+                found.append((name, wav, text))
+    return sorted(found)
+
+
+def differs_by_a_third(a: str, b: str) -> bool:
+    """At least a third of ``a``'s characters must change to make ``b`` (jiwer CER >= 1/3)."""
+    import jiwer
+
+    return jiwer.cer(a.lower(), b.lower()) >= 1 / 3
+
+
+def wrong_text(i: int, chosen: list[tuple[str, Path, str]]) -> str:
+    """Another prompt's text for prompt ``i``: the next one in the list that differs from its
+    own text by at least a third of its characters (a stable choice)."""
+    own = chosen[i][2]
+    for k in range(1, len(chosen)):
+        other = chosen[(i + k) % len(chosen)][2]
+        if differs_by_a_third(own, other):
+            return other
+    raise ValueError(f"no prompt differs enough from {chosen[i][0]}")
+
+
+def prompt_folder(out: Path, items: list[tuple[str, Path, str | None]]) -> Path:
+    """A folder source of one speaker: ``out/allison/<name>.wav`` with ``<name>.txt`` holding
+    the text given (None: no transcript file)."""
+    speaker = out / "allison"
+    speaker.mkdir(parents=True, exist_ok=True)
+    for name, wav, text in items:
+        stem = name.replace("/", "-")
+        shutil.copyfile(wav, speaker / f"{stem}.wav")
+        if text is not None:
+            (speaker / f"{stem}.txt").write_text(text + "\n", encoding="utf-8")
+    os.utime(out)
+    return out

@@ -1,0 +1,263 @@
+"""The teacher: pretrained recognizers that hear real people judge transcripts of real speech.
+
+Real human speech: the asterisk prompts (one professional speaker, 568 prompts and their texts,
+installed by make setup; tests/support/prompts.py). Every expectation about what a clip says
+comes from the prompt list, never from our own output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from support.jobs import build, write_config
+from support.prompts import SOUNDS, prompt_folder, prompts, wrong_text
+
+RATE = 16000
+
+
+def load(wav: Path) -> np.ndarray:
+    import soxr
+
+    audio, rate = sf.read(wav, dtype="float32")
+    return soxr.resample(audio, rate, RATE).astype(np.float32)
+
+
+def spoken(*digits: str) -> np.ndarray:
+    """Prompts of the digits folder said one after another, 50 ms apart: a number read one way."""
+    gap = np.zeros(int(0.05 * RATE), np.float32)
+    return np.concatenate([p for d in digits for p in (load(SOUNDS / "digits" / f"{d}.wav"), gap)])
+
+
+def every_nth(n: int, min_words: int = 3, max_seconds: float = 12.0):
+    """Every n-th prompt of at least ``min_words`` words and at most ``max_seconds``."""
+    chosen = [
+        p
+        for p in prompts()
+        if len(p[2].split()) >= min_words and sf.info(p[1]).duration <= max_seconds
+    ]
+    return chosen[::n]
+
+
+@pytest.fixture(scope="module")
+def whisper():
+    from speechmill.teachers.table import load_teacher
+
+    return load_teacher("whisper")
+
+
+def test_whisper_hears_what_the_prompts_say_with_word_times(whisper):
+    """tiny.en on 30 real prompts: the CER against the prompt list's own texts (both through
+    our normalizer) is low, every word has a time inside its clip, in order."""
+    from speechmill.corpus.text import readings
+    from speechmill.teachers.judge import cer
+    from speechmill.teachers.judge import spoken as as_spoken
+
+    chosen = every_nth(12)[:30]
+    waves = [load(wav) for _, wav, _ in chosen]
+    heard = whisper.hear(waves)
+    errors = [
+        min(cer(r, t) for r in readings(text) for t in (as_spoken(h.text) or ("",)))
+        for (_, _, text), h in zip(chosen, heard)
+    ]
+    assert np.median(errors) <= 0.05 and np.mean(errors) <= 0.12, errors
+    for wave, h in zip(waves, heard):
+        starts = [w.start for w in h.words]
+        assert h.words and starts == sorted(starts)
+        assert all(0 <= w.start <= w.end <= len(wave) / RATE + 0.05 for w in h.words)
+    facts = whisper.facts()
+    assert facts["compute_type"] == "int8" and facts["device"] == "cpu"
+    assert len(facts["sha256"]) == 64
+
+
+def test_the_same_clips_give_the_same_words_in_any_order(whisper):
+    chosen = every_nth(40)[:6]
+    waves = [load(wav) for _, wav, _ in chosen]
+    forward = whisper.hear(waves)
+    backward = whisper.hear(waves[::-1])[::-1]
+    assert forward == backward
+
+
+def test_pocketsphinx_chooses_the_reading_the_audio_says():
+    """A grammar of the candidate readings: "1994" said as "nineteen ninety four" and as "one
+    thousand nine hundred ninety four" (the digits prompts, read one after another)."""
+    from speechmill.corpus.text import readings
+    from speechmill.teachers.sphinx import SphinxTeacher
+
+    sphinx = SphinxTeacher()
+    options = readings("1994")
+    short = options.index("nineteen ninety four")
+    long = options.index("one thousand nine hundred ninety four")
+    assert sphinx.choose(spoken("19", "90", "4"), options) == short
+    assert sphinx.choose(spoken("1", "thousand", "9", "hundred", "90", "4"), options) == long
+
+
+def test_where_the_teacher_writes_digits_pocketsphinx_chooses_the_reading(whisper):
+    """Whisper writes "1994" for either reading: every reading of ours matches it, and the
+    check asks pocketsphinx (a grammar of those readings) which one the audio says."""
+    from speechmill.corpus.text import readings
+    from speechmill.teachers.base import Heard
+    from speechmill.teachers.check import TeacherCheck
+    from speechmill.teachers.judge import judge_heard
+
+    options = readings("1994")
+    verdict = judge_heard(Heard("1994"), options, speech_share=0.9, max_cer=0.25)
+    assert verdict.kept and verdict.candidates == tuple(range(len(options)))
+    check = TeacherCheck("whisper", RATE, 0.15, 0.25)
+    long = spoken("1", "thousand", "9", "hundred", "90", "4")
+    assert options[check.choose(long, options, verdict.candidates)] == (
+        "one thousand nine hundred ninety four"
+    )
+    assert options[check.choose(spoken("19", "90", "4"), options, verdict.candidates)] == (
+        "nineteen ninety four"
+    )
+
+
+def test_a_teacher_spec_that_cannot_load_is_one_line(tmp_path):
+    from speechmill.teachers.base import TeacherError
+    from speechmill.teachers.table import load_teacher
+
+    (tmp_path / "model.bin").write_bytes(b"\0" * 100)
+    (tmp_path / "config.json").write_text("{not json")
+    (tmp_path / "vocabulary.txt").write_text("a\nb\n")
+    cases = {
+        "nonesuch": "unknown teacher",
+        f"whisper:{tmp_path}": "not a model config",
+        f"whisper:{tmp_path / 'missing'}": "cannot load",
+        "pocketsphinx:big": "takes no argument",
+        "run:": "needs the run",
+    }
+    for spec, said in cases.items():
+        with pytest.raises(TeacherError, match=said):
+            load_teacher(spec)
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(TeacherError, match="cannot load") as e:
+        load_teacher(f"whisper:{tmp_path}")  # a damaged model.bin: CTranslate2's error, one line
+    assert "\n" not in str(e.value)
+
+
+def test_hallucinations_are_unsure_not_kept_or_rejected():
+    from speechmill.teachers.base import Heard
+    from speechmill.teachers.judge import judge_heard
+
+    right = ("thank you for calling",)
+    for heard in (
+        Heard("thank you thank you thank you thank you", avg_logprob=-0.3, compression_ratio=1.5),
+        Heard("thank you for calling", avg_logprob=-1.6, compression_ratio=1.0),
+        Heard("thank you for calling", avg_logprob=-0.2, compression_ratio=2.9),
+        Heard("thank you " + "x" * 26, avg_logprob=-0.2, compression_ratio=1.0),
+    ):
+        verdict = judge_heard(heard, right, speech_share=0.8, max_cer=0.25)
+        assert verdict.reason == "verify:teacher-unsure", heard
+    assert (
+        judge_heard(Heard(""), right, speech_share=0.8, max_cer=0.25).reason == "verify:no-speech"
+    )
+    quiet = judge_heard(Heard("thank you for calling"), right, speech_share=0.02, max_cer=0.25)
+    assert quiet.reason == "verify:no-speech"
+    said = judge_heard(Heard("Thank you for calling."), right, speech_share=0.8, max_cer=0.25)
+    assert said.kept and said.cer == 0.0
+
+
+def records(corpus: Path) -> dict:
+    """id -> Utterance of every record of a corpus, read without TensorFlow."""
+    from speechmill.corpus.schema import decode_utterance
+    from speechmill.corpus.tfrecord import read_records
+
+    info = json.loads((corpus / "info.json").read_text())
+    found = {}
+    for split in info["splits"].values():
+        for name in split["shards"]:
+            with open(corpus / name, "rb") as f:
+                for record in read_records(f, name):
+                    utt = decode_utterance(record)
+                    found[utt.id] = utt
+    return found
+
+
+def not_speech(path: Path, source: str) -> None:
+    """3 s of pink noise or of a chord melody, made by ffmpeg."""
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            source,
+            "-t",
+            "3",
+            "-ar",
+            "16000",
+            str(path),
+        ],
+        check=True,
+    )
+
+
+@pytest.mark.slow
+def test_verify_with_the_teacher_alone_rejects_every_wrong_transcript(tmp_path):
+    """A folder corpus of real prompts: 36 with their own texts, 18 with another prompt's text,
+    "1994" said two ways, noise and music with a prompt's text. ``speechmill verify --teacher
+    whisper`` (no run of ours) rejects every wrong transcript, keeps at least 95 % of the right
+    ones, picks the reading that was said, and keeps nothing of the noise or the music."""
+    from speechmill.commands.verify import run
+
+    chosen = every_nth(4)[:54]
+    right, wrong = chosen[:36], chosen[36:]
+    assert len(right) == 36 and len(wrong) == 18
+    items = [(n, wav, text) for n, wav, text in right]
+    items += [(n, wav, wrong_text(i, chosen)) for i, (n, wav, _) in enumerate(chosen) if i >= 36]
+    folder = prompt_folder(tmp_path / "prompts", items)
+    speaker = folder / "allison"
+    sf.write(speaker / "year.wav", spoken("19", "90", "4"), RATE)
+    (speaker / "year.txt").write_text("1994\n")
+    sf.write(speaker / "room.wav", spoken("2", "thousand", "5"), RATE)
+    (speaker / "room.txt").write_text("2005\n")
+    not_speech(speaker / "noise.wav", "anoisesrc=color=pink:amplitude=0.3")
+    not_speech(
+        speaker / "music.wav", "aevalsrc=0.2*sin(2*PI*(220+110*floor(2*t))*t)+0.1*sin(2*PI*330*t)"
+    )
+    for name in ("noise", "music"):
+        (speaker / f"{name}.txt").write_text("Please press one to continue.\n")
+    config = write_config(
+        tmp_path / "prompts.toml",
+        f'[[source]]\ntype = "folder"\npath = "{folder}"\nlicense = "CC-BY-SA-3.0"\n',
+        corpus="min_seconds = 0.5\nmax_reject_fraction = 0.9",
+    )
+    corpus = tmp_path / "corpus"
+    build(config, corpus)
+    out = tmp_path / "verified"
+    info = run(["--input", str(corpus), "--output", str(out), "--teacher", "whisper"])
+    kept = records(out)
+    ledger = {
+        json.loads(line)["id"]: json.loads(line)
+        for p in out.glob("rejects-*.jsonl")
+        for line in p.read_text().splitlines()
+    }
+    slug = lambda name: "folder/allison/" + name.replace("/", "-")  # noqa: E731
+    for name, _, _ in wrong:
+        assert ledger[slug(name)]["reason"] == "verify:teacher-disagrees", name
+        assert "the teacher heard" in ledger[slug(name)]["detail"]
+    kept_right = [n for n, _, _ in right if slug(n) in kept]
+    assert len(kept_right) >= 0.95 * len(right), sorted(
+        set(n for n, _, _ in right) - set(kept_right)
+    )
+    for name in ("noise", "music"):
+        assert slug(name) not in kept
+        assert ledger[slug(name)]["reason"] in ("verify:no-speech", "verify:teacher-unsure")
+    # the teacher wrote these in words ("19. 90. 4.", "2,000, five."): its words choose
+    assert kept[slug("year")].readings and kept[slug("year")].text == "nineteen ninety four"
+    assert kept[slug("room")].readings and kept[slug("room")].text == "two thousand five"
+    for utt in kept.values():
+        assert (
+            utt.teacher == "whisper"
+            and 0 <= utt.teacher_cer <= info["verify"]["teacher"]["max_cer"]
+        )
+    teacher = info["verify"]["teacher"]
+    assert teacher["backend"] == "whisper" and teacher["compute_type"] == "int8"
+    assert len(teacher["sha256"]) == 64
