@@ -7,7 +7,8 @@ Each runs in its own process (``python -m benchmarks.bench_<name>``) and prints 
 corpus (build, TTS, the floor), scale (peak memory and time of builds of N and 10 N
 utterances; the plan for 10^8 utterances in one process), captions (sync beside ffsubsync), augment (effects beside
 librosa and audiomentations, the whole job), train (tf.data input), verify (make verify beside
-the forward pass alone), resume (a killed build run
+the forward pass alone), teacher (Whisper and pocketsphinx on real speech: speed, error and the
+CER threshold, beside our model's forward pass), resume (a killed build run
 again), text (the normalizer beside nemo-text-processing), export (hf/nemo/lhotse beside Hugging
 Face datasets and soundfile).
 """
@@ -27,6 +28,7 @@ BENCHES = (
     "augment",
     "train",
     "verify",
+    "teacher",
     "runtime",
     "resume",
     "text",

@@ -47,7 +47,7 @@ TEACHERS: dict[str, TeacherRow] = {
     ),
     "pocketsphinx": TeacherRow(
         _sphinx,
-        max_cer=0.5,
+        max_cer=0.40,
         spoken_words=True,
         summary="pocketsphinx 5 with its bundled en-us model: an independent second opinion",
     ),

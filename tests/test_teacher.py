@@ -261,3 +261,26 @@ def test_verify_with_the_teacher_alone_rejects_every_wrong_transcript(tmp_path):
     teacher = info["verify"]["teacher"]
     assert teacher["backend"] == "whisper" and teacher["compute_type"] == "int8"
     assert len(teacher["sha256"]) == 64
+
+
+@pytest.mark.slow
+def test_eval_prints_the_teachers_error_beside_the_runs(tmp_path, verify_model, capsys):
+    """``speechmill eval --teacher whisper`` on 12 real prompts: the teacher's WER/CER on the
+    same split, beside our TTS-trained run's (which has never heard a person)."""
+    from speechmill.commands.eval import main
+
+    chosen = every_nth(20)[:12]
+    folder = prompt_folder(tmp_path / "prompts", chosen)
+    config = write_config(
+        tmp_path / "dev.toml",
+        f'[[source]]\ntype = "folder"\npath = "{folder}"\nsplit = "dev"\n',
+        corpus="min_seconds = 0.5",
+    )
+    build(config, tmp_path / "corpus")
+    argv = ["--model", str(verify_model), "--data", str(tmp_path / "corpus"), "--splits", "dev"]
+    assert main([*argv, "--teacher", "whisper"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    ours = next(line for line in lines if line.startswith("dev    greedy"))
+    teacher = next(line for line in lines if "teacher whisper" in line)
+    cer = lambda line: float(line.split("CER")[1].split()[0])  # noqa: E731
+    assert "(12 utterances)" in teacher and cer(teacher) <= 0.1 < cer(ours)

@@ -169,7 +169,8 @@ def report_lines(report: dict) -> list[str]:
         for sample in r["samples"]:
             lines.append(f"         ref: {sample['reference']}")
             for name in r.get("decoders", {}):
-                lines.append(f"         {name}: {sample[name]}")
+                if name in sample:  # a teacher's line has no samples
+                    lines.append(f"         {name}: {sample[name]}")
     return lines
 
 
@@ -186,6 +187,34 @@ class EvalRequest:
     alpha: float | None = None
     beta: float | None = None
     tune: bool = False
+    teacher: str | None = None  # a teacher spec: its WER/CER on the same splits, beside the run's
+
+
+def teacher_rates(
+    spec: str, corpus: str, info: dict, splits: list[str], progress: Progress
+) -> dict:
+    """{split: {wer, cer, examples}} of a teacher on a corpus's splits: its text through our
+    normalizer, the reading nearest the reference (as make verify compares them)."""
+    import itertools
+
+    from speechmill.corpus.reader import utterances
+    from speechmill.teachers.check import at_16k
+    from speechmill.teachers.judge import cer, spoken
+    from speechmill.teachers.table import load_teacher
+
+    teacher = load_teacher(spec)
+    found = {}
+    for split in splits:
+        refs, hyps = [], []
+        total = info["splits"][split]["examples"]
+        stream = iter(progress.items(utterances(corpus, info, split), total, f"teacher {split}"))
+        while batch := list(itertools.islice(stream, 16)):
+            heard = teacher.hear([at_16k(u.audio, info["sample_rate"]) for u in batch])
+            for utt, h in zip(batch, heard):
+                refs.append(utt.text)
+                hyps.append(min(spoken(h.text) or ("",), key=lambda r, t=utt.text: cer(t, r)))
+        found[split] = error_rates(refs, hyps)
+    return found
 
 
 def evaluate_run(request: EvalRequest, progress: Progress = SILENT) -> dict:
@@ -240,6 +269,9 @@ def evaluate_run(request: EvalRequest, progress: Progress = SILENT) -> dict:
         lm=lm,
         progress=progress,
     )
+    if request.teacher:
+        for split, rates in teacher_rates(request.teacher, data, info, splits, progress).items():
+            report[split].setdefault("decoders", {})[f"teacher {request.teacher}"] = rates
     name = f"eval-{os.path.basename(os.path.abspath(data))}-{report[splits[0]]['decoder']}.json"
     path = os.path.join(request.model, name)
     with open(path, "w") as f:

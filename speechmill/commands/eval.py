@@ -33,6 +33,13 @@ def parser() -> argparse.ArgumentParser:
         "--beta", type=float, default=None, help="word insertion bonus (default: lm.json)"
     )
     p.add_argument(
+        "--teacher",
+        default=None,
+        metavar="SPEC",
+        help="also transcribe the splits with a teacher (whisper, pocketsphinx, run:PATH) and "
+        "print its WER/CER beside the run's",
+    )
+    p.add_argument(
         "--tune",
         action="store_true",
         help="choose alpha and beta on the dev split and keep them in lm.json",
@@ -55,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         alpha=args.alpha,
         beta=args.beta,
         tune=args.tune,
+        teacher=args.teacher,
     )
     done = evaluate_run(request, TerminalProgress())
     if done["tuned"]:

@@ -21,7 +21,7 @@ MISSING = (
 
 def prompts() -> list[tuple[str, Path, str]]:
     """(name, wav, text) of every prompt whose recording exists and whose text is what it says
-    (not a "[tone]" or "(10 seconds of silence)" description, nor a text with a note in
+    (not a "[tone]", "<beep>" or "(10 seconds of silence)" description, nor a text with a note in
     parentheses), sorted by name."""
     if not TEXTS.exists() or not SOUNDS.is_dir():
         raise RuntimeError(MISSING)
@@ -32,16 +32,18 @@ def prompts() -> list[tuple[str, Path, str]]:
                 continue
             name, text = (part.strip() for part in line.split(":", 1))
             wav = SOUNDS / f"{name}.wav"
-            if text and not any(c in text for c in "[(") and wav.is_file():
+            if text and not any(c in text for c in "[(<") and wav.is_file():
                 found.append((name, wav, text))
     return sorted(found)
 
 
 def differs_by_a_third(a: str, b: str) -> bool:
-    """At least a third of ``a``'s characters must change to make ``b`` (jiwer CER >= 1/3)."""
+    """At least a third of either text's characters must change to make the other (jiwer CER
+    >= 1/3 both ways: a longer text that holds the shorter one whole is not wrong enough)."""
     import jiwer
 
-    return jiwer.cer(a.lower(), b.lower()) >= 1 / 3
+    a, b = a.lower(), b.lower()
+    return min(jiwer.cer(a, b), jiwer.cer(b, a)) >= 1 / 3
 
 
 def wrong_text(i: int, chosen: list[tuple[str, Path, str]]) -> str:
