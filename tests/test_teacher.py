@@ -200,7 +200,7 @@ def not_speech(path: Path, source: str) -> None:
 
 
 @pytest.mark.slow
-def test_verify_with_the_teacher_alone_rejects_every_wrong_transcript(tmp_path):
+def test_verify_with_the_teacher_alone_rejects_every_wrong_transcript(tmp_path, capsys):
     """A folder corpus of real prompts: 36 with their own texts, 18 with another prompt's text,
     "1994" said two ways, noise and music with a prompt's text. ``speechmill verify --teacher
     whisper`` (no run of ours) rejects every wrong transcript, keeps at least 95 % of the right
@@ -261,6 +261,14 @@ def test_verify_with_the_teacher_alone_rejects_every_wrong_transcript(tmp_path):
     teacher = info["verify"]["teacher"]
     assert teacher["backend"] == "whisper" and teacher["compute_type"] == "int8"
     assert len(teacher["sha256"]) == 64
+    from speechmill.commands.describe import main as describe
+
+    capsys.readouterr()
+    assert describe([str(out)]) == 0
+    said = capsys.readouterr().out
+    rejected = sum(1 for r in ledger.values() if r["reason"].startswith("verify:"))
+    assert "verified by teacher whisper (max CER 0.25, cpu int8)" in said
+    assert f"kept {len(kept)} (" in said and f"rejected {rejected}," in said
 
 
 @pytest.mark.slow

@@ -10,12 +10,15 @@ from speechmill.corpus.errors import printable
 
 @command("describe")
 def main(argv: list[str] | None = None) -> int:
-    from speechmill.corpus.describe import describe_corpus, table
+    from speechmill.corpus.describe import describe_corpus, table, verify_lines
+    from speechmill.corpus.reader import load_info
 
     p = command_parser("describe")
     p.add_argument("corpus", help="corpus folder")
     args = p.parse_args(argv)
     print(f"{printable(args.corpus)}:")
     for row in table(describe_corpus(args.corpus)):
+        print(row)
+    for row in verify_lines(load_info(args.corpus)):
         print(row)
     return 0
