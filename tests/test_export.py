@@ -103,7 +103,7 @@ def test_the_corpus_folder_is_a_tfds_dataset_whose_audio_decodes_to_the_stored_s
     from speechmill.corpus import schema
 
     every_field = {*schema.BYTES_FIELDS, *schema.INT_FIELDS, *schema.FLOAT_FIELDS}
-    every_field |= set(schema.MEDIA_FIELDS)
+    every_field |= {*schema.MEDIA_FIELDS, *schema.TEACHER_FIELDS}
     every_field |= {*schema.LIST_FIELDS, *schema.OPTIONAL_BYTES_FIELDS}
     assert (
         set(builder.info.features)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from support.jobs import build, write_config
+from support.jobs import IN_PROCESS, build, write_config
 from support.prompts import SOUNDS, prompt_folder, prompts, wrong_text
 
 RATE = 16000
@@ -261,6 +261,13 @@ def test_verify_with_the_teacher_alone_rejects_every_wrong_transcript(tmp_path, 
     teacher = info["verify"]["teacher"]
     assert teacher["backend"] == "whisper" and teacher["compute_type"] == "int8"
     assert len(teacher["sha256"]) == 64
+    # the same shards and ledger from one in-process worker as from the default runner's two
+    again = tmp_path / "again"
+    run(["--input", str(corpus), "--output", str(again), "--teacher", "whisper", *IN_PROCESS])
+    shards = sorted(p.name for p in out.glob("*.tfrecord"))
+    assert shards and shards == sorted(p.name for p in again.glob("*.tfrecord"))
+    for name in shards + sorted(p.name for p in out.glob("rejects-*.jsonl")):
+        assert (out / name).read_bytes() == (again / name).read_bytes(), name
     from speechmill.commands.describe import main as describe
 
     capsys.readouterr()
