@@ -306,3 +306,9 @@ def test_eval_prints_the_teachers_error_beside_the_runs(tmp_path, verify_model, 
     teacher = next(line for line in lines if "teacher whisper" in line)
     cer = lambda line: float(line.split("CER")[1].split()[0])  # noqa: E731
     assert "(12 utterances)" in teacher and cer(teacher) <= 0.1 < cer(ours)
+    # our own run as a teacher (its exported model.tflite on LiteRT) hears what the run hears
+    assert main([*argv, "--teacher", f"run:{verify_model}"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    ours = next(line for line in lines if line.startswith("dev    greedy"))
+    itself = next(line for line in lines if "teacher run:" in line)
+    assert abs(cer(itself) - cer(ours)) <= 0.03, (itself, ours)
