@@ -6,14 +6,13 @@ comes from the prompt list, never from our own output."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
-from support.jobs import IN_PROCESS, build, write_config
+from support.jobs import IN_PROCESS, build, read_ledger, write_config
 from support.prompts import SOUNDS, prompt_folder, prompts, wrong_text
 
 RATE = 16000
@@ -169,19 +168,11 @@ def test_hallucinations_are_unsure_not_kept_or_rejected():
 
 
 def records(corpus: Path) -> dict:
-    """id -> Utterance of every record of a corpus, read without TensorFlow."""
-    from speechmill.corpus.schema import decode_utterance
-    from speechmill.corpus.tfrecord import read_records
+    """id -> Utterance of every record of a corpus (the corpus reader, no TensorFlow)."""
+    from speechmill.corpus.reader import load_info, utterances
 
-    info = json.loads((corpus / "info.json").read_text())
-    found = {}
-    for split in info["splits"].values():
-        for name in split["shards"]:
-            with open(corpus / name, "rb") as f:
-                for record in read_records(f, name):
-                    utt = decode_utterance(record)
-                    found[utt.id] = utt
-    return found
+    info = load_info(str(corpus))
+    return {u.id: u for split in info["splits"] for u in utterances(str(corpus), info, split)}
 
 
 def not_speech(path: Path, source: str) -> None:
@@ -241,11 +232,7 @@ def test_verify_with_the_teacher_alone_rejects_every_wrong_transcript(tmp_path, 
     out = tmp_path / "verified"
     info = run(["--input", str(corpus), "--output", str(out), "--teacher", "whisper"])
     kept = records(out)
-    ledger = {
-        json.loads(line)["id"]: json.loads(line)
-        for p in out.glob("rejects-*.jsonl")
-        for line in p.read_text().splitlines()
-    }
+    ledger = {r["id"]: r for r in read_ledger(out)}
     slug = lambda name: "folder/allison/" + name.replace("/", "-")  # noqa: E731
     for name, _, _ in wrong:
         assert ledger[slug(name)]["reason"] == "verify:teacher-disagrees", name
