@@ -56,6 +56,7 @@ def heard_prompts(whisper):
     return chosen, waves, whisper.hear(waves)
 
 
+@pytest.mark.slow  # Whisper hears 21 prompts: about 12 s
 def test_whisper_hears_what_the_prompts_say_with_word_times(whisper, heard_prompts):
     """tiny.en on 21 real prompts: the CER against the prompt list's own texts (both through
     our normalizer) is low, every word has a time inside its clip, in order."""
@@ -78,6 +79,7 @@ def test_whisper_hears_what_the_prompts_say_with_word_times(whisper, heard_promp
     assert len(facts["sha256"]) == 64
 
 
+@pytest.mark.slow  # Whisper hears 21 prompts: about 12 s
 def test_the_same_clips_give_the_same_words_in_any_order_and_batch(whisper, heard_prompts):
     """A quarter of the clips heard again, backwards and apart from the rest: the same words,
     times and signals, to the bit (what makes a teacher's verify the same on any worker count)."""
