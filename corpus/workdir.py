@@ -86,6 +86,15 @@ def fingerprint(*parts: Any) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
+def file_sha256(path: str) -> str:
+    """A file's sha256, read in 1 MiB blocks (a model file can be large)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def files_identity(paths: list[str]) -> list[tuple[str, int, float]]:
     """(path, size, modification time) of each existing file or match of a glob pattern."""
     out = []

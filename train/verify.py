@@ -17,7 +17,6 @@ reason).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 
@@ -25,6 +24,7 @@ import numpy as np
 
 from speechmill.corpus.reject import Reject
 from speechmill.corpus.schema import ALPHABET, Utterance
+from speechmill.corpus.workdir import file_sha256
 
 CHAR_LIST = ["<blank>"] + list(ALPHABET)  # token 0 is the CTC blank, as in the model
 
@@ -202,15 +202,6 @@ def model_file(run: str) -> str:
     if not os.path.exists(path):
         raise FileNotFoundError(f"{run}: no trained model (model.keras); train one with make train")
     return path
-
-
-def file_sha256(path: str) -> str:
-    """A file's sha256, read in 1 MiB blocks (a model file can be large)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def model_facts(run: str) -> dict:
