@@ -162,25 +162,36 @@ def table(summaries: dict[str, dict]) -> list[str]:
 
 def verify_lines(info: dict) -> list[str]:
     """What make verify did, per source: who judged (the teacher and its threshold, the model),
-    kept, re-read (the audio chose another reading), retimed and rejected; [] when not verified."""
+    kept, re-read (the audio chose another reading), retimed and rejected; [] when not verified.
+    Every value comes from info.json, a file from anyone: each is shown escaped, as text."""
     facts = info.get("verify")
-    if not facts:
+    if not isinstance(facts, dict) or not facts:
         return []
+
+    def shown(value) -> str:
+        return printable(f"{value:,}" if isinstance(value, int) else str(value))
+
     judges = []
-    if facts.get("teacher"):
-        t = facts["teacher"]
+    teacher, model = facts.get("teacher"), facts.get("model")
+    if isinstance(teacher, dict):
+        t = {k: shown(teacher.get(k, "?")) for k in ("spec", "max_cer", "device", "compute_type")}
         judges.append(
-            f"teacher {printable(t['spec'])} (max CER {t['max_cer']}, {t['device']} {t['compute_type']})"
+            f"teacher {t['spec']} (max CER {t['max_cer']}, {t['device']} {t['compute_type']})"
         )
-    if facts.get("model"):
+    if isinstance(model, dict):
         judges.append(
-            f"model {printable(str(facts['model'].get('run', '')))} (min score {facts.get('min_score')})"
+            f"model {shown(model.get('run', ''))} (min score {shown(facts.get('min_score'))})"
         )
     rows = [f"verified by {' and '.join(judges) or 'nothing'}:"]
-    for source, c in sorted(facts.get("sources", {}).items()):
+    sources = facts.get("sources")
+    for source, c in sorted(sources.items() if isinstance(sources, dict) else []):
+        n = {
+            k: shown(c.get(k, 0))
+            for k in ("kept", "reread", "readings", "retimed", "rejected", "skipped")
+        }
         rows.append(
-            f"  {printable(source):<12} kept {c.get('kept', 0):,} ({c.get('reread', 0):,} re-read of "
-            f"{c.get('readings', 0):,} with readings, {c.get('retimed', 0):,} retimed), "
-            f"rejected {c.get('rejected', 0):,}, carried over {c.get('skipped', 0):,}"
+            f"  {shown(source):<12} kept {n['kept']} ({n['reread']} re-read of {n['readings']} "
+            f"with readings, {n['retimed']} retimed), rejected {n['rejected']}, "
+            f"carried over {n['skipped']}"
         )
     return rows
