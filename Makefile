@@ -47,6 +47,7 @@ RECIPE     ?=
 MIN_SCORE  ?=
 MAX_REJECT ?=
 CALIBRATE_WITH ?=
+THRESHOLD_FROM ?=
 SKIP_SYNTHETIC ?=
 TEACHER    ?=
 MAX_CER    ?=
@@ -64,7 +65,7 @@ help:
 	@echo "make augment [IN=build/corpus] [OUT=build/augmented] [RECIPE='speed=0.9,1.1;noise=5..20dB@0.5'] [FRESH=1] [DASK=...]"
 	@echo "make train [DATA=build/corpus] [RUN=build/run] [PRESET=auto|small|base|large|bigru] [STEPS=n|EPOCHS=n|MINUTES=m] [ACCUMULATE=n] [WORKERS=host:port,... TASK=i (or TF_CONFIG)]"
 	@echo "make lm [DATA=build/corpus] [TEXT='book.txt more.txt'] [OUT=build/lm] [ORDER=3]"
-	@echo "make verify IN=<corpus> [OUT=build/verified] [MODEL=build/run] [TEACHER=whisper|pocketsphinx|run:PATH] [MAX_CER=cer] [MIN_SCORE=score, default the model's calibrated threshold] [CALIBRATE_WITH=corpus] [MAX_REJECT=0.25] [SKIP_SYNTHETIC=1] [FRESH=1] [DASK=...]"
+	@echo "make verify IN=<corpus> [OUT=build/verified] [MODEL=build/run] [TEACHER=whisper|pocketsphinx|run:PATH] [MAX_CER=cer] [MIN_SCORE=score, default the model's calibrated threshold] [CALIBRATE_WITH=corpus] [THRESHOLD_FROM=corpus|dev] [MAX_REJECT=0.25] [SKIP_SYNTHETIC=1] [FRESH=1] [DASK=...]"
 	@echo "make eval [MODEL=build/run] [DATA=build/corpus] [BEAM=0|32] [LM=build/lm] [TUNE=1]"
 	@echo "make transcribe [MODEL=build/run] FILE=<audio file or folder> [LM=build/lm] [BACKEND=auto|tflite|savedmodel]"
 	@echo "arecord -f S16_LE -r 16000 -c 1 | make listen [MODEL=build/run] [LM=build/lm]   (or INPUT=mic)"
@@ -100,6 +101,7 @@ verify: setup
 	$(SM) verify --input $(IN) --output $(VERIFY_OUT) $(if $(VERIFY_MODEL),--model $(VERIFY_MODEL)) \
 	  $(if $(TEACHER),--teacher $(TEACHER)) $(if $(MAX_CER),--max-cer $(MAX_CER)) \
 	  $(if $(MIN_SCORE),--min-score $(MIN_SCORE)) $(if $(CALIBRATE_WITH),--calibrate-with $(CALIBRATE_WITH)) \
+	  $(if $(THRESHOLD_FROM),--threshold-from $(THRESHOLD_FROM)) \
 	  $(if $(MAX_REJECT),--max-reject-fraction $(MAX_REJECT)) $(if $(SKIP_SYNTHETIC),--skip-synthetic) \
 	  $(if $(FRESH),--fresh) $(if $(DASK),--dask $(DASK)) $(BEAM_ARGS)
 

@@ -179,8 +179,14 @@ def verify_lines(info: dict) -> list[str]:
             f"teacher {t['spec']} (max CER {t['max_cer']}, {t['device']} {t['compute_type']})"
         )
     if isinstance(model, dict):
+        found = {
+            "corpus": "measured in this corpus",
+            "dev": "its dev split's",
+            "--min-score": "given",
+        }.get(facts.get("threshold_from"), "")  # None in corpora verified before it was kept
         judges.append(
-            f"model {shown(model.get('run', ''))} (min score {shown(facts.get('min_score'))})"
+            f"model {shown(model.get('run', ''))} "
+            f"(min score {shown(facts.get('min_score'))}{', ' + found if found else ''})"
         )
     rows = [f"verified by {' and '.join(judges) or 'nothing'}:"]
     sources = facts.get("sources")

@@ -7,9 +7,10 @@ they confirm.
 (``speechmill verify``, speechmill/commands/verify.py, reads the flags into a VerifyRequest.)
 
 Every utterance's transcript is aligned to the model's frame posteriors with CTC segmentation
-(train/verify.py). Below the model's threshold (measured on its dev split, train/calibrate.py;
-a model that cannot tell right from wrong transcripts there is refused in one line) or below
-``--min-score`` when given, it goes to the ledger as ``verify:low-score`` with its
+(train/verify.py). Below the model's threshold (measured in the corpus being verified,
+train/calibrate_corpus.py, or on its dev split, train/calibrate.py, with ``--threshold-from
+dev``; a model that cannot tell right from wrong transcripts there is refused in one line, by
+pipelines/verify_judges.py before any work) or below ``--min-score`` when given, it goes to the ledger as ``verify:low-score`` with its
 score; a transcript found only outside the utterance's own time is ``verify:elsewhere``; one
 with more letters than the model has frames is ``verify:unalignable``. The rest are kept with
 ``verify_score`` and word timings, cut to the aligned speech plus ``--margin``. A transcript
@@ -70,25 +71,22 @@ from speechmill.corpus.workdir import fingerprint, parts_dir, progress_dir
 from speechmill.pipelines.corpus_input import CachedRanges, RangeParts, corpus_ranges
 from speechmill.pipelines.job import DEFAULT_RUN, CorpusJob, JobRun, run_corpus_job
 from speechmill.pipelines.transforms import staging_path
+from speechmill.pipelines.verify_judges import (
+    CONTEXT,
+    MARGIN,
+    VerifyRequest,
+    VerifySettings,
+    calibrated,
+    calibrated_in_corpus,
+    skipped,
+    teacher_facts,
+)
+
+__all__ = ["CONTEXT", "MARGIN", "VerifyRequest", "verify"]
 
 log = logging.getLogger("speechmill.verify")
-MARGIN = 0.15  # seconds of audio kept around the aligned speech
-CONTEXT = 2.0  # seconds heard on each side of a cue re-read from its film
 RECORDS_PER_UNIT = 32
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-
-
-@dataclasses.dataclass(frozen=True)
-class VerifySettings:
-    model: str  # "" : no model
-    min_score: float  # the model's calibrated threshold (train/calibrate.py) or --min-score
-    margin: float = MARGIN
-    context: float = CONTEXT
-    skip_synthetic: bool = False
-    skip_sources: tuple[str, ...] = ()
-    batch_size: int = 16
-    teacher: str = ""  # "" : no teacher
-    max_cer: float = 0.0
 
 
 class VerifyRanges(CachedRanges):
@@ -124,9 +122,7 @@ class VerifyRanges(CachedRanges):
             )
 
     def skipped(self, utt: Utterance) -> bool:
-        return (utt.source in self.verify.skip_sources) or (
-            self.verify.skip_synthetic and utt.synthetic
-        )
+        return skipped(self.verify, utt)
 
     def work(self, work: ShardRange, parts: RangeParts) -> Iterator[RejectRecord | Note]:
         from speechmill.train.verify import CannotAlign, best_reading, judge, moved, window_for
@@ -259,54 +255,6 @@ class VerifyRanges(CachedRanges):
         )
 
 
-@dataclasses.dataclass(frozen=True)
-class VerifyRequest:
-    """One ``make verify``: the corpus, the new corpus's folder, the trained run that judges,
-    and how (every field's meaning is its flag's help in speechmill/commands/verify.py)."""
-
-    input: str
-    output: str
-    model: str | None = None  # None: no model (then a teacher)
-    min_score: float | None = None  # None: the model's calibrated threshold
-    calibrate_with: str | None = None
-    margin: float = MARGIN
-    context: float = CONTEXT
-    skip_synthetic: bool = False
-    skip_source: tuple[str, ...] = ()
-    batch_size: int = 16
-    max_reject_fraction: float | None = None  # None: the input corpus's setting
-    teacher: str | None = None  # a teacher spec (speechmill/teachers/table.py) or None
-    max_cer: float | None = None  # None: the teacher's own threshold
-
-
-def calibrated(known: VerifyRequest, model_sha256: str) -> dict:
-    """The model's calibration (stored with the run, or measured now); UsageError in one line
-    when there is none to be had or the model cannot separate right from wrong transcripts."""
-    from speechmill.train.calibrate import CannotCalibrate, calibration_for, refusal
-
-    try:
-        calibration = calibration_for(known.model, known.calibrate_with, sha256=model_sha256)
-    except (CannotCalibrate, FileNotFoundError) as e:
-        raise UsageError(f"{e}; or pass --min-score") from None
-    if not calibration["separable"]:
-        raise UsageError(refusal(calibration, known.model))
-    return calibration
-
-
-def teacher_facts(spec: str, max_cer: float | None) -> dict:
-    """The teacher loaded once here (a missing or damaged model is one line before any work),
-    and what info.json records of it: backend, model, digest, device, compute type, threshold."""
-    from speechmill.teachers.table import load_teacher, row_of
-
-    facts = load_teacher(spec).facts()
-    return {
-        "spec": spec,
-        **facts,
-        "max_cer": row_of(spec).max_cer if max_cer is None else max_cer,
-        "max_cer_from": "the teacher's table row" if max_cer is None else "--max-cer",
-    }
-
-
 def verify(known: VerifyRequest, run: JobRun = DEFAULT_RUN) -> dict:
     """Verify a corpus; returns the new info.json as a dict."""
     from speechmill.train.verify import model_facts
@@ -320,6 +268,8 @@ def verify(known: VerifyRequest, run: JobRun = DEFAULT_RUN) -> dict:
         raise UsageError(f"--min-score {known.min_score}: scores are log-probabilities, at most 0")
     if not known.model and not known.teacher:
         raise UsageError("give a trained model (--model RUN), a teacher (--teacher SPEC) or both")
+    if known.threshold_from not in ("corpus", "dev"):
+        raise UsageError(f"--threshold-from {known.threshold_from}: corpus or dev")
     if known.max_cer is not None and not 0 <= known.max_cer <= 1:
         raise UsageError(f"--max-cer {known.max_cer}: a character error rate from 0 to 1")
     info = load_info(source_dir)
@@ -339,6 +289,22 @@ def verify(known: VerifyRequest, run: JobRun = DEFAULT_RUN) -> dict:
         teacher=known.teacher or "",
         max_cer=teacher["max_cer"] if teacher else 0.0,
     )
+    in_corpus = (
+        calibrated_in_corpus(known, info, checks, calibration)
+        if calibration is not None and known.threshold_from == "corpus"
+        else None
+    )
+    if in_corpus is not None and in_corpus["used"]:
+        checks = dataclasses.replace(checks, min_score=in_corpus["threshold"])
+    threshold_from = (
+        None
+        if model is None
+        else "--min-score"
+        if calibration is None
+        else "corpus"
+        if in_corpus is not None and in_corpus["used"]
+        else "dev"
+    )
     overrides = (
         {}
         if known.max_reject_fraction is None
@@ -350,7 +316,9 @@ def verify(known: VerifyRequest, run: JobRun = DEFAULT_RUN) -> dict:
         "model": model,
         "teacher": teacher,
         "min_score": checks.min_score if model else None,
+        "threshold_from": threshold_from,
         "calibration": calibration,
+        "corpus_calibration": in_corpus,
         "margin": checks.margin,
         "context": checks.context,
         "skip_synthetic": checks.skip_synthetic,

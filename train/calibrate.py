@@ -64,9 +64,10 @@ def cut_to(text: str, chars: int) -> str:
     return " ".join(out)
 
 
-def wrong_texts(ids: Sequence[str], texts: Sequence[str], i: int) -> list[str]:
+def wrong_texts(ids: Sequence[str], texts: Sequence[str], i: int, halves: bool = True) -> list[str]:
     """Transcripts that are not utterance ``i``'s: ``WRONG_PER_UTTERANCE`` others (stable-hash
-    order), each cut to ``i``'s length and to half of it; texts equal to ``i``'s are skipped."""
+    order), each cut to ``i``'s length and (``halves``) to half of it; texts equal to ``i``'s
+    are skipped."""
     others = sorted(
         (j for j in range(len(ids)) if j != i and texts[j] != texts[i]),
         key=lambda j: (stable_hash("calibrate", ids[i], ids[j]), ids[j]),
@@ -74,7 +75,7 @@ def wrong_texts(ids: Sequence[str], texts: Sequence[str], i: int) -> list[str]:
     own = len(texts[i])
     out = []
     for j in others:
-        for chars in (own, own // 2):
+        for chars in (own, own // 2) if halves else (own,):
             cut = cut_to(texts[j], chars)
             if cut and cut != texts[i]:
                 out.append(cut)

@@ -60,6 +60,13 @@ def parser() -> argparse.ArgumentParser:
         "calibration, else its training corpus)",
     )
     p.add_argument(
+        "--threshold-from",
+        choices=("corpus", "dev"),
+        default="corpus",
+        help="measure the model's threshold in the corpus being verified (default: its own "
+        "transcripts against other records', docs/verify.md) or take the dev split's",
+    )
+    p.add_argument(
         "--margin", type=float, default=MARGIN, help="seconds kept around the aligned speech"
     )
     p.add_argument(
@@ -108,6 +115,7 @@ def run(argv: list[str] | None = None) -> dict:
         max_reject_fraction=known.max_reject_fraction,
         teacher=known.teacher,
         max_cer=known.max_cer,
+        threshold_from=known.threshold_from,
     )
     return verify(request, job_run(known, beam_args))
 

@@ -107,6 +107,16 @@ def with_corrupt_flac(librispeech: Path, folder: Path, utt_id: str) -> Path:
     return copy
 
 
+def room_noise(seconds: float, rms: float, seed: int = 1, rate: int = 16000) -> np.ndarray:
+    """Pink-ish noise (white through a one-pole low-pass, as a room's hum and rumble sound) of
+    the given RMS level."""
+    from scipy.signal import lfilter
+
+    white = np.random.default_rng(seed).normal(0, 1, int(seconds * rate))
+    pink = lfilter([1.0], [1.0, -0.95], white)
+    return (pink * rms / pink.std()).astype(np.int16)
+
+
 def make_movie(
     folder: Path,
     name: str,
