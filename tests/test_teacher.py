@@ -124,8 +124,12 @@ def test_where_the_teacher_writes_digits_pocketsphinx_chooses_the_reading(whispe
     )
 
 
-def test_a_teacher_spec_that_cannot_load_is_one_line(tmp_path):
+def test_a_teacher_spec_that_cannot_load_is_one_line(tmp_path, monkeypatch):
+    import huggingface_hub.constants
+
     from speechmill.teachers.base import TeacherError
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)  # tests stay offline
     from speechmill.teachers.table import load_teacher
 
     (tmp_path / "model.bin").write_bytes(b"\0" * 100)
@@ -134,7 +138,9 @@ def test_a_teacher_spec_that_cannot_load_is_one_line(tmp_path):
     cases = {
         "nonesuch": "unknown teacher",
         f"whisper:{tmp_path}": "not a model config",
-        f"whisper:{tmp_path / 'missing'}": "cannot load",
+        f"whisper:{tmp_path / 'missing'}": "no such model folder",
+        "whisper:tiny-nonesuch": "not a faster-whisper model",
+        "whisper:small.en": "cannot list Systran/faster-whisper-small.en on the model hub",
         "pocketsphinx:big": "takes no argument",
         "run:": "needs the run",
     }
@@ -145,6 +151,37 @@ def test_a_teacher_spec_that_cannot_load_is_one_line(tmp_path):
     with pytest.raises(TeacherError, match="cannot load") as e:
         load_teacher(f"whisper:{tmp_path}")  # a damaged model.bin: CTranslate2's error, one line
     assert "\n" not in str(e.value)
+
+
+def test_a_model_from_the_hub_is_refused_before_download_when_its_files_are_too_big():
+    from huggingface_hub.file_download import DryRunFileInfo
+
+    from speechmill.teachers.base import TeacherError
+    from speechmill.teachers.hub import check_listing
+
+    def listed(**sizes) -> list:
+        return [
+            DryRunFileInfo(
+                commit_hash="0" * 40,
+                file_size=size,
+                filename=name.replace("_", "."),
+                local_path="",
+                is_cached=False,
+                will_download=True,
+            )
+            for name, size in sizes.items()
+        ]
+
+    check_listing("large-v3", listed(model_bin=3_087_284_237, config_json=2_394))  # real sizes
+    for files, said in (
+        (listed(model_bin=5 << 30, config_json=2_394), "model.bin is 5,120 MiB"),
+        (listed(model_bin=75 << 20, tokenizer_json=900 << 20), "tokenizer.json is 900 MiB"),
+        (listed(model_bin=None), "model.bin is of unknown size"),
+        (listed(config_json=2_394), "no model.bin"),
+    ):
+        with pytest.raises(TeacherError, match=said) as e:
+            check_listing("x", files)
+        assert "\n" not in str(e.value)
 
 
 def test_hallucinations_are_unsure_not_kept_or_rejected():
