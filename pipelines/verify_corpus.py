@@ -10,9 +10,10 @@ Every utterance's transcript is aligned to the model's frame posteriors with CTC
 (train/verify.py). Below the model's threshold (measured in the corpus being verified,
 train/calibrate_corpus.py, or on its dev split, train/calibrate.py, with ``--threshold-from
 dev``; a model that cannot tell right from wrong transcripts there is refused in one line, by
-pipelines/verify_judges.py before any work) or below ``--min-score`` when given, it goes to the ledger as ``verify:low-score`` with its
-score; a transcript found only outside the utterance's own time is ``verify:elsewhere``; one
-with more letters than the model has frames is ``verify:unalignable``. The rest are kept with
+pipelines/verify_judges.py before any work) or below ``--min-score`` when given, it goes to
+the ledger as ``verify:low-score`` with its score; a transcript found only outside the
+utterance's own time is ``verify:elsewhere``; one with more letters than the model has frames
+is ``verify:unalignable``. The rest are kept with
 ``verify_score`` and word timings, cut to the aligned speech plus ``--margin``. A transcript
 with several readings of its written forms (``readings``, from the build: "1994" as "nineteen
 ninety four" or "one thousand nine hundred and ninety four") gets the reading nearest to what
