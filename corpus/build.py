@@ -11,7 +11,7 @@ cache instead (see corpus/workdir.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,7 +23,7 @@ from speechmill.corpus.parts import PartIndex, PartWriter, UnitResult
 from speechmill.corpus.reject import Reject, RejectRecord, record_reject
 from speechmill.corpus.schema import Utterance
 from speechmill.corpus.text import normalize, readings
-from speechmill.corpus.types import Note, Segment, Unit, stable_hash
+from speechmill.corpus.types import Note, Recording, Segment, Unit, stable_hash
 from speechmill.corpus.workdir import UnitCache, unit_digest
 
 if TYPE_CHECKING:
@@ -101,7 +101,28 @@ def to_utterance(segment: Segment, source: str, settings: CorpusSettings) -> Utt
         media=os_name(segment.media),
         media_span=tuple(segment.media_span),
         readings=options if len(options) > 1 else (),
+        label_source=segment.label_source,
     )
+
+
+Labeller = Callable[[Recording], Iterator[Segment | Reject | Note]]
+
+
+def labelled(items: Iterator, label: Labeller | None) -> Iterator[Segment | Reject | Note]:
+    """A source's items with each Recording replaced by what the teacher stage makes of it
+    (``label``: the job's labeller for this source, speechmill/teachers/label.py)."""
+    for item in items:
+        if not isinstance(item, Recording):
+            yield item
+        elif label is None:
+            yield Reject(
+                "text:missing",
+                "no transcript and no teacher to label it",
+                item_id=item.id,
+                where=item.path,
+            )
+        else:
+            yield from label(item)
 
 
 def build_or_reuse(
@@ -111,6 +132,7 @@ def build_or_reuse(
     cache: UnitCache,
     table: int,
     identity: str,
+    label: Labeller | None = None,
 ) -> UnitResult:
     """The unit's result from the cache when a finished unit of the same identity is there,
     else built (and then stored in the cache with its part files' record index)."""
@@ -119,7 +141,13 @@ def build_or_reuse(
         digest,
         identity,
         lambda: build_unit(
-            source, unit, settings, lambda split: cache.part_path(digest, split), table, digest
+            source,
+            unit,
+            settings,
+            lambda split: cache.part_path(digest, split),
+            table,
+            digest,
+            label,
         ),
     )
 
@@ -131,6 +159,7 @@ def build_unit(
     part_path: Callable[[str], str],
     table: int = 0,
     digest: str = "",
+    label: Labeller | None = None,
 ) -> tuple[UnitResult, dict[str, PartIndex]]:
     """Read one unit, clean every segment, write the survivors to ``part_path(split)``; returns
     the unit's result and each part's record index (by path)."""
@@ -139,7 +168,7 @@ def build_unit(
     notes: list[Note] = []
     accepted = 0
     try:
-        for item in source.read(unit):
+        for item in labelled(source.read(unit), label):
             if isinstance(item, Reject):
                 rejects.append(
                     record_reject(item, source=source.name, stage="read", where=unit.key)

@@ -160,6 +160,24 @@ def table(summaries: dict[str, dict]) -> list[str]:
     return rows
 
 
+def label_lines(info: dict) -> list[str]:
+    """What the build's teacher stage labelled, per source: pieces heard, recordings, hours of
+    speech ([] when nothing was). Every value comes from info.json: each is shown escaped."""
+    labels = info.get("labels")
+    if not isinstance(labels, dict) or not labels:
+        return []
+    rows = []
+    for source, c in sorted(labels.items()):
+        c = c if isinstance(c, dict) else {}
+        speech = c.get("speech_seconds", 0)
+        hours = speech / 3600 if isinstance(speech, (int, float)) else 0.0
+        rows.append(
+            f"  {printable(str(source))} {printable(str(c.get('heard', 0)))} pieces of "
+            f"{printable(str(c.get('recordings', 0)))} recordings ({hours:.2f} h of speech)"
+        )
+    return ["labelled by a teacher:" + rows[0][1:], *rows[1:]]
+
+
 def verify_lines(info: dict) -> list[str]:
     """What make verify did, per source: who judged (the teacher and its threshold, the model),
     kept, re-read (the audio chose another reading), retimed and rejected; [] when not verified.

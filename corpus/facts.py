@@ -113,6 +113,47 @@ class AlignmentNotes:
         }
 
 
+class BuildNotes(AlignmentNotes):
+    """A build's notes: subtitle and caption alignment (as :class:`AlignmentNotes`), and the
+    teacher stage's one note per labelled recording (facts ``{"label": counts}``) summed per
+    source into ``{"labels": {source: {recordings, seconds, speech_seconds, heard}}}``: a fixed
+    size whatever the corpus's length."""
+
+    def create(self):
+        return [], {}
+
+    def add(self, acc, note: Note):
+        notes, labels = acc
+        counts = note.facts.get("label")
+        if isinstance(counts, dict):
+            mine = labels.setdefault(note.source, collections.Counter())
+            mine.update(counts)
+        else:
+            notes.append(note)
+        return acc
+
+    def merge(self, accs):
+        notes: list[Note] = []
+        labels: dict[str, collections.Counter] = {}
+        for more, counted in accs:
+            notes += more
+            for source, counts in counted.items():
+                labels.setdefault(source, collections.Counter()).update(counts)
+        return notes, labels
+
+    def extract(self, acc) -> dict[str, Any]:
+        notes, labels = acc
+        out = super().extract(notes)
+        if labels:
+            out["labels"] = {
+                source: {
+                    k: round(v, 3) if isinstance(v, float) else v for k, v in sorted(c.items())
+                }
+                for source, c in sorted(labels.items())
+            }
+        return out
+
+
 class ScoreHistogram:
     """Verify's Notes (facts: ``scores`` and counts) -> ``{"verify": {**facts, "sources": ...}}``:
     per source the counts and score quantiles, from a histogram of scores in bins of

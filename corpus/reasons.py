@@ -125,6 +125,17 @@ REASONS: dict[str, Reason] = {
         "verify", "a clip the teacher may have hallucinated on (its own signals, repeated words)"
     ),
     "verify:no-speech": Reason("verify", "a clip the VAD or the teacher finds no speech in"),
+    # the teacher stage: recordings with no transcript labelled by a teacher
+    "label:no-speech": Reason(
+        "read",
+        "a recording the VAD finds no speech in, or a piece of one the teacher hears no words in",
+    ),
+    "label:teacher-unsure": Reason(
+        "read", "a piece the teacher may have hallucinated on (its own signals, repeated words)"
+    ),
+    "label:second-disagrees": Reason(
+        "read", "a piece the second opinion hears otherwise (CER above its threshold)"
+    ),
 }
 
 

@@ -21,10 +21,10 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 from speechmill.corpus.errors import CorruptCorpus, UserError
 
-SCHEMA_VERSION = 6  # 2: `captions`; 3: `verify_score`, `word_times`; 4: `readings`, `engine`;
+SCHEMA_VERSION = 7  # 2: `captions`; 3: `verify_score`, `word_times`; 4: `readings`, `engine`;
 # 5: `media`, `media_span` (the time of a span of a longer recording, as fields);
-# 6: `teacher`, `teacher_cer` (make verify --teacher)
-READABLE_VERSIONS = (2, 3, 4, 5, 6)  # a version-2 record reads as an unverified one
+# 6: `teacher`, `teacher_cer` (make verify --teacher); 7: `label_source` (a teacher's label)
+READABLE_VERSIONS = (2, 3, 4, 5, 6, 7)  # a version-2 record reads as an unverified one
 # Token 0 is the CTC blank/pad; the character at index i has token id i + 1.
 ALPHABET = " 'abcdefghijklmnopqrstuvwxyz"
 INFO_FILE = "info.json"
@@ -55,7 +55,7 @@ BYTES_FIELDS = (
 INT_FIELDS = ("num_samples", "synthetic")
 FLOAT_FIELDS = ("verify_score", "word_times")  # written only for verified utterances
 LIST_FIELDS = ("readings",)  # written only when a transcript has several readings
-OPTIONAL_BYTES_FIELDS = ("engine", "media", "teacher")  # only for TTS / a span / a teacher's check
+OPTIONAL_BYTES_FIELDS = ("engine", "media", "teacher", "label_source")  # only when they apply
 MEDIA_FIELDS = ("media_span",)  # written with ``media``: start and end (s) of the span in it
 TEACHER_FIELDS = ("teacher_cer",)  # written with ``teacher``: its CER against ``text``
 # Each field as TFDS (and the report's feature list) types it: (feature class, shape, dtype).
@@ -97,6 +97,8 @@ FIELD_DOCS = {  # what each record field holds: the feature lists of TFDS, the e
     "media_span": "start and end (s) of that span in the media; absent without media",
     "teacher": "the teacher that heard the utterance in make verify (its spec); absent otherwise",
     "teacher_cer": "character error rate of the teacher's transcript against text; with teacher",
+    "label_source": "teacher:SPEC when a teacher wrote the transcript (no transcript came with "
+    "the audio); absent otherwise",
 }
 
 
@@ -131,6 +133,7 @@ class Utterance:
     # verify sets ``text`` to the one the audio supports best.
     teacher: str = ""  # the teacher (spec) that heard it in make verify, or ""
     teacher_cer: float | None = None  # its CER against ``text``; None without a teacher
+    label_source: str = ""  # "teacher:SPEC" when a teacher wrote the transcript, else ""
 
     @property
     def num_samples(self) -> int:
@@ -285,6 +288,8 @@ def record_chunks(utt: Utterance) -> list[bytes]:
             raise ValueError(f"{utt.id}: a teacher without its CER")
         features["teacher"] = ("bytes", [utt.teacher.encode("utf-8")])
         features["teacher_cer"] = ("float", [utt.teacher_cer])
+    if utt.label_source:
+        features["label_source"] = ("bytes", [utt.label_source.encode("utf-8")])
     if utt.readings:
         if utt.text not in utt.readings:
             raise ValueError(f"{utt.id}: text {utt.text!r} is not one of its readings")
@@ -346,6 +351,8 @@ def encode_utterance_protobuf(utt: Utterance) -> bytes:
     if utt.teacher:
         feature_map["teacher"].bytes_list.value.append(utt.teacher.encode("utf-8"))
         feature_map["teacher_cer"].float_list.value.append(utt.teacher_cer)
+    if utt.label_source:
+        feature_map["label_source"].bytes_list.value.append(utt.label_source.encode("utf-8"))
     if utt.readings:
         feature_map["readings"].bytes_list.value.extend(r.encode("utf-8") for r in utt.readings)
     return example.SerializeToString(deterministic=True)
@@ -378,6 +385,9 @@ def decode_utterance(serialized: bytes) -> Utterance:
         else (),
         teacher=fmap["teacher"].bytes_list.value[0].decode("utf-8") if "teacher" in fmap else "",
         teacher_cer=fmap["teacher_cer"].float_list.value[0] if "teacher" in fmap else None,
+        label_source=fmap["label_source"].bytes_list.value[0].decode("utf-8")
+        if "label_source" in fmap
+        else "",
     )
 
 

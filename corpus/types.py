@@ -46,6 +46,21 @@ class Segment:
     engine: str = ""  # the TTS engine of synthetic speech
     media: str = ""  # the recording the segment is a span of (a film's path, a video's URL)
     media_span: tuple[float, ...] = ()  # (start, end) seconds of the span in ``media``
+    label_source: str = ""  # "teacher:SPEC" when a teacher wrote ``text_raw``
+
+
+@dataclasses.dataclass(frozen=True)
+class Recording:
+    """A whole recording that came with no transcript: the job's teacher stage (the source's
+    ``teacher``, a spec of speechmill/teachers/table.py) cuts it at pauses and labels each
+    piece (speechmill/teachers/label.py); a source never labels it itself."""
+
+    id: str  # "<source>/<native id>"; its pieces add "/<start in centiseconds>"
+    speaker: str
+    group: str
+    path: str  # a local file ffmpeg reads
+    license: str
+    split: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -28,6 +28,7 @@ import apache_beam as beam
 
 from speechmill.corpus.build import build_or_reuse
 from speechmill.corpus.config import BuildConfig, ConfigError, load_config
+from speechmill.corpus.facts import BuildNotes
 from speechmill.corpus.inputs.tts import mark_job
 from speechmill.corpus.parts import UnitResult
 from speechmill.corpus.reject import Reject, record_reject
@@ -97,6 +98,11 @@ class BuildUnits(beam.DoFn):
     def setup(self) -> None:
         for source in self.sources:
             source.setup()
+        self.labels = {
+            i: labeller_of(source, self.settings.max_seconds)
+            for i, source in enumerate(self.sources)
+            if getattr(source, "teacher", "")
+        }
 
     def process(self, element) -> Iterator[UnitResult]:
         if isinstance(element, UnitResult):
@@ -108,12 +114,50 @@ class BuildUnits(beam.DoFn):
             self.tables[index], unit.key, repr(unit.payload), source.input_identity(unit)
         )
         yield build_or_reuse(
-            source, unit, self.settings, UnitCache(self.parts_dir), index, identity
+            source,
+            unit,
+            self.settings,
+            UnitCache(self.parts_dir),
+            index,
+            identity,
+            self.labels.get(index),
         )
 
     def teardown(self) -> None:
         for source in self.sources:
             source.close()
+
+
+def labeller_of(source: Source, max_seconds: float):
+    """The teacher stage for a source's recordings without transcripts (teachers/label.py)."""
+    from speechmill.teachers.label import Labeller
+
+    return Labeller(
+        source.teacher,  # type: ignore[attr-defined]
+        max_seconds=max_seconds,
+        second=getattr(source, "second", ""),
+        second_max_cer=getattr(source, "second_max_cer", None),
+    )
+
+
+def teachers_of(config: BuildConfig, sources: list[Source]) -> dict[str, dict]:
+    """Every teacher the sources name, loaded once here (a missing or damaged model is one
+    line before any work) -> what info.json records of each (backend, model, digest, device)."""
+    from speechmill.teachers.base import TeacherError
+    from speechmill.teachers.table import load_teacher
+
+    found: dict[str, dict] = {}
+    for number, source in enumerate(sources, start=1):
+        for key in ("teacher", "second"):
+            spec = getattr(source, key, "")
+            if spec and spec not in found:
+                try:
+                    found[spec] = load_teacher(spec).facts()
+                except TeacherError as e:
+                    raise ConfigError(
+                        f"{config.where}: [[source]] #{number} {source.name}: {key} {spec}: {e}"
+                    ) from None
+    return found
 
 
 def configured_sources(
@@ -181,6 +225,20 @@ def build_job(
         fingerprint(SCHEMA_VERSION, shaping, table, source.limit)
         for table, source in zip(config.sources, sources)
     ]
+    teachers = teachers_of(config, sources)
+    tables = [
+        fingerprint(
+            table,
+            [
+                teachers[s]
+                for s in (getattr(source, "teacher", ""), getattr(source, "second", ""))
+                if s
+            ],
+        )
+        if getattr(source, "teacher", "")
+        else table
+        for table, source in zip(tables, sources)
+    ]
     rounds = max(s.EXPAND_ROUNDS for s in sources)
     total = None if rounds else len(units)  # else the workers announce it as they expand
     planned = None if total else progress_dir(staging_path(out_dir))
@@ -197,6 +255,8 @@ def build_job(
         total_units=total,
         limits={i: s.limit for i, s in enumerate(sources)},
         one_per_id=True,
+        notes=BuildNotes(),
+        extra={"teachers": teachers} if teachers else {},
     )
 
 

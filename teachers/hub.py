@@ -4,9 +4,9 @@ A name (``small.en``, ``large-v3``: faster-whisper's ``available_models()``) or 
 (``owner/repo``, a CTranslate2 conversion) is looked up in the local hub cache first (offline
 use of a model fetched before); otherwise the hub's own listing of the files faster-whisper
 would fetch (a dry run: names and sizes, nothing downloaded) is checked against the size
-bounds of a model folder (teachers/whisper.py), and only then downloaded (by faster-whisper's
-``download_model``, the same files). The folder is then checked as data like any other. A hub
-that cannot be reached is one line naming the model.
+bounds of a model folder (here; teachers/whisper.py checks a folder against them), and only
+then downloaded (by faster-whisper's ``download_model``, the same files). The folder is then
+checked as data like any other. A hub that cannot be reached is one line naming the model.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from speechmill.teachers.base import TeacherError
 # the files faster-whisper's download_model fetches (its allow_patterns)
 FETCHED = ["config.json", "preprocessor_config.json", "model.bin", "tokenizer.json", "vocabulary.*"]
 HUB_TIMEOUT = 20  # seconds for the hub's listing
+MAX_MODEL_BYTES = 4 << 30  # a model folder's model.bin (large-v3 is ~3.1 GB in float16)
+MAX_SIDE_FILE_BYTES = 16 << 20  # its config.json, tokenizer.json, vocabulary
 
 
 def looks_like_folder(name: str) -> bool:
@@ -44,8 +46,6 @@ def repo_of(name: str) -> str:
 def check_listing(name: str, files: Iterable) -> None:
     """The hub's dry-run listing (``filename``, ``file_size``) of a model's files, checked
     against a model folder's bounds before anything is downloaded."""
-    from speechmill.teachers.whisper import MAX_MODEL_BYTES, MAX_SIDE_FILE_BYTES
-
     sizes = {f.filename: f.file_size for f in files}
     if "model.bin" not in sizes:
         raise TeacherError(f"whisper:{name}: not a CTranslate2 Whisper model (no model.bin)")

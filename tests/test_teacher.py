@@ -6,39 +6,31 @@ comes from the prompt list, never from our own output."""
 
 from __future__ import annotations
 
-import subprocess
-from pathlib import Path
-
 import numpy as np
 import pytest
 import soundfile as sf
 from support.jobs import IN_PROCESS, build, read_ledger, write_config
-from support.prompts import SOUNDS, prompt_folder, prompts, wrong_text
+from support.prompts import (
+    MUSIC,
+    NOISE,
+    SOUNDS,
+    every_nth,
+    load16k,
+    not_speech,
+    prompt_folder,
+    records,
+    wrong_text,
+)
 
 RATE = 16000
-
-
-def load(wav: Path) -> np.ndarray:
-    import soxr
-
-    audio, rate = sf.read(wav, dtype="float32")
-    return soxr.resample(audio, rate, RATE).astype(np.float32)
 
 
 def spoken(*digits: str) -> np.ndarray:
     """Prompts of the digits folder said one after another, 50 ms apart: a number read one way."""
     gap = np.zeros(int(0.05 * RATE), np.float32)
-    return np.concatenate([p for d in digits for p in (load(SOUNDS / "digits" / f"{d}.wav"), gap)])
-
-
-def every_nth(n: int, min_words: int = 3, max_seconds: float = 12.0):
-    """Every n-th prompt of at least ``min_words`` words and at most ``max_seconds``."""
-    chosen = [
-        p
-        for p in prompts()
-        if len(p[2].split()) >= min_words and sf.info(p[1]).duration <= max_seconds
-    ]
-    return chosen[::n]
+    return np.concatenate(
+        [p for d in digits for p in (load16k(SOUNDS / "digits" / f"{d}.wav"), gap)]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +44,7 @@ def whisper():
 def heard_prompts(whisper):
     """Every 12th prompt, its 16 kHz audio and what Whisper heard in it, in one batch."""
     chosen = every_nth(12)
-    waves = [load(wav) for _, wav, _ in chosen]
+    waves = [load16k(wav) for _, wav, _ in chosen]
     return chosen, waves, whisper.hear(waves)
 
 
@@ -206,36 +198,6 @@ def test_hallucinations_are_unsure_not_kept_or_rejected():
     assert said.kept and said.cer == 0.0
 
 
-def records(corpus: Path) -> dict:
-    """id -> Utterance of every record of a corpus (the corpus reader, no TensorFlow)."""
-    from speechmill.corpus.reader import load_info, utterances
-
-    info = load_info(str(corpus))
-    return {u.id: u for split in info["splits"] for u in utterances(str(corpus), info, split)}
-
-
-def not_speech(path: Path, source: str) -> None:
-    """3 s of pink noise or of a chord melody, made by ffmpeg."""
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            source,
-            "-t",
-            "3",
-            "-ar",
-            "16000",
-            str(path),
-        ],
-        check=True,
-    )
-
-
 @pytest.mark.slow
 def test_verify_with_the_teacher_alone_rejects_every_wrong_transcript(tmp_path, capsys):
     """A folder corpus of real prompts: 36 with their own texts, 18 with another prompt's text,
@@ -255,10 +217,8 @@ def test_verify_with_the_teacher_alone_rejects_every_wrong_transcript(tmp_path, 
     (speaker / "year.txt").write_text("1994\n")
     sf.write(speaker / "room.wav", spoken("2", "thousand", "5"), RATE)
     (speaker / "room.txt").write_text("2005\n")
-    not_speech(speaker / "noise.wav", "anoisesrc=color=pink:amplitude=0.3")
-    not_speech(
-        speaker / "music.wav", "aevalsrc=0.2*sin(2*PI*(220+110*floor(2*t))*t)+0.1*sin(2*PI*330*t)"
-    )
+    not_speech(speaker / "noise.wav", NOISE)
+    not_speech(speaker / "music.wav", MUSIC)
     for name in ("noise", "music"):
         (speaker / f"{name}.txt").write_text("Please press one to continue.\n")
     config = write_config(

@@ -215,7 +215,7 @@ def test_verify_rejects_wrong_cues_and_retimes_shifted_ones(tmp_path, film, veri
         section["model"]["sha256"]
         == hashlib.sha256((verify_model / "model.keras").read_bytes()).hexdigest()
     )
-    assert info["schema_version"] == 6
+    assert info["schema_version"] == 7
     assert info["alignment"][0]["item"] == "movies/film"  # the build's sync facts carried over
 
     rows = read_corpus(out, "train")  # tf.data reads the new fields

@@ -154,6 +154,26 @@ class Source(abc.ABC):
         return path
 
 
+def teaching(cls: type[Source], table: dict[str, Any]) -> dict[str, Any]:
+    """The keys of a source whose recordings may come without a transcript: ``teacher`` (a
+    teacher spec that labels them), ``second`` (a second opinion) and ``second_max_cer``,
+    checked for their types here; the specs themselves are checked where the job starts (the
+    teachers sit above the sources)."""
+    out = cls.options(
+        table, {"teacher": (str,), "second": (str,), "second_max_cer": ((int, float),)}
+    )
+    if ("second" in out or "second_max_cer" in out) and not out.get("teacher"):
+        raise ConfigError(f"{cls.where()}: second and second_max_cer need teacher")
+    if "second_max_cer" in out:
+        if not 0 <= out["second_max_cer"] <= 1:
+            raise ConfigError(
+                f"{cls.where()}: second_max_cer must be a CER from 0 to 1, "
+                f"got {out['second_max_cer']!r}"
+            )
+        out["second_max_cer"] = float(out["second_max_cer"])
+    return out
+
+
 def _strings_in(value: Any) -> Iterator[str]:
     """Every string inside a payload (dataclass fields, tuples, lists, dicts), depth first."""
     if isinstance(value, str):

@@ -6,7 +6,14 @@ Ogg/Opus, MP3, M4A/AAC, WMA, AIFF ...), each with a transcript file of the same 
 them). The speaker is the folder ``speaker_level`` levels below ``path`` (1 by default:
 ``path/<speaker>/...``; 0: one speaker, named after ``path``); the speaker is also the group,
 so a speaker never spans two splits. Each folder's recordings are work units of up to
-``files_per_unit`` files. A recording without a transcript is rejected as ``text:missing``;
+``files_per_unit`` files. A recording without a transcript is rejected as ``text:missing``,
+unless ``teacher`` names one (``teacher = "whisper"``, a spec as in ``make verify
+TEACHER=``): then it is cut at pauses by voice activity detection and each piece is labelled by
+the teacher, in bounded windows however long the recording is (speechmill/teachers/label.py:
+its rules, and ``label:*`` rejects for what the teacher is unsure of); ``second =
+"pocketsphinx"`` (or ``run:PATH``) keeps a piece only where a second recognizer agrees within
+``second_max_cer`` (default: the second's own threshold). Such records carry ``label_source =
+"teacher:SPEC"`` and info.json's ``labels`` counts them per source;
 a transcript without a recording, in a folder that holds recordings, as ``audio:missing``
 (text files named README, LICENSE, NOTES ... are documentation, not transcripts). A FIFO or
 device is ``audio:not-a-file`` (``text:not-a-file``), and a link that leads out of ``path``
@@ -24,11 +31,11 @@ from typing import Any
 from speechmill.corpus import storage
 from speechmill.corpus.config import ConfigError
 from speechmill.corpus.errors import os_name
-from speechmill.corpus.inputs.localfile import read_input
+from speechmill.corpus.inputs.localfile import check_input, read_input
 from speechmill.corpus.inputs.textfile import decode_text
 from speechmill.corpus.reject import Reject
-from speechmill.corpus.sources.base import Source, SourceContext
-from speechmill.corpus.types import Segment, Unit, slug
+from speechmill.corpus.sources.base import Source, SourceContext, teaching
+from speechmill.corpus.types import Recording, Segment, Unit, slug
 
 LICENSE = "as licensed by the owner of the recordings (set license = ... in the config)"
 AUDIO_EXTENSIONS = (
@@ -81,12 +88,26 @@ class FolderSource(Source):
     files_per_unit: int = 200
     license: str = LICENSE
     follow_links: bool = False
+    teacher: str = ""  # labels recordings that have no transcript ("" : text:missing)
+    second: str = ""  # a second opinion on the teacher's labels
+    second_max_cer: float | None = None
     split: str | None = None
     limit: int | None = None
 
     name = "folder"
     LICENSE = LICENSE
-    KEYS = frozenset({"path", "speaker_level", "files_per_unit", "license", "follow_links"})
+    KEYS = frozenset(
+        {
+            "path",
+            "speaker_level",
+            "files_per_unit",
+            "license",
+            "follow_links",
+            "teacher",
+            "second",
+            "second_max_cer",
+        }
+    )
 
     @classmethod
     def from_config(cls, table: dict[str, Any], context: SourceContext) -> FolderSource:
@@ -106,6 +127,7 @@ class FolderSource(Source):
             files_per_unit=per_unit,
             license=cls.option(table, "license", str, LICENSE),
             follow_links=cls.option(table, "follow_links", bool, False),
+            **teaching(cls, table),
             **common,
         )
 
@@ -155,10 +177,20 @@ class FolderSource(Source):
         """A file of the tree (not a FIFO; a link only within it unless ``follow_links``)."""
         return read_input(path, self.path, kind, self.follow_links)
 
-    def read(self, unit: Unit) -> Iterator[Segment | Reject]:
+    def read(self, unit: Unit) -> Iterator[Segment | Recording | Reject]:
         work: Recordings = unit.payload
         for audio, transcript in work.pairs:
             item_id = f"{self.name}/{_native_id(audio, self.path)}"
+            if transcript is None and self.teacher:
+                try:
+                    check_input(audio, self.path, "audio", self.follow_links)
+                except Reject as reject:
+                    reject.item_id = item_id
+                    yield reject
+                    continue
+                speaker = f"{self.name}/{self.speaker_of(audio)}"
+                yield Recording(item_id, speaker, speaker, audio, self.license)
+                continue
             if transcript is None:
                 yield Reject(
                     "text:missing",

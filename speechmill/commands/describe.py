@@ -10,7 +10,7 @@ from speechmill.corpus.errors import printable
 
 @command("describe")
 def main(argv: list[str] | None = None) -> int:
-    from speechmill.corpus.describe import describe_corpus, table, verify_lines
+    from speechmill.corpus.describe import describe_corpus, label_lines, table, verify_lines
     from speechmill.corpus.reader import load_info
 
     p = command_parser("describe")
@@ -19,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{printable(args.corpus)}:")
     for row in table(describe_corpus(args.corpus)):
         print(row)
-    for row in verify_lines(load_info(args.corpus)):
+    info = load_info(args.corpus)
+    for row in label_lines(info) + verify_lines(info):
         print(row)
     return 0

@@ -9,7 +9,10 @@ from __future__ import annotations
 import gzip
 import os
 import shutil
+import subprocess
 from pathlib import Path
+
+import numpy as np
 
 SOUNDS = Path("/usr/share/asterisk/sounds/en_US_f_Allison")
 TEXTS = Path("/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz")
@@ -69,3 +72,59 @@ def prompt_folder(out: Path, items: list[tuple[str, Path, str | None]]) -> Path:
             (speaker / f"{stem}.txt").write_text(text + "\n", encoding="utf-8")
     os.utime(out)
     return out
+
+
+RATE = 16000
+NOISE = "anoisesrc=color=pink:amplitude=0.3"  # ffmpeg sources of sound that is not speech
+MUSIC = "aevalsrc=0.2*sin(2*PI*(220+110*floor(2*t))*t)+0.1*sin(2*PI*330*t)"
+
+
+def load16k(wav: Path) -> np.ndarray:
+    """A prompt's recording as 16 kHz float32."""
+    import soundfile as sf
+    import soxr
+
+    audio, rate = sf.read(wav, dtype="float32")
+    return soxr.resample(audio, rate, RATE).astype(np.float32)
+
+
+def every_nth(n: int, min_words: int = 3, max_seconds: float = 12.0):
+    """Every n-th prompt of at least ``min_words`` words and at most ``max_seconds``."""
+    import soundfile as sf
+
+    chosen = [
+        p
+        for p in prompts()
+        if len(p[2].split()) >= min_words and sf.info(p[1]).duration <= max_seconds
+    ]
+    return chosen[::n]
+
+
+def not_speech(path: Path, source: str) -> None:
+    """3 s of an ffmpeg lavfi source (NOISE, MUSIC) at 16 kHz."""
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            source,
+            "-t",
+            "3",
+            "-ar",
+            "16000",
+            str(path),
+        ],
+        check=True,
+    )
+
+
+def records(corpus: Path) -> dict:
+    """id -> Utterance of every record of a corpus (the corpus reader, no TensorFlow)."""
+    from speechmill.corpus.reader import load_info, utterances
+
+    info = load_info(str(corpus))
+    return {u.id: u for split in info["splits"] for u in utterances(str(corpus), info, split)}
