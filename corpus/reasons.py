@@ -51,6 +51,7 @@ REASONS: dict[str, Reason] = {
     "audio:decode": Reason("read", "audio that cannot be decoded"),
     "audio:empty": Reason("read", "audio without a sample"),
     "audio:missing": Reason("read", "a transcript line without its audio file"),
+    "audio:too-long": Reason("unit", "a recording longer than the teacher stage reads (24 h)"),
     # text
     **_rows(
         "clean",
@@ -85,6 +86,8 @@ REASONS: dict[str, Reason] = {
     # books and TTS
     "book:encoding": Reason("unit", "a book in no detectable encoding"),
     "book:empty": Reason("unit", "a book without text between its start and end markers"),
+    "book:too-large": Reason("unit", "a book file larger than any book (read no further)"),
+    "book:unreadable": Reason("unit", "a book file that cannot be opened"),
     "tts:timeout": Reason("read", "a synthesis that did not finish in time"),
     "tts:empty": Reason("read", "a synthesis that wrote no audio"),
     "tts:crash": Reason("read", "a synthesis engine that died (or ran out of its memory)"),
@@ -132,6 +135,16 @@ REASONS: dict[str, Reason] = {
     ),
     "label:teacher-unsure": Reason(
         "read", "a piece the teacher may have hallucinated on (its own signals, repeated words)"
+    ),
+    "align:mismatch": Reason(
+        "read",
+        "a piece of a book's recording whose words are not the book's there (words added, "
+        "left out, in another order, or too many heard otherwise): never the book's words over "
+        "audio that does not say them",
+    ),
+    "align:not-in-text": Reason(
+        "read",
+        "a piece of a book's recording that is in no part of the book (a preamble, a note)",
     ),
     "label:second-disagrees": Reason(
         "read", "a piece the second opinion hears otherwise (CER above its threshold)"

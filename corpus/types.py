@@ -61,6 +61,7 @@ class Recording:
     path: str  # a local file ffmpeg reads
     license: str
     split: str | None = None
+    text: str = ""  # a text the recording reads from (a book): aligned to it, not labelled
 
 
 @dataclasses.dataclass(frozen=True)

@@ -24,7 +24,9 @@ yields a :class:`~speechmill.corpus.types.Recording`; the build hands it to a ``
    recording and the span.
 
 A recording in which the VAD finds no speech at all is one ``label:no-speech`` reject: nothing
-is published from a recording without speech. Same audio, teacher, device and compute type ->
+is published from a recording without speech. A recording is read for at most ``MAX_HOURS``
+(then ``audio:too-long``: a file that decodes to far more audio than it should holds a worker
+for a bounded time). Same audio, teacher, device and compute type ->
 the same segments.
 """
 
@@ -38,6 +40,7 @@ from speechmill.corpus.reject import Reject
 from speechmill.corpus.types import Note, Recording, Segment
 from speechmill.teachers.base import SAMPLE_RATE, Heard
 from speechmill.teachers.judge import NO_SPEECH_PROB, cer, spoken, unsure
+from speechmill.teachers.pieces import piece_id, segment
 from speechmill.teachers.table import load_teacher, row_of
 from speechmill.teachers.vad import speech_spans
 
@@ -45,6 +48,7 @@ WINDOW_SECONDS = 60.0
 MIN_PAUSE = 0.3  # seconds of silence (by the VAD) where an utterance may be cut
 JOIN_PAUSE = 1.0  # shorter pauses are joined over while the utterance fits max_seconds
 MARGIN = 0.15  # seconds of audio kept each side of the speech
+MAX_HOURS = 24.0  # a recording is read no further (a file whose audio never ends)
 
 
 def utterance_spans(
@@ -101,10 +105,13 @@ class Labeller:
             else 1.0
         )
 
-    def __call__(self, rec: Recording) -> Iterator[Segment | Reject | Note]:
+    def heard(
+        self, rec: Recording, counts: dict
+    ) -> Iterator[tuple[float, float, np.ndarray, Heard, Heard | None]]:
+        """(start, end, audio, heard, second's) of each utterance of a recording, in time
+        order, window by window (steps 1 to 3 of the module docstring)."""
         from speechmill.corpus.inputs.media import load_window
 
-        counts = {"recordings": 1, "seconds": 0.0, "speech_seconds": 0.0, "heard": 0}
         start, full = 0.0, int(WINDOW_SECONDS * SAMPLE_RATE)
         while True:
             samples = load_window(rec.path, SAMPLE_RATE, start, WINDOW_SECONDS)
@@ -124,10 +131,26 @@ class Labeller:
             others = self.second.hear(pieces) if self.second and pieces else [None] * len(pieces)
             for (a, b), piece, h, other in zip(cuts, pieces, heard, others):
                 counts["heard"] += 1
-                yield self._one(rec, start + a, start + b, piece, h, other)
+                yield start + a, start + b, piece, h, other
             if last or advance <= 0:
                 break
             start = round(start + advance, 3)
+            if start >= MAX_HOURS * 3600:
+                raise Reject(
+                    "audio:too-long",
+                    f"read no further than {MAX_HOURS:g} h; cut the recording into parts",
+                    where=rec.path,
+                )
+
+    def __call__(self, rec: Recording) -> Iterator[Segment | Reject | Note]:
+        counts = {"recordings": 1, "seconds": 0.0, "speech_seconds": 0.0, "heard": 0}
+        if rec.text:
+            from speechmill.teachers.book import aligned
+
+            yield from aligned(self, rec, counts)
+        else:
+            for a, b, piece, heard, other in self.heard(rec, counts):
+                yield self._one(rec, a, b, piece, heard, other)
         if counts["speech_seconds"] == 0:
             yield Reject(
                 "label:no-speech",
@@ -141,7 +164,7 @@ class Labeller:
     def _one(
         self, rec: Recording, a: float, b: float, piece: np.ndarray, heard: Heard, other
     ) -> Segment | Reject:
-        item_id = f"{rec.id}/{int(round(a * 100)):07d}"
+        item_id = piece_id(rec, a)
         where = f"{rec.path}#t={a:.2f},{b:.2f}"
         ours = spoken(heard.text)
         if not ours or heard.no_speech >= NO_SPEECH_PROB:
@@ -171,17 +194,4 @@ class Labeller:
                     item_id=item_id,
                     where=where,
                 )
-        return Segment(
-            id=item_id,
-            speaker=rec.speaker,
-            group=rec.group,
-            text_raw=" ".join(heard.text.split()),
-            audio=(piece * 32768.0).round().clip(-32768, 32767).astype(np.int16),
-            origin=where,
-            license=rec.license,
-            sample_rate=SAMPLE_RATE,
-            split=rec.split,
-            media=rec.path,
-            media_span=(round(a, 3), round(b, 3)),
-            label_source=f"teacher:{self.spec}",
-        )
+        return segment(rec, a, b, piece, heard.text, f"teacher:{self.spec}")

@@ -168,6 +168,28 @@ def manifest_row(folder: Path, site: LoopbackSite) -> Row:
     )
 
 
+def audiobook_row(folder: Path, site: LoopbackSite) -> Row:
+    """Three real prompts (the asterisk recordings) as a "book" in Gutenberg layout, read
+    aloud in one recording with a pause after each."""
+    import numpy as np
+    import soundfile as sf
+    from support.prompts import every_nth, load16k
+
+    chosen = [p for p in every_nth(15, min_words=5) if not any(c.isdigit() for c in p[2])][:3]
+    gap = np.zeros(int(1.2 * 16000), np.float32)
+    reader = folder / "reader"
+    reader.mkdir()
+    audio = np.concatenate([x for _, wav, _ in chosen for x in (load16k(wav), gap)])
+    sf.write(reader / "chapter01.wav", audio, 16000)
+    book = folder / "prompts.txt"
+    header, footer = BOOK.split("The lamps were lit")[0], BOOK.split("of them.")[1]
+    book.write_text(header + "\n\n".join(text for _, _, text in chosen) + footer)
+    return Row(
+        {"type": "audiobook", "audio": str(reader), "text": str(book)},
+        {normalize(text) for _, _, text in chosen},
+    )
+
+
 ROWS: dict[str, Callable[[Path, LoopbackSite], Row]] = {
     "librispeech": librispeech_row,
     "gutenberg": gutenberg_row,
@@ -176,6 +198,7 @@ ROWS: dict[str, Callable[[Path, LoopbackSite], Row]] = {
     "folder": folder_row,
     "commonvoice": commonvoice_row,
     "manifest": manifest_row,
+    "audiobook": audiobook_row,
 }
 
 

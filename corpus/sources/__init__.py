@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from speechmill.corpus.config import ConfigError, did_you_mean
+from speechmill.corpus.sources.audiobook import AudiobookSource
 from speechmill.corpus.sources.base import COMMON_KEYS, Source, SourceContext
 from speechmill.corpus.sources.commonvoice import CommonVoiceSource
 from speechmill.corpus.sources.folder import FolderSource
@@ -28,6 +29,7 @@ REGISTRY: dict[str, type[Source]] = {
     "folder": FolderSource,
     "commonvoice": CommonVoiceSource,
     "manifest": ManifestSource,
+    "audiobook": AudiobookSource,
 }
 
 
