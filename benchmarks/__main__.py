@@ -29,6 +29,7 @@ BENCHES = (
     "train",
     "verify",
     "teacher",
+    "audiobook",
     "runtime",
     "resume",
     "text",

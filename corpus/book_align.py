@@ -14,11 +14,18 @@ then aligning between islands of agreement):
    heuristic), and before the first and after the last anchor within a bounded stretch of the
    book; words of the recording with no anchor anywhere are in no part of the book;
 3. **each piece** (an utterance cut at a pause) is judged on its own words (``judge_piece``):
-   the book's words for its span are its label when every word the recognizer heard there is
-   the book's word, or an isolated single-word substitution (the recognizer's error: "flour"
-   heard for "flower"; the book's word stands), and their character error rate is within the
-   teacher's own threshold. Words heard in another order, added or left out are the reader's
-   doing: ``align:mismatch`` with both texts. A piece none of whose words are matched in the
+   its span of the book runs from its first to its last word found there, widened by the
+   words heard before and after them, and the piece is compared with that span word by word
+   again. The book's words are its label when every word heard is the book's word, or a single
+   word heard as one that sounds like it (character error rate at most ``SOUND_ALIKE``: the
+   recognizer's error, "flour" heard for "flower"; the book's word stands), or the same
+   letters spaced otherwise ("blue bells" for "bluebells"), within whole written forms and the
+   teacher's own CER threshold. Its edges must be edges in the book too: the book word before
+   the span ends a sentence or clause (punctuation) or was heard in another piece, and so does
+   the span's last word or the one after it; otherwise a word at the edge that the teacher
+   missed (it says nothing there) could be in the audio and not in the label. Those, and
+   words heard in another order, added or left out (the reader's doing), are
+   ``align:mismatch`` with both texts. A piece none of whose words are matched in the
    book is ``align:not-in-text`` (a LibriVox preamble, a reader's note). Book text no piece
    claims (what the reader skipped) is never a label.
 
@@ -41,6 +48,8 @@ from speechmill.corpus.reject import Reject
 
 ANCHOR_WORDS = 4
 EDGE_WORDS = 10  # extra book words searched before the first and after the last anchor
+CLAUSE_ENDS = (".", ",", ";", ":", "!", "?", "-", "\u2014")
+SOUND_ALIKE = 0.5  # a single word heard otherwise is the teacher's error up to this CER
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -61,20 +70,37 @@ class Words:
     tokens: list[str]  # as written
     words: list[str]  # normalized
     owner: list[int]  # word index -> token index
+    breaks: frozenset[int] = frozenset()  # tokens that end a sentence or paragraph
 
     @classmethod
-    def of(cls, tokens: list[str]) -> Words:
+    def of(cls, tokens: list[str], breaks: frozenset[int] = frozenset()) -> Words:
         words, owner = [], []
         for t, token in enumerate(tokens):
             for word in token_words(token):
                 words.append(word)
                 owner.append(t)
-        return cls(tokens, words, owner)
+        return cls(tokens, words, owner, breaks)
+
+    @classmethod
+    def of_sentences(cls, sentences: list[str]) -> Words:
+        """A text given as sentences (a paragraph's last sentence ends it too)."""
+        tokens: list[str] = []
+        breaks = set()
+        for sentence in sentences:
+            tokens += sentence.split()
+            breaks.add(len(tokens) - 1)
+        return cls.of(tokens, frozenset(breaks))
 
     def whole(self, first: int, last: int) -> bool:
         """Whether words first..last (inclusive) are whole tokens."""
         return (first == 0 or self.owner[first - 1] != self.owner[first]) and (
             last == len(self.words) - 1 or self.owner[last + 1] != self.owner[last]
+        )
+
+    def ends_clause(self, token: int) -> bool:
+        """Whether a written token ends a sentence or clause (a reader pauses after it)."""
+        return token in self.breaks or self.tokens[token].rstrip("\"')]\u201d\u2019").endswith(
+            CLAUSE_ENDS
         )
 
     def written(self, first: int, last: int) -> str:
@@ -146,6 +172,11 @@ class Alignment:
     same: list[bool]
     found: bool
 
+    @property
+    def claimed(self) -> set[int]:
+        """Book words some heard word stands for, in any piece."""
+        return {b for b in self.book_of if b >= 0}
+
 
 def align(
     heard: list[str], book: list[str], grams: tuple[np.ndarray, np.ndarray] | None = None
@@ -186,37 +217,83 @@ class PieceVerdict:
 def judge_piece(
     a: Alignment, first: int, last: int, heard: list[str], book: Words, max_cer: float
 ) -> PieceVerdict:
-    """Heard words first..last (one piece) -> the book's words for them, or why not."""
-    said = " ".join(heard[first : last + 1])
-    places = [a.book_of[k] for k in range(first, last + 1)]
-    matched = [p for k, p in zip(range(first, last + 1), places) if p >= 0 and a.same[k]]
+    """Heard words first..last (one piece) -> the book's words for them, or why not: the
+    piece's span of the book runs from its first to its last word found in the book, widened by
+    up to as many words as were heard before and after them (the widening that leaves the
+    fewest differences), and the piece is compared with it word by word again (step 3 of the
+    module docstring)."""
+    said = heard[first : last + 1]
+    matched = [(k, a.book_of[k]) for k in range(first, last + 1) if a.same[k]]
     if not matched:
-        return PieceVerdict("align:not-in-text", f"the teacher heard {said[:160]!r}")
-    placed = [p for p in places if p >= 0]
-    lo, hi = min(placed), max(placed)
+        return PieceVerdict("align:not-in-text", f"the teacher heard {' '.join(said)[:160]!r}")
+    (k0, b0), (k1, b1) = matched[0], matched[-1]
+    spans = [
+        (lo, hi)
+        for lo in range(max(0, b0 - (k0 - first)), b0 + 1)
+        for hi in range(b1, min(len(book.words) - 1, b1 + (last - k1)) + 1)
+    ]
+    problems, lo, hi = min(
+        (differences(said, book.words, lo, hi) for lo, hi in spans),
+        key=lambda found: (len(found[0]), found[1] - found[2]),
+    )
     text = " ".join(book.words[lo : hi + 1])
-    problems = []
-    if -1 in places:
-        problems.append("words the book does not have there")
-    if placed != sorted(placed) or len(set(placed)) != len(placed):
-        problems.append("words in another order")
-    if len(placed) != hi - lo + 1:
-        problems.append("book words left out")
-    wrong = [k for k in range(first, last + 1) if a.book_of[k] >= 0 and not a.same[k]]
-    if any(k + 1 in wrong for k in wrong):
-        problems.append("several words in a row heard otherwise")
     if not problems and not book.whole(lo, hi):
         problems.append("a written form cut in the middle")
+    claimed = a.claimed
+    if not problems and not (lo == 0 or lo - 1 in claimed or book.ends_clause(book.owner[lo] - 1)):
+        problems.append(f"unheard book words before it ({book.tokens[book.owner[lo] - 1]!r})")
+    last_word = len(book.words) - 1
+    if not problems and not (
+        hi == last_word or hi + 1 in claimed or book.ends_clause(book.owner[hi])
+    ):
+        problems.append(f"unheard book words after it ({book.tokens[book.owner[hi] + 1]!r})")
     if not problems:
         import jiwer
 
-        error = float(jiwer.cer(text, said))
+        error = float(jiwer.cer(text, " ".join(said)))
         if error > max_cer:
             problems.append(f"CER {error:.2f} > {max_cer}")
     if problems:
         return PieceVerdict(
             "align:mismatch",
-            f"{'; '.join(problems)}: the teacher heard {said[:120]!r}, the book says "
-            f"{text[:120]!r}",
+            f"{'; '.join(problems)[:160]}: the teacher heard {' '.join(said)[:120]!r}, the book "
+            f"says {text[:120]!r}",
         )
     return PieceVerdict(label=book.written(lo, hi))
+
+
+def differences(said: list[str], words: list[str], lo: int, hi: int) -> tuple[list[str], int, int]:
+    """What differs between the heard words and book words lo..hi that is not the teacher's
+    error, and the span with book words nobody heard at its edges left out."""
+    codes = difflib.SequenceMatcher(None, said, words[lo : hi + 1], autojunk=False).get_opcodes()
+    if len(codes) > 1 and codes[0][0] == "delete":  # not heard before the piece: not its words
+        lo += codes[0][4] - codes[0][3]
+        codes = [
+            (op, i1, i2, j1 - codes[0][4], j2 - codes[0][4]) for op, i1, i2, j1, j2 in codes[1:]
+        ]
+    if len(codes) > 1 and codes[-1][0] == "delete":
+        hi -= codes[-1][4] - codes[-1][3]
+        codes = codes[:-1]
+    problems = []
+    for op, i1, i2, j1, j2 in codes:
+        ours, theirs = " ".join(said[i1:i2]), " ".join(words[lo + j1 : lo + j2])
+        if op == "equal":
+            continue
+        if op == "replace" and i2 - i1 == j2 - j1 == 1 and _letters_apart(theirs, ours):
+            continue  # a word heard as one that sounds like it, on its own: the teacher's error
+        if op == "replace" and ours.replace(" ", "") == theirs.replace(" ", ""):
+            continue  # the same letters spaced otherwise ("blue bells", "bluebells")
+        if op == "replace":
+            problems.append(f"heard otherwise: {ours!r} for {theirs!r}")
+        else:
+            problems.append(f"{'added' if op == 'insert' else 'left out'}: {ours or theirs!r}")
+    return problems, lo, hi
+
+
+def _letters_apart(book_word: str, heard_word: str) -> bool:
+    """Whether a heard word is near enough the book's in spelling to be the teacher mishearing
+    it ("flour" for "flower", "drought" for "trout"): character error rate at most
+    ``SOUND_ALIKE``."""
+    import jiwer
+
+    return float(jiwer.cer(book_word, heard_word)) <= SOUND_ALIKE

@@ -62,6 +62,7 @@ class Recording:
     license: str
     split: str | None = None
     text: str = ""  # a text the recording reads from (a book): aligned to it, not labelled
+    media: str = ""  # what its pieces name as their media and origin (a video's URL); "": path
 
 
 @dataclasses.dataclass(frozen=True)

@@ -52,7 +52,7 @@ def load_book(path: str) -> tuple[Words, tuple]:
             "book:too-large", f"over {MAX_BOOK_BYTES >> 20} MB; a book is smaller", where=path
         )
     paragraphs = book_paragraphs(raw, where=path)
-    words = Words.of([t for para in paragraphs for sentence in para for t in sentence.split()])
+    words = Words.of_sentences([sentence for para in paragraphs for sentence in para])
     _BOOKS.clear()
     _BOOKS[key] = words, unique_grams(words.words)
     return _BOOKS[key]
@@ -85,7 +85,7 @@ def aligned(labeller, rec: Recording, counts: dict) -> Iterator[Segment | Reject
         )
     max_cer = row_of(labeller.spec).max_cer
     for a, b, first, last, said in pieces:
-        where = f"{rec.path}#t={a:.2f},{b:.2f}"
+        where = f"{rec.media or rec.path}#t={a:.2f},{b:.2f}"
         if last < first:
             yield Reject(
                 "label:no-speech",

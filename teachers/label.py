@@ -165,7 +165,7 @@ class Labeller:
         self, rec: Recording, a: float, b: float, piece: np.ndarray, heard: Heard, other
     ) -> Segment | Reject:
         item_id = piece_id(rec, a)
-        where = f"{rec.path}#t={a:.2f},{b:.2f}"
+        where = f"{rec.media or rec.path}#t={a:.2f},{b:.2f}"
         ours = spoken(heard.text)
         if not ours or heard.no_speech >= NO_SPEECH_PROB:
             return Reject(

@@ -18,11 +18,11 @@ def segment(
         group=rec.group,
         text_raw=" ".join(text.split()),
         audio=(piece * 32768.0).round().clip(-32768, 32767).astype(np.int16),
-        origin=f"{rec.path}#t={a:.2f},{b:.2f}",
+        origin=f"{rec.media or rec.path}#t={a:.2f},{b:.2f}",
         license=rec.license,
         sample_rate=SAMPLE_RATE,
         split=rec.split,
-        media=rec.path,
+        media=rec.media or rec.path,
         media_span=(round(a, 3), round(b, 3)),
         label_source=label_source,
     )

@@ -222,8 +222,8 @@ def read_ledger_staged(out: Path) -> list[dict]:
 def test_book_alignment_keeps_only_words_said_in_order():
     from speechmill.corpus.book_align import Words, align, judge_piece
 
-    book = Words.of(
-        "It was late . The lamps were lit at six every evening and the town slept .".split()
+    book = Words.of_sentences(
+        ["It was late.", "The lamps were lit at six every evening, and the town slept."]
     )
     heard = "hello there the lamps were lit at six every evening and the town slept".split()
     found = align(heard, book.words)
@@ -231,10 +231,19 @@ def test_book_alignment_keeps_only_words_said_in_order():
     # "hello there" is in no part of the book; the rest is, word for word
     assert judge_piece(found, 0, 1, heard, book, 0.25).reason == "align:not-in-text"
     ok = judge_piece(found, 2, len(heard) - 1, heard, book, 0.25)
-    assert ok.label == "The lamps were lit at six every evening and the town slept"
-    one_wrong = "the lamps were lit at sick every evening".split()
+    assert ok.label == "The lamps were lit at six every evening, and the town slept."
+    one_wrong = "the lamp were lit at six every evening".split()
     v = judge_piece(align(one_wrong, book.words), 0, 7, one_wrong, book, 0.25)
-    assert v.label == "The lamps were lit at six every evening"  # the book's word stands
+    assert v.label == "The lamps were lit at six every evening,"  # the book's word stands
+    other_word = "the lamps were lit at ten every evening".split()  # not a mishearing of six
+    v = judge_piece(align(other_word, book.words), 0, 7, other_word, book, 0.25)
+    assert v.reason == "align:mismatch" and "'ten' for 'six'" in v.detail
+    spaced = "the lamps were lit at six every eve ning".split()
+    v = judge_piece(align(spaced, book.words), 0, 8, spaced, book, 0.25)
+    assert v.label == "The lamps were lit at six every evening,"
+    missed = "lamps were lit at six every evening".split()  # "The" said, not heard
+    v = judge_piece(align(missed, book.words), 0, 6, missed, book, 0.25)
+    assert v.reason == "align:mismatch" and "unheard book words before it" in v.detail
     swapped = "the lamps were lit six at every evening".split()
     v = judge_piece(align(swapped, book.words), 0, 7, swapped, book, 0.25)
     assert v.reason == "align:mismatch" and "the book says" in v.detail

@@ -125,6 +125,10 @@ def test_untranscribed_speech_is_cut_at_pauses_and_labelled_by_the_teacher(
     assert describe([str(out)]) == 0
     said = capsys.readouterr().out
     assert f"labelled by a teacher: folder {labels['heard']} pieces" in said
+    from speechmill.report import corpus_report
+
+    page = corpus_report(str(out))
+    assert "Labelled by a teacher" in page and f"<td>{labels['heard']}</td>" in page
 
 
 def test_without_a_teacher_an_untranscribed_recording_stays_text_missing(tmp_path, untranscribed):

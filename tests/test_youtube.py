@@ -314,3 +314,46 @@ def test_endless_pages_and_oversized_videos_are_bounded_and_leave_nothing(tmp_pa
     (video,) = [p for p in cache.iterdir() if p.is_dir()]  # no partial files of the others
     assert video.name.startswith("manual") and (video / "meta.json").exists()
     assert sum(f.stat().st_size for f in cache.rglob("*")) < 5 << 20
+
+
+@pytest.mark.slow
+def test_a_video_without_captions_is_labelled_by_the_teacher_only_when_asked(tmp_path, site):
+    """A captionless video (espeak-ng speech muxed by ffmpeg, no subtitle track) served to
+    yt-dlp on loopback: subtitle:missing as before without a teacher; with teacher = "whisper"
+    its speech is cut at the pauses and labelled, each piece where a line was spoken."""
+    import jiwer
+
+    server, truth = site
+    server.files["/watch/bare.html"] = (
+        b'<html><head><title>bare</title></head><body><video controls><source src="/manual.mp4" '
+        b'type="video/mp4"></video></body></html>'
+    )
+    url = f"{server.url}/watch/bare.html"
+
+    def config(extra: str) -> Path:
+        return write_config(
+            tmp_path / "bare.toml",
+            f'[[source]]\ntype = "youtube"\nurls = ["{url}"]\nretries = 0\nsleep_subtitles = 0\n'
+            f'split = "train"\n{extra}',
+            corpus="max_reject_fraction = 1.0",
+        )
+
+    with pytest.raises(Exception, match="rejected"):  # all of it: nothing published
+        build(config(""), tmp_path / "without")
+    staged = [
+        json.loads(line)
+        for piece in (tmp_path / "without" / ".staging").glob("rejects-*.jsonl")
+        for line in piece.read_text().splitlines()
+    ]
+    assert [r["reason"] for r in staged] == ["subtitle:missing"]
+    out = tmp_path / "with"
+    info = build(config('teacher = "whisper"'), out)
+    utts = sorted(utterances(str(out), info, "train"), key=lambda u: u.media_span)
+    assert len(utts) == len(truth["manual"])
+    for utt, (start, end, line) in zip(utts, truth["manual"]):
+        assert utt.label_source == "teacher:whisper" and utt.media == url
+        assert utt.media_span[0] <= start + 0.1 and utt.media_span[1] >= end - 0.1
+        assert utt.origin.startswith(url + "#t=")
+        # espeak-ng's voice is far from people: Whisper tiny.en hears it at a CER of about 0.15
+        assert jiwer.cer(normalize(line), utt.text) <= 0.35, (utt.text, line)
+    assert info["labels"]["youtube"]["recordings"] == 1

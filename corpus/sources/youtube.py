@@ -12,7 +12,10 @@ larger than ``max_download_mb`` or a page that outgrows the memory bound is
 ``youtube:too-large``, and a rejected download leaves no partial files behind. Downloads land
 in ``cache_dir/youtube/<id>/`` and the finished ids in ``cache_dir/youtube/archive.txt``
 (yt-dlp's archive format), so a re-run skips finished videos. The channel is the ``group``,
-the uploader the ``speaker``.
+the uploader the ``speaker``. A video with no captions is ``subtitle:missing``, unless
+``teacher`` names one (``teacher = "whisper"``; ``second`` and ``second_max_cer`` as for the
+folder source): then it is cut at pauses and labelled by the teacher
+(speechmill/teachers/label.py), its records marked ``label_source = "teacher:SPEC"``.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from speechmill.corpus.inputs.bounded import call_with_deadline
 from speechmill.corpus.inputs.ranges import byte_ranges, lines_in_range
 from speechmill.corpus.inputs.ytdlp import META, Downloader
 from speechmill.corpus.reject import Reject
-from speechmill.corpus.sources.base import Source, SourceContext
+from speechmill.corpus.sources.base import Source, SourceContext, teaching
 from speechmill.corpus.subtitles.clean import track_language
 from speechmill.corpus.subtitles.parse import is_rolling, parse_subtitles, unroll
 from speechmill.corpus.subtitles.spans import (
@@ -43,7 +46,7 @@ from speechmill.corpus.subtitles.spans import (
     utterance_spans,
 )
 from speechmill.corpus.subtitles.sync import speech_activity
-from speechmill.corpus.types import Segment, Unit, slug
+from speechmill.corpus.types import Recording, Segment, Unit, slug
 
 LICENSE = "per video: the licence its page states (recorded on each utterance)"
 
@@ -98,6 +101,9 @@ class YouTubeSource(Source):
     max_download_mb: float = 2048.0
     max_memory_mb: float = 2048.0
     max_gap: float = 0.6
+    teacher: str = ""  # labels videos without captions ("" : subtitle:missing)
+    second: str = ""
+    second_max_cer: float | None = None
     cache_dir: str = ""
     sample_rate: int = 16000
 
@@ -118,6 +124,9 @@ class YouTubeSource(Source):
             "max_download_mb",
             "max_memory_mb",
             "max_gap",
+            "teacher",
+            "second",
+            "second_max_cer",
         }
     )
 
@@ -160,6 +169,7 @@ class YouTubeSource(Source):
             sample_rate=context.sample_rate,
             **common,
             **fields,
+            **teaching(cls, table),
         )
 
     # ---------------------------------------------------------------- yt-dlp
@@ -260,13 +270,25 @@ class YouTubeSource(Source):
 
     # ---------------------------------------------------------------- reading
 
-    def read(self, unit: Unit) -> Iterator[Segment | Reject]:
+    def read(self, unit: Unit) -> Iterator[Segment | Recording | Reject]:
         folder, meta = self._download(unit)
         url = meta.get("webpage_url") or meta["url"]
         self._check_license(meta, url)
         choice = next(
             (meta["captions"][lang] for lang in self.languages if lang in meta["captions"]), None
         )
+        if choice is None and self.teacher:  # the teacher stage labels it (teachers/label.py)
+            channel = meta.get("channel_id") or meta.get("channel") or _host(url)
+            uploader = meta.get("uploader_id") or meta.get("uploader") or channel
+            yield Recording(
+                id=f"{self.name}/{slug(meta['id'])}",
+                speaker=f"{self.name}/{slug(uploader)}",
+                group=f"{self.name}/{slug(channel)}",
+                path=os.path.join(folder, meta["audio"]),
+                license=meta.get("license") or "unknown (see the video page)",
+                media=url,
+            )
+            return
         if choice is None or (choice["kind"] == "auto" and not self.allow_auto):
             raise Reject(
                 "subtitle:missing",
