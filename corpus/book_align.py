@@ -37,6 +37,7 @@ the book's words and one 8-byte hash per word; the book itself is bounded by its
 from __future__ import annotations
 
 import bisect
+import collections
 import dataclasses
 import difflib
 import functools
@@ -172,10 +173,12 @@ class Alignment:
     same: list[bool]
     found: bool
 
-    @property
-    def claimed(self) -> set[int]:
-        """Book words some heard word stands for, in any piece."""
-        return {b for b in self.book_of if b >= 0}
+    def heard_elsewhere(self, book_word: int, first: int, last: int) -> bool:
+        """Whether a heard word outside first..last (another piece) stands for this book word."""
+        if not hasattr(self, "_counts"):
+            self._counts = collections.Counter(b for b in self.book_of if b >= 0)
+        own = sum(1 for k in range(first, last + 1) if self.book_of[k] == book_word)
+        return self._counts[book_word] > own
 
 
 def align(
@@ -239,13 +242,12 @@ def judge_piece(
     text = " ".join(book.words[lo : hi + 1])
     if not problems and not book.whole(lo, hi):
         problems.append("a written form cut in the middle")
-    claimed = a.claimed
-    if not problems and not (lo == 0 or lo - 1 in claimed or book.ends_clause(book.owner[lo] - 1)):
+    before = lo == 0 or a.heard_elsewhere(lo - 1, first, last)
+    if not problems and not (before or book.ends_clause(book.owner[lo] - 1)):
         problems.append(f"unheard book words before it ({book.tokens[book.owner[lo] - 1]!r})")
     last_word = len(book.words) - 1
-    if not problems and not (
-        hi == last_word or hi + 1 in claimed or book.ends_clause(book.owner[hi])
-    ):
+    after = hi == last_word or a.heard_elsewhere(hi + 1, first, last)
+    if not problems and not (after or book.ends_clause(book.owner[hi])):
         problems.append(f"unheard book words after it ({book.tokens[book.owner[hi] + 1]!r})")
     if not problems:
         import jiwer
@@ -266,12 +268,15 @@ def differences(said: list[str], words: list[str], lo: int, hi: int) -> tuple[li
     """What differs between the heard words and book words lo..hi that is not the teacher's
     error, and the span with book words nobody heard at its edges left out."""
     codes = difflib.SequenceMatcher(None, said, words[lo : hi + 1], autojunk=False).get_opcodes()
-    if len(codes) > 1 and codes[0][0] == "delete":  # not heard before the piece: not its words
+    # difflib turns the heard words into the book's: "delete" is heard words the book does not
+    # have there, "insert" book words nobody heard. Book words not heard at the span's edges
+    # are not this piece's (the edge rule in judge_piece checks what lies beyond)
+    if len(codes) > 1 and codes[0][0] == "insert":
         lo += codes[0][4] - codes[0][3]
         codes = [
             (op, i1, i2, j1 - codes[0][4], j2 - codes[0][4]) for op, i1, i2, j1, j2 in codes[1:]
         ]
-    if len(codes) > 1 and codes[-1][0] == "delete":
+    if len(codes) > 1 and codes[-1][0] == "insert":
         hi -= codes[-1][4] - codes[-1][3]
         codes = codes[:-1]
     problems = []
@@ -286,7 +291,7 @@ def differences(said: list[str], words: list[str], lo: int, hi: int) -> tuple[li
         if op == "replace":
             problems.append(f"heard otherwise: {ours!r} for {theirs!r}")
         else:
-            problems.append(f"{'added' if op == 'insert' else 'left out'}: {ours or theirs!r}")
+            problems.append(f"{'added' if op == 'delete' else 'left out'}: {ours or theirs!r}")
     return problems, lo, hi
 
 

@@ -135,6 +135,7 @@ def labeller_of(source: Source, max_seconds: float):
     return Labeller(
         source.teacher,  # type: ignore[attr-defined]
         max_seconds=getattr(source, "max_seconds", None) or max_seconds,
+        min_seconds=getattr(source, "min_seconds", None) or 0.0,
         second=getattr(source, "second", ""),
         second_max_cer=getattr(source, "second_max_cer", None),
     )

@@ -52,10 +52,13 @@ MAX_HOURS = 24.0  # a recording is read no further (a file whose audio never end
 
 
 def utterance_spans(
-    spans: list[tuple[float, float]], max_seconds: float
+    spans: list[tuple[float, float]], max_seconds: float, min_seconds: float = 0.0
 ) -> list[tuple[float, float]]:
     """The VAD's speech stretches -> utterances: stretches closer than ``MIN_PAUSE`` are one,
-    and neighbours are joined over pauses under ``JOIN_PAUSE`` while within ``max_seconds``."""
+    and neighbours are joined over pauses under ``JOIN_PAUSE`` while within ``max_seconds``;
+    an utterance shorter than ``min_seconds`` is also joined to the next over a pause under
+    ``2 * JOIN_PAUSE`` when that stays within ``max_seconds`` (else it stays short, and the
+    build's ``min_seconds`` rejects it)."""
     phrases: list[list[float]] = []
     for a, b in spans:
         if phrases and a - phrases[-1][1] < MIN_PAUSE:
@@ -64,7 +67,9 @@ def utterance_spans(
             phrases.append([a, b])
     out: list[list[float]] = []
     for a, b in phrases:
-        if out and a - out[-1][1] < JOIN_PAUSE and b - out[-1][0] <= max_seconds:
+        pause = a - out[-1][1] if out else 0.0
+        short = bool(out) and out[-1][1] - out[-1][0] < min_seconds and pause < 2 * JOIN_PAUSE
+        if out and (pause < JOIN_PAUSE or short) and b - out[-1][0] <= max_seconds:
             out[-1][1] = b
         else:
             out.append([a, b])
@@ -90,11 +95,12 @@ class Labeller:
         teacher: str,
         *,
         max_seconds: float,
+        min_seconds: float = 0.0,
         second: str = "",
         second_max_cer: float | None = None,
     ):
         self.spec, self.teacher = teacher, load_teacher(teacher)
-        self.max_seconds = max_seconds
+        self.max_seconds, self.min_seconds = max_seconds, min_seconds
         self.second = load_teacher(second) if second else None
         self.second_spec = second
         self.second_max_cer = (
@@ -118,7 +124,9 @@ class Labeller:
             wave = samples.astype(np.float32) / 32768.0
             seconds = len(wave) / SAMPLE_RATE
             last = len(wave) < full - SAMPLE_RATE // 2  # the file ends in this window
-            spans = utterance_spans(speech_spans(wave) if len(wave) else [], self.max_seconds)
+            spans = utterance_spans(
+                speech_spans(wave) if len(wave) else [], self.max_seconds, self.min_seconds
+            )
             advance = seconds
             if not last and spans and spans[-1][1] > seconds - MIN_PAUSE and spans[-1][0] > 0:
                 advance = spans[-1][0]  # reaches the edge: heard whole from the next window

@@ -241,6 +241,11 @@ def test_book_alignment_keeps_only_words_said_in_order():
     spaced = "the lamps were lit at six every eve ning".split()
     v = judge_piece(align(spaced, book.words), 0, 8, spaced, book, 0.25)
     assert v.label == "The lamps were lit at six every evening,"
+    for front in ("well then the", "it sleeves air"):  # said before the book's words there
+        heard_more = f"late {front} lamps were lit at six every evening".split()
+        found = align(heard_more, book.words)
+        v = judge_piece(found, 1, len(heard_more) - 1, heard_more, book, 0.25)
+        assert v.reason == "align:mismatch", (front, v)
     missed = "lamps were lit at six every evening".split()  # "The" said, not heard
     v = judge_piece(align(missed, book.words), 0, 6, missed, book, 0.25)
     assert v.reason == "align:mismatch" and "unheard book words before it" in v.detail

@@ -164,6 +164,9 @@ def test_utterances_are_cut_at_pauses_within_max_seconds():
     speech = [(0.5, 2.0), (2.2, 3.0), (3.6, 5.0), (7.0, 9.0), (9.5, 20.0), (20.4, 29.0)]
     # 0.2 s is no pause; 0.6 s is joined; 2 s is a cut; a join past 20 s is a cut
     assert utterance_spans(speech, 20.0) == [(0.5, 5.0), (7.0, 20.0), (20.4, 29.0)]
+    short = [(0.5, 1.0), (2.2, 4.0), (6.5, 7.0), (9.5, 12.0)]  # pauses of 1.2 s and 2.5 s
+    assert utterance_spans(short, 20.0) == short
+    assert utterance_spans(short, 20.0, min_seconds=1.0) == [(0.5, 4.0), (6.5, 7.0), (9.5, 12.0)]
     assert utterance_spans(speech, 4.0) == [
         (0.5, 3.0),
         (3.6, 5.0),

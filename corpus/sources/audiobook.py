@@ -6,7 +6,8 @@ Keys: ``audio`` (a recording, a folder of them or a glob, in name order; anythin
 and footer, contents, headings and notes are removed by the book cleaner the gutenberg source
 uses), ``speaker`` (the reader; default the recordings' folder name), ``teacher`` (the
 recognizer that hears the recording, default ``whisper``), ``max_seconds`` (longest utterance,
-default the corpus's). A work unit is one recording. The build's teacher stage hears it in
+default the corpus's), ``min_seconds`` (an utterance shorter than this is joined to the next
+over a pause of up to 2 s, default 1). A work unit is one recording. The build's teacher stage hears it in
 bounded windows (an hours-long file is fine), cuts it at pauses (0.3 s or more of silence by
 the VAD) and aligns what it heard to the book (speechmill/teachers/book.py,
 corpus/book_align.py: where in the book the recording is, anywhere in it; then word by word
@@ -58,13 +59,16 @@ class AudiobookSource(Source):
     speaker: str = ""
     teacher: str = "whisper"
     max_seconds: float | None = None
+    min_seconds: float | None = None
     license: str = LICENSE
     split: str | None = None
     limit: int | None = None
 
     name = "audiobook"
     LICENSE = LICENSE
-    KEYS = frozenset({"audio", "text", "speaker", "teacher", "max_seconds", "license"})
+    KEYS = frozenset(
+        {"audio", "text", "speaker", "teacher", "max_seconds", "min_seconds", "license"}
+    )
 
     @classmethod
     def from_config(cls, table: dict[str, Any], context: SourceContext) -> AudiobookSource:
@@ -79,12 +83,18 @@ class AudiobookSource(Source):
         longest = cls.option(table, "max_seconds", (int, float))
         if longest is not None and not 1 <= longest <= 60:
             raise ConfigError(f"{cls.where()}: max_seconds must be from 1 to 60, got {longest}")
+        shortest = cls.option(table, "min_seconds", (int, float), 1.0)
+        if not 0 <= shortest <= (longest or 60):
+            raise ConfigError(
+                f"{cls.where()}: min_seconds must be from 0 to max_seconds, got {shortest}"
+            )
         return cls(
             audio=audio,
             text=text,
             speaker=cls.option(table, "speaker", str, ""),
             teacher=cls.option(table, "teacher", str, "whisper"),
             max_seconds=None if longest is None else float(longest),
+            min_seconds=float(shortest),
             license=cls.option(table, "license", str, LICENSE),
             **common,
         )
