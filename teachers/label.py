@@ -129,7 +129,10 @@ class Labeller:
             )
             advance = seconds
             if not last and spans and spans[-1][1] > seconds - MIN_PAUSE and spans[-1][0] > 0:
-                advance = spans[-1][0]  # reaches the edge: heard whole from the next window
+                # it reaches the edge: heard whole from the next window, which starts a margin
+                # before it (the pause before it is longer than the margin: no speech there)
+                a = spans[-1][0]
+                advance = a - MARGIN if a > MARGIN else a
                 spans = spans[:-1]
             counts["seconds"] += advance
             counts["speech_seconds"] += sum(b - a for a, b in spans)

@@ -259,3 +259,33 @@ def test_book_alignment_keeps_only_words_said_in_order():
     v = judge_piece(align(added, book.words), 0, 8, added, book, 0.25)
     assert v.reason == "align:mismatch"
     assert not align("ships sail on the grey sea".split(), book.words).found
+
+
+def test_a_book_too_large_is_refused_unread_and_the_reader_comes_from_the_file(tmp_path):
+    from speechmill.corpus.reject import Reject
+    from speechmill.corpus.sources import SourceContext, make_source
+    from speechmill.teachers.book import MAX_BOOK_BYTES, load_book
+
+    huge = tmp_path / "huge.txt"
+    with open(huge, "wb") as f:  # one line, no paragraphs: never split, never indexed
+        f.truncate(MAX_BOOK_BYTES + 1)
+    with pytest.raises(Reject) as caught:
+        load_book(str(huge))
+    assert caught.value.reason == "book:too-large"
+
+    folder = tmp_path / "mp3s"
+    folder.mkdir()
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "1",
+         "-metadata", "artist=Jane Q. Reader\x1b[31m", str(folder / "chapter01.mp3")],
+        check=True,
+    )  # fmt: skip
+    book = tmp_path / "book.txt"
+    book.write_text(HEADER + " ".join(PARAGRAPHS[0]) + FOOTER)
+    context = SourceContext(base_dir=str(tmp_path))
+    source = make_source({"type": "audiobook", "audio": str(folder), "text": str(book)}, context)
+    (unit,) = source.units()
+    (recording,) = source.read(unit)
+    assert recording.speaker.startswith("audiobook/Jane_Q._Reader")  # the tag, as a name
+    assert recording.speaker.isprintable() and "[" not in recording.speaker  # no control codes
+    assert recording.group == "audiobook/book" and recording.text == str(book)

@@ -9,6 +9,7 @@ Failures raise ``Reject`` (``audio:decode``, ``subtitle:extract``).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import tempfile
@@ -111,6 +112,28 @@ def video_fps(path: str) -> float | None:
         return float(num) / float(den or 1) if probe.returncode == 0 and num else None
     except (ValueError, ZeroDivisionError):
         return None
+
+
+def media_tag(path: str, names: tuple[str, ...]) -> str:
+    """The first of the named metadata tags (``artist``, ``album_artist`` ...) a media file
+    carries, as ffprobe reads it ("" when none, or when ffprobe fails or takes over 30 s);
+    at most 200 characters. A value from a stranger's file: callers make it a name (slug)."""
+    try:
+        probe = subprocess.run(
+            ["ffprobe", "-v", "error", "-show_entries", "format_tags", "-of", "json", path],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        tags = json.loads(probe.stdout or "{}").get("format", {}).get("tags", {})
+    except (subprocess.TimeoutExpired, ValueError, AttributeError):
+        return ""
+    lowered = {str(k).lower(): v for k, v in tags.items()} if isinstance(tags, dict) else {}
+    for name in names:
+        value = lowered.get(name)
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:200]
+    return ""
 
 
 def embedded_subtitles(path: str) -> bytes | None:

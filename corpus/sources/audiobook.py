@@ -4,7 +4,8 @@ book's own words.
 Keys: ``audio`` (a recording, a folder of them or a glob, in name order; anything ffmpeg reads),
 ``text`` (the book: Project Gutenberg layout or plain text, any encoding; its licence header
 and footer, contents, headings and notes are removed by the book cleaner the gutenberg source
-uses), ``speaker`` (the reader; default the recordings' folder name), ``teacher`` (the
+uses), ``speaker`` (the reader; default the recording's ``artist`` tag, as LibriVox's MP3s
+carry the reader's name there, else its folder's name), ``teacher`` (the
 recognizer that hears the recording, default ``whisper``), ``max_seconds`` (longest utterance,
 default the corpus's), ``min_seconds`` (an utterance shorter than this is joined to the next
 over a pause of up to 2 s, default 1). A work unit is one recording. The build's teacher stage hears it in
@@ -34,6 +35,7 @@ from speechmill.corpus import storage
 from speechmill.corpus.config import ConfigError, resolve_path
 from speechmill.corpus.errors import os_name
 from speechmill.corpus.inputs.localfile import check_input
+from speechmill.corpus.inputs.media import media_tag
 from speechmill.corpus.reject import Reject
 from speechmill.corpus.sources.base import Source, SourceContext
 from speechmill.corpus.sources.folder import AUDIO_EXTENSIONS
@@ -118,7 +120,12 @@ class AudiobookSource(Source):
             reject.item_id = item_id
             yield reject
             return
-        reader = self.speaker or os.path.basename(os.path.dirname(work.path)) or "reader"
+        reader = (
+            self.speaker
+            or media_tag(work.path, ("artist", "album_artist", "composer"))
+            or os.path.basename(os.path.dirname(work.path))
+            or "reader"
+        )
         yield Recording(
             id=item_id,
             speaker=f"{self.name}/{slug(os_name(reader))}",
