@@ -9,8 +9,9 @@ yields a :class:`~speechmill.corpus.types.Recording`; the build hands it to a ``
 2. Silero VAD (teachers/vad.py) finds the speech in each window; pauses of ``MIN_PAUSE``
    seconds or more are where utterances may be cut. Neighbouring stretches are joined across
    pauses shorter than ``JOIN_PAUSE`` while the utterance stays within ``max_seconds``; a
-   stretch that reaches the window's end is left for the next window, which starts where it
-   starts (so no utterance is cut by a window edge);
+   stretch that reaches the window's end is left for the next window, which starts
+   ``LEAD_IN`` seconds before it (so no utterance, and no word, is cut by a window edge; one
+   that fills a whole window is cut there and is longer than any utterance may be);
 3. each utterance, with ``MARGIN`` seconds of audio each side (never more than half the pause
    to its neighbour), is heard by the teacher, one batch per window in time order;
 4. what the teacher is unsure of is rejected, as verify does (teachers/judge.py):
@@ -48,6 +49,7 @@ WINDOW_SECONDS = 60.0
 MIN_PAUSE = 0.3  # seconds of silence (by the VAD) where an utterance may be cut
 JOIN_PAUSE = 1.0  # shorter pauses are joined over while the utterance fits max_seconds
 MARGIN = 0.15  # seconds of audio kept each side of the speech
+LEAD_IN = 1.0  # seconds of audio before an utterance carried over to the next window
 MAX_HOURS = 24.0  # a recording is read no further (a file whose audio never ends)
 
 
@@ -128,11 +130,14 @@ class Labeller:
                 speech_spans(wave) if len(wave) else [], self.max_seconds, self.min_seconds
             )
             advance = seconds
-            if not last and spans and spans[-1][1] > seconds - MIN_PAUSE and spans[-1][0] > 0:
-                # it reaches the edge: heard whole from the next window, which starts a margin
-                # before it (the pause before it is longer than the margin: no speech there)
+            reaches = spans and spans[-1][1] > seconds - MIN_PAUSE and spans[-1][0] > LEAD_IN
+            if not last and reaches:
+                # it reaches the edge: heard whole from the next window, which starts up to
+                # LEAD_IN seconds before it (the VAD needs some audio before speech to find
+                # its start), never before the end of the utterance ahead of it
                 a = spans[-1][0]
-                advance = a - MARGIN if a > MARGIN else a
+                ahead = spans[-2][1] + MARGIN if len(spans) > 1 else 0.0
+                advance = max(ahead, a - LEAD_IN)  # > 0; there it starts within LEAD_IN
                 spans = spans[:-1]
             counts["seconds"] += advance
             counts["speech_seconds"] += sum(b - a for a, b in spans)

@@ -194,3 +194,36 @@ def test_a_second_opinion_keeps_only_labels_both_recognizers_agree_on(tmp_path, 
         assert "whisper heard" in detail and "pocketsphinx" in detail
     assert set(info["teachers"]) == {"whisper", "pocketsphinx"}
     assert kept_both, "pocketsphinx agrees with Whisper on none of the prompts"
+
+
+@pytest.mark.slow
+def test_speech_across_a_window_edge_is_heard_whole_from_the_next_window(tmp_path):
+    """A prompt spoken across the 60 s edge of the first window, another after it: each is one
+    utterance, cut where its speech is, labelled with its own words."""
+    import jiwer
+
+    from speechmill.corpus.text import normalize
+    from speechmill.corpus.types import Recording
+    from speechmill.teachers.label import WINDOW_SECONDS, Labeller
+
+    (_, first, text1), (_, second, text2) = [
+        p for p in every_nth(30, min_words=4) if not any(c.isdigit() for c in p[2])
+    ][:2]
+    one, two = load16k(first), load16k(second)
+    start1 = WINDOW_SECONDS - len(one) / RATE / 2  # its middle on the edge
+    start2 = start1 + len(one) / RATE + 2.0
+    track = np.zeros(int((start2 + len(two) / RATE + 1.0) * RATE), np.float32)
+    for at, audio in ((start1, one), (start2, two)):
+        track[int(at * RATE) : int(at * RATE) + len(audio)] = audio
+    sf.write(tmp_path / "long.wav", track, RATE)
+    rec = Recording("folder/x/long", "folder/x", "folder/x", str(tmp_path / "long.wav"), "pd")
+    out = [x for x in Labeller("whisper", max_seconds=20.0)(rec) if hasattr(x, "media_span")]
+    assert len(out) == 2, out
+    for seg, at, audio, text in ((out[0], start1, one, text1), (out[1], start2, two, text2)):
+        loud = np.flatnonzero(np.abs(audio) > 0.02)
+        speech = (at + loud[0] / RATE, at + loud[-1] / RATE)
+        a, b = seg.media_span
+        assert (
+            a <= speech[0] + 0.05 and b >= speech[1] - 0.05 and b - a <= speech[1] - speech[0] + 0.5
+        )
+        assert jiwer.cer(normalize(text), normalize(seg.text_raw)) <= 0.1, (seg.text_raw, text)
