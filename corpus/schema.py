@@ -9,10 +9,8 @@ rejects ledger that sit beside the shards are described here too.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import re
-import struct
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +18,7 @@ import numpy as np
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 from speechmill.corpus.errors import CorruptCorpus, UserError
+from speechmill.corpus.wire import entry, key_order, varint
 
 SCHEMA_VERSION = 7  # 2: `captions`; 3: `verify_score`, `word_times`; 4: `readings`, `engine`;
 # 5: `media`, `media_span` (the time of a span of a longer recording, as fields);
@@ -202,53 +201,6 @@ def _example_message_class():
 _Example = _example_message_class()
 
 
-_SMALL_VARINTS = [bytes((i,)) for i in range(0x80)]
-
-
-def _varint(n: int) -> bytes:
-    """Protobuf's base-128 varint (a negative int64 as its 64-bit two's complement)."""
-    if 0 <= n < 0x80:
-        return _SMALL_VARINTS[n]
-    n &= (1 << 64) - 1
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def _entry_head(key: bytes, kind: int, list_len: int) -> bytes:
-    """Everything of one ``Features.feature`` map entry before its list message's content:
-    the entry's tag and length, the key, the Feature's tag and length, the list field's tag
-    and length (``kind``: 0x0A bytes_list, 0x12 float_list, 0x1A int64_list)."""
-    list_field = bytes((kind,)) + _varint(list_len)
-    feature_len = len(list_field) + list_len
-    key_field = b"\x0a" + _varint(len(key)) + key
-    feature_field = b"\x12" + _varint(feature_len)
-    entry_len = len(key_field) + len(feature_field) + feature_len
-    return b"".join((b"\x0a", _varint(entry_len), key_field, feature_field, list_field))
-
-
-def _entry(key: str, kind: str, values: list) -> tuple[bytes, bytes]:
-    """One feature as (head, payload): the payload is the one value of a bytes feature (the
-    audio stays a piece of its own), else empty."""
-    name = key.encode("utf-8")
-    if kind == "strings":  # a bytes list of several short values
-        content = b"".join(b"\x0a" + _varint(len(v)) + v for v in values)
-        return _entry_head(name, 0x0A, len(content)) + content, b""
-    if kind == "bytes":
-        (value,) = values
-        content_head = b"\x0a" + _varint(len(value))
-        return _entry_head(name, 0x0A, len(content_head) + len(value)) + content_head, value
-    if kind == "float":
-        packed = struct.pack(f"<{len(values)}f", *values)
-    else:
-        packed = b"".join(_varint(int(v)) for v in values)
-    content = b"\x0a" + _varint(len(packed)) + packed if values else b""
-    return _entry_head(name, 0x12 if kind == "float" else 0x1A, len(content)) + content, b""
-
-
 def record_chunks(utt: Utterance) -> list[bytes]:
     """Utterance -> its serialized tf.train.Example in a few pieces (the audio bytes one of
     them), so a writer copies the audio once more, into the file, and never joins it.
@@ -296,8 +248,8 @@ def record_chunks(utt: Utterance) -> list[bytes]:
         features["readings"] = ("strings", [r.encode("utf-8") for r in utt.readings])
     pieces: list[bytes] = []
     small: list[bytes] = []
-    for key in _key_order(tuple(features)):
-        head, payload = _entry(key, *features[key])
+    for key in key_order(tuple(features)):
+        head, payload = entry(key, *features[key])
         small.append(head)
         if len(payload) > 4096:  # a large value (the audio) stays its own piece
             pieces += [b"".join(small), payload]
@@ -305,28 +257,12 @@ def record_chunks(utt: Utterance) -> list[bytes]:
         else:
             small.append(payload)
     pieces.append(b"".join(small))
-    return [b"\x0a" + _varint(sum(len(p) for p in pieces)), *pieces]
+    return [b"\x0a" + varint(sum(len(p) for p in pieces)), *pieces]
 
 
 def encode_utterance(utt: Utterance) -> bytes:
     """Utterance -> serialized tf.train.Example (audio as little-endian PCM16 bytes)."""
     return b"".join(record_chunks(utt))
-
-
-@functools.lru_cache(maxsize=8)
-def _key_order(keys: tuple[str, ...]) -> list[str]:
-    return sorted(keys, key=_map_order)
-
-
-@functools.cmp_to_key
-def _map_order(a: str, b: str) -> int:
-    """protobuf's (upb's) deterministic order of string map keys: bytewise over the common
-    length, then the longer key first ("text_raw" before "text")."""
-    x, y = a.encode("utf-8"), b.encode("utf-8")
-    m = min(len(x), len(y))
-    if x[:m] != y[:m]:
-        return -1 if x[:m] < y[:m] else 1
-    return len(y) - len(x)
 
 
 def encode_utterance_protobuf(utt: Utterance) -> bytes:
