@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from speechmill.corpus.errors import UsageError
+from speechmill.corpus.errors import UsageError, printable
 from speechmill.corpus.schema import Utterance
 
 log = logging.getLogger("speechmill.verify")
@@ -85,9 +85,9 @@ def calibrated_in_corpus(
         raise UsageError(corpus_refusal(found, known.model))
     log.info(
         "%s: threshold %s measured in %s (the dev split's: %s)",
-        known.model,
+        printable(known.model),
         found.get("threshold"),
-        found["data"],
+        printable(found["data"]),
         dev["threshold"],
     )
     return found

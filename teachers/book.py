@@ -21,6 +21,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from speechmill.corpus.book_align import ANCHOR_WORDS, Words, align, judge_piece, token_words
+from speechmill.corpus.errors import printable
 from speechmill.corpus.reject import Reject
 from speechmill.corpus.types import Note, Recording, Segment
 from speechmill.teachers.base import SAMPLE_RATE
@@ -79,8 +80,8 @@ def aligned(labeller, rec: Recording, counts: dict) -> Iterator[Segment | Reject
     if heard and not found.found:
         log.warning(
             "%s: not found in %s: no %d words in a row of what the teacher heard are in it",
-            rec.path,
-            rec.text,
+            printable(rec.media or rec.path),
+            printable(rec.text),
             ANCHOR_WORDS,
         )
     max_cer = row_of(labeller.spec).max_cer
