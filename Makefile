@@ -57,12 +57,14 @@ VERIFY_OUT  = $(if $(filter command line environment,$(origin OUT)),$(OUT),build
 LM_OUT      = $(if $(filter command line environment,$(origin OUT)),$(OUT),build/lm)
 EXPORT_OUT  = $(if $(filter command line environment,$(origin OUT)),$(OUT),build/export-$(FORMAT))
 AUGMENT_OUT = $(if $(filter command line environment,$(origin OUT)),$(OUT),build/augmented)
+MEASURE_OUT = $(if $(filter command line environment,$(origin OUT)),$(OUT),build/measured)
 
-.PHONY: corpus augment export train lm verify eval transcribe listen report test test-fast lint docs bench setup system clean help interop
+.PHONY: corpus augment measure export train lm verify eval transcribe listen report test test-fast lint docs bench setup system clean help interop
 
 help:
 	@echo "make corpus [CONFIG=configs/default.toml] [OUT=build/corpus] [LIMIT=n] [FRESH=1] [DASK=local:2|tcp://host:8786] [BEAM_ARGS='--runner=...']"
 	@echo "make augment [IN=build/corpus] [OUT=build/augmented] [RECIPE='speed=0.9,1.1;noise=5..20dB@0.5'] [FRESH=1] [DASK=...]"
+	@echo "make measure [IN=build/corpus] [OUT=build/measured] [MEASURES=snr_db,speech_ratio,dnsmos,clipped,chars_per_second] [FRESH=1] [DASK=...]"
 	@echo "make train [DATA=build/corpus] [RUN=build/run] [PRESET=auto|small|base|large|bigru] [STEPS=n|EPOCHS=n|MINUTES=m] [ACCUMULATE=n] [WORKERS=host:port,... TASK=i (or TF_CONFIG)]"
 	@echo "make lm [DATA=build/corpus] [TEXT='book.txt more.txt'] [OUT=build/lm] [ORDER=3]"
 	@echo "make verify IN=<corpus> [OUT=build/verified] [MODEL=build/run] [TEACHER=whisper|pocketsphinx|run:PATH] [MAX_CER=cer] [MIN_SCORE=score, default the model's calibrated threshold] [CALIBRATE_WITH=corpus] [THRESHOLD_FROM=corpus|dev] [MAX_REJECT=0.25] [SKIP_SYNTHETIC=1] [FRESH=1] [DASK=...]"
@@ -96,6 +98,10 @@ corpus: setup
 augment: setup
 	$(SM) augment --input $(IN) --output $(AUGMENT_OUT) \
 	  $(if $(RECIPE),--recipe "$(RECIPE)") $(if $(FRESH),--fresh) $(if $(DASK),--dask $(DASK)) $(BEAM_ARGS)
+
+measure: setup
+	$(SM) measure --input $(IN) --output $(MEASURE_OUT) \
+	  $(if $(MEASURES),--measures "$(MEASURES)") $(if $(FRESH),--fresh) $(if $(DASK),--dask $(DASK)) $(BEAM_ARGS)
 
 verify: setup
 	$(SM) verify --input $(IN) --output $(VERIFY_OUT) $(if $(VERIFY_MODEL),--model $(VERIFY_MODEL)) \

@@ -18,6 +18,7 @@ from speechmill.augment import effects
 from speechmill.augment.recipe import Chain, chain_label
 from speechmill.corpus import storage
 from speechmill.corpus.audio import float_to_pcm16, to_corpus_format
+from speechmill.corpus.measures import NONE
 from speechmill.corpus.schema import Utterance
 from speechmill.corpus.types import stable_hash
 
@@ -84,6 +85,11 @@ def augment_utterance(
         if effects.EFFECTS[effect].stretches:
             stretch /= value
     times = tuple(round(t * stretch, 3) for t in utt.word_times)
-    return dataclasses.replace(
-        utt, id=utt.id + suffix, audio=float_to_pcm16(y), augment=augment, word_times=times
+    return dataclasses.replace(  # the original's measures are not the copy's: unmeasured
+        utt,
+        id=utt.id + suffix,
+        audio=float_to_pcm16(y),
+        augment=augment,
+        word_times=times,
+        measures=NONE,
     )

@@ -1,7 +1,7 @@
 """One work unit -> cleaned utterances written to per-split part files, plus ledger records.
 
 ``to_utterance`` turns a source's :class:`Segment` into an :class:`Utterance` (decode, mono,
-resample, PCM16, normalize, filter) or raises ``Reject``. ``build_unit`` runs a whole unit
+resample, PCM16, normalize, measure (corpus/measures.py), filter) or raises ``Reject``. ``build_unit`` runs a whole unit
 and streams accepted utterances into TFRecord part files (one per split), so memory holds
 one utterance at a time; it returns the unit's :class:`UnitResult` (totals, rejects, notes)
 and the parts' record indexes, which the unit cache keeps for the shard writers.
@@ -19,7 +19,10 @@ import numpy as np
 from speechmill.corpus import audio as audio_lib
 from speechmill.corpus.config import CorpusSettings
 from speechmill.corpus.errors import os_name
+from speechmill.corpus.fingerprint import sketch
+from speechmill.corpus.measures import measure
 from speechmill.corpus.parts import PartIndex, PartWriter, UnitResult
+from speechmill.corpus.quality import judge
 from speechmill.corpus.reject import Reject, RejectRecord, record_reject
 from speechmill.corpus.schema import Utterance
 from speechmill.corpus.text import normalize, readings
@@ -84,6 +87,9 @@ def to_utterance(segment: Segment, source: str, settings: CorpusSettings) -> Utt
             "(transcript too short for the audio)",
             where=where,
         )
+    quality = settings.quality
+    found = measure(pcm, settings.sample_rate, text, quality.measures, segment.synthetic)
+    judge(found, quality, where)
     return Utterance(
         id=os_name(segment.id),
         source=source,
@@ -102,6 +108,7 @@ def to_utterance(segment: Segment, source: str, settings: CorpusSettings) -> Utt
         media_span=tuple(segment.media_span),
         readings=options if len(options) > 1 else (),
         label_source=segment.label_source,
+        measures=found,
     )
 
 
@@ -193,7 +200,8 @@ def build_unit(
             split = source.split or item.split or assign_split(item.group, settings)
             if split not in writers:
                 writers[split] = PartWriter(part_path(split))
-            writers[split].write(utt)
+            sounds = settings.quality.dedupe_sounds
+            writers[split].write(utt, sketch(utt.audio, settings.sample_rate) if sounds else "")
             accepted += 1
             if source.limit is not None and accepted >= source.limit:
                 break

@@ -16,6 +16,7 @@ import tomllib
 from typing import Any
 
 from speechmill.corpus.errors import UserError
+from speechmill.corpus.quality import QualitySettings, parse_quality
 from speechmill.corpus.schema import SPLITS
 
 
@@ -46,9 +47,15 @@ class CorpusSettings:
     shard_mb: float = 128.0
     max_reject_fraction: float = 0.25
     cache_dir: str = "~/.cache/speechmill"
+    quality: QualitySettings = QualitySettings()  # the [quality] table (corpus/quality.py)
 
     def __post_init__(self) -> None:
+        if isinstance(self.quality, dict):  # as info.json keeps it
+            quality = {**self.quality, "measures": tuple(self.quality.get("measures", ()))}
+            object.__setattr__(self, "quality", QualitySettings(**quality))
         for field in dataclasses.fields(self):
+            if field.name == "quality":
+                continue
             value, kind = getattr(self, field.name), str(field.type)
             ok = {
                 "int": isinstance(value, int) and not isinstance(value, bool),
@@ -121,14 +128,15 @@ def check_split(split: Any, where: str) -> str | None:
 
 def parse_config(data: dict[str, Any], base_dir: str, where: str = "config") -> BuildConfig:
     """A parsed TOML document -> BuildConfig."""
-    check_keys(data, {"corpus", "source"}, where)
+    check_keys(data, {"corpus", "source", "quality"}, where)
     if not isinstance(data.get("corpus", {}), dict):
         raise ConfigError(f"{where}: corpus must be a [corpus] table, got {data['corpus']!r}")
     corpus = dict(data.get("corpus", {}))
-    known = {f.name for f in dataclasses.fields(CorpusSettings)}
+    known = {f.name for f in dataclasses.fields(CorpusSettings)} - {"quality"}
     check_keys(corpus, known, f"{where} [corpus]")
+    quality = parse_quality(data.get("quality", {}), where)
     try:
-        settings = CorpusSettings(**corpus)
+        settings = CorpusSettings(**corpus, quality=quality)
     except TypeError as e:
         raise ConfigError(f"{where} [corpus]: {e}") from None
     except ConfigError as e:

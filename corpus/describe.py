@@ -219,3 +219,46 @@ def verify_lines(info: dict) -> list[str]:
             f"carried over {n['skipped']}"
         )
     return rows
+
+
+SPARKS = " ▁▂▃▄▅▆▇█"
+
+
+def sparkline(bins: list) -> str:
+    """A histogram's counts as one character each (their height)."""
+    counts = [c if isinstance(c, int) and c >= 0 else 0 for c in bins]
+    top = max(counts, default=0) or 1
+    return "".join(SPARKS[math.ceil(c / top * (len(SPARKS) - 1))] for c in counts)
+
+
+def measure_lines(info: dict) -> list[str]:
+    """The audio measures per split and source: median, 5th and 95th percentile, how many records
+    have the measure, and the histogram (below the range | bins | above); [] when none. Values
+    come from info.json, a file from anyone: names shown escaped, numbers checked."""
+    from speechmill.corpus.measures import MEASURES
+
+    table = info.get("measures")
+    if not isinstance(table, dict) or not table:
+        return []
+
+    def number(value) -> str:
+        return f"{value:.3g}" if isinstance(value, (int, float)) else "?"
+
+    rows = ["audio measures (median, 5%..95%, records; histogram: below | range | above):"]
+    for split, sources in sorted(table.items()):
+        for source, measures in sorted(sources.items() if isinstance(sources, dict) else []):
+            rows.append(f"  {printable(str(split))} {printable(str(source))}")
+            for name in MEASURES:
+                m = measures.get(name) if isinstance(measures, dict) else None
+                if not isinstance(m, dict):
+                    continue
+                bins = m.get("bins") if isinstance(m.get("bins"), list) else []
+                lo, hi = (m.get("range") or [None, None])[:2]
+                spark = sparkline(bins)
+                rows.append(
+                    f"    {name:<17}{number(m.get('median')):>8} {MEASURES[name].unit:<8}"
+                    f"{number(m.get('p05')):>7}..{number(m.get('p95')):<7}"
+                    f"{printable(str(m.get('count', 0))):>7}  "
+                    f"{spark[:1]}|{spark[1:-1]}|{spark[-1:]}  {number(lo)}..{number(hi)}"
+                )
+    return rows

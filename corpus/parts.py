@@ -16,6 +16,7 @@ import re
 from typing import BinaryIO
 
 from speechmill.corpus import storage
+from speechmill.corpus.measures import MEASURES
 from speechmill.corpus.reject import RejectRecord
 from speechmill.corpus.schema import Utterance, record_chunks
 from speechmill.corpus.tfrecord import frame_chunks
@@ -24,28 +25,58 @@ from speechmill.corpus.types import Note
 WRITTEN_FORM_RE = re.compile(r"[0-9$£€¥₹%&@/°²³+]")  # what the normalizer reads out
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Row:
+    """One record's row of a part's index."""
+
+    samples: int
+    spelled: bool  # its raw transcript had written forms read out
+    id: str
+    speaker: str = ""  # what per-speaker statistics (the speaking-rate fences) go by
+    rate: float | None = None  # seconds of speech per transcript character (None: not measured)
+    sketch: str = ""  # the audio's MinHash sketch (corpus/fingerprint.py); "": none
+    measures: tuple[float | None, ...] = ()  # its measures in MEASURES' order (the histograms)
+
+
+COLUMNS = ("ends", "samples", "spelled", "ids", "speakers", "rates", "sketches", "measures")
+
+
 @dataclasses.dataclass(frozen=True)
 class PartIndex:
-    """Per record of one part file: end offset, sample count, written forms read out, id."""
+    """Per record of one part file: end offset, sample count, written forms read out, id,
+    speaker, speaking rate and audio sketch (the last three empty in an older unit cache)."""
 
     ends: tuple[int, ...]
     samples: tuple[int, ...]
     spelled: tuple[bool, ...]
     ids: tuple[str, ...] = ()  # the records' utterance ids (what repeats are found by)
+    speakers: tuple[str, ...] = ()
+    rates: tuple[float | None, ...] = ()
+    sketches: tuple[str, ...] = ()
+    measures: tuple[tuple[float | None, ...], ...] = ()
 
     def head(self, records: int) -> PartIndex:
         """The index of the first ``records`` records."""
-        return PartIndex(
-            self.ends[:records], self.samples[:records], self.spelled[:records], self.ids[:records]
+        return PartIndex(*(getattr(self, c)[:records] for c in COLUMNS))
+
+    def row(self, record: int) -> Row:
+        """Record ``record``'s row (what a rewritten part carries over)."""
+
+        def at(column: tuple, default):
+            return column[record] if column else default
+
+        return Row(
+            self.samples[record],
+            self.spelled[record],
+            self.ids[record],
+            at(self.speakers, ""),
+            at(self.rates, None),
+            at(self.sketches, ""),
+            at(self.measures, ()),
         )
 
     def to_json(self) -> dict:
-        return {
-            "ends": list(self.ends),
-            "samples": list(self.samples),
-            "spelled": list(self.spelled),
-            "ids": list(self.ids),
-        }
+        return {c: list(getattr(self, c)) for c in COLUMNS}
 
     @classmethod
     def from_json(cls, data: dict) -> PartIndex:
@@ -54,8 +85,13 @@ class PartIndex:
             tuple(int(s) for s in data["samples"]),
             tuple(bool(s) for s in data["spelled"]),
             tuple(str(i) for i in data["ids"]),
+            tuple(str(s) for s in data.get("speakers", ())),
+            tuple(None if r is None else float(r) for r in data.get("rates", ())),
+            tuple(str(s) for s in data.get("sketches", ())),
+            tuple(tuple(m) for m in data.get("measures", ())),
         )
-        if not len(index.ends) == len(index.samples) == len(index.spelled) == len(index.ids):
+        lengths = {len(getattr(index, c)) for c in COLUMNS if getattr(index, c)}
+        if len(lengths) > 1 or len(index.ids) != len(index.ends):
             raise ValueError("a record index whose columns differ in length")
         return index
 
@@ -121,37 +157,51 @@ class PartWriter:
         self.path = path
         self.file: BinaryIO = storage.create(path)
         self.ends: list[int] = []
-        self.samples: list[int] = []
-        self.spelled: list[bool] = []
-        self.ids: list[str] = []
+        self.rows: list[Row] = []
         self.offset = 0
         self.digest = hashlib.sha1()
 
-    def write(self, utt: Utterance) -> None:
-        self.write_framed(frame_chunks(record_chunks(utt)), utt)
+    def write(self, utt: Utterance, sketch: str = "") -> None:
+        self.write_framed(frame_chunks(record_chunks(utt)), utt, sketch)
 
-    def write_framed(self, data: list[bytes], utt: Utterance) -> None:
+    def write_framed(self, data: list[bytes], utt: Utterance, sketch: str = "") -> None:
         """Append one framed record of ``utt``, given as the pieces of its bytes."""
-        self.append(data, utt.num_samples, bool(WRITTEN_FORM_RE.search(utt.text_raw)), utt.id)
+        cps = utt.measures.chars_per_second
+        row = Row(
+            utt.num_samples,
+            bool(WRITTEN_FORM_RE.search(utt.text_raw)),
+            utt.id,
+            utt.speaker,
+            round(1.0 / cps, 5) if cps else None,
+            sketch,
+            tuple(getattr(utt.measures, name) for name in MEASURES),
+        )
+        self.append(data, row)
 
-    def append(self, data: list[bytes], samples: int, spelled: bool, item_id: str) -> None:
+    def append(self, data: list[bytes], row: Row) -> None:
         """Append one framed record (the pieces of its bytes) and its row of the index."""
         for piece in data:
             self.file.write(piece)
             self.digest.update(piece)
             self.offset += len(piece)
         self.ends.append(self.offset)
-        self.samples.append(samples)
-        self.spelled.append(spelled)
-        self.ids.append(item_id)
+        self.rows.append(row)
 
     def close(self) -> None:
         self.file.close()
 
     @property
     def index(self) -> PartIndex:
+        rows = self.rows
         return PartIndex(
-            tuple(self.ends), tuple(self.samples), tuple(self.spelled), tuple(self.ids)
+            tuple(self.ends),
+            tuple(r.samples for r in rows),
+            tuple(r.spelled for r in rows),
+            tuple(r.id for r in rows),
+            tuple(r.speaker for r in rows),
+            tuple(r.rate for r in rows),
+            tuple(r.sketch for r in rows),
+            tuple(r.measures for r in rows),
         )
 
     def summary(self, split: str, source: str, key: str) -> PartSummary:

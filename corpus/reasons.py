@@ -74,6 +74,20 @@ REASONS: dict[str, Reason] = {
     "duration:long": Reason("clean", "longer than max_seconds"),
     "rate:fast": Reason("clean", "more characters per second than a person speaks"),
     "rate:slow": Reason("clean", "fewer characters per second than speech of its length has"),
+    # audio quality ([quality] in the config; the measured value in the ledger's detail)
+    "quality:snr": Reason("clean", "estimated SNR (WADA) below min_snr_db"),
+    "quality:dnsmos": Reason("clean", "DNSMOS overall quality below min_dnsmos"),
+    "quality:speech": Reason("clean", "share of speech (Silero VAD) below min_speech_ratio"),
+    "quality:clipped": Reason("clean", "share of samples at full scale above max_clipped"),
+    "quality:rate": Reason(
+        "quality",
+        "seconds of speech per character outside its speaker's Tukey fences (rate_outliers)",
+    ),
+    "audio:duplicate": Reason(
+        "dedupe",
+        "the same sound as another record of the job (re-encoded, resampled, louder or "
+        "trimmed): the held-out copy is kept, and the ledger names it",
+    ),
     # sources
     "librispeech:empty": Reason("unit", "a LibriSpeech folder without a transcript file"),
     "commonvoice:header": Reason("unit", "a Common Voice table without the expected columns"),

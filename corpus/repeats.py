@@ -1,19 +1,26 @@
-"""One id, one utterance: repeats of an utterance id anywhere in a corpus become ledger lines.
+"""One id, one sound, one utterance: repeats anywhere in a corpus become ledger lines.
 
 The same Common Voice clip in two rows, or in ``train.tsv`` and ``test.tsv``, the same folder
-read by two ``[[source]]`` tables: every record whose id an earlier record already has is
-rejected as ``text:duplicate-id``, whichever units and splits they are in. Three pure steps,
-each with bounded input, for a Beam job to wire (pipelines/transforms.py ``DropRepeatedIds``):
+read by two ``[[source]]`` tables (``text:duplicate-id``); the same recording as a WAV in one
+folder and an MP3 in another, a film in two encodings (``audio:duplicate``). Pure steps, each
+with bounded input, for a Beam job to wire (pipelines/transforms.py ``DropRepeats``):
 
-1. ``occurrences``: a unit's result and its parts' record indexes -> ``(id, Occurrence)`` per
-   record (a stream, keyed for a GroupByKey: memory per id, never per corpus);
-2. ``repeats``: one id's occurrences -> a :class:`Drop` for each but the first, keyed by the
-   unit that holds it. First is held-out before train (test, then dev: a Common Voice test
-   clip repeated in ``train.tsv`` leaves train, and the official test set stays whole), then
-   by ``[[source]]`` table, unit key and record;
-3. ``without_repeats``: a unit's result and its drops -> the result with the dropped records
-   left out of rewritten part files (in the job's staging folder, each with its index beside
-   it) and a ledger line for each; a unit without drops passes unchanged.
+1. ``record_keys``: a unit's records -> their keys (``id:ID`` and, with ``sounds``, each
+   fingerprint key of corpus/fingerprint.py). Pass one adds them to a fixed-size sketch
+   (corpus/candidates.py); pass two (``candidates``) keeps the (key, Occurrence) of only the
+   keys the merged sketch says may repeat, for a GroupByKey: memory per key, never per corpus.
+2. ``repeats``: one key's occurrences -> a :class:`Drop` for each that repeats an earlier
+   one, keyed by the unit that holds it. Earlier is held-out before train (test, then dev: a
+   Common Voice test clip repeated in ``train.tsv`` leaves train, and the official test set
+   stays whole), then by ``[[source]]`` table, unit key and record. For an id, every later
+   occurrence; for a sound key, every later record whose fingerprint matches an earlier one's
+   (``same_sound``), naming the earliest it matches. Matches are not chained: a record goes
+   when it sounds like any earlier record, whether that one stays or not (A~B, B~C, A!~C: B
+   and C both go, A stays), so what stays never sounds like anything else that stays.
+3. ``without_drops``: a unit's result and its drops (of any kind: rate outliers too,
+   corpus/rates.py) -> the result with the dropped records left out of rewritten part files
+   (in the job's staging folder, each with its index beside it) and a ledger line for each;
+   a record dropped for several reasons gets one line (the lowest :class:`Drop`).
 """
 
 from __future__ import annotations
@@ -23,68 +30,145 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
 
-from speechmill.corpus import storage
+import numpy as np
+
+from speechmill.corpus import fingerprint, storage
+from speechmill.corpus.candidates import Seen
 from speechmill.corpus.parts import PartIndex, PartSummary, PartWriter, UnitResult
 from speechmill.corpus.reject import RejectRecord
 from speechmill.corpus.workdir import INDEX_SUFFIX
 
 log = logging.getLogger("speechmill.rejects")
-REASON = "text:duplicate-id"
-SPLIT_RANK = {"test": 0, "dev": 1, "train": 2}  # which copy of a repeated id is kept
+ID_REASON, SOUND_REASON = "text:duplicate-id", "audio:duplicate"
+SPLIT_RANK = {"test": 0, "dev": 1, "train": 2}  # which copy of a repeat is kept
+MAX_COMPARED = 64  # earlier records of a key one record is compared with (a key of many: noise)
+ReadIndex = Callable[[str, str], PartIndex]
 
 
 @dataclasses.dataclass(frozen=True, order=True, slots=True)
 class Occurrence:
-    """Where one record with a given id is: which of them is first is decided by ``order``."""
+    """Where one record with a given key is: which of them is first is decided by ``order``."""
 
     order: tuple[int, int, str, str, int]  # split rank, [[source]] table, unit key, split, record
     digest: str
     path: str
     source: str
+    item_id: str = ""
+    span: tuple[int, int] = (0, 0)  # its bytes in the part file
+
+    @property
+    def where(self) -> str:
+        return f"{self.order[2]} ({self.order[3]})"
 
 
 @dataclasses.dataclass(frozen=True, order=True, slots=True)
 class Drop:
-    """Record ``record`` of part ``path`` repeats ``item_id``, which ``kept`` has first."""
+    """Record ``record`` of part ``path`` leaves the corpus for ``reason``."""
 
     path: str
     record: int
+    priority: tuple  # of several drops of one record, the lowest is the ledger's line
     item_id: str
-    kept: str  # "unit key (split)" of the first record with the id
+    reason: str
+    detail: str
+    stage: str = "dedupe"
 
 
-def occurrences(
-    result: UnitResult, read_index: Callable[[str, str], PartIndex]
-) -> Iterator[tuple[str, Occurrence]]:
-    """(id, where) for each record of a unit; ``read_index(digest, part path)``."""
+def record_keys(result: UnitResult, read_index: ReadIndex, sounds: bool) -> Iterator[str]:
+    """Every key of every record of a unit (pass one)."""
     for part in result.parts:
         index = read_index(result.digest, part.path)
         for record, item_id in enumerate(index.ids):
-            rank = SPLIT_RANK.get(part.split, len(SPLIT_RANK))
-            order = (rank, result.table, result.unit_key, part.split, record)
-            yield item_id, Occurrence(order, result.digest, part.path, part.source)
+            yield f"id:{item_id}"
+            if sounds and index.sketches:
+                yield from fingerprint.keys(index.sketches[record])
 
 
-def repeats(item_id: str, found: Iterable[Occurrence]) -> Iterator[tuple[str, Drop]]:
-    """(unit digest, drop) for every occurrence of ``item_id`` after the first."""
-    first, *later = sorted(found)
-    kept = f"{first.order[2]} ({first.order[3]})"
-    for occurrence in later:
-        yield occurrence.digest, Drop(occurrence.path, occurrence.order[4], item_id, kept)
+def seen_keys(result: UnitResult, read_index: ReadIndex, sounds: bool, seen: Seen) -> Seen:
+    for key in record_keys(result, read_index, sounds):
+        seen.add(key)
+    return seen
 
 
-def without_repeats(
+def candidates(
+    result: UnitResult, read_index: ReadIndex, sounds: bool, seen: Seen
+) -> Iterator[tuple[str, Occurrence]]:
+    """(key, where) for each key of a unit's records that may repeat elsewhere (pass two)."""
+    for part in result.parts:
+        index = read_index(result.digest, part.path)
+        rank = SPLIT_RANK.get(part.split, len(SPLIT_RANK))
+        for record, item_id in enumerate(index.ids):
+            keys = [f"id:{item_id}"]
+            if sounds and index.sketches:
+                keys += fingerprint.keys(index.sketches[record])
+            span = (index.ends[record - 1] if record else 0, index.ends[record])
+            occurrence = Occurrence(
+                (rank, result.table, result.unit_key, part.split, record),
+                result.digest,
+                part.path,
+                part.source,
+                item_id,
+                span,
+            )
+            for key in keys:
+                if seen.maybe_repeated(key):
+                    yield key, occurrence
+
+
+def repeats(key: str, found: Iterable[Occurrence], sample_rate: int) -> Iterator[tuple[str, Drop]]:
+    """(unit digest, drop) for every occurrence of ``key`` that repeats an earlier one."""
+    first, *later = ordered = sorted(set(found))
+    if key.startswith("id:"):
+        for o in later:
+            detail = f"the same id as an utterance kept in {first.where}"
+            yield o.digest, Drop(o.path, o.order[4], (0,), o.item_id, ID_REASON, detail)
+        return
+    prints: dict[Occurrence, np.ndarray] = {}
+
+    def print_of(o: Occurrence) -> np.ndarray:
+        if o not in prints:
+            prints[o] = fingerprint.prints(record_audio(o), sample_rate)
+        return prints[o]
+
+    for j, o in enumerate(ordered[1:], start=1):
+        for earlier in ordered[max(0, j - MAX_COMPARED) : j]:
+            if earlier.item_id != o.item_id and fingerprint.same_sound(
+                print_of(earlier), print_of(o)
+            ):
+                detail = f"the same sound as {earlier.item_id}, kept in {earlier.where}"
+                priority = (1, *earlier.order)  # the earliest it sounds like is named
+                yield o.digest, Drop(o.path, o.order[4], priority, o.item_id, SOUND_REASON, detail)
+                break
+
+
+def record_audio(o: Occurrence) -> np.ndarray:
+    """A record's PCM16 samples, read from its part file."""
+    import io
+
+    from speechmill.corpus.schema import decode_utterance
+    from speechmill.corpus.tfrecord import read_records
+
+    with storage.open_read(o.path) as f:
+        f.seek(o.span[0])
+        data = f.read(o.span[1] - o.span[0])
+    (record,) = read_records(io.BytesIO(data), where=o.path)
+    return decode_utterance(record).audio
+
+
+def without_drops(
     result: UnitResult,
     drops: Iterable[Drop],
-    read_index: Callable[[str, str], PartIndex],
+    read_index: ReadIndex,
     folder: str,
     sample_rate: int,
 ) -> UnitResult:
     """The unit's result without its dropped records: each part that loses any is rewritten to
-    ``folder`` (its record index beside it) and each drop is a ledger line."""
+    ``folder`` (its record index beside it) and each dropped record is one ledger line."""
     by_part: dict[str, dict[int, Drop]] = {}
     for drop in drops:
-        by_part.setdefault(drop.path, {})[drop.record] = drop
+        records = by_part.setdefault(drop.path, {})
+        if drop.record not in records or drop < records[drop.record]:
+            records[drop.record] = drop
     if not by_part:
         return result
     parts, rejects = [], list(result.rejects)
@@ -116,16 +200,14 @@ def _rewrite(
             begin = end
             drop = dropped.get(record)
             if drop is None:
-                writer.append(
-                    [data], index.samples[record], index.spelled[record], index.ids[record]
-                )
+                writer.append([data], index.row(record))
                 continue
             line = RejectRecord(
                 source=part.source,
                 id=drop.item_id,
-                stage="dedupe",
-                reason=REASON,
-                detail=f"the same id as an utterance kept in {drop.kept}",
+                stage=drop.stage,
+                reason=drop.reason,
+                detail=drop.detail,
                 where=f"{part.key} ({part.split})",
                 seconds=round(index.samples[record] / sample_rate, 3),
             )

@@ -18,12 +18,14 @@ import numpy as np
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 from speechmill.corpus.errors import CorruptCorpus, UserError
+from speechmill.corpus.measures import MEASURES, NONE, Measures
 from speechmill.corpus.wire import entry, key_order, varint
 
-SCHEMA_VERSION = 7  # 2: `captions`; 3: `verify_score`, `word_times`; 4: `readings`, `engine`;
+SCHEMA_VERSION = 8  # 2: `captions`; 3: `verify_score`, `word_times`; 4: `readings`, `engine`;
 # 5: `media`, `media_span` (the time of a span of a longer recording, as fields);
-# 6: `teacher`, `teacher_cer` (make verify --teacher); 7: `label_source` (a teacher's label)
-READABLE_VERSIONS = (2, 3, 4, 5, 6, 7)  # a version-2 record reads as an unverified one
+# 6: `teacher`, `teacher_cer` (make verify --teacher); 7: `label_source` (a teacher's label);
+# 8: the audio measures (`snr_db`, `speech_ratio`, `dnsmos`, `clipped`, `chars_per_second`)
+READABLE_VERSIONS = (2, 3, 4, 5, 6, 7, 8)  # a version-2 record reads as an unverified one
 # Token 0 is the CTC blank/pad; the character at index i has token id i + 1.
 ALPHABET = " 'abcdefghijklmnopqrstuvwxyz"
 INFO_FILE = "info.json"
@@ -66,7 +68,7 @@ FIELD_TYPES: dict[str, tuple[str, str, str]] = {
     "synthetic": ("Scalar", "()", "bool"),
     **{
         name: ("Tensor", "(None,)", "float32")
-        for name in (*FLOAT_FIELDS, *MEDIA_FIELDS, *TEACHER_FIELDS)
+        for name in (*FLOAT_FIELDS, *MEDIA_FIELDS, *TEACHER_FIELDS, *MEASURES)
     },
     **{
         name: ("Sequence(Text)", "(None,)", "string")
@@ -98,6 +100,10 @@ FIELD_DOCS = {  # what each record field holds: the feature lists of TFDS, the e
     "teacher_cer": "character error rate of the teacher's transcript against text; with teacher",
     "label_source": "teacher:SPEC when a teacher wrote the transcript (no transcript came with "
     "the audio); absent otherwise",
+    **{
+        name: f"{m.meaning}; absent when not measured (or the clip is under {m.min_seconds} s)"
+        for name, m in MEASURES.items()
+    },
 }
 
 
@@ -133,6 +139,7 @@ class Utterance:
     teacher: str = ""  # the teacher (spec) that heard it in make verify, or ""
     teacher_cer: float | None = None  # its CER against ``text``; None without a teacher
     label_source: str = ""  # "teacher:SPEC" when a teacher wrote the transcript, else ""
+    measures: Measures = NONE  # the audio's measures (corpus/measures.py); NONE: not measured
 
     @property
     def num_samples(self) -> int:
@@ -242,6 +249,8 @@ def record_chunks(utt: Utterance) -> list[bytes]:
         features["teacher_cer"] = ("float", [utt.teacher_cer])
     if utt.label_source:
         features["label_source"] = ("bytes", [utt.label_source.encode("utf-8")])
+    for name, value in utt.measures.items():
+        features[name] = ("float", [value])
     if utt.readings:
         if utt.text not in utt.readings:
             raise ValueError(f"{utt.id}: text {utt.text!r} is not one of its readings")
@@ -289,6 +298,8 @@ def encode_utterance_protobuf(utt: Utterance) -> bytes:
         feature_map["teacher_cer"].float_list.value.append(utt.teacher_cer)
     if utt.label_source:
         feature_map["label_source"].bytes_list.value.append(utt.label_source.encode("utf-8"))
+    for name, value in utt.measures.items():
+        feature_map[name].float_list.value.append(value)
     if utt.readings:
         feature_map["readings"].bytes_list.value.extend(r.encode("utf-8") for r in utt.readings)
     return example.SerializeToString(deterministic=True)
@@ -324,6 +335,7 @@ def decode_utterance(serialized: bytes) -> Utterance:
         label_source=fmap["label_source"].bytes_list.value[0].decode("utf-8")
         if "label_source" in fmap
         else "",
+        measures=Measures(**{n: fmap[n].float_list.value[0] for n in MEASURES if n in fmap}),
     )
 
 

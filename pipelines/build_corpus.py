@@ -12,7 +12,8 @@ The job runs on the skeleton every corpus job shares (pipelines/job.py):
     Create(coarse units) | ParDo(expand) | Reshuffle | ParDo(expand again)  # chapters, videos ...
       | GroupByKey(unit key): one of each | ParDo(read + clean + write parts)
       -> one UnitResult per unit (totals only)
-      | DropRepeatedIds: ids grouped across the job, repeats of an id to the ledger
+      | DropRepeats: repeated ids and sounds (candidates from a sketch, then grouped) and
+        speaking-rate outliers per speaker to the ledger
       | WriteCorpus: limits, plan per split, records placed where each part lies, shards
         written in parallel, combiners for the facts, ledger pieces, atomic publish
 """
@@ -43,7 +44,7 @@ from speechmill.corpus.workdir import (
     progress_dir,
 )
 from speechmill.pipelines.job import DEFAULT_RUN, CorpusJob, JobRun, run_corpus_job
-from speechmill.pipelines.transforms import staging_path
+from speechmill.pipelines.transforms import Dedupe, staging_path
 
 log = logging.getLogger("speechmill.build")
 DEFAULT_CONFIG = "configs/default.toml"
@@ -255,7 +256,12 @@ def build_job(
         work=BuildUnits(sources, settings, parts_dir(out_dir), tables),
         total_units=total,
         limits={i: s.limit for i, s in enumerate(sources)},
-        one_per_id=True,
+        dedupe=Dedupe(
+            ids=True,
+            sounds=settings.quality.dedupe_sounds,
+            rate_fence=settings.quality.rate_outliers,
+            rate_min_clips=settings.quality.rate_min_clips,
+        ),
         notes=BuildNotes(),
         extra={"teachers": teachers} if teachers else {},
     )

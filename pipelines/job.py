@@ -29,7 +29,8 @@ from speechmill.corpus.progress import SILENT, Progress
 from speechmill.corpus.reader import load_info
 from speechmill.corpus.workdir import note_progress, output_lock, progress_dir
 from speechmill.pipelines.transforms import (
-    DropRepeatedIds,
+    Dedupe,
+    DropRepeats,
     WriteCorpus,
     fresh_staging,
     run_pipeline,
@@ -50,7 +51,7 @@ class CorpusJob:
     limits: dict[int, int | None] = dataclasses.field(default_factory=dict)
     extra: dict[str, Any] | None = None  # info.json keys the job adds
     notes: Any = None  # corpus/facts.py accumulator of the units' notes (default: alignment)
-    one_per_id: bool = False  # records repeating an earlier record's id go to the ledger
+    dedupe: Dedupe = Dedupe()  # repeated ids and sounds, rate outliers: to the ledger
     # A job whose output is not a speechmill corpus (make export) brings its own tail, given
     # the staging folder (default: WriteCorpus), and what it published (default: info.json).
     tail: Callable[[str], beam.PTransform] | None = None
@@ -94,9 +95,9 @@ def run_corpus_job(job: CorpusJob, run: JobRun) -> dict:
                 | "Work" >> beam.ParDo(job.work)
                 | "Note progress" >> beam.Map(noted, notes, job.settings.sample_rate)
             )
-            if job.one_per_id:
-                results |= "One utterance per id" >> DropRepeatedIds(
-                    job.out_dir, staging, job.settings.sample_rate
+            if job.dedupe:
+                results |= "One utterance per id and sound" >> DropRepeats(
+                    job.out_dir, staging, job.settings.sample_rate, job.dedupe
                 )
             if job.tail is not None:
                 results | "Write output" >> job.tail(staging)

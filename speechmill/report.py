@@ -32,6 +32,7 @@ import numpy as np
 import soundfile
 
 from speechmill.corpus.errors import CorruptCorpus
+from speechmill.corpus.measures import MEASURES
 from speechmill.corpus.reader import load_info, rejects
 
 SAMPLES_PER_SPLIT = 12
@@ -225,6 +226,7 @@ def corpus_report(corpus: str, samples: int = SAMPLES_PER_SPLIT, selftest: bool 
     rates: dict[str, list[float]] = {split: [] for split in info["splits"]}
     pickers = {split: SamplePicker(samples) for split in info["splits"]}
     speaker_hours: collections.Counter = collections.Counter()
+    measured: dict[str, dict[str, list[float]]] = {}  # measure -> split -> values
     partial = False
 
     def chart(split: str, utt) -> None:
@@ -238,6 +240,8 @@ def corpus_report(corpus: str, samples: int = SAMPLES_PER_SPLIT, selftest: bool 
         durations[split].append(seconds)
         rates[split].append(len(utt.text) / seconds)
         speaker_hours[utt.speaker] += seconds / 3600
+        for name, value in utt.measures.items():
+            measured.setdefault(name, {s: [] for s in info["splits"]})[split].append(value)
         pickers[split].offer(utt)
 
     summaries = describe_corpus(corpus, visit=chart)  # one pass gives the tables and the charts
@@ -276,6 +280,12 @@ def corpus_report(corpus: str, samples: int = SAMPLES_PER_SPLIT, selftest: bool 
             "rates": Markup(_panels(rates, "characters per second", "characters / second")),
             "speakers": Markup(_speaker_share(speaker_hours)),
         },
+        measure_charts=[
+            (name, Markup(_panels(measured[name], name, MEASURES[name].meaning)))
+            for name in MEASURES
+            if name in measured
+        ],
+        measure_rows=_measure_rows(info.get("measures")),
         tfds_ready=os.path.exists(os.path.join(corpus, "dataset_info.json")),
         size=sum(storage.size(path) for _, path in shards),
         shard_count=len(shards),
@@ -320,6 +330,25 @@ def _speaker_rows(summaries: dict) -> list[dict]:
                 "shared": f"{s['texts_in_train']} of {s['utterances']}" if held_out else "",
             }
         )
+    return rows
+
+
+def _measure_rows(table) -> list[dict]:
+    """info.json's measures (a file from anyone: only tables of the expected shape are shown)."""
+    rows = []
+    for split, sources in sorted(table.items() if isinstance(table, dict) else []):
+        for source, names in sorted(sources.items() if isinstance(sources, dict) else []):
+            for name, m in sorted(names.items() if isinstance(names, dict) else []):
+                if isinstance(m, dict):
+                    keys = ("count", "p05", "median", "p95")
+                    rows.append(
+                        {
+                            "split": split,
+                            "source": source,
+                            "name": name,
+                            **{k: m.get(k, "") for k in keys},
+                        }
+                    )
     return rows
 
 

@@ -17,10 +17,10 @@ import dataclasses
 import numpy as np
 
 from speechmill.corpus.schema import Utterance
+from speechmill.corpus.vad import speech_spans
 from speechmill.teachers.base import SAMPLE_RATE, Heard
 from speechmill.teachers.judge import TeacherVerdict, judge_heard
 from speechmill.teachers.table import load_teacher, row_of
-from speechmill.teachers.vad import speech_spans
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,7 +6,7 @@ yields a :class:`~speechmill.corpus.types.Recording`; the build hands it to a ``
 
 1. the recording is read in windows of ``WINDOW_SECONDS`` (ffmpeg seeks to each, so memory
    does not grow with its length; an hours-long file is fine);
-2. Silero VAD (teachers/vad.py) finds the speech in each window; pauses of ``MIN_PAUSE``
+2. Silero VAD (corpus/vad.py) finds the speech in each window; pauses of ``MIN_PAUSE``
    seconds or more are where utterances may be cut. Neighbouring stretches are joined across
    pauses shorter than ``JOIN_PAUSE`` while the utterance stays within ``max_seconds``; a
    stretch that reaches the window's end is left for the next window, which starts
@@ -39,11 +39,11 @@ import numpy as np
 
 from speechmill.corpus.reject import Reject
 from speechmill.corpus.types import Note, Recording, Segment
+from speechmill.corpus.vad import speech_spans
 from speechmill.teachers.base import SAMPLE_RATE, Heard
 from speechmill.teachers.judge import NO_SPEECH_PROB, cer, spoken, unsure
 from speechmill.teachers.pieces import piece_id, segment
 from speechmill.teachers.table import load_teacher, row_of
-from speechmill.teachers.vad import speech_spans
 
 WINDOW_SECONDS = 60.0
 MIN_PAUSE = 0.3  # seconds of silence (by the VAD) where an utterance may be cut

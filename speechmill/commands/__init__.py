@@ -13,6 +13,10 @@ COMMANDS = {
         "speechmill.commands.augment",
         "a new corpus with augmented copies of a corpus's train split",
     ),
+    "measure": (
+        "speechmill.commands.measure",
+        "a corpus's records measured (SNR, speech share, DNSMOS, clipping, rate), no rebuild",
+    ),
     "train": ("speechmill.commands.train", "train the CTC recognizer on a corpus"),
     "verify": (
         "speechmill.commands.verify",

@@ -10,7 +10,13 @@ from speechmill.corpus.errors import printable
 
 @command("describe")
 def main(argv: list[str] | None = None) -> int:
-    from speechmill.corpus.describe import describe_corpus, label_lines, table, verify_lines
+    from speechmill.corpus.describe import (
+        describe_corpus,
+        label_lines,
+        measure_lines,
+        table,
+        verify_lines,
+    )
     from speechmill.corpus.reader import load_info
 
     p = command_parser("describe")
@@ -20,6 +26,6 @@ def main(argv: list[str] | None = None) -> int:
     for row in table(describe_corpus(args.corpus)):
         print(row)
     info = load_info(args.corpus)
-    for row in label_lines(info) + verify_lines(info):
+    for row in label_lines(info) + verify_lines(info) + measure_lines(info):
         print(row)
     return 0
