@@ -26,10 +26,10 @@ from speechmill.corpus.measures import MEASURES, Measures
 from speechmill.corpus.reject import Reject
 
 # filter key -> (measure, reason, True: a lower bound)
-FILTERS: dict[str, tuple[str, str, bool]] = {
+FILTERS: dict[str, tuple[str, str, bool]] = {  # in the order they judge: no speech first
+    "min_speech_ratio": ("speech_ratio", "quality:speech", True),
     "min_snr_db": ("snr_db", "quality:snr", True),
     "min_dnsmos": ("dnsmos", "quality:dnsmos", True),
-    "min_speech_ratio": ("speech_ratio", "quality:speech", True),
     "max_clipped": ("clipped", "quality:clipped", False),
 }
 
