@@ -134,7 +134,14 @@ def parse_config(data: dict[str, Any], base_dir: str, where: str = "config") -> 
     corpus = dict(data.get("corpus", {}))
     known = {f.name for f in dataclasses.fields(CorpusSettings)} - {"quality"}
     check_keys(corpus, known, f"{where} [corpus]")
-    quality = parse_quality(data.get("quality", {}), where)
+    quality_table = data.get("quality", {})
+    if isinstance(quality_table, dict):
+        check_keys(
+            quality_table,
+            {f.name for f in dataclasses.fields(QualitySettings)},
+            f"{where} [quality]",
+        )
+    quality = parse_quality(quality_table, where)
     try:
         settings = CorpusSettings(**corpus, quality=quality)
     except TypeError as e:

@@ -80,12 +80,10 @@ def _number(value: Any) -> bool:
 
 
 def parse_quality(table: Any, where: str) -> QualitySettings:
-    """A ``[quality]`` table -> QualitySettings (raises QualityError, a config error)."""
-    from speechmill.corpus.config import check_keys
-
+    """A ``[quality]`` table (its keys checked by the config's reader) -> QualitySettings
+    (raises QualityError, a config error)."""
     if not isinstance(table, dict):
         raise QualityError(f"{where}: quality must be a [quality] table")
-    check_keys(table, {f.name for f in dataclasses.fields(QualitySettings)}, f"{where} [quality]")
     values = dict(table)
     if "measures" in values:
         if not isinstance(values["measures"], list):

@@ -43,6 +43,7 @@ def speechmill(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
 HELP_SAYS = {
     "corpus": ["(default: configs/default.toml)", "(default: build/corpus)", "--dask DASK"],
     "augment": ["--input INPUT, --data INPUT", "(default: speed=0.9,1.1;noise=5..20dB@0.5;"],
+    "measure": ["--input INPUT, --data INPUT", "(default: all of them)"],
     "verify": ["--input INPUT, --data INPUT", "--model MODEL, --run MODEL", "(default: 0.15)"],
     "export": ["{hf,nemo,lhotse,tfds}", "--input INPUT, --data INPUT", "lhotse:"],
     "train": ["--input INPUT, --data INPUT", "--model MODEL, --run MODEL", "small: 8"],

@@ -20,7 +20,7 @@ from speechmill.corpus.workdir import UnitCache, parts_dir
 from speechmill.pipelines.augment_corpus import AugmentRanges
 from speechmill.pipelines.build_corpus import BuildUnits
 from speechmill.pipelines.export_corpus import ExportRanges, WriteExport
-from speechmill.pipelines.transforms import DropRepeatedIds, WriteCorpus, fresh_staging
+from speechmill.pipelines.transforms import Dedupe, DropRepeats, WriteCorpus, fresh_staging
 
 SETTINGS = CorpusSettings(seed=7)
 SPOKEN = {utt_id: text.lower() for utt_id, text in SENTENCES.items()}
@@ -56,12 +56,14 @@ def test_write_corpus_publishes_every_unit_result_once(tmp_path, librispeech):
     assert info["sources"][0]["license"] == "CC-BY-4.0" and info["rejects"]["total"] == 0
 
 
-def test_drop_repeated_ids_keeps_one_copy_of_each_id_and_ledgers_the_rest(tmp_path, librispeech):
+def test_drop_repeats_keeps_one_copy_of_each_id_and_ledgers_the_rest(tmp_path, librispeech):
+    """Two tables read one folder: each record's copy repeats both its id and its sound, and is
+    one ledger line (the id's: the lowest of its drops)."""
     out = tmp_path / "corpus"
     staging = fresh_staging(str(out), fresh=True)
     with TestPipeline() as p:
-        results = built_units(p, librispeech, out, tables=2) | DropRepeatedIds(
-            str(out), staging, SETTINGS.sample_rate
+        results = built_units(p, librispeech, out, tables=2) | DropRepeats(
+            str(out), staging, SETTINGS.sample_rate, Dedupe(ids=True, sounds=True)
         )
         records = results | "Records" >> beam.Map(lambda r: r.records) | beam.CombineGlobally(sum)
         rejects = results | "Rejects" >> beam.FlatMap(

@@ -86,6 +86,8 @@ def test_movies_are_resynced_and_cut_into_utterances(tmp_path, movies):
         type = "movies"
         path = "{folder}"
         split = "train"
+        [quality]
+        dedupe_sounds = false  # the three films reuse one voice reading the same lines
         """,
         corpus="max_reject_fraction = 0.5",
     )

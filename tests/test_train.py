@@ -355,7 +355,8 @@ def test_ctc_loss_is_finite_on_fast_augmented_speech(tmp_path):
     config = write_config(
         tmp_path / "c.toml",
         f'[[source]]\ntype = "gutenberg"\nbooks = ["{book}"]\nrates = [200, 240, 280]\n'
-        f'split = "train"\nmin_words = 4\n',
+        f'split = "train"\nmin_words = 4\n'
+        "[quality]\ndedupe_sounds = false\n",  # one sentence six times on purpose
         corpus="max_chars_per_second = 60",
     )
     build(config, tmp_path / "corpus")

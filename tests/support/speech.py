@@ -77,6 +77,9 @@ def write_audio(path: Path, samples: np.ndarray, rate: int = 16000) -> Path:
     return path
 
 
+VOICES = ("en-us", "en-gb", "en-us+f3", "en+m3", "en-us+f4", "en-gb-scotland", "en+f5", "en-029")
+
+
 def write_librispeech(root: Path, sentences: dict[str, str] = SENTENCES) -> Path:
     """A LibriSpeech/ folder in the official layout (FLAC, trans.txt, SPEAKERS.TXT)."""
     base = root / "LibriSpeech"
@@ -87,7 +90,9 @@ def write_librispeech(root: Path, sentences: dict[str, str] = SENTENCES) -> Path
         speaker, chapter, _ = utt_id.split("-")
         folder = base / SUBSET_OF_SPEAKER.get(speaker, "train-clean-100") / speaker / chapter
         folder.mkdir(parents=True, exist_ok=True)
-        soundfile.write(folder / f"{utt_id}.flac", speak(text.lower()), 16000, subtype="PCM_16")
+        voice = VOICES[int(speaker) % len(VOICES)]  # one voice per reader: no two share a sound
+        audio = speak(text.lower(), voice=voice)
+        soundfile.write(folder / f"{utt_id}.flac", audio, 16000, subtype="PCM_16")
         chapters.setdefault(folder, []).append(f"{utt_id} {text}")
     for folder, lines in chapters.items():
         (folder / f"{folder.parent.name}-{folder.name}.trans.txt").write_text(
@@ -125,15 +130,18 @@ def make_movie(
     gap: float = 1.6,
     extra: list[tuple[float, np.ndarray]] = (),
     tail: float = 3.0,
+    voice: str = "en-us",
+    rate: int = 175,
 ) -> list[tuple[float, float, str]]:
-    """Write ``name.mkv``: each line spoken by espeak-ng at a known time, ``extra`` sounds added
-    at given times, ``tail`` seconds after the last line; returns (start, end, line) of the
-    speech as spoken."""
+    """Write ``name.mkv``: each line spoken by espeak-ng (``voice`` at ``rate``) at a known time, ``extra``
+    sounds added at given times, ``tail`` seconds after the last line; returns (start, end,
+    line) of the speech as spoken. (Two films with the same voice, rate and lines share their sounds,
+    which a build publishes once.)"""
     RATE = 16000
     rng = np.random.default_rng(0)
     pieces, placed, t = [], [], first
     for line in lines:
-        speech = speak(line, rate=175)
+        speech = speak(line, voice=voice, rate=rate)
         loud = np.flatnonzero(np.abs(speech) > 300)
         speech = speech[loud[0] : loud[-1] + 1]  # exact speech extent: the truth
         placed.append((t, t + len(speech) / RATE, line))
