@@ -30,6 +30,7 @@ BENCHES = (
     "verify",
     "teacher",
     "audiobook",
+    "quality",
     "runtime",
     "resume",
     "text",

@@ -2,7 +2,8 @@
 keeps, and whether the same sound is published once.
 
     [quality]
-    measures = ["snr_db", "speech_ratio", "dnsmos", "clipped", "chars_per_second"]  # default
+    measures = ["snr_db", "speech_ratio", "clipped", "chars_per_second"]  # the default; add
+                             # "dnsmos" for recorded speech (0.2 s of CPU per clip: see below)
     min_snr_db = 15          # each filter is off unless set; a record without the measure
     min_dnsmos = 3.0         #   (a clip too short for its window) is not judged by it
     min_speech_ratio = 0.3
@@ -10,6 +11,12 @@ keeps, and whether the same sound is published once.
     rate_outliers = 1.5      # Tukey's k on seconds per character, per speaker (second pass)
     rate_min_clips = 10      # a speaker with fewer measured clips has no fences
     dedupe_sounds = true     # default: copies of one sound are one utterance (audio:duplicate)
+
+DNSMOS is not in the default list: its model hears 9.01 s windows (a shorter clip is repeated
+to that length), about 0.2 s of one core per window, so on a corpus of short clips it costs
+10-100 times the rest of the build (make bench prints it). Add it to ``measures`` (or run
+``speechmill measure --measures dnsmos`` on the built corpus) to have it; ``min_dnsmos`` needs
+it listed.
 
 ``judge(measures, quality, where)`` raises the first filter's ``Reject`` (``quality:snr``,
 ``quality:dnsmos``, ``quality:speech``, ``quality:clipped``) with the measured value.
@@ -34,13 +41,16 @@ FILTERS: dict[str, tuple[str, str, bool]] = {  # in the order they judge: no spe
 }
 
 
+DEFAULT_MEASURES = tuple(m for m in MEASURES if m != "dnsmos")
+
+
 class QualityError(UserError, ValueError):
     label = "config error"
 
 
 @dataclasses.dataclass(frozen=True)
 class QualitySettings:
-    measures: tuple[str, ...] = tuple(MEASURES)
+    measures: tuple[str, ...] = DEFAULT_MEASURES
     min_snr_db: float | None = None
     min_dnsmos: float | None = None
     min_speech_ratio: float | None = None
