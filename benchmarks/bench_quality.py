@@ -69,6 +69,7 @@ def measures_table(material: list) -> None:
     seconds = sum(len(x) for _, x, _ in material) / RATE
     waves = [x.astype(np.float32) / 32768 for _, x, _ in material]
     _dnsmos_model()  # loaded once, as a worker does
+    wada_snr(waves[0])  # its curve too
     options = VadOptions(threshold=0.5, min_silence_duration_ms=100, speech_pad_ms=0)
     get_speech_timestamps(waves[0], options, RATE)
     speechmos_dnsmos.run(waves[0], RATE)
@@ -78,10 +79,13 @@ def measures_table(material: list) -> None:
     )
     length = int(INPUT_SECONDS * RATE)
 
-    def windows(w):
-        while len(w) < length:
-            w = np.concatenate([w, w])
-        return [w[s : s + length] for s in range(0, len(w) - length + 1, length)]
+    def windows(w):  # the same windows the measure hears
+        if len(w) < length:
+            w = np.tile(w, -(-length // len(w)))[:length]
+        starts = list(range(0, len(w) - length + 1, length))
+        if starts[-1] + length < len(w):
+            starts.append(len(w) - length)
+        return [w[s : s + length] for s in starts]
 
     rows = [
         (
@@ -182,7 +186,7 @@ def builds(material: list, folder: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.bench_quality")
-    p.add_argument("--minutes", type=float, default=10.0, help="minutes of prompts")
+    p.add_argument("--minutes", type=float, default=25.0, help="minutes of prompts (all: 25)")
     args = p.parse_args(argv)
     if not SOUNDS.is_dir():
         print("quality: skipped (the asterisk prompts are not installed: make setup installs them)")

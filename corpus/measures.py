@@ -201,8 +201,8 @@ def dnsmos(wave: np.ndarray) -> float:
     session, polyfit = _dnsmos_model()
     audio = np.clip(wave, -1.0, 1.0).astype(np.float32)
     length = int(INPUT_SECONDS * RATE)
-    while len(audio) < length:
-        audio = np.concatenate([audio, audio])
+    if len(audio) < length:  # repeated to one window
+        audio = np.tile(audio, -(-length // len(audio)))[:length]
     starts = list(range(0, len(audio) - length + 1, length))
     if starts[-1] + length < len(audio):
         starts.append(len(audio) - length)

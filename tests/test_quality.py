@@ -69,6 +69,7 @@ def test_snr_estimate_under_babble_keeps_the_order(quiet_prompts, capsys):
         print(f"\nWADA-SNR median error under babble: {errors}")
 
 
+@pytest.mark.slow
 def test_dnsmos_scores_noisy_and_reverberant_copies_lower():
     for _, wav, _ in prompts()[10:13]:
         clean = pcm(load16k(wav))
@@ -77,6 +78,7 @@ def test_dnsmos_scores_noisy_and_reverberant_copies_lower():
         assert scores[0] > scores[1] + 0.5 and scores[0] > scores[2] + 0.3, scores
 
 
+@pytest.mark.slow
 def test_pure_noise_has_no_speech_and_real_speech_measures_like_a_studio():
     hiss = pcm(noise("pink", 3 * 16000, 1) * 0.1)
     assert measure(hiss, 16000, "not a word of this").speech_ratio < 0.05

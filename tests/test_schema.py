@@ -111,6 +111,7 @@ def test_corpus_reader_refuses_before_reading(tmp_path):
 def test_records_written_in_pieces_are_what_protobuf_and_tensorflow_serialize():
     """The writer builds each record's bytes itself (the audio copied once); they must be the
     bytes of protobuf's deterministic serialization, and of TensorFlow's own Example."""
+    from speechmill.corpus.measures import MEASURES, NONE, Measures
     from speechmill.corpus.schema import encode_utterance_protobuf, record_chunks
     from speechmill.corpus.tfrecord import frame_chunks
 
@@ -130,6 +131,11 @@ def test_records_written_in_pieces_are_what_protobuf_and_tensorflow_serialize():
             if verified
             else (),
             readings=(words, "a reading " * (i % 30), "é") if i % 3 == 1 else (),
+            measures=Measures(snr_db=float(rng.normal(20, 9)), clipped=0.0)
+            if i % 4 == 0
+            else Measures(**{n: float(rng.random()) for n in MEASURES})
+            if i % 4 == 1
+            else NONE,
         )
         ours = encode_utterance(utt)
         assert ours == encode_utterance_protobuf(utt)
@@ -141,3 +147,8 @@ def test_records_written_in_pieces_are_what_protobuf_and_tensorflow_serialize():
         assert (back.id, back.text_raw, back.synthetic) == (utt.id, utt.text_raw, utt.synthetic)
         assert np.array_equal(back.audio, utt.audio) and len(back.word_times) == len(utt.word_times)
         assert back.readings == utt.readings
+        assert [n for n, _ in back.measures.items()] == [n for n, _ in utt.measures.items()]
+        assert all(
+            abs(v - getattr(utt.measures, n)) < 1e-5 * max(1, abs(v))
+            for n, v in back.measures.items()
+        )  # float32 in the record
