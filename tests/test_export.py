@@ -105,6 +105,7 @@ def test_the_corpus_folder_is_a_tfds_dataset_whose_audio_decodes_to_the_stored_s
     every_field = {*schema.BYTES_FIELDS, *schema.INT_FIELDS, *schema.FLOAT_FIELDS}
     every_field |= {*schema.MEDIA_FIELDS, *schema.TEACHER_FIELDS}
     every_field |= {*schema.LIST_FIELDS, *schema.OPTIONAL_BYTES_FIELDS}
+    every_field |= set(schema.MEASURES)  # the audio measures, each only when taken
     assert (
         set(builder.info.features)
         == set(schema.FIELD_TYPES)

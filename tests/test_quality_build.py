@@ -37,6 +37,7 @@ def test_filters_keep_the_20_and_30_db_copies_and_reject_noise_with_its_value(tm
         tmp_path / "q.toml",
         f'[[source]]\ntype = "folder"\npath = "{folder.parent}"\nsplit = "train"\n'
         "[quality]\nmin_snr_db = 15\nmin_speech_ratio = 0.2\n"
+        'measures = ["snr_db", "speech_ratio", "dnsmos", "clipped", "chars_per_second"]\n'
         "dedupe_sounds = false\n",  # copies of one recording on purpose
         corpus="max_reject_fraction = 0.9",
     )
@@ -205,3 +206,8 @@ def test_measure_gives_an_unmeasured_corpus_its_measures(tmp_path, capsys):
     median = float(row.split()[1])
     values = sorted(u.measures.speech_ratio for u in after.values())
     assert values[0] - 0.1 <= median <= values[-1] + 0.1  # the histogram's median, within a bin
+    from speechmill.report import corpus_report
+
+    page = corpus_report(str(new))
+    assert "Audio measures" in page and "data-measure='snr_db'" in page
+    assert "Audio measures" not in corpus_report(str(old))

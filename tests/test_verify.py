@@ -27,7 +27,7 @@ from support.jobs import (
 )
 from support.speech import make_movie, room_noise, srt
 
-from speechmill.corpus.schema import decode_utterance
+from speechmill.corpus.schema import SCHEMA_VERSION, decode_utterance
 from speechmill.corpus.tfrecord import read_records
 
 LINES = [
@@ -215,7 +215,7 @@ def test_verify_rejects_wrong_cues_and_retimes_shifted_ones(tmp_path, film, veri
         section["model"]["sha256"]
         == hashlib.sha256((verify_model / "model.keras").read_bytes()).hexdigest()
     )
-    assert info["schema_version"] == 7
+    assert info["schema_version"] == SCHEMA_VERSION
     assert info["alignment"][0]["item"] == "movies/film"  # the build's sync facts carried over
 
     rows = read_corpus(out, "train")  # tf.data reads the new fields
