@@ -157,7 +157,11 @@ def builds(material: list, folder: Path) -> None:
         "default (4 measures + dedupe)": "",
         "all 5 measures (+ dnsmos)": 'measures = ["snr_db", "speech_ratio", "dnsmos", "clipped", "chars_per_second"]\n',
     }
-    print("whole build of a folder of those prompts (default runner), x-RT/core and wall:")
+    print(
+        "whole build of a folder of those prompts (default runner): x-RT/core, wall, and what"
+        " each adds to the bare build's CPU (x-RT/core of the addition alone):"
+    )
+    bare = None
     for label, quality in variants.items():
         config = folder / f"{len(quality)}.toml"
         config.write_text(
@@ -185,9 +189,16 @@ def builds(material: list, folder: Path) -> None:
             check=True,
             cwd=REPO,
             stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         cpu, wall = cpu_seconds() - start, time.time() - wall
-        print(f"  {label:<32}{seconds / cpu:>8.0f}   {wall:>6.1f} s")
+        added = (
+            ""
+            if bare is None
+            else f"   +{cpu - bare:.1f} CPU s ({seconds / max(cpu - bare, 1e-9):.0f})"
+        )
+        bare = cpu if bare is None else bare
+        print(f"  {label:<32}{seconds / cpu:>8.0f}   {wall:>6.1f} s{added}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,6 +26,7 @@ with bounded input, for a Beam job to wire (pipelines/transforms.py ``DropRepeat
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
@@ -55,6 +56,7 @@ class Occurrence:
     source: str
     item_id: str = ""
     span: tuple[int, int] = (0, 0)  # its bytes in the part file
+    samples: int = 0
 
     @property
     def where(self) -> str:
@@ -109,6 +111,7 @@ def candidates(
                 part.source,
                 item_id,
                 span,
+                index.samples[record],
             )
             for key in keys:
                 if seen.maybe_repeated(key):
@@ -123,17 +126,16 @@ def repeats(key: str, found: Iterable[Occurrence], sample_rate: int) -> Iterator
             detail = f"the same id as an utterance kept in {first.where}"
             yield o.digest, Drop(o.path, o.order[4], (0,), o.item_id, ID_REASON, detail)
         return
-    prints: dict[Occurrence, np.ndarray] = {}
 
     def print_of(o: Occurrence) -> np.ndarray:
-        if o not in prints:
-            prints[o] = fingerprint.prints(record_audio(o), sample_rate)
-        return prints[o]
+        return record_prints(o.path, o.span, sample_rate)
 
     for j, o in enumerate(ordered[1:], start=1):
         for earlier in ordered[max(0, j - MAX_COMPARED) : j]:
-            if earlier.item_id != o.item_id and fingerprint.same_sound(
-                print_of(earlier), print_of(o)
+            if (
+                earlier.item_id != o.item_id
+                and fingerprint.could_be_same(earlier.samples, o.samples)
+                and fingerprint.same_sound(print_of(earlier), print_of(o))
             ):
                 detail = f"the same sound as {earlier.item_id}, kept in {earlier.where}"
                 priority = (1, *earlier.order)  # the earliest it sounds like is named
@@ -141,17 +143,23 @@ def repeats(key: str, found: Iterable[Occurrence], sample_rate: int) -> Iterator
                 break
 
 
-def record_audio(o: Occurrence) -> np.ndarray:
+@functools.lru_cache(maxsize=512)  # a worker's recent records (a record has up to 32 keys)
+def record_prints(path: str, span: tuple[int, int], sample_rate: int) -> np.ndarray:
+    """A record's fingerprint, from its audio in its part file."""
+    return fingerprint.prints(record_audio(path, span), sample_rate)
+
+
+def record_audio(path: str, span: tuple[int, int]) -> np.ndarray:
     """A record's PCM16 samples, read from its part file."""
     import io
 
     from speechmill.corpus.schema import decode_utterance
     from speechmill.corpus.tfrecord import read_records
 
-    with storage.open_read(o.path) as f:
-        f.seek(o.span[0])
-        data = f.read(o.span[1] - o.span[0])
-    (record,) = read_records(io.BytesIO(data), where=o.path)
+    with storage.open_read(path) as f:
+        f.seek(span[0])
+        data = f.read(span[1] - span[0])
+    (record,) = read_records(io.BytesIO(data), where=path)
     return decode_utterance(record).audio
 
 

@@ -43,8 +43,9 @@ from speechmill.corpus.workdir import (
     parts_dir,
     progress_dir,
 )
+from speechmill.pipelines.dedupe import Dedupe
 from speechmill.pipelines.job import DEFAULT_RUN, CorpusJob, JobRun, run_corpus_job
-from speechmill.pipelines.transforms import Dedupe, staging_path
+from speechmill.pipelines.transforms import staging_path
 
 log = logging.getLogger("speechmill.build")
 DEFAULT_CONFIG = "configs/default.toml"

@@ -28,9 +28,8 @@ from speechmill.corpus.parts import UnitResult
 from speechmill.corpus.progress import SILENT, Progress
 from speechmill.corpus.reader import load_info
 from speechmill.corpus.workdir import note_progress, output_lock, progress_dir
+from speechmill.pipelines.dedupe import Dedupe, DropRepeats
 from speechmill.pipelines.transforms import (
-    Dedupe,
-    DropRepeats,
     WriteCorpus,
     fresh_staging,
     run_pipeline,

@@ -19,8 +19,9 @@ from speechmill.corpus.sources.librispeech import LibriSpeechSource
 from speechmill.corpus.workdir import UnitCache, parts_dir
 from speechmill.pipelines.augment_corpus import AugmentRanges
 from speechmill.pipelines.build_corpus import BuildUnits
+from speechmill.pipelines.dedupe import Dedupe, DropRepeats
 from speechmill.pipelines.export_corpus import ExportRanges, WriteExport
-from speechmill.pipelines.transforms import Dedupe, DropRepeats, WriteCorpus, fresh_staging
+from speechmill.pipelines.transforms import WriteCorpus, fresh_staging
 
 SETTINGS = CorpusSettings(seed=7)
 SPOKEN = {utt_id: text.lower() for utt_id, text in SENTENCES.items()}
