@@ -57,6 +57,37 @@ class CorpusJob:
     published: Callable[[str], dict] = load_info
 
 
+def over_corpus(
+    label: str,
+    source_dir: str,
+    out_dir: str,
+    info: dict[str, Any],
+    settings: CorpusSettings,
+    per_unit: Callable[[str], int | None],
+    work: beam.DoFn,
+    extra: dict[str, Any] | None = None,
+    notes: Any = None,
+) -> CorpusJob:
+    """A corpus -> corpus job (verify, measure): the input's shards cut into ranges of
+    ``per_unit(split)`` records by the workers, its sources' types and licences carried over."""
+    from speechmill.corpus.reader import all_shards
+    from speechmill.pipelines.corpus_input import corpus_ranges
+    from speechmill.pipelines.transforms import staging_path
+
+    return CorpusJob(
+        label=label,
+        out_dir=out_dir,
+        settings=settings,
+        sources_meta=[{"type": s["type"], "license": s["license"]} for s in info["sources"]],
+        units=corpus_ranges(
+            all_shards(source_dir, info), per_unit, progress_dir(staging_path(out_dir))
+        ),
+        work=work,
+        extra=extra,
+        notes=notes,
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class JobRun:
     """How to run a job, whichever it is: redo everything (``fresh``), on which Dask cluster

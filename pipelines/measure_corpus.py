@@ -19,12 +19,11 @@ from collections.abc import Iterator
 from speechmill.corpus.config import CorpusSettings
 from speechmill.corpus.errors import UsageError
 from speechmill.corpus.measures import MEASURES, measure
-from speechmill.corpus.reader import ShardRange, all_shards, load_info, read_range, same_folder
+from speechmill.corpus.reader import ShardRange, load_info, read_range, same_folder
 from speechmill.corpus.schema import SCHEMA_VERSION, decode_utterance
-from speechmill.corpus.workdir import fingerprint, parts_dir, progress_dir
-from speechmill.pipelines.corpus_input import CachedRanges, RangeParts, corpus_ranges
-from speechmill.pipelines.job import DEFAULT_RUN, CorpusJob, JobRun, run_corpus_job
-from speechmill.pipelines.transforms import staging_path
+from speechmill.corpus.workdir import fingerprint, parts_dir
+from speechmill.pipelines.corpus_input import CachedRanges, RangeParts
+from speechmill.pipelines.job import DEFAULT_RUN, JobRun, over_corpus, run_corpus_job
 
 RECORDS_PER_UNIT = 32
 
@@ -74,17 +73,14 @@ def measure_corpus(request: MeasureRequest, run: JobRun = DEFAULT_RUN) -> dict:
     info = load_info(source_dir)
     settings = CorpusSettings(**info["settings"])
     job_id = fingerprint(SCHEMA_VERSION, request.measures, settings.sample_rate)
-    job = CorpusJob(
-        label="measure",
-        out_dir=out_dir,
-        settings=settings,
-        sources_meta=[{"type": s["type"], "license": s["license"]} for s in info["sources"]],
-        units=corpus_ranges(
-            all_shards(source_dir, info),
-            lambda split: RECORDS_PER_UNIT,
-            progress_dir(staging_path(out_dir)),
-        ),
-        work=MeasureRanges(request.measures, settings.sample_rate, parts_dir(out_dir), job_id),
+    job = over_corpus(
+        "measure",
+        source_dir,
+        out_dir,
+        info,
+        settings,
+        lambda split: RECORDS_PER_UNIT,
+        MeasureRanges(request.measures, settings.sample_rate, parts_dir(out_dir), job_id),
         extra={
             "measured": {"input": source_dir, "measures": list(request.measures)},
             **{k: info[k] for k in ("alignment", "labels", "teachers") if k in info},

@@ -60,7 +60,6 @@ from speechmill.corpus.errors import UsageError
 from speechmill.corpus.facts import ScoreHistogram
 from speechmill.corpus.reader import (
     ShardRange,
-    all_shards,
     load_info,
     read_range,
     same_folder,
@@ -68,10 +67,9 @@ from speechmill.corpus.reader import (
 from speechmill.corpus.reject import Reject, RejectRecord, record_reject
 from speechmill.corpus.schema import SCHEMA_VERSION, Utterance, decode_utterance
 from speechmill.corpus.types import Note
-from speechmill.corpus.workdir import fingerprint, parts_dir, progress_dir
-from speechmill.pipelines.corpus_input import CachedRanges, RangeParts, corpus_ranges
-from speechmill.pipelines.job import DEFAULT_RUN, CorpusJob, JobRun, run_corpus_job
-from speechmill.pipelines.transforms import staging_path
+from speechmill.corpus.workdir import fingerprint, parts_dir
+from speechmill.pipelines.corpus_input import CachedRanges, RangeParts
+from speechmill.pipelines.job import DEFAULT_RUN, JobRun, over_corpus, run_corpus_job
 from speechmill.pipelines.verify_judges import (
     CONTEXT,
     MARGIN,
@@ -336,17 +334,14 @@ def verify(known: VerifyRequest, run: JobRun = DEFAULT_RUN) -> dict:
         teacher,
         dataclasses.replace(checks, model=""),
     )
-    job = CorpusJob(
-        label="verify",
-        out_dir=out_dir,
-        settings=settings,
-        sources_meta=[{"type": s["type"], "license": s["license"]} for s in info["sources"]],
-        units=corpus_ranges(
-            all_shards(source_dir, info),
-            lambda split: RECORDS_PER_UNIT,
-            progress_dir(staging_path(out_dir)),
-        ),
-        work=VerifyRanges(checks, settings.sample_rate, parts_dir(out_dir), fingerprint_of_job),
+    job = over_corpus(
+        "verify",
+        source_dir,
+        out_dir,
+        info,
+        settings,
+        lambda split: RECORDS_PER_UNIT,
+        VerifyRanges(checks, settings.sample_rate, parts_dir(out_dir), fingerprint_of_job),
         extra=extra,
         notes=ScoreHistogram(facts),
     )
