@@ -101,7 +101,8 @@ FIELD_DOCS = {  # what each record field holds: the feature lists of TFDS, the e
     "label_source": "teacher:SPEC when a teacher wrote the transcript (no transcript came with "
     "the audio); absent otherwise",
     **{
-        name: f"{m.meaning}; absent when not measured (or the clip is under {m.min_seconds} s)"
+        name: f"{m.meaning}; absent when not measured"
+        + (f" (or the clip is under {m.min_seconds} s)" if m.min_seconds else "")
         for name, m in MEASURES.items()
     },
 }

@@ -95,6 +95,26 @@ def small_config(tmp_path_factory, librispeech) -> Path:
 
 
 @pytest.mark.slow
+def test_the_launcher_of_a_build_never_imports_tensorflow(tmp_path, small_config):
+    """The TFDS files are plain JSON: a build's launcher (the speechmill process) writes them
+    without TensorFlow's import (about 4 s) or its memory (about 600 MB)."""
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from speechmill.cli import main\n"
+        f"rc = main(['corpus', '--config', {str(small_config)!r}, '--output', "
+        f"{str(tmp_path / 'corpus')!r}])\n"
+        "print(rc, 'tensorflow' in sys.modules, 'tensorflow_datasets' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+    assert done.stdout.strip().splitlines()[-1] == "0 False False", done.stderr
+    assert (tmp_path / "corpus" / "dataset_info.json").exists()
+
+
+@pytest.mark.slow
 def test_a_build_prints_its_summary_and_no_library_noise(tmp_path, small_config):
     done = speechmill("corpus", "--config", str(small_config), "--output", str(tmp_path / "corpus"))
     assert done.returncode == 0, done.stderr

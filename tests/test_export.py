@@ -70,6 +70,77 @@ def exports(sharded_corpus, tmp_path_factory) -> dict[str, Path]:
     return {fmt: root / fmt for fmt in ("hf", "nemo", "lhotse")}
 
 
+def tfds_own_metadata(folder: Path, into: Path) -> None:
+    """TFDS's own folder-dataset writer on a corpus's shards: the reference for ours."""
+    import numpy as np
+    import tensorflow_datasets as tfds
+
+    from speechmill.corpus.schema import FIELD_DOCS, FIELD_TYPES, SCHEMA_VERSION
+    from speechmill.pipelines.tfds_metadata import (
+        TEMPLATE,
+        dataset_info_json,
+        dataset_name,
+        shard_lengths,
+    )
+
+    info = load_info(str(folder))
+    F = tfds.features
+    dtypes = {"int16": np.int16, "int64": np.int64, "bool": np.bool_, "float32": np.float32}
+    features = {}
+    for name, (kind, _, dtype) in FIELD_TYPES.items():
+        doc = FIELD_DOCS[name]
+        if kind == "Text":
+            features[name] = F.Text(doc=doc)
+        elif kind == "Audio":
+            features[name] = F.Audio(
+                shape=(None,), dtype=dtypes[dtype], sample_rate=info["sample_rate"],
+                encoding=F.Encoding.BYTES, doc=doc,
+            )  # fmt: skip
+        elif kind == "Scalar":
+            features[name] = F.Scalar(dtype=dtypes[dtype], doc=doc)
+        elif kind == "Tensor":
+            features[name] = F.Tensor(shape=(None,), dtype=dtypes[dtype], doc=doc)
+        else:
+            features[name] = F.Sequence(F.Text(), doc=doc)
+    template = tfds.core.ShardedFileTemplate(
+        data_dir=tfds.core.Path(str(folder)), template=TEMPLATE,
+        dataset_name=dataset_name(str(folder)), filetype_suffix="tfrecord",
+    )  # fmt: skip
+    splits = [
+        tfds.core.SplitInfo(
+            name=split,
+            shard_lengths=shard_lengths(str(folder), info, split),
+            num_bytes=int(dataset_info_json(str(folder), info)["splits"][i]["numBytes"]),
+            filename_template=template,
+        )  # fmt: skip
+        for i, split in enumerate(sorted(info["splits"]))
+    ]
+    tfds.folder_dataset.write_metadata(
+        data_dir=str(into), features=F.FeaturesDict(features), split_infos=splits,
+        filename_template=template, version=f"{SCHEMA_VERSION}.0.0", check_data=False,
+        description=dataset_info_json(str(folder), info)["description"],
+        supervised_keys=("audio", "text"),
+    )  # fmt: skip
+
+
+@pytest.mark.slow  # TFDS's Audio feature imports TensorFlow (~4 s)
+def test_our_tfds_files_are_the_ones_tfds_writes(sharded_corpus, tmp_path):
+    """The launcher writes TFDS's two files as JSON without importing TFDS or TensorFlow; they
+    must be what TFDS's own writer makes of the same corpus."""
+    import json
+    import shutil
+
+    folder = tmp_path / "corpus"
+    shutil.copytree(sharded_corpus, folder)
+    export(["--format", "tfds", "--input", str(folder)])
+    reference = tmp_path / "reference" / "corpus"  # the same name: the dataset's name
+    shutil.copytree(sharded_corpus, reference)
+    tfds_own_metadata(reference, reference)
+    for name in ("dataset_info.json", "features.json"):
+        ours = json.loads((folder / name).read_text())
+        assert ours == json.loads((reference / name).read_text()), name
+
+
 @pytest.mark.slow  # TFDS's Audio feature imports TensorFlow (~4 s)
 def test_the_corpus_folder_is_a_tfds_dataset_whose_audio_decodes_to_the_stored_samples(
     sharded_corpus, tmp_path
