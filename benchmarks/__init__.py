@@ -15,6 +15,25 @@ def cpu_seconds() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+def machine() -> str:
+    """The machine a bench ran on, in one line: cores, CPU model, memory."""
+    import os
+
+    model, memory = "unknown CPU", ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            model = next(
+                (line.split(":", 1)[1].strip() for line in f if line.startswith("model name")),
+                model,
+            )
+        with open("/proc/meminfo", encoding="utf-8") as f:
+            kb = int(next(line for line in f if line.startswith("MemTotal")).split()[1])
+            memory = f", {kb / 2**20:.0f} GiB"
+    except (OSError, StopIteration, ValueError):
+        pass
+    return f"{os.cpu_count()} cores, {model}{memory}"
+
+
 def default_corpus(folder: str | Path, *extra: str) -> Path:
     """The default config's corpus in ``folder``, built there first when it is not (the input
     a benchmark measures its stage on, not the measured work; ``extra``: more build flags)."""

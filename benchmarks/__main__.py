@@ -19,7 +19,7 @@ import argparse
 import subprocess
 import sys
 
-from benchmarks import REPO
+from benchmarks import REPO, machine
 
 BENCHES = (
     "corpus",
@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         p.error(f"unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(BENCHES)}")
     checkout = str(REPO)
+    print(f"make bench on {machine()}", flush=True)
     failed = 0
     for name in chosen:
         extra = {"corpus": ["--minutes", str(args.minutes)], "captions": ["--minutes", "30"]}.get(
