@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import heapq
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
@@ -43,6 +44,7 @@ log = logging.getLogger("speechmill.rejects")
 ID_REASON, SOUND_REASON = "text:duplicate-id", "audio:duplicate"
 SPLIT_RANK = {"test": 0, "dev": 1, "train": 2}  # which copy of a repeat is kept
 MAX_COMPARED = 64  # earlier records of a key one record is compared with (a key of many: noise)
+MAX_GROUP = 10_000  # records of one sound key held and compared, the first in keep order
 ReadIndex = Callable[[str, str], PartIndex]
 
 
@@ -119,13 +121,18 @@ def candidates(
 
 
 def repeats(key: str, found: Iterable[Occurrence], sample_rate: int) -> Iterator[tuple[str, Drop]]:
-    """(unit digest, drop) for every occurrence of ``key`` that repeats an earlier one."""
-    first, *later = ordered = sorted(set(found))
+    """(unit digest, drop) for every occurrence of ``key`` that repeats an earlier one. Memory
+    is bounded whatever the key's count: an id's occurrences are read twice (the first, then
+    the rest; a GroupByKey's values can be), a sound key's first ``MAX_GROUP`` in keep order
+    are compared (a key so common is noise, and its records meet under their other keys)."""
     if key.startswith("id:"):
-        for o in later:
-            detail = f"the same id as an utterance kept in {first.where}"
-            yield o.digest, Drop(o.path, o.order[4], (0,), o.item_id, ID_REASON, detail)
+        first = min(found)
+        detail = f"the same id as an utterance kept in {first.where}"
+        for o in found:
+            if o != first:
+                yield o.digest, Drop(o.path, o.order[4], (0,), o.item_id, ID_REASON, detail)
         return
+    ordered = heapq.nsmallest(MAX_GROUP, found)
 
     def print_of(o: Occurrence) -> np.ndarray:
         return record_prints(o.path, o.span, sample_rate)
