@@ -31,6 +31,14 @@ class Banks:
     rirs: list[np.ndarray] = dataclasses.field(default_factory=list)
     babble: list[np.ndarray] = dataclasses.field(default_factory=list)
 
+    def noise_energy(self, i: int) -> np.ndarray:
+        """Running sums of bank noise ``i``'s squared samples, made once a worker: the level of
+        any piece of it is then two lookups, not a pass over the piece."""
+        cache = self.__dict__.setdefault("_energies", {})
+        if i not in cache:
+            cache[i] = effects.running_energy(self.noises[i])
+        return cache[i]
+
     @property
     def noise_kinds(self) -> list[str]:
         return (

@@ -87,17 +87,26 @@ def rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.dot(x, x) / max(len(x), 1) + 1e-20))
 
 
+def running_energy(noise: np.ndarray) -> np.ndarray:
+    """``e[i]`` = the sum of the squares of ``noise[:i]`` (float64; ``len(noise) + 1`` values)."""
+    out = np.zeros(len(noise) + 1, dtype=np.float64)
+    np.cumsum(np.square(noise, dtype=np.float64), out=out[1:])
+    return out
+
+
 def add_noise(
     x: np.ndarray,
     noise: np.ndarray,
     snr_db: float,
     rng: np.random.Generator,
     noise_rms: float | None = None,
+    energy: np.ndarray | None = None,
 ) -> np.ndarray:
     """Mix ``noise`` (looped or cut at a random point to the length of ``x``) at ``snr_db``.
 
     ``noise_rms`` may give the noise's RMS when it is known (generated noise of the right
-    length), which saves measuring it.
+    length), which saves measuring it; ``energy`` (``running_energy(noise)``, kept with a bank
+    noise) gives the RMS of any piece of a noise at least as long as ``x`` in two lookups.
     """
     check_params("noise", snr_db)
     _check(noise.size > 0, "noise must be a non-empty signal")
@@ -106,7 +115,10 @@ def add_noise(
         noise = np.tile(noise, int(np.ceil(n / len(noise))) + 1)
     start = int(rng.integers(0, len(noise) - n + 1))
     piece = noise[start : start + n]
-    noise_rms = rms(piece) if noise_rms is None or len(noise) != n else noise_rms
+    if energy is not None and len(energy) == len(noise) + 1:
+        noise_rms = float(np.sqrt(max(energy[start + n] - energy[start], 0.0) / max(n, 1) + 1e-20))
+    elif noise_rms is None or len(noise) != n:
+        noise_rms = rms(piece)
     _check(noise_rms > 1e-9, "noise must be a non-silent signal")
     scale = rms(x) / (noise_rms * 10.0 ** (snr_db / 20.0))
     out = np.multiply(piece, np.float32(scale), dtype=np.float32)
@@ -234,14 +246,15 @@ def _reverb(x: np.ndarray, rate: int, value: float, banks: Any, rng_for: Callabl
 def _noise(x: np.ndarray, rate: int, value: float, banks: Any, rng_for: Callable) -> np.ndarray:
     rng = rng_for("noise")
     kind = banks.noise_kinds[int(rng.integers(len(banks.noise_kinds)))]
-    known_rms = None
+    known_rms, energy = None, None
     if kind == "bank":
-        noise = banks.noises[int(rng.integers(len(banks.noises)))]
+        i = int(rng.integers(len(banks.noises)))
+        noise, energy = banks.noises[i], banks.noise_energy(i)
     elif kind == "babble":
         noise = babble(banks.babble, len(x), rng)
     else:
         noise, known_rms = colored_noise(kind, len(x), rng), 1.0
-    return add_noise(x, noise, value, rng, noise_rms=known_rms)
+    return add_noise(x, noise, value, rng, noise_rms=known_rms, energy=energy)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -44,14 +44,15 @@ def time_stretch(
     half, t_s = hop // q, tol // q
     # every candidate overlap window of the decimated signal, as rows (a view, no copy)
     windows = np.lib.stride_tricks.sliding_window_view(small, half)
-    delta = np.zeros(count, np.int64)
-    position = int(base[0])
-    for k in range(1, count):
-        natural = (position + hop) // q  # where the previous frame would go on
-        lo = (int(base[k]) - tol) // q
-        scores = windows[lo : lo + 2 * t_s + 1] @ windows[natural]
-        delta[k] = int(np.argmax(scores)) * q - tol
-        position = int(base[k]) + int(delta[k])
+    starts, lows = base.tolist(), ((base - tol) // q).tolist()  # python ints: a cheap loop
+    span, deltas = 2 * t_s + 1, [0] * count
+    position = starts[0]
+    for k in range(1, count):  # sequential: each frame continues the one picked before it
+        natural = (position + hop) // q  # where the frame before would go on
+        scores = windows[lows[k] : lows[k] + span].dot(small[natural : natural + half])
+        deltas[k] = int(scores.argmax()) * q - tol
+        position = starts[k] + deltas[k]
+    delta = np.asarray(deltas, dtype=np.int64)
     window = np.hanning(frame + 1)[:-1].astype(
         np.float32
     )  # periodic Hann: sums to 1 at half overlap

@@ -1,6 +1,8 @@
 """`make bench`: throughput of each stage beside the library a user would use instead."""
 
+import json
 import resource
+import statistics
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -44,3 +46,34 @@ def default_corpus(folder: str | Path, *extra: str) -> Path:
         config = str(REPO / "configs" / "default.toml")
         build(["--config", config, "--output", str(folder), "--log-level", "ERROR", *extra])
     return folder
+
+
+GOALS = REPO / "build" / "bench" / "goals.jsonl"  # each bench's goal rows, printed at the end
+
+
+def spread(values: list[float], digits: int = 2) -> str:
+    """``min / median / max`` of a measurement's runs."""
+    low, mid, high = min(values), statistics.median(values), max(values)
+    return f"{low:.{digits}f} / {mid:.{digits}f} / {high:.{digits}f}"
+
+
+def goal(stage: str, measured: list[float], baseline: str, target: str, met: bool) -> None:
+    """Keep one row of the goals table ``make bench`` prints last (``measured``: one value a run)."""
+    GOALS.parent.mkdir(parents=True, exist_ok=True)
+    row = {"stage": stage, "measured": measured, "baseline": baseline, "goal": target, "met": met}
+    with open(GOALS, "a", encoding="utf-8") as f:
+        f.write(json.dumps(row) + "\n")
+
+
+def print_goals() -> None:
+    """The goals table: each goal's runs as min / median / max, and whether its median meets it."""
+    if not GOALS.exists():
+        return
+    rows = [json.loads(line) for line in GOALS.read_text(encoding="utf-8").splitlines() if line]
+    print("\ngoals (each ratio over fresh runs: min / median / max):")
+    print(f"{'stage':<58} {'runs':>4} {'measured':>22}  {'goal':<14} {'met':<3}  baseline")
+    for r in rows:
+        print(
+            f"{r['stage']:<58} {len(r['measured']):>4} {spread(r['measured']):>22}  "
+            f"{r['goal']:<14} {'yes' if r['met'] else 'NO':<3}  {r['baseline']}"
+        )

@@ -18,8 +18,9 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import time
 
-from benchmarks import REPO, machine
+from benchmarks import GOALS, REPO, machine, print_goals
 
 BENCHES = (
     "corpus",
@@ -51,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(BENCHES)}")
     checkout = str(REPO)
     print(f"make bench on {machine()}", flush=True)
+    GOALS.unlink(missing_ok=True)
+    started = time.time()
     failed = 0
     for name in chosen:
         extra = {"corpus": ["--minutes", str(args.minutes)], "captions": ["--minutes", "30"]}.get(
@@ -62,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
             ).returncode
             != 0
         )
+    print_goals()
+    print(f"\nmake bench on {machine()}: {(time.time() - started) / 60:.1f} min in all")
     return 1 if failed else 0
 
 

@@ -2,15 +2,24 @@
 
 x-realtime per core = seconds of audio processed / CPU seconds spent (user + system, the
 measuring process and its children), so a figure does not depend on how many cores ran it.
-Every measurement runs in a fresh subprocess, which also reports its peak memory; each is
-run three times and the fastest run is reported.
+Every measurement runs in a fresh subprocess (every build with ``--fresh``), ``--runs`` times
+(default 3); each ratio is printed as min / median / max over the runs, each run's build
+beside the same run's baseline.
 
-Stages, on one generated LibriSpeech-layout corpus (espeak-ng speech, FLAC, >= --minutes):
-  (a) floor: soundfile FLAC decode + tf.train.Example + tf.io.TFRecordWriter, a plain loop
-  (b) the speechmill LibriSpeech build (Beam DirectRunner, one in-process worker), overall and
-      at steady state (the cost of a one-chapter build subtracted), at half and full size
-  (c) the espeak-ng command line, one call per piece, against the Gutenberg source (pyttsx3)
+On one generated LibriSpeech-layout corpus (espeak-ng speech, FLAC, >= --minutes, every clip
+a different sound: voice, rate and pitch differ by speaker):
+  (a) the floor: soundfile FLAC decode + tf.train.Example + tf.io.TFRecordWriter, a plain loop;
+      and the floor of the default measures: the same loop plus the Silero VAD
+      (faster-whisper's get_speech_timestamps), the one library call they need
+  (b) the speechmill LibriSpeech build (Beam DirectRunner, one in-process worker), whole job
+      and at the margin (the same run's one-speaker build subtracted: start-up and the
+      fixed cost of a build), bare (no measures, no sound dedupe) and with the defaults
+  (c) where a default build's CPU goes (cProfile of one build, by step)
+  (d) the espeak-ng command line, one call per piece, against the Gutenberg source (pyttsx3)
       speaking the same pieces with the same voice
+  (e) the peer, when lhotse is installed (pip install torch==2.13.0 lhotse urllib3): `lhotse
+      prepare librispeech` + `lhotse cut simple` + `lhotse shar export -a original` on the same
+      tree, three whole processes, beside the builds' whole jobs
 """
 
 from __future__ import annotations
@@ -21,12 +30,13 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from benchmarks import cpu_seconds
+from benchmarks import cpu_seconds, goal, spread
 
 REPO = Path(__file__).resolve().parent.parent
 BOOK = REPO / "configs" / "books" / "lantern-keepers.txt"
@@ -53,9 +63,11 @@ def make_librispeech(root: Path, minutes: float) -> float:
 
     from speechmill.corpus.inputs.book import book_pieces
 
-    marker = root / f"done-{minutes}"
+    marker = root / f"done-v2-{minutes}"
     if marker.exists():
         return float(marker.read_text())
+    if root.exists():
+        shutil.rmtree(root)  # an older or unfinished tree: transcripts are appended to
     pieces = [p.upper() for p in book_pieces(BOOK.read_bytes(), min_words=10, max_words=35)]
     total, n = 0.0, 0
     while total < minutes * 60:
@@ -71,7 +83,9 @@ def make_librispeech(root: Path, minutes: float) -> float:
                 "-v",
                 VOICES[speaker % len(VOICES)],
                 "-s",
-                "165",
+                str(150 + 7 * (speaker % 5)),  # with the voice and pitch: no two clips one sound
+                "-p",
+                str(35 + 3 * (speaker % 9)),
                 "--stdout",
                 text.lower(),
             ],
@@ -102,10 +116,16 @@ def subset(root: Path, src: Path, speakers: int) -> Path:
 # ----------------------------------------------------------------------------- measurements (subprocess side)
 
 
-def measure_floor(data: Path, out: Path) -> dict:
+def measure_floor(data: Path, out: Path, vad: bool = False) -> dict:
+    import numpy as np
     import soundfile
     import tensorflow as tf
 
+    if vad:
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+        options = VadOptions(threshold=0.5, min_silence_duration_ms=100, speech_pad_ms=0)
+        get_speech_timestamps(np.zeros(16000, np.float32), options, 16000)  # the model loaded
     start = cpu_seconds()
     seconds = 0.0
     out.mkdir(parents=True, exist_ok=True)
@@ -114,6 +134,8 @@ def measure_floor(data: Path, out: Path) -> dict:
             for line in trans.read_text().splitlines():
                 utt, text = line.split(" ", 1)
                 audio, rate = soundfile.read(trans.parent / f"{utt}.flac", dtype="int16")
+                if vad:
+                    get_speech_timestamps(audio.astype(np.float32) / 32768, options, rate)
                 feature = {
                     "id": tf.train.Feature(bytes_list=tf.train.BytesList(value=[utt.encode()])),
                     "text": tf.train.Feature(bytes_list=tf.train.BytesList(value=[text.encode()])),
@@ -133,10 +155,16 @@ def measure_floor(data: Path, out: Path) -> dict:
     return {"audio_s": seconds, "cpu_s": cpu_seconds() - start}
 
 
-def measure_build(config: Path, out: Path) -> dict:
+def measure_build(config: Path, out: Path, profile: Path | None = None) -> dict:
     from speechmill.commands.corpus import run
 
     start = cpu_seconds()
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     info = run(
         [
             "--config",
@@ -150,8 +178,45 @@ def measure_build(config: Path, out: Path) -> dict:
             "--direct_running_mode=in_memory",
         ]
     )
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(str(profile))
     audio = sum(s["seconds"] for s in info["splits"].values())
     return {"audio_s": audio, "cpu_s": cpu_seconds() - start}
+
+
+def lhotse_cli() -> str | None:
+    """The lhotse command beside this interpreter, when lhotse is installed."""
+    found = Path(sys.executable).parent / "lhotse"
+    return str(found) if found.exists() else shutil.which("lhotse")
+
+
+def measure_lhotse(data: Path, out: Path, audio_s: float) -> dict:
+    """`lhotse prepare librispeech` + `lhotse cut simple` + `lhotse shar export -a original`
+    on the same tree, each a whole process as a user runs it: CPU of all three."""
+    cli = lhotse_cli()
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    manifests, part = out / "manifests", "train-clean-100"
+    steps = [
+        ["prepare", "librispeech", "-p", part, str(data / "LibriSpeech"), str(manifests)],
+        [
+            "cut",
+            "simple",
+            "-r",
+            str(manifests / f"librispeech_recordings_{part}.jsonl.gz"),
+            "-s",
+            str(manifests / f"librispeech_supervisions_{part}.jsonl.gz"),
+            str(out / "cuts.jsonl.gz"),
+        ],
+        ["shar", "export", "-a", "original", str(out / "cuts.jsonl.gz"), str(out / "shar")],
+    ]
+    start = resource.getrusage(resource.RUSAGE_CHILDREN)
+    for step in steps:
+        subprocess.run([cli, *step], check=True, capture_output=True)
+    end = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (end.ru_utime + end.ru_stime) - (start.ru_utime + start.ru_stime)
+    return {"audio_s": audio_s, "cpu_s": cpu}
 
 
 def measure_espeak_cli(voice: str) -> dict:
@@ -183,9 +248,9 @@ def measure_gutenberg_source(voice: str) -> dict:
     return {"audio_s": seconds, "cpu_s": cpu_seconds() - start}
 
 
-def best(kind: str, *args: str, repeat: int = 3) -> dict:
-    """The fastest of ``repeat`` runs of a measurement (the least disturbed by the machine)."""
-    return min((child(kind, *args) for _ in range(repeat)), key=lambda r: r["cpu_s"])
+def runs(kind: str, *args: str, count: int = 3) -> list[dict]:
+    """``count`` runs of a measurement, each in a fresh interpreter."""
+    return [child(kind, *args) for _ in range(count)]
 
 
 def child(kind: str, *args: str) -> dict:
@@ -204,13 +269,67 @@ def child(kind: str, *args: str) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def write_config(path: Path, source: str) -> Path:
-    path.write_text(f"[corpus]\nseed = 1\nmax_seconds = 35.0\n\n[[source]]\n{source}\n")
+def write_config(path: Path, source: str, quality: str = "") -> Path:
+    path.write_text(f"[corpus]\nseed = 1\nmax_seconds = 35.0\n{quality}\n[[source]]\n{source}\n")
     return path
+
+
+BARE = "\n[quality]\nmeasures = []\ndedupe_sounds = false\n"
 
 
 def xrt(result: dict) -> float:
     return result["audio_s"] / result["cpu_s"]
+
+
+def margin(full: dict, small: dict) -> dict:
+    """The cost of what one build did beyond the other (its audio and CPU seconds)."""
+    return {k: full[k] - small[k] for k in ("audio_s", "cpu_s")}
+
+
+# where a default build's CPU goes: (step, module, function[, only as called by this function])
+STEPS = (
+    ("FLAC decode (soundfile)", "corpus/audio.py", "decode", None),
+    ("to the corpus format", "corpus/audio.py", "to_corpus_format", None),
+    ("transcript: normalize, readings", "corpus/text.py", "readings", "to_utterance"),
+    ("measures: Silero VAD (speech_ratio, chars/s)", "corpus/vad.py", "speech_spans", None),
+    ("measures: WADA-SNR", "corpus/measures.py", "wada_snr", None),
+    (
+        "fingerprint + sketch (sound dedupe keys)",
+        "corpus/fingerprint.py",
+        "prints_and_sketch",
+        None,
+    ),
+    ("record encode + part write", "corpus/parts.py", "write", None),
+    ("sound dedupe: compare candidates", "corpus/repeats.py", "repeats", None),
+    ("unit cache: manifest, sha1 for resume", "corpus/workdir.py", "store", None),
+    ("publish: shard copy", "corpus/shards.py", "write_shard", None),
+)
+
+
+def profile_lines(stats_path: Path, audio_s: float) -> list[str]:
+    """The STEPS' cumulative seconds in one profiled build, the rest as Beam and start-up."""
+    import pstats
+
+    stats = pstats.Stats(str(stats_path)).stats  # type: ignore[attr-defined]
+    total = max(v[3] for v in stats.values())
+    lines, counted = [], 0.0
+    for label, module, name, caller in STEPS:
+        spent = 0.0
+        for (path, _, function), (_, _, _, cumulative, callers) in stats.items():
+            if path.endswith(module) and function == name:
+                if caller is None:
+                    spent += cumulative
+                else:
+                    spent += sum(v[3] for k, v in callers.items() if k[2] == caller)
+        counted += spent
+        lines.append(
+            f"  {label:<48} {spent:>6.2f} s {spent / total:>5.0%} {audio_s / max(spent, 1e-9):>9.0f}x"
+        )
+    rest = total - counted
+    lines.append(
+        f"  {'Beam, imports, plan, listing, the rest':<48} {rest:>6.2f} s {rest / total:>5.0%}"
+    )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -218,8 +337,9 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--minutes", type=float, default=60.0, help="minutes of generated speech (default 60)"
+        "--minutes", type=float, default=180.0, help="minutes of generated speech (default 180)"
     )
+    parser.add_argument("--runs", type=int, default=3, help="fresh runs of each measurement")
     parser.add_argument("--work", default=str(REPO / "build" / "bench"))
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -227,15 +347,19 @@ def main(argv: list[str] | None = None) -> int:
         kind, rest = args.child[0], args.child[1:]
         fn = {
             "floor": lambda: measure_floor(Path(rest[0]), Path(rest[1])),
-            "build": lambda: measure_build(Path(rest[0]), Path(rest[1])),
+            "floor-vad": lambda: measure_floor(Path(rest[0]), Path(rest[1]), vad=True),
+            "build": lambda: measure_build(
+                Path(rest[0]), Path(rest[1]), Path(rest[2]) if len(rest) > 2 else None
+            ),
             "espeak": lambda: measure_espeak_cli(rest[0]),
+            "lhotse": lambda: measure_lhotse(Path(rest[0]), Path(rest[1]), float(rest[2])),
             "gutenberg": lambda: measure_gutenberg_source(rest[0]),
         }[kind]
         result = fn()
         print(json.dumps({**result, "peak_mb": peak_mb()}))
         return 0
 
-    work = Path(args.work)
+    work, n = Path(args.work), args.runs
     data = work / f"librispeech-{args.minutes:g}min"
     t = time.time()
     total = make_librispeech(data, args.minutes)
@@ -244,53 +368,113 @@ def main(argv: list[str] | None = None) -> int:
         f"data: {total / 60:.1f} min of espeak-ng speech, {speakers} speakers, LibriSpeech layout "
         f"({time.time() - t:.0f} s to make or reuse) in {data}"
     )
-    half = subset(work / f"half-{args.minutes:g}", data, max(1, speakers // 2))
-    tiny = subset(work / f"tiny-{args.minutes:g}", data, 1)
+    tiny = subset(work / f"tiny-v2-{args.minutes:g}", data, 1)
 
-    floor = best("floor", str(data), str(work / "floor"))
-    runs = {}
-    for name, folder in (("tiny", tiny), ("half", half), ("full", data)):
-        config = write_config(work / f"{name}.toml", f'type = "librispeech"\npath = "{folder}"')
-        runs[name] = best("build", str(config), str(work / f"out-{name}"))
-    steady = {
-        "audio_s": runs["full"]["audio_s"] - runs["tiny"]["audio_s"],
-        "cpu_s": runs["full"]["cpu_s"] - runs["tiny"]["cpu_s"],
+    floor = runs("floor", str(data), str(work / "floor"), count=n)
+    floor_vad = runs("floor-vad", str(data), str(work / "floor"), count=n)
+    builds: dict[str, list[dict]] = {}
+    for kind, quality in (("bare", BARE), ("default", "")):
+        for name, folder in (("tiny", tiny), ("full", data)):
+            config = write_config(
+                work / f"{kind}-{name}.toml", f'type = "librispeech"\npath = "{folder}"', quality
+            )
+            builds[f"{kind}-{name}"] = runs(
+                "build", str(config), str(work / f"out-{kind}-{name}"), count=n
+            )
+    margins = {
+        kind: [margin(f, s) for f, s in zip(builds[f"{kind}-full"], builds[f"{kind}-tiny"])]
+        for kind in ("bare", "default")
     }
+    peer = lhotse_cli() and runs("lhotse", str(data), str(work / "lhotse"), str(total), count=n)
     voice = "en-us"
-    cli = best("espeak", voice)
-    source = best("gutenberg", voice)
+    cli = runs("espeak", voice, count=n)
+    source = runs("gutenberg", voice, count=n)
     tts_config = write_config(
         work / "tts.toml",
         f'type = "gutenberg"\nbooks = ["{BOOK}"]\nvoices = ["{voice}"]\nrates = [160]',
     )
-    tts_build = best("build", str(tts_config), str(work / "out-tts"))
+    tts_build = runs("build", str(tts_config), str(work / "out-tts"), count=n)
+
+    def ratios(rs: list[dict], bases: list[dict]) -> list[float]:
+        return [xrt(r) / xrt(b) for r, b in zip(rs, bases)]
 
     rows = [
-        ("(a) FLAC decode + TFRecord write (soundfile + tf.io, the floor)", floor, None),
-        ("(b) LibriSpeech build, whole job (Beam DirectRunner)", runs["full"], floor),
-        ("(b) LibriSpeech build, steady state", steady, floor),
-        ("(c) espeak-ng command line, one call per piece", cli, None),
-        ("(c) Gutenberg source (pyttsx3 on libespeak-ng)", source, cli),
-        ("(c) Gutenberg build, whole job (Beam DirectRunner)", tts_build, cli),
+        ("(a) floor: FLAC decode + TFRecord write (soundfile + tf.io)", floor, None),
+        ("(a) floor + Silero VAD (faster-whisper), the default measures'", floor_vad, None),
+        ("(b) bare build (no measures, no dedupe), whole job", builds["bare-full"], floor),
+        ("(b) bare build, at the margin", margins["bare"], floor),
+        ("(b) default build (make corpus defaults), whole job", builds["default-full"], floor_vad),
+        ("(b) default build, at the margin", margins["default"], floor_vad),
+        *(
+            [
+                ("(e) lhotse prepare + cut simple + shar export -a original", peer, None),
+                ("(e) bare build, whole job, beside lhotse", builds["bare-full"], peer),
+                ("(e) default build, whole job, beside lhotse", builds["default-full"], peer),
+            ]
+            if peer
+            else []
+        ),
+        ("(d) espeak-ng command line, one call per piece", cli, None),
+        ("(d) Gutenberg source (pyttsx3 on libespeak-ng)", source, cli),
+        ("(d) Gutenberg build, whole job (Beam DirectRunner)", tts_build, cli),
     ]
+    print(f"\n{'stage':<66} {'audio min':>9} {'x-realtime/core':>22} {'vs baseline':>20}")
+    for label, rs, bases in rows:
+        ratio = spread(ratios(rs, bases)) if bases else "baseline"
+        speeds = spread([xrt(r) for r in rs], 0)
+        print(f"{label:<66} {rs[0]['audio_s'] / 60:>9.1f} {speeds:>22} {ratio:>20}")
+    if not peer:
+        print("(e) lhotse: skipped, not installed (pip install torch==2.13.0 lhotse urllib3)")
+    startup = {
+        kind: [
+            s["cpu_s"] / f["cpu_s"] for f, s in zip(builds[f"{kind}-full"], builds[f"{kind}-tiny"])
+        ]
+        for kind in ("bare", "default")
+    }
     print(
-        f"\n{'stage':<66} {'audio min':>9} {'CPU s':>7} {'x-realtime/core':>16} {'vs baseline':>11}"
+        f"start-up (a one-speaker build, {builds['bare-tiny'][0]['audio_s'] / 60:.1f} min) as a share of "
+        f"the whole build: bare {spread(startup['bare'])}, default {spread(startup['default'])}; "
+        "the margins leave it out"
     )
-    for label, r, base in rows:
-        ratio = f"{xrt(r) / xrt(base):.2f}x" if base else "baseline"
-        print(
-            f"{label:<66} {r['audio_s'] / 60:>9.1f} {r['cpu_s']:>7.2f} {xrt(r):>16.0f} {ratio:>11}"
-        )
     print(
-        "\npeak memory of a LibriSpeech build (MB): "
+        "peak memory (MB) of a build, one-speaker / whole: "
         + ", ".join(
-            f"{name} {runs[name]['audio_s'] / 60:.1f} min -> {runs[name]['peak_mb']:.0f}"
-            for name in ("tiny", "half", "full")
+            f"{kind} {max(r['peak_mb'] for r in builds[kind + '-tiny']):.0f} / "
+            f"{max(r['peak_mb'] for r in builds[kind + '-full']):.0f}"
+            for kind in ("bare", "default")
         )
     )
+    stats = work / "default-build.prof"
+    config = work / "default-full.toml"
+    profiled = child("build", str(config), str(work / "out-default-full"), str(stats))
     print(
-        f"goals: (b) steady >= 0.5x floor: {xrt(steady) / xrt(floor):.2f}x; "
-        f"Gutenberg source >= 0.5x espeak-ng: {xrt(source) / xrt(cli):.2f}x"
+        f"\n(c) where a default build's CPU goes (cProfile, one in-process build of {profiled['audio_s'] / 60:.0f} min;"
+    )
+    print("    seconds of the main thread, share, x-realtime of that step alone):")
+    print("\n".join(profile_lines(stats, profiled["audio_s"])))
+
+    bare, default = ratios(margins["bare"], floor), ratios(margins["default"], floor_vad)
+    goal(
+        "make corpus, bare, at the margin, vs the floor",
+        bare,
+        "decode + write",
+        ">= 0.8",
+        statistics.median(bare) >= 0.8,
+    )
+    goal(
+        "make corpus, defaults, at the margin, vs floor + VAD",
+        default,
+        "decode + VAD + write",
+        ">= 0.8",
+        statistics.median(default) >= 0.8,
+    )
+    tts = ratios(source, cli)
+    goal(
+        "Gutenberg source vs the espeak-ng command line",
+        tts,
+        "espeak-ng CLI",
+        ">= 0.5",
+        statistics.median(tts) >= 0.5,
     )
     return 0
 

@@ -23,6 +23,8 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks import goal
+
 REPO = Path(__file__).resolve().parent.parent
 PER_CHAPTER = 100
 RATE = 16000
@@ -218,10 +220,23 @@ def main(argv: list[str] | None = None) -> int:
                 f"{r['peak_mb']:>12.0f}"
             )
         growth = large["peak_mb"] / small["peak_mb"] - 1
+        per_utt = (
+            1024
+            * (large["peak_mb"] - small["peak_mb"])
+            / (large["utterances"] - small["utterances"])
+        )
         linear = (large["cpu_s"] / large["utterances"]) / (small["cpu_s"] / small["utterances"])
         print(
-            f"goal: peak RSS at 10*N within 10 % of N's: {growth:+.0%}; "
-            f"CPU time per utterance at 10*N / at N: {linear:.2f} (1.00 = linear)"
+            f"largest process of the whole tree (launcher and workers): {small['peak_mb']:.0f} MB -> "
+            f"{large['peak_mb']:.0f} MB ({growth:+.0%}), {per_utt:.3f} KB per utterance more "
+            f"(goal: under 0.1 KB); CPU time per utterance at 10*N / at N: {linear:.2f} (1.00 = linear)"
+        )
+        goal(
+            "scale: memory growth per utterance, 20k -> 200k (KB)",
+            [per_utt],
+            "the 20 000-utterance build",
+            "< 0.1",
+            per_utt < 0.1,
         )
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.bench_scale", "--child-plan", str(args.units), "100"],

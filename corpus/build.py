@@ -19,9 +19,10 @@ import numpy as np
 from speechmill.corpus import audio as audio_lib
 from speechmill.corpus.config import CorpusSettings
 from speechmill.corpus.errors import os_name
-from speechmill.corpus.fingerprint import sketch
+from speechmill.corpus.fingerprint import prints_and_sketch
 from speechmill.corpus.measures import measure
 from speechmill.corpus.parts import PartIndex, PartWriter, UnitResult
+from speechmill.corpus.print_files import PrintWriter
 from speechmill.corpus.quality import judge
 from speechmill.corpus.reject import Reject, RejectRecord, record_reject
 from speechmill.corpus.schema import Utterance
@@ -171,6 +172,7 @@ def build_unit(
     """Read one unit, clean every segment, write the survivors to ``part_path(split)``; returns
     the unit's result and each part's record index (by path)."""
     writers: dict[str, PartWriter] = {}
+    prints: dict[str, PrintWriter] = {}
     rejects: list[RejectRecord] = []
     notes: list[Note] = []
     accepted = 0
@@ -200,8 +202,14 @@ def build_unit(
             split = source.split or item.split or assign_split(item.group, settings)
             if split not in writers:
                 writers[split] = PartWriter(part_path(split))
-            sounds = settings.quality.dedupe_sounds
-            writers[split].write(utt, sketch(utt.audio, settings.sample_rate) if sounds else "")
+                if settings.quality.dedupe_sounds:
+                    prints[split] = PrintWriter(part_path(split))
+            if settings.quality.dedupe_sounds:
+                words, key = prints_and_sketch(utt.audio, settings.sample_rate)
+                writers[split].write(utt, key)
+                prints[split].add(words)  # the dedupe compares these, not the audio again
+            else:
+                writers[split].write(utt)
             accepted += 1
             if source.limit is not None and accepted >= source.limit:
                 break
@@ -216,7 +224,7 @@ def build_unit(
             )
         )
     finally:
-        for writer in writers.values():
+        for writer in [*writers.values(), *prints.values()]:
             writer.close()
     ordered = sorted(writers.items())
     result = UnitResult(

@@ -28,6 +28,7 @@ import math
 
 import numpy as np
 import scipy.fft
+import soxr
 
 BANDS = 33
 LOW_HZ, HIGH_HZ = 200.0, 4000.0
@@ -36,6 +37,7 @@ MAX_BIT_ERRORS = 0.20  # share of differing bits up to which two clips are one s
 # copy at 24 kb/s differs in 13-16 %, at 64 kb/s 4 %; one espeak-ng voice reading a sentence
 # in two accents (en, en-us) 26 %, at another rate 38-49 %; another sentence 41-49 %
 MIN_OVERLAP = 0.6  # share of the longer clip the matched frames must cover
+HEARD_RATE = 8000  # the rate the fingerprint hears (twice the top band's edge)
 SHIFT_SLACK = 20  # frames (200 ms) of shift searched beyond the difference in length
 SKETCH_KEYS = 32  # MinHash functions: the keys a record has
 QUIET_SHARE = 40  # percent of a clip's frames, the quietest, whose words the sketch leaves out
@@ -62,16 +64,30 @@ def _band_matrix(rate: int, n_fft: int) -> np.ndarray:
 
 
 def log_bands(pcm: np.ndarray, rate: int) -> np.ndarray:
-    """(frames, BANDS) log band energies of a clip."""
+    """(frames, BANDS) log band energies of a clip, heard at ``HEARD_RATE`` (the bands end at
+    4 kHz: at 8 kHz the frames and their transforms are half as long)."""
     wave = np.asarray(pcm, dtype=np.float32) / 32768.0
+    if rate > HEARD_RATE:
+        wave, rate = soxr.resample(wave, rate, HEARD_RATE), HEARD_RATE
     n_fft, hop = int(WINDOW_S * rate), int(HOP_S * rate)
     if len(wave) < n_fft:
         return np.zeros((0, BANDS))
     count = 1 + (len(wave) - n_fft) // hop
     frames = np.lib.stride_tricks.sliding_window_view(wave, n_fft)[::hop][:count]
-    spectrum = scipy.fft.rfft(frames * _window(n_fft), axis=1)  # float32 in, complex64 out
-    power = spectrum.real**2 + spectrum.imag**2
-    return np.log(power @ _band_matrix(rate, n_fft).T + 1e-9)
+    spectrum = scipy.fft.rfft(frames * _window(n_fft), axis=1, overwrite_x=True)
+    lo, hi, bank = _bands(rate, n_fft)  # only the bins some band covers
+    heard = spectrum[:, lo:hi]
+    power = heard.real**2 + heard.imag**2
+    return np.log(power @ bank + 1e-9)
+
+
+@functools.cache
+def _bands(rate: int, n_fft: int) -> tuple[int, int, np.ndarray]:
+    """(first bin, bin past the last, filters of those bins as a (bins, BANDS) matrix)."""
+    bank = _band_matrix(rate, n_fft)
+    covered = np.flatnonzero(bank.any(axis=0))
+    lo, hi = int(covered[0]), int(covered[-1]) + 1
+    return lo, hi, np.ascontiguousarray(bank[:, lo:hi].T)
 
 
 @functools.cache
@@ -125,16 +141,19 @@ def _voted_shifts(a: np.ndarray, b: np.ndarray, reach: int) -> list[int]:
     sorted_a = a[order]
     left = np.searchsorted(sorted_a, b, side="left")
     right = np.searchsorted(sorted_a, b, side="right")
-    votes: dict[int, int] = {}
-    for j in np.flatnonzero(right > left):
-        if b[j] == 0:
-            continue  # digital silence agrees everywhere
-        for i in order[left[j] : right[j]]:
-            shift = int(i) - int(j)
-            if -reach <= shift <= reach:
-                votes[shift] = votes.get(shift, 0) + 1
-    top = sorted(votes, key=lambda s: (-votes[s], abs(s)))[:3]
-    return sorted({s + d for s in top for d in (-1, 0, 1) if -reach <= s + d <= reach})
+    counts = np.where(b == 0, 0, right - left)  # digital silence agrees everywhere
+    total = int(counts.sum())
+    if not total:
+        return []
+    js = np.repeat(np.arange(len(b)), counts)  # every pair of equal words: b's frame ...
+    starts = np.repeat(left - (np.cumsum(counts) - counts), counts)
+    shifts = order[starts + np.arange(total)] - js  # ... and a's frame: their shift
+    shifts = shifts[np.abs(shifts) <= reach]
+    if not len(shifts):
+        return []
+    found, votes = np.unique(shifts, return_counts=True)
+    best = sorted(zip(found.tolist(), votes.tolist()), key=lambda sv: (-sv[1], abs(sv[0])))[:3]
+    return sorted({s + d for s, _ in best for d in (-1, 0, 1) if -reach <= s + d <= reach})
 
 
 def could_be_same(a_samples: int, b_samples: int) -> bool:
@@ -160,24 +179,39 @@ def _salts() -> np.ndarray:
 def sketch(pcm: np.ndarray, rate: int) -> str:
     """The clip's MinHash over its set of frame words, as hex ("": too short for one): for each
     of ``SKETCH_KEYS`` stable hash functions, the word whose hash is least."""
+    return prints_and_sketch(pcm, rate)[1]
+
+
+def prints_and_sketch(pcm: np.ndarray, rate: int) -> tuple[np.ndarray, str]:
+    """The clip's frame words (``prints``) and its sketch, from one pass over its audio."""
     if len(pcm) < MIN_SECONDS * rate:
-        return ""
+        return prints(pcm, rate), ""
     energy = log_bands(pcm, rate)
+    every = words_of(energy)
     if len(energy) < 8:
-        return ""
+        return every, ""
     loudness = energy.sum(axis=1)[1:]
-    heard = words_of(energy)[loudness >= np.percentile(loudness, QUIET_SHARE)]
+    heard = every[loudness >= np.percentile(loudness, QUIET_SHARE)]
     words = np.unique(heard)  # of the louder frames: a pause's words are its noise's, alike
     words = words[(words != 0) & (words != 0xFFFFFFFF)]  # digital silence, a constant tone
     if len(words) < 4:
-        return ""
+        return every, ""
     w = words.astype(np.uint64)[None, :] ^ _salts()[:, None]
     with np.errstate(over="ignore"):
         h = w * MIX
         h ^= h >> np.uint64(29)
         h *= MIX
     chosen = words[np.argmin(h, axis=1)]
-    return chosen.astype(">u4").tobytes().hex()
+    return every, chosen.astype(">u4").tobytes().hex()
+
+
+def first_shared_key(a: str, b: str) -> int:
+    """The number of the first hash function whose word two sketches share (-1: none): the
+    one key under which the pair is compared, however many keys they share."""
+    for j in range(min(len(a), len(b)) // 8):
+        if a[8 * j : 8 * j + 8] == b[8 * j : 8 * j + 8]:
+            return j
+    return -1
 
 
 def keys(value: str) -> list[str]:

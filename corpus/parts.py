@@ -11,7 +11,6 @@ and the whole-corpus facts need memory per unit, never per utterance.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import re
 from typing import BinaryIO
 
@@ -108,7 +107,7 @@ class PartSummary:
     bytes: int
     samples: int
     spelled: int  # records whose raw transcript had digits or symbols read out
-    sha1: str = ""  # of the whole part file
+    sha1: str = ""  # of the whole piece, where a job keeps one (an export's piece)
 
     @classmethod
     def of(
@@ -151,7 +150,8 @@ class UnitResult:
 
 
 class PartWriter:
-    """Appends framed records to a part file, keeping its record index and sha1."""
+    """Appends framed records to a part file, keeping its record index (a finished part is
+    known again by its size and time, corpus/workdir.py: no hash of its bytes is kept)."""
 
     def __init__(self, path: str):
         self.path = path
@@ -159,7 +159,6 @@ class PartWriter:
         self.ends: list[int] = []
         self.rows: list[Row] = []
         self.offset = 0
-        self.digest = hashlib.sha1()
 
     def write(self, utt: Utterance, sketch: str = "") -> None:
         self.write_framed(frame_chunks(record_chunks(utt)), utt, sketch)
@@ -182,7 +181,6 @@ class PartWriter:
         """Append one framed record (the pieces of its bytes) and its row of the index."""
         for piece in data:
             self.file.write(piece)
-            self.digest.update(piece)
             self.offset += len(piece)
         self.ends.append(self.offset)
         self.rows.append(row)
@@ -205,4 +203,4 @@ class PartWriter:
         )
 
     def summary(self, split: str, source: str, key: str) -> PartSummary:
-        return PartSummary.of(split, self.path, source, key, self.index, self.digest.hexdigest())
+        return PartSummary.of(split, self.path, source, key, self.index)

@@ -37,6 +37,7 @@ import numpy as np
 from speechmill.corpus import fingerprint, storage
 from speechmill.corpus.candidates import Seen
 from speechmill.corpus.parts import PartIndex, PartSummary, PartWriter, UnitResult
+from speechmill.corpus.print_files import record_words
 from speechmill.corpus.reject import RejectRecord
 from speechmill.corpus.workdir import INDEX_SUFFIX
 
@@ -44,6 +45,7 @@ log = logging.getLogger("speechmill.rejects")
 ID_REASON, SOUND_REASON = "text:duplicate-id", "audio:duplicate"
 SPLIT_RANK = {"test": 0, "dev": 1, "train": 2}  # which copy of a repeat is kept
 MAX_COMPARED = 64  # earlier records of a key one record is compared with (a key of many: noise)
+MAX_SCANNED = 1_000  # earlier records of a key looked at for those it is compared with
 MAX_GROUP = 10_000  # records of one sound key held and compared, the first in keep order
 ReadIndex = Callable[[str, str], PartIndex]
 
@@ -59,6 +61,7 @@ class Occurrence:
     item_id: str = ""
     span: tuple[int, int] = (0, 0)  # its bytes in the part file
     samples: int = 0
+    sketch: str = ""  # its sound keys: a pair is compared under the first key they share
 
     @property
     def where(self) -> str:
@@ -114,6 +117,7 @@ def candidates(
                 item_id,
                 span,
                 index.samples[record],
+                index.sketches[record] if sounds and index.sketches else "",
             )
             for key in keys:
                 if seen.maybe_repeated(key):
@@ -124,7 +128,9 @@ def repeats(key: str, found: Iterable[Occurrence], sample_rate: int) -> Iterator
     """(unit digest, drop) for every occurrence of ``key`` that repeats an earlier one. Memory
     is bounded whatever the key's count: an id's occurrences are read twice (the first, then
     the rest; a GroupByKey's values can be), a sound key's first ``MAX_GROUP`` in keep order
-    are compared (a key so common is noise, and its records meet under their other keys)."""
+    are compared, a pair of records under the first key they share only (the one comparison
+    of a pair however many keys they share), each record with up to ``MAX_COMPARED`` of the
+    ``MAX_SCANNED`` before it (a key so common is noise)."""
     if key.startswith("id:"):
         first = min(found)
         detail = f"the same id as an utterance kept in {first.where}"
@@ -133,17 +139,24 @@ def repeats(key: str, found: Iterable[Occurrence], sample_rate: int) -> Iterator
                 yield o.digest, Drop(o.path, o.order[4], (0,), o.item_id, ID_REASON, detail)
         return
     ordered = heapq.nsmallest(MAX_GROUP, found)
+    number = int(key.split(":")[1])
 
     def print_of(o: Occurrence) -> np.ndarray:
-        return record_prints(o.path, o.span, sample_rate)
+        return record_prints(o.path, o.order[4], o.span, sample_rate)
 
     for j, o in enumerate(ordered[1:], start=1):
-        for earlier in ordered[max(0, j - MAX_COMPARED) : j]:
+        compared = 0
+        for earlier in ordered[max(0, j - MAX_SCANNED) : j]:
             if (
-                earlier.item_id != o.item_id
-                and fingerprint.could_be_same(earlier.samples, o.samples)
-                and fingerprint.same_sound(print_of(earlier), print_of(o))
+                earlier.item_id == o.item_id
+                or fingerprint.first_shared_key(earlier.sketch, o.sketch) != number
+                or not fingerprint.could_be_same(earlier.samples, o.samples)
             ):
+                continue  # the pair meets under its first shared key only, once
+            if compared == MAX_COMPARED:
+                break
+            compared += 1
+            if fingerprint.same_sound(print_of(earlier), print_of(o)):
                 detail = f"the same sound as {earlier.item_id}, kept in {earlier.where}"
                 priority = (1, *earlier.order)  # the earliest it sounds like is named
                 yield o.digest, Drop(o.path, o.order[4], priority, o.item_id, SOUND_REASON, detail)
@@ -151,8 +164,12 @@ def repeats(key: str, found: Iterable[Occurrence], sample_rate: int) -> Iterator
 
 
 @functools.lru_cache(maxsize=512)  # a worker's recent records (a record has up to 32 keys)
-def record_prints(path: str, span: tuple[int, int], sample_rate: int) -> np.ndarray:
-    """A record's fingerprint, from its audio in its part file."""
+def record_prints(path: str, record: int, span: tuple[int, int], sample_rate: int) -> np.ndarray:
+    """A record's fingerprint: the words the build kept beside its part, else (a part made
+    before them) from its audio."""
+    words = record_words(path, record)
+    if words is not None:
+        return words
     return fingerprint.prints(record_audio(path, span), sample_rate)
 
 

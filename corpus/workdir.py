@@ -164,7 +164,7 @@ class UnitCache:
                 summary = PartSummary(
                     part["split"], full, part["source"], part["key"], **totals, sha1=part["sha1"]
                 )
-            if _sha1_of(full, summary.bytes) != part["sha1"]:
+            if not _unchanged(full, summary.bytes, part.get("mtime"), part["sha1"]):
                 return None
             parts.append(summary)
         unit = manifest["unit"]
@@ -221,6 +221,7 @@ class UnitCache:
                     "bytes": p.bytes,
                     "samples": p.samples,
                     "spelled": p.spelled,
+                    "mtime": _mtime(p.path),
                 }
                 for p in result.parts
             ],
@@ -259,6 +260,22 @@ def _checksum(manifest: dict) -> str:
     damaged manifest does not verify, and its unit is rebuilt."""
     body = {key: value for key, value in manifest.items() if key != "checksum"}
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _mtime(path: str) -> float | None:
+    """A finished part's modification time, which with its size knows it again on a re-run."""
+    found = storage.match(path)
+    return found[0].mtime if found else None
+
+
+def _unchanged(path: str, size: int, mtime: float | None, sha1: str) -> bool:
+    """Whether a finished part is still as its manifest says: the same size and modification
+    time (a re-run reads none of the bytes it finished, as make and rsync judge a file; a part
+    cut short or written again differs), or, for a manifest without a time, the same sha1."""
+    if mtime is not None:
+        found = storage.match(path)
+        return bool(found) and found[0].size == size and found[0].mtime == mtime
+    return bool(sha1) and _sha1_of(path, size) == sha1
 
 
 def _sha1_of(path: str, size: int) -> str | None:

@@ -45,7 +45,7 @@ from speechmill.corpus.workdir import (
 )
 from speechmill.pipelines.dedupe import Dedupe
 from speechmill.pipelines.job import DEFAULT_RUN, CorpusJob, JobRun, run_corpus_job
-from speechmill.pipelines.transforms import staging_path
+from speechmill.pipelines.transforms import one_thread_per_worker, staging_path
 
 log = logging.getLogger("speechmill.build")
 DEFAULT_CONFIG = "configs/default.toml"
@@ -98,6 +98,7 @@ class BuildUnits(beam.DoFn):
         self.tables = tables  # fingerprint of each [[source]] table and the settings
 
     def setup(self) -> None:
+        one_thread_per_worker()  # a worker on a cluster did not start from our launcher
         for source in self.sources:
             source.setup()
         self.labels = {
