@@ -147,6 +147,20 @@ def test_the_same_sound_is_published_once_and_two_readings_stay(tmp_path):
     assert {"folder/allison/read160", "folder/allison/read185"} <= set(kept)
     assert len(kept) == 1 + len(others) + 2
     assert info["rejects"]["by_reason"] == {"audio:duplicate": 2}
+    # the prints the dedupe compared are those of the audio each part holds, record by record
+    from speechmill.corpus import fingerprint
+    from speechmill.corpus.print_files import record_words
+    from speechmill.corpus.schema import decode_utterance
+    from speechmill.corpus.tfrecord import read_records
+
+    parts = sorted((out / ".parts").glob("*.tfrecord"))
+    assert parts and all(p.with_name(p.name + ".prints").exists() for p in parts)
+    for part in parts:
+        with open(part, "rb") as f:
+            held = list(read_records(f))
+        for i, record in enumerate(held):
+            words = record_words(str(part), i)
+            assert np.array_equal(words, fingerprint.prints(decode_utterance(record).audio, 16000))
 
 
 def encode_mp3(samples: np.ndarray) -> bytes:
