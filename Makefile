@@ -11,7 +11,7 @@ LIMIT      ?=
 FRESH      ?=
 DASK       ?=
 BEAM_ARGS  ?=
-BENCH_MINUTES ?= 60
+BENCH_MINUTES ?= 180
 FESTVOX    := /usr/share/festival/voices
 SYSTEM_PACKAGES := ffmpeg:ffmpeg espeak-ng:espeak-ng flite:flite festival:festival \
   $(FESTVOX)/english/kal_diphone:festvox-kallpc16k $(FESTVOX)/english/ked_diphone:festvox-kdlpc16k \

@@ -43,7 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     p.add_argument("--only", default=",".join(BENCHES), help="comma-separated benchmarks to run")
     p.add_argument(
-        "--minutes", type=float, default=60, help="minutes of speech the corpus benchmark generates"
+        "--minutes",
+        type=float,
+        default=180,
+        help="minutes of speech the corpus benchmark generates",
     )
     args = p.parse_args(argv)
     chosen = [b for b in args.only.split(",") if b]
@@ -56,15 +59,19 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     failed = 0
     for name in chosen:
-        extra = {"corpus": ["--minutes", str(args.minutes)], "captions": ["--minutes", "30"]}.get(
-            name, []
-        )
+        extra = {
+            "corpus": ["--minutes", str(args.minutes)],
+            "resume": ["--minutes", str(args.minutes)],
+            "captions": ["--minutes", "30"],
+        }.get(name, [])
+        began = time.time()
         failed += (
             subprocess.run(
                 [sys.executable, "-m", f"benchmarks.bench_{name}", *extra], cwd=checkout
             ).returncode
             != 0
         )
+        print(f"({name}: {time.time() - began:.0f} s)", flush=True)
     print_goals()
     print(f"\nmake bench on {machine()}: {(time.time() - started) / 60:.1f} min in all")
     return 1 if failed else 0
