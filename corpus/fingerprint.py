@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import NamedTuple
 
 import numpy as np
 import scipy.fft
@@ -109,7 +110,26 @@ def words_of(energy: np.ndarray) -> np.ndarray:
     return np.packbits(bits, axis=1, bitorder="little").view("<u4")[:, 0].astype(np.uint32)
 
 
-def bit_errors(a: np.ndarray, b: np.ndarray) -> tuple[float, int]:
+class Indexed(NamedTuple):
+    """A clip's frame words with their sorted order and runs of equal words, made once for
+    the many comparisons a record takes part in (corpus/repeats.py keeps them)."""
+
+    words: np.ndarray
+    order: np.ndarray  # positions of the words, sorted by word (stable)
+    values: np.ndarray  # the distinct words, ascending
+    starts: np.ndarray  # where each distinct word's run begins in the sorted order
+    counts: np.ndarray  # how many frames have it
+
+
+def indexed(words: np.ndarray | Indexed) -> Indexed:
+    if isinstance(words, Indexed):
+        return words
+    order = np.argsort(words, kind="stable")
+    values, starts, counts = np.unique(words[order], return_index=True, return_counts=True)
+    return Indexed(words, order, values, starts, counts)
+
+
+def bit_errors(a: np.ndarray | Indexed, b: np.ndarray | Indexed) -> tuple[float, int]:
     """(share of differing bits, shared frames) at the best shift of ``b`` against ``a``.
 
     The shifts tried are those at which words of the two clips agree exactly (each pair of equal
@@ -117,11 +137,13 @@ def bit_errors(a: np.ndarray, b: np.ndarray) -> tuple[float, int]:
     fifth of its words whole, all at its one true shift, and two sounds whose words never agree
     are not copies (nor do they share a sketch key). Only shifts within the difference in length
     plus ``SHIFT_SLACK`` that leave ``MIN_OVERLAP`` of the longer clip shared count."""
+    index = indexed(a)
+    a, b = index.words, b.words if isinstance(b, Indexed) else b
     if not len(a) or not len(b):
         return 1.0, 0
     least = math.ceil(MIN_OVERLAP * max(len(a), len(b)))
     reach = min(abs(len(a) - len(b)) + SHIFT_SLACK, max(len(a), len(b)) - least)
-    shifts = _voted_shifts(a, b, reach)
+    shifts = _voted_shifts(index, b, reach)
     best = (1.0, 0)
     for shift in shifts:
         lo_a, lo_b = max(0, shift), max(0, -shift)
@@ -135,19 +157,18 @@ def bit_errors(a: np.ndarray, b: np.ndarray) -> tuple[float, int]:
     return best
 
 
-def _voted_shifts(a: np.ndarray, b: np.ndarray, reach: int) -> list[int]:
+def _voted_shifts(a: Indexed, b: np.ndarray, reach: int) -> list[int]:
     """The shifts (``b`` against ``a``) that equal words vote for, best three and neighbours."""
-    order = np.argsort(a, kind="stable")
-    sorted_a = a[order]
-    left = np.searchsorted(sorted_a, b, side="left")
-    right = np.searchsorted(sorted_a, b, side="right")
-    counts = np.where(b == 0, 0, right - left)  # digital silence agrees everywhere
+    at = np.searchsorted(a.values, b)
+    at[at == len(a.values)] = 0
+    hit = (a.values[at] == b) & (b != 0)  # digital silence agrees everywhere
+    counts = np.where(hit, a.counts[at], 0)
     total = int(counts.sum())
     if not total:
         return []
     js = np.repeat(np.arange(len(b)), counts)  # every pair of equal words: b's frame ...
-    starts = np.repeat(left - (np.cumsum(counts) - counts), counts)
-    shifts = order[starts + np.arange(total)] - js  # ... and a's frame: their shift
+    starts = np.repeat(a.starts[at] - (np.cumsum(counts) - counts), counts)
+    shifts = a.order[starts + np.arange(total)] - js  # ... and a's frame: their shift
     shifts = shifts[np.abs(shifts) <= reach]
     if not len(shifts):
         return []
@@ -162,10 +183,11 @@ def could_be_same(a_samples: int, b_samples: int) -> bool:
     return min(a_samples, b_samples) >= MIN_OVERLAP * max(a_samples, b_samples)
 
 
-def same_sound(a: np.ndarray, b: np.ndarray) -> bool:
+def same_sound(a: np.ndarray | Indexed, b: np.ndarray | Indexed) -> bool:
     """Whether two clips' prints are one sound (see the module's docstring)."""
     share, shared = bit_errors(a, b)
-    return share <= MAX_BIT_ERRORS and shared >= MIN_OVERLAP * max(len(a), len(b))
+    longer = max(len(indexed(a).words), len(b.words if isinstance(b, Indexed) else b))
+    return share <= MAX_BIT_ERRORS and shared >= MIN_OVERLAP * longer
 
 
 MIX = np.uint64(0x9E3779B97F4A7C15)

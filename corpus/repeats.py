@@ -141,7 +141,7 @@ def repeats(key: str, found: Iterable[Occurrence], sample_rate: int) -> Iterator
     ordered = heapq.nsmallest(MAX_GROUP, found)
     number = int(key.split(":")[1])
 
-    def print_of(o: Occurrence) -> np.ndarray:
+    def print_of(o: Occurrence) -> fingerprint.Indexed:
         return record_prints(o.path, o.order[4], o.span, sample_rate)
 
     for j, o in enumerate(ordered[1:], start=1):
@@ -164,13 +164,15 @@ def repeats(key: str, found: Iterable[Occurrence], sample_rate: int) -> Iterator
 
 
 @functools.lru_cache(maxsize=512)  # a worker's recent records (a record has up to 32 keys)
-def record_prints(path: str, record: int, span: tuple[int, int], sample_rate: int) -> np.ndarray:
-    """A record's fingerprint: the words the build kept beside its part, else (a part made
-    before them) from its audio."""
+def record_prints(
+    path: str, record: int, span: tuple[int, int], sample_rate: int
+) -> fingerprint.Indexed:
+    """A record's fingerprint, indexed for comparing: the words the build kept beside its part,
+    else (a part made before them) from its audio."""
     words = record_words(path, record)
-    if words is not None:
-        return words
-    return fingerprint.prints(record_audio(path, span), sample_rate)
+    if words is None:
+        words = fingerprint.prints(record_audio(path, span), sample_rate)
+    return fingerprint.indexed(words)
 
 
 def record_audio(path: str, span: tuple[int, int]) -> np.ndarray:
