@@ -17,6 +17,27 @@ def cpu_seconds() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+def corpus_command(config: str | Path, out: str | Path, *extra: str) -> list[str]:
+    """The argv of a quiet `speechmill corpus` build in a child process (default runner)."""
+    import sys
+
+    return [
+        sys.executable,
+        "-m",
+        "speechmill.cli",
+        "corpus",
+        "--config",
+        str(config),
+        "--output",
+        str(out),
+        "--progress",
+        "none",
+        "--log-level",
+        "ERROR",
+        *extra,
+    ]
+
+
 def machine() -> str:
     """The machine a bench ran on, in one line: cores, CPU model, memory."""
     import os

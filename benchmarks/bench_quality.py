@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import REPO, cpu_seconds
+from benchmarks import REPO, corpus_command, cpu_seconds
 
 RATE = 16000
 DNSMOS_MINUTES = 2  # DNSMOS and its baselines hear the first minutes only (the rest scales)
@@ -172,20 +172,7 @@ def builds(material: list, folder: Path) -> None:
         out = folder / f"out{len(quality)}"
         start, wall = cpu_seconds(), time.time()
         subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "speechmill.cli",
-                "corpus",
-                "--config",
-                str(config),
-                "--output",
-                str(out),
-                "--log-level",
-                "ERROR",
-                "--progress",
-                "none",
-            ],
+            corpus_command(config, out),
             check=True,
             cwd=REPO,
             stdout=subprocess.DEVNULL,

@@ -22,26 +22,12 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks import REPO, goal, spread
+from benchmarks import REPO, corpus_command, goal, spread
 from benchmarks.bench_corpus import make_librispeech, write_config
 
 
 def command(config: Path, out: Path, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "speechmill.cli",
-        "corpus",
-        "--config",
-        str(config),
-        "--output",
-        str(out),
-        "--progress",
-        "none",
-        "--log-level",
-        "ERROR",
-        *extra,
-    ]
+    return corpus_command(config, out, *extra)
 
 
 def build(config: Path, out: Path, *extra: str) -> float:

@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks import goal
+from benchmarks import corpus_command, goal
 
 REPO = Path(__file__).resolve().parent.parent
 PER_CHAPTER = 100
@@ -63,21 +63,7 @@ def build_child(config: Path, out: Path) -> dict:
     """Run one fresh build on the default runner in a child process (measured from here)."""
     start, t = resource.getrusage(resource.RUSAGE_CHILDREN), time.time()
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "speechmill.cli",
-            "corpus",
-            "--config",
-            str(config),
-            "--output",
-            str(out),
-            "--fresh",
-            "--progress",
-            "none",
-            "--log-level",
-            "ERROR",
-        ],
+        corpus_command(config, out, "--fresh"),
         cwd=REPO,
         capture_output=True,
         text=True,
