@@ -41,9 +41,9 @@ class PrintWriter:
 
 def record_words(part_path: str, record: int) -> np.ndarray | None:
     """The frame words of record ``record`` of a part, or None when the part has no prints."""
-    found = storage.match(part_path + SUFFIX)
-    if not found:
-        return None
+    found, part = storage.match(part_path + SUFFIX), storage.match(part_path)
+    if not found or not part or found[0].mtime < part[0].mtime:
+        return None  # none, or left from before the part was written again (closed after it)
     ends = _ends(part_path, found[0].size, found[0].mtime)  # a part written again: read again
     if ends is None or record >= len(ends):
         return None
