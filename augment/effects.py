@@ -22,6 +22,7 @@ augmentation in training all read it; adding an effect is one row and its test.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -44,13 +45,12 @@ def _check(ok: bool, message: str) -> None:
 
 def check_params(effect: str, value: float) -> None:
     """Validate one effect parameter against its row of ``EFFECTS`` (recipes do this before any
-    audio is touched)."""
-    _check(effect in EFFECTS, f"unknown effect {effect!r}; effects: {', '.join(EFFECTS)}")
-    row = EFFECTS[effect]
-    _check(
-        np.isfinite(value) and row.low <= value <= row.high,
-        f"{effect}={value:g} is outside {row.low:g}..{row.high:g} {row.meaning}",
-    )
+    audio is touched; effects do it again on every call, so the messages are built only on error)."""
+    row = EFFECTS.get(effect)
+    if row is None:
+        raise EffectError(f"unknown effect {effect!r}; effects: {', '.join(EFFECTS)}")
+    if not (math.isfinite(value) and row.low <= value <= row.high):
+        raise EffectError(f"{effect}={value:g} is outside {row.low:g}..{row.high:g} {row.meaning}")
 
 
 def speed(x: np.ndarray, rate: int, factor: float) -> np.ndarray:
@@ -112,16 +112,20 @@ def add_noise(
     _check(noise.size > 0, "noise must be a non-empty signal")
     n = len(x)
     if len(noise) < n:
-        noise = np.tile(noise, int(np.ceil(n / len(noise))) + 1)
+        noise = np.tile(noise, -(-n // len(noise)) + 1)
     start = int(rng.integers(0, len(noise) - n + 1))
     piece = noise[start : start + n]
+    # Energies (sums of squares), not RMS: one square root, no divisions by the length.
     if energy is not None and len(energy) == len(noise) + 1:
-        noise_rms = float(np.sqrt(max(energy[start + n] - energy[start], 0.0) / max(n, 1) + 1e-20))
-    elif noise_rms is None or len(noise) != n:
-        noise_rms = rms(piece)
-    _check(noise_rms > 1e-9, "noise must be a non-silent signal")
-    scale = rms(x) / (noise_rms * 10.0 ** (snr_db / 20.0))
-    out = np.multiply(piece, np.float32(scale), dtype=np.float32)
+        noise_energy = max(float(energy[start + n] - energy[start]), 0.0)
+    elif noise_rms is not None and len(noise) == n:
+        noise_energy = noise_rms * noise_rms * n
+    else:
+        noise_energy = float(np.dot(piece, piece))
+    _check(noise_energy > 1e-18 * max(n, 1), "noise must be a non-silent signal")
+    x = np.asarray(x, dtype=np.float32)
+    scale = math.sqrt(float(np.dot(x, x)) / noise_energy) * 10.0 ** (-snr_db / 20.0)
+    out = piece * np.float32(scale)  # one new array; the speech is added into it in place
     out += x
     return out
 

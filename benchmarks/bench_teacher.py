@@ -128,6 +128,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--prompts", type=int, default=0, help="prompts to use, spread over the list (0: all)"
     )
+    p.add_argument(
+        "--sphinx-prompts",
+        type=int,
+        default=SPHINX_PROMPTS,
+        help=f"prompts pocketsphinx hears, spread over the list (default {SPHINX_PROMPTS}: it is slower)",
+    )
     p.add_argument("--teachers", default="whisper,pocketsphinx")
     p.add_argument("--no-model", action="store_true", help="skip our model's forward pass")
     args = p.parse_args(argv)
@@ -141,9 +147,11 @@ def main(argv: list[str] | None = None) -> int:
         "right CER p50/p90/p95/p99/max   wrong CER min/p1/p5/p50   threshold"
     )
     for spec in args.teachers.split(","):
-        if spec == "pocketsphinx" and not args.prompts and len(chosen) > SPHINX_PROMPTS:
-            print(f"({spec}: {SPHINX_PROMPTS} of the prompts, spread over the list: it is slower)")
-            m = measure(spec, *load(SPHINX_PROMPTS))
+        if spec == "pocketsphinx" and len(chosen) > args.sphinx_prompts:
+            print(
+                f"({spec}: {args.sphinx_prompts} of the prompts, spread over the list: it is slower)"
+            )
+            m = measure(spec, *load(args.sphinx_prompts))
         else:
             m = measure(spec, chosen, waves, wrong)
         right = "/".join(f"{v:.2f}" for v in m["right"])

@@ -3,17 +3,21 @@
 A repeated id (``id:...``) or two records that share a fingerprint key (``sound:...``,
 corpus/fingerprint.py) can be anywhere in a corpus. Moving every record's keys to one place
 to find them would hold the corpus; instead each worker adds the keys of its units to a
-:class:`Seen` sketch, two Bloom filters of ``BITS`` bits each: ``once`` (a key was seen) and
-``twice`` (it was seen again, in this sketch or in one merged with it). The sketches of all
+:class:`Seen` sketch of the keys seen once and the keys seen twice. The sketches of all
 workers merge into one (a Beam combiner: ``twice = twice1 | twice2 | (once1 & once2)``);
-the second pass moves only the keys the merged sketch says may have been seen twice. Until
-``SPARSE_MAX`` keys the sketch is two exact sets (a small job never allocates the filters). A Bloom
-filter never forgets a key, so a real repeat is always a candidate; a false candidate only
-costs a comparison. At ``BITS`` = 2**27 (16 MB a filter) and four probes, a job with 10
-million keys seen once (about 300 000 records with their 32 sound keys) has 0.1 % false
-candidates per key, about 3 % of records; at 10 million records the sketch is full and every
-record is a candidate (BITS is the one constant to raise). A sketch travels zlib-compressed
-(a sparse filter is a few KB).
+the second pass moves only the keys the merged sketch says may have been seen twice.
+
+A key is a 64-bit digest (blake2b, never Python's hash()). Until ``EXACT_MAX`` keys a sketch
+holds them exactly, as sorted numpy arrays (8 bytes a key: 8 MB at the most, no Python
+object per key); past it, two Bloom filters of ``BITS`` bits (16 MB each) with four probes
+made from the digest by double hashing. A Bloom filter never forgets a key, so a real repeat
+is always a candidate; a false candidate only costs a grouping of one (a key no other record
+has is never compared), so what a job drops does not depend on the form of the sketch. At
+``BITS`` = 2**27 and 10 million keys seen once (about 300 000 records with their 32 sound
+keys), 0.1 % of keys are false candidates, about 3 % of records; at 10 million records the
+filters are full and every record is a candidate (BITS is the one constant to raise). Keys
+are added in batches (a Python list of ints, folded into the arrays with numpy), so adding
+one costs a digest and an append. A sketch travels as its arrays (the filters zlib-compressed).
 """
 
 from __future__ import annotations
@@ -25,109 +29,161 @@ import numpy as np
 
 PROBES = 4
 BITS = 1 << 27
+EXACT_MAX = 1 << 20  # keys a sketch holds exactly (8 MB) before it becomes the two filters
+_BATCH = 8192  # keys added before a fold (at least; a fold takes up to an eighth of the keys)
+_LOW = np.uint64(0xFFFFFFFF)
+_EMPTY = np.zeros(0, dtype=np.uint64)
 
 
-SPARSE_MAX = 20_000  # keys a sketch holds as a set before it becomes the two filters
+def digest(key: str) -> int:
+    """A key's stable 64-bit digest."""
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
 
 
-def digest(key: str) -> bytes:
-    """A key's stable digest (blake2b, never Python's hash()): its filter positions."""
-    return hashlib.blake2b(key.encode("utf-8"), digest_size=8 * PROBES).digest()
+def places(digests: np.ndarray, bits: int) -> np.ndarray:
+    """The filter positions of each digest, ``(PROBES, n)``: ``h1 + i * h2`` (Kirsch and
+    Mitzenmacher's double hashing, as good as independent probes for a Bloom filter)."""
+    h1, h2 = digests & _LOW, (digests >> np.uint64(32)) | np.uint64(1)
+    steps = np.arange(PROBES, dtype=np.uint64)[:, None]
+    return (h1[None, :] + steps * h2[None, :]) % np.uint64(bits)
 
 
-def places(key_digest: bytes, bits: int) -> list[int]:
-    return [int.from_bytes(key_digest[8 * i : 8 * i + 8], "little") % bits for i in range(PROBES)]
+def _sorted_counts(digests: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct digests of a batch, sorted, and those that came more than once."""
+    values, counts = np.unique(np.array(digests, dtype=np.uint64), return_counts=True)
+    return values, values[counts > 1]
+
+
+def _member(sorted_keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Which ``values`` are in the sorted array ``sorted_keys``."""
+    if not len(sorted_keys):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_keys, values), len(sorted_keys) - 1)
+    return sorted_keys[at] == values
+
+
+def _union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Two sorted arrays of distinct keys -> their sorted union (a merge: timsort on two runs)."""
+    both = np.concatenate((a, b))
+    both.sort(kind="stable")
+    if len(both) < 2:
+        return both
+    return both[np.concatenate(([True], both[1:] != both[:-1]))]
 
 
 class Seen:
-    """Keys seen once and seen twice: exact sets while small (a small job never allocates the
-    filters), two Bloom filters of ``bits`` bits once ``SPARSE_MAX`` keys were seen."""
+    """Keys seen once and seen twice: exactly while at most ``exact_max`` keys were seen, then
+    two Bloom filters of ``bits`` bits."""
 
-    def __init__(self, bits: int = BITS):
-        self.bits = bits
-        self.once_keys: set[bytes] | None = set()
-        self.twice_keys: set[bytes] = set()
-        self.once = self.twice = np.zeros(0, dtype=np.uint8)
+    def __init__(self, bits: int = BITS, exact_max: int = EXACT_MAX):
+        self.bits, self.exact_max = bits, exact_max
+        self.exact = True
+        self.once_keys, self.twice_keys = _EMPTY, _EMPTY  # sorted, while exact
+        self.once = self.twice = np.zeros(0, dtype=np.uint8)  # the filters, once not exact
+        self.pending: list[int] = []
 
     @property
     def sparse(self) -> bool:
-        return self.once_keys is not None
+        """Whether the keys are held exactly (no filters allocated)."""
+        return self.exact
 
     def add(self, key: str) -> None:
-        d = digest(key)
-        if self.once_keys is not None:
-            (self.twice_keys if d in self.once_keys else self.once_keys).add(d)
-            if len(self.once_keys) > SPARSE_MAX:
-                self._to_filters()
-            return
-        at = places(d, self.bits)
-        if self._has(self.once, at):
-            self._set(self.twice, at)
-        else:
-            self._set(self.once, at)
+        self.pending.append(digest(key))
+        if len(self.pending) >= max(_BATCH, len(self.once_keys) >> 3):
+            self._fold()
 
     def merge(self, other: Seen) -> Seen:
-        if self.once_keys is not None and other.once_keys is not None:
-            self.twice_keys |= other.twice_keys | (self.once_keys & other.once_keys)
-            self.once_keys |= other.once_keys
-            if len(self.once_keys) > SPARSE_MAX:
+        self._fold()
+        other._fold()
+        if self.exact and other.exact:
+            self.twice_keys = _union(
+                _union(self.twice_keys, other.twice_keys),
+                self.once_keys[_member(other.once_keys, self.once_keys)],
+            )
+            self.once_keys = _union(self.once_keys, other.once_keys)
+            if len(self.once_keys) > self.exact_max:
                 self._to_filters()
             return self
-        if self.once_keys is not None:
+        if self.exact:
             self._to_filters()
-        if other.once_keys is not None:
+        if other.exact:
             other = _copy(other)
             other._to_filters()
-        self.twice |= other.twice | (self.once & other.once)
-        self.once |= other.once
+        np.bitwise_or(self.twice, other.twice, out=self.twice)
+        self.twice |= self.once & other.once
+        np.bitwise_or(self.once, other.once, out=self.once)
         return self
 
     def maybe_repeated(self, key: str) -> bool:
+        self._fold()
         d = digest(key)
-        if self.once_keys is not None:
-            return d in self.twice_keys
-        return self._has(self.twice, places(d, self.bits))
+        if self.exact:
+            at = int(np.searchsorted(self.twice_keys, np.uint64(d)))
+            return at < len(self.twice_keys) and int(self.twice_keys[at]) == d
+        return bool(self._has(self.twice, np.array([d], dtype=np.uint64))[0])
+
+    def _fold(self) -> None:
+        """Add the pending keys: a key seen before, or twice in the batch, is seen twice."""
+        if not self.pending:
+            return
+        values, repeated = _sorted_counts(self.pending)
+        self.pending = []
+        if self.exact:
+            again = _union(values[_member(self.once_keys, values)], repeated)
+            self.twice_keys = _union(self.twice_keys, again)
+            self.once_keys = _union(self.once_keys, values)
+            if len(self.once_keys) > self.exact_max:
+                self._to_filters()
+            return
+        again = values[self._has(self.once, values)]
+        self._set(self.twice, _union(again, repeated))
+        self._set(self.once, values)
 
     def _to_filters(self) -> None:
-        assert self.once_keys is not None
         self.once = np.zeros(self.bits // 8, dtype=np.uint8)
         self.twice = np.zeros(self.bits // 8, dtype=np.uint8)
-        for keys, bitset in ((self.once_keys, self.once), (self.twice_keys, self.twice)):
-            for d in keys:
-                self._set(bitset, places(d, self.bits))
-        self.once_keys, self.twice_keys = None, set()
+        self._set(self.once, self.once_keys)
+        self._set(self.twice, self.twice_keys)
+        self.once_keys, self.twice_keys, self.exact = _EMPTY, _EMPTY, False
+
+    def _has(self, bitset: np.ndarray, digests: np.ndarray) -> np.ndarray:
+        at = places(digests, self.bits)
+        return np.all(
+            (bitset[at >> np.uint64(3)] >> (at & np.uint64(7)).astype(np.uint8)) & 1, axis=0
+        )
+
+    def _set(self, bitset: np.ndarray, digests: np.ndarray) -> None:
+        at = places(digests, self.bits).ravel()
+        np.bitwise_or.at(
+            bitset, at >> np.uint64(3), np.left_shift(1, at & np.uint64(7)).astype(np.uint8)
+        )
 
     def __getstate__(self) -> tuple:
-        if self.once_keys is not None:
-            return self.bits, self.once_keys, self.twice_keys
+        self._fold()
+        if self.exact:
+            return self.bits, self.exact_max, self.once_keys, self.twice_keys
         return (
             self.bits,
+            self.exact_max,
             zlib.compress(self.once.tobytes(), 1),
             zlib.compress(self.twice.tobytes(), 1),
         )
 
     def __setstate__(self, state: tuple) -> None:
-        self.bits = state[0]
-        if isinstance(state[1], set):
-            self.once_keys, self.twice_keys = state[1], state[2]
-            self.once = self.twice = np.zeros(0, dtype=np.uint8)
-            return
-        self.once_keys, self.twice_keys = None, set()
-        self.once, self.twice = (
-            np.frombuffer(zlib.decompress(b), dtype=np.uint8).copy() for b in state[1:]
-        )
-
-    @staticmethod
-    def _has(bitset: np.ndarray, at: list[int]) -> bool:
-        return all(bitset[p >> 3] >> (p & 7) & 1 for p in at)
-
-    @staticmethod
-    def _set(bitset: np.ndarray, at: list[int]) -> None:
-        for p in at:
-            bitset[p >> 3] |= np.uint8(1 << (p & 7))
+        self.bits, self.exact_max = state[0], state[1]
+        self.pending = []
+        self.once_keys, self.twice_keys = _EMPTY, _EMPTY
+        self.once = self.twice = np.zeros(0, dtype=np.uint8)
+        self.exact = isinstance(state[2], np.ndarray)
+        if self.exact:
+            self.once_keys, self.twice_keys = state[2], state[3]
+        else:
+            self.once, self.twice = (
+                np.frombuffer(zlib.decompress(b), dtype=np.uint8).copy() for b in state[2:]
+            )
 
 
 def _copy(seen: Seen) -> Seen:
-    out = Seen(seen.bits)
+    out = Seen(seen.bits, seen.exact_max)
     out.__setstate__(seen.__getstate__())
     return out

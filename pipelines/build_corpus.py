@@ -45,7 +45,7 @@ from speechmill.corpus.workdir import (
 )
 from speechmill.pipelines.dedupe import Dedupe
 from speechmill.pipelines.job import DEFAULT_RUN, CorpusJob, JobRun, run_corpus_job
-from speechmill.pipelines.transforms import one_thread_per_worker, staging_path
+from speechmill.pipelines.transforms import lean_heap, one_thread_per_worker, staging_path
 
 log = logging.getLogger("speechmill.build")
 DEFAULT_CONFIG = "configs/default.toml"
@@ -99,6 +99,7 @@ class BuildUnits(beam.DoFn):
 
     def setup(self) -> None:
         one_thread_per_worker()  # a worker on a cluster did not start from our launcher
+        lean_heap()
         for source in self.sources:
             source.setup()
         self.labels = {

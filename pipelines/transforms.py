@@ -244,6 +244,33 @@ def one_thread_per_worker() -> None:
     threadpool_limits(limits=1)
 
 
+# glibc's malloc for a long job: 2 arenas, not 8 per core (one per thread that allocates, and
+# Beam runs many), each keeping its own free memory. On a 200 000-utterance build the largest
+# process grew 0.25 KB an utterance over a 20 000 one, 0.17 with 2 arenas. Mapping every block
+# of 128 KB or more on its own (MALLOC_MMAP_THRESHOLD_) brings it to 0.07 but costs a default
+# build 7-12 % more CPU in page faults, so it is left to the user. (variable, mallopt parameter)
+HEAP = {"MALLOC_ARENA_MAX": ("2", -8)}
+
+
+def lean_heap() -> None:
+    """Apply ``HEAP`` to this process (mallopt) and, through the environment, to the workers
+    it starts; a value the user set in the environment wins. Nothing on a C library other
+    than glibc."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return
+    for name, (value, parameter) in HEAP.items():
+        os.environ.setdefault(name, value)
+        try:
+            mallopt(parameter, int(os.environ[name]))
+        except ValueError:
+            continue  # the user's own value, not a number: glibc ignores it as well
+
+
 def run_pipeline(
     construct: Callable[[beam.Pipeline], None], beam_args: list[str], dask: str | None
 ) -> None:
@@ -253,6 +280,7 @@ def run_pipeline(
     cluster = None
     address = dask
     one_thread_per_worker()
+    lean_heap()
     if dask and dask.startswith("local:"):
         from speechmill.pipelines.dask_cluster import start_local_cluster
 

@@ -17,7 +17,7 @@ from support.prompts import load16k, prompts
 from support.speech import speak
 
 from speechmill.corpus import fingerprint
-from speechmill.corpus.candidates import SPARSE_MAX, Seen
+from speechmill.corpus.candidates import Seen
 from speechmill.corpus.measures import dnsmos, measure, wada_snr
 
 LEVELS = (0, 5, 10, 20, 30)
@@ -144,18 +144,19 @@ def test_fingerprint_holds_copies_and_tells_readings_apart():
 
 
 def test_the_sketch_finds_every_repeat_in_either_form():
-    small, big = Seen(), Seen()
+    exact_max = 20_000  # the filters past it (the default, 2**20 keys, is slow to fill here)
+    small, big = Seen(exact_max=exact_max), Seen(exact_max=exact_max)
     for i in range(300):
         small.add(f"id:{i}")
-    for i in range(200, SPARSE_MAX + 500):  # becomes the two filters
+    for i in range(200, exact_max + 500):  # becomes the two filters
         big.add(f"id:{i}")
     big.add("id:99999")
     big.add("id:99999")
+    small.maybe_repeated("id:0"), big.maybe_repeated("id:0")  # (the keys are added in batches)
     assert small.sparse and not big.sparse
     merged = small.merge(big)
     assert all(merged.maybe_repeated(f"id:{i}") for i in range(200, 300))
     assert merged.maybe_repeated("id:99999")
-    false = sum(
-        merged.maybe_repeated(f"id:{i}") for i in range(SPARSE_MAX + 1000, SPARSE_MAX + 3000)
-    )
+    assert not any(merged.maybe_repeated(f"id:{i}") for i in range(200))
+    false = sum(merged.maybe_repeated(f"id:{i}") for i in range(exact_max + 1000, exact_max + 3000))
     assert false == 0  # 20 000 keys in 2**27 bits
