@@ -61,12 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     for name in chosen:
         extra = {  # sized so that the whole bench stays under 20 minutes on 2 cores
             "corpus": ["--minutes", str(args.minutes)],
-            "resume": ["--minutes", str(args.minutes)],
+            "resume": ["--minutes", str(args.minutes), "--speakers", "24"],  # 48 units
             "captions": ["--minutes", "30"],
             "teacher": ["--prompts", "80", "--sphinx-prompts", "40"],
             "audiobook": ["--minutes", "4"],
             "quality": ["--minutes", "3"],
-            "train": ["--epochs", "1", "--steps", "10"],
+            "train": ["--epochs", "2", "--steps", "10"],
         }.get(name, [])
         began = time.time()
         failed += (

@@ -15,7 +15,8 @@ a different sound: voice, rate and pitch differ by speaker):
   (b) the speechmill LibriSpeech build (Beam DirectRunner, one in-process worker), whole job
       and at the margin (the same run's one-speaker build subtracted: start-up and the
       fixed cost of a build), bare (no measures, no sound dedupe) and with the defaults
-  (c) where a default build's CPU goes (cProfile of one build of a third of the speakers, by step)
+  (c) with --profile: where a default build's CPU goes (cProfile of one build of a third of
+      the speakers, by step)
   (d) the espeak-ng command line, one call per piece, against the Gutenberg source (pyttsx3)
       speaking the same pieces with the same voice
   (e) the peer, when lhotse is installed (pip install torch==2.13.0 lhotse urllib3): `lhotse
@@ -369,6 +370,11 @@ def main(argv: list[str] | None = None) -> int:
         "--bare-copies", type=int, default=8, help="copies of the speech the bare build reads"
     )
     parser.add_argument("--work", default=str(REPO / "build" / "bench"))
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="(c): profile a default build of a third of the speakers (about 40 s more)",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -480,14 +486,21 @@ def main(argv: list[str] | None = None) -> int:
             for kind in ("bare", "default")
         )
     )
-    stats = work / "default-build.prof"
-    config = write_config(work / "default-third.toml", f'type = "librispeech"\npath = "{third}"')
-    profiled = child("build", str(config), str(work / "out-default-third"), str(stats))
-    print(
-        f"\n(c) where a default build's CPU goes (cProfile, one in-process build of {profiled['audio_s'] / 60:.0f} min;"
-    )
-    print("    seconds of the main thread, share, x-realtime of that step alone):")
-    print("\n".join(profile_lines(stats, profiled["audio_s"])))
+    if args.profile:
+        stats = work / "default-build.prof"
+        config = write_config(
+            work / "default-third.toml", f'type = "librispeech"\npath = "{third}"'
+        )
+        profiled = child("build", str(config), str(work / "out-default-third"), str(stats))
+        print(
+            "\n(c) where a default build's CPU goes (cProfile, one in-process build of "
+            f"{profiled['audio_s'] / 60:.0f} min;"
+        )
+        print("    seconds of the main thread, share, x-realtime of that step alone):")
+        print("\n".join(profile_lines(stats, profiled["audio_s"])))
+
+    else:
+        print("\n(c) where a default build's CPU goes: python -m benchmarks.bench_corpus --profile")
 
     bare, default = ratios(margins["bare"], floor), ratios(margins["default"], floor_vad)
     goal(

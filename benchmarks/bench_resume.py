@@ -2,7 +2,8 @@
 a clean build of the same corpus, in each of ``--runs`` fresh runs.
 
 The corpus: the corpus benchmark's LibriSpeech-layout tree (``--minutes`` of espeak-ng speech,
-two chapters a speaker: at least 24 units), the default quality settings, the default runner
+two chapters a speaker; ``--speakers N`` takes the first N: ``make bench`` builds 24 speakers,
+48 units, 120 of the 180 minutes), the default quality settings, the default runner
 (one worker process per core). Each run: a clean build (``--fresh``); a fresh build killed
 (SIGKILL to the launcher and its workers) once a third of the units are finished; the same
 command again, which reuses the finished units and builds the rest. Goal: the re-run costs at
@@ -13,6 +14,7 @@ and the shards, which are whole-corpus work, are in that 0.15).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -23,7 +25,7 @@ import time
 from pathlib import Path
 
 from benchmarks import REPO, corpus_command, goal, spread
-from benchmarks.bench_corpus import make_librispeech, write_config
+from benchmarks.bench_corpus import make_librispeech, subset, write_config
 
 
 def command(config: Path, out: Path, *extra: str) -> list[str]:
@@ -64,10 +66,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", default=str(REPO / "build" / "bench"))
     parser.add_argument("--minutes", type=float, default=180.0)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--speakers", type=int, default=0, help="build the first N speakers (0: all; 2 units each)"
+    )
     args = parser.parse_args(argv)
     work = Path(args.work)
     data = work / f"librispeech-{args.minutes:g}min"
     make_librispeech(data, args.minutes)
+    if args.speakers:
+        data = subset(work / f"speakers-{args.speakers}-{args.minutes:g}min", data, args.speakers)
     config = write_config(work / "resume.toml", f'type = "librispeech"\npath = "{data}"')
     out = work / "resume"
     clean, resumed, left = [], [], []
@@ -77,10 +84,12 @@ def main(argv: list[str] | None = None) -> int:
         done = killed_after(config, out, -(-units // 3))
         left.append(1 - done / units)
         resumed.append(build(config, out))
+    info = json.loads((out / "info.json").read_text())
+    spoken = sum(split["hours"] for split in info["splits"].values()) * 3600
     ratios = [r / c for r, c in zip(resumed, clean)]
     excess = [r - share for r, share in zip(ratios, left)]
     print(
-        f"\nresume: {units} units ({args.minutes:g} min of LibriSpeech-layout speech, default "
+        f"\nresume: {units} units ({spoken / 60:.0f} min of LibriSpeech-layout speech, default "
         f"settings, default runner), min / median / max of {args.runs} runs:\n"
         f"  clean build {spread(clean, 1)} s wall; killed with {spread(left)} of the units left, "
         f"then run again: {spread(resumed, 1)} s\n"
