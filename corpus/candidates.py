@@ -120,7 +120,7 @@ class Seen:
         if self.exact:
             at = int(np.searchsorted(self.twice_keys, np.uint64(d)))
             return at < len(self.twice_keys) and int(self.twice_keys[at]) == d
-        return bool(self._has(self.twice, np.array([d], dtype=np.uint64))[0])
+        return self._has_one(self.twice, d)
 
     def _fold(self) -> None:
         """Add the pending keys: a key seen before, or twice in the batch, is seen twice."""
@@ -151,6 +151,15 @@ class Seen:
         return np.all(
             (bitset[at >> np.uint64(3)] >> (at & np.uint64(7)).astype(np.uint8)) & 1, axis=0
         )
+
+    def _has_one(self, bitset: np.ndarray, d: int) -> bool:
+        """``_has`` for one digest in Python ints (a record's keys are asked one by one)."""
+        h1, h2 = d & 0xFFFFFFFF, (d >> 32) | 1
+        for step in range(PROBES):
+            at = (h1 + step * h2) % self.bits
+            if not (int(bitset[at >> 3]) >> (at & 7)) & 1:
+                return False
+        return True
 
     def _set(self, bitset: np.ndarray, digests: np.ndarray) -> None:
         at = places(digests, self.bits).ravel()
