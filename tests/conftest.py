@@ -96,6 +96,18 @@ def verify_model_key() -> str:
     return digest.hexdigest()[:16]
 
 
+KEEP_VERIFY_MODELS = 3  # each is ~140 MB; every change to the product code makes another
+
+
+def prune_verify_models(root: Path, keep: int) -> None:
+    """Remove all but the ``keep`` newest trained verify models under ``root`` (older code's)."""
+    import shutil
+
+    done = sorted(root.glob("verify-model-*/done"), key=lambda p: p.stat().st_mtime)
+    for marker in done[:-keep]:
+        shutil.rmtree(marker.parent, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def verify_model(tmp_path_factory) -> Path:
     """A small CTC model (600 steps) on the project's own books spoken by the voice the
@@ -103,8 +115,8 @@ def verify_model(tmp_path_factory) -> Path:
     sentences: CER about 0.14). Training ends by calibrating it for verify on the dev book
     (``calibration.json``). It is trained once per machine and code: kept under
     ``~/.cache/speechmill-tests`` (SPEECHMILL_TEST_CACHE) by ``verify_model_key``, which any
-    change to the code, the books or the libraries changes; each session gets a copy of the
-    run folder (the corpus it names stays in the cache)."""
+    change to the code, the books or the libraries changes (the three newest stay); each
+    session gets a copy of the run folder (the corpus it names stays in the cache)."""
     import shutil
 
     from speechmill.commands.train import main as train
@@ -120,6 +132,7 @@ def verify_model(tmp_path_factory) -> Path:
         args = ["--data", str(cached / "corpus"), "--run", str(cached / "run")]
         assert train([*args, *VERIFY_MODEL_ARGS]) == 0
         (cached / "done").write_text("trained\n")
+        prune_verify_models(root, keep=KEEP_VERIFY_MODELS)
     run = tmp_path_factory.mktemp("verify-model") / "run"
     shutil.copytree(cached / "run", run)
     return run
