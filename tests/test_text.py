@@ -84,3 +84,90 @@ def test_roman_numerals():
     ]
     with pytest.raises(ValueError):
         roman_to_int("IIII")
+
+
+def _found(text: str) -> bool:
+    """Whether spell_out's first look finds ``text`` in any case."""
+    from speechmill.corpus.spoken import MAY_BE_WRITTEN
+
+    return all(MAY_BE_WRITTEN.search(t) for t in (text, text.lower(), text.upper()))
+
+
+def _chars(items) -> list[str] | None:
+    """The characters a parsed class ``[...]`` matches, or None for a negated or category one."""
+    from re import _constants as c
+
+    chars: list[str] = []
+    for op, av in items:
+        if op is c.LITERAL:
+            chars.append(chr(av))
+        elif op is c.RANGE:
+            chars += [chr(x) for x in range(av[0], av[1] + 1)]
+        else:
+            return None
+    return chars
+
+
+def _word(items) -> str | None:
+    from re import _constants as c
+
+    ops = list(items)
+    return "".join(chr(av) for _, av in ops) if all(op is c.LITERAL for op, _ in ops) else None
+
+
+def _every_match_is_found(items) -> bool:
+    """Whether every match of a parsed sequence holds a character, or a ``.`` and one of the
+    words of the alternation after it, that spell_out's first look finds."""
+    from re import _constants as c
+
+    items = list(items)
+    for i, (op, av) in enumerate(items):
+        if op is c.LITERAL and chr(av) == "." and i + 1 < len(items):
+            after_op, after = items[i + 1]
+            if after_op is c.BRANCH:
+                words = [_word(alt) for alt in after[1]]
+                if all(w is not None and _found("." + w) for w in words):
+                    return True
+        if op is c.LITERAL and _found(chr(av)):
+            return True
+        if op is c.IN:
+            chars = _chars(av)
+            if chars is not None and all(_found(ch) for ch in chars):
+                return True
+        if op is c.SUBPATTERN and _every_match_is_found(av[3]):
+            return True
+        if op is c.BRANCH and all(_every_match_is_found(alt) for alt in av[1]):
+            return True
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            if av[0] >= 1 and _every_match_is_found(av[2]):
+                return True
+        if op is c.ASSERT and _every_match_is_found(av[1]):  # the text holds what it looks at
+            return True
+    return False
+
+
+def test_text_that_no_rule_can_match_is_passed_over_and_the_proof_covers_every_rule():
+    """spell_out skips the rules for text its first look finds nothing in (most transcripts).
+    Proved here from each rule's parsed pattern: every match of every rule holds something
+    that first look finds (a digit, an ``@``, a ``.com`` ...); a new rule that could match
+    without one fails here by name."""
+    from re import _parser
+
+    from speechmill.corpus.spoken import RULES, spell_out
+
+    unproved = [
+        p.pattern for p, _ in RULES if not _every_match_is_found(_parser.parse(p.pattern, p.flags))
+    ]
+    assert not unproved
+    plain = "HE SAID THAT THE MILL. WOULD STAND, AND SHE WENT TO THE CO-OP; DR WHO"
+    assert not _found(plain) and spell_out(plain) == plain
+    # and each kind of thing the first look finds is still read
+    said = {
+        "mail ann@example.org": "mail ann at example dot org",
+        "see example.com now": "see example dot com now",
+        "forty dollars/month": "forty dollars per month",
+        "x = 3": "x equals three",
+        "m^2 of it": "square meters of it",
+        "at 5": "at five",
+    }
+    assert {written: " ".join(spell_out(written).split()) for written in said} == said

@@ -34,7 +34,7 @@ from speechmill.corpus.spoken.arith import (
 )
 from speechmill.corpus.spoken.choices import choice_vectors, pick, run_with
 from speechmill.corpus.spoken.contact import (
-    TLD,
+    DOT_TLD,
     read_address,
     read_digit_string,
     read_email,
@@ -112,7 +112,7 @@ RULES: list[Rule] = [
     ),
     (
         re.compile(
-            rf"(?P<scheme>https?://)?(?P<host>(?:www\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.{TLD})"
+            rf"(?P<scheme>https?://)?(?P<host>(?:www\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*{DOT_TLD})"
             rf"(?P<path>(?:/[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)*/?)(?![A-Za-z0-9])"
         ),
         read_url,
@@ -279,8 +279,17 @@ RULES: list[Rule] = [
 ]
 
 
+# Every rule's match holds one of these: a digit, the ``@`` of an address, the ``/`` of "per",
+# the ``^`` of a power, the ``=`` of an equation or the ``.com`` ending a host (the tests prove
+# it of each rule's parsed pattern). Text with none is left as it is, unread by the rules: most
+# transcripts (LibriSpeech's, a book's sentences without numbers), 0.2 ms each.
+MAY_BE_WRITTEN = re.compile(rf"[0-9@/^=]|(?i:{DOT_TLD})")
+
+
 def spell_out(text: str, where: str = "") -> str:
     """Apply every rule in order; a Reject names ``where``."""
+    if not MAY_BE_WRITTEN.search(text):
+        return text  # no rule can match: each needs one of its characters
     try:
         for pattern, spoken in RULES:
             text = pattern.sub(spoken, text)
@@ -290,4 +299,13 @@ def spell_out(text: str, where: str = "") -> str:
     return text
 
 
-__all__ = ["RULES", "choice_vectors", "ordinal", "pick", "run_with", "spell_out", "words"]
+__all__ = [
+    "MAY_BE_WRITTEN",
+    "RULES",
+    "choice_vectors",
+    "ordinal",
+    "pick",
+    "run_with",
+    "spell_out",
+    "words",
+]

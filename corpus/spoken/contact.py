@@ -8,6 +8,7 @@ import re
 from speechmill.corpus.spoken.numbers import digits, house_number
 
 TLD = r"(?:com|org|net|edu|gov|io|uk|de|fr|info|co)"
+DOT_TLD = rf"\.{TLD}"  # the end of a host name: what every URL the rules read holds
 
 
 def read_email(m: re.Match) -> str:
