@@ -1,11 +1,12 @@
 """Audio in: decode, down-mix, resample and quantize to the corpus format (mono PCM16).
 
-Pure functions on bytes and numpy arrays; decoding errors raise ``Reject("audio:decode")``.
+Pure functions on bytes, open files and numpy arrays; decoding errors raise ``Reject("audio:decode")``.
 """
 
 from __future__ import annotations
 
 import io
+from typing import BinaryIO
 
 import numpy as np
 import soundfile
@@ -26,10 +27,7 @@ def decode(
     if not data:
         raise Reject("audio:empty", "file has no bytes", where=where)
     try:
-        with soundfile.SoundFile(io.BytesIO(data)) as f:
-            dtype = "int16" if f.subtype in ("PCM_16", "PCM_S8", "PCM_U8") else "float32"
-            samples = f.read(dtype=dtype, always_2d=False)
-            rate = f.samplerate
+        samples, rate = _read_sound(io.BytesIO(data))
     except (soundfile.LibsndfileError, RuntimeError, ValueError) as e:
         if fallback_rate is None or _looks_like_libsndfile_format(data):
             problem = getattr(e, "error_string", None) or str(e)  # not the repr of our BytesIO
@@ -40,6 +38,29 @@ def decode(
     if samples.shape[0] == 0:
         raise Reject("audio:empty", "decoded to zero samples", where=where)
     return samples, rate
+
+
+def decode_file(
+    f: BinaryIO, *, where: str = "", fallback_rate: int | None = None
+) -> tuple[np.ndarray, int]:
+    """``decode`` of an open file: libsndfile reads it through its descriptor (no copy of its
+    bytes in memory, no Python call per read); what it cannot read is read whole and decoded
+    as ``decode`` does (ffmpeg's formats, and the same rejects)."""
+    try:
+        samples, rate = _read_sound(f.fileno())
+    except (soundfile.LibsndfileError, RuntimeError, ValueError):
+        f.seek(0)
+        return decode(f.read(), where=where, fallback_rate=fallback_rate)
+    if samples.shape[0] == 0:
+        raise Reject("audio:empty", "decoded to zero samples", where=where)
+    return samples, rate
+
+
+def _read_sound(file: io.BytesIO | int) -> tuple[np.ndarray, int]:
+    """Samples (int16 for 16-bit PCM and less, else float32) and rate; libsndfile's errors."""
+    with soundfile.SoundFile(file, closefd=False) as f:
+        dtype = "int16" if f.subtype in ("PCM_16", "PCM_S8", "PCM_U8") else "float32"
+        return f.read(dtype=dtype, always_2d=False), f.samplerate
 
 
 def _looks_like_libsndfile_format(data: bytes) -> bool:

@@ -20,14 +20,16 @@ from speechmill.corpus import audio as audio_lib
 from speechmill.corpus.config import CorpusSettings
 from speechmill.corpus.errors import os_name
 from speechmill.corpus.fingerprint import prints_and_sketch
+from speechmill.corpus.inputs.localfile import open_input
 from speechmill.corpus.measures import measure
 from speechmill.corpus.parts import PartIndex, PartWriter, UnitResult
 from speechmill.corpus.print_files import PrintWriter
 from speechmill.corpus.quality import judge
+from speechmill.corpus.reasons import REASONS
 from speechmill.corpus.reject import Reject, RejectRecord, record_reject
 from speechmill.corpus.schema import Utterance
 from speechmill.corpus.text import normalize, readings
-from speechmill.corpus.types import Note, Recording, Segment, Unit, stable_hash
+from speechmill.corpus.types import InputFile, Note, Recording, Segment, Unit, stable_hash
 from speechmill.corpus.workdir import UnitCache, unit_digest
 
 if TYPE_CHECKING:
@@ -44,10 +46,21 @@ def assign_split(group: str, settings: CorpusSettings) -> str:
     return "train"
 
 
+def read_or_clean(reject: Reject) -> str:
+    """The stage of a reject ``to_utterance`` raised: ``read`` for what opening an InputFile
+    found (a FIFO, a link out of the tree), else ``clean``."""
+    return "read" if REASONS[reject.reason].stage == "read" else "clean"
+
+
 def to_utterance(segment: Segment, source: str, settings: CorpusSettings) -> Utterance:
     """A segment as found -> a clean utterance at the corpus rate; raises Reject."""
     where = segment.origin
-    if isinstance(segment.audio, (bytes, bytearray)):
+    if isinstance(segment.audio, InputFile):
+        with open_input(segment.audio) as f:
+            samples, rate = audio_lib.decode_file(
+                f, where=where, fallback_rate=settings.sample_rate
+            )
+    elif isinstance(segment.audio, (bytes, bytearray)):
         samples, rate = audio_lib.decode(
             bytes(segment.audio), where=where, fallback_rate=settings.sample_rate
         )
@@ -193,7 +206,7 @@ def build_unit(
                     record_reject(
                         reject,
                         source=source.name,
-                        stage="clean",
+                        stage=read_or_clean(reject),
                         item_id=item.id,
                         where=item.origin,
                     )

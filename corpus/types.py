@@ -27,6 +27,18 @@ class Unit:
     )  # the source's frozen dataclass
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class InputFile:
+    """A file of a source's tree, not read yet: the build opens it when it decodes the audio
+    (corpus/inputs/localfile.py ``open_input``: the same checks as ``read_input``), so its
+    bytes are never copied into memory first."""
+
+    path: str
+    root: str  # the tree it must lie in (a link out of it is refused)
+    kind: str  # "audio": names the reasons of a refusal
+    follow_links: bool = False
+
+
 @dataclasses.dataclass
 class Segment:
     """An audio span and its transcript as a source found them (before cleaning)."""
@@ -35,7 +47,7 @@ class Segment:
     speaker: str
     group: str
     text_raw: str
-    audio: bytes | np.ndarray  # encoded file bytes, or samples at ``sample_rate``
+    audio: bytes | np.ndarray | InputFile  # encoded bytes, samples at ``sample_rate``, a file
     origin: str
     license: str
     sample_rate: int | None = None  # required when ``audio`` is an array

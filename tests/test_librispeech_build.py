@@ -118,6 +118,43 @@ def test_bad_items_land_in_the_ledger_and_the_rest_builds(tmp_path, bad_librispe
     assert built == {f"librispeech/{u}" for u in SENTENCES} - {"librispeech/19-198-0001"}
 
 
+def test_a_fifo_or_a_link_out_of_the_tree_as_a_flac_is_refused_at_reading(tmp_path, librispeech):
+    """The build opens each FLAC itself, when it decodes it (its bytes never copied first):
+    a FIFO in a FLAC's place neither hangs the job nor is read, a link out of the tree is
+    refused unless follow_links, a link within the tree is read; the ledger says which."""
+    import os
+
+    root = tmp_path / "ls"
+    shutil.copytree(librispeech, root)
+    chapter = root / "train-clean-100" / "19" / "198"
+    outside = tmp_path / "elsewhere.flac"
+    shutil.move(chapter / "19-198-0001.flac", outside)
+    (chapter / "19-198-0001.flac").symlink_to(outside)
+    (chapter / "19-198-0002.flac").unlink()
+    os.mkfifo(chapter / "19-198-0002.flac")  # would block any reader forever
+    within = root / "train-clean-100" / "26" / "495" / "26-495-0000.flac"
+    within.rename(within.with_suffix(".kept"))
+    within.symlink_to(within.with_suffix(".kept"))
+    config = librispeech_config(tmp_path, root, corpus="max_reject_fraction = 0.5")
+    build(config, tmp_path / "corpus")
+    ledger = {r["id"]: (r["reason"], r["stage"]) for r in read_ledger(tmp_path / "corpus")}
+    assert ledger == {
+        "librispeech/19-198-0001": ("audio:link-outside", "read"),
+        "librispeech/19-198-0002": ("audio:not-a-file", "read"),
+    }
+    rows = {r["id"]: r for r in read_corpus(tmp_path / "corpus", "train")}
+    expected, _ = soundfile.read(within.with_suffix(".kept"), dtype="int16")
+    assert np.array_equal(
+        np.rint(rows["librispeech/26-495-0000"]["audio"] * 32768).astype(np.int16), expected
+    )
+
+    config.write_text(config.read_text().replace('path = "', 'follow_links = true\npath = "'))
+    build(config, tmp_path / "followed")
+    assert "librispeech/19-198-0001" in {
+        r["id"] for r in read_corpus(tmp_path / "followed", "train")
+    }
+
+
 def test_too_many_rejects_fails_the_job_and_publishes_nothing(tmp_path, bad_librispeech, capsys):
     from speechmill.commands.corpus import main
 

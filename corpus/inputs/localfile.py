@@ -1,7 +1,8 @@
 """Reading one input file of a source's tree, refusing what is not a file of that tree.
 
 ``read_input(path, root, kind)`` returns the bytes of ``path`` (``check_input`` only checks it,
-for a reader such as ffmpeg that opens the path itself) and raises ``Reject`` for what a
+for a reader such as ffmpeg that opens the path itself; ``open_input`` opens an
+:class:`InputFile` for a reader such as libsndfile that reads the open file itself) and raises ``Reject`` for what a
 plain open would hang on or reach beyond: a FIFO, device or socket (``<kind>:not-a-file``; the
 file is opened without blocking and checked before a byte is read) and a symbolic link that
 leads out of ``root`` (``<kind>:link-outside``, unless the config's ``follow_links = true``).
@@ -16,6 +17,7 @@ from typing import BinaryIO
 
 from speechmill.corpus import storage
 from speechmill.corpus.reject import Reject
+from speechmill.corpus.types import InputFile
 
 KINDS = {
     stat.S_IFIFO: "a named pipe (FIFO)",
@@ -36,6 +38,11 @@ def read_input(path: str, root: str, kind: str, follow_links: bool = False) -> b
     """The bytes of ``path``, a regular file in the tree under ``root`` (else Reject)."""
     with _open_checked(path, root, kind, follow_links) as f:
         return f.read()
+
+
+def open_input(file: InputFile) -> BinaryIO:
+    """``file`` opened for reading, after the checks of ``read_input`` (else Reject)."""
+    return _open_checked(file.path, file.root, file.kind, file.follow_links)
 
 
 def _open_checked(path: str, root: str, kind: str, follow_links: bool) -> BinaryIO:

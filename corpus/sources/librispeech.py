@@ -30,7 +30,7 @@ from speechmill.corpus.inputs.localfile import read_input
 from speechmill.corpus.inputs.textfile import decode_text
 from speechmill.corpus.reject import Reject
 from speechmill.corpus.sources.base import Source, SourceContext
-from speechmill.corpus.types import Segment, Unit
+from speechmill.corpus.types import InputFile, Segment, Unit
 from speechmill.corpus.workdir import files_identity
 
 LICENSE = "CC BY 4.0 (LibriSpeech, OpenSLR SLR12)"
@@ -351,7 +351,13 @@ class LibriSpeechSource(Source):
     # ---------------------------------------------------------------- reading
 
     def _segment(
-        self, utt_id: str, text: str, audio: bytes, origin: str, gender: str, split: str | None
+        self,
+        utt_id: str,
+        text: str,
+        audio: bytes | InputFile,
+        origin: str,
+        gender: str,
+        split: str | None,
     ) -> Segment:
         speaker = f"{self.name}/{utt_id.split('-')[0]}"
         return Segment(
@@ -403,13 +409,8 @@ class LibriSpeechSource(Source):
                     item_id=item,
                     where=flacs[utt_id],
                 )
-            else:
-                try:
-                    audio = read_input(flacs[utt_id], self.path, "audio", self.follow_links)
-                except Reject as reject:
-                    reject.item_id = item
-                    yield reject
-                    continue
+            else:  # opened (with read_input's checks) when the build decodes it
+                audio = InputFile(flacs[utt_id], self.path, "audio", self.follow_links)
                 yield self._segment(utt_id, lines[utt_id], audio, flacs[utt_id], gender, split)
 
     def _read_archive(self, archive: str, split: str | None) -> Iterator[Segment | Reject]:
