@@ -158,23 +158,26 @@ def bit_errors(a: np.ndarray | Indexed, b: np.ndarray | Indexed) -> tuple[float,
 
 
 def _voted_shifts(a: Indexed, b: np.ndarray, reach: int) -> list[int]:
-    """The shifts (``b`` against ``a``) that equal words vote for, best three and neighbours."""
+    """The shifts (``b`` against ``a``) that equal words vote for, best three and neighbours
+    (ties: the smaller shift, then the negative one)."""
     at = np.searchsorted(a.values, b)
     at[at == len(a.values)] = 0
-    hit = (a.values[at] == b) & (b != 0)  # digital silence agrees everywhere
-    counts = np.where(hit, a.counts[at], 0)
-    total = int(counts.sum())
-    if not total:
+    hit = np.flatnonzero((a.values[at] == b) & (b != 0))  # digital silence agrees everywhere
+    if not len(hit):
         return []
-    js = np.repeat(np.arange(len(b)), counts)  # every pair of equal words: b's frame ...
-    starts = np.repeat(a.starts[at] - (np.cumsum(counts) - counts), counts)
-    shifts = a.order[starts + np.arange(total)] - js  # ... and a's frame: their shift
-    shifts = shifts[np.abs(shifts) <= reach]
-    if not len(shifts):
+    runs = a.counts[at[hit]]  # b's frame hit[k] equals each frame of a's run of that word
+    total = int(runs.sum())
+    ends = np.cumsum(runs)
+    starts = np.repeat(a.starts[at[hit]] - (ends - runs), runs)
+    shifts = a.order[starts + np.arange(total)] - np.repeat(hit, runs)  # a's frame - b's frame
+    shifts += reach
+    votes = np.bincount(shifts[(shifts >= 0) & (shifts <= 2 * reach)], minlength=2 * reach + 1)
+    voted = np.flatnonzero(votes)
+    if not len(voted):
         return []
-    found, votes = np.unique(shifts, return_counts=True)
-    best = sorted(zip(found.tolist(), votes.tolist()), key=lambda sv: (-sv[1], abs(sv[0])))[:3]
-    return sorted({s + d for s, _ in best for d in (-1, 0, 1) if -reach <= s + d <= reach})
+    found = voted - reach
+    best = found[np.lexsort((found, np.abs(found), -votes[voted]))[:3]].tolist()
+    return sorted({s + d for s in best for d in (-1, 0, 1) if -reach <= s + d <= reach})
 
 
 def could_be_same(a_samples: int, b_samples: int) -> bool:
