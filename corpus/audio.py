@@ -1,6 +1,7 @@
 """Audio in: decode, down-mix, resample and quantize to the corpus format (mono PCM16).
 
-Pure functions on bytes, open files and numpy arrays; decoding errors raise ``Reject("audio:decode")``.
+Pure functions on bytes, open files and numpy arrays; decoding errors raise
+``Reject("audio:decode")``.
 """
 
 from __future__ import annotations
@@ -45,9 +46,14 @@ def decode_file(
 ) -> tuple[np.ndarray, int]:
     """``decode`` of an open file: libsndfile reads it through its descriptor (no copy of its
     bytes in memory, no Python call per read); what it cannot read is read whole and decoded
-    as ``decode`` does (ffmpeg's formats, and the same rejects)."""
+    as ``decode`` does (ffmpeg's formats, and the same rejects), as is a file with no
+    descriptor (an object store's)."""
     try:
-        samples, rate = _read_sound(f.fileno())
+        descriptor = f.fileno()
+    except (AttributeError, OSError):
+        return decode(f.read(), where=where, fallback_rate=fallback_rate)
+    try:
+        samples, rate = _read_sound(descriptor)
     except (soundfile.LibsndfileError, RuntimeError, ValueError):
         f.seek(0)
         return decode(f.read(), where=where, fallback_rate=fallback_rate)

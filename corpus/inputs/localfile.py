@@ -2,11 +2,12 @@
 
 ``read_input(path, root, kind)`` returns the bytes of ``path`` (``check_input`` only checks it,
 for a reader such as ffmpeg that opens the path itself; ``open_input`` opens an
-:class:`InputFile` for a reader such as libsndfile that reads the open file itself) and raises ``Reject`` for what a
-plain open would hang on or reach beyond: a FIFO, device or socket (``<kind>:not-a-file``; the
-file is opened without blocking and checked before a byte is read) and a symbolic link that
-leads out of ``root`` (``<kind>:link-outside``, unless the config's ``follow_links = true``).
-Paths on object stores (``gs://``, ``s3://``) have neither, and are read as they are.
+:class:`InputFile` for a reader such as libsndfile that reads the open file itself) and raises
+``Reject`` for what a plain open would hang on or reach beyond: a FIFO, device or socket
+(``<kind>:not-a-file``; the file is opened without blocking and checked before a byte is read)
+and a symbolic link that leads out of ``root`` (``<kind>:link-outside``, unless the config's
+``follow_links = true``). Paths on object stores (``gs://``, ``s3://``) have neither, and are
+read as they are.
 """
 
 from __future__ import annotations
