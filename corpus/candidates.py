@@ -7,8 +7,9 @@ to find them would hold the corpus; instead each worker adds the keys of its uni
 workers merge into one (a Beam combiner: ``twice = twice1 | twice2 | (once1 & once2)``);
 the second pass moves only the keys the merged sketch says may have been seen twice.
 
-A key is a 64-bit digest (blake2b, never Python's hash()). Until ``EXACT_MAX`` keys a sketch
-holds them exactly, as sorted numpy arrays (8 bytes a key: 8 MB at the most, no Python
+A key is a 40-bit digest (blake2b, never Python's hash()): keys that share one are only a
+false candidate, one key in a million at ``EXACT_MAX``. Until ``EXACT_MAX`` keys a sketch
+holds them exactly, as sorted numpy arrays (8 bytes a key in memory: 8 MB at the most, no Python
 object per key); past it, two Bloom filters of ``BITS`` bits (16 MB each) with four probes
 made from the digest by double hashing. A Bloom filter never forgets a key, so a real repeat
 is always a candidate; a false candidate only costs a grouping of one (a key no other record
@@ -17,7 +18,13 @@ has is never compared), so what a job drops does not depend on the form of the s
 keys), 0.1 % of keys are false candidates, about 3 % of records; at 10 million records the
 filters are full and every record is a candidate (BITS is the one constant to raise). Keys
 are added in batches (a Python list of ints, folded into the arrays with numpy), so adding
-one costs a digest and an append. A sketch travels as its arrays (the filters zlib-compressed).
+one costs a digest and an append.
+
+A sketch travels packed (``pack``: each key's low 24 bits beside a count of keys per value of
+the high 16, 3 bytes a key; the filters zlib-compressed) and is unpacked only when it is used:
+on Beam's DirectRunner the launcher holds every worker's sketch for the merge, as it came, so
+what a key costs there is its packed size. What the workers read in pass two is only the keys
+seen twice (``Seen.repeated_only``).
 """
 
 from __future__ import annotations
@@ -31,21 +38,46 @@ PROBES = 4
 BITS = 1 << 27
 EXACT_MAX = 1 << 20  # keys a sketch holds exactly (8 MB) before it becomes the two filters
 _BATCH = 8192  # keys added before a fold (at least; a fold takes up to an eighth of the keys)
-_LOW = np.uint64(0xFFFFFFFF)
+KEY_BYTES = 5  # a key's digest: 40 bits
+_LOW_BYTES = KEY_BYTES - 2  # pack(): keys counted per value of their high 16 bits, then the rest
+_HIGH = 1 << 16
+_MIX = 0x9E3779B97F4A7C15  # Knuth's multiplicative hash: a probe step from the digest
+_MASK64 = (1 << 64) - 1
 _EMPTY = np.zeros(0, dtype=np.uint64)
 
 
 def digest(key: str) -> int:
-    """A key's stable 64-bit digest."""
-    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
+    """A key's stable 40-bit digest."""
+    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=KEY_BYTES).digest()
+    return int.from_bytes(digest, "little")
 
 
 def places(digests: np.ndarray, bits: int) -> np.ndarray:
-    """The filter positions of each digest, ``(PROBES, n)``: ``h1 + i * h2`` (Kirsch and
+    """The filter positions of each digest, ``(PROBES, n)``: ``h1 + i * h2`` with ``h1`` the
+    digest and ``h2`` the high half of digest times ``_MIX`` modulo 2**64 (Kirsch and
     Mitzenmacher's double hashing, as good as independent probes for a Bloom filter)."""
-    h1, h2 = digests & _LOW, (digests >> np.uint64(32)) | np.uint64(1)
+    h1 = digests
+    h2 = ((digests * np.uint64(_MIX)) >> np.uint64(32)) | np.uint64(1)
     steps = np.arange(PROBES, dtype=np.uint64)[:, None]
     return (h1[None, :] + steps * h2[None, :]) % np.uint64(bits)
+
+
+def pack(keys: np.ndarray) -> tuple[bytes, bytes]:
+    """Sorted distinct keys -> (how many keys have each value of the high 16 bits,
+    zlib-compressed; the low 24 bits of each): 3 bytes a key and a few KB."""
+    counts = np.bincount((keys >> np.uint64(8 * _LOW_BYTES)).astype(np.intp), minlength=_HIGH)
+    lows = keys.astype("<u8").view(np.uint8).reshape(-1, 8)[:, :_LOW_BYTES]
+    return zlib.compress(counts.astype("<u4").tobytes(), 1), lows.tobytes()
+
+
+def unpack(counts: bytes, lows: bytes) -> np.ndarray:
+    """``pack``'s inverse: the sorted keys."""
+    high = np.repeat(
+        np.arange(_HIGH, dtype=np.uint64), np.frombuffer(zlib.decompress(counts), "<u4")
+    )
+    low = np.zeros((len(high), 8), dtype=np.uint8)
+    low[:, :_LOW_BYTES] = np.frombuffer(lows, np.uint8).reshape(-1, _LOW_BYTES)
+    return (high << np.uint64(8 * _LOW_BYTES)) | low.view("<u8").ravel().astype(np.uint64)
 
 
 def _sorted_counts(digests: list[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -81,6 +113,16 @@ class Seen:
         self.once_keys, self.twice_keys = _EMPTY, _EMPTY  # sorted, while exact
         self.once = self.twice = np.zeros(0, dtype=np.uint8)  # the filters, once not exact
         self.pending: list[int] = []
+        self._packed: tuple | None = None  # as it came (__setstate__) until first used
+
+    def _unpack(self) -> None:
+        state, self._packed = self._packed or (), None
+        if self.exact:
+            self.once_keys, self.twice_keys = (unpack(*keys) for keys in state)
+        else:
+            self.once, self.twice = (
+                np.frombuffer(zlib.decompress(b), dtype=np.uint8).copy() for b in state
+            )
 
     @property
     def sparse(self) -> bool:
@@ -88,6 +130,8 @@ class Seen:
         return self.exact
 
     def add(self, key: str) -> None:
+        if self._packed is not None:
+            self._unpack()
         self.pending.append(digest(key))
         if len(self.pending) >= max(_BATCH, len(self.once_keys) >> 3):
             self._fold()
@@ -114,6 +158,15 @@ class Seen:
         np.bitwise_or(self.once, other.once, out=self.once)
         return self
 
+    def repeated_only(self) -> Seen:
+        """What pass two asks of the sketch: the keys seen twice, without the keys seen once
+        (so the side input every worker reads is as small as the repeats; at most one filter).
+        The result answers ``maybe_repeated`` only: it is not added to or merged again."""
+        self._fold()
+        out = Seen(self.bits, self.exact_max)
+        out.exact, out.twice_keys, out.twice = self.exact, self.twice_keys, self.twice
+        return out
+
     def maybe_repeated(self, key: str) -> bool:
         self._fold()
         d = digest(key)
@@ -124,6 +177,8 @@ class Seen:
 
     def _fold(self) -> None:
         """Add the pending keys: a key seen before, or twice in the batch, is seen twice."""
+        if self._packed is not None:
+            self._unpack()
         if not self.pending:
             return
         values, repeated = _sorted_counts(self.pending)
@@ -154,7 +209,7 @@ class Seen:
 
     def _has_one(self, bitset: np.ndarray, d: int) -> bool:
         """``_has`` for one digest in Python ints (a record's keys are asked one by one)."""
-        h1, h2 = d & 0xFFFFFFFF, (d >> 32) | 1
+        h1, h2 = d, (((d * _MIX) & _MASK64) >> 32) | 1
         for step in range(PROBES):
             at = (h1 + step * h2) % self.bits
             if not (int(bitset[at >> 3]) >> (at & 7)) & 1:
@@ -168,28 +223,21 @@ class Seen:
         )
 
     def __getstate__(self) -> tuple:
+        if self._packed is not None:  # passed on unused (the launcher's grouping)
+            return self.bits, self.exact_max, self.exact, self._packed
         self._fold()
+        packed: tuple
         if self.exact:
-            return self.bits, self.exact_max, self.once_keys, self.twice_keys
-        return (
-            self.bits,
-            self.exact_max,
-            zlib.compress(self.once.tobytes(), 1),
-            zlib.compress(self.twice.tobytes(), 1),
-        )
+            packed = pack(self.once_keys), pack(self.twice_keys)
+        else:  # (once is empty in a repeated_only sketch)
+            packed = zlib.compress(self.once.tobytes(), 1), zlib.compress(self.twice.tobytes(), 1)
+        return self.bits, self.exact_max, self.exact, packed
 
     def __setstate__(self, state: tuple) -> None:
-        self.bits, self.exact_max = state[0], state[1]
+        self.bits, self.exact_max, self.exact, self._packed = state
         self.pending = []
         self.once_keys, self.twice_keys = _EMPTY, _EMPTY
         self.once = self.twice = np.zeros(0, dtype=np.uint8)
-        self.exact = isinstance(state[2], np.ndarray)
-        if self.exact:
-            self.once_keys, self.twice_keys = state[2], state[3]
-        else:
-            self.once, self.twice = (
-                np.frombuffer(zlib.decompress(b), dtype=np.uint8).copy() for b in state[2:]
-            )
 
 
 def _copy(seen: Seen) -> Seen:

@@ -1,6 +1,7 @@
 """The passes after a job's units that drop records: repeated ids and sounds (a fixed-size
 sketch of every record's keys, then a GroupByKey of the candidates only) and speaking-rate
-outliers per speaker; each unit then meets its drops (corpus/repeats.py, corpus/rates.py)."""
+outliers per speaker; each unit then meets its drops, read from a side input keyed by unit
+(corpus/repeats.py, corpus/rates.py)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ class SeenKeys(beam.CombineFn):
         return first
 
     def extract_output(self, seen: Seen) -> Seen:
-        return seen
+        return seen.repeated_only()  # all pass two asks: the side input is as small as that
 
 
 class AddHistograms(beam.CombineFn):
@@ -73,7 +74,8 @@ class DropRepeats(beam.PTransform):
     left out and in the ledger (corpus/repeats.py, corpus/rates.py). Only candidates move:
     a fixed-size sketch of every record's keys (pass one, a combiner), then a GroupByKey of
     the keys the sketch says may repeat; the rate pass moves one histogram per speaker and
-    unit. Units meet their drops in one CoGroupByKey keyed by unit."""
+    unit. Each unit meets its drops in a side input keyed by unit: the drops are the few
+    records left out, so no step groups every unit."""
 
     def __init__(self, out_dir: str, staging: str, sample_rate: int, dedupe: Dedupe):
         super().__init__()
@@ -113,18 +115,10 @@ class DropRepeats(beam.PTransform):
                     lambda r, f: rates.rate_drops(r, UnitCache(folder).index, f), fenced
                 )
             )
-        keyed = results | "Key by unit" >> beam.Map(lambda r: (r.digest, r))
-        return (
-            {
-                "result": keyed,
-                "drops": drops[0] if len(drops) == 1 else tuple(drops) | beam.Flatten(),
-            }
-            | "Units and their drops" >> beam.CoGroupByKey()
-            | "Without drops"
-            >> beam.FlatMap(
-                lambda kv: (
-                    without_drops(r, kv[1]["drops"], UnitCache(folder).index, staging, rate)
-                    for r in kv[1]["result"]
-                )
-            )
+        dropped = beam.pvalue.AsMultiMap(  # few: real repeats and outliers, keyed by unit
+            drops[0] if len(drops) == 1 else tuple(drops) | "All drops" >> beam.Flatten()
+        )
+        return results | "Without drops" >> beam.Map(
+            lambda r, d: without_drops(r, d[r.digest], UnitCache(folder).index, staging, rate),
+            dropped,
         )
