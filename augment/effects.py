@@ -30,6 +30,7 @@ import numpy as np
 import soxr
 from scipy import signal
 
+from speechmill.augment.mix import mix
 from speechmill.augment.stretch import time_stretch
 from speechmill.corpus.errors import UserError
 
@@ -125,9 +126,7 @@ def add_noise(
     _check(noise_energy > 1e-18 * max(n, 1), "noise must be a non-silent signal")
     x = np.asarray(x, dtype=np.float32)
     scale = math.sqrt(float(np.dot(x, x)) / noise_energy) * 10.0 ** (-snr_db / 20.0)
-    out = piece * np.float32(scale)  # one new array; the speech is added into it in place
-    out += x
-    return out
+    return mix(x, piece, scale)  # one pass: read each once, write the output once
 
 
 # 1/f ("pink") noise: a 3-pole, 3-zero filter on white noise (J. O. Smith's approximation, within

@@ -57,6 +57,30 @@ def test_noise_is_mixed_at_the_requested_snr(speech, kind):
     assert 20 * np.log10(effects.rms(speech) / effects.rms(noise)) == pytest.approx(10.0, abs=0.5)
 
 
+def test_the_one_pass_noise_mix_gives_numpys_bytes_and_the_noise_comes_out_again(speech):
+    """The compiled mix (augment/mix.py) against numpy's multiply-then-add on the same inputs,
+    bytes for bytes (an augmented corpus is the same on a machine without numba); and the
+    noise bank's piece is what subtracting the speech gives back."""
+    from speechmill.augment.mix import mix
+
+    rng = np.random.default_rng(5)
+    for n in (0, 1, 7, 4097, len(speech)):
+        x, piece = speech[:n], effects.colored_noise("pink", n + 9, rng)[3 : 3 + n]
+        scale = float(rng.uniform(0.001, 3.0))
+        numpy_mix = piece * np.float32(scale)
+        numpy_mix += x
+        assert mix(x, piece, scale).tobytes() == numpy_mix.tobytes()
+    bank = effects.colored_noise("white", 3 * len(speech), rng)
+    noisy = effects.add_noise(speech, bank, 20.0, np.random.default_rng(9))
+    start = int(np.random.default_rng(9).integers(0, len(bank) - len(speech) + 1))
+    added = (noisy - speech).astype(np.float64)
+    piece = bank[start : start + len(speech)].astype(np.float64)
+    assert np.corrcoef(added, piece)[0, 1] > 0.999
+    assert 20 * np.log10(effects.rms(speech) / effects.rms(noisy - speech)) == pytest.approx(
+        20.0, abs=0.05
+    )
+
+
 def test_babble_from_other_utterances(speech):
     rng = np.random.default_rng(1)
     others = [speech[:8000], speech[8000:20000], speech[20000:]]

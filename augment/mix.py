@@ -1,0 +1,47 @@
+"""``x + scale * piece`` in one pass over memory, the noise mix's inner loop.
+
+numpy's ``piece * scale`` then ``+= x`` reads and writes the output twice; the loop here, compiled
+by numba (which librosa brings) once a process and cached on disk, reads each input once and
+writes the output once. The sum is the same float32 arithmetic in the same order, with no fused
+multiply-add (numba contracts only under ``fastmath``), so the bytes equal numpy's; where numba
+cannot be imported or compiled, numpy does it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import numpy as np
+
+
+def _mix_loop(x: np.ndarray, piece: np.ndarray, scale: np.float32) -> np.ndarray:
+    out = np.empty_like(x)
+    for i in range(x.shape[0]):
+        out[i] = x[i] + scale * piece[i]
+    return out
+
+
+@functools.cache
+def _compiled() -> Callable | None:
+    """The loop compiled (cached beside this file, else in the user's cache; compiled afresh
+    in a process that can write neither), or None without numba."""
+    try:
+        import numba
+    except ImportError:
+        return None
+    try:
+        return numba.njit(cache=True, nogil=True)(_mix_loop)
+    except RuntimeError:  # no writable cache folder
+        return numba.njit(nogil=True)(_mix_loop)
+
+
+def mix(x: np.ndarray, piece: np.ndarray, scale: float) -> np.ndarray:
+    """A new float32 array ``x + float32(scale) * piece`` (both float32, of one length)."""
+    factor = np.float32(scale)
+    kernel = _compiled()
+    if kernel is None or x.dtype != np.float32 or piece.dtype != np.float32:
+        out = np.asarray(piece, dtype=np.float32) * factor
+        out += x
+        return out
+    return kernel(x, piece, factor)
