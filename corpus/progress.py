@@ -24,6 +24,11 @@ class Progress:
         """Watch a corpus job's progress notes in ``folder`` while the block runs."""
         return contextlib.nullcontext()
 
+    def watches(self) -> bool:
+        """Whether ``job`` reads the notes: where nothing does, the workers leave none (a file
+        a unit, created and deleted)."""
+        return False
+
     def items(
         self, items: Iterable[T], total: int | None, label: str, unit: str = "item"
     ) -> Iterator[T]:

@@ -103,13 +103,15 @@ class JobRun:
 DEFAULT_RUN = JobRun()  # the DirectRunner, one worker per core, reusing finished units, silent
 
 
-def noted(result: UnitResult, folder: str, sample_rate: int) -> UnitResult:
-    """Count a finished unit in the job's metrics and progress notes; pass it on."""
+def noted(result: UnitResult, folder: str | None, sample_rate: int) -> UnitResult:
+    """Count a finished unit in the job's metrics and, when someone watches (``folder``), in
+    the progress notes; pass it on."""
     Metrics.counter("units", "done").inc()
     Metrics.counter("utterances", "accepted").inc(result.records)
     for reject in result.rejects:
         Metrics.counter("rejects", reject.reason).inc()
-    note_progress(folder, result, sample_rate)
+    if folder is not None:
+        note_progress(folder, result, sample_rate)
     return result
 
 
@@ -123,7 +125,10 @@ def run_corpus_job(job: CorpusJob, run: JobRun) -> dict:
             results = (
                 job.units(p)
                 | "Work" >> beam.ParDo(job.work)
-                | "Note progress" >> beam.Map(noted, notes, job.settings.sample_rate)
+                | "Note progress"
+                >> beam.Map(
+                    noted, notes if run.progress.watches() else None, job.settings.sample_rate
+                )
             )
             if job.dedupe:
                 results |= "One utterance per id and sound" >> DropRepeats(

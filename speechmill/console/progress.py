@@ -200,6 +200,9 @@ class TerminalProgress(Progress):
     def job(self, folder: str, total_units: int | None, label: str) -> JobProgress:
         return JobProgress(folder, total_units, label, self.mode)
 
+    def watches(self) -> bool:
+        return self.mode != "none"
+
     def items(self, items, total: int | None, label: str, unit: str = "item"):
         if self.mode == "none":
             return iter(items)
