@@ -115,10 +115,12 @@ class DropRepeats(beam.PTransform):
                     lambda r, f: rates.rate_drops(r, UnitCache(folder).index, f), fenced
                 )
             )
-        dropped = beam.pvalue.AsMultiMap(  # few: real repeats and outliers, keyed by unit
-            drops[0] if len(drops) == 1 else tuple(drops) | "All drops" >> beam.Flatten()
-        )
+        # Few: real repeats and outliers, keyed by unit; one side input each (the DirectRunner
+        # leaves a side input made by a Flatten waiting for a watermark that never comes).
+        dropped = [beam.pvalue.AsMultiMap(d) for d in drops]
         return results | "Without drops" >> beam.Map(
-            lambda r, d: without_drops(r, d[r.digest], UnitCache(folder).index, staging, rate),
-            dropped,
+            lambda r, *found: without_drops(
+                r, [d for f in found for d in f[r.digest]], UnitCache(folder).index, staging, rate
+            ),
+            *dropped,
         )
