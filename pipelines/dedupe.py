@@ -1,7 +1,6 @@
 """The passes after a job's units that drop records: repeated ids and sounds (a fixed-size
 sketch of every record's keys, then a GroupByKey of the candidates only) and speaking-rate
-outliers per speaker; each unit then meets its drops, read from a side input keyed by unit
-(corpus/repeats.py, corpus/rates.py)."""
+outliers per speaker; each unit then meets its drops (corpus/repeats.py, corpus/rates.py)."""
 
 from __future__ import annotations
 
@@ -74,8 +73,7 @@ class DropRepeats(beam.PTransform):
     left out and in the ledger (corpus/repeats.py, corpus/rates.py). Only candidates move:
     a fixed-size sketch of every record's keys (pass one, a combiner), then a GroupByKey of
     the keys the sketch says may repeat; the rate pass moves one histogram per speaker and
-    unit. Each unit meets its drops in a side input keyed by unit: the drops are the few
-    records left out, so no step groups every unit."""
+    unit. Units meet their drops in one CoGroupByKey keyed by unit."""
 
     def __init__(self, out_dir: str, staging: str, sample_rate: int, dedupe: Dedupe):
         super().__init__()
@@ -115,12 +113,21 @@ class DropRepeats(beam.PTransform):
                     lambda r, f: rates.rate_drops(r, UnitCache(folder).index, f), fenced
                 )
             )
-        # Few: real repeats and outliers, keyed by unit; one side input each (the DirectRunner
-        # leaves a side input made by a Flatten waiting for a watermark that never comes).
-        dropped = [beam.pvalue.AsMultiMap(d) for d in drops]
-        return results | "Without drops" >> beam.Map(
-            lambda r, *found: without_drops(
-                r, [d for f in found for d in f[r.digest]], UnitCache(folder).index, staging, rate
-            ),
-            *dropped,
+        # Units meet their drops in a CoGroupByKey, not in a side input of drops keyed by unit:
+        # Beam's DaskRunner counted the rate histograms several times over when the fences
+        # and the drops were side inputs of one step (tried on 2026-12-07).
+        keyed = results | "Key by unit" >> beam.Map(lambda r: (r.digest, r))
+        return (
+            {
+                "result": keyed,
+                "drops": drops[0] if len(drops) == 1 else tuple(drops) | beam.Flatten(),
+            }
+            | "Units and their drops" >> beam.CoGroupByKey()
+            | "Without drops"
+            >> beam.FlatMap(
+                lambda kv: (
+                    without_drops(r, kv[1]["drops"], UnitCache(folder).index, staging, rate)
+                    for r in kv[1]["result"]
+                )
+            )
         )
