@@ -2,7 +2,8 @@
 
 x-realtime per core = seconds of audio processed / CPU seconds spent (user + system, the
 measuring process and its children), so a figure does not depend on how many cores ran it.
-Every measurement runs in a fresh subprocess (every build with ``--fresh``), ``--runs`` times
+Every measurement runs in a fresh subprocess (every build with ``--fresh``, into a folder
+emptied before the clock starts, with no progress display), ``--runs`` times
 (default 3); each ratio is printed as min / median / max over the runs, each run's build
 beside the same run's baseline.
 
