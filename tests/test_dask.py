@@ -33,25 +33,11 @@ def test_per_speaker_rate_outliers_are_the_same_on_dask(tmp_path):
     input: on Dask, as in one process, each clip is counted once (a side-input form of the
     drops once counted every histogram several times over there)."""
     from support.jobs import read_ledger, write_config
-    from support.speech import speak, write_audio
+    from support.speech import speakers_with_a_slow_first_clip
 
-    root = tmp_path / "voices"
-    lines = [
-        "the tide came in slowly",
-        "a lamp was burning in the window",
-        "the road turned north",
-        "we waited by the gate",
-        "the baker opened early",
-        "snow covered the hills",
-        "the clock struck nine",
-        "a letter came for her",
-    ]
-    for speaker, voice in (("a", "en-us"), ("b", "en-gb")):
-        for i in range(8):
-            rate = 80 if i == 0 else 175  # the first clip of each speaker crawls
-            (root / speaker).mkdir(parents=True, exist_ok=True)
-            write_audio(root / speaker / f"{i}.wav", speak(lines[i], voice=voice, rate=rate))
-            (root / speaker / f"{i}.txt").write_text(lines[i])
+    root = speakers_with_a_slow_first_clip(
+        tmp_path / "voices", [("a", "en-us", 8), ("b", "en-gb", 8)]
+    )
     config = write_config(
         tmp_path / "r.toml",
         f'[[source]]\ntype = "folder"\npath = "{root}"\nsplit = "train"\n'
@@ -61,6 +47,6 @@ def test_per_speaker_rate_outliers_are_the_same_on_dask(tmp_path):
     build(config, tmp_path / "one")
     build(config, tmp_path / "dask", "--dask", "local:2")
     ledger = read_ledger(tmp_path / "one")
-    assert {r["id"] for r in ledger} == {"folder/a/0", "folder/b/0"}
+    assert {r["id"] for r in ledger} == {"folder/a/00", "folder/b/00"}
     assert all("8 clips" in r["detail"] for r in ledger)
     assert published(tmp_path / "one") == published(tmp_path / "dask")

@@ -12,7 +12,7 @@ import pytest
 from support.jobs import IN_PROCESS, build, read_ledger, write_config
 from support.noise import floor_db, mix, noise
 from support.prompts import every_nth, load16k, records
-from support.speech import speak, write_audio
+from support.speech import speak, speakers_with_a_slow_first_clip, write_audio
 from test_quality import LEVELS, mp3, pcm
 
 pytestmark = pytest.mark.slow
@@ -61,27 +61,9 @@ def test_filters_keep_the_20_and_30_db_copies_and_reject_noise_with_its_value(tm
 
 
 def test_rate_outliers_leave_per_speaker(tmp_path):
-    root = tmp_path / "voices"
-    lines = [
-        "the tide came in slowly",
-        "a lamp was burning in the window",
-        "the road turned north",
-        "we waited by the gate",
-        "the baker opened early",
-        "snow covered the hills",
-        "the clock struck nine",
-        "a letter came for her",
-        "the ferry left at dawn",
-        "he mended the old chair",
-        "the garden needed rain",
-        "birds sang on the wire",
-    ]
-    for speaker, voice, count in (("many", "en-us", 12), ("few", "en-gb", 3)):
-        for i, line in enumerate(lines[:count]):
-            rate = 80 if i == 0 else 175  # the first clip of each speaker crawls
-            (root / speaker).mkdir(parents=True, exist_ok=True)
-            write_audio(root / speaker / f"{i:02d}.wav", speak(line, voice=voice, rate=rate))
-            (root / speaker / f"{i:02d}.txt").write_text(line)
+    root = speakers_with_a_slow_first_clip(
+        tmp_path / "voices", [("many", "en-us", 12), ("few", "en-gb", 3)]
+    )
     config = write_config(
         tmp_path / "r.toml",
         f'[[source]]\ntype = "folder"\npath = "{root}"\nsplit = "train"\n'

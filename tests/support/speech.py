@@ -286,3 +286,32 @@ def tiny_librispeech(root: Path, chapters: int, per_chapter: int) -> Path:
             lines.append(f"{utt} {text}")
         (folder / f"{speaker}-{c}.trans.txt").write_text("\n".join(lines) + "\n")
     return base
+
+
+RATE_LINES = [
+    "the tide came in slowly",
+    "a lamp was burning in the window",
+    "the road turned north",
+    "we waited by the gate",
+    "the baker opened early",
+    "snow covered the hills",
+    "the clock struck nine",
+    "a letter came for her",
+    "the ferry left at dawn",
+    "he mended the old chair",
+    "the garden needed rain",
+    "birds sang on the wire",
+]
+
+
+def speakers_with_a_slow_first_clip(root: Path, speakers: list[tuple[str, str, int]]) -> Path:
+    """A folder-source tree: for each (speaker, espeak-ng voice, clips), that many different
+    lines as ``NN.wav`` + ``NN.txt``, the first spoken at 80 words a minute and the rest at 175
+    (a speaking-rate outlier among its speaker's clips)."""
+    for speaker, voice, count in speakers:
+        (root / speaker).mkdir(parents=True, exist_ok=True)
+        for i, line in enumerate(RATE_LINES[:count]):
+            rate = 80 if i == 0 else 175
+            write_audio(root / speaker / f"{i:02d}.wav", speak(line, voice=voice, rate=rate))
+            (root / speaker / f"{i:02d}.txt").write_text(line)
+    return root
