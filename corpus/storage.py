@@ -17,6 +17,7 @@ import functools
 import glob
 import os
 import shutil
+import stat
 from typing import Any, BinaryIO
 
 
@@ -139,20 +140,57 @@ def exists(path: str) -> bool:
 
 
 def match(pattern: str) -> list[FileInfo]:
-    """The files a pattern names (``*`` within a folder, ``**`` across folders), sorted by path."""
+    """The files a pattern names (``*`` within a folder, ``**`` across folders), sorted by path;
+    a path without a wildcard names itself, a folder too."""
     fs = _beam()
-    if fs is not None:
+    if fs is not None and not _globbed_locally(pattern):
         found = [
             FileInfo(m.path, m.size_in_bytes, m.last_updated_in_seconds)
             for m in fs.match([pattern])[0].metadata_list
         ]
     else:
-        found = []
-        for path in glob.glob(_local(pattern), recursive=True, include_hidden=True):
-            if os.path.isfile(path):
-                st = os.stat(path)
-                found.append(FileInfo(path, st.st_size, st.st_mtime))
+        found = _glob(_local(pattern))
     return sorted(found, key=lambda info: info.path)
+
+
+def _globbed_locally(pattern: str) -> bool:
+    """A local pattern within folders (no ``**``): the standard glob lists only the folders it
+    names and stats only what matches, where Beam's local match walks everything below the
+    pattern's first wildcard and stats every file it finds (a tree's five depths of
+    ``*.trans.txt`` and a chapter's ``*.flac`` cost a 24-hour build about 2 s)."""
+    return "://" not in pattern and "**" not in pattern
+
+
+def _glob(pattern: str) -> list[FileInfo]:
+    """What Beam's local match gives: a path without a wildcard if it exists; else the files
+    (a FIFO too: its reader refuses it) of the walk from the folders before the first
+    wildcard, which never enters a link to a folder."""
+    if not glob.has_magic(pattern):
+        try:
+            st = os.stat(pattern)
+        except OSError:
+            return []
+        return [FileInfo(pattern, st.st_size, st.st_mtime)]
+    parts = pattern.split("/")
+    walked_from = next(i for i, part in enumerate(parts) if glob.has_magic(part))
+    links: dict[str, bool] = {}
+
+    def is_link(folder: str) -> bool:
+        if folder not in links:
+            links[folder] = os.path.islink(folder)
+        return links[folder]
+
+    found = []
+    for path in glob.glob(pattern, recursive=True, include_hidden=True):
+        try:
+            st = os.stat(path)
+        except OSError:  # gone since the listing, or a dangling link
+            continue
+        folders = path.split("/")[:-1]
+        entered = ("/".join(folders[: i + 1]) for i in range(walked_from, len(folders)))
+        if not stat.S_ISDIR(st.st_mode) and not any(map(is_link, entered)):
+            found.append(FileInfo(path, st.st_size, st.st_mtime))
+    return found
 
 
 def size(path: str) -> int:

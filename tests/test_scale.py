@@ -175,6 +175,41 @@ def test_shard_bytes_are_the_ranges_of_the_parts_with_or_without_copy_file_range
         storage.copy_ranges([(str(b), 0, 9_001)], str(tmp_path / "short"))
 
 
+@pytest.mark.parametrize(
+    "pattern",
+    ["*", "a/*", "*/*/*.flac", "a/*/*.trans.txt", "a/b/*", "a/b/c.flac", "a/b", "a/?/*", "z/*"],
+)
+def test_a_local_match_lists_what_beams_match_lists(tmp_path, pattern):
+    """Local patterns within folders are matched by the standard glob (it lists only the
+    folders the pattern names): the files, sizes and times are Beam's, hidden files, a FIFO
+    and a link to a file included, folders left out (but a folder named without a wildcard),
+    nothing found through a link to a folder."""
+    import os
+
+    from apache_beam.io.filesystems import FileSystems
+
+    from speechmill.corpus import storage
+
+    for name, size in [("a/b/c.flac", 5), ("a/b/.hidden.flac", 3), ("a/b/x.trans.txt", 7)]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x" * size)
+    (tmp_path / "a/b/d").mkdir()
+    (tmp_path / "a/top.flac").write_bytes(b"")
+    os.mkfifo(tmp_path / "a/b/pipe.flac")
+    (tmp_path / "a/b/link.flac").symlink_to(tmp_path / "a/b/c.flac")
+    (tmp_path / "a/linked").symlink_to(tmp_path / "a/b", target_is_directory=True)
+    full = f"{tmp_path}/{pattern}"
+    beams = sorted(
+        (m.path, m.size_in_bytes, m.last_updated_in_seconds)
+        for m in FileSystems.match([full])[0].metadata_list
+    )
+    ours = [(m.path, m.size, m.mtime) for m in storage.match(full)]
+    assert ours == beams
+    assert bool(ours) == (pattern not in ("*", "z/*"))  # the top holds only a folder
+    assert not any("/linked/" in path for path, *_ in ours)
+    assert storage._globbed_locally(full)
+
+
 def test_only_records_whose_key_may_repeat_move_to_the_candidate_grouping():
     """The build's one grouping below the unit (repeated ids and sounds) receives only
     candidates: of 60 000 records with three repeated ids, exactly the six occurrences of
