@@ -9,10 +9,9 @@ cannot be imported or compiled, numpy does it.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-
 import numpy as np
+
+from speechmill.corpus.compiled import compiled
 
 
 def _mix_loop(x: np.ndarray, piece: np.ndarray, scale: np.float32) -> np.ndarray:
@@ -22,24 +21,10 @@ def _mix_loop(x: np.ndarray, piece: np.ndarray, scale: np.float32) -> np.ndarray
     return out
 
 
-@functools.cache
-def _compiled() -> Callable | None:
-    """The loop compiled (cached beside this file, else in the user's cache; compiled afresh
-    in a process that can write neither), or None without numba."""
-    try:
-        import numba
-    except ImportError:
-        return None
-    try:
-        return numba.njit(cache=True, nogil=True)(_mix_loop)
-    except RuntimeError:  # no writable cache folder
-        return numba.njit(nogil=True)(_mix_loop)
-
-
 def mix(x: np.ndarray, piece: np.ndarray, scale: float) -> np.ndarray:
     """A new float32 array ``x + float32(scale) * piece`` (both float32, of one length)."""
     factor = np.float32(scale)
-    kernel = _compiled()
+    kernel = compiled(_mix_loop)
     if kernel is None or x.dtype != np.float32 or piece.dtype != np.float32:
         out = np.asarray(piece, dtype=np.float32) * factor
         out += x

@@ -31,6 +31,9 @@ import numpy as np
 import scipy.fft
 import soxr
 
+from speechmill.corpus import shift_votes
+from speechmill.corpus.compiled import compiled
+
 BANDS = 33
 LOW_HZ, HIGH_HZ = 200.0, 4000.0
 WINDOW_S, HOP_S = 0.064, 0.010
@@ -143,6 +146,10 @@ def bit_errors(a: np.ndarray | Indexed, b: np.ndarray | Indexed) -> tuple[float,
         return 1.0, 0
     least = math.ceil(MIN_OVERLAP * max(len(a), len(b)))
     reach = min(abs(len(a) - len(b)) + SHIFT_SLACK, max(len(a), len(b)) - least)
+    kernel = compiled(shift_votes.best_shift_errors)
+    if kernel is not None:  # the same steps in one pass (corpus/shift_votes.py)
+        b = np.ascontiguousarray(b, dtype=np.uint32)
+        return kernel(a, index.order, index.values, index.starts, index.counts, b, reach, least)
     shifts = _voted_shifts(index, b, reach)
     best = (1.0, 0)
     for shift in shifts:
@@ -228,15 +235,6 @@ def prints_and_sketch(pcm: np.ndarray, rate: int) -> tuple[np.ndarray, str]:
         h *= MIX
     chosen = words[np.argmin(h, axis=1)]
     return every, chosen.astype(">u4").tobytes().hex()
-
-
-def first_shared_key(a: str, b: str) -> int:
-    """The number of the first hash function whose word two sketches share (-1: none): the
-    one key under which the pair is compared, however many keys they share."""
-    for j in range(min(len(a), len(b)) // 8):
-        if a[8 * j : 8 * j + 8] == b[8 * j : 8 * j + 8]:
-            return j
-    return -1
 
 
 def keys(value: str) -> list[str]:

@@ -144,15 +144,16 @@ def repeats(key: str, found: Iterable[Occurrence], sample_rate: int) -> Iterator
     def print_of(o: Occurrence) -> fingerprint.Indexed:
         return record_prints(o.path, o.order[4], o.span, sample_rate)
 
+    words = _sketch_words(ordered)
     for j, o in enumerate(ordered[1:], start=1):
-        compared = 0
-        for earlier in ordered[max(0, j - MAX_SCANNED) : j]:
-            if (
-                earlier.item_id == o.item_id
-                or fingerprint.first_shared_key(earlier.sketch, o.sketch) != number
-                or not fingerprint.could_be_same(earlier.samples, o.samples)
+        compared, lo = 0, max(0, j - MAX_SCANNED)
+        met_before = (words[lo:j, :number] == words[j, :number]).any(axis=1)
+        for i in np.flatnonzero(~met_before):  # the pair meets under its first shared key only
+            earlier = ordered[lo + i]
+            if earlier.item_id == o.item_id or not fingerprint.could_be_same(
+                earlier.samples, o.samples
             ):
-                continue  # the pair meets under its first shared key only, once
+                continue
             if compared == MAX_COMPARED:
                 break
             compared += 1
@@ -161,6 +162,18 @@ def repeats(key: str, found: Iterable[Occurrence], sample_rate: int) -> Iterator
                 priority = (1, *earlier.order)  # the earliest it sounds like is named
                 yield o.digest, Drop(o.path, o.order[4], priority, o.item_id, SOUND_REASON, detail)
                 break
+
+
+def _sketch_words(ordered: list[Occurrence]) -> np.ndarray:
+    """(records, SKETCH_KEYS) the words of each record's sketch (``fingerprint.keys``); a
+    record's missing word is a number no word equals, nor another record's missing word."""
+    out = np.arange(len(ordered), dtype=np.int64)[:, None] + np.full(
+        (1, fingerprint.SKETCH_KEYS), 1 << 32, dtype=np.int64
+    )
+    for row, o in enumerate(ordered):
+        found = np.frombuffer(bytes.fromhex(o.sketch), dtype=">u4")[: fingerprint.SKETCH_KEYS]
+        out[row, : len(found)] = found
+    return out
 
 
 @functools.lru_cache(maxsize=512)  # a worker's recent records (a record has up to 32 keys)

@@ -143,6 +143,34 @@ def test_fingerprint_holds_copies_and_tells_readings_apart():
         )
 
 
+def test_the_compiled_comparison_gives_numpys_share_and_frames(monkeypatch):
+    """The dedupe compares prints in one compiled pass (corpus/shift_votes.py); on real speech,
+    its copies and other readings, every pair's (share of differing bits, shared frames) is
+    the numpy way's, so a corpus deduplicates alike on a machine without numba."""
+    clips = []
+    for _, wav, _ in prompts()[10:130:6]:
+        x = load16k(wav)
+        original = pcm(x)
+        clips += [original, original[int(0.3 * 16000) :], pcm(x * 0.5)[: -int(0.2 * 16000)]]
+    clips += [speak(LANTERN, rate=rate) for rate in (160, 175, 190)]  # three readings
+    printed = [fingerprint.indexed(fingerprint.prints(c, 16000)) for c in clips]
+    assert fingerprint.compiled(fingerprint.shift_votes.best_shift_errors) is not None
+    pairs = [(a, b) for a in printed for b in printed]
+    fast = [fingerprint.bit_errors(a, b.words) for a, b in pairs]
+    monkeypatch.setattr(fingerprint, "compiled", lambda loop: None)
+    assert fast == [fingerprint.bit_errors(a, b.words) for a, b in pairs]
+    n, prompted = len(clips), len(clips) - 3
+    close = {
+        (i, j)
+        for i in range(n)
+        for j in range(n)
+        if fast[i * n + j][0] <= fingerprint.MAX_BIT_ERRORS
+    }
+    assert all(i // 3 == j // 3 for i, j in close)  # a clip is close to its copies only
+    assert all((g, g + k) in close for g in range(0, prompted, 3) for k in (1, 2))
+    assert not any((i, j) in close for i in range(prompted, n) for j in range(i + 1, n))
+
+
 def test_the_sketch_finds_every_repeat_in_either_form():
     exact_max = 20_000  # the filters past it (the default, 2**20 keys, is slow to fill here)
     small, big = Seen(exact_max=exact_max), Seen(exact_max=exact_max)
