@@ -9,10 +9,12 @@ beside the same run's baseline.
 
 On one generated LibriSpeech-layout corpus (espeak-ng speech, FLAC, >= --minutes, every clip
 a different sound: voice, rate and pitch differ by speaker):
-  (a) the floor: soundfile FLAC decode + tf.train.Example + tf.io.TFRecordWriter, a plain loop;
+  (a) the floor: soundfile FLAC decode + tf.train.Example + tf.io.TFRecordWriter, a plain loop,
+      on the bare build's own tree (the kernel's cost of writing grows with the volume);
       and the floor of the default measures: the same loop plus the Silero VAD
       (faster-whisper's get_speech_timestamps), the one library call they need, on a third
-      of the speakers (in one process, x-realtime does not depend on the length)
+      of the speakers (VAD's cost does not depend on the length); each round runs a floor
+      and then its builds, so a slower hour of the machine slows both
   (b) the speechmill LibriSpeech build (Beam DirectRunner, one in-process worker), whole job
       and at the margin (the same run's one-speaker build subtracted: start-up and the
       fixed cost of a build), bare (no measures, no sound dedupe) and with the defaults
@@ -153,9 +155,10 @@ def measure_floor(data: Path, out: Path, vad: bool = False) -> dict:
 
         options = VadOptions(threshold=0.5, min_silence_duration_ms=100, speech_pad_ms=0)
         get_speech_timestamps(np.zeros(16000, np.float32), options, 16000)  # the model loaded
+    shutil.rmtree(out, ignore_errors=True)  # as a build's output: emptied before the clock
+    out.mkdir(parents=True)
     start = cpu_seconds()
     seconds = 0.0
-    out.mkdir(parents=True, exist_ok=True)
     with tf.io.TFRecordWriter(str(out / "floor.tfrecord")) as writer:
         for trans in sorted(data.rglob("*.trans.txt")):
             for line in trans.read_text().splitlines():
@@ -413,19 +416,31 @@ def main(argv: list[str] | None = None) -> int:
     big = replicated(
         work / f"librispeech-{args.minutes:g}min-x{args.bare_copies}", data, args.bare_copies
     )
-    # The floors run in one process (no start-up to amortize): the 180 minutes and a third of them
     third = subset(work / f"third-v2-{args.minutes:g}", data, max(1, speakers // 3))
-    floor = runs("floor", str(data), str(work / "floor"), count=n)
-    floor_vad = runs("floor-vad", str(third), str(work / "floor"), count=n)
+    # Each round runs a floor and then the builds it is the baseline of, so a slower hour of the
+    # machine slows both. The bare floor decodes and writes the bare build's own 24 hours: the
+    # kernel's cost of writing gigabytes (page cache, writeback) grows with the volume, and a
+    # floor of 180 minutes would not pay it. The VAD floor is the same in one process at any
+    # length (a third of the speakers).
+    floors = {"bare": ("floor", big), "default": ("floor-vad", third)}
+    floor, floor_vad = [], []
     builds: dict[str, list[dict]] = {}
     for kind, quality, full in (("bare", BARE, big), ("default", "", data)):
-        for name, folder in (("tiny", tiny), ("full", full)):
-            config = write_config(
+        configs = {
+            name: write_config(
                 work / f"{kind}-{name}.toml", f'type = "librispeech"\npath = "{folder}"', quality
             )
-            builds[f"{kind}-{name}"] = runs(
-                "build", str(config), str(work / f"out-{kind}-{name}"), count=n
+            for name, folder in (("tiny", tiny), ("full", full))
+        }
+        for _ in range(n):
+            measure, tree = floors[kind]
+            (floor if kind == "bare" else floor_vad).append(
+                child(measure, str(tree), str(work / "floor"))
             )
+            for name, config in configs.items():
+                builds.setdefault(f"{kind}-{name}", []).append(
+                    child("build", str(config), str(work / f"out-{kind}-{name}"))
+                )
     margins = {
         kind: [margin(f, s) for f, s in zip(builds[f"{kind}-full"], builds[f"{kind}-tiny"])]
         for kind in ("bare", "default")
