@@ -32,18 +32,10 @@ def test_per_speaker_rate_outliers_are_the_same_on_dask(tmp_path):
     """The rate pass's histograms are combined per speaker and the fences read back as a side
     input: on Dask, as in one process, each clip is counted once (a side-input form of the
     drops once counted every histogram several times over there)."""
-    from support.jobs import read_ledger, write_config
-    from support.speech import speakers_with_a_slow_first_clip
+    from support.jobs import read_ledger
+    from support.speech import rate_outlier_config
 
-    root = speakers_with_a_slow_first_clip(
-        tmp_path / "voices", [("a", "en-us", 8), ("b", "en-gb", 8)]
-    )
-    config = write_config(
-        tmp_path / "r.toml",
-        f'[[source]]\ntype = "folder"\npath = "{root}"\nsplit = "train"\n'
-        "[quality]\nrate_outliers = 1.5\nrate_min_clips = 5\n",
-        corpus="max_reject_fraction = 0.5",
-    )
+    config = rate_outlier_config(tmp_path, [("a", "en-us", 8), ("b", "en-gb", 8)], min_clips=5)
     build(config, tmp_path / "one")
     build(config, tmp_path / "dask", "--dask", "local:2")
     ledger = read_ledger(tmp_path / "one")

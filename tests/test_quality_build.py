@@ -12,7 +12,7 @@ import pytest
 from support.jobs import IN_PROCESS, build, read_ledger, write_config
 from support.noise import floor_db, mix, noise
 from support.prompts import every_nth, load16k, records
-from support.speech import speak, speakers_with_a_slow_first_clip, write_audio
+from support.speech import rate_outlier_config, speak, write_audio
 from test_quality import LEVELS, mp3, pcm
 
 pytestmark = pytest.mark.slow
@@ -61,14 +61,8 @@ def test_filters_keep_the_20_and_30_db_copies_and_reject_noise_with_its_value(tm
 
 
 def test_rate_outliers_leave_per_speaker(tmp_path):
-    root = speakers_with_a_slow_first_clip(
-        tmp_path / "voices", [("many", "en-us", 12), ("few", "en-gb", 3)]
-    )
-    config = write_config(
-        tmp_path / "r.toml",
-        f'[[source]]\ntype = "folder"\npath = "{root}"\nsplit = "train"\n'
-        "[quality]\nrate_outliers = 1.5\nrate_min_clips = 10\n",
-        corpus="max_reject_fraction = 0.5",
+    config = rate_outlier_config(
+        tmp_path, [("many", "en-us", 12), ("few", "en-gb", 3)], min_clips=10
     )
     out = tmp_path / "corpus"
     build(config, out)

@@ -315,3 +315,19 @@ def speakers_with_a_slow_first_clip(root: Path, speakers: list[tuple[str, str, i
             write_audio(root / speaker / f"{i:02d}.wav", speak(line, voice=voice, rate=rate))
             (root / speaker / f"{i:02d}.txt").write_text(line)
     return root
+
+
+def rate_outlier_config(
+    tmp_path: Path, speakers: list[tuple[str, str, int]], min_clips: int
+) -> Path:
+    """A config of ``speakers_with_a_slow_first_clip`` (under ``tmp_path/voices``) as one train
+    folder, fencing speaking-rate outliers of speakers with ``min_clips`` clips or more."""
+    from support.jobs import write_config
+
+    root = speakers_with_a_slow_first_clip(tmp_path / "voices", speakers)
+    return write_config(
+        tmp_path / "r.toml",
+        f'[[source]]\ntype = "folder"\npath = "{root}"\nsplit = "train"\n'
+        f"[quality]\nrate_outliers = 1.5\nrate_min_clips = {min_clips}\n",
+        corpus="max_reject_fraction = 0.5",
+    )
