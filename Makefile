@@ -167,12 +167,13 @@ docs: setup
 	$(PY) -c 'from speechmill.corpus.reasons import reasons_markdown; open("docs/rejects.md", "w").write(reasons_markdown())'
 
 # The comparison libraries are optional: a row whose library is missing says so, and the rest runs.
+# lhotse (the peer of the corpus row) runs from the interop environment, apart from torch-free .venv.
 $(VENV)/.bench: $(VENV)/.installed
 	@if $(PY) -m pip install -q -c constraints.txt -e '.[all,test,bench]' > $(VENV)/bench-install.log 2>&1; \
 	then touch $@; \
 	else echo "speechmill: bench: the comparison libraries of the bench extra did not install (log: $(VENV)/bench-install.log); their rows say so"; fi
 
-bench: setup $(VENV)/.bench
+bench: setup $(VENV)/.bench interop
 	$(PY) -m benchmarks --minutes $(BENCH_MINUTES)
 
 clean:

@@ -178,7 +178,10 @@ def main(argv: list[str] | None = None) -> int:
             other = xrt(each(alt), seconds)
             print(f"{'':<22} {'':>10}  {alt_name:<30} {other:>8.0f} {mine / other:>5.2f}x")
     if am is None:
-        print("(audiomentations is not installed: pip install audiomentations)")
+        print(
+            "(audiomentations: not installed; its releases need numpy < 2, librosa < 0.11 or soxr < 1,"
+            " which the pinned stack does not allow)"
+        )
     bank = rows[4]
     noise_ratios = [xrt(each(bank[1]), seconds) / xrt(each(bank[3]), seconds) for _ in range(3)]
     print(f"noise 10 dB from a bank beside a bare numpy add, 3 rounds: {spread(noise_ratios)}x")

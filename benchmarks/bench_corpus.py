@@ -22,7 +22,8 @@ a different sound: voice, rate and pitch differ by speaker):
       the speakers, by step)
   (d) the espeak-ng command line, one call per piece, against the Gutenberg source (pyttsx3)
       speaking the same pieces with the same voice
-  (e) the peer, when lhotse is installed (pip install torch==2.13.0 lhotse urllib3): `lhotse
+  (e) the peer, when lhotse is installed (`make bench` installs it in .venv-interop, as `make
+      test` does; or pip install torch==2.13.0 lhotse urllib3): `lhotse
       prepare librispeech` + `lhotse cut simple` + `lhotse shar export -a original` on the same
       tree, three whole processes, beside the builds' whole jobs
 """
@@ -221,9 +222,13 @@ def measure_build(config: Path, out: Path, profile: Path | None = None) -> dict:
 
 
 def lhotse_cli() -> str | None:
-    """The lhotse command beside this interpreter, when lhotse is installed."""
-    found = Path(sys.executable).parent / "lhotse"
-    return str(found) if found.exists() else shutil.which("lhotse")
+    """The lhotse command, when lhotse is installed: beside this interpreter, in the interop
+    environment (.venv-interop: torch 2.13.0 + lhotse, which `make bench` installs as `make
+    test` does, apart from the project's environment) or on the PATH."""
+    for folder in (Path(sys.executable).parent, REPO / ".venv-interop" / "bin"):
+        if (folder / "lhotse").exists():
+            return str(folder / "lhotse")
+    return shutil.which("lhotse")
 
 
 def measure_lhotse(data: Path, out: Path, audio_s: float) -> dict:
@@ -487,7 +492,10 @@ def main(argv: list[str] | None = None) -> int:
         speeds = spread([xrt(r) for r in rs], 0)
         print(f"{label:<66} {rs[0]['audio_s'] / 60:>9.1f} {speeds:>22} {ratio:>20}")
     if not peer:
-        print("(e) lhotse: skipped, not installed (pip install torch==2.13.0 lhotse urllib3)")
+        print(
+            "(e) lhotse: skipped, not installed (make interop installs it in .venv-interop;"
+            " or pip install torch==2.13.0 lhotse urllib3)"
+        )
     startup = {
         kind: [
             s["cpu_s"] / f["cpu_s"] for f, s in zip(builds[f"{kind}-full"], builds[f"{kind}-tiny"])
