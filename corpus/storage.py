@@ -136,8 +136,10 @@ def _drop_cached(f: BinaryIO, start: int, end: int) -> None:
     read again in this build, so the shard's pages reuse theirs instead of taking fresh memory
     (on the development VM a fresh page costs several CPU seconds per GB) and a build of
     hundreds of GB does not push the user's other files out of the cache twice."""
-    if hasattr(os, "posix_fadvise"):
+    try:
         os.posix_fadvise(f.fileno(), start, end - start, os.POSIX_FADV_DONTNEED)
+    except (AttributeError, OSError):  # no such call here, or a file system without it: a hint
+        pass
 
 
 def read_bytes(path: str) -> bytes:
